@@ -1,0 +1,113 @@
+//! Administration of tenants and API keys, shared by the CLI (`customerlink tenant …`,
+//! `customerlink key …`) and the first-start bootstrap. Writes go through the store's writer
+//! like every other write.
+
+use uuid::Uuid;
+
+use crate::domain::tenant::{ApiKeyRecord, Tenant};
+use crate::domain::token::{ApiKey, HashKeys, Secret};
+use crate::store::{Store, StoreError, WriteOp, WriteOutcome};
+
+/// What a new API key grants.
+#[derive(Debug, Clone)]
+pub struct KeySpec {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub agent_id: Option<i32>,
+    pub name: Option<String>,
+    pub roles: Vec<String>,
+}
+
+/// Why an admin command failed.
+#[derive(Debug)]
+pub enum AdminError {
+    Store(StoreError),
+    UnknownTenant(Uuid),
+    UnknownKey(Uuid),
+    Random(getrandom::Error),
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdminError::Store(e) => write!(f, "{e}"),
+            AdminError::UnknownTenant(id) => write!(f, "no tenant {}", id.simple()),
+            AdminError::UnknownKey(id) => write!(f, "no API key {}", id.simple()),
+            AdminError::Random(e) => write!(f, "random source: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AdminError {}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> Self {
+        AdminError::Store(e)
+    }
+}
+
+impl From<AdminError> for crate::app::StartError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Store(e) => crate::app::StartError::Store(e),
+            AdminError::Random(e) => crate::app::StartError::Random(e),
+            other => crate::app::StartError::Store(StoreError::Corrupt(other.to_string())),
+        }
+    }
+}
+
+/// Creates a tenant; returns its id. Blocking (admin and start-up paths only).
+pub fn create_tenant(store: &Store, name: &str, now: i64) -> Result<Uuid, AdminError> {
+    let tenant = Tenant {
+        tenant_id: Uuid::new_v4(),
+        name: name.to_owned(),
+        created_at: now,
+    };
+    let id = tenant.tenant_id;
+    store.write_blocking(WriteOp::CreateTenant(tenant))?;
+    Ok(id)
+}
+
+/// Creates an API key for an existing tenant; returns the key (shown once, stored hashed).
+pub fn create_key(
+    store: &Store,
+    keys: &HashKeys,
+    spec: KeySpec,
+    now: i64,
+) -> Result<Secret<String>, AdminError> {
+    if store.read(|r| r.tenant(spec.tenant_id))?.is_none() {
+        return Err(AdminError::UnknownTenant(spec.tenant_id));
+    }
+    let key = ApiKey::generate().map_err(AdminError::Random)?;
+    let record = ApiKeyRecord {
+        key_id: Uuid::new_v4(),
+        tenant_id: spec.tenant_id,
+        user_id: spec.user_id,
+        agent_id: spec.agent_id,
+        name: spec.name,
+        roles: spec.roles,
+        created_at: now,
+        revoked_at: None,
+    };
+    store.write_blocking(WriteOp::CreateApiKey {
+        hash: keys.api_key(&key),
+        record,
+    })?;
+    Ok(Secret::new(key.encode()))
+}
+
+/// The tenant's keys (without secrets).
+pub fn list_keys(store: &Store, tenant_id: Uuid) -> Result<Vec<ApiKeyRecord>, AdminError> {
+    if store.read(|r| r.tenant(tenant_id))?.is_none() {
+        return Err(AdminError::UnknownTenant(tenant_id));
+    }
+    Ok(store.read(|r| r.api_keys(tenant_id))?)
+}
+
+/// Revokes a key by id; revoking twice is harmless.
+pub fn revoke_key(store: &Store, key_id: Uuid, now: i64) -> Result<(), AdminError> {
+    match store.write_blocking(WriteOp::RevokeApiKey { key_id, at: now })? {
+        WriteOutcome::NotFound => Err(AdminError::UnknownKey(key_id)),
+        _ => Ok(()),
+    }
+}

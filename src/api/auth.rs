@@ -1,0 +1,46 @@
+//! Staff authentication: an API key from `Authorization: Bearer KEY`,
+//! `Authorization: Basic base64(KEY:)` or `X-Api-Key: KEY`, looked up by its keyed hash.
+//! Missing, malformed, unknown and revoked keys all get the same 401.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hyper::header::{AUTHORIZATION, HeaderMap};
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::domain::tenant::StaffCaller;
+use crate::domain::token::ApiKey;
+
+/// The caller behind a valid, unrevoked key.
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<StaffCaller, ApiError> {
+    let key = presented_key(headers)
+        .and_then(|text| ApiKey::parse(&text))
+        .ok_or(ApiError::Unauthorized)?;
+    let hash = state.keys.api_key(&key);
+    let record = state.store.read(|r| r.api_key(&hash))?;
+    match record {
+        Some(k) if k.revoked_at.is_none() => Ok(StaffCaller::from(&k)),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+fn presented_key(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get("x-api-key") {
+        return v.to_str().ok().map(str::to_owned);
+    }
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = value.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        Some(rest.trim().to_owned())
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = STANDARD.decode(rest.trim()).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        Some(
+            text.split_once(':')
+                .map_or(text.as_str(), |(user, _)| user)
+                .to_owned(),
+        )
+    } else {
+        None
+    }
+}

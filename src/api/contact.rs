@@ -1,0 +1,95 @@
+//! Staff operations on contacts, scoped to the caller's tenant; they give
+//! `RecipientContactId` its meaning.
+
+use super::dto::*;
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::domain::FieldError;
+use crate::domain::tenant::StaffCaller;
+use crate::store::{WriteOp, WriteOutcome};
+
+pub async fn put(
+    state: &AppState,
+    caller: &StaffCaller,
+    req: ContactDto,
+) -> Result<ContactResponse, ApiError> {
+    let contact = req
+        .into_domain(caller.tenant_id, state.clock.now())
+        .validate()
+        .map_err(ApiError::Invalid)?;
+    match state
+        .store
+        .write(WriteOp::PutContact(Box::new(contact)))
+        .await?
+    {
+        WriteOutcome::Contact { contact, .. } => Ok(ContactResponse {
+            ResponseStatus: None,
+            Contact: ContactDto::from_domain(&contact),
+        }),
+        other => Err(ApiError::Internal(format!(
+            "unexpected write outcome {other:?}"
+        ))),
+    }
+}
+
+pub fn get(
+    state: &AppState,
+    caller: &StaffCaller,
+    req: ContactRequest,
+) -> Result<ContactResponse, ApiError> {
+    let id = required_id(req.ContactId)?;
+    let contact = state
+        .store
+        .read(|r| r.contact(caller.tenant_id, id))?
+        .ok_or_else(|| not_found(id))?;
+    Ok(ContactResponse {
+        ResponseStatus: None,
+        Contact: ContactDto::from_domain(&contact),
+    })
+}
+
+pub async fn delete(
+    state: &AppState,
+    caller: &StaffCaller,
+    req: ContactRequest,
+) -> Result<EmptyResponse, ApiError> {
+    let id = required_id(req.ContactId)?;
+    let op = WriteOp::DeleteContact {
+        tenant_id: caller.tenant_id,
+        contact_id: id,
+    };
+    match state.store.write(op).await? {
+        WriteOutcome::NotFound => Err(not_found(id)),
+        _ => Ok(EmptyResponse::default()),
+    }
+}
+
+pub fn list(
+    state: &AppState,
+    caller: &StaffCaller,
+    req: ContactListRequest,
+) -> Result<ContactListResponse, ApiError> {
+    let take = super::page_size(req.Take)?;
+    let (contacts, total) = state
+        .store
+        .read(|r| r.contacts(caller.tenant_id, req.Skip.unwrap_or(0), take))?;
+    Ok(ContactListResponse {
+        ResponseStatus: None,
+        Contacts: contacts.iter().map(ContactDto::from_domain).collect(),
+        Total: total,
+    })
+}
+
+fn required_id(id: Option<i32>) -> Result<i32, ApiError> {
+    id.filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::Invalid(vec![FieldError::new(
+            "ContactId",
+            "GreaterThan",
+            "'Contact Id' must be greater than '0'.",
+        )])
+    })
+}
+
+fn not_found(id: i32) -> ApiError {
+    ApiError::NotFound(format!("Contact {id} not found"))
+}

@@ -1,0 +1,143 @@
+//! app: composition. Opens the data folder (master secret, policy, database), creates the
+//! first tenant and key on an empty folder, runs the HTTP server and background jobs, and on
+//! shutdown stops them in order so the database is closed cleanly.
+
+mod bootstrap;
+mod secrets;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::policy::{DEFAULT_POLICY, Policy};
+use crate::domain::token::HashKeys;
+use crate::store::{Store, StoreError};
+
+pub use bootstrap::INITIAL_KEY_FILE;
+
+/// Everything a request handler may use; built once, shared as `Arc<AppState>`.
+pub struct AppState {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub policy: Policy,
+    pub keys: HashKeys,
+}
+
+/// Why the service could not start (or an admin command could not open the data folder).
+#[derive(Debug)]
+pub enum StartError {
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    Policy {
+        path: String,
+        error: String,
+    },
+    Store(StoreError),
+    Random(getrandom::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            StartError::Policy { path, error } => write!(f, "policy {path}: {error}"),
+            StartError::Store(e) => write!(f, "{e}"),
+            StartError::Random(e) => write!(f, "random source: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<StoreError> for StartError {
+    fn from(e: StoreError) -> Self {
+        StartError::Store(e)
+    }
+}
+
+impl AppState {
+    /// Opens the data folder: creates it if missing, loads (or creates) the master secret,
+    /// loads the policy and opens the database. Fails at once if the database is in use.
+    pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|error| StartError::Io {
+            path: config.data_dir.clone(),
+            error,
+        })?;
+        let policy = load_policy(&config)?;
+        let store = Store::open(&config.database_path(), &config.writer)?;
+        let secret_path = config
+            .master_secret_file
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join(secrets::MASTER_SECRET_FILE));
+        let master = secrets::load_or_create(&secret_path)?;
+        Ok(AppState {
+            keys: HashKeys::derive(&master),
+            config,
+            store,
+            clock,
+            policy,
+        })
+    }
+
+    /// Stops the writer after queued writes and closes the database cleanly.
+    pub fn close(self) {
+        self.store.shutdown();
+        if let Err(e) = self.store.close() {
+            tracing::warn!(error = %e, "database not closed cleanly; the next start will repair it");
+        }
+    }
+}
+
+fn load_policy(config: &Config) -> Result<Policy, StartError> {
+    let (name, text) = match std::fs::read_to_string(&config.policy_file) {
+        Ok(text) => (config.policy_file.display().to_string(), text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            ("(built-in default)".to_owned(), DEFAULT_POLICY.to_owned())
+        }
+        Err(error) => {
+            return Err(StartError::Io {
+                path: config.policy_file.clone(),
+                error,
+            });
+        }
+    };
+    Policy::parse(&text).map_err(|error| StartError::Policy { path: name, error })
+}
+
+/// Runs the service on `listener` until `shutdown` completes, then stops cleanly.
+pub async fn run(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), StartError> {
+    let state = tokio::task::block_in_place(|| AppState::open(config, clock))?;
+    if let Some(path) = tokio::task::block_in_place(|| bootstrap::first_start(&state))? {
+        tracing::info!(file = %path.display(), "first start: created a tenant and an API key; the key is in this file");
+    }
+    let address = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::info!(address = %address, data = %state.config.data_dir.display(), "customerlink listening");
+    let state = Arc::new(state);
+    let purge = crate::jobs::purge::spawn(Arc::clone(&state));
+    crate::http::serve(listener, Arc::clone(&state), shutdown).await;
+    purge.stop().await;
+    match Arc::try_unwrap(state) {
+        Ok(state) => tokio::task::block_in_place(|| state.close()),
+        Err(state) => {
+            tracing::warn!("state still shared at shutdown; stopping the writer only");
+            tokio::task::block_in_place(|| state.store.shutdown());
+        }
+    }
+    tracing::info!("customerlink stopped");
+    Ok(())
+}

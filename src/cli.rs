@@ -1,0 +1,269 @@
+//! The command line: `serve` (the default) and the operator's commands. Each admin command
+//! prints only its result on stdout so scripts can capture it; messages go to stderr.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use uuid::Uuid;
+
+use crate::admin::{self, KeySpec};
+use crate::app::{self, AppState};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Overrides};
+use crate::wire::types::Guid;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "customerlink",
+    version,
+    about = "Secure customer links: mint, deliver, serve, retire."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command accepts, before or after its own arguments.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Data folder (created if missing).
+    #[arg(long, global = true, env = "CUSTOMERLINK_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// TOML config file [default: <data>/customerlink.toml].
+    #[arg(long, global = true, env = "CUSTOMERLINK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "CUSTOMERLINK_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Base URL of portal links [default: http://<listen>].
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTOMERLINK_PUBLIC_URL",
+        value_name = "URL"
+    )]
+    pub public_url: Option<String>,
+    /// error, warn, info, debug or trace [default: info].
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTOMERLINK_LOG_LEVEL",
+        value_name = "LEVEL"
+    )]
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Verify every index against the records (server stopped); exit 1 on any inconsistency.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant; prints its id.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key; prints the key (shown only once).
+    Create {
+        #[arg(long, value_parser = parse_guid)]
+        tenant: Uuid,
+        #[arg(long, value_parser = parse_guid)]
+        user: Uuid,
+        #[arg(long)]
+        agent: Option<i32>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
+    /// List a tenant's keys: id, user, state, name, roles.
+    List {
+        #[arg(long, value_parser = parse_guid)]
+        tenant: Uuid,
+    },
+    /// Revoke a key by its id.
+    Revoke {
+        #[arg(value_parser = parse_guid)]
+        key_id: Uuid,
+    },
+}
+
+fn parse_guid(text: &str) -> Result<Uuid, String> {
+    Guid::parse(text)
+        .map(|g| g.0)
+        .ok_or_else(|| format!("'{text}' is not a Guid"))
+}
+
+impl GlobalArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            listen: self.listen.clone(),
+            data: self.data.clone(),
+            public_url: self.public_url.clone(),
+            config: self.config.clone(),
+            log_level: self.log_level.clone(),
+        }
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.global.overrides()) {
+        Ok(config) => config,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("customerlink: config: {e}");
+            }
+            return 2;
+        }
+    };
+    init_logging(config.log_level);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Tenant(cmd) => with_state(config, |state| tenant(state, cmd)),
+        Command::Key(cmd) => with_state(config, |state| key(state, cmd)),
+        Command::Check => with_state(config, check),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("customerlink: {message}");
+            1
+        }
+    }
+}
+
+fn init_logging(level: tracing::Level) {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+fn serve(config: Config) -> Result<i32, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        app::run(config, Arc::new(SystemClock), listener, shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    Ok(0)
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn with_state(
+    config: Config,
+    f: impl FnOnce(&AppState) -> Result<i32, String>,
+) -> Result<i32, String> {
+    let state = AppState::open(config, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
+    let result = f(&state);
+    state.close();
+    result
+}
+
+fn tenant(state: &AppState, cmd: TenantCommand) -> Result<i32, String> {
+    let TenantCommand::Create { name } = cmd;
+    let id =
+        admin::create_tenant(&state.store, &name, SystemClock.now()).map_err(|e| e.to_string())?;
+    println!("{}", id.simple());
+    Ok(0)
+}
+
+fn key(state: &AppState, cmd: KeyCommand) -> Result<i32, String> {
+    let now = SystemClock.now();
+    match cmd {
+        KeyCommand::Create {
+            tenant,
+            user,
+            agent,
+            name,
+            roles,
+        } => {
+            let spec = KeySpec {
+                tenant_id: tenant,
+                user_id: user,
+                agent_id: agent,
+                name,
+                roles,
+            };
+            let key = admin::create_key(&state.store, &state.keys, spec, now)
+                .map_err(|e| e.to_string())?;
+            println!("{}", key.expose());
+        }
+        KeyCommand::List { tenant } => {
+            for k in admin::list_keys(&state.store, tenant).map_err(|e| e.to_string())? {
+                let state = if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                let name = k.name.unwrap_or_default();
+                println!(
+                    "{}\t{}\t{state}\t{name}\t{}",
+                    k.key_id.simple(),
+                    k.user_id.simple(),
+                    k.roles.join(",")
+                );
+            }
+        }
+        KeyCommand::Revoke { key_id } => {
+            admin::revoke_key(&state.store, key_id, now).map_err(|e| e.to_string())?;
+            println!("{}", key_id.simple());
+        }
+    }
+    Ok(0)
+}
+
+fn check(state: &AppState) -> Result<i32, String> {
+    let report = state.store.check().map_err(|e| e.to_string())?;
+    println!(
+        "tenants {} api_keys {} contacts {} links {} revoked {}",
+        report.tenants, report.api_keys, report.contacts, report.links, report.revoked_links
+    );
+    for problem in &report.problems {
+        println!("PROBLEM {problem}");
+    }
+    Ok(if report.is_consistent() { 0 } else { 1 })
+}

@@ -1,0 +1,350 @@
+//! Configuration: flags beat environment, environment beats the TOML file, the file beats the
+//! defaults. Everything is resolved and validated once at start-up into a [`Config`] that is
+//! passed explicitly (no global state); a bad key is reported by name before anything starts.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// What the command line and environment said (clap fills flags and their env fallbacks).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data: Option<PathBuf>,
+    pub public_url: Option<String>,
+    pub config: Option<PathBuf>,
+    pub log_level: Option<String>,
+}
+
+/// The TOML file, every key optional; unknown keys are an error so a typo is not ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub log_level: Option<String>,
+    pub master_secret_file: Option<PathBuf>,
+    pub policy_file: Option<PathBuf>,
+    #[serde(default)]
+    pub http: HttpFile,
+    #[serde(default)]
+    pub purge: PurgeFile,
+    #[serde(default)]
+    pub writer: WriterFile,
+}
+
+/// `[http]` table of the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFile {
+    pub max_body_bytes: Option<usize>,
+    pub max_connections: Option<usize>,
+    pub header_read_timeout_secs: Option<u64>,
+    pub request_timeout_secs: Option<u64>,
+    pub shutdown_grace_secs: Option<u64>,
+}
+
+/// `[purge]` table of the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurgeFile {
+    pub interval_secs: Option<u64>,
+    pub retention_hours: Option<u64>,
+    pub batch_size: Option<usize>,
+}
+
+/// `[writer]` table of the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriterFile {
+    pub queue_capacity: Option<usize>,
+    pub max_batch: Option<usize>,
+}
+
+/// HTTP server limits.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub request_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+/// Purge job settings.
+#[derive(Debug, Clone)]
+pub struct PurgeSettings {
+    pub interval: Duration,
+    /// How long an expired or revoked link is kept before it is deleted.
+    pub retention_ms: i64,
+    pub batch_size: usize,
+}
+
+/// Group-commit writer settings.
+#[derive(Debug, Clone)]
+pub struct WriterSettings {
+    pub queue_capacity: usize,
+    pub max_batch: usize,
+}
+
+/// The resolved configuration of one process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Base of portal URLs, without a trailing slash.
+    pub public_url: String,
+    pub log_level: tracing::Level,
+    pub master_secret_file: Option<PathBuf>,
+    pub policy_file: PathBuf,
+    pub http: HttpLimits,
+    pub purge: PurgeSettings,
+    pub writer: WriterSettings,
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(key: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// Reads the config file (if any) and resolves everything. Fails with every bad key named.
+    pub fn load(overrides: Overrides) -> Result<Config, Vec<ConfigError>> {
+        let data_dir = overrides
+            .data
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let explicit_file = overrides.config.is_some();
+        let file_path = overrides
+            .config
+            .clone()
+            .unwrap_or_else(|| data_dir.join("customerlink.toml"));
+        let file = read_file(&file_path, explicit_file).map_err(|e| vec![e])?;
+        Self::resolve(overrides, file)
+    }
+
+    /// Combines overrides and file contents (no I/O).
+    pub fn resolve(o: Overrides, f: FileConfig) -> Result<Config, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let data_dir = o.data.unwrap_or_else(|| PathBuf::from("data"));
+        let listen_text = o
+            .listen
+            .or(f.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
+            errors.push(err(
+                "listen",
+                format!("'{listen_text}' is not an address like 127.0.0.1:8080"),
+            ));
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+        let public_url = o
+            .public_url
+            .or(f.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            errors.push(err("public_url", "must start with http:// or https://"));
+        }
+        let level_text = o.log_level.or(f.log_level).unwrap_or_else(|| "info".into());
+        let log_level = level_text.parse::<tracing::Level>().unwrap_or_else(|_| {
+            errors.push(err(
+                "log_level",
+                "must be one of error, warn, info, debug, trace",
+            ));
+            tracing::Level::INFO
+        });
+        let http = resolve_http(&f.http, &mut errors);
+        let purge = resolve_purge(&f.purge, &mut errors);
+        let writer = resolve_writer(&f.writer, &mut errors);
+        let policy_file = f
+            .policy_file
+            .unwrap_or_else(|| data_dir.join("policy.toml"));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Config {
+            listen,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            data_dir,
+            log_level,
+            master_secret_file: f.master_secret_file,
+            policy_file,
+            http,
+            purge,
+            writer,
+        })
+    }
+
+    /// The redb file inside the data folder.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("customerlink.redb")
+    }
+}
+
+fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            return Ok(FileConfig::default());
+        }
+        Err(e) => {
+            return Err(err(
+                "config",
+                format!("cannot read {}: {e}", path.display()),
+            ));
+        }
+    };
+    toml::from_str(&text).map_err(|e| err("config", format!("{}: {e}", path.display())))
+}
+
+fn positive<T: PartialOrd + Default + Copy>(
+    value: Option<T>,
+    default: T,
+    key: &str,
+    errors: &mut Vec<ConfigError>,
+) -> T {
+    let v = value.unwrap_or(default);
+    if v <= T::default() {
+        errors.push(err(key, "must be greater than zero"));
+        return default;
+    }
+    v
+}
+
+fn resolve_http(f: &HttpFile, errors: &mut Vec<ConfigError>) -> HttpLimits {
+    let secs = |v, d, k, e: &mut Vec<_>| Duration::from_secs(positive(v, d, k, e));
+    HttpLimits {
+        max_body_bytes: positive(f.max_body_bytes, 64 * 1024, "http.max_body_bytes", errors),
+        max_connections: positive(f.max_connections, 1024, "http.max_connections", errors),
+        header_read_timeout: secs(
+            f.header_read_timeout_secs,
+            10,
+            "http.header_read_timeout_secs",
+            errors,
+        ),
+        request_timeout: secs(
+            f.request_timeout_secs,
+            30,
+            "http.request_timeout_secs",
+            errors,
+        ),
+        shutdown_grace: secs(
+            f.shutdown_grace_secs,
+            10,
+            "http.shutdown_grace_secs",
+            errors,
+        ),
+    }
+}
+
+fn resolve_purge(f: &PurgeFile, errors: &mut Vec<ConfigError>) -> PurgeSettings {
+    let retention_hours = f.retention_hours.unwrap_or(30 * 24);
+    PurgeSettings {
+        interval: Duration::from_secs(positive(f.interval_secs, 60, "purge.interval_secs", errors)),
+        retention_ms: i64::try_from(retention_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX),
+        batch_size: positive(f.batch_size, 200, "purge.batch_size", errors),
+    }
+}
+
+fn resolve_writer(f: &WriterFile, errors: &mut Vec<ConfigError>) -> WriterSettings {
+    WriterSettings {
+        queue_capacity: positive(f.queue_capacity, 4096, "writer.queue_capacity", errors),
+        max_batch: positive(f.max_batch, 1024, "writer.max_batch", errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> FileConfig {
+        toml::from_str(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let c = Config::resolve(Overrides::default(), FileConfig::default())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.http.max_body_bytes, 65536);
+        assert_eq!(c.purge.interval, Duration::from_secs(60));
+        assert_eq!(c.purge.retention_ms, 30 * 24 * 3_600_000);
+        assert_eq!(c.policy_file, PathBuf::from("data/policy.toml"));
+    }
+
+    #[test]
+    fn flags_beat_file() {
+        let o = Overrides {
+            listen: Some("127.0.0.1:9000".into()),
+            ..Overrides::default()
+        };
+        let c = Config::resolve(
+            o,
+            file("listen = \"127.0.0.1:7000\"\npublic_url = \"https://x.example/\""),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.public_url, "https://x.example");
+    }
+
+    #[test]
+    fn every_bad_key_is_reported() {
+        let f = file(
+            "listen = \"nope\"\nlog_level = \"loud\"\n[purge]\ninterval_secs = 0\n[http]\nmax_body_bytes = 0",
+        );
+        let errors = Config::resolve(Overrides::default(), f)
+            .err()
+            .unwrap_or_default();
+        let keys: Vec<_> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "listen",
+                "log_level",
+                "http.max_body_bytes",
+                "purge.interval_secs"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_file_keys_are_rejected() {
+        assert!(toml::from_str::<FileConfig>("lisen = \"x\"").is_err());
+    }
+
+    #[test]
+    fn tuning_keys_are_read_from_the_file() {
+        let f = file(
+            "[purge]\nretention_hours = 1\nbatch_size = 5\n[writer]\nmax_batch = 7\n[http]\nrequest_timeout_secs = 3",
+        );
+        let c = Config::resolve(Overrides::default(), f).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.purge.retention_ms, 3_600_000);
+        assert_eq!(c.purge.batch_size, 5);
+        assert_eq!(c.writer.max_batch, 7);
+        assert_eq!(c.http.request_timeout, Duration::from_secs(3));
+    }
+}

@@ -1,0 +1,492 @@
+//! Customer links: the stored record, its computed status, and the rules that turn a staff
+//! request into a new link (recipient, tier, expiry, view cap). Pure: the caller supplies
+//! the contact, policy, caller and clock reading.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::FieldError;
+use super::contact::{Contact, phone_error};
+use super::policy::{Channel, Policy};
+use super::recipient::{is_plausible_email, normalise_phone};
+use super::tenant::StaffCaller;
+use super::token::SecretHash;
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// Who a link was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecipientType {
+    Contact,
+    AdHoc,
+}
+
+impl RecipientType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientType::Contact => "Contact",
+            RecipientType::AdHoc => "AdHoc",
+        }
+    }
+}
+
+/// A link as stored. `token_hash` is the only trace of the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRecord {
+    pub link_id: u64,
+    pub uid: Uuid,
+    pub tenant_id: Uuid,
+    pub token_hash: [u8; 32],
+    pub resource_type: String,
+    pub resource_uid: Uuid,
+    pub sensitivity_tier: String,
+    pub require_otp: bool,
+    pub otp_channel: Option<String>,
+    pub delivery_channels: String,
+    pub recipient_contact_id: Option<i32>,
+    pub recipient_email: Option<String>,
+    pub recipient_phone: Option<String>,
+    pub recipient_display_name: Option<String>,
+    pub recipient_type: RecipientType,
+    pub sms_consent_snapshot: bool,
+    pub created_by_user_id: Uuid,
+    pub created_by_agent_id: Option<i32>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub max_views: u32,
+    pub view_count: u32,
+    pub revoked_at: Option<i64>,
+    pub revoked_by_user_id: Option<Uuid>,
+}
+
+/// A link's state, computed when read (never stored, so it cannot go stale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkStatus {
+    Active,
+    Expired,
+    Exhausted,
+    Revoked,
+}
+
+impl LinkStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkStatus::Active => "Active",
+            LinkStatus::Expired => "Expired",
+            LinkStatus::Exhausted => "Exhausted",
+            LinkStatus::Revoked => "Revoked",
+        }
+    }
+
+    /// Parses a status name case-insensitively (for list filters).
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Active, Self::Expired, Self::Exhausted, Self::Revoked]
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl LinkRecord {
+    /// Revocation wins over expiry, expiry over exhaustion.
+    pub fn status(&self, now: i64) -> LinkStatus {
+        if self.revoked_at.is_some() {
+            LinkStatus::Revoked
+        } else if now >= self.expires_at {
+            LinkStatus::Expired
+        } else if self.view_count >= self.max_views {
+            LinkStatus::Exhausted
+        } else {
+            LinkStatus::Active
+        }
+    }
+
+    /// When the link stopped being usable for good (revoked or expired), if it has.
+    pub fn retired_at(&self, now: i64) -> Option<i64> {
+        match (self.revoked_at, now >= self.expires_at) {
+            (Some(r), true) => Some(r.min(self.expires_at)),
+            (Some(r), false) => Some(r),
+            (None, true) => Some(self.expires_at),
+            (None, false) => None,
+        }
+    }
+}
+
+/// A staff request to create a link, already bound from the wire.
+#[derive(Debug, Clone, Default)]
+pub struct CreateLink {
+    pub resource_type: Option<String>,
+    pub resource_uid: Option<Uuid>,
+    pub recipient_contact_id: Option<i32>,
+    pub recipient_email: Option<String>,
+    pub recipient_phone: Option<String>,
+    pub deliver_email: bool,
+    pub deliver_sms: bool,
+    pub expires_in_hours: Option<i32>,
+    pub max_views: Option<i32>,
+}
+
+/// The contact lookup result the rules need.
+#[derive(Debug, Clone, Copy)]
+pub enum ContactLookup<'a> {
+    NotRequested,
+    Found(&'a Contact),
+    Missing,
+}
+
+/// Everything of a new link except the id the store assigns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLink {
+    pub record: LinkRecord,
+}
+
+/// Applies the creation rules. Every offending field is reported, not just the first.
+pub fn plan_link(
+    req: &CreateLink,
+    contact: ContactLookup<'_>,
+    policy: &Policy,
+    caller: &StaffCaller,
+    now: i64,
+    uid: Uuid,
+    token_hash: SecretHash,
+) -> Result<NewLink, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let resource_type = non_empty(req.resource_type.as_deref());
+    if resource_type.is_none() {
+        errors.push(FieldError::new(
+            "ResourceType",
+            "NotEmpty",
+            "'Resource Type' must not be empty.",
+        ));
+    }
+    if req.resource_uid.is_none_or(|u| u.is_nil()) {
+        errors.push(FieldError::new(
+            "ResourceUid",
+            "NotEmpty",
+            "'Resource Uid' must not be empty.",
+        ));
+    }
+    let tier = resource_type.and_then(|rt| {
+        let tier = policy.tier_for(rt);
+        if tier.is_none() {
+            errors.push(FieldError::new(
+                "ResourceType",
+                "Predicate",
+                format!("Resource type '{rt}' is not allowed by the policy."),
+            ));
+        }
+        tier
+    });
+    let recipient = resolve_recipient(req, contact, &mut errors);
+    let (Some(resource_type), Some((tier_name, tier)), Some(recipient)) =
+        (resource_type, tier, recipient)
+    else {
+        return Err(errors);
+    };
+    let hours = bounded(
+        req.expires_in_hours,
+        tier.default_expires_in_hours,
+        tier.max_expires_in_hours,
+        "ExpiresInHours",
+        "Expires In Hours",
+        &mut errors,
+    );
+    let max_views = bounded(
+        req.max_views,
+        tier.max_views,
+        tier.max_views,
+        "MaxViews",
+        "Max Views",
+        &mut errors,
+    );
+    let otp_channel = if tier.require_otp {
+        let channel = tier
+            .otp_channels
+            .iter()
+            .copied()
+            .find(|c| recipient.can_receive(*c));
+        if channel.is_none() {
+            errors.push(FieldError::new(
+                "RecipientEmail",
+                "NotEmpty",
+                format!("Tier '{tier_name}' requires a one-time passcode, but the recipient has no address for any of its channels."),
+            ));
+        }
+        channel
+    } else {
+        None
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut channels = Vec::new();
+    if req.deliver_email {
+        channels.push(Channel::Email.as_str());
+    }
+    if req.deliver_sms {
+        channels.push(Channel::Sms.as_str());
+    }
+    Ok(NewLink {
+        record: LinkRecord {
+            link_id: 0,
+            uid,
+            tenant_id: caller.tenant_id,
+            token_hash: token_hash.0,
+            resource_type: resource_type.to_owned(),
+            resource_uid: req.resource_uid.unwrap_or_default(),
+            sensitivity_tier: tier_name.to_owned(),
+            require_otp: tier.require_otp,
+            otp_channel: otp_channel.map(|c| c.as_str().to_owned()),
+            delivery_channels: channels.join(","),
+            recipient_contact_id: recipient.contact_id,
+            recipient_email: recipient.email,
+            recipient_phone: recipient.phone,
+            recipient_display_name: recipient.display_name,
+            recipient_type: recipient.kind,
+            sms_consent_snapshot: recipient.sms_consent,
+            created_by_user_id: caller.user_id,
+            created_by_agent_id: caller.agent_id,
+            created_at: now,
+            expires_at: now.saturating_add(i64::from(hours).saturating_mul(HOUR_MS)),
+            max_views,
+            view_count: 0,
+            revoked_at: None,
+            revoked_by_user_id: None,
+        },
+    })
+}
+
+struct Recipient {
+    kind: RecipientType,
+    contact_id: Option<i32>,
+    email: Option<String>,
+    phone: Option<String>,
+    display_name: Option<String>,
+    sms_consent: bool,
+}
+
+impl Recipient {
+    fn can_receive(&self, channel: Channel) -> bool {
+        match channel {
+            Channel::Email => self.email.is_some(),
+            Channel::Sms => self.phone.is_some(),
+        }
+    }
+}
+
+fn resolve_recipient(
+    req: &CreateLink,
+    contact: ContactLookup<'_>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Recipient> {
+    let before = errors.len();
+    let email = non_empty(req.recipient_email.as_deref()).map(str::to_owned);
+    if email.as_deref().is_some_and(|e| !is_plausible_email(e)) {
+        errors.push(FieldError::new(
+            "RecipientEmail",
+            "Email",
+            "'Recipient Email' is not a valid email address.",
+        ));
+    }
+    let phone = match non_empty(req.recipient_phone.as_deref()) {
+        Some(p) => normalise_phone(p).or_else(|| {
+            errors.push(phone_error("RecipientPhone"));
+            None
+        }),
+        None => None,
+    };
+    let contact = match contact {
+        ContactLookup::Found(c) => Some(c),
+        ContactLookup::Missing => {
+            errors.push(FieldError::new(
+                "RecipientContactId",
+                "NotFound",
+                format!(
+                    "Contact {} does not exist.",
+                    req.recipient_contact_id.unwrap_or_default()
+                ),
+            ));
+            return None;
+        }
+        ContactLookup::NotRequested => None,
+    };
+    if contact.is_none()
+        && email.is_none()
+        && phone.is_none()
+        && req.recipient_email.is_none()
+        && req.recipient_phone.is_none()
+    {
+        errors.push(FieldError::new(
+            "RecipientContactId",
+            "NotEmpty",
+            "A recipient is required: RecipientContactId, RecipientEmail or RecipientPhone.",
+        ));
+    }
+    let recipient = match contact {
+        Some(c) => Recipient {
+            kind: RecipientType::Contact,
+            contact_id: Some(c.contact_id),
+            email: email.or_else(|| c.email().map(str::to_owned)),
+            phone: phone.or_else(|| c.phone().and_then(normalise_phone)),
+            display_name: c.display_name(),
+            sms_consent: c.sms_consent(),
+        },
+        None => Recipient {
+            kind: RecipientType::AdHoc,
+            contact_id: None,
+            display_name: email.clone().or_else(|| phone.clone()),
+            email,
+            phone,
+            sms_consent: false,
+        },
+    };
+    if req.deliver_email && recipient.email.is_none() {
+        errors.push(FieldError::new(
+            "DeliverEmail",
+            "Predicate",
+            "DeliverEmail needs a recipient email address.",
+        ));
+    }
+    if req.deliver_sms && recipient.phone.is_none() {
+        errors.push(FieldError::new(
+            "DeliverSms",
+            "Predicate",
+            "DeliverSms needs a recipient phone number.",
+        ));
+    }
+    (errors.len() == before).then_some(recipient)
+}
+
+fn bounded(
+    value: Option<i32>,
+    default: u32,
+    max: u32,
+    field: &'static str,
+    label: &str,
+    errors: &mut Vec<FieldError>,
+) -> u32 {
+    match value {
+        None => default,
+        Some(v) => match u32::try_from(v) {
+            Ok(v) if (1..=max).contains(&v) => v,
+            _ => {
+                errors.push(FieldError::new(
+                    field,
+                    "InclusiveBetween",
+                    format!("'{label}' must be between 1 and {max}. You entered {v}."),
+                ));
+                default
+            }
+        },
+    }
+}
+
+fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::DEFAULT_POLICY;
+
+    fn caller() -> StaffCaller {
+        StaffCaller {
+            tenant_id: Uuid::from_u128(7),
+            user_id: Uuid::from_u128(8),
+            agent_id: Some(3),
+            roles: vec![],
+        }
+    }
+
+    fn plan(req: &CreateLink) -> Result<NewLink, Vec<FieldError>> {
+        let policy = Policy::parse(DEFAULT_POLICY).unwrap();
+        plan_link(
+            req,
+            ContactLookup::NotRequested,
+            &policy,
+            &caller(),
+            1_000,
+            Uuid::from_u128(9),
+            SecretHash([1; 32]),
+        )
+    }
+
+    fn quote_for(email: &str) -> CreateLink {
+        CreateLink {
+            resource_type: Some("Quote".into()),
+            resource_uid: Some(Uuid::from_u128(5)),
+            recipient_email: Some(email.into()),
+            ..CreateLink::default()
+        }
+    }
+
+    fn fields(r: Result<NewLink, Vec<FieldError>>) -> Vec<&'static str> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn ad_hoc_email_link_takes_tier_defaults() {
+        let link = plan(&quote_for("a@b.co")).unwrap().record;
+        assert_eq!(link.sensitivity_tier, "Standard");
+        assert_eq!(link.expires_at, 1_000 + 168 * HOUR_MS);
+        assert_eq!(link.max_views, 50);
+        assert_eq!(link.recipient_type, RecipientType::AdHoc);
+        assert_eq!(link.recipient_display_name.as_deref(), Some("a@b.co"));
+        assert_eq!(link.status(1_000), LinkStatus::Active);
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let req = CreateLink {
+            recipient_email: Some("nope".into()),
+            recipient_phone: Some("123".into()),
+            ..CreateLink::default()
+        };
+        assert_eq!(
+            fields(plan(&req)),
+            [
+                "ResourceType",
+                "ResourceUid",
+                "RecipientEmail",
+                "RecipientPhone"
+            ]
+        );
+    }
+
+    #[test]
+    fn limits_follow_the_tier() {
+        let mut req = quote_for("a@b.co");
+        req.expires_in_hours = Some(721);
+        req.max_views = Some(0);
+        assert_eq!(fields(plan(&req)), ["ExpiresInHours", "MaxViews"]);
+    }
+
+    #[test]
+    fn otp_channel_is_the_first_the_recipient_can_receive() {
+        let mut req = quote_for("a@b.co");
+        req.resource_type = Some("Claim".into());
+        let link = plan(&req).unwrap().record;
+        assert!(link.require_otp);
+        assert_eq!(link.otp_channel.as_deref(), Some("Email"));
+        req.recipient_phone = Some("+15551234567".into());
+        assert_eq!(
+            plan(&req).unwrap().record.otp_channel.as_deref(),
+            Some("Sms")
+        );
+    }
+
+    #[test]
+    fn status_precedence() {
+        let mut link = plan(&quote_for("a@b.co")).unwrap().record;
+        link.view_count = link.max_views;
+        assert_eq!(link.status(1_000), LinkStatus::Exhausted);
+        assert_eq!(link.status(link.expires_at), LinkStatus::Expired);
+        link.revoked_at = Some(2_000);
+        assert_eq!(link.status(1_000), LinkStatus::Revoked);
+        assert_eq!(link.retired_at(1_000), Some(2_000));
+    }
+}

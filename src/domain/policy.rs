@@ -1,0 +1,156 @@
+//! Sensitivity policy: resource types map to tiers, tiers decide OTP, expiry and view caps.
+//! Loaded once at start-up and validated as a whole, so a broken policy stops the server
+//! before it can mint a link under the wrong rules.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// The policy built into the binary, identical to the repository's `data/policy.toml`.
+pub const DEFAULT_POLICY: &str = include_str!("../../data/policy.toml");
+
+/// A channel a code or link can travel over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "Email",
+            Channel::Sms => "Sms",
+        }
+    }
+}
+
+/// Rules of one sensitivity tier.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    pub require_otp: bool,
+    #[serde(default)]
+    pub otp_channels: Vec<Channel>,
+    pub default_expires_in_hours: u32,
+    pub max_expires_in_hours: u32,
+    pub max_views: u32,
+}
+
+/// What to do with a resource type the policy does not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownResourceType {
+    Default,
+    Reject,
+}
+
+/// The whole policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub unknown_resource_type: UnknownResourceType,
+    pub default_tier: String,
+    #[serde(default)]
+    pub resource_types: BTreeMap<String, String>,
+    pub tiers: BTreeMap<String, Tier>,
+}
+
+impl Policy {
+    /// Parses and validates a policy file's text.
+    pub fn parse(text: &str) -> Result<Policy, String> {
+        let policy: Policy = toml::from_str(text).map_err(|e| e.to_string())?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !self.tiers.contains_key(&self.default_tier) {
+            return Err(format!(
+                "default_tier '{}' is not a tier",
+                self.default_tier
+            ));
+        }
+        for (resource, tier) in &self.resource_types {
+            if !self.tiers.contains_key(tier) {
+                return Err(format!(
+                    "resource type '{resource}' maps to unknown tier '{tier}'"
+                ));
+            }
+        }
+        for (name, t) in &self.tiers {
+            if t.default_expires_in_hours == 0
+                || t.default_expires_in_hours > t.max_expires_in_hours
+            {
+                return Err(format!(
+                    "tier '{name}': need 0 < default_expires_in_hours <= max_expires_in_hours"
+                ));
+            }
+            if t.max_views == 0 {
+                return Err(format!("tier '{name}': max_views must be at least 1"));
+            }
+            if t.require_otp && t.otp_channels.is_empty() {
+                return Err(format!(
+                    "tier '{name}': require_otp needs at least one otp_channels entry"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The tier (name and rules) for a resource type; `None` when unknown types are rejected.
+    pub fn tier_for(&self, resource_type: &str) -> Option<(&str, &Tier)> {
+        let mapped = self
+            .resource_types
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(resource_type))
+            .map(|(_, tier)| tier.as_str());
+        let name = match (mapped, self.unknown_resource_type) {
+            (Some(name), _) => name,
+            (None, UnknownResourceType::Default) => self.default_tier.as_str(),
+            (None, UnknownResourceType::Reject) => return None,
+        };
+        self.tiers.get_key_value(name).map(|(k, t)| (k.as_str(), t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_policy_is_valid_and_sensible() {
+        let p = Policy::parse(DEFAULT_POLICY).unwrap();
+        let (name, quote) = p.tier_for("quote").unwrap();
+        assert_eq!(name, "Standard");
+        assert!(!quote.require_otp);
+        assert_eq!(p.tier_for("Document").unwrap().0, "Confidential");
+        let (name, claim) = p.tier_for("CLAIM").unwrap();
+        assert_eq!(name, "Restricted");
+        assert!(claim.require_otp && claim.max_views <= 5);
+        assert_eq!(p.tier_for("Spaceship").unwrap().0, "Standard");
+    }
+
+    #[test]
+    fn unknown_types_can_be_rejected() {
+        let text = DEFAULT_POLICY.replace(
+            "unknown_resource_type = \"default\"",
+            "unknown_resource_type = \"reject\"",
+        );
+        let p = Policy::parse(&text).unwrap();
+        assert!(p.tier_for("Spaceship").is_none());
+        assert!(p.tier_for("Quote").is_some());
+    }
+
+    #[test]
+    fn broken_policies_are_refused() {
+        let bad_default =
+            DEFAULT_POLICY.replace("default_tier = \"Standard\"", "default_tier = \"Nope\"");
+        assert!(Policy::parse(&bad_default).is_err());
+        let bad_map = DEFAULT_POLICY.replace("Claim = \"Restricted\"", "Claim = \"Secret\"");
+        assert!(Policy::parse(&bad_map).is_err());
+        let no_channel =
+            DEFAULT_POLICY.replace("otp_channels = [\"Sms\", \"Email\"]", "otp_channels = []");
+        assert!(Policy::parse(&no_channel).is_err());
+    }
+}

@@ -1,0 +1,178 @@
+//! Secrets that grant access — link tokens and API keys — and the keyed hashes that are the
+//! only form ever stored (DESIGN.md decision 5). Hash keys are derived from the server's master
+//! secret per purpose, so a stolen database alone cannot be used to forge or test tokens.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// Wraps a secret so that `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself; call sites are the only places a secret leaves its wrapper.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A keyed BLAKE3 hash of a secret; the stored, indexable stand-in for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SecretHash(pub [u8; 32]);
+
+impl SecretHash {
+    /// Lower-case hex, as the `TokenHash` wire field shows it.
+    pub fn to_hex(&self) -> String {
+        blake3::Hash::from_bytes(self.0).to_hex().to_string()
+    }
+}
+
+/// Per-purpose hash keys derived from the master secret.
+#[derive(Clone)]
+pub struct HashKeys {
+    link_token: [u8; 32],
+    api_key: [u8; 32],
+}
+
+impl std::fmt::Debug for HashKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashKeys([redacted])")
+    }
+}
+
+impl HashKeys {
+    /// Derives every purpose key from the 32-byte master secret.
+    pub fn derive(master: &Secret<[u8; 32]>) -> Self {
+        Self {
+            link_token: blake3::derive_key(
+                "customerlink 2026-11-28 link token v1",
+                master.expose(),
+            ),
+            api_key: blake3::derive_key("customerlink 2026-11-28 api key v1", master.expose()),
+        }
+    }
+
+    pub fn link_token(&self, token: &LinkToken) -> SecretHash {
+        SecretHash(*blake3::keyed_hash(&self.link_token, token.0.expose()).as_bytes())
+    }
+
+    pub fn api_key(&self, key: &ApiKey) -> SecretHash {
+        SecretHash(*blake3::keyed_hash(&self.api_key, key.0.expose()).as_bytes())
+    }
+}
+
+/// Fills a buffer from the OS CSPRNG.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], getrandom::Error> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf)?;
+    Ok(buf)
+}
+
+/// The bearer secret in a portal URL: 32 random bytes, base64url without padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkToken(Secret<[u8; 32]>);
+
+impl LinkToken {
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        Ok(Self(Secret::new(random_bytes()?)))
+    }
+
+    /// Parses the URL form; anything that is not exactly 32 bytes of base64url is not a token.
+    pub fn parse(text: &str) -> Option<Self> {
+        decode_32(text).map(|b| Self(Secret::new(b)))
+    }
+
+    /// The URL form. Only the create response and the delivered message may carry it.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0.expose())
+    }
+}
+
+/// Prefix that makes API keys recognisable to secret scanners and humans.
+const API_KEY_PREFIX: &str = "clk_";
+
+/// A staff API key: `clk_` + 32 random bytes in base64url.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey(Secret<[u8; 32]>);
+
+impl ApiKey {
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        Ok(Self(Secret::new(random_bytes()?)))
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        decode_32(text.trim().strip_prefix(API_KEY_PREFIX)?).map(|b| Self(Secret::new(b)))
+    }
+
+    pub fn encode(&self) -> String {
+        format!(
+            "{API_KEY_PREFIX}{}",
+            URL_SAFE_NO_PAD.encode(self.0.expose())
+        )
+    }
+}
+
+fn decode_32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 43 {
+        return None;
+    }
+    URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(seed: u8) -> HashKeys {
+        HashKeys::derive(&Secret::new([seed; 32]))
+    }
+
+    #[test]
+    fn token_round_trips_through_its_url_form() {
+        let t = LinkToken::generate().unwrap();
+        let text = t.encode();
+        assert_eq!(text.len(), 43);
+        assert_eq!(LinkToken::parse(&text), Some(t));
+        assert_eq!(LinkToken::parse(&text[1..]), None);
+        assert_eq!(
+            LinkToken::parse("not a token at all, not a token at all, xx"),
+            None
+        );
+    }
+
+    #[test]
+    fn api_key_needs_its_prefix() {
+        let k = ApiKey::generate().unwrap();
+        let text = k.encode();
+        assert!(text.starts_with("clk_"));
+        assert_eq!(ApiKey::parse(&text), Some(k));
+        assert_eq!(ApiKey::parse(&text[4..]), None);
+    }
+
+    #[test]
+    fn hashes_depend_on_master_secret_and_purpose() {
+        let t = LinkToken::parse(&"A".repeat(43)).unwrap();
+        assert_eq!(keys(1).link_token(&t), keys(1).link_token(&t));
+        assert_ne!(keys(1).link_token(&t), keys(2).link_token(&t));
+        let k = ApiKey::parse(&format!("clk_{}", "A".repeat(43))).unwrap();
+        assert_ne!(keys(1).link_token(&t), keys(1).api_key(&k));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let t = LinkToken::generate().unwrap();
+        let shown = format!("{t:?}");
+        assert!(!shown.contains(&t.encode()));
+        assert!(shown.contains("redacted"));
+    }
+}

@@ -1,0 +1,152 @@
+//! The accept loop. `serve` takes its listener and a shutdown future (so tests bind port 0
+//! and stop the server themselves). Limits come from config: concurrent connections (a
+//! semaphore permit per connection), header read timeout (also the keep-alive idle timeout in
+//! hyper's http1), body size and body read timeout, and a grace period for shutdown after
+//! which remaining connections are aborted so the database can close cleanly.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CACHE_CONTROL, CONTENT_LENGTH, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::api::{self, error::ApiError};
+use crate::app::AppState;
+use crate::wire::Format;
+
+/// Serves until `shutdown` completes, then drains in-flight requests (bounded by the grace
+/// period) and returns once every connection task has ended.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let limits = state.config.http.clone();
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut tasks = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            permit = Arc::clone(&permits).acquire_owned() => permit,
+        };
+        let Ok(permit) = permit else { break };
+        let (stream, remote) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let conn_state = Arc::clone(&state);
+        let service = service_fn(move |req| {
+            let state = Arc::clone(&conn_state);
+            async move { Ok::<_, Infallible>(handle(&state, req, remote).await) }
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tasks.spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period over; closing the remaining connections");
+    }
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn handle(
+    state: &AppState,
+    req: Request<Incoming>,
+    _remote: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let limits = &state.config.http;
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = ApiError::PayloadTooLarge {
+        limit: limits.max_body_bytes,
+    };
+    if declared.is_some_and(|len| len > limits.max_body_bytes as u64) {
+        return into_hyper(api::error_response(&too_large, Format::Json));
+    }
+    let collected = tokio::time::timeout(
+        limits.request_timeout,
+        Limited::new(body, limits.max_body_bytes).collect(),
+    )
+    .await;
+    let body = match collected {
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => {
+            return into_hyper(api::error_response(&too_large, Format::Json));
+        }
+        Ok(Err(_)) => return plain(StatusCode::BAD_REQUEST),
+        Err(_) => return plain(StatusCode::REQUEST_TIMEOUT),
+    };
+    let request = api::Request {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body,
+    };
+    into_hyper(api::handle(state, request).await)
+}
+
+fn into_hyper(r: api::Response) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(r.body));
+    *response.status_mut() = r.status;
+    *response.headers_mut() = r.headers;
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(reason) = r
+        .reason
+        .and_then(|r| hyper::ext::ReasonPhrase::try_from(r).ok())
+    {
+        response.extensions_mut().insert(reason);
+    }
+    response
+}
+
+fn plain(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    response
+}

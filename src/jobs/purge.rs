@@ -1,0 +1,70 @@
+//! Purge: every interval, deletes links that have been expired or revoked for longer than the
+//! retention, with all their index entries, in small batches through the writer so it never
+//! holds the writer for long. Finds its work through the expiry and revocation indexes, so it
+//! never scans the links table.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::AppState;
+use crate::store::{PurgeReport, StoreError, WriteOp, WriteOutcome};
+
+/// Running purge job; `stop` ends it after the current batch.
+pub struct PurgeHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl PurgeHandle {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+pub fn spawn(state: Arc<AppState>) -> PurgeHandle {
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(state.config.purge.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stopped.changed() => return,
+                _ = ticks.tick() => {}
+            }
+            match purge_retired(&state, &stopped).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "purged retired links"),
+                Err(e) => tracing::error!(error = %e, "purge failed; will retry next interval"),
+            }
+        }
+    });
+    PurgeHandle { stop, task }
+}
+
+/// Purges everything due, batch by batch; returns how many links were deleted.
+pub async fn purge_retired(
+    state: &AppState,
+    stopped: &watch::Receiver<bool>,
+) -> Result<usize, StoreError> {
+    let settings = &state.config.purge;
+    let mut total = 0;
+    loop {
+        let retired_before = state.clock.now().saturating_sub(settings.retention_ms);
+        let op = WriteOp::Purge {
+            retired_before,
+            limit: settings.batch_size,
+        };
+        let report = match state.store.write(op).await? {
+            WriteOutcome::Purged(report) => report,
+            _ => PurgeReport::default(),
+        };
+        total += report.purged;
+        if !report.more || *stopped.borrow() {
+            return Ok(total);
+        }
+        tokio::task::yield_now().await;
+    }
+}

@@ -1,0 +1,19 @@
+//! customerlink: mints, delivers, serves and retires secure customer links.
+//!
+//! Data flows `http` (accept loop, limits) → `api` (bind → handle → respond, one module per
+//! operation family) → `domain` (pure rules) → `store` (redb, one group-commit writer).
+//! `wire` turns DTOs into bytes and back; `jobs` runs background work such as purge;
+//! `app` wires the pieces together and owns start-up and shutdown; `admin` and `cli` are the
+//! operator's commands.
+
+pub mod admin;
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod jobs;
+pub mod store;
+pub mod wire;

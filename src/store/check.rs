@@ -1,0 +1,185 @@
+//! `check`: proves every index agrees with the records, in both directions. Used by the
+//! `customerlink check` command, by tests after concurrent load, and after crashes.
+
+use std::collections::HashSet;
+
+use redb::{ReadableTable, ReadableTableMetadata};
+
+use super::StoreError;
+use super::codec::decode;
+use super::reader::Reader;
+use super::tables::*;
+use crate::domain::contact::Contact;
+use crate::domain::link::LinkRecord;
+use crate::domain::tenant::{ApiKeyRecord, Tenant};
+
+/// Counts of what was checked and every inconsistency found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    pub tenants: u64,
+    pub api_keys: u64,
+    pub links: u64,
+    pub revoked_links: u64,
+    pub contacts: u64,
+    pub problems: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn is_consistent(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+pub(super) fn run(r: &Reader) -> Result<CheckReport, StoreError> {
+    let mut report = CheckReport::default();
+    let links = load_links(r, &mut report)?;
+    check_link_indexes(r, &links, &mut report)?;
+    check_keys(r, &mut report)?;
+    for entry in r.table(TENANTS)?.iter()? {
+        let (k, v) = entry?;
+        match decode::<Tenant>(v.value()) {
+            Ok(t) if t.tenant_id.as_u128() == k.value() => {}
+            _ => report.problems.push(format!(
+                "tenant {:032x}: record does not match its key",
+                k.value()
+            )),
+        }
+        report.tenants += 1;
+    }
+    for entry in r.table(CONTACTS)?.iter()? {
+        let (k, v) = entry?;
+        let (tenant, id) = k.value();
+        match decode::<Contact>(v.value()) {
+            Ok(c) if c.tenant_id.as_u128() == tenant && c.contact_id == id => {}
+            _ => report.problems.push(format!(
+                "contact {tenant:032x}/{id}: record does not match its key"
+            )),
+        }
+        report.contacts += 1;
+    }
+    Ok(report)
+}
+
+fn load_links(r: &Reader, report: &mut CheckReport) -> Result<Vec<LinkRecord>, StoreError> {
+    let mut links = Vec::new();
+    for entry in r.table(LINKS)?.iter()? {
+        let (k, v) = entry?;
+        match decode::<LinkRecord>(v.value()) {
+            Ok(l) if l.uid.as_u128() == k.value() => links.push(l),
+            Ok(_) => report.problems.push(format!(
+                "link {:032x}: record uid differs from key",
+                k.value()
+            )),
+            Err(e) => report
+                .problems
+                .push(format!("link {:032x}: {e}", k.value())),
+        }
+    }
+    report.links = links.len() as u64;
+    report.revoked_links = links.iter().filter(|l| l.revoked_at.is_some()).count() as u64;
+    Ok(links)
+}
+
+fn check_link_indexes(
+    r: &Reader,
+    links: &[LinkRecord],
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
+    let by_token = r.table(LINKS_BY_TOKEN)?;
+    let by_tenant = r.table(LINKS_BY_TENANT)?;
+    let by_resource = r.table(LINKS_BY_RESOURCE)?;
+    let by_expiry = r.table(LINKS_BY_EXPIRY)?;
+    let by_revoked = r.table(LINKS_BY_REVOKED)?;
+    let mut ids = HashSet::new();
+    for l in links {
+        let uid = l.uid.as_u128();
+        let name = format!("link {uid:032x}");
+        let tenant = l.tenant_id.as_u128();
+        let rt = l.resource_type.to_lowercase();
+        if !ids.insert(l.link_id) {
+            report.problems.push(format!(
+                "{name}: CustomerLinkId {} is not unique",
+                l.link_id
+            ));
+        }
+        let expect = |found: Option<u128>, index: &str, problems: &mut Vec<String>| {
+            if found != Some(uid) {
+                problems.push(format!("{name}: missing or wrong entry in {index}"));
+            }
+        };
+        expect(
+            by_token.get(l.token_hash)?.map(|g| g.value()),
+            "links_by_token",
+            &mut report.problems,
+        );
+        expect(
+            by_tenant.get((tenant, l.link_id))?.map(|g| g.value()),
+            "links_by_tenant",
+            &mut report.problems,
+        );
+        let resource_key = (tenant, rt.as_str(), l.resource_uid.as_u128(), l.link_id);
+        expect(
+            by_resource.get(resource_key)?.map(|g| g.value()),
+            "links_by_resource",
+            &mut report.problems,
+        );
+        if by_expiry.get((l.expires_at, uid))?.is_none() {
+            report
+                .problems
+                .push(format!("{name}: missing entry in links_by_expiry"));
+        }
+        if let Some(at) = l.revoked_at {
+            if by_revoked.get((at, uid))?.is_none() {
+                report
+                    .problems
+                    .push(format!("{name}: missing entry in links_by_revoked"));
+            }
+        }
+    }
+    let sizes = [
+        ("links_by_token", by_token.len()?),
+        ("links_by_tenant", by_tenant.len()?),
+        ("links_by_resource", by_resource.len()?),
+        ("links_by_expiry", by_expiry.len()?),
+    ];
+    for (index, len) in sizes {
+        if len != report.links {
+            report.problems.push(format!(
+                "{index} has {len} entries for {} links (stale entries)",
+                report.links
+            ));
+        }
+    }
+    if by_revoked.len()? != report.revoked_links {
+        report.problems.push(format!(
+            "links_by_revoked has {} entries for {} revoked links",
+            by_revoked.len()?,
+            report.revoked_links
+        ));
+    }
+    Ok(())
+}
+
+fn check_keys(r: &Reader, report: &mut CheckReport) -> Result<(), StoreError> {
+    let ids = r.table(API_KEY_IDS)?;
+    for entry in r.table(API_KEYS)?.iter()? {
+        let (hash, v) = entry?;
+        report.api_keys += 1;
+        match decode::<ApiKeyRecord>(v.value()) {
+            Ok(k) if ids.get(k.key_id.as_u128())?.map(|g| g.value()) == Some(hash.value()) => {}
+            Ok(k) => report.problems.push(format!(
+                "api key {}: missing or wrong entry in api_key_ids",
+                k.key_id.simple()
+            )),
+            Err(e) => report.problems.push(format!("api key record: {e}")),
+        }
+    }
+    if ids.len()? != report.api_keys {
+        report.problems.push(format!(
+            "api_key_ids has {} entries for {} keys",
+            ids.len()?,
+            report.api_keys
+        ));
+    }
+    Ok(())
+}

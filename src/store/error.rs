@@ -1,0 +1,57 @@
+//! The store's one error type. Rejections that are part of normal operation (a link that does
+//! not exist) are not errors: they are [`super::WriteOutcome`] values.
+
+/// What can go wrong below the domain.
+#[derive(Debug, Clone)]
+pub enum StoreError {
+    /// Another process (usually the running server) holds the database file.
+    Locked,
+    /// The file or disk failed; the detail is for logs, never for clients.
+    Io(String),
+    /// A stored value could not be decoded: the file is damaged or from an unknown version.
+    Corrupt(String),
+    /// The writer has stopped (shutdown in progress).
+    Closed,
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Locked => f.write_str(
+                "the database is in use by another customerlink process (stop the server first)",
+            ),
+            StoreError::Io(e) => write!(f, "storage error: {e}"),
+            StoreError::Corrupt(e) => write!(f, "corrupt record: {e}"),
+            StoreError::Closed => f.write_str("the store is shutting down"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl StoreError {
+    pub(super) fn from_open(e: redb::DatabaseError) -> Self {
+        match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked,
+            other => StoreError::Io(other.to_string()),
+        }
+    }
+}
+
+macro_rules! io_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Io(e.to_string())
+            }
+        }
+    )*};
+}
+
+io_from!(
+    redb::Error,
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError
+);

@@ -1,0 +1,180 @@
+//! Queries over one read snapshot. Every method is a point lookup or a bounded range scan of
+//! an index; nothing scans the primary table except `check`.
+
+use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata};
+use uuid::Uuid;
+
+use super::StoreError;
+use super::codec::decode;
+use super::tables::*;
+use crate::domain::contact::Contact;
+use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::tenant::{ApiKeyRecord, Tenant};
+use crate::domain::token::SecretHash;
+
+/// A page of links with the number of links that matched in all.
+#[derive(Debug, Default)]
+pub struct LinkPage {
+    pub links: Vec<LinkRecord>,
+    pub total: u64,
+}
+
+/// A read snapshot; see [`super::Store::read`].
+pub struct Reader {
+    txn: ReadTransaction,
+}
+
+impl Reader {
+    pub(super) fn new(txn: ReadTransaction) -> Self {
+        Self { txn }
+    }
+
+    pub(super) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: redb::TableDefinition<K, V>,
+    ) -> Result<ReadOnlyTable<K, V>, StoreError> {
+        Ok(self.txn.open_table(def)?)
+    }
+
+    /// A link by uid, only if it belongs to `tenant_id` (another tenant's link is "missing").
+    pub fn link(&self, tenant_id: Uuid, uid: Uuid) -> Result<Option<LinkRecord>, StoreError> {
+        Ok(self
+            .link_any_tenant(uid.as_u128())?
+            .filter(|l| l.tenant_id == tenant_id))
+    }
+
+    pub(super) fn link_any_tenant(&self, uid: u128) -> Result<Option<LinkRecord>, StoreError> {
+        match self.table(LINKS)?.get(uid)? {
+            Some(g) => Ok(Some(decode(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A link by the keyed hash of its token (for the portal).
+    pub fn link_by_token(&self, hash: &SecretHash) -> Result<Option<LinkRecord>, StoreError> {
+        match self.table(LINKS_BY_TOKEN)?.get(hash.0)? {
+            Some(uid) => self.link_any_tenant(uid.value()),
+            None => Ok(None),
+        }
+    }
+
+    /// Links of one resource, newest first.
+    pub fn links_by_resource(
+        &self,
+        tenant_id: Uuid,
+        resource_type: &str,
+        resource_uid: Uuid,
+    ) -> Result<Vec<LinkRecord>, StoreError> {
+        let t = tenant_id.as_u128();
+        let rt = resource_type.to_lowercase();
+        let ru = resource_uid.as_u128();
+        let index = self.table(LINKS_BY_RESOURCE)?;
+        let mut links = Vec::new();
+        for entry in index
+            .range((t, rt.as_str(), ru, 0)..=(t, rt.as_str(), ru, u64::MAX))?
+            .rev()
+        {
+            if let Some(link) = self.link_any_tenant(entry?.1.value())? {
+                links.push(link);
+            }
+        }
+        Ok(links)
+    }
+
+    /// The tenant's links, newest first, optionally only those with `status` at `now`.
+    pub fn links_by_tenant(
+        &self,
+        tenant_id: Uuid,
+        status: Option<LinkStatus>,
+        now: i64,
+        skip: usize,
+        take: usize,
+    ) -> Result<LinkPage, StoreError> {
+        let t = tenant_id.as_u128();
+        let index = self.table(LINKS_BY_TENANT)?;
+        let mut page = LinkPage::default();
+        let mut matched = 0usize;
+        for entry in index.range((t, 0)..=(t, u64::MAX))?.rev() {
+            let uid = entry?.1.value();
+            let in_page = matched >= skip && page.links.len() < take;
+            if status.is_none() && !in_page {
+                matched += 1;
+                continue;
+            }
+            let Some(link) = self.link_any_tenant(uid)? else {
+                continue;
+            };
+            if status.is_some_and(|s| link.status(now) != s) {
+                continue;
+            }
+            if in_page {
+                page.links.push(link);
+            }
+            matched += 1;
+        }
+        page.total = matched as u64;
+        Ok(page)
+    }
+
+    pub fn contact(&self, tenant_id: Uuid, contact_id: i32) -> Result<Option<Contact>, StoreError> {
+        match self
+            .table(CONTACTS)?
+            .get((tenant_id.as_u128(), contact_id))?
+        {
+            Some(g) => Ok(Some(decode(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The tenant's contacts by id, with the total count.
+    pub fn contacts(
+        &self,
+        tenant_id: Uuid,
+        skip: usize,
+        take: usize,
+    ) -> Result<(Vec<Contact>, u64), StoreError> {
+        let t = tenant_id.as_u128();
+        let table = self.table(CONTACTS)?;
+        let mut contacts = Vec::new();
+        let mut total = 0u64;
+        for entry in table.range((t, i32::MIN)..=(t, i32::MAX))? {
+            let entry = entry?;
+            if total >= skip as u64 && contacts.len() < take {
+                contacts.push(decode(entry.1.value())?);
+            }
+            total += 1;
+        }
+        Ok((contacts, total))
+    }
+
+    pub fn api_key(&self, hash: &SecretHash) -> Result<Option<ApiKeyRecord>, StoreError> {
+        match self.table(API_KEYS)?.get(hash.0)? {
+            Some(g) => Ok(Some(decode(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every key of a tenant (revoked ones included), oldest first.
+    pub fn api_keys(&self, tenant_id: Uuid) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut keys = Vec::new();
+        for entry in self.table(API_KEYS)?.iter()? {
+            let record: ApiKeyRecord = decode(entry?.1.value())?;
+            if record.tenant_id == tenant_id {
+                keys.push(record);
+            }
+        }
+        keys.sort_by_key(|k| k.created_at);
+        Ok(keys)
+    }
+
+    pub fn tenant(&self, tenant_id: Uuid) -> Result<Option<Tenant>, StoreError> {
+        match self.table(TENANTS)?.get(tenant_id.as_u128())? {
+            Some(g) => Ok(Some(decode(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn tenant_count(&self) -> Result<u64, StoreError> {
+        Ok(self.table(TENANTS)?.len()?)
+    }
+}

@@ -1,0 +1,68 @@
+//! Every table of the file and its key layout (documented in `docs/storage.md`). Index tables
+//! map to the primary key only; they are written in the same transaction as their record.
+
+use redb::{Database, ReadableTable, TableDefinition};
+
+use super::StoreError;
+
+/// Counters and format markers: `schema_version`, `next_link_id`.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// tenant id → Tenant.
+pub const TENANTS: TableDefinition<u128, &[u8]> = TableDefinition::new("tenants");
+/// keyed hash of the API key → ApiKeyRecord.
+pub const API_KEYS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("api_keys");
+/// key id → keyed hash (to list and revoke keys by id).
+pub const API_KEY_IDS: TableDefinition<u128, [u8; 32]> = TableDefinition::new("api_key_ids");
+/// link uid → LinkRecord (primary).
+pub const LINKS: TableDefinition<u128, &[u8]> = TableDefinition::new("links");
+/// keyed token hash → link uid.
+pub const LINKS_BY_TOKEN: TableDefinition<[u8; 32], u128> = TableDefinition::new("links_by_token");
+/// (tenant, link id) → link uid; newest first by reverse iteration.
+pub const LINKS_BY_TENANT: TableDefinition<(u128, u64), u128> =
+    TableDefinition::new("links_by_tenant");
+/// (tenant, lower-cased resource type, resource uid, link id) → link uid.
+pub const LINKS_BY_RESOURCE: TableDefinition<(u128, &str, u128, u64), u128> =
+    TableDefinition::new("links_by_resource");
+/// (expires at, link uid) → (); every stored link has exactly one entry.
+pub const LINKS_BY_EXPIRY: TableDefinition<(i64, u128), ()> =
+    TableDefinition::new("links_by_expiry");
+/// (revoked at, link uid) → (); exactly the revoked links.
+pub const LINKS_BY_REVOKED: TableDefinition<(i64, u128), ()> =
+    TableDefinition::new("links_by_revoked");
+/// (tenant, contact id) → Contact.
+pub const CONTACTS: TableDefinition<(u128, i32), &[u8]> = TableDefinition::new("contacts");
+
+/// The on-disk format version this build writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Creates missing tables and checks the format version, so readers never meet a missing table.
+pub fn ensure(db: &Database) -> Result<(), StoreError> {
+    let txn = db.begin_write()?;
+    {
+        let mut meta = txn.open_table(META)?;
+        let version = meta.get("schema_version")?.map(|v| v.value());
+        match version {
+            None => {
+                meta.insert("schema_version", SCHEMA_VERSION)?;
+            }
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(StoreError::Corrupt(format!(
+                    "database format {v} is newer than this build understands ({SCHEMA_VERSION})"
+                )));
+            }
+            Some(_) => {}
+        }
+        txn.open_table(TENANTS)?;
+        txn.open_table(API_KEYS)?;
+        txn.open_table(API_KEY_IDS)?;
+        txn.open_table(LINKS)?;
+        txn.open_table(LINKS_BY_TOKEN)?;
+        txn.open_table(LINKS_BY_TENANT)?;
+        txn.open_table(LINKS_BY_RESOURCE)?;
+        txn.open_table(LINKS_BY_EXPIRY)?;
+        txn.open_table(LINKS_BY_REVOKED)?;
+        txn.open_table(CONTACTS)?;
+    }
+    txn.commit()?;
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! Scalar wire types with ServiceStack's text forms: Guids written as 32 lower-case hex digits
+//! and read in any .NET form (N, D, B, P); dates written ISO 8601 with 7 fraction digits and
+//! `Z` and read in ISO variants, date-only and `/Date(ms)/` (servicestack-wire.md §2.2–2.4);
+//! and lenient readers for numbers and booleans that arrive quoted (query strings, §2.4).
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use time::format_description::well_known::Iso8601;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use uuid::Uuid;
+
+/// A .NET Guid on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Guid(pub Uuid);
+
+impl Guid {
+    /// Parses N (32 hex), D (dashed), B ({dashed}) and P ((dashed)) forms.
+    pub fn parse(text: &str) -> Option<Guid> {
+        let t = text.trim();
+        let inner = t
+            .strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .or_else(|| t.strip_prefix('(').and_then(|s| s.strip_suffix(')')))
+            .unwrap_or(t);
+        let valid_shape =
+            inner.len() == 32 || (inner.len() == 36 && inner.as_bytes().get(8) == Some(&b'-'));
+        if !valid_shape {
+            return None;
+        }
+        Uuid::try_parse(inner).ok().map(Guid)
+    }
+}
+
+impl Serialize for Guid {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 32];
+        s.serialize_str(self.0.simple().encode_lower(&mut buf))
+    }
+}
+
+impl<'de> Deserialize<'de> for Guid {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Guid::parse(&text).ok_or_else(|| de::Error::custom(format!("'{text}' is not a valid Guid")))
+    }
+}
+
+/// A UTC instant on the wire, held as Unix milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UtcDateTime(pub i64);
+
+impl UtcDateTime {
+    /// `2026-11-28T03:49:55.1230000Z`.
+    pub fn to_wire(self) -> String {
+        let nanos = i128::from(self.0) * 1_000_000;
+        let dt =
+            OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
+            dt.year(),
+            u8::from(dt.month()),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second(),
+            dt.nanosecond() / 100
+        )
+    }
+
+    /// Reads ISO 8601 (with `Z`, an offset, or none = UTC), date-only, and `/Date(ms[±hhmm])/`.
+    pub fn parse(text: &str) -> Option<UtcDateTime> {
+        let t = text.trim();
+        if let Some(ms) = parse_wcf(t) {
+            return Some(UtcDateTime(ms));
+        }
+        let millis = |dt: OffsetDateTime| {
+            i64::try_from(dt.unix_timestamp_nanos() / 1_000_000)
+                .ok()
+                .map(UtcDateTime)
+        };
+        if let Ok(dt) = OffsetDateTime::parse(t, &Iso8601::DEFAULT) {
+            return millis(dt);
+        }
+        if let Ok(dt) = PrimitiveDateTime::parse(t, &Iso8601::DEFAULT) {
+            return millis(dt.assume_utc());
+        }
+        let date = Date::parse(t, &Iso8601::DEFAULT).ok()?;
+        millis(date.midnight().assume_offset(UtcOffset::UTC))
+    }
+}
+
+/// `/Date(1709649000000)/`, `\/Date(…)\/`, with an optional `±hhmm` that is informational
+/// (the number is already UTC milliseconds).
+fn parse_wcf(t: &str) -> Option<i64> {
+    let t = t.replace("\\/", "/");
+    let inner = t.strip_prefix("/Date(")?.strip_suffix(")/")?;
+    let end = inner[1..].find(['+', '-']).map_or(inner.len(), |i| i + 1);
+    inner[..end].parse().ok()
+}
+
+impl Serialize for UtcDateTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_wire())
+    }
+}
+
+impl<'de> Deserialize<'de> for UtcDateTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        UtcDateTime::parse(&text)
+            .ok_or_else(|| de::Error::custom(format!("'{text}' is not a valid date")))
+    }
+}
+
+/// Lenient readers for `#[serde(deserialize_with)]`: numbers and booleans may arrive as JSON
+/// values or as text (query strings, path segments, quoted JSON).
+pub mod lenient {
+    use super::*;
+
+    struct IntVisitor;
+
+    impl Visitor<'_> for IntVisitor {
+        type Value = Option<i64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("integer out of range"))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "checked integral and in range"
+                )]
+                return Ok(Some(v as i64));
+            }
+            Err(E::custom(format!("'{v}' is not an integer")))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            let t = v.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            t.parse()
+                .map(Some)
+                .map_err(|_| E::custom(format!("'{v}' is not an integer")))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+
+    fn int<'de, D: Deserializer<'de>, T: TryFrom<i64>>(d: D) -> Result<Option<T>, D::Error> {
+        match d.deserialize_any(IntVisitor)? {
+            None => Ok(None),
+            Some(v) => T::try_from(v)
+                .map(Some)
+                .map_err(|_| de::Error::custom(format!("'{v}' is out of range"))),
+        }
+    }
+
+    pub fn opt_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+        int(d)
+    }
+
+    pub fn opt_usize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+        int(d)
+    }
+
+    struct BoolVisitor;
+
+    impl Visitor<'_> for BoolVisitor {
+        type Value = Option<bool>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a boolean")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            match v {
+                0 => Ok(Some(false)),
+                1 => Ok(Some(true)),
+                _ => Err(E::custom(format!("'{v}' is not a boolean"))),
+            }
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map_err(|_| E::custom("not a boolean"))
+                .and_then(|v| self.visit_u64(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "" => Ok(None),
+                "true" | "1" | "on" | "yes" => Ok(Some(true)),
+                "false" | "0" | "off" | "no" => Ok(Some(false)),
+                _ => Err(E::custom(format!("'{v}' is not a boolean"))),
+            }
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+
+    pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        d.deserialize_any(BoolVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guid_forms() {
+        let n = "0123456789abcdef0123456789abcdef";
+        let expected = Guid::parse(n).unwrap();
+        for form in [
+            "01234567-89ab-cdef-0123-456789abcdef",
+            "{01234567-89ab-cdef-0123-456789abcdef}",
+            "(01234567-89AB-CDEF-0123-456789ABCDEF)",
+        ] {
+            assert_eq!(Guid::parse(form), Some(expected), "{form}");
+        }
+        assert_eq!(
+            serde_json::to_string(&expected).unwrap(),
+            format!("\"{n}\"")
+        );
+        assert_eq!(
+            Guid::parse("urn:uuid:01234567-89ab-cdef-0123-456789abcdef"),
+            None
+        );
+        assert_eq!(Guid::parse("xyz"), None);
+    }
+
+    #[test]
+    fn dates_written_with_seven_fraction_digits() {
+        assert_eq!(UtcDateTime(0).to_wire(), "1970-01-01T00:00:00.0000000Z");
+        assert_eq!(
+            UtcDateTime(1_709_649_000_123).to_wire(),
+            "2024-03-05T14:30:00.1230000Z"
+        );
+    }
+
+    #[test]
+    fn dates_read_in_servicestack_forms() {
+        let ms = 1_709_649_000_000;
+        for form in [
+            "2024-03-05T14:30:00Z",
+            "2024-03-05T14:30:00.0000000Z",
+            "2024-03-05T14:30:00",
+            "2024-03-05T15:30:00+01:00",
+            "/Date(1709649000000)/",
+            "\\/Date(1709649000000)\\/",
+            "/Date(1709649000000+0100)/",
+        ] {
+            assert_eq!(UtcDateTime::parse(form), Some(UtcDateTime(ms)), "{form}");
+        }
+        assert_eq!(
+            UtcDateTime::parse("2024-03-05"),
+            Some(UtcDateTime(1_709_596_800_000))
+        );
+        assert_eq!(UtcDateTime::parse("yesterday"), None);
+    }
+}
