@@ -3,4 +3,7 @@
 
 mod support;
 
+mod admin;
+mod durability;
 mod links;
+mod purge;

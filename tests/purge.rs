@@ -1,0 +1,69 @@
+//! Purge deletes links retired (expired or revoked) for longer than the retention, with every
+//! index entry, and nothing else.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{TestServer, cli, uid};
+
+fn create(s: &TestServer, resource: u128, hours: u32) -> String {
+    let body = json!({"ResourceType": "Quote", "ResourceUid": uid(resource), "RecipientEmail": "p@q.co", "ExpiresInHours": hours});
+    s.post("/v1/customerlink", body).expect(200)["Link"]["CustomerLinkUID"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn wait_until(mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "purge did not happen in time");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn purge_removes_long_retired_links_and_their_index_entries_only() {
+    let s = TestServer::start_with(|c| {
+        c.purge.interval = Duration::from_millis(30);
+        c.purge.retention_ms = 10 * 3_600_000;
+        c.purge.batch_size = 1;
+    });
+    let expires_1h = create(&s, 1, 1);
+    let expires_2h = create(&s, 1, 2);
+    let long_lived = create(&s, 1, 720);
+    let revoked = create(&s, 2, 720);
+    let revoked_later = create(&s, 2, 720);
+    s.post(&format!("/v1/customerlink/{revoked}/revoke"), json!({}))
+        .expect(200);
+    s.clock.advance_hours(3);
+    s.post(
+        &format!("/v1/customerlink/{revoked_later}/revoke"),
+        json!({}),
+    )
+    .expect(200);
+
+    // Now = +12h: retired before +2h is purged. The 1h link (expired at +1h) and the link
+    // revoked at 0 go; the 2h link expired exactly at the boundary and the later revocation stay.
+    s.clock.advance_hours(9);
+    wait_until(|| s.get(&format!("/v1/customerlink/{expires_1h}")).status == 404);
+    wait_until(|| s.get(&format!("/v1/customerlink/{revoked}")).status == 404);
+    for kept in [&expires_2h, &long_lived, &revoked_later] {
+        s.get(&format!("/v1/customerlink/{kept}")).expect(200);
+    }
+    let listed: Vec<Value> = s
+        .get(&format!("/v1/customerlink/resource/Quote/{}", uid(1)))
+        .expect(200)["Links"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(s.get("/v1/customerlink").expect(200)["Total"], 3);
+
+    let (dir, _) = s.stop();
+    let dir = dir.unwrap();
+    let (code, out, err) = cli(&["check", "--data", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("links 3 revoked 1"), "{out}");
+}
