@@ -68,14 +68,12 @@ impl Contact {
             ("EmailWork", &self.email_work),
             ("EmailPersonal", &self.email_personal),
         ] {
-            if let Some(email) = non_empty(value.as_deref()) {
-                if !is_plausible_email(email) {
-                    errors.push(FieldError::new(
-                        field,
-                        "Email",
-                        format!("'{field}' is not a valid email address."),
-                    ));
-                }
+            if non_empty(value.as_deref()).is_some_and(|e| !is_plausible_email(e)) {
+                errors.push(FieldError::new(
+                    field,
+                    "Email",
+                    format!("'{field}' is not a valid email address."),
+                ));
             }
         }
         if let Some(phone) = self.phone() {

@@ -128,12 +128,12 @@ fn check_link_indexes(
                 .problems
                 .push(format!("{name}: missing entry in links_by_expiry"));
         }
-        if let Some(at) = l.revoked_at {
-            if by_revoked.get((at, uid))?.is_none() {
-                report
-                    .problems
-                    .push(format!("{name}: missing entry in links_by_revoked"));
-            }
+        if let Some(at) = l.revoked_at
+            && by_revoked.get((at, uid))?.is_none()
+        {
+            report
+                .problems
+                .push(format!("{name}: missing entry in links_by_revoked"));
         }
     }
     let sizes = [
