@@ -1,9 +1,19 @@
 //! Black-box tests: the real server on loopback, over HTTP, one test binary (link time is
 //! paid once on this 2-core machine). Modules are named after what they prove.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed expectation is a failed test"
+)]
+
 mod support;
 
 mod admin;
+mod auth;
+mod bad_input;
+mod contacts;
 mod durability;
+mod isolation;
 mod links;
 mod purge;

@@ -309,12 +309,8 @@ fn resolve_recipient(
         }
         ContactLookup::NotRequested => None,
     };
-    if contact.is_none()
-        && email.is_none()
-        && phone.is_none()
-        && req.recipient_email.is_none()
-        && req.recipient_phone.is_none()
-    {
+    let malformed = errors.len() > before;
+    if contact.is_none() && email.is_none() && phone.is_none() && !malformed {
         errors.push(FieldError::new(
             "RecipientContactId",
             "NotEmpty",
