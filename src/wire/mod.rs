@@ -3,6 +3,8 @@
 //! the domain; every DTO gets every format from its one serde derive.
 
 pub mod bind;
+pub mod casing;
+pub mod node;
 pub mod status;
 pub mod types;
 

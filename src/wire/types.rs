@@ -34,7 +34,10 @@ impl Guid {
 impl Serialize for Guid {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut buf = [0u8; 32];
-        s.serialize_str(self.0.simple().encode_lower(&mut buf))
+        s.serialize_newtype_struct(
+            super::node::GUID_TOKEN,
+            self.0.simple().encode_lower(&mut buf),
+        )
     }
 }
 
@@ -100,7 +103,7 @@ fn parse_wcf(t: &str) -> Option<i64> {
 
 impl Serialize for UtcDateTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_wire())
+        s.serialize_newtype_struct(super::node::DATE_TOKEN, &self.to_wire())
     }
 }
 
