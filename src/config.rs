@@ -33,6 +33,61 @@ pub struct FileConfig {
     pub purge: PurgeFile,
     #[serde(default)]
     pub writer: WriterFile,
+    #[serde(default)]
+    pub wire: WireFile,
+    #[serde(default)]
+    pub cors: CorsFile,
+}
+
+/// `[wire]` table of the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireFile {
+    pub casing: Option<CasingSetting>,
+}
+
+/// `[cors]` table of the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsFile {
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+/// Member-name casing of JSON/JSV replies: `auto` mirrors the request (camelCase in,
+/// camelCase out), `pascal` and `camel` force one. `?jsconfig=` still overrides per request.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CasingSetting {
+    #[default]
+    Auto,
+    Pascal,
+    Camel,
+}
+
+/// Wire settings.
+#[derive(Debug, Clone, Default)]
+pub struct WireSettings {
+    pub casing: CasingSetting,
+}
+
+/// Which browser origins may call the API (`*` = any).
+#[derive(Debug, Clone)]
+pub struct CorsSettings {
+    pub allowed_origins: Vec<String>,
+}
+
+impl CorsSettings {
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
+    pub fn allow_origin<'a>(&'a self, origin: Option<&'a str>) -> Option<&'a str> {
+        if self.allowed_origins.iter().any(|o| o == "*") {
+            return Some("*");
+        }
+        origin.filter(|o| {
+            self.allowed_origins
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(o))
+        })
+    }
 }
 
 /// `[http]` table of the file.
@@ -102,6 +157,8 @@ pub struct Config {
     pub http: HttpLimits,
     pub purge: PurgeSettings,
     pub writer: WriterSettings,
+    pub wire: WireSettings,
+    pub cors: CorsSettings,
 }
 
 /// A configuration problem, naming the key.
@@ -194,6 +251,15 @@ impl Config {
             http,
             purge,
             writer,
+            wire: WireSettings {
+                casing: f.wire.casing.unwrap_or_default(),
+            },
+            cors: CorsSettings {
+                allowed_origins: f
+                    .cors
+                    .allowed_origins
+                    .unwrap_or_else(|| vec!["*".to_owned()]),
+            },
         })
     }
 
@@ -329,6 +395,23 @@ mod tests {
                 "purge.interval_secs"
             ]
         );
+    }
+
+    #[test]
+    fn wire_and_cors_settings() {
+        let c = Config::resolve(Overrides::default(), FileConfig::default()).unwrap();
+        assert_eq!(c.wire.casing, CasingSetting::Auto);
+        assert_eq!(c.cors.allow_origin(Some("https://a.example")), Some("*"));
+        let f =
+            file("[wire]\ncasing = \"camel\"\n[cors]\nallowed_origins = [\"https://a.example\"]");
+        let c = Config::resolve(Overrides::default(), f).unwrap();
+        assert_eq!(c.wire.casing, CasingSetting::Camel);
+        assert_eq!(
+            c.cors.allow_origin(Some("https://A.example")),
+            Some("https://A.example")
+        );
+        assert_eq!(c.cors.allow_origin(Some("https://evil.example")), None);
+        assert_eq!(c.cors.allow_origin(None), None);
     }
 
     #[test]

@@ -226,8 +226,10 @@ fn tenant_listing_pages_and_filters_by_status() {
     let revoked = s.get("/v1/customerlink?Status=Revoked").expect(200);
     assert_eq!(revoked["Total"], 1);
     assert_eq!(revoked["Links"][0]["CustomerLinkUID"], uids[0]);
+    // camelCase query names get a camelCase reply (DESIGN.md wire decisions).
     let active = s.get("/v1/customerlink?status=active&take=10").expect(200);
-    assert_eq!(active["Total"], 4);
+    assert_eq!(active["total"], 4);
+    assert_eq!(active["links"].as_array().map(Vec::len), Some(4));
     s.get("/v1/customerlink?Take=501").expect(400);
     s.get("/v1/customerlink?Status=Sleeping").expect(400);
 }

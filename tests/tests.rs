@@ -17,3 +17,4 @@ mod durability;
 mod isolation;
 mod links;
 mod purge;
+mod wire;

@@ -1,8 +1,10 @@
 //! api: one module per operation family. Every operation is bind → handle → respond: the
-//! request DTO is bound by `wire`, the handler calls domain and store, and `respond` encodes
-//! the reply (or the error) in the negotiated format. Transport details stay in `http`.
+//! request DTO is bound by `wire` from body, path, query and form; the handler calls domain
+//! and store; `respond` encodes the reply (or the error) in the negotiated format and casing.
+//! Transport details (sockets, limits, CORS headers) stay in `http`.
 
 mod auth;
+mod body;
 mod contact;
 mod customerlink;
 pub mod dto;
@@ -10,15 +12,22 @@ pub mod error;
 pub mod routes;
 
 use bytes::Bytes;
-use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{
+    ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE,
+};
 use hyper::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
-use crate::wire::bind::{Sources, bind, parse_json};
+use crate::config::CasingSetting;
+use crate::wire::bind::{Sources, bind};
+use crate::wire::casing::Casing;
+use crate::wire::encode::{Style, encode};
+use crate::wire::negotiate::{Decided, negotiate};
 use crate::wire::status::ErrorResponse;
 use crate::wire::{self, Format};
+use body::Body;
 use error::ApiError;
 use routes::{Matched, Miss, Op};
 
@@ -42,97 +51,171 @@ pub struct Response {
     pub body: Bytes,
 }
 
+/// Everything bound from one request, before the operation runs.
+struct Call<'a> {
+    matched: Matched,
+    body: Body,
+    query: &'a [(String, String)],
+}
+
 /// Answers one request; never fails (errors become error responses).
 pub async fn handle(state: &AppState, req: Request) -> Response {
-    let format = Format::Json;
-    match dispatch(state, &req, format).await {
-        Ok(response) => response,
-        Err(e) => error_response(&e, format),
-    }
-}
-
-async fn dispatch(state: &AppState, req: &Request, format: Format) -> Result<Response, ApiError> {
-    let matched = routes::find(req.method.as_str(), &req.path).map_err(|miss| match miss {
-        Miss::NotFound => {
-            ApiError::NotFound(format!("No operation at {} {}", req.method, req.path))
-        }
-        Miss::WrongVerb(operation) => ApiError::MethodNotAllowed {
-            method: req.method.to_string(),
-            operation: operation.to_owned(),
-        },
-    })?;
-    let caller = auth::authenticate(state, &req.headers)?;
-    let c = &caller;
-    match matched.route.op {
-        Op::CreateLink => respond(
-            customerlink::create(state, c, bind_dto(req, &matched)?).await?,
-            format,
-        ),
-        Op::ListResourceLinks => respond(
-            customerlink::list_for_resource(state, c, bind_dto(req, &matched)?)?,
-            format,
-        ),
-        Op::QueryLinks => respond(
-            customerlink::query(state, c, bind_dto(req, &matched)?)?,
-            format,
-        ),
-        Op::GetLink => respond(
-            customerlink::get(state, c, bind_dto(req, &matched)?)?,
-            format,
-        ),
-        Op::RevokeLink => respond(
-            customerlink::revoke(state, c, bind_dto(req, &matched)?).await?,
-            format,
-        ),
-        Op::PutContact => respond(
-            contact::put(state, c, bind_dto(req, &matched)?).await?,
-            format,
-        ),
-        Op::GetContact => respond(contact::get(state, c, bind_dto(req, &matched)?)?, format),
-        Op::DeleteContact => respond(
-            contact::delete(state, c, bind_dto(req, &matched)?).await?,
-            format,
-        ),
-        Op::ListContacts => respond(contact::list(state, c, bind_dto(req, &matched)?)?, format),
-    }
-}
-
-/// Binds the route's request DTO from body, path variables and query string.
-fn bind_dto<T: DeserializeOwned>(req: &Request, matched: &Matched) -> Result<T, ApiError> {
-    let body = if req.body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        check_content_type(&req.headers)?;
-        Some(parse_json(&req.body, matched.route.request)?)
-    };
     let query = req
         .query
         .as_deref()
-        .map(routes::query_pairs)
+        .map(wire::form::pairs)
         .unwrap_or_default();
-    Ok(bind(Sources {
-        body,
-        path: &matched.vars,
-        query: &query,
-    })?)
+    let negotiated = negotiate(
+        &req.path,
+        &query,
+        header(&req.headers, ACCEPT),
+        header(&req.headers, CONTENT_TYPE),
+    );
+    let jsconfig = wire::form::get(&query, "jsconfig").and_then(Casing::from_jsconfig);
+    let fixed_casing = jsconfig.or(match state.config.wire.casing {
+        CasingSetting::Auto => None,
+        CasingSetting::Pascal => Some(Casing::Pascal),
+        CasingSetting::Camel => Some(Casing::Camel),
+    });
+    let mut style = Style {
+        format: negotiated.format,
+        casing: fixed_casing.unwrap_or_default(),
+        jsonp: negotiated.jsonp.clone(),
+        operation: "ErrorResponse",
+    };
+    let result = dispatch(
+        state,
+        &req,
+        &negotiated.path,
+        negotiated.decided_by,
+        &query,
+        fixed_casing.is_some(),
+        &mut style,
+    )
+    .await;
+    match result {
+        Ok(response) => response,
+        Err(e) => error_response(&e, &style),
+    }
 }
 
-/// JSON bodies only, for now; a missing Content-Type is taken as JSON (curl's habit).
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(value) = headers.get(CONTENT_TYPE) else {
-        return Ok(());
-    };
-    let text = value.to_str().unwrap_or("");
-    let media = text
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match media.as_str() {
-        "application/json" | "text/json" | "" => Ok(()),
-        _ => Err(ApiError::UnsupportedMediaType(text.to_owned())),
+async fn dispatch(
+    state: &AppState,
+    req: &Request,
+    path: &str,
+    decided_by: Decided,
+    query: &[(String, String)],
+    casing_fixed: bool,
+    style: &mut Style,
+) -> Result<Response, ApiError> {
+    let form = body::form_fields(req);
+    let method = effective_method(req, query, &form);
+    if method == "OPTIONS" {
+        return Ok(Response {
+            status: StatusCode::OK,
+            reason: None,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        });
     }
+    let route_verb = if method == "HEAD" {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    let matched = routes::find(route_verb, path).map_err(|miss| match miss {
+        Miss::NotFound => ApiError::NotFound(format!("No operation at {method} {path}")),
+        Miss::WrongVerb(operation) => ApiError::MethodNotAllowed {
+            method: method.clone(),
+            operation: operation.to_owned(),
+        },
+    })?;
+    style.operation = matched.route.request;
+    if let Some(own) = matched
+        .predefined
+        .filter(|_| matches!(decided_by, Decided::Accept | Decided::Default))
+    {
+        style.format = own;
+    }
+    if style.jsonp.is_some() && style.format != Format::Json {
+        style.jsonp = None;
+    }
+    let body = body::read(req, matched.predefined, form)?;
+    if !casing_fixed {
+        let names = body
+            .member_names()
+            .chain(query.iter().map(|(k, _)| k.as_str()));
+        if let Some(casing) = Casing::of_request_names(names.filter(|n| !is_control_parameter(n))) {
+            style.casing = casing;
+        }
+    }
+    let caller = auth::authenticate(state, &req.headers)?;
+    let c = &caller;
+    let call = Call {
+        matched,
+        body,
+        query,
+    };
+    let s = &*style;
+    match call.matched.route.op {
+        Op::CreateLink => respond(&customerlink::create(state, c, call.bind()?).await?, s),
+        Op::ListResourceLinks => {
+            respond(&customerlink::list_for_resource(state, c, call.bind()?)?, s)
+        }
+        Op::QueryLinks => respond(&customerlink::query(state, c, call.bind()?)?, s),
+        Op::GetLink => respond(&customerlink::get(state, c, call.bind()?)?, s),
+        Op::RevokeLink => respond(&customerlink::revoke(state, c, call.bind()?).await?, s),
+        Op::PutContact => respond(&contact::put(state, c, call.bind()?).await?, s),
+        Op::GetContact => respond(&contact::get(state, c, call.bind()?)?, s),
+        Op::DeleteContact => respond(&contact::delete(state, c, call.bind()?).await?, s),
+        Op::ListContacts => respond(&contact::list(state, c, call.bind()?)?, s),
+    }
+}
+
+impl Call<'_> {
+    /// Binds the route's request DTO: body, then path variables, then query, then form.
+    fn bind<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        Ok(bind(Sources {
+            body: self.body.value,
+            path: &self.matched.vars,
+            query: self.query,
+            form: &self.body.form,
+        })?)
+    }
+}
+
+/// Query parameters that steer the wire rather than carry DTO members.
+fn is_control_parameter(name: &str) -> bool {
+    [
+        "format",
+        "callback",
+        "jsconfig",
+        "x-http-method-override",
+        "_",
+    ]
+    .iter()
+    .any(|p| p.eq_ignore_ascii_case(name))
+}
+
+/// `X-Http-Method-Override` header, then query, then form field, then the real method
+/// (servicestack-wire.md §7.3).
+fn effective_method(
+    req: &Request,
+    query: &[(String, String)],
+    form: &[(String, String)],
+) -> String {
+    let name = "X-Http-Method-Override";
+    header(&req.headers, name)
+        .or_else(|| wire::form::get(query, name))
+        .or_else(|| wire::form::get(form, name))
+        .map_or_else(
+            || req.method.as_str().to_owned(),
+            |m| m.trim().to_ascii_uppercase(),
+        )
+}
+
+fn header<K: hyper::header::AsHeaderName>(headers: &HeaderMap, name: K) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Validates `Take`: default 50, at most 500.
@@ -149,50 +232,53 @@ fn page_size(take: Option<usize>) -> Result<usize, ApiError> {
     )]))
 }
 
-fn respond<T: Serialize>(dto: T, format: Format) -> Result<Response, ApiError> {
-    let body = wire::encode(&dto, format).map_err(ApiError::Internal)?;
+fn respond<T: Serialize>(dto: &T, style: &Style) -> Result<Response, ApiError> {
+    let encoded = encode(dto, style).map_err(ApiError::Internal)?;
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(encoded.content_type));
+    if let Some(disposition) = encoded
+        .content_disposition
+        .and_then(|d| HeaderValue::from_str(&d).ok())
+    {
+        headers.insert(CONTENT_DISPOSITION, disposition);
+    }
     Ok(Response {
         status: StatusCode::OK,
         reason: None,
-        headers: content_type(format),
-        body,
+        headers,
+        body: encoded.body,
     })
 }
 
-fn content_type(format: Format) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    headers
-}
-
-/// The error body in the negotiated format, with ServiceStack's status and reason phrase.
-pub fn error_response(e: &ApiError, format: Format) -> Response {
+/// The error body in the negotiated format and casing, with ServiceStack's status and reason
+/// phrase. JSONP errors are sent with status 200, as ServiceStack does (§3.4).
+pub fn error_response(e: &ApiError, style: &Style) -> Response {
     if let ApiError::Internal(detail) = e {
         tracing::error!(detail = %detail, "request failed");
     }
     let (status, response_status) = e.to_response();
-    let reason = Some(response_status.ErrorCode.clone());
-    let body = wire::encode(
+    let reason = response_status.ErrorCode.clone();
+    let mut response = respond(
         &ErrorResponse {
             ResponseStatus: response_status,
         },
-        format,
+        style,
     )
-    .unwrap_or_default();
-    let mut headers = content_type(format);
+    .unwrap_or_else(|_| Response {
+        status,
+        reason: None,
+        headers: HeaderMap::new(),
+        body: Bytes::new(),
+    });
+    if style.jsonp.is_none() {
+        response.status = status;
+        response.reason = Some(reason);
+    }
     if status == StatusCode::UNAUTHORIZED {
-        headers.insert(
+        response.headers.insert(
             WWW_AUTHENTICATE,
             HeaderValue::from_static("Bearer realm=\"customerlink\""),
         );
     }
-    Response {
-        status,
-        reason,
-        headers,
-        body,
-    }
+    response
 }

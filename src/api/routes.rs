@@ -2,6 +2,8 @@
 //! The router, the predefined `/api/{Operation}` routes and (later) the OpenAPI description
 //! all read this one table, so they cannot drift apart.
 
+use crate::wire::Format;
+
 /// Every operation the service offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -104,19 +106,26 @@ pub enum Miss {
 pub struct Matched {
     pub route: &'static Route,
     pub vars: Vec<(String, String)>,
+    /// For predefined routes (`/api/{Op}`, `/{fmt}/reply/{Op}`): the route's own format, which
+    /// decides the body format and (unless `?format=`, a suffix or JSONP say otherwise) the reply.
+    pub predefined: Option<Format>,
 }
 
 /// Finds the operation for a verb and path (path literals compare case-insensitively).
 pub fn find(verb: &str, path: &str) -> Result<Matched, Miss> {
-    if let Some(name) = strip_prefix_ci(path, "/api/") {
-        return find_by_name(verb, name.trim_end_matches('/'));
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some((format, name)) = predefined(&segments) {
+        return find_by_name(verb, name, format);
     }
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let mut wrong_verb = None;
     for route in ROUTES {
         if let Some(vars) = match_path(route.path, &segments) {
             if route.verbs.iter().any(|v| v.eq_ignore_ascii_case(verb)) {
-                return Ok(Matched { route, vars });
+                return Ok(Matched {
+                    route,
+                    vars,
+                    predefined: None,
+                });
             }
             wrong_verb.get_or_insert(route.request);
         }
@@ -124,21 +133,35 @@ pub fn find(verb: &str, path: &str) -> Result<Matched, Miss> {
     Err(wrong_verb.map_or(Miss::NotFound, Miss::WrongVerb))
 }
 
-/// `/api/{Operation}`: any of the operation's verbs, or POST (ServiceStack's default).
-fn find_by_name(verb: &str, name: &str) -> Result<Matched, Miss> {
-    let candidates: Vec<&'static Route> = ROUTES
+/// `/api/{Op}` (JSON) and `/{fmt}/reply/{Op}`, `/{fmt}/oneway/{Op}` (servicestack-wire.md §3.3).
+fn predefined<'a>(segments: &[&'a str]) -> Option<(Format, &'a str)> {
+    match segments {
+        [api, name] if api.eq_ignore_ascii_case("api") => Some((Format::Json, name)),
+        [fmt, kind, name]
+            if kind.eq_ignore_ascii_case("reply") || kind.eq_ignore_ascii_case("oneway") =>
+        {
+            Format::from_name(fmt).map(|f| (f, *name))
+        }
+        _ => None,
+    }
+}
+
+/// An operation by request DTO name: any of the operation's verbs, or POST (ServiceStack's
+/// default for predefined routes).
+fn find_by_name(verb: &str, name: &str, format: Format) -> Result<Matched, Miss> {
+    let mut candidates = ROUTES
         .iter()
         .filter(|r| r.request.eq_ignore_ascii_case(name))
-        .collect();
-    let first = candidates.first().ok_or(Miss::NotFound)?;
+        .peekable();
+    let first = *candidates.peek().ok_or(Miss::NotFound)?;
     let route = candidates
-        .iter()
         .find(|r| r.verbs.iter().any(|v| v.eq_ignore_ascii_case(verb)))
         .or_else(|| verb.eq_ignore_ascii_case("POST").then_some(first))
         .ok_or(Miss::WrongVerb(first.request))?;
     Ok(Matched {
         route,
         vars: Vec::new(),
+        predefined: Some(format),
     })
 }
 
@@ -150,60 +173,15 @@ fn match_path(pattern: &str, segments: &[&str]) -> Option<Vec<(String, String)>>
     let mut vars = Vec::new();
     for (part, segment) in parts.iter().zip(segments) {
         match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            Some(name) => vars.push((name.to_owned(), percent_decode(segment)?)),
+            Some(name) => vars.push((
+                name.to_owned(),
+                crate::wire::form::percent_decode(segment, false)?,
+            )),
             None if part.eq_ignore_ascii_case(segment) => {}
             None => return None,
         }
     }
     Some(vars)
-}
-
-fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &text[prefix.len()..])
-}
-
-/// Decodes `%XX` escapes (and `+` as space when `plus_is_space`); `None` on invalid UTF-8.
-pub fn percent_decode_with(text: &str, plus_is_space: bool) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' if plus_is_space => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    percent_decode_with(text, false)
-}
-
-/// Splits a query string into decoded pairs (undecodable pairs are dropped).
-pub fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((percent_decode_with(k, true)?, percent_decode_with(v, true)?))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -248,19 +226,19 @@ mod tests {
             Op::GetLink
         );
         assert_eq!(find("GET", "/api/Nope").unwrap_err(), Miss::NotFound);
-    }
-
-    #[test]
-    fn query_strings() {
+        let m = find("POST", "/jsv/reply/CustomerLinkCreateRequest").unwrap();
         assert_eq!(
-            query_pairs("Status=Active&Take=5&x=%E2%9C%93+y&bad=%FF"),
-            vec![
-                ("Status".into(), "Active".into()),
-                ("Take".into(), "5".into()),
-                ("x".into(), "\u{2713} y".into())
-            ]
+            (m.route.op, m.predefined),
+            (Op::CreateLink, Some(Format::Jsv))
         );
-        assert_eq!(percent_decode("100%"), Some("100%".into()));
-        assert_eq!(percent_decode("%4"), Some("%4".into()));
+        let m = find("GET", "/jsonl/oneway/customerlinkqueryrequest").unwrap();
+        assert_eq!(
+            (m.route.op, m.predefined),
+            (Op::QueryLinks, Some(Format::Jsonl))
+        );
+        assert_eq!(
+            find("GET", "/pdf/reply/CustomerLinkRequest").unwrap_err(),
+            Miss::NotFound
+        );
     }
 }

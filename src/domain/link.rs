@@ -177,27 +177,30 @@ pub fn plan_link(
         tier
     });
     let recipient = resolve_recipient(req, contact, &mut errors);
-    let (Some(resource_type), Some((tier_name, tier)), Some(recipient)) =
-        (resource_type, tier, recipient)
+    let limits = tier.map(|(_, tier)| {
+        let hours = bounded(
+            req.expires_in_hours,
+            tier.default_expires_in_hours,
+            tier.max_expires_in_hours,
+            "ExpiresInHours",
+            "Expires In Hours",
+            &mut errors,
+        );
+        let views = bounded(
+            req.max_views,
+            tier.max_views,
+            tier.max_views,
+            "MaxViews",
+            "Max Views",
+            &mut errors,
+        );
+        (hours, views)
+    });
+    let (Some(resource_type), Some((tier_name, tier)), Some(recipient), Some((hours, max_views))) =
+        (resource_type, tier, recipient, limits)
     else {
         return Err(errors);
     };
-    let hours = bounded(
-        req.expires_in_hours,
-        tier.default_expires_in_hours,
-        tier.max_expires_in_hours,
-        "ExpiresInHours",
-        "Expires In Hours",
-        &mut errors,
-    );
-    let max_views = bounded(
-        req.max_views,
-        tier.max_views,
-        tier.max_views,
-        "MaxViews",
-        "Max Views",
-        &mut errors,
-    );
     let otp_channel = if tier.require_otp {
         let channel = tier
             .otp_channels
@@ -438,17 +441,19 @@ mod tests {
     #[test]
     fn every_bad_field_is_reported() {
         let req = CreateLink {
+            resource_type: Some("Quote".into()),
             recipient_email: Some("nope".into()),
             recipient_phone: Some("123".into()),
+            max_views: Some(0),
             ..CreateLink::default()
         };
         assert_eq!(
             fields(plan(&req)),
             [
-                "ResourceType",
                 "ResourceUid",
                 "RecipientEmail",
-                "RecipientPhone"
+                "RecipientPhone",
+                "MaxViews"
             ]
         );
     }

@@ -12,7 +12,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CACHE_CONTROL, CONTENT_LENGTH, HeaderValue};
+use hyper::header::{
+    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_LENGTH, HeaderValue, ORIGIN, VARY,
+};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -24,7 +27,7 @@ use tokio::task::JoinSet;
 
 use crate::api::{self, error::ApiError};
 use crate::app::AppState;
-use crate::wire::Format;
+use crate::wire::encode::Style;
 
 /// Serves until `shutdown` completes, then drains in-flight requests (bounded by the grace
 /// period) and returns once every connection task has ended.
@@ -100,7 +103,7 @@ async fn handle(
         limit: limits.max_body_bytes,
     };
     if declared.is_some_and(|len| len > limits.max_body_bytes as u64) {
-        return into_hyper(api::error_response(&too_large, Format::Json));
+        return into_hyper(api::error_response(&too_large, &Style::default()));
     }
     let collected = tokio::time::timeout(
         limits.request_timeout,
@@ -110,11 +113,16 @@ async fn handle(
     let body = match collected {
         Ok(Ok(body)) => body.to_bytes(),
         Ok(Err(e)) if e.is::<LengthLimitError>() => {
-            return into_hyper(api::error_response(&too_large, Format::Json));
+            return into_hyper(api::error_response(&too_large, &Style::default()));
         }
         Ok(Err(_)) => return plain(StatusCode::BAD_REQUEST),
         Err(_) => return plain(StatusCode::REQUEST_TIMEOUT),
     };
+    let origin = parts
+        .headers
+        .get(ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let request = api::Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -122,7 +130,37 @@ async fn handle(
         headers: parts.headers,
         body,
     };
-    into_hyper(api::handle(state, request).await)
+    let mut response = into_hyper(api::handle(state, request).await);
+    add_cors_headers(&mut response, state, origin.as_deref());
+    response
+}
+
+/// CORS headers on every response, as ServiceStack's CorsFeature adds them globally
+/// (servicestack-wire.md §5), with `Authorization` and `X-Api-Key` allowed so browser clients
+/// can authenticate.
+fn add_cors_headers(response: &mut Response<Full<Bytes>>, state: &AppState, origin: Option<&str>) {
+    let Some(allowed) = state
+        .config
+        .cors
+        .allow_origin(origin)
+        .and_then(|o| HeaderValue::from_str(o).ok())
+    else {
+        return;
+    };
+    let headers = response.headers_mut();
+    if allowed != "*" {
+        headers.insert(VARY, HeaderValue::from_static("Origin"));
+    }
+    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
+    headers.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, DELETE, PATCH, OPTIONS, HEAD"),
+    );
+    headers.insert(
+        ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Content-Type, Authorization, X-Api-Key, X-Http-Method-Override"),
+    );
+    headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
 }
 
 fn into_hyper(r: api::Response) -> Response<Full<Bytes>> {

@@ -21,9 +21,11 @@ pub struct Sources<'a> {
     pub body: Option<Value>,
     pub path: &'a [(String, String)],
     pub query: &'a [(String, String)],
+    pub form: &'a [(String, String)],
 }
 
-/// Binds `T` from all sources. Later sources override earlier ones.
+/// Binds `T` from all sources: body, then path, then query, then form; later sources override
+/// earlier ones (servicestack-wire.md §7.1), repeated query/form keys are joined with `,`.
 pub fn bind<T: DeserializeOwned>(sources: Sources<'_>) -> Result<T, BindError> {
     let names = member_names::<T>();
     let canonical = |key: &str| names.iter().find(|n| n.eq_ignore_ascii_case(key)).copied();
@@ -49,19 +51,21 @@ pub fn bind<T: DeserializeOwned>(sources: Sources<'_>) -> Result<T, BindError> {
             members.insert(name.to_owned(), Value::String(value.clone()));
         }
     }
-    let mut query: Vec<(&str, String)> = Vec::new();
-    for (key, value) in sources.query {
-        let Some(name) = canonical(key) else { continue };
-        match query.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, joined)) => {
-                joined.push(',');
-                joined.push_str(value);
+    for text_source in [sources.query, sources.form] {
+        let mut joined: Vec<(&str, String)> = Vec::new();
+        for (key, value) in text_source {
+            let Some(name) = canonical(key) else { continue };
+            match joined.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, text)) => {
+                    text.push(',');
+                    text.push_str(value);
+                }
+                None => joined.push((name, value.clone())),
             }
-            None => query.push((name, value.clone())),
         }
-    }
-    for (name, value) in query {
-        members.insert(name.to_owned(), Value::String(value));
+        for (name, value) in joined {
+            members.insert(name.to_owned(), Value::String(value));
+        }
     }
     serde_path_to_error::deserialize(Value::Object(members)).map_err(|e| {
         let field = e.path().iter().next().map(|segment| segment.to_string());
@@ -70,16 +74,6 @@ pub fn bind<T: DeserializeOwned>(sources: Sources<'_>) -> Result<T, BindError> {
             None => e.inner().to_string(),
         };
         BindError { field, message }
-    })
-}
-
-/// Parses a JSON body; the message follows ServiceStack's wording for unreadable bodies.
-pub fn parse_json(body: &[u8], request_type: &str) -> Result<Value, BindError> {
-    serde_json::from_slice(body).map_err(|e| BindError {
-        field: None,
-        message: format!(
-            "Could not deserialize 'application/json' request using {request_type}\nError: {e}"
-        ),
     })
 }
 
@@ -171,7 +165,7 @@ mod tests {
     }
 
     #[test]
-    fn path_and_query_values_are_text_and_override_the_body() {
+    fn path_query_and_form_values_are_text_and_override_the_body() {
         let path = pairs(&[("resourceType", "Invoice")]);
         let query = pairs(&[("maxViews", "7")]);
         let body = serde_json::json!({"ResourceType": "Quote", "MaxViews": 3});
@@ -179,6 +173,7 @@ mod tests {
             body: Some(body),
             path: &path,
             query: &query,
+            form: &[],
         })
         .unwrap();
         assert_eq!(
@@ -186,6 +181,24 @@ mod tests {
             Dto {
                 ResourceType: Some("Invoice".into()),
                 MaxViews: Some(7)
+            }
+        );
+        let form = pairs(&[
+            ("MaxViews", "9"),
+            ("resourcetype", "A"),
+            ("ResourceType", "B"),
+        ]);
+        let dto: Dto = bind(Sources {
+            form: &form,
+            query: &query,
+            ..Sources::default()
+        })
+        .unwrap();
+        assert_eq!(
+            dto,
+            Dto {
+                ResourceType: Some("A,B".into()),
+                MaxViews: Some(9)
             }
         );
     }

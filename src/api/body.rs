@@ -1,0 +1,95 @@
+//! Reading a request body into what binding needs: a structured value (JSON, JSV or XML, by
+//! Content-Type — or by the predefined route's own format) and/or form fields. CSV and JSONL
+//! request bodies are not accepted (415): no client sends them to this API.
+
+use serde_json::Value;
+
+use super::Request;
+use super::error::ApiError;
+use crate::wire::bind::BindError;
+use crate::wire::negotiate::{BodyKind, body_kind};
+use crate::wire::{self, Format};
+
+/// A parsed body.
+#[derive(Debug, Default)]
+pub struct Body {
+    pub value: Option<Value>,
+    pub form: Vec<(String, String)>,
+}
+
+impl Body {
+    /// Member names the client used (to mirror its casing).
+    pub fn member_names(&self) -> impl Iterator<Item = &str> {
+        let structured = match &self.value {
+            Some(Value::Object(map)) => Some(map.keys().map(String::as_str)),
+            _ => None,
+        };
+        structured
+            .into_iter()
+            .flatten()
+            .chain(self.form.iter().map(|(k, _)| k.as_str()))
+    }
+}
+
+/// Form fields of an `application/x-www-form-urlencoded` body (empty otherwise).
+pub fn form_fields(req: &Request) -> Vec<(String, String)> {
+    let is_form = content_type(req).and_then(body_kind) == Some(BodyKind::Form);
+    match std::str::from_utf8(&req.body) {
+        Ok(text) if is_form => wire::form::pairs(text),
+        _ => Vec::new(),
+    }
+}
+
+/// Parses the body. `predefined` is the format a predefined route forces on its body; form
+/// bodies stay forms everywhere.
+pub fn read(
+    req: &Request,
+    predefined: Option<Format>,
+    form: Vec<(String, String)>,
+) -> Result<Body, ApiError> {
+    if req.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Body { value: None, form });
+    }
+    let declared = content_type(req);
+    let kind = match declared.map(body_kind) {
+        Some(Some(BodyKind::Form)) => return Ok(Body { value: None, form }),
+        Some(kind) => predefined.map(BodyKind::Structured).or(kind),
+        None => Some(BodyKind::Structured(predefined.unwrap_or(Format::Json))),
+    };
+    let format = match kind {
+        Some(BodyKind::Structured(format @ (Format::Json | Format::Jsv | Format::Xml))) => format,
+        _ => {
+            return Err(ApiError::UnsupportedMediaType(
+                declared.unwrap_or_default().to_owned(),
+            ));
+        }
+    };
+    Ok(Body {
+        value: Some(parse(&req.body, format)?),
+        form,
+    })
+}
+
+fn content_type(req: &Request) -> Option<&str> {
+    req.headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+fn parse(bytes: &[u8], format: Format) -> Result<Value, BindError> {
+    let unreadable = |e: &dyn std::fmt::Display| BindError {
+        field: None,
+        message: format!(
+            "Could not deserialize '{}' request\nError: {e}",
+            format.content_type()
+        ),
+    };
+    match format {
+        Format::Json => serde_json::from_slice(bytes).map_err(|e| unreadable(&e)),
+        Format::Xml => wire::pending::xml_parse(bytes).map_err(|e| unreadable(&e)),
+        _ => {
+            let text = std::str::from_utf8(bytes).map_err(|e| unreadable(&e))?;
+            wire::jsv::parse(text).map_err(|e| unreadable(&e))
+        }
+    }
+}
