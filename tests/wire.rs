@@ -325,3 +325,34 @@ fn unsupported_or_broken_bodies_are_clear_4xx_in_the_negotiated_format() {
         (400, Some("application/xml"))
     );
 }
+
+#[test]
+fn openapi_describes_exactly_the_routes_the_server_answers() {
+    let s = TestServer::start();
+    let doc = s
+        .req("GET", "/openapi.json")
+        .without("Authorization")
+        .send()
+        .expect(200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 6, "{paths:?}");
+    for (path, item) in paths {
+        for verb in item.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{CustomerLinkUID}", &uid(99))
+                .replace("{ResourceUid}", &uid(98))
+                .replace("{ResourceType}", "Quote")
+                .replace("{ContactId}", "5");
+            let r = s
+                .req(&verb.to_ascii_uppercase(), &concrete)
+                .json(&json!({}))
+                .send();
+            let unrouted = r.status == 405 || r.body.contains("No operation at");
+            assert!(
+                !unrouted,
+                "{verb} {path} is described but not served: {r:#?}"
+            );
+        }
+    }
+}

@@ -86,7 +86,7 @@ fn parse(bytes: &[u8], format: Format) -> Result<Value, BindError> {
     };
     match format {
         Format::Json => serde_json::from_slice(bytes).map_err(|e| unreadable(&e)),
-        Format::Xml => wire::pending::xml_parse(bytes).map_err(|e| unreadable(&e)),
+        Format::Xml => wire::xml::parse(bytes).map_err(|e| unreadable(&e)),
         _ => {
             let text = std::str::from_utf8(bytes).map_err(|e| unreadable(&e))?;
             wire::jsv::parse(text).map_err(|e| unreadable(&e))

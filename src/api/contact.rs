@@ -11,7 +11,7 @@ use crate::store::{WriteOp, WriteOutcome};
 pub async fn put(
     state: &AppState,
     caller: &StaffCaller,
-    req: ContactDto,
+    req: Contact,
 ) -> Result<ContactResponse, ApiError> {
     let contact = req
         .into_domain(caller.tenant_id, state.clock.now())
@@ -24,7 +24,7 @@ pub async fn put(
     {
         WriteOutcome::Contact { contact, .. } => Ok(ContactResponse {
             ResponseStatus: None,
-            Contact: ContactDto::from_domain(&contact),
+            Contact: Contact::from_domain(&contact),
         }),
         other => Err(ApiError::Internal(format!(
             "unexpected write outcome {other:?}"
@@ -44,7 +44,7 @@ pub fn get(
         .ok_or_else(|| not_found(id))?;
     Ok(ContactResponse {
         ResponseStatus: None,
-        Contact: ContactDto::from_domain(&contact),
+        Contact: Contact::from_domain(&contact),
     })
 }
 
@@ -75,7 +75,7 @@ pub fn list(
         .read(|r| r.contacts(caller.tenant_id, req.Skip.unwrap_or(0), take))?;
     Ok(ContactListResponse {
         ResponseStatus: None,
-        Contacts: contacts.iter().map(ContactDto::from_domain).collect(),
+        Contacts: contacts.iter().map(Contact::from_domain).collect(),
         Total: total,
     })
 }

@@ -7,16 +7,17 @@
     reason = "members carry the exact ServiceStack wire names"
 )]
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::contact::Contact;
+use crate::domain::contact::Contact as ContactRecord;
 use crate::domain::link::LinkRecord;
 use crate::wire::status::ResponseStatus;
 use crate::wire::types::lenient::{opt_bool, opt_i32, opt_usize};
 use crate::wire::types::{Guid, UtcDateTime};
 
 /// `CustomerLinkExtended : CustomerLink`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CustomerLinkExtended {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub RecipientDisplayName: Option<String>,
@@ -87,7 +88,7 @@ impl CustomerLinkExtended {
 }
 
 /// `POST /v1/customerlink`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CustomerLinkCreateRequest {
     pub ResourceType: Option<String>,
@@ -106,7 +107,7 @@ pub struct CustomerLinkCreateRequest {
     pub MaxViews: Option<i32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CustomerLinkCreateResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ResponseStatus: Option<ResponseStatus>,
@@ -116,7 +117,7 @@ pub struct CustomerLinkCreateResponse {
 }
 
 /// `GET /v1/customerlink/resource/{ResourceType}/{ResourceUid}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CustomerLinkListRequest {
     pub ResourceType: Option<String>,
@@ -124,7 +125,7 @@ pub struct CustomerLinkListRequest {
 }
 
 /// Links of a resource, or a page of the tenant's links (then with `Total`).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct CustomerLinkListResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ResponseStatus: Option<ResponseStatus>,
@@ -134,7 +135,7 @@ pub struct CustomerLinkListResponse {
 }
 
 /// `GET /v1/customerlink?Status=&Skip=&Take=`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CustomerLinkQueryRequest {
     pub Status: Option<String>,
@@ -145,20 +146,20 @@ pub struct CustomerLinkQueryRequest {
 }
 
 /// `GET /v1/customerlink/{CustomerLinkUID}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CustomerLinkRequest {
     pub CustomerLinkUID: Option<Guid>,
 }
 
 /// `POST /v1/customerlink/{CustomerLinkUID}/revoke`, `DELETE /v1/customerlink/{CustomerLinkUID}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CustomerLinkRevokeRequest {
     pub CustomerLinkUID: Option<Guid>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CustomerLinkResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ResponseStatus: Option<ResponseStatus>,
@@ -166,9 +167,9 @@ pub struct CustomerLinkResponse {
 }
 
 /// The recipient-relevant subset of the platform's `Contact`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
-pub struct ContactDto {
+pub struct Contact {
     #[serde(deserialize_with = "opt_i32")]
     pub ContactId: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -195,8 +196,8 @@ pub struct ContactDto {
     pub Deleted: Option<bool>,
 }
 
-impl ContactDto {
-    pub fn from_domain(c: &Contact) -> Self {
+impl Contact {
+    pub fn from_domain(c: &ContactRecord) -> Self {
         Self {
             ContactId: Some(c.contact_id),
             ContactGUID: Some(Guid(c.contact_guid)),
@@ -214,8 +215,8 @@ impl ContactDto {
     }
 
     /// The stored form; an omitted `Active` means active (a contact nobody deactivated).
-    pub fn into_domain(self, tenant_id: uuid::Uuid, now: i64) -> Contact {
-        Contact {
+    pub fn into_domain(self, tenant_id: uuid::Uuid, now: i64) -> ContactRecord {
+        ContactRecord {
             tenant_id,
             contact_id: self.ContactId.unwrap_or_default(),
             contact_guid: self.ContactGUID.map(|g| g.0).unwrap_or_default(),
@@ -235,22 +236,22 @@ impl ContactDto {
 }
 
 /// `GET`/`DELETE /v1/contact/{ContactId}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ContactRequest {
     #[serde(deserialize_with = "opt_i32")]
     pub ContactId: Option<i32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ContactResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ResponseStatus: Option<ResponseStatus>,
-    pub Contact: ContactDto,
+    pub Contact: Contact,
 }
 
 /// `GET /v1/contact?Skip=&Take=`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ContactListRequest {
     #[serde(deserialize_with = "opt_usize")]
@@ -259,16 +260,16 @@ pub struct ContactListRequest {
     pub Take: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ContactListResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ResponseStatus: Option<ResponseStatus>,
-    pub Contacts: Vec<ContactDto>,
+    pub Contacts: Vec<Contact>,
     pub Total: u64,
 }
 
 /// A reply with nothing but its status (a successful delete).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct EmptyResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ResponseStatus: Option<ResponseStatus>,

@@ -9,6 +9,7 @@ mod contact;
 mod customerlink;
 pub mod dto;
 pub mod error;
+pub mod openapi;
 pub mod routes;
 
 use bytes::Bytes;
@@ -123,6 +124,19 @@ async fn dispatch(
     } else {
         method.as_str()
     };
+    if route_verb == "GET" && req.path.eq_ignore_ascii_case("/openapi.json") {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(Format::Json.content_type()),
+        );
+        return Ok(Response {
+            status: StatusCode::OK,
+            reason: None,
+            headers,
+            body: state.openapi.clone(),
+        });
+    }
     let matched = routes::find(route_verb, path).map_err(|miss| match miss {
         Miss::NotFound => ApiError::NotFound(format!("No operation at {method} {path}")),
         Miss::WrongVerb(operation) => ApiError::MethodNotAllowed {

@@ -2,6 +2,9 @@
 //! The router, the predefined `/api/{Operation}` routes and (later) the OpenAPI description
 //! all read this one table, so they cannot drift apart.
 
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+
+use super::dto::*;
 use crate::wire::Format;
 
 /// Every operation the service offers.
@@ -27,6 +30,18 @@ pub struct Route {
     pub op: Op,
     /// The request DTO name, as used by `/api/{Operation}`.
     pub request: &'static str,
+    /// JSON Schemas of the request and response DTOs (for `/openapi.json`).
+    pub schemas: SchemaPair,
+}
+
+/// Builds the (request, response) schemas of an operation in a shared generator.
+pub type SchemaPair = fn(&mut SchemaGenerator) -> (Schema, Schema);
+
+fn pair<Req: JsonSchema, Resp: JsonSchema>(generator: &mut SchemaGenerator) -> (Schema, Schema) {
+    (
+        generator.subschema_for::<Req>(),
+        generator.subschema_for::<Resp>(),
+    )
 }
 
 /// Literal routes come before variable ones with the same shape so they win.
@@ -36,60 +51,70 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink",
         op: Op::CreateLink,
         request: "CustomerLinkCreateRequest",
+        schemas: pair::<CustomerLinkCreateRequest, CustomerLinkCreateResponse>,
     },
     Route {
         verbs: &["GET"],
         path: "/v1/customerlink",
         op: Op::QueryLinks,
         request: "CustomerLinkQueryRequest",
+        schemas: pair::<CustomerLinkQueryRequest, CustomerLinkListResponse>,
     },
     Route {
         verbs: &["GET"],
         path: "/v1/customerlink/resource/{ResourceType}/{ResourceUid}",
         op: Op::ListResourceLinks,
         request: "CustomerLinkListRequest",
+        schemas: pair::<CustomerLinkListRequest, CustomerLinkListResponse>,
     },
     Route {
         verbs: &["GET"],
         path: "/v1/customerlink/{CustomerLinkUID}",
         op: Op::GetLink,
         request: "CustomerLinkRequest",
+        schemas: pair::<CustomerLinkRequest, CustomerLinkResponse>,
     },
     Route {
         verbs: &["DELETE"],
         path: "/v1/customerlink/{CustomerLinkUID}",
         op: Op::RevokeLink,
         request: "CustomerLinkRevokeRequest",
+        schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
     },
     Route {
         verbs: &["POST"],
         path: "/v1/customerlink/{CustomerLinkUID}/revoke",
         op: Op::RevokeLink,
         request: "CustomerLinkRevokeRequest",
+        schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
     },
     Route {
         verbs: &["GET"],
         path: "/v1/contact",
         op: Op::ListContacts,
         request: "ContactListRequest",
+        schemas: pair::<ContactListRequest, ContactListResponse>,
     },
     Route {
         verbs: &["PUT"],
         path: "/v1/contact/{ContactId}",
         op: Op::PutContact,
         request: "ContactPutRequest",
+        schemas: pair::<Contact, ContactResponse>,
     },
     Route {
         verbs: &["GET"],
         path: "/v1/contact/{ContactId}",
         op: Op::GetContact,
         request: "ContactRequest",
+        schemas: pair::<ContactRequest, ContactResponse>,
     },
     Route {
         verbs: &["DELETE"],
         path: "/v1/contact/{ContactId}",
         op: Op::DeleteContact,
         request: "ContactDeleteRequest",
+        schemas: pair::<ContactRequest, EmptyResponse>,
     },
 ];
 

@@ -26,6 +26,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub policy: Policy,
     pub keys: HashKeys,
+    /// `/openapi.json`, generated once from the route table.
+    pub openapi: bytes::Bytes,
 }
 
 /// Why the service could not start (or an admin command could not open the data folder).
@@ -77,7 +79,11 @@ impl AppState {
             .clone()
             .unwrap_or_else(|| config.data_dir.join(secrets::MASTER_SECRET_FILE));
         let master = secrets::load_or_create(&secret_path)?;
+        let openapi = crate::api::openapi::document(&config.public_url)
+            .to_string()
+            .into();
         Ok(AppState {
+            openapi,
             keys: HashKeys::derive(&master),
             config,
             store,

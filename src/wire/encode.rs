@@ -7,8 +7,7 @@ use serde::Serialize;
 
 use super::casing::Casing;
 use super::node::to_node;
-use super::pending as xml_csv;
-use super::{Format, json, jsv};
+use super::{Format, csv, json, jsv, xml};
 
 /// How a reply is to be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,10 +70,10 @@ pub fn encode<T: Serialize>(dto: &T, style: &Style) -> Result<Encoded, String> {
         },
         Format::Jsonl => plain(json::write_lines(&node, style.casing)),
         Format::Jsv => plain(jsv::write(&node, style.casing).into_bytes()),
-        Format::Xml => plain(xml_csv::xml_write(&node).into_bytes()),
+        Format::Xml => plain(xml::write(&node).into_bytes()),
         Format::Csv => Encoded {
-            content_disposition: Some(xml_csv::csv_content_disposition(style.operation)),
-            ..plain(xml_csv::csv_write(&node).into_bytes())
+            content_disposition: Some(csv::content_disposition(style.operation)),
+            ..plain(csv::write(&node).into_bytes())
         },
     })
 }

@@ -4,6 +4,7 @@
 
 pub mod bind;
 pub mod casing;
+pub mod csv;
 pub mod encode;
 pub mod form;
 pub mod json;
@@ -12,6 +13,7 @@ pub mod negotiate;
 pub mod node;
 pub mod status;
 pub mod types;
+pub mod xml;
 
 /// A wire format, for responses and request bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,22 +71,5 @@ impl Format {
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
         }
-    }
-}
-
-/// Stand-ins until the XML and CSV writers land (removed with them).
-pub(crate) mod pending {
-    use super::node::Node;
-    pub fn xml_write(_: &Node) -> String {
-        String::new()
-    }
-    pub fn xml_parse(_: &[u8]) -> Result<serde_json::Value, String> {
-        Err("XML bodies are not supported yet".into())
-    }
-    pub fn csv_write(_: &Node) -> String {
-        String::new()
-    }
-    pub fn csv_content_disposition(op: &str) -> String {
-        format!("attachment;filename=\"{op}.csv\"")
     }
 }

@@ -7,10 +7,11 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One field's failure.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ResponseError {
     pub ErrorCode: String,
     pub FieldName: String,
@@ -20,7 +21,7 @@ pub struct ResponseError {
 }
 
 /// The error member of every response DTO.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ResponseStatus {
     pub ErrorCode: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -34,7 +35,7 @@ pub struct ResponseStatus {
 }
 
 /// The body of an error raised outside an operation (`ErrorResponse` in ServiceStack).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorResponse {
     pub ResponseStatus: ResponseStatus,
 }

@@ -41,6 +41,22 @@ impl Serialize for Guid {
     }
 }
 
+impl schemars::JsonSchema for Guid {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Guid".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "Guid: written as 32 lower-case hex digits; read in N, D, B and P forms.",
+            "pattern": "^[({]?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}[)}]?$"
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Guid {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
@@ -104,6 +120,22 @@ fn parse_wcf(t: &str) -> Option<i64> {
 impl Serialize for UtcDateTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_newtype_struct(super::node::DATE_TOKEN, &self.to_wire())
+    }
+}
+
+impl schemars::JsonSchema for UtcDateTime {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DateTime".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "UTC, written as ISO 8601 with 7 fraction digits and Z; /Date(ms)/ and date-only are read too."
+        })
     }
 }
 
