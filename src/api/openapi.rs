@@ -74,15 +74,13 @@ fn operation(
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": properties.get(*name).cloned().unwrap_or(json!({"type": "string"}))}))
         .collect();
     let has_body = matches!(verb, "POST" | "PUT");
-    if !has_body {
-        if let Some(props) = properties.as_object() {
-            parameters.extend(
-                props
-                    .iter()
-                    .filter(|(name, _)| !path_vars.contains(&name.as_str()))
-                    .map(|(name, schema)| json!({"name": name, "in": "query", "required": false, "schema": schema})),
-            );
-        }
+    if let Some(props) = properties.as_object().filter(|_| !has_body) {
+        parameters.extend(
+            props
+                .iter()
+                .filter(|(name, _)| !path_vars.contains(&name.as_str()))
+                .map(|(name, schema)| json!({"name": name, "in": "query", "required": false, "schema": schema})),
+        );
     }
     let mut op = json!({
         "operationId": format!("{}.{}", route.request, verb.to_ascii_lowercase()),
