@@ -4,4 +4,4 @@
 
 mod server;
 
-pub use server::serve;
+pub use server::{connection, serve};

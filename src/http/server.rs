@@ -20,7 +20,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulConnection, GracefulShutdown};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -60,16 +61,7 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let conn_state = Arc::clone(&state);
-        let service = service_fn(move |req| {
-            let state = Arc::clone(&conn_state);
-            async move { Ok::<_, Infallible>(handle(&state, req, remote).await) }
-        });
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let conn = graceful.watch(connection(stream, Arc::clone(&state), remote));
         tasks.spawn(async move {
             let _ = conn.await;
             drop(permit);
@@ -85,6 +77,27 @@ pub async fn serve(
     }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
+}
+
+/// One HTTP/1.1 connection over any byte stream: a TCP socket here, an in-memory pipe in the
+/// fuzz target that drives the whole pipeline without a network.
+pub fn connection<I>(
+    io: I,
+    state: Arc<AppState>,
+    remote: SocketAddr,
+) -> impl GracefulConnection<Error = hyper::Error>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let header_read_timeout = state.config.http.header_read_timeout;
+    let service = service_fn(move |req| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, Infallible>(handle(&state, req, remote).await) }
+    });
+    http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .serve_connection(TokioIo::new(io), service)
 }
 
 async fn handle(
