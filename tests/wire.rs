@@ -356,3 +356,102 @@ fn openapi_describes_exactly_the_routes_the_server_answers() {
         }
     }
 }
+
+#[test]
+fn xml_bodies_in_and_datacontract_xml_out() {
+    let s = TestServer::start();
+    let body = format!(
+        "<CustomerLinkCreateRequest xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" \
+         xmlns=\"http://schemas.datacontract.org/2004/07/CRM.AgencyPlatform.API.Internal\">\
+         <DeliverEmail>true</DeliverEmail><RecipientEmail>x@y.co</RecipientEmail>\
+         <ResourceType>Quote</ResourceType><ResourceUid>{}</ResourceUid></CustomerLinkCreateRequest>",
+        "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    );
+    let r = s
+        .req("POST", "/v1/customerlink")
+        .header("Content-Type", "application/xml")
+        .header("Accept", "application/xml")
+        .raw_body(body.into_bytes())
+        .send();
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (200, Some("application/xml")),
+        "{r:#?}"
+    );
+    let xml = &r.body;
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?><CustomerLinkCreateResponse "),
+        "{xml}"
+    );
+    assert!(xml.contains(
+        "xmlns=\"http://schemas.datacontract.org/2004/07/CRM.AgencyPlatform.API.Internal\""
+    ));
+    assert!(
+        xml.contains("<ResourceUid>0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0</ResourceUid>"),
+        "dashed Guids: {xml}"
+    );
+    assert!(xml.contains("<RevokedAtUtc i:nil=\"true\" />"), "{xml}");
+    assert!(
+        xml.contains("<DeliveryChannels>Email</DeliveryChannels>"),
+        "{xml}"
+    );
+    let members = [
+        "CreatedAtUtc",
+        "CustomerLinkId",
+        "DeliveryChannels",
+        "MaxViews",
+        "TokenHash",
+        "ViewCount",
+    ];
+    let positions: Vec<usize> = members
+        .iter()
+        .map(|m| xml.find(&format!("<{m}>")).unwrap())
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "members in alphabetical order: {xml}"
+    );
+    let error = s
+        .req("POST", "/xml/reply/CustomerLinkCreateRequest")
+        .raw_body(b"<CustomerLinkCreateRequest><ResourceType>Quote</ResourceType></CustomerLinkCreateRequest>".to_vec())
+        .send();
+    assert_eq!(
+        (error.status, error.header("content-type")),
+        (400, Some("application/xml")),
+        "{error:#?}"
+    );
+    assert!(
+        error.body.contains("<FieldName>ResourceUid</FieldName>"),
+        "{}",
+        error.body
+    );
+}
+
+#[test]
+fn csv_writes_the_first_list_as_rows_with_its_attachment_name() {
+    let s = TestServer::start();
+    create_json(&s);
+    s.post(
+        "/v1/customerlink",
+        json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "b@c.co"}),
+    )
+    .expect(200);
+    let r = s.get(&format!("/v1/customerlink/resource/Quote/{}.csv", uid(1)));
+    assert_eq!(r.status, 200, "{r:#?}");
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment;filename=\"CustomerLinkListRequest.csv\"")
+    );
+    let lines: Vec<&str> = r.body.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{}", r.body);
+    assert!(
+        lines[0].starts_with("RecipientDisplayName,RecipientType,Status,CustomerLinkId,"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("b@c.co,AdHoc,Active,2,"),
+        "newest first: {}",
+        lines[1]
+    );
+}
