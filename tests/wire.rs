@@ -324,6 +324,13 @@ fn unsupported_or_broken_bodies_are_clear_4xx_in_the_negotiated_format() {
         (as_xml.status, as_xml.header("content-type")),
         (400, Some("application/xml"))
     );
+    let huge = s
+        .req("POST", "/v1/customerlink?format=jsv")
+        .header("Content-Type", "application/json")
+        .raw_body(vec![b' '; 70_000])
+        .send();
+    assert_eq!((huge.status, huge.header("content-type")), (413, Some("application/jsv")), "{huge:#?}");
+    assert_eq!(huge.reason, "RequestEntityTooLarge");
 }
 
 #[test]

@@ -26,6 +26,8 @@ pub enum ApiError {
         limit: usize,
     },
     UnsupportedMediaType(String),
+    /// The body did not arrive within the body read timeout.
+    RequestTimeout,
     /// The server is stopping or a limit was hit; try again.
     Unavailable(String),
     /// A bug or an I/O failure; the detail is logged, the client sees a generic message.
@@ -114,6 +116,12 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "UnsupportedMediaType",
                 format!("Content-Type '{ct}' is not supported; send application/json."),
+                vec![],
+            ),
+            ApiError::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeout",
+                "The request body did not arrive in time.".into(),
                 vec![],
             ),
             ApiError::Unavailable(m) => (

@@ -59,56 +59,81 @@ struct Call<'a> {
     query: &'a [(String, String)],
 }
 
+/// What negotiation decided for one request, refined as the request is read.
+struct Exchange {
+    query: Vec<(String, String)>,
+    /// The path routing sees (format suffix removed).
+    path: String,
+    decided_by: Decided,
+    /// Set by `?jsconfig=` or the server setting; otherwise the request's own casing is mirrored.
+    casing_fixed: bool,
+    style: Style,
+}
+
+impl Exchange {
+    fn new(state: &AppState, req: &Request) -> Exchange {
+        let query = req
+            .query
+            .as_deref()
+            .map(wire::form::pairs)
+            .unwrap_or_default();
+        let negotiated = negotiate(
+            &req.path,
+            &query,
+            header(&req.headers, ACCEPT),
+            header(&req.headers, CONTENT_TYPE),
+        );
+        let jsconfig = wire::form::get(&query, "jsconfig").and_then(Casing::from_jsconfig);
+        let fixed_casing = jsconfig.or(match state.config.wire.casing {
+            CasingSetting::Auto => None,
+            CasingSetting::Pascal => Some(Casing::Pascal),
+            CasingSetting::Camel => Some(Casing::Camel),
+        });
+        let style = Style {
+            format: negotiated.format,
+            casing: fixed_casing.unwrap_or_default(),
+            jsonp: negotiated.jsonp,
+            operation: "ErrorResponse",
+        };
+        Exchange {
+            query,
+            path: negotiated.path,
+            decided_by: negotiated.decided_by,
+            casing_fixed: fixed_casing.is_some(),
+            style,
+        }
+    }
+}
+
 /// Answers one request; never fails (errors become error responses).
 pub async fn handle(state: &AppState, req: Request) -> Response {
-    let query = req
-        .query
-        .as_deref()
-        .map(wire::form::pairs)
-        .unwrap_or_default();
-    let negotiated = negotiate(
-        &req.path,
-        &query,
-        header(&req.headers, ACCEPT),
-        header(&req.headers, CONTENT_TYPE),
-    );
-    let jsconfig = wire::form::get(&query, "jsconfig").and_then(Casing::from_jsconfig);
-    let fixed_casing = jsconfig.or(match state.config.wire.casing {
-        CasingSetting::Auto => None,
-        CasingSetting::Pascal => Some(Casing::Pascal),
-        CasingSetting::Camel => Some(Casing::Camel),
-    });
-    let mut style = Style {
-        format: negotiated.format,
-        casing: fixed_casing.unwrap_or_default(),
-        jsonp: negotiated.jsonp.clone(),
-        operation: "ErrorResponse",
-    };
-    let result = dispatch(
-        state,
-        &req,
-        &negotiated.path,
-        negotiated.decided_by,
-        &query,
-        fixed_casing.is_some(),
-        &mut style,
-    )
-    .await;
-    match result {
+    let mut exchange = Exchange::new(state, &req);
+    match dispatch(state, &req, &mut exchange).await {
         Ok(response) => response,
-        Err(e) => error_response(&e, &style),
+        Err(e) => error_response(&e, &exchange.style),
     }
+}
+
+/// An error found before the request reached an operation (e.g. a body over the limit),
+/// in the format the request negotiated.
+pub fn reject(state: &AppState, req: &Request, e: &ApiError) -> Response {
+    error_response(e, &Exchange::new(state, req).style)
 }
 
 async fn dispatch(
     state: &AppState,
     req: &Request,
-    path: &str,
-    decided_by: Decided,
-    query: &[(String, String)],
-    casing_fixed: bool,
-    style: &mut Style,
+    exchange: &mut Exchange,
 ) -> Result<Response, ApiError> {
+    let Exchange {
+        query,
+        path,
+        decided_by,
+        casing_fixed,
+        style,
+    } = exchange;
+    let (query, path, decided_by, casing_fixed) =
+        (&query[..], path.as_str(), *decided_by, *casing_fixed);
     let form = body::form_fields(req);
     let method = effective_method(req, query, &form);
     if method == "OPTIONS" {

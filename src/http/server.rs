@@ -18,7 +18,7 @@ use hyper::header::{
 };
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulConnection, GracefulShutdown};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -28,7 +28,6 @@ use tokio::task::JoinSet;
 
 use crate::api::{self, error::ApiError};
 use crate::app::AppState;
-use crate::wire::encode::Style;
 
 /// Serves until `shutdown` completes, then drains in-flight requests (bounded by the grace
 /// period) and returns once every connection task has ended.
@@ -105,47 +104,62 @@ async fn handle(
     req: Request<Incoming>,
     _remote: SocketAddr,
 ) -> Response<Full<Bytes>> {
-    let limits = &state.config.http;
     let (parts, body) = req.into_parts();
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let too_large = ApiError::PayloadTooLarge {
-        limit: limits.max_body_bytes,
-    };
-    if declared.is_some_and(|len| len > limits.max_body_bytes as u64) {
-        return into_hyper(api::error_response(&too_large, &Style::default()));
-    }
-    let collected = tokio::time::timeout(
-        limits.request_timeout,
-        Limited::new(body, limits.max_body_bytes).collect(),
-    )
-    .await;
-    let body = match collected {
-        Ok(Ok(body)) => body.to_bytes(),
-        Ok(Err(e)) if e.is::<LengthLimitError>() => {
-            return into_hyper(api::error_response(&too_large, &Style::default()));
-        }
-        Ok(Err(_)) => return plain(StatusCode::BAD_REQUEST),
-        Err(_) => return plain(StatusCode::REQUEST_TIMEOUT),
-    };
     let origin = parts
         .headers
         .get(ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let request = api::Request {
+    let mut request = api::Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
-        body,
+        body: Bytes::new(),
     };
-    let mut response = into_hyper(api::handle(state, request).await);
+    let response = match read_body(state, &request.headers, body).await {
+        Ok(bytes) => {
+            request.body = bytes;
+            api::handle(state, request).await
+        }
+        Err(e) => api::reject(state, &request, &e),
+    };
+    let mut response = into_hyper(response);
     add_cors_headers(&mut response, state, origin.as_deref());
     response
+}
+
+/// Reads the whole body within the size limit (refusing early on a declared length over
+/// it) and the body read timeout.
+async fn read_body(
+    state: &AppState,
+    headers: &hyper::HeaderMap,
+    body: Incoming,
+) -> Result<Bytes, ApiError> {
+    let limits = &state.config.http;
+    let too_large = || ApiError::PayloadTooLarge {
+        limit: limits.max_body_bytes,
+    };
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limits.max_body_bytes as u64) {
+        return Err(too_large());
+    }
+    let collected = tokio::time::timeout(
+        limits.request_timeout,
+        Limited::new(body, limits.max_body_bytes).collect(),
+    );
+    match collected.await {
+        Ok(Ok(body)) => Ok(body.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => Err(ApiError::Bind(crate::wire::bind::BindError {
+            field: None,
+            message: format!("The request body could not be read: {e}"),
+        })),
+        Err(_) => Err(ApiError::RequestTimeout),
+    }
 }
 
 /// CORS headers on every response, as ServiceStack's CorsFeature adds them globally
@@ -193,11 +207,5 @@ fn into_hyper(r: api::Response) -> Response<Full<Bytes>> {
     {
         response.extensions_mut().insert(reason);
     }
-    response
-}
-
-fn plain(status: StatusCode) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::new()));
-    *response.status_mut() = status;
     response
 }
