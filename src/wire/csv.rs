@@ -5,8 +5,8 @@
 //! that is how ServiceStack puts dates, Guids and nested objects in a cell.
 //!
 //! Which records: a list DTO writes itself; a response DTO writes its first list member other
-//! than `ResponseStatus` (as [`Node::rows`] does), or failing that its first object member as a single
-//! row, or failing that itself as a single row. A list of scalars (e.g. `DeliveryErrors`) is
+//! than `ResponseStatus`, or failing that its first object member as a single row, or failing
+//! that itself as a single row (see [`Node::rows`]). A list of scalars (e.g. `DeliveryErrors`) is
 //! written as ServiceStack writes a `List<string>`: one header-less row of fields. An empty list
 //! writes nothing (ServiceStack would write the item type's header row, which a `Node` cannot
 //! know).
@@ -19,7 +19,7 @@ const ROW_END: &str = "\r\n";
 
 /// Renders `node` as CSV.
 pub fn write(node: &Node) -> String {
-    let records = records(node);
+    let records = node.rows();
     let mut out = String::new();
     match records.iter().find(|r| !matches!(r, Node::Null)) {
         None => {}
@@ -52,26 +52,6 @@ pub fn content_disposition(operation: &str) -> String {
         })
         .collect();
     format!("attachment;filename=\"{safe}.csv\"")
-}
-
-/// The records ServiceStack's `CsvSerializer<T>.GetWriteFn` picks (see the module doc).
-fn records(node: &Node) -> Vec<&Node> {
-    match node {
-        Node::List(items) => items.iter().collect(),
-        Node::Object { members, .. } => {
-            let others = || members.iter().filter(|(name, _)| *name != "ResponseStatus");
-            let list = others().find_map(|(_, value)| match value {
-                Node::List(items) => Some(items),
-                _ => None,
-            });
-            if let Some(items) = list {
-                return items.iter().collect();
-            }
-            let object = others().find(|(_, value)| matches!(value, Node::Object { .. }));
-            vec![object.map_or(node, |(_, value)| value)]
-        }
-        _ => vec![node],
-    }
 }
 
 /// One row: each of the header's members, looked up by name (an absent one is empty).

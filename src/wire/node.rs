@@ -59,19 +59,26 @@ pub fn to_node<T: Serialize + ?Sized>(value: &T) -> Result<Node, NodeError> {
 }
 
 impl Node {
-    /// The first member that is a list (what CSV and JSONL write as rows), skipping
-    /// `ResponseStatus`; for an object without one, the object itself as a single row.
+    /// The records CSV and JSONL write, as ServiceStack's `CsvSerializer` picks them: a list's
+    /// items; for a DTO its first list member other than `ResponseStatus`, else its first
+    /// object member as one record, else the DTO itself.
     pub fn rows(&self) -> Vec<&Node> {
-        if let Node::Object { members, .. } = self {
-            let list = members.iter().find_map(|(name, value)| match value {
-                Node::List(items) if *name != "ResponseStatus" => Some(items),
-                _ => None,
-            });
-            if let Some(items) = list {
-                return items.iter().collect();
+        match self {
+            Node::List(items) => items.iter().collect(),
+            Node::Object { members, .. } => {
+                let others = || members.iter().filter(|(name, _)| *name != "ResponseStatus");
+                let list = others().find_map(|(_, value)| match value {
+                    Node::List(items) => Some(items),
+                    _ => None,
+                });
+                if let Some(items) = list {
+                    return items.iter().collect();
+                }
+                let object = others().find(|(_, value)| matches!(value, Node::Object { .. }));
+                vec![object.map_or(self, |(_, value)| value)]
             }
+            _ => vec![self],
         }
-        vec![self]
     }
 }
 
