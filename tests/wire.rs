@@ -329,7 +329,11 @@ fn unsupported_or_broken_bodies_are_clear_4xx_in_the_negotiated_format() {
         .header("Content-Type", "application/json")
         .raw_body(vec![b' '; 70_000])
         .send();
-    assert_eq!((huge.status, huge.header("content-type")), (413, Some("application/jsv")), "{huge:#?}");
+    assert_eq!(
+        (huge.status, huge.header("content-type")),
+        (413, Some("application/jsv")),
+        "{huge:#?}"
+    );
     assert_eq!(huge.reason, "RequestEntityTooLarge");
 }
 
