@@ -151,6 +151,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Base of portal URLs, without a trailing slash.
     pub public_url: String,
+    /// No public URL was configured: it follows the address actually bound (port 0 included).
+    pub public_url_from_listen: bool,
     pub log_level: tracing::Level,
     pub master_secret_file: Option<PathBuf>,
     pub policy_file: PathBuf,
@@ -217,6 +219,7 @@ impl Config {
             ));
             SocketAddr::from(([127, 0, 0, 1], 8080))
         });
+        let public_url_from_listen = o.public_url.is_none() && f.public_url.is_none();
         let public_url = o
             .public_url
             .or(f.public_url)
@@ -244,6 +247,7 @@ impl Config {
         Ok(Config {
             listen,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            public_url_from_listen,
             data_dir,
             log_level,
             master_secret_file: f.master_secret_file,

@@ -14,7 +14,7 @@ pub mod routes;
 
 use bytes::Bytes;
 use hyper::header::{
-    ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE,
+    ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT, WWW_AUTHENTICATE,
 };
 use hyper::{Method, StatusCode};
 use serde::Serialize;
@@ -184,7 +184,9 @@ async fn dispatch(
         let names = body
             .member_names()
             .chain(query.iter().map(|(k, _)| k.as_str()));
-        if let Some(casing) = Casing::of_request_names(names.filter(|n| !is_control_parameter(n))) {
+        let mirrored = Casing::of_request_names(names.filter(|n| !is_control_parameter(n)))
+            .or_else(|| header(&req.headers, USER_AGENT).and_then(Casing::of_user_agent));
+        if let Some(casing) = mirrored {
             style.casing = casing;
         }
     }

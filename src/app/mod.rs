@@ -124,15 +124,19 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartError> {
+    let mut config = config;
+    let bound = listener.local_addr().map_err(|error| StartError::Io {
+        path: PathBuf::from(config.listen.to_string()),
+        error,
+    })?;
+    if config.public_url_from_listen {
+        config.public_url = format!("http://{bound}");
+    }
     let state = tokio::task::block_in_place(|| AppState::open(config, clock))?;
     if let Some(path) = tokio::task::block_in_place(|| bootstrap::first_start(&state))? {
         tracing::info!(file = %path.display(), "first start: created a tenant and an API key; the key is in this file");
     }
-    let address = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    tracing::info!(address = %address, data = %state.config.data_dir.display(), "customerlink listening");
+    tracing::info!(address = %bound, data = %state.config.data_dir.display(), "customerlink listening");
     let state = Arc::new(state);
     let purge = crate::jobs::purge::spawn(Arc::clone(&state));
     crate::http::serve(listener, Arc::clone(&state), shutdown).await;

@@ -42,6 +42,15 @@ impl Casing {
         chosen
     }
 
+    /// For a request that names no members at all (a parameterless GET): the official Python
+    /// client, which reads only camelCase, is recognised by the `requests` library's
+    /// User-Agent. Every other client keeps the PascalCase default.
+    pub fn of_user_agent(user_agent: &str) -> Option<Casing> {
+        user_agent
+            .starts_with("python-requests/")
+            .then_some(Casing::Camel)
+    }
+
     /// camelCase when the first member name the client sent starts with a lower-case letter.
     pub fn of_request_names<'a>(mut names: impl Iterator<Item = &'a str>) -> Option<Casing> {
         let first = names.find_map(|n| n.chars().next().filter(char::is_ascii_alphabetic))?;
@@ -112,6 +121,16 @@ mod tests {
         assert_eq!(Casing::from_jsconfig("epcn"), Some(Casing::Pascal));
         assert_eq!(Casing::from_jsconfig("eccn:false"), None);
         assert_eq!(Casing::from_jsconfig("edv"), None);
+    }
+
+    #[test]
+    fn only_the_python_client_is_recognised_by_its_user_agent() {
+        assert_eq!(
+            Casing::of_user_agent("python-requests/2.32.3"),
+            Some(Casing::Camel)
+        );
+        assert_eq!(Casing::of_user_agent("node"), None);
+        assert_eq!(Casing::of_user_agent("curl/8.5.0"), None);
     }
 
     #[test]
