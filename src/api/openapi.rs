@@ -154,6 +154,6 @@ mod tests {
             .iter()
             .filter_map(|p| p["name"].as_str())
             .collect();
-        assert_eq!(names, ["Skip", "Status", "Take"]);
+        assert_eq!(names, ["Status", "Skip", "Take"]);
     }
 }
