@@ -3,6 +3,7 @@
 //! them to wire DTOs, and every rule can be unit-tested without a server.
 
 pub mod contact;
+pub mod delivery;
 pub mod link;
 pub mod policy;
 pub mod recipient;

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The policy built into the binary, identical to the repository's `data/policy.toml`.
 pub const DEFAULT_POLICY: &str = include_str!("../../data/policy.toml");
 
 /// A channel a code or link can travel over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Channel {
     Email,
     Sms,
@@ -54,6 +54,9 @@ pub struct Policy {
     #[serde(default)]
     pub resource_types: BTreeMap<String, String>,
     pub tiers: BTreeMap<String, Tier>,
+    /// Whether SMS may go to ad-hoc phone numbers, which have no recorded consent.
+    #[serde(default)]
+    pub allow_adhoc_sms: bool,
 }
 
 impl Policy {

@@ -4,6 +4,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::aead;
 
 /// Wraps a secret so that `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -42,6 +43,7 @@ impl SecretHash {
 pub struct HashKeys {
     link_token: [u8; 32],
     api_key: [u8; 32],
+    outbox: [u8; 32],
 }
 
 impl std::fmt::Debug for HashKeys {
@@ -59,6 +61,7 @@ impl HashKeys {
                 master.expose(),
             ),
             api_key: blake3::derive_key("customerlink 2026-11-28 api key v1", master.expose()),
+            outbox: blake3::derive_key("customerlink 2026-11-28 outbox seal v1", master.expose()),
         }
     }
 
@@ -68,6 +71,52 @@ impl HashKeys {
 
     pub fn api_key(&self, key: &ApiKey) -> SecretHash {
         SecretHash(*blake3::keyed_hash(&self.api_key, key.0.expose()).as_bytes())
+    }
+}
+
+impl HashKeys {
+    /// Seals a link token for the outbox (ChaCha20-Poly1305, random nonce, bound to the link
+    /// uid): the outbox can re-send the URL after a restart without keeping it in clear.
+    pub fn seal_token(
+        &self,
+        token: &LinkToken,
+        link_uid: &[u8; 16],
+    ) -> Result<Vec<u8>, getrandom::Error> {
+        let nonce_bytes: [u8; 12] = random_bytes()?;
+        let mut sealed = token.0.expose().to_vec();
+        let nonce = aead::Nonce::assume_unique_for_key(nonce_bytes);
+        // With a 32-byte key and buffer neither step can fail; an empty seal would only make
+        // the delivery fail to open later, never leak the token.
+        let sealed_ok = self.outbox_key().is_some_and(|key| {
+            key.seal_in_place_append_tag(nonce, aead::Aad::from(link_uid), &mut sealed)
+                .is_ok()
+        });
+        if !sealed_ok {
+            return Ok(Vec::new());
+        }
+        let mut out = nonce_bytes.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Opens what [`HashKeys::seal_token`] sealed for this link; `None` if it was tampered
+    /// with, belongs to another link, or was sealed under another master secret.
+    pub fn open_token(&self, sealed: &[u8], link_uid: &[u8; 16]) -> Option<LinkToken> {
+        let (nonce, ciphertext) = sealed.split_first_chunk::<12>()?;
+        let mut buf = ciphertext.to_vec();
+        let nonce = aead::Nonce::assume_unique_for_key(*nonce);
+        let plain = self
+            .outbox_key()?
+            .open_in_place(nonce, aead::Aad::from(link_uid), &mut buf)
+            .ok()?;
+        let bytes: [u8; 32] = plain.try_into().ok()?;
+        Some(LinkToken(Secret::new(bytes)))
+    }
+
+    fn outbox_key(&self) -> Option<aead::LessSafeKey> {
+        aead::UnboundKey::new(&aead::CHACHA20_POLY1305, &self.outbox)
+            .ok()
+            .map(aead::LessSafeKey::new)
     }
 }
 
@@ -166,6 +215,24 @@ mod tests {
         assert_ne!(keys(1).link_token(&t), keys(2).link_token(&t));
         let k = ApiKey::parse(&format!("clk_{}", "A".repeat(43))).unwrap();
         assert_ne!(keys(1).link_token(&t), keys(1).api_key(&k));
+    }
+
+    #[test]
+    fn sealed_tokens_open_only_for_their_link_and_master_secret() {
+        let t = LinkToken::generate().unwrap();
+        let sealed = keys(1).seal_token(&t, &[7; 16]).unwrap();
+        assert_eq!(sealed.len(), 12 + 32 + 16);
+        assert!(
+            !sealed.windows(32).any(|w| w == t.0.expose()),
+            "not in clear"
+        );
+        assert_eq!(keys(1).open_token(&sealed, &[7; 16]), Some(t.clone()));
+        assert_eq!(keys(1).open_token(&sealed, &[8; 16]), None);
+        assert_eq!(keys(2).open_token(&sealed, &[7; 16]), None);
+        let mut tampered = sealed.clone();
+        tampered[20] ^= 1;
+        assert_eq!(keys(1).open_token(&tampered, &[7; 16]), None);
+        assert_eq!(keys(1).open_token(&sealed[..10], &[7; 16]), None);
     }
 
     #[test]

@@ -8,6 +8,13 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod delivery;
+
+pub use delivery::{
+    BodyEncoding, DeliveryFile, DeliverySettings, EmailFile, EmailSettings, HttpAuth, SmsFile,
+    SmsSettings,
+};
+
 /// What the command line and environment said (clap fills flags and their env fallbacks).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -37,6 +44,14 @@ pub struct FileConfig {
     pub wire: WireFile,
     #[serde(default)]
     pub cors: CorsFile,
+    #[serde(default)]
+    pub email: EmailFile,
+    #[serde(default)]
+    pub sms: SmsFile,
+    #[serde(default)]
+    pub delivery: DeliveryFile,
+    /// Message templates (default `<data>/templates.toml`, else the built-in ones).
+    pub templates_file: Option<PathBuf>,
 }
 
 /// `[wire]` table of the file.
@@ -161,6 +176,12 @@ pub struct Config {
     pub writer: WriterSettings,
     pub wire: WireSettings,
     pub cors: CorsSettings,
+    /// `None`: no relay configured; requested email delivery is a delivery error.
+    pub email: Option<EmailSettings>,
+    /// `None`: no gateway configured; requested SMS delivery is a delivery error.
+    pub sms: Option<SmsSettings>,
+    pub delivery: DeliverySettings,
+    pub templates_file: PathBuf,
 }
 
 /// A configuration problem, naming the key.
@@ -178,7 +199,7 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn err(key: &str, problem: impl Into<String>) -> ConfigError {
+pub(crate) fn err(key: &str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
         key: key.to_owned(),
         problem: problem.into(),
@@ -241,6 +262,12 @@ impl Config {
         let policy_file = f
             .policy_file
             .unwrap_or_else(|| data_dir.join("policy.toml"));
+        let templates_file = f
+            .templates_file
+            .unwrap_or_else(|| data_dir.join("templates.toml"));
+        let delivery = delivery::resolve_delivery(&f.delivery, &mut errors);
+        let email = delivery::resolve_email(f.email, &mut errors);
+        let sms = delivery::resolve_sms(f.sms, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -258,6 +285,10 @@ impl Config {
             wire: WireSettings {
                 casing: f.wire.casing.unwrap_or_default(),
             },
+            email,
+            sms,
+            delivery,
+            templates_file,
             cors: CorsSettings {
                 allowed_origins: f
                     .cors
@@ -289,7 +320,7 @@ fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
     toml::from_str(&text).map_err(|e| err("config", format!("{}: {e}", path.display())))
 }
 
-fn positive<T: PartialOrd + Default + Copy>(
+pub(crate) fn positive<T: PartialOrd + Default + Copy>(
     value: Option<T>,
     default: T,
     key: &str,

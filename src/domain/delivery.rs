@@ -1,0 +1,234 @@
+//! Delivery rules: which requested channels may carry a link (consent, do-not-contact,
+//! ad-hoc SMS policy, whether a relay or gateway exists), the outbox record, and the retry
+//! schedule. Pure: the delivery module does the sending, the store keeps the records.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::policy::Channel;
+
+/// Where one delivery of one link stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryStatus {
+    /// Waiting for its (next) attempt.
+    Queued,
+    Sent,
+    /// Given up: a permanent failure, or the attempt budget is spent.
+    Failed,
+    /// Replaced by a resend before it went out (its token no longer works).
+    Superseded,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Queued => "Queued",
+            DeliveryStatus::Sent => "Sent",
+            DeliveryStatus::Failed => "Failed",
+            DeliveryStatus::Superseded => "Superseded",
+        }
+    }
+}
+
+/// One message to send, as kept in the outbox. The token is only ever stored sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    pub delivery_id: u64,
+    pub link_uid: Uuid,
+    pub tenant_id: Uuid,
+    pub channel: Channel,
+    pub to: String,
+    /// The link token sealed with the outbox key (nonce ‖ ciphertext ‖ tag).
+    pub sealed_token: Vec<u8>,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+/// A delivery to queue with a new link (or a resend).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub channel: Channel,
+    pub to: String,
+    pub sealed_token: Vec<u8>,
+}
+
+/// What the recipient agreed to, as seen when the link is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Consent {
+    /// A contact recipient (ad-hoc recipients have no recorded consent).
+    pub is_contact: bool,
+    pub sms_opt_in: bool,
+    pub do_not_contact: bool,
+}
+
+/// Which channels exist in this deployment and what the policy allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelRules {
+    pub email_configured: bool,
+    pub sms_configured: bool,
+    pub allow_adhoc_sms: bool,
+}
+
+/// A requested channel with the recipient's address on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requested {
+    pub channel: Channel,
+    pub to: String,
+}
+
+/// Splits the requested deliveries into those that may be queued and human-readable reasons
+/// for those that may not. Do-not-contact blocks every channel; SMS needs opt-in (contacts)
+/// or a policy that allows ad-hoc SMS.
+pub fn allowed_channels(
+    requested: Vec<Requested>,
+    consent: Consent,
+    rules: ChannelRules,
+) -> (Vec<Requested>, Vec<String>) {
+    let mut allowed = Vec::new();
+    let mut refused = Vec::new();
+    for r in requested {
+        let name = r.channel.as_str();
+        let reason = match r.channel {
+            _ if consent.do_not_contact => Some(format!("{name} not sent: the contact is marked DoNotContact.")),
+            Channel::Email if !rules.email_configured => Some("Email not sent: no SMTP relay is configured.".to_owned()),
+            Channel::Sms if !rules.sms_configured => Some("Sms not sent: no SMS gateway is configured.".to_owned()),
+            Channel::Sms if consent.is_contact && !consent.sms_opt_in => {
+                Some("Sms not sent: the contact has not opted in to SMS (SMSOptIn).".to_owned())
+            }
+            Channel::Sms if !consent.is_contact && !rules.allow_adhoc_sms => {
+                Some("Sms not sent: ad-hoc phone numbers have no recorded SMS consent and the policy does not allow ad-hoc SMS.".to_owned())
+            }
+            _ => None,
+        };
+        match reason {
+            Some(reason) => refused.push(reason),
+            None => allowed.push(r),
+        }
+    }
+    (allowed, refused)
+}
+
+/// When attempt number `attempts` (1-based, just failed) is retried: exponential from
+/// `initial_ms`, capped at `max_ms`.
+pub fn retry_delay_ms(attempts: u32, initial_ms: i64, max_ms: i64) -> i64 {
+    let doublings = attempts.saturating_sub(1).min(30);
+    initial_ms.saturating_mul(1i64 << doublings).min(max_ms)
+}
+
+/// Masks an address for logs and error messages: `a***@example.com`, `+1******4567`.
+pub fn mask(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => {
+            let chars: Vec<char> = address.chars().collect();
+            let keep_end = chars.len().saturating_sub(4);
+            chars
+                .iter()
+                .enumerate()
+                .map(|(i, c)| if i < 2 || i >= keep_end { *c } else { '*' })
+                .collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL_ON: ChannelRules = ChannelRules {
+        email_configured: true,
+        sms_configured: true,
+        allow_adhoc_sms: false,
+    };
+
+    fn both() -> Vec<Requested> {
+        vec![
+            Requested {
+                channel: Channel::Email,
+                to: "a@b.co".into(),
+            },
+            Requested {
+                channel: Channel::Sms,
+                to: "+15551234567".into(),
+            },
+        ]
+    }
+
+    fn channels(r: &(Vec<Requested>, Vec<String>)) -> Vec<Channel> {
+        r.0.iter().map(|x| x.channel).collect()
+    }
+
+    #[test]
+    fn consent_rules() {
+        let opted_in = Consent {
+            is_contact: true,
+            sms_opt_in: true,
+            do_not_contact: false,
+        };
+        assert_eq!(
+            channels(&allowed_channels(both(), opted_in, ALL_ON)),
+            [Channel::Email, Channel::Sms]
+        );
+        let no_opt_in = Consent {
+            sms_opt_in: false,
+            ..opted_in
+        };
+        let r = allowed_channels(both(), no_opt_in, ALL_ON);
+        assert_eq!(channels(&r), [Channel::Email]);
+        assert!(r.1[0].contains("SMSOptIn"));
+        let dnc = Consent {
+            do_not_contact: true,
+            ..opted_in
+        };
+        let r = allowed_channels(both(), dnc, ALL_ON);
+        assert!(r.0.is_empty() && r.1.len() == 2);
+        let adhoc = Consent {
+            is_contact: false,
+            sms_opt_in: false,
+            do_not_contact: false,
+        };
+        assert_eq!(
+            channels(&allowed_channels(both(), adhoc, ALL_ON)),
+            [Channel::Email]
+        );
+        let lenient = ChannelRules {
+            allow_adhoc_sms: true,
+            ..ALL_ON
+        };
+        assert_eq!(channels(&allowed_channels(both(), adhoc, lenient)).len(), 2);
+    }
+
+    #[test]
+    fn unconfigured_channels_are_refused_with_a_reason() {
+        let consent = Consent {
+            is_contact: true,
+            sms_opt_in: true,
+            do_not_contact: false,
+        };
+        let none = ChannelRules {
+            email_configured: false,
+            sms_configured: false,
+            allow_adhoc_sms: true,
+        };
+        let r = allowed_channels(both(), consent, none);
+        assert!(r.0.is_empty());
+        assert!(r.1[0].contains("no SMTP relay") && r.1[1].contains("no SMS gateway"));
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let d: Vec<i64> = (1..=6).map(|a| retry_delay_ms(a, 1_000, 10_000)).collect();
+        assert_eq!(d, [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+        assert_eq!(retry_delay_ms(u32::MAX, 1_000, 10_000), 10_000);
+    }
+
+    #[test]
+    fn masking() {
+        assert_eq!(mask("ann@example.com"), "a***@example.com");
+        assert_eq!(mask("+15551234567"), "+1******4567");
+    }
+}
