@@ -50,7 +50,10 @@ fn create_ad_hoc_email_link_sets_every_server_decided_field() {
     assert_eq!(link["SensitivityTier"], "Standard");
     assert_eq!(link["RequireOtp"], false);
     assert!(link.get("OtpChannel").is_none(), "null members are omitted");
-    assert_eq!(link["DeliveryChannels"], "Email");
+    assert_eq!(
+        link["DeliveryChannels"], "",
+        "nothing queued: no relay is configured"
+    );
     assert_eq!(link["RecipientEmail"], "ann@example.com");
     assert_eq!(link["RecipientType"], "AdHoc");
     assert_eq!(link["RecipientDisplayName"], "ann@example.com");
@@ -61,7 +64,10 @@ fn create_ad_hoc_email_link_sets_every_server_decided_field() {
     assert_eq!(millis(&link["CreatedAtUtc"]), now);
     assert_eq!(millis(&link["ExpiresAtUtc"]), now + 168 * HOUR_MS);
     assert!(link.get("RevokedAtUtc").is_none());
-    assert_eq!(body["DeliveryErrors"], json!([]));
+    assert_eq!(
+        body["DeliveryErrors"],
+        json!(["Email not sent: no SMTP relay is configured."])
+    );
     let url = body["PortalUrl"].as_str().unwrap();
     let token = url
         .strip_prefix("https://links.example.test/portal/")
@@ -95,7 +101,14 @@ fn create_for_a_contact_copies_addresses_and_consent() {
     assert_eq!(link["SensitivityTier"], "Restricted");
     assert_eq!(link["RequireOtp"], true);
     assert_eq!(link["OtpChannel"], "Sms");
-    assert_eq!(link["DeliveryChannels"], "Sms");
+    assert_eq!(
+        link["DeliveryChannels"], "",
+        "nothing queued: no SMS gateway is configured"
+    );
+    assert_eq!(
+        body["DeliveryErrors"],
+        json!(["Sms not sent: no SMS gateway is configured."])
+    );
     assert_eq!(link["MaxViews"], 2);
     assert_eq!(
         millis(&link["ExpiresAtUtc"]) - millis(&link["CreatedAtUtc"]),

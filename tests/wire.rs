@@ -223,7 +223,10 @@ fn the_seed_jsv_sample_binds_compact_and_pretty() {
         pretty.body
     );
     assert!(
-        pretty.body.contains("MaxViews:3") && pretty.body.contains("DeliveryChannels:Email"),
+        pretty.body.contains("MaxViews:3")
+            && pretty
+                .body
+                .contains("DeliveryErrors:[\"Email not sent: no SMTP relay is configured.\"]"),
         "{}",
         pretty.body
     );
@@ -403,13 +406,16 @@ fn xml_bodies_in_and_datacontract_xml_out() {
     );
     assert!(xml.contains("<RevokedAtUtc i:nil=\"true\" />"), "{xml}");
     assert!(
-        xml.contains("<DeliveryChannels>Email</DeliveryChannels>"),
+        xml.contains("<DeliveryChannels />")
+            && xml.contains(
+                "<d2p1:string>Email not sent: no SMTP relay is configured.</d2p1:string>"
+            ),
         "{xml}"
     );
     let members = [
         "CreatedAtUtc",
         "CustomerLinkId",
-        "DeliveryChannels",
+        "ExpiresAtUtc",
         "MaxViews",
         "TokenHash",
         "ViewCount",

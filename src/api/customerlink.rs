@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use super::delivery;
 use super::dto::*;
 use super::error::ApiError;
 use crate::app::AppState;
@@ -11,7 +12,7 @@ use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
-use crate::store::{WriteOp, WriteOutcome};
+use crate::store::{ResendRefusal, WriteOp, WriteOutcome};
 
 pub async fn create(
     state: &AppState,
@@ -54,18 +55,128 @@ pub async fn create(
         state.keys.link_token(&token),
     )
     .map_err(ApiError::Invalid)?;
-    let link = expect_link(
-        state
-            .store
-            .write(WriteOp::CreateLink(Box::new(planned.record)))
-            .await?,
-    )?;
+    let wanted = (input.deliver_email, input.deliver_sms);
+    let (deliveries, mut delivery_errors) =
+        delivery::plan(state, &planned.record, &token, wanted, contact.as_ref())?;
+    let op = WriteOp::CreateLink {
+        link: Box::new(planned.record),
+        deliveries,
+        limits: delivery::limits(state, now),
+    };
+    created_response(state, op, &token, now, &mut delivery_errors).await
+}
+
+/// Writes a create or resend, makes the first delivery attempts, and answers like a create.
+async fn created_response(
+    state: &AppState,
+    op: WriteOp,
+    token: &LinkToken,
+    now: i64,
+    delivery_errors: &mut Vec<String>,
+) -> Result<CustomerLinkCreateResponse, ApiError> {
+    let uid = match &op {
+        WriteOp::Resend { uid, .. } => Some(*uid),
+        _ => None,
+    };
+    let (link, queued, refused) = match state.store.write(op).await? {
+        WriteOutcome::Created {
+            link,
+            queued,
+            refused,
+        } => (link, queued, refused),
+        WriteOutcome::NotFound => return Err(not_found(uid.unwrap_or_default())),
+        WriteOutcome::ResendRefused(ResendRefusal::NotActive(status)) => {
+            return Err(ApiError::Conflict(format!(
+                "The link is {}; only active links can be re-sent.",
+                status.as_str()
+            )));
+        }
+        WriteOutcome::ResendRefused(ResendRefusal::RateLimited { retry_after_ms }) => {
+            return Err(ApiError::TooManyRequests {
+                message: "This link was re-sent too recently.".into(),
+                retry_after_secs: (retry_after_ms.max(0) as u64).div_ceil(1000),
+            });
+        }
+        other => {
+            return Err(ApiError::Internal(format!(
+                "unexpected write outcome {other:?}"
+            )));
+        }
+    };
+    delivery_errors.extend(refused);
+    delivery_errors.extend(delivery::first_attempts(state, &queued, token).await);
     Ok(CustomerLinkCreateResponse {
         ResponseStatus: None,
         Link: CustomerLinkExtended::from_record(&link, now),
         PortalUrl: format!("{}/portal/{}", state.config.public_url, token.encode()),
-        DeliveryErrors: Vec::new(),
+        DeliveryErrors: std::mem::take(delivery_errors),
     })
+}
+
+/// `POST /v1/customerlink/{uid}/resend`: a new token (the old URL stops working at once),
+/// delivered again over the chosen channels (default: the channels it went out on).
+pub async fn resend(
+    state: &AppState,
+    caller: &StaffCaller,
+    req: CustomerLinkResendRequest,
+) -> Result<CustomerLinkCreateResponse, ApiError> {
+    let uid = required_uid(req.CustomerLinkUID)?;
+    let (link, contact) = state.store.read(|r| {
+        let link = r.link(caller.tenant_id, uid)?;
+        let contact = match link.as_ref().and_then(|l| l.recipient_contact_id) {
+            Some(id) => r.contact(caller.tenant_id, id)?,
+            None => None,
+        };
+        Ok((link, contact))
+    })?;
+    let link = link.ok_or_else(|| not_found(uid))?;
+    let wanted = match (req.DeliverEmail, req.DeliverSms) {
+        (None, None) if link.delivery_channels.is_empty() => (
+            link.recipient_email.is_some(),
+            link.recipient_email.is_none(),
+        ),
+        (None, None) => (
+            link.delivery_channels.contains("Email"),
+            link.delivery_channels.contains("Sms"),
+        ),
+        (email, sms) => (email.unwrap_or(false), sms.unwrap_or(false)),
+    };
+    let missing = [
+        (
+            wanted.0 && link.recipient_email.is_none(),
+            "DeliverEmail",
+            "DeliverEmail needs a recipient email address.",
+        ),
+        (
+            wanted.1 && link.recipient_phone.is_none(),
+            "DeliverSms",
+            "DeliverSms needs a recipient phone number.",
+        ),
+    ];
+    let invalid: Vec<FieldError> = missing
+        .iter()
+        .filter(|m| m.0)
+        .map(|m| FieldError::new(m.1, "Predicate", m.2))
+        .collect();
+    if !invalid.is_empty() {
+        return Err(ApiError::Invalid(invalid));
+    }
+    let token = LinkToken::generate()?;
+    let now = state.clock.now();
+    let (deliveries, mut delivery_errors) =
+        delivery::plan(state, &link, &token, wanted, contact.as_ref())?;
+    let d = &state.config.delivery;
+    let op = WriteOp::Resend {
+        tenant_id: caller.tenant_id,
+        uid,
+        token_hash: state.keys.link_token(&token),
+        at: now,
+        deliveries,
+        limits: delivery::limits(state, now),
+        cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
+        per_hour: d.resends_per_hour,
+    };
+    created_response(state, op, &token, now, &mut delivery_errors).await
 }
 
 pub fn list_for_resource(
@@ -122,13 +233,19 @@ pub fn get(
     req: CustomerLinkRequest,
 ) -> Result<CustomerLinkResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
-    let link = state
+    let (link, deliveries) = state
         .store
-        .read(|r| r.link(caller.tenant_id, uid))?
-        .ok_or_else(|| not_found(uid))?;
+        .read(|r| Ok((r.link(caller.tenant_id, uid)?, r.deliveries_for_link(uid)?)))?;
+    let link = link.ok_or_else(|| not_found(uid))?;
     Ok(CustomerLinkResponse {
         ResponseStatus: None,
         Link: CustomerLinkExtended::from_record(&link, state.clock.now()),
+        Deliveries: Some(
+            deliveries
+                .iter()
+                .map(CustomerLinkDelivery::from_record)
+                .collect(),
+        ),
     })
 }
 
@@ -152,6 +269,7 @@ pub async fn revoke(
     Ok(CustomerLinkResponse {
         ResponseStatus: None,
         Link: CustomerLinkExtended::from_record(&link, now),
+        Deliveries: None,
     })
 }
 

@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::contact::Contact as ContactRecord;
+use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
 use crate::domain::link::LinkRecord;
 use crate::wire::status::ResponseStatus;
 use crate::wire::types::lenient::{opt_bool, opt_i32, opt_usize};
@@ -164,6 +165,52 @@ pub struct CustomerLinkResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ResponseStatus: Option<ResponseStatus>,
     pub Link: CustomerLinkExtended,
+    /// Per channel: queued, sent, failed (with reason and attempts) or superseded by a resend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Deliveries: Option<Vec<CustomerLinkDelivery>>,
+}
+
+/// One delivery of a link (an addition of customerlink; clients that do not know it ignore it).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CustomerLinkDelivery {
+    pub DeliveryId: u64,
+    pub Channel: String,
+    pub Status: String,
+    pub Attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub LastError: Option<String>,
+    pub CreatedAtUtc: UtcDateTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub SentAtUtc: Option<UtcDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub NextAttemptAtUtc: Option<UtcDateTime>,
+}
+
+impl CustomerLinkDelivery {
+    pub fn from_record(d: &DeliveryRecord) -> Self {
+        let queued = d.status == DeliveryStatus::Queued;
+        Self {
+            DeliveryId: d.delivery_id,
+            Channel: d.channel.as_str().to_owned(),
+            Status: d.status.as_str().to_owned(),
+            Attempts: d.attempts,
+            LastError: d.last_error.clone(),
+            CreatedAtUtc: UtcDateTime(d.created_at),
+            SentAtUtc: d.sent_at.map(UtcDateTime),
+            NextAttemptAtUtc: queued.then_some(UtcDateTime(d.next_attempt_at)),
+        }
+    }
+}
+
+/// `POST /v1/customerlink/{CustomerLinkUID}/resend`: a new token, delivered again.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct CustomerLinkResendRequest {
+    pub CustomerLinkUID: Option<Guid>,
+    #[serde(deserialize_with = "opt_bool")]
+    pub DeliverEmail: Option<bool>,
+    #[serde(deserialize_with = "opt_bool")]
+    pub DeliverSms: Option<bool>,
 }
 
 /// The recipient-relevant subset of the platform's `Contact`.

@@ -18,6 +18,13 @@ pub enum ApiError {
     /// No valid API key.
     Unauthorized,
     NotFound(String),
+    /// The request conflicts with the record's state (e.g. re-sending a revoked link).
+    Conflict(String),
+    /// A rate limit was hit; retry after the given number of seconds.
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     MethodNotAllowed {
         method: String,
         operation: String,
@@ -100,6 +107,13 @@ impl ApiError {
                 vec![],
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "NotFound", m.clone(), vec![]),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "Conflict", m.clone(), vec![]),
+            ApiError::TooManyRequests { message, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                message.clone(),
+                vec![],
+            ),
             ApiError::MethodNotAllowed { method, operation } => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "NotImplementedException",

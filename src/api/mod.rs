@@ -7,6 +7,7 @@ mod auth;
 mod body;
 mod contact;
 mod customerlink;
+mod delivery;
 pub mod dto;
 pub mod error;
 pub mod openapi;
@@ -14,7 +15,8 @@ pub mod routes;
 
 use bytes::Bytes;
 use hyper::header::{
-    ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT, WWW_AUTHENTICATE,
+    ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT,
+    WWW_AUTHENTICATE,
 };
 use hyper::{Method, StatusCode};
 use serde::Serialize;
@@ -205,6 +207,7 @@ async fn dispatch(
         }
         Op::QueryLinks => respond(&customerlink::query(state, c, call.bind()?)?, s),
         Op::GetLink => respond(&customerlink::get(state, c, call.bind()?)?, s),
+        Op::ResendLink => respond(&customerlink::resend(state, c, call.bind()?).await?, s),
         Op::RevokeLink => respond(&customerlink::revoke(state, c, call.bind()?).await?, s),
         Op::PutContact => respond(&contact::put(state, c, call.bind()?).await?, s),
         Op::GetContact => respond(&contact::get(state, c, call.bind()?)?, s),
@@ -314,6 +317,14 @@ pub fn error_response(e: &ApiError, style: &Style) -> Response {
     if style.jsonp.is_none() {
         response.status = status;
         response.reason = Some(reason);
+    }
+    if let ApiError::TooManyRequests {
+        retry_after_secs, ..
+    } = e
+    {
+        response
+            .headers
+            .insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
     }
     if status == StatusCode::UNAUTHORIZED {
         response.headers.insert(

@@ -15,6 +15,7 @@ pub enum Op {
     QueryLinks,
     GetLink,
     RevokeLink,
+    ResendLink,
     PutContact,
     GetContact,
     DeleteContact,
@@ -87,6 +88,13 @@ pub const ROUTES: &[Route] = &[
         op: Op::RevokeLink,
         request: "CustomerLinkRevokeRequest",
         schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/v1/customerlink/{CustomerLinkUID}/resend",
+        op: Op::ResendLink,
+        request: "CustomerLinkResendRequest",
+        schemas: pair::<CustomerLinkResendRequest, CustomerLinkCreateResponse>,
     },
     Route {
         verbs: &["GET"],

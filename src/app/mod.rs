@@ -28,6 +28,8 @@ pub struct AppState {
     pub keys: HashKeys,
     /// `/openapi.json`, generated once from the route table.
     pub openapi: bytes::Bytes,
+    /// The email relay, SMS gateway and message templates.
+    pub deliverer: crate::delivery::Deliverer,
 }
 
 /// Why the service could not start (or an admin command could not open the data folder).
@@ -43,6 +45,7 @@ pub enum StartError {
     },
     Store(StoreError),
     Random(getrandom::Error),
+    Delivery(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -52,6 +55,7 @@ impl std::fmt::Display for StartError {
             StartError::Policy { path, error } => write!(f, "policy {path}: {error}"),
             StartError::Store(e) => write!(f, "{e}"),
             StartError::Random(e) => write!(f, "random source: {e}"),
+            StartError::Delivery(e) => write!(f, "delivery: {e}"),
         }
     }
 }
@@ -79,11 +83,14 @@ impl AppState {
             .clone()
             .unwrap_or_else(|| config.data_dir.join(secrets::MASTER_SECRET_FILE));
         let master = secrets::load_or_create(&secret_path)?;
+        let deliverer =
+            crate::delivery::Deliverer::from_config(&config).map_err(StartError::Delivery)?;
         let openapi = crate::api::openapi::document(&config.public_url)
             .to_string()
             .into();
         Ok(AppState {
             openapi,
+            deliverer,
             keys: HashKeys::derive(&master),
             config,
             store,
@@ -139,7 +146,9 @@ pub async fn run(
     tracing::info!(address = %bound, data = %state.config.data_dir.display(), "customerlink listening");
     let state = Arc::new(state);
     let purge = crate::jobs::purge::spawn(Arc::clone(&state));
+    let outbox = crate::jobs::outbox::spawn(Arc::clone(&state));
     crate::http::serve(listener, Arc::clone(&state), shutdown).await;
+    outbox.stop().await;
     purge.stop().await;
     match Arc::try_unwrap(state) {
         Ok(state) => tokio::task::block_in_place(|| state.close()),

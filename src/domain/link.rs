@@ -57,6 +57,9 @@ pub struct LinkRecord {
     pub view_count: u32,
     pub revoked_at: Option<i64>,
     pub revoked_by_user_id: Option<Uuid>,
+    /// When the link was re-sent within the last hour (resend rate limit).
+    #[serde(default)]
+    pub resent_at: Vec<i64>,
 }
 
 /// A link's state, computed when read (never stored, so it cannot go stale).
@@ -254,6 +257,7 @@ pub fn plan_link(
             view_count: 0,
             revoked_at: None,
             revoked_by_user_id: None,
+            resent_at: Vec::new(),
         },
     })
 }

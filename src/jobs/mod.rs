@@ -1,4 +1,6 @@
-//! jobs: background work owned by handles — purge of retired links. Each job stops when its
+//! jobs: background work owned by handles — purge of retired links and the outbox worker
+//! that retries deliveries. Each job stops when its
 //! handle's `stop` is awaited, finishing the batch it is in.
 
+pub mod outbox;
 pub mod purge;

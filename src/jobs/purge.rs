@@ -52,10 +52,11 @@ pub async fn purge_retired(
     let settings = &state.config.purge;
     let mut total = 0;
     loop {
-        let retired_before = state.clock.now().saturating_sub(settings.retention_ms);
+        let now = state.clock.now();
         let op = WriteOp::Purge {
-            retired_before,
+            retired_before: now.saturating_sub(settings.retention_ms),
             limit: settings.batch_size,
+            now,
         };
         let report = match state.store.write(op).await? {
             WriteOutcome::Purged(report) => report,

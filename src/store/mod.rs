@@ -17,7 +17,9 @@ use redb::{Database, ReadableDatabase};
 pub use check::CheckReport;
 pub use error::StoreError;
 pub use reader::{LinkPage, Reader};
-pub use writer::{PurgeReport, WriteOp, WriteOutcome};
+pub use writer::{
+    AttemptOutcome, PurgeReport, ResendRefusal, RetryPolicy, SendLimits, WriteOp, WriteOutcome,
+};
 
 use crate::config::WriterSettings;
 

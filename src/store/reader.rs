@@ -8,6 +8,7 @@ use super::StoreError;
 use super::codec::decode;
 use super::tables::*;
 use crate::domain::contact::Contact;
+use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
@@ -114,6 +115,27 @@ impl Reader {
         }
         page.total = matched as u64;
         Ok(page)
+    }
+
+    /// Every delivery of a link, oldest first.
+    pub fn deliveries_for_link(&self, uid: Uuid) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let u = uid.as_u128();
+        let outbox = self.table(OUTBOX)?;
+        let mut deliveries = Vec::new();
+        for entry in self
+            .table(DELIVERIES_BY_LINK)?
+            .range((u, 0)..=(u, u64::MAX))?
+        {
+            let id = entry?.0.value().1;
+            if let Some(g) = outbox.get(id)? {
+                deliveries.push(decode(g.value())?);
+            }
+        }
+        Ok(deliveries)
+    }
+
+    pub fn tenant_name(&self, tenant_id: Uuid) -> Result<Option<String>, StoreError> {
+        Ok(self.tenant(tenant_id)?.map(|t| t.name))
     }
 
     pub fn contact(&self, tenant_id: Uuid, contact_id: i32) -> Result<Option<Contact>, StoreError> {

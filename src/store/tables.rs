@@ -29,6 +29,15 @@ pub const LINKS_BY_EXPIRY: TableDefinition<(i64, u128), ()> =
 /// (revoked at, link uid) → (); exactly the revoked links.
 pub const LINKS_BY_REVOKED: TableDefinition<(i64, u128), ()> =
     TableDefinition::new("links_by_revoked");
+/// delivery id → DeliveryRecord (the outbox).
+pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// (next attempt at, delivery id) → (); exactly the queued deliveries.
+pub const OUTBOX_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("outbox_due");
+/// (link uid, delivery id) → (); every delivery of a link.
+pub const DELIVERIES_BY_LINK: TableDefinition<(u128, u64), ()> =
+    TableDefinition::new("deliveries_by_link");
+/// (`to:<address>` or `tenant:<id>`, hour since epoch) → messages queued in that hour.
+pub const SEND_COUNTS: TableDefinition<(&str, i64), u32> = TableDefinition::new("send_counts");
 /// (tenant, contact id) → Contact.
 pub const CONTACTS: TableDefinition<(u128, i32), &[u8]> = TableDefinition::new("contacts");
 
@@ -62,6 +71,10 @@ pub fn ensure(db: &Database) -> Result<(), StoreError> {
         txn.open_table(LINKS_BY_EXPIRY)?;
         txn.open_table(LINKS_BY_REVOKED)?;
         txn.open_table(CONTACTS)?;
+        txn.open_table(OUTBOX)?;
+        txn.open_table(OUTBOX_DUE)?;
+        txn.open_table(DELIVERIES_BY_LINK)?;
+        txn.open_table(SEND_COUNTS)?;
     }
     txn.commit()?;
     Ok(())

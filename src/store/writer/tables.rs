@@ -1,206 +1,39 @@
-//! The single writer thread (DESIGN.md decision 1). Handlers queue commands; the thread takes
-//! everything already queued, applies it in ONE write transaction, commits once (durable) and
-//! answers each caller. While a commit's fsync runs, new commands pile up, so batches grow
-//! with load by themselves. Each command checks before it mutates, so a rejected command never
-//! touches the batch; only an I/O failure fails the whole batch (and nothing of it is written).
+//! The tables of one write transaction and the link, key and contact commands on them.
 
-use std::sync::Arc;
-
-use redb::{Database, ReadableTable, Table, WriteTransaction};
-use tokio::sync::{mpsc, oneshot};
+use redb::{ReadableTable, Table, WriteTransaction};
 use uuid::Uuid;
 
-use super::StoreError;
-use super::codec::{decode, encode};
-use super::tables::*;
-use crate::config::WriterSettings;
+use super::super::StoreError;
+use super::super::codec::{decode, encode};
+use super::super::tables::*;
+use super::ops::{PurgeReport, SendLimits, WriteOp, WriteOutcome};
+use super::outbox::channel_list;
 use crate::domain::contact::Contact;
+use crate::domain::delivery::NewDelivery;
 use crate::domain::link::LinkRecord;
-use crate::domain::tenant::{ApiKeyRecord, Tenant};
-use crate::domain::token::SecretHash;
-
-/// One logical write.
-#[derive(Debug)]
-pub enum WriteOp {
-    CreateTenant(Tenant),
-    CreateApiKey {
-        hash: SecretHash,
-        record: ApiKeyRecord,
-    },
-    RevokeApiKey {
-        key_id: Uuid,
-        at: i64,
-    },
-    /// Stores a new link; the writer assigns `link_id`.
-    CreateLink(Box<LinkRecord>),
-    /// Sets the revocation once; revoking again returns the link unchanged.
-    RevokeLink {
-        tenant_id: Uuid,
-        uid: Uuid,
-        by: Uuid,
-        at: i64,
-    },
-    PutContact(Box<Contact>),
-    DeleteContact {
-        tenant_id: Uuid,
-        contact_id: i32,
-    },
-    /// Deletes up to `limit` links retired (expired or revoked) before `retired_before`.
-    Purge {
-        retired_before: i64,
-        limit: usize,
-    },
-}
-
-/// What a write did.
-#[derive(Debug)]
-pub enum WriteOutcome {
-    Done,
-    Link(Box<LinkRecord>),
-    Contact {
-        contact: Box<Contact>,
-        created: bool,
-    },
-    /// The target does not exist (in this tenant); nothing was written.
-    NotFound,
-    Purged(PurgeReport),
-}
-
-/// Result of one purge batch.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct PurgeReport {
-    pub purged: usize,
-    /// More retired links remain (the batch hit its limit).
-    pub more: bool,
-}
-
-enum Request {
-    Op(WriteOp, oneshot::Sender<Result<WriteOutcome, StoreError>>),
-    Stop,
-}
-
-#[derive(Clone)]
-pub(super) struct WriterHandle {
-    tx: mpsc::Sender<Request>,
-}
-
-impl WriterHandle {
-    pub(super) async fn send(&self, op: WriteOp) -> Result<WriteOutcome, StoreError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Request::Op(op, reply))
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
-    }
-
-    pub(super) fn send_blocking(&self, op: WriteOp) -> Result<WriteOutcome, StoreError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .blocking_send(Request::Op(op, reply))
-            .map_err(|_| StoreError::Closed)?;
-        rx.blocking_recv().map_err(|_| StoreError::Closed)?
-    }
-
-    /// Asks the thread to stop after what is already queued. Blocking: not for async contexts.
-    pub(super) fn stop(&self) {
-        let _ = self.tx.blocking_send(Request::Stop);
-    }
-}
-
-pub(super) fn spawn(
-    db: Arc<Database>,
-    settings: &WriterSettings,
-) -> Result<(WriterHandle, std::thread::JoinHandle<()>), StoreError> {
-    let (tx, rx) = mpsc::channel(settings.queue_capacity);
-    let max_batch = settings.max_batch;
-    let thread = std::thread::Builder::new()
-        .name("customerlink-writer".into())
-        .spawn(move || run(&db, rx, max_batch))
-        .map_err(|e| StoreError::Io(e.to_string()))?;
-    Ok((WriterHandle { tx }, thread))
-}
-
-fn run(db: &Database, mut rx: mpsc::Receiver<Request>, max_batch: usize) {
-    let mut batch = Vec::with_capacity(max_batch);
-    while let Some(first) = rx.blocking_recv() {
-        let mut stop = false;
-        let mut next = Some(first);
-        while let Some(request) = next.take() {
-            match request {
-                Request::Op(op, reply) => batch.push((op, reply)),
-                Request::Stop => {
-                    stop = true;
-                    break;
-                }
-            }
-            if batch.len() < max_batch {
-                next = rx.try_recv().ok();
-            }
-        }
-        if !batch.is_empty() {
-            apply_batch(db, &mut batch);
-        }
-        if stop {
-            return;
-        }
-    }
-}
-
-type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
-
-fn apply_batch(db: &Database, batch: &mut Vec<(WriteOp, Reply)>) {
-    let mut replies = Vec::with_capacity(batch.len());
-    let result = (|| {
-        let txn = db.begin_write()?;
-        {
-            let mut tables = Tables::open(&txn)?;
-            for (op, reply) in batch.drain(..) {
-                match tables.apply(op) {
-                    Err(e @ StoreError::Io(_)) => return Err(e),
-                    outcome => replies.push((reply, outcome)),
-                }
-            }
-        }
-        txn.commit()?;
-        Ok(())
-    })();
-    match result {
-        Ok(()) => {
-            for (reply, outcome) in replies {
-                let _ = reply.send(outcome);
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "write batch failed; nothing of it was committed");
-            let failed = replies
-                .into_iter()
-                .map(|(r, _)| r)
-                .chain(batch.drain(..).map(|(_, r)| r));
-            for reply in failed {
-                let _ = reply.send(Err(e.clone()));
-            }
-        }
-    }
-}
+use crate::domain::tenant::ApiKeyRecord;
 
 /// All tables open in one write transaction.
-struct Tables<'t> {
-    meta: Table<'t, &'static str, u64>,
-    tenants: Table<'t, u128, &'static [u8]>,
-    api_keys: Table<'t, [u8; 32], &'static [u8]>,
-    api_key_ids: Table<'t, u128, [u8; 32]>,
-    links: Table<'t, u128, &'static [u8]>,
-    by_token: Table<'t, [u8; 32], u128>,
-    by_tenant: Table<'t, (u128, u64), u128>,
-    by_resource: Table<'t, (u128, &'static str, u128, u64), u128>,
-    by_expiry: Table<'t, (i64, u128), ()>,
-    by_revoked: Table<'t, (i64, u128), ()>,
-    contacts: Table<'t, (u128, i32), &'static [u8]>,
+pub(super) struct Tables<'t> {
+    pub(super) meta: Table<'t, &'static str, u64>,
+    pub(super) tenants: Table<'t, u128, &'static [u8]>,
+    pub(super) api_keys: Table<'t, [u8; 32], &'static [u8]>,
+    pub(super) api_key_ids: Table<'t, u128, [u8; 32]>,
+    pub(super) links: Table<'t, u128, &'static [u8]>,
+    pub(super) by_token: Table<'t, [u8; 32], u128>,
+    pub(super) by_tenant: Table<'t, (u128, u64), u128>,
+    pub(super) by_resource: Table<'t, (u128, &'static str, u128, u64), u128>,
+    pub(super) by_expiry: Table<'t, (i64, u128), ()>,
+    pub(super) by_revoked: Table<'t, (i64, u128), ()>,
+    pub(super) contacts: Table<'t, (u128, i32), &'static [u8]>,
+    pub(super) outbox: Table<'t, u64, &'static [u8]>,
+    pub(super) outbox_due: Table<'t, (i64, u64), ()>,
+    pub(super) deliveries_by_link: Table<'t, (u128, u64), ()>,
+    pub(super) send_counts: Table<'t, (&'static str, i64), u32>,
 }
 
 impl<'t> Tables<'t> {
-    fn open(txn: &'t WriteTransaction) -> Result<Self, StoreError> {
+    pub(super) fn open(txn: &'t WriteTransaction) -> Result<Self, StoreError> {
         Ok(Self {
             meta: txn.open_table(META)?,
             tenants: txn.open_table(TENANTS)?,
@@ -213,10 +46,14 @@ impl<'t> Tables<'t> {
             by_expiry: txn.open_table(LINKS_BY_EXPIRY)?,
             by_revoked: txn.open_table(LINKS_BY_REVOKED)?,
             contacts: txn.open_table(CONTACTS)?,
+            outbox: txn.open_table(OUTBOX)?,
+            outbox_due: txn.open_table(OUTBOX_DUE)?,
+            deliveries_by_link: txn.open_table(DELIVERIES_BY_LINK)?,
+            send_counts: txn.open_table(SEND_COUNTS)?,
         })
     }
 
-    fn apply(&mut self, op: WriteOp) -> Result<WriteOutcome, StoreError> {
+    pub(super) fn apply(&mut self, op: WriteOp) -> Result<WriteOutcome, StoreError> {
         match op {
             WriteOp::CreateTenant(t) => {
                 self.tenants
@@ -230,7 +67,40 @@ impl<'t> Tables<'t> {
                 Ok(WriteOutcome::Done)
             }
             WriteOp::RevokeApiKey { key_id, at } => self.revoke_key(key_id, at),
-            WriteOp::CreateLink(link) => self.create_link(*link),
+            WriteOp::CreateLink {
+                link,
+                deliveries,
+                limits,
+            } => self.create_link(*link, deliveries, limits),
+            WriteOp::RecordAttempt {
+                delivery_id,
+                at,
+                outcome,
+                retry,
+            } => self.record_attempt(delivery_id, at, outcome, retry),
+            WriteOp::LeaseDue {
+                now,
+                lease_until,
+                limit,
+            } => self.lease_due(now, lease_until, limit),
+            WriteOp::Resend {
+                tenant_id,
+                uid,
+                token_hash,
+                at,
+                deliveries,
+                limits,
+                cooldown_ms,
+                per_hour,
+            } => self.resend(
+                tenant_id,
+                uid,
+                token_hash,
+                at,
+                deliveries,
+                limits,
+                (cooldown_ms, per_hour),
+            ),
             WriteOp::RevokeLink {
                 tenant_id,
                 uid,
@@ -255,7 +125,8 @@ impl<'t> Tables<'t> {
             WriteOp::Purge {
                 retired_before,
                 limit,
-            } => self.purge(retired_before, limit),
+                now,
+            } => self.purge(retired_before, limit, now),
         }
     }
 
@@ -278,13 +149,21 @@ impl<'t> Tables<'t> {
 
     /// Invariant: a stored link has exactly one entry in `by_token`, `by_tenant`,
     /// `by_resource` and `by_expiry`, and one in `by_revoked` iff it is revoked.
-    fn create_link(&mut self, mut link: LinkRecord) -> Result<WriteOutcome, StoreError> {
+    fn create_link(
+        &mut self,
+        mut link: LinkRecord,
+        deliveries: Vec<NewDelivery>,
+        limits: SendLimits,
+    ) -> Result<WriteOutcome, StoreError> {
         let next = self
             .meta
             .get("next_link_id")?
             .map(|g| g.value())
             .unwrap_or(1);
         link.link_id = next;
+        let (queued, refused) =
+            self.queue_deliveries(&link, deliveries, limits, link.created_at)?;
+        link.delivery_channels = channel_list(&queued);
         let bytes = encode(&link)?;
         let uid = link.uid.as_u128();
         let tenant = link.tenant_id.as_u128();
@@ -303,7 +182,22 @@ impl<'t> Tables<'t> {
             uid,
         )?;
         self.by_expiry.insert((link.expires_at, uid), ())?;
-        Ok(WriteOutcome::Link(Box::new(link)))
+        Ok(WriteOutcome::Created {
+            link: Box::new(link),
+            queued,
+            refused,
+        })
+    }
+
+    pub(super) fn load_link_record(&self, uid: u128) -> Result<Option<LinkRecord>, StoreError> {
+        self.load_link(uid)
+    }
+
+    /// Rewrites a stored link (same uid, same index keys).
+    pub(super) fn store_link(&mut self, link: &LinkRecord) -> Result<(), StoreError> {
+        self.links
+            .insert(link.uid.as_u128(), encode(link)?.as_slice())?;
+        Ok(())
     }
 
     fn load_link(&self, uid: u128) -> Result<Option<LinkRecord>, StoreError> {
@@ -355,7 +249,12 @@ impl<'t> Tables<'t> {
         })
     }
 
-    fn purge(&mut self, retired_before: i64, limit: usize) -> Result<WriteOutcome, StoreError> {
+    fn purge(
+        &mut self,
+        retired_before: i64,
+        limit: usize,
+        now: i64,
+    ) -> Result<WriteOutcome, StoreError> {
         let mut victims: Vec<u128> = Vec::new();
         for index in [&self.by_expiry, &self.by_revoked] {
             for entry in index.range(..(retired_before, 0u128))? {
@@ -375,6 +274,7 @@ impl<'t> Tables<'t> {
             self.delete_link(*uid)
                 .map_err(|e| StoreError::Io(e.to_string()))?;
         }
+        self.forget_old_send_counts(now)?;
         Ok(WriteOutcome::Purged(PurgeReport {
             purged: victims.len(),
             more,
@@ -388,6 +288,7 @@ impl<'t> Tables<'t> {
             return Ok(());
         };
         let tenant = link.tenant_id.as_u128();
+        self.delete_deliveries(uid)?;
         self.links.remove(uid)?;
         self.by_token.remove(link.token_hash)?;
         self.by_tenant.remove((tenant, link.link_id))?;

@@ -1,0 +1,102 @@
+//! The delivery half of creating and re-sending a link: which requested channels may be used
+//! (consent, configuration), the sealed outbox entries, the send limits, and the first
+//! attempts the call makes itself before answering.
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::delivery::outbox::attempt_within;
+use crate::domain::contact::Contact;
+use crate::domain::delivery::{
+    ChannelRules, Consent, DeliveryRecord, NewDelivery, Requested, allowed_channels,
+};
+use crate::domain::link::LinkRecord;
+use crate::domain::policy::Channel;
+use crate::domain::token::LinkToken;
+use crate::store::SendLimits;
+
+/// The deliveries to queue for `link` and the reasons requested ones were refused.
+pub fn plan(
+    state: &AppState,
+    link: &LinkRecord,
+    token: &LinkToken,
+    (want_email, want_sms): (bool, bool),
+    contact: Option<&Contact>,
+) -> Result<(Vec<NewDelivery>, Vec<String>), ApiError> {
+    let mut requested = Vec::new();
+    if let Some(to) = link.recipient_email.clone().filter(|_| want_email) {
+        requested.push(Requested {
+            channel: Channel::Email,
+            to,
+        });
+    }
+    if let Some(to) = link.recipient_phone.clone().filter(|_| want_sms) {
+        requested.push(Requested {
+            channel: Channel::Sms,
+            to,
+        });
+    }
+    let consent = Consent {
+        is_contact: link.recipient_contact_id.is_some(),
+        sms_opt_in: contact.map_or(link.sms_consent_snapshot, |c| c.sms_opt_in),
+        do_not_contact: contact.is_some_and(|c| c.do_not_contact),
+    };
+    let rules = ChannelRules {
+        email_configured: state.deliverer.email.is_some(),
+        sms_configured: state.deliverer.sms.is_some(),
+        allow_adhoc_sms: state.policy.allow_adhoc_sms,
+    };
+    let (allowed, refused) = allowed_channels(requested, consent, rules);
+    let mut deliveries = Vec::with_capacity(allowed.len());
+    for r in allowed {
+        let sealed_token = state.keys.seal_token(token, link.uid.as_bytes())?;
+        deliveries.push(NewDelivery {
+            channel: r.channel,
+            to: r.to,
+            sealed_token,
+        });
+    }
+    Ok((deliveries, refused))
+}
+
+/// The send limits, and when the worker may retry a delivery whose first attempt the call
+/// is making right now.
+pub fn limits(state: &AppState, now: i64) -> SendLimits {
+    let d = &state.config.delivery;
+    let grace = i64::try_from(d.attempt_timeout.as_millis())
+        .unwrap_or(i64::MAX)
+        .saturating_mul(2);
+    SendLimits {
+        per_recipient_per_hour: d.per_recipient_per_hour,
+        per_tenant_per_hour: d.per_tenant_per_hour,
+        first_retry_at: now.saturating_add(grace).saturating_add(30_000),
+    }
+}
+
+/// Attempts each queued delivery once (in parallel for the two channels), bounded by the
+/// attempt timeout; returns what staff should read about those that did not go out.
+pub async fn first_attempts(
+    state: &AppState,
+    queued: &[DeliveryRecord],
+    token: &LinkToken,
+) -> Vec<String> {
+    let limit = state.config.delivery.attempt_timeout;
+    let mut errors = Vec::new();
+    match queued {
+        [] => {}
+        [one] => errors.extend(attempt_within(state, one, token, limit).await.err()),
+        [a, b] => {
+            let (x, y) = tokio::join!(
+                attempt_within(state, a, token, limit),
+                attempt_within(state, b, token, limit)
+            );
+            errors.extend(x.err());
+            errors.extend(y.err());
+        }
+        many => {
+            for d in many {
+                errors.extend(attempt_within(state, d, token, limit).await.err());
+            }
+        }
+    }
+    errors
+}

@@ -1,0 +1,203 @@
+//! Message templates: subject, text and HTML bodies and the SMS text, per tenant, with a
+//! handful of placeholders. Plain substitution (no logic), HTML-escaped in HTML, so a
+//! recipient name can never inject markup.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+/// The templates built into the binary (the repository's `data/templates.toml`).
+pub const DEFAULT_TEMPLATES: &str = include_str!("../../data/templates.toml");
+
+/// One set of templates; in a tenant override every key is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateSet {
+    sender_name: Option<String>,
+    reply_to: Option<String>,
+    subject: Option<String>,
+    text: Option<String>,
+    html: Option<String>,
+    sms: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateFile {
+    default: TemplateSet,
+    #[serde(default)]
+    tenants: HashMap<String, TemplateSet>,
+}
+
+/// All templates, validated at start-up.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    default: TemplateSet,
+    tenants: HashMap<uuid::Uuid, TemplateSet>,
+}
+
+/// What a message is about.
+#[derive(Debug, Clone)]
+pub struct MessageContext<'a> {
+    pub portal_url: &'a str,
+    pub recipient_name: &'a str,
+    pub tenant_name: &'a str,
+    pub resource_type: &'a str,
+    /// Already formatted for people (`2026-12-05 04:00 UTC`).
+    pub expires_at: &'a str,
+}
+
+/// A rendered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub sender_name: Option<String>,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub sms: String,
+}
+
+impl Templates {
+    /// Parses a templates file; every template of the default set must be present.
+    pub fn parse(text: &str) -> Result<Templates, String> {
+        let file: TemplateFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let d = &file.default;
+        for (name, value) in [
+            ("subject", &d.subject),
+            ("text", &d.text),
+            ("html", &d.html),
+            ("sms", &d.sms),
+        ] {
+            if value.is_none() {
+                return Err(format!("[default] needs `{name}`"));
+            }
+        }
+        let mut tenants = HashMap::new();
+        for (id, set) in file.tenants {
+            let tenant = crate::wire::types::Guid::parse(&id)
+                .ok_or_else(|| format!("[tenants.\"{id}\"]: not a tenant id"))?;
+            tenants.insert(tenant.0, set);
+        }
+        Ok(Templates {
+            default: file.default,
+            tenants,
+        })
+    }
+
+    /// Renders every part for a tenant (its overrides first, then the defaults).
+    pub fn render(&self, tenant: uuid::Uuid, ctx: &MessageContext<'_>) -> Rendered {
+        let own = self.tenants.get(&tenant);
+        let pick = |f: fn(&TemplateSet) -> &Option<String>| -> String {
+            own.and_then(|t| f(t).clone())
+                .or_else(|| f(&self.default).clone())
+                .unwrap_or_default()
+        };
+        let optional = |f: fn(&TemplateSet) -> &Option<String>| -> Option<String> {
+            own.and_then(|t| f(t).clone())
+                .or_else(|| f(&self.default).clone())
+        };
+        Rendered {
+            sender_name: optional(|t| &t.sender_name).map(|s| fill(&s, ctx, false)),
+            reply_to: optional(|t| &t.reply_to).map(|s| fill(&s, ctx, false)),
+            subject: fill(&pick(|t| &t.subject), ctx, false).replace(['\r', '\n'], " "),
+            text: fill(&pick(|t| &t.text), ctx, false).trim().to_owned(),
+            html: fill(&pick(|t| &t.html), ctx, true).trim().to_owned(),
+            sms: fill(&pick(|t| &t.sms), ctx, false).trim().to_owned(),
+        }
+    }
+}
+
+fn fill(template: &str, ctx: &MessageContext<'_>, html: bool) -> String {
+    let value = |v: &str| if html { escape_html(v) } else { v.to_owned() };
+    template
+        .replace("{PortalUrl}", &value(ctx.portal_url))
+        .replace("{RecipientName}", &value(ctx.recipient_name))
+        .replace("{TenantName}", &value(ctx.tenant_name))
+        .replace("{ResourceType}", &value(ctx.resource_type))
+        .replace("{ExpiresAt}", &value(ctx.expires_at))
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx<'a>(name: &'a str) -> MessageContext<'a> {
+        MessageContext {
+            portal_url: "https://l.example/portal/abc",
+            recipient_name: name,
+            tenant_name: "Acme",
+            resource_type: "Quote",
+            expires_at: "2026-12-05 04:00 UTC",
+        }
+    }
+
+    #[test]
+    fn shipped_templates_render_and_the_sms_fits_one_segment() {
+        let t = Templates::parse(DEFAULT_TEMPLATES).unwrap();
+        let r = t.render(uuid::Uuid::nil(), &ctx("Ann"));
+        assert_eq!(r.subject, "Acme: your Quote is ready");
+        assert!(
+            r.text.contains("https://l.example/portal/abc") && r.text.starts_with("Hello Ann,")
+        );
+        assert!(r.html.contains("<a href=\"https://l.example/portal/abc\">"));
+        assert_eq!(r.sender_name.as_deref(), Some("Acme"));
+        let long_url = format!("https://links.example.com/portal/{}", "x".repeat(43));
+        let sms = t
+            .render(
+                uuid::Uuid::nil(),
+                &MessageContext {
+                    portal_url: &long_url,
+                    ..ctx("Ann")
+                },
+            )
+            .sms;
+        assert!(sms.len() <= 160, "{} chars: {sms}", sms.len());
+    }
+
+    #[test]
+    fn names_cannot_inject_html_or_headers() {
+        let t = Templates::parse(DEFAULT_TEMPLATES).unwrap();
+        let r = t.render(uuid::Uuid::nil(), &ctx("<script>x</script>"));
+        assert!(r.html.contains("&lt;script&gt;") && !r.html.contains("<script>"));
+        let t = Templates::parse(&DEFAULT_TEMPLATES.replace(
+            "subject = \"{TenantName}: your {ResourceType} is ready\"",
+            "subject = \"{RecipientName}\"",
+        ))
+        .unwrap();
+        assert_eq!(
+            t.render(uuid::Uuid::nil(), &ctx("a\r\nBcc: x")).subject,
+            "a  Bcc: x"
+        );
+    }
+
+    #[test]
+    fn tenant_overrides_win() {
+        let text = format!(
+            "{DEFAULT_TEMPLATES}\n[tenants.\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\"]\nsubject = \"Hi from Acme\"\n"
+        );
+        let t = Templates::parse(&text).unwrap();
+        let tenant = uuid::Uuid::from_u128(0x0f1e2d3c4b5a69788796a5b4c3d2e1f0);
+        assert_eq!(t.render(tenant, &ctx("Ann")).subject, "Hi from Acme");
+        assert_eq!(
+            t.render(uuid::Uuid::nil(), &ctx("Ann")).subject,
+            "Acme: your Quote is ready"
+        );
+        assert!(Templates::parse("[default]\nsubject = \"x\"").is_err());
+    }
+}

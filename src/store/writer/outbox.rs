@@ -1,0 +1,282 @@
+//! The outbox commands: queue deliveries within the send limits, record attempts, lease due
+//! deliveries to the worker, and resend (token rotation). Invariant kept here: `outbox_due`
+//! holds exactly the queued deliveries, keyed by their next attempt; `deliveries_by_link`
+//! holds every delivery of a stored link.
+
+use redb::ReadableTable;
+use uuid::Uuid;
+
+use super::super::StoreError;
+use super::super::codec::{decode, encode};
+use super::ops::{AttemptOutcome, ResendRefusal, RetryPolicy, SendLimits, WriteOutcome};
+use super::tables::Tables;
+use crate::domain::delivery::{DeliveryRecord, DeliveryStatus, NewDelivery, retry_delay_ms};
+use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::token::SecretHash;
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// `Email,Sms` for the channels that were queued.
+pub(super) fn channel_list(queued: &[DeliveryRecord]) -> String {
+    let names: Vec<&str> = queued.iter().map(|d| d.channel.as_str()).collect();
+    names.join(",")
+}
+
+impl Tables<'_> {
+    /// Queues each delivery unless its recipient or the tenant is over the hourly limit.
+    pub(super) fn queue_deliveries(
+        &mut self,
+        link: &LinkRecord,
+        deliveries: Vec<NewDelivery>,
+        limits: SendLimits,
+        now: i64,
+    ) -> Result<(Vec<DeliveryRecord>, Vec<String>), StoreError> {
+        let hour = now.div_euclid(HOUR_MS);
+        let tenant_key = format!("tenant:{}", link.tenant_id.simple());
+        let mut queued = Vec::new();
+        let mut refused = Vec::new();
+        for d in deliveries {
+            let to_key = format!("to:{}", d.to.to_lowercase());
+            let to_count = self.count(&to_key, hour)?;
+            let tenant_count = self.count(&tenant_key, hour)?;
+            if to_count >= limits.per_recipient_per_hour {
+                refused.push(format!(
+                    "{} not sent: this recipient reached its limit of {} messages per hour.",
+                    d.channel.as_str(),
+                    limits.per_recipient_per_hour
+                ));
+                continue;
+            }
+            if tenant_count >= limits.per_tenant_per_hour {
+                refused.push(format!(
+                    "{} not sent: the tenant reached its limit of {} messages per hour.",
+                    d.channel.as_str(),
+                    limits.per_tenant_per_hour
+                ));
+                continue;
+            }
+            self.send_counts
+                .insert((to_key.as_str(), hour), to_count + 1)?;
+            self.send_counts
+                .insert((tenant_key.as_str(), hour), tenant_count + 1)?;
+            let id = self
+                .meta
+                .get("next_delivery_id")?
+                .map(|g| g.value())
+                .unwrap_or(1);
+            self.meta.insert("next_delivery_id", id + 1)?;
+            let record = DeliveryRecord {
+                delivery_id: id,
+                link_uid: link.uid,
+                tenant_id: link.tenant_id,
+                channel: d.channel,
+                to: d.to,
+                sealed_token: d.sealed_token,
+                status: DeliveryStatus::Queued,
+                attempts: 0,
+                next_attempt_at: limits.first_retry_at,
+                last_error: None,
+                created_at: now,
+                sent_at: None,
+            };
+            self.store_delivery(&record)?;
+            self.outbox_due.insert((record.next_attempt_at, id), ())?;
+            self.deliveries_by_link
+                .insert((link.uid.as_u128(), id), ())?;
+            queued.push(record);
+        }
+        Ok((queued, refused))
+    }
+
+    fn count(&self, key: &str, hour: i64) -> Result<u32, StoreError> {
+        Ok(self.send_counts.get((key, hour))?.map_or(0, |g| g.value()))
+    }
+
+    fn load_delivery(&self, id: u64) -> Result<Option<DeliveryRecord>, StoreError> {
+        match self.outbox.get(id)? {
+            Some(g) => Ok(Some(decode(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn store_delivery(&mut self, record: &DeliveryRecord) -> Result<(), StoreError> {
+        self.outbox
+            .insert(record.delivery_id, encode(record)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Counts an attempt: sent, retried later (exponential backoff), or given up.
+    /// An attempt on a delivery that is no longer queued (superseded meanwhile) changes nothing.
+    pub(super) fn record_attempt(
+        &mut self,
+        id: u64,
+        at: i64,
+        outcome: AttemptOutcome,
+        retry: RetryPolicy,
+    ) -> Result<WriteOutcome, StoreError> {
+        let Some(mut record) = self.load_delivery(id)? else {
+            return Ok(WriteOutcome::NotFound);
+        };
+        if record.status != DeliveryStatus::Queued {
+            return Ok(WriteOutcome::Deliveries(vec![record]));
+        }
+        self.outbox_due.remove((record.next_attempt_at, id))?;
+        record.attempts += 1;
+        match outcome {
+            AttemptOutcome::Sent => {
+                record.status = DeliveryStatus::Sent;
+                record.sent_at = Some(at);
+                record.last_error = None;
+            }
+            AttemptOutcome::Failed { permanent, error } => {
+                record.last_error = Some(error);
+                if permanent || record.attempts >= retry.max_attempts {
+                    record.status = DeliveryStatus::Failed;
+                } else {
+                    record.next_attempt_at = at.saturating_add(retry_delay_ms(
+                        record.attempts,
+                        retry.initial_ms,
+                        retry.max_ms,
+                    ));
+                    self.outbox_due.insert((record.next_attempt_at, id), ())?;
+                }
+            }
+        }
+        self.store_delivery(&record)?;
+        Ok(WriteOutcome::Deliveries(vec![record]))
+    }
+
+    /// Hands out due deliveries, moving each one's next attempt to `lease_until`.
+    pub(super) fn lease_due(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<WriteOutcome, StoreError> {
+        let mut due = Vec::new();
+        for entry in self.outbox_due.range(..=(now, u64::MAX))?.take(limit) {
+            due.push(entry?.0.value());
+        }
+        let mut leased = Vec::with_capacity(due.len());
+        for (at, id) in due {
+            self.outbox_due.remove((at, id))?;
+            let Some(mut record) = self.load_delivery(id)? else {
+                continue;
+            };
+            record.next_attempt_at = lease_until;
+            self.store_delivery(&record)?;
+            self.outbox_due.insert((lease_until, id), ())?;
+            leased.push(record);
+        }
+        Ok(WriteOutcome::Deliveries(leased))
+    }
+
+    /// See [`super::WriteOp::Resend`]. Every check happens before the first mutation.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "mirrors the fields of WriteOp::Resend"
+    )]
+    pub(super) fn resend(
+        &mut self,
+        tenant_id: Uuid,
+        uid: Uuid,
+        token_hash: SecretHash,
+        at: i64,
+        deliveries: Vec<NewDelivery>,
+        limits: SendLimits,
+        (cooldown_ms, per_hour): (i64, u32),
+    ) -> Result<WriteOutcome, StoreError> {
+        let Some(mut link) = self
+            .load_link_record(uid.as_u128())?
+            .filter(|l| l.tenant_id == tenant_id)
+        else {
+            return Ok(WriteOutcome::NotFound);
+        };
+        let status = link.status(at);
+        if status != LinkStatus::Active {
+            return Ok(WriteOutcome::ResendRefused(ResendRefusal::NotActive(
+                status,
+            )));
+        }
+        let mut recent: Vec<i64> = link
+            .resent_at
+            .iter()
+            .copied()
+            .filter(|t| at - t < HOUR_MS)
+            .collect();
+        let last = recent.iter().copied().max();
+        if let Some(last) = last.filter(|last| at - last < cooldown_ms) {
+            return Ok(WriteOutcome::ResendRefused(ResendRefusal::RateLimited {
+                retry_after_ms: cooldown_ms - (at - last),
+            }));
+        }
+        if recent.len() >= per_hour as usize {
+            let oldest = recent.iter().copied().min().unwrap_or(at);
+            return Ok(WriteOutcome::ResendRefused(ResendRefusal::RateLimited {
+                retry_after_ms: oldest + HOUR_MS - at,
+            }));
+        }
+        self.supersede_queued(uid.as_u128())?;
+        self.by_token.remove(link.token_hash)?;
+        link.token_hash = token_hash.0;
+        self.by_token.insert(link.token_hash, uid.as_u128())?;
+        recent.push(at);
+        link.resent_at = recent;
+        let (queued, refused) = self.queue_deliveries(&link, deliveries, limits, at)?;
+        if !queued.is_empty() {
+            link.delivery_channels = channel_list(&queued);
+        }
+        self.store_link(&link)?;
+        Ok(WriteOutcome::Created {
+            link: Box::new(link),
+            queued,
+            refused,
+        })
+    }
+
+    fn delivery_ids(&self, link_uid: u128) -> Result<Vec<u64>, StoreError> {
+        let mut ids = Vec::new();
+        for entry in self
+            .deliveries_by_link
+            .range((link_uid, 0)..=(link_uid, u64::MAX))?
+        {
+            ids.push(entry?.0.value().1);
+        }
+        Ok(ids)
+    }
+
+    fn supersede_queued(&mut self, link_uid: u128) -> Result<(), StoreError> {
+        for id in self.delivery_ids(link_uid)? {
+            let Some(mut record) = self.load_delivery(id)? else {
+                continue;
+            };
+            if record.status == DeliveryStatus::Queued {
+                self.outbox_due.remove((record.next_attempt_at, id))?;
+                record.status = DeliveryStatus::Superseded;
+                self.store_delivery(&record)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every delivery of a link (purge).
+    pub(super) fn delete_deliveries(&mut self, link_uid: u128) -> Result<(), StoreError> {
+        for id in self.delivery_ids(link_uid)? {
+            if let Some(record) = self.load_delivery(id)?
+                && record.status == DeliveryStatus::Queued
+            {
+                self.outbox_due.remove((record.next_attempt_at, id))?;
+            }
+            self.outbox.remove(id)?;
+            self.deliveries_by_link.remove((link_uid, id))?;
+        }
+        Ok(())
+    }
+
+    /// Drops send counters older than the previous hour.
+    pub(super) fn forget_old_send_counts(&mut self, now: i64) -> Result<(), StoreError> {
+        let keep_from = now.div_euclid(HOUR_MS) - 1;
+        self.send_counts.retain(|(_, hour), _| hour >= keep_from)?;
+        Ok(())
+    }
+}
