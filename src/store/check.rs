@@ -10,6 +10,7 @@ use super::codec::decode;
 use super::reader::Reader;
 use super::tables::*;
 use crate::domain::contact::Contact;
+use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
 use crate::domain::link::LinkRecord;
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 
@@ -21,6 +22,7 @@ pub struct CheckReport {
     pub links: u64,
     pub revoked_links: u64,
     pub contacts: u64,
+    pub deliveries: u64,
     pub problems: Vec<String>,
 }
 
@@ -35,6 +37,7 @@ pub(super) fn run(r: &Reader) -> Result<CheckReport, StoreError> {
     let links = load_links(r, &mut report)?;
     check_link_indexes(r, &links, &mut report)?;
     check_keys(r, &mut report)?;
+    check_outbox(r, &links, &mut report)?;
     for entry in r.table(TENANTS)?.iter()? {
         let (k, v) = entry?;
         match decode::<Tenant>(v.value()) {
@@ -179,6 +182,64 @@ fn check_keys(r: &Reader, report: &mut CheckReport) -> Result<(), StoreError> {
             "api_key_ids has {} entries for {} keys",
             ids.len()?,
             report.api_keys
+        ));
+    }
+    Ok(())
+}
+
+/// Invariants of `src/store/writer/outbox.rs`: every delivery belongs to a stored link and
+/// has its `deliveries_by_link` entry; `outbox_due` holds exactly the queued deliveries.
+fn check_outbox(
+    r: &Reader,
+    links: &[LinkRecord],
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
+    let link_uids: HashSet<u128> = links.iter().map(|l| l.uid.as_u128()).collect();
+    let by_link = r.table(DELIVERIES_BY_LINK)?;
+    let due = r.table(OUTBOX_DUE)?;
+    let mut queued = 0u64;
+    for entry in r.table(OUTBOX)?.iter()? {
+        let (id, v) = entry?;
+        let id = id.value();
+        report.deliveries += 1;
+        let d: DeliveryRecord = match decode(v.value()) {
+            Ok(d) => d,
+            Err(e) => {
+                report.problems.push(format!("delivery {id}: {e}"));
+                continue;
+            }
+        };
+        let uid = d.link_uid.as_u128();
+        if !link_uids.contains(&uid) {
+            report
+                .problems
+                .push(format!("delivery {id}: its link {uid:032x} does not exist"));
+        }
+        if by_link.get((uid, id))?.is_none() {
+            report.problems.push(format!(
+                "delivery {id}: missing entry in deliveries_by_link"
+            ));
+        }
+        if d.status == DeliveryStatus::Queued {
+            queued += 1;
+            if due.get((d.next_attempt_at, id))?.is_none() {
+                report
+                    .problems
+                    .push(format!("delivery {id}: queued but missing from outbox_due"));
+            }
+        }
+    }
+    if due.len()? != queued {
+        report.problems.push(format!(
+            "outbox_due has {} entries for {queued} queued deliveries",
+            due.len()?
+        ));
+    }
+    if by_link.len()? != report.deliveries {
+        report.problems.push(format!(
+            "deliveries_by_link has {} entries for {} deliveries",
+            by_link.len()?,
+            report.deliveries
         ));
     }
     Ok(())

@@ -6,6 +6,8 @@
     reason = "each test module uses a different part of the vocabulary"
 )]
 
+pub mod sinks;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
