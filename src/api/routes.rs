@@ -206,10 +206,7 @@ fn match_path(pattern: &str, segments: &[&str]) -> Option<Vec<(String, String)>>
     let mut vars = Vec::new();
     for (part, segment) in parts.iter().zip(segments) {
         match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            Some(name) => vars.push((
-                name.to_owned(),
-                crate::wire::form::percent_decode(segment, false)?,
-            )),
+            Some(name) => vars.push((name.to_owned(), crate::wire::form::percent_decode(segment)?)),
             None if part.eq_ignore_ascii_case(segment) => {}
             None => return None,
         }
