@@ -218,7 +218,9 @@ impl GatewayRequest {
 }
 
 fn decode_pairs(text: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(text.as_bytes()).into_owned().collect()
+    form_urlencoded::parse(text.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// An HTTP server standing in for an SMS gateway.
