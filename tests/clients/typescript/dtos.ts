@@ -128,10 +128,25 @@ export class CustomerLinkListResponse
     public constructor(init?: Partial<CustomerLinkListResponse>) { (Object as any).assign(this, init); }
 }
 
+export class CustomerLinkDelivery
+{
+    public DeliveryId: number;
+    public Channel: string;
+    public Status: string;
+    public Attempts: number;
+    public LastError?: string;
+    public CreatedAtUtc: string;
+    public SentAtUtc?: string;
+    public NextAttemptAtUtc?: string;
+
+    public constructor(init?: Partial<CustomerLinkDelivery>) { (Object as any).assign(this, init); }
+}
+
 export class CustomerLinkResponse
 {
     public ResponseStatus: ResponseStatus;
     public Link: CustomerLinkExtended;
+    public Deliveries?: CustomerLinkDelivery[];
 
     public constructor(init?: Partial<CustomerLinkResponse>) { (Object as any).assign(this, init); }
 }

@@ -214,7 +214,8 @@ test('get by uid: the link as created', async () => {
     const r: CustomerLinkResponse = await client.get(new CustomerLinkRequest({ CustomerLinkUID: uid }));
 
     assert.equal(paths.at(-1), `/api/CustomerLinkRequest?CustomerLinkUID=${uid}`);
-    assert.deepEqual(Object.keys(r), ['Link']);
+    assert.deepEqual(Object.keys(r), ['Link', 'Deliveries']);
+    assert.deepEqual(r.Deliveries, [], 'nothing was requested for delivery');
     assertFreshAdhocQuoteLink(r.Link, created);
     assert.deepEqual(r.Link, created.response.Link);
 });
