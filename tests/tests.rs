@@ -13,6 +13,7 @@ mod admin;
 mod auth;
 mod bad_input;
 mod contacts;
+mod crash;
 mod delivery;
 mod durability;
 mod isolation;
