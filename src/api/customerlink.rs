@@ -12,7 +12,7 @@ use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
-use crate::store::{ResendRefusal, WriteOp, WriteOutcome};
+use crate::store::{PortalOp, PortalOutcome, ResendRefusal, WriteOp, WriteOutcome};
 
 pub async fn create(
     state: &AppState,
@@ -169,6 +169,7 @@ pub async fn resend(
     let op = WriteOp::Resend {
         tenant_id: caller.tenant_id,
         uid,
+        by: caller.user_id,
         token_hash: state.keys.link_token(&token),
         at: now,
         deliveries,
@@ -310,4 +311,88 @@ fn expect_link(outcome: WriteOutcome) -> Result<LinkRecord, ApiError> {
             "unexpected write outcome {other:?}"
         ))),
     }
+}
+
+/// `POST /v1/customerlink/{uid}/unlock`: lifts a passcode lock and clears the failure count.
+pub async fn unlock(
+    state: &AppState,
+    caller: &StaffCaller,
+    req: CustomerLinkUidRequest,
+) -> Result<CustomerLinkResponse, ApiError> {
+    let uid = required_uid(req.CustomerLinkUID)?;
+    let now = state.clock.now();
+    let op = WriteOp::Portal(PortalOp::Unlock {
+        tenant_id: caller.tenant_id,
+        uid,
+        by: caller.user_id,
+        at: now,
+    });
+    let link = match state.store.write(op).await? {
+        WriteOutcome::NotFound => return Err(not_found(uid)),
+        other => expect_link(other)?,
+    };
+    Ok(CustomerLinkResponse {
+        ResponseStatus: None,
+        Link: CustomerLinkExtended::from_record(&link, now),
+        Deliveries: None,
+    })
+}
+
+/// `GET /v1/customerlink/{uid}/log`: the access log, also after the link was purged.
+pub fn access_log(
+    state: &AppState,
+    caller: &StaffCaller,
+    req: CustomerLinkUidRequest,
+) -> Result<CustomerLinkLogResponse, ApiError> {
+    let uid = required_uid(req.CustomerLinkUID)?;
+    let entries = state.store.read(|r| r.access_log(caller.tenant_id, uid))?;
+    if entries.is_empty() {
+        return Err(not_found(uid));
+    }
+    Ok(CustomerLinkLogResponse {
+        ResponseStatus: None,
+        AccessLog: entries
+            .iter()
+            .map(CustomerLinkAccessLog::from_entry)
+            .collect(),
+    })
+}
+
+/// Role a key needs to exchange hand-off grants.
+const RESOURCE_SERVER_ROLE: &str = "ResourceServer";
+
+/// `POST /v1/customerlink/grant/introspect`: exchanges a grant once; later calls, expired,
+/// unknown and other tenants' grants all answer `Active: false`.
+pub async fn introspect(
+    state: &AppState,
+    caller: &StaffCaller,
+    req: GrantIntrospectRequest,
+) -> Result<GrantIntrospectResponse, ApiError> {
+    if !caller
+        .roles
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(RESOURCE_SERVER_ROLE))
+    {
+        return Err(ApiError::Forbidden(format!(
+            "Grant introspection needs an API key with the {RESOURCE_SERVER_ROLE} role."
+        )));
+    }
+    let Some(grant) = req
+        .Grant
+        .as_deref()
+        .and_then(crate::domain::portal::parse_grant)
+    else {
+        return Ok(GrantIntrospectResponse::default());
+    };
+    let op = WriteOp::Portal(PortalOp::ConsumeGrant {
+        grant: state.keys.grant(&grant),
+        tenant_id: caller.tenant_id,
+        at: state.clock.now(),
+    });
+    Ok(match state.store.write(op).await? {
+        WriteOutcome::Portal(PortalOutcome::Grant(record)) => {
+            GrantIntrospectResponse::active(&record)
+        }
+        _ => GrantIntrospectResponse::default(),
+    })
 }

@@ -18,6 +18,8 @@ pub enum ApiError {
     /// No valid API key.
     Unauthorized,
     NotFound(String),
+    /// Authenticated, but this key may not do this.
+    Forbidden(String),
     /// The request conflicts with the record's state (e.g. re-sending a revoked link).
     Conflict(String),
     /// A rate limit was hit; retry after the given number of seconds.
@@ -107,6 +109,7 @@ impl ApiError {
                 vec![],
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "NotFound", m.clone(), vec![]),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "Forbidden", m.clone(), vec![]),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "Conflict", m.clone(), vec![]),
             ApiError::TooManyRequests { message, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,

@@ -10,7 +10,9 @@ mod customerlink;
 mod delivery;
 pub mod dto;
 pub mod error;
+pub mod limits;
 pub mod openapi;
+pub mod portal;
 pub mod routes;
 
 use bytes::Bytes;
@@ -42,6 +44,8 @@ pub struct Request {
     pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The client's address (the TCP peer).
+    pub remote: Option<std::net::IpAddr>,
 }
 
 /// A reply ready for the transport.
@@ -110,9 +114,31 @@ impl Exchange {
 /// Answers one request; never fails (errors become error responses).
 pub async fn handle(state: &AppState, req: Request) -> Response {
     let mut exchange = Exchange::new(state, &req);
-    match dispatch(state, &req, &mut exchange).await {
+    let mut response = match dispatch(state, &req, &mut exchange).await {
         Ok(response) => response,
         Err(e) => error_response(&e, &exchange.style),
+    };
+    if req.path.starts_with("/portal") {
+        portal_headers(&mut response.headers);
+    }
+    response
+}
+
+/// What every portal response carries: nothing cached, no referrer leaking the token, not
+/// indexed, not framed, and a CSP that allows only this origin's stylesheet.
+fn portal_headers(headers: &mut HeaderMap) {
+    let fixed = [
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+        ("x-robots-tag", "noindex, nofollow"),
+        ("x-frame-options", "DENY"),
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
     }
 }
 
@@ -151,6 +177,19 @@ async fn dispatch(
     } else {
         method.as_str()
     };
+    if path.starts_with("/portal") {
+        let now = state.clock.now();
+        let ip = req.remote.map(|ip| ip.to_string()).unwrap_or_default();
+        if !state.portal_limits.requests.hit(&ip, now) {
+            return Err(ApiError::TooManyRequests {
+                message: "Too many requests; slow down.".into(),
+                retry_after_secs: state.portal_limits.requests.retry_after_secs(now),
+            });
+        }
+        if let Some(response) = portal::html::handle(state, req).await {
+            return response;
+        }
+    }
     if route_verb == "GET" && req.path.eq_ignore_ascii_case("/openapi.json") {
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -192,6 +231,22 @@ async fn dispatch(
             style.casing = casing;
         }
     }
+    let s = &*style;
+    match matched.route.op {
+        Op::PortalLanding => {
+            return portal::api::landing(state, req, bind_call(matched, body, query)?, s);
+        }
+        Op::PortalOtp => {
+            return portal::api::request_code(state, req, bind_call(matched, body, query)?, s).await;
+        }
+        Op::PortalVerify => {
+            return portal::api::verify(state, req, bind_call(matched, body, query)?, s).await;
+        }
+        Op::PortalOpen => {
+            return portal::api::open(state, req, bind_call(matched, body, query)?, s).await;
+        }
+        _ => {}
+    }
     let caller = auth::authenticate(state, &req.headers)?;
     let c = &caller;
     let call = Call {
@@ -208,12 +263,31 @@ async fn dispatch(
         Op::QueryLinks => respond(&customerlink::query(state, c, call.bind()?)?, s),
         Op::GetLink => respond(&customerlink::get(state, c, call.bind()?)?, s),
         Op::ResendLink => respond(&customerlink::resend(state, c, call.bind()?).await?, s),
+        Op::UnlockLink => respond(&customerlink::unlock(state, c, call.bind()?).await?, s),
+        Op::LinkLog => respond(&customerlink::access_log(state, c, call.bind()?)?, s),
+        Op::IntrospectGrant => respond(&customerlink::introspect(state, c, call.bind()?).await?, s),
+        Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen => {
+            Err(ApiError::Internal("portal op after auth".into()))
+        }
         Op::RevokeLink => respond(&customerlink::revoke(state, c, call.bind()?).await?, s),
         Op::PutContact => respond(&contact::put(state, c, call.bind()?).await?, s),
         Op::GetContact => respond(&contact::get(state, c, call.bind()?)?, s),
         Op::DeleteContact => respond(&contact::delete(state, c, call.bind()?).await?, s),
         Op::ListContacts => respond(&contact::list(state, c, call.bind()?)?, s),
     }
+}
+
+fn bind_call<T: DeserializeOwned>(
+    matched: Matched,
+    body: body::Body,
+    query: &[(String, String)],
+) -> Result<T, ApiError> {
+    Call {
+        matched,
+        body,
+        query,
+    }
+    .bind()
 }
 
 impl Call<'_> {
@@ -276,7 +350,7 @@ fn page_size(take: Option<usize>) -> Result<usize, ApiError> {
     )]))
 }
 
-fn respond<T: Serialize>(dto: &T, style: &Style) -> Result<Response, ApiError> {
+pub(crate) fn respond<T: Serialize>(dto: &T, style: &Style) -> Result<Response, ApiError> {
     let encoded = encode(dto, style).map_err(ApiError::Internal)?;
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(encoded.content_type));

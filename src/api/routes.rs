@@ -16,10 +16,27 @@ pub enum Op {
     GetLink,
     RevokeLink,
     ResendLink,
+    UnlockLink,
+    LinkLog,
+    IntrospectGrant,
+    PortalLanding,
+    PortalOtp,
+    PortalVerify,
+    PortalOpen,
     PutContact,
     GetContact,
     DeleteContact,
     ListContacts,
+}
+
+impl Op {
+    /// Recipient-side operations: no API key; the token in the path is the credential.
+    pub fn is_public(self) -> bool {
+        matches!(
+            self,
+            Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen
+        )
+    }
 }
 
 /// One custom route.
@@ -62,6 +79,13 @@ pub const ROUTES: &[Route] = &[
         schemas: pair::<CustomerLinkQueryRequest, CustomerLinkListResponse>,
     },
     Route {
+        verbs: &["POST"],
+        path: "/v1/customerlink/grant/introspect",
+        op: Op::IntrospectGrant,
+        request: "GrantIntrospectRequest",
+        schemas: pair::<GrantIntrospectRequest, GrantIntrospectResponse>,
+    },
+    Route {
         verbs: &["GET"],
         path: "/v1/customerlink/resource/{ResourceType}/{ResourceUid}",
         op: Op::ListResourceLinks,
@@ -95,6 +119,48 @@ pub const ROUTES: &[Route] = &[
         op: Op::ResendLink,
         request: "CustomerLinkResendRequest",
         schemas: pair::<CustomerLinkResendRequest, CustomerLinkCreateResponse>,
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/v1/customerlink/{CustomerLinkUID}/unlock",
+        op: Op::UnlockLink,
+        request: "CustomerLinkUnlockRequest",
+        schemas: pair::<CustomerLinkUidRequest, CustomerLinkResponse>,
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/v1/customerlink/{CustomerLinkUID}/log",
+        op: Op::LinkLog,
+        request: "CustomerLinkLogRequest",
+        schemas: pair::<CustomerLinkUidRequest, CustomerLinkLogResponse>,
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/portal/{Token}",
+        op: Op::PortalLanding,
+        request: "PortalLandingRequest",
+        schemas: pair::<PortalTokenRequest, PortalLandingResponse>,
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/portal/{Token}/otp",
+        op: Op::PortalOtp,
+        request: "PortalOtpRequest",
+        schemas: pair::<PortalTokenRequest, PortalLandingResponse>,
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/portal/{Token}/verify",
+        op: Op::PortalVerify,
+        request: "PortalVerifyRequest",
+        schemas: pair::<PortalVerifyRequest, PortalVerifyResponse>,
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/portal/{Token}/open",
+        op: Op::PortalOpen,
+        request: "PortalOpenRequest",
+        schemas: pair::<PortalTokenRequest, PortalOpenResponse>,
     },
     Route {
         verbs: &["GET"],

@@ -30,6 +30,8 @@ pub struct AppState {
     pub openapi: bytes::Bytes,
     /// The email relay, SMS gateway and message templates.
     pub deliverer: crate::delivery::Deliverer,
+    /// Per-address limits of the recipient portal.
+    pub portal_limits: crate::api::portal::PortalLimits,
 }
 
 /// Why the service could not start (or an admin command could not open the data folder).
@@ -89,6 +91,7 @@ impl AppState {
             .to_string()
             .into();
         Ok(AppState {
+            portal_limits: crate::api::portal::PortalLimits::new(&config.portal),
             openapi,
             deliverer,
             keys: HashKeys::derive(&master),

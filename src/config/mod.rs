@@ -52,6 +52,28 @@ pub struct FileConfig {
     pub delivery: DeliveryFile,
     /// Message templates (default `<data>/templates.toml`, else the built-in ones).
     pub templates_file: Option<PathBuf>,
+    #[serde(default)]
+    pub portal: PortalFile,
+}
+
+/// `[portal]` table of the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalFile {
+    pub requests_per_minute: Option<u32>,
+    pub verify_attempts_per_address: Option<u32>,
+    pub verify_window_secs: Option<u64>,
+}
+
+/// Recipient portal limits (per client address).
+#[derive(Debug, Clone)]
+pub struct PortalSettings {
+    /// Requests per minute to `/portal` routes; more get 429.
+    pub requests_per_minute: u32,
+    /// Passcode entries per address per link within `verify_window`: tighter than the link's
+    /// own budget, so one person holding the link cannot lock the real recipient out quickly.
+    pub verify_attempts_per_address: u32,
+    pub verify_window: Duration,
 }
 
 /// `[wire]` table of the file.
@@ -182,6 +204,7 @@ pub struct Config {
     pub sms: Option<SmsSettings>,
     pub delivery: DeliverySettings,
     pub templates_file: PathBuf,
+    pub portal: PortalSettings,
 }
 
 /// A configuration problem, naming the key.
@@ -266,6 +289,26 @@ impl Config {
             .templates_file
             .unwrap_or_else(|| data_dir.join("templates.toml"));
         let delivery = delivery::resolve_delivery(&f.delivery, &mut errors);
+        let portal = PortalSettings {
+            requests_per_minute: positive(
+                f.portal.requests_per_minute,
+                120,
+                "portal.requests_per_minute",
+                &mut errors,
+            ),
+            verify_attempts_per_address: positive(
+                f.portal.verify_attempts_per_address,
+                3,
+                "portal.verify_attempts_per_address",
+                &mut errors,
+            ),
+            verify_window: Duration::from_secs(positive(
+                f.portal.verify_window_secs,
+                900,
+                "portal.verify_window_secs",
+                &mut errors,
+            )),
+        };
         let email = delivery::resolve_email(f.email, &mut errors);
         let sms = delivery::resolve_sms(f.sms, &mut errors);
         if !errors.is_empty() {
@@ -289,6 +332,7 @@ impl Config {
             sms,
             delivery,
             templates_file,
+            portal,
             cors: CorsSettings {
                 allowed_origins: f
                     .cors

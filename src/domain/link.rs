@@ -60,6 +60,18 @@ pub struct LinkRecord {
     /// When the link was re-sent within the last hour (resend rate limit).
     #[serde(default)]
     pub resent_at: Vec<i64>,
+    /// Digits of its one-time passcodes (0 = the default 6).
+    #[serde(default)]
+    pub otp_digits: u8,
+    /// The live passcode, if one was requested.
+    #[serde(default)]
+    pub otp: Option<super::otp::OtpState>,
+    /// Wrong passcode entries since the last success or unlock.
+    #[serde(default)]
+    pub otp_failures: u32,
+    /// Set when the failure budget ran out; cleared by staff (unlock).
+    #[serde(default)]
+    pub locked_at: Option<i64>,
 }
 
 /// A link's state, computed when read (never stored, so it cannot go stale).
@@ -69,6 +81,8 @@ pub enum LinkStatus {
     Expired,
     Exhausted,
     Revoked,
+    /// Too many wrong passcodes; staff must unlock it.
+    Locked,
 }
 
 impl LinkStatus {
@@ -78,19 +92,26 @@ impl LinkStatus {
             LinkStatus::Expired => "Expired",
             LinkStatus::Exhausted => "Exhausted",
             LinkStatus::Revoked => "Revoked",
+            LinkStatus::Locked => "Locked",
         }
     }
 
     /// Parses a status name case-insensitively (for list filters).
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Active, Self::Expired, Self::Exhausted, Self::Revoked]
-            .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
+        [
+            Self::Active,
+            Self::Expired,
+            Self::Exhausted,
+            Self::Revoked,
+            Self::Locked,
+        ]
+        .into_iter()
+        .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
     }
 }
 
 impl LinkRecord {
-    /// Revocation wins over expiry, expiry over exhaustion.
+    /// Revocation wins over expiry, expiry over exhaustion, exhaustion over a lock.
     pub fn status(&self, now: i64) -> LinkStatus {
         if self.revoked_at.is_some() {
             LinkStatus::Revoked
@@ -98,6 +119,8 @@ impl LinkRecord {
             LinkStatus::Expired
         } else if self.view_count >= self.max_views {
             LinkStatus::Exhausted
+        } else if self.locked_at.is_some() {
+            LinkStatus::Locked
         } else {
             LinkStatus::Active
         }
@@ -258,6 +281,10 @@ pub fn plan_link(
             revoked_at: None,
             revoked_by_user_id: None,
             resent_at: Vec::new(),
+            otp_digits: tier.otp_digits,
+            otp: None,
+            otp_failures: 0,
+            locked_at: None,
         },
     })
 }

@@ -5,7 +5,9 @@
 pub mod contact;
 pub mod delivery;
 pub mod link;
+pub mod otp;
 pub mod policy;
+pub mod portal;
 pub mod recipient;
 pub mod tenant;
 pub mod token;

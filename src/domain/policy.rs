@@ -35,6 +35,13 @@ pub struct Tier {
     pub default_expires_in_hours: u32,
     pub max_expires_in_hours: u32,
     pub max_views: u32,
+    /// Digits of this tier's one-time passcodes.
+    #[serde(default = "six")]
+    pub otp_digits: u8,
+}
+
+fn six() -> u8 {
+    6
 }
 
 /// What to do with a resource type the policy does not list.
@@ -57,6 +64,13 @@ pub struct Policy {
     /// Whether SMS may go to ad-hoc phone numbers, which have no recorded consent.
     #[serde(default)]
     pub allow_adhoc_sms: bool,
+    /// Where an opened link hands off to, per resource type (matched case-insensitively):
+    /// a URL template with `{ResourceType}`, `{ResourceUid}` and `{TenantId}`.
+    #[serde(default)]
+    pub resource_urls: BTreeMap<String, String>,
+    /// The template for resource types without their own.
+    #[serde(default)]
+    pub default_resource_url: Option<String>,
 }
 
 impl Policy {
@@ -92,6 +106,11 @@ impl Policy {
             if t.max_views == 0 {
                 return Err(format!("tier '{name}': max_views must be at least 1"));
             }
+            if !(4..=10).contains(&t.otp_digits) {
+                return Err(format!(
+                    "tier '{name}': otp_digits must be between 4 and 10"
+                ));
+            }
             if t.require_otp && t.otp_channels.is_empty() {
                 return Err(format!(
                     "tier '{name}': require_otp needs at least one otp_channels entry"
@@ -99,6 +118,28 @@ impl Policy {
             }
         }
         Ok(())
+    }
+
+    /// The hand-off URL for a resource (no grant yet), if the policy has a template for it.
+    pub fn resource_url(
+        &self,
+        resource_type: &str,
+        resource_uid: &str,
+        tenant_id: &str,
+    ) -> Option<String> {
+        let template = self
+            .resource_urls
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(resource_type))
+            .map(|(_, v)| v)
+            .or(self.default_resource_url.as_ref())?;
+        let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+        Some(
+            template
+                .replace("{ResourceType}", &encode(resource_type))
+                .replace("{ResourceUid}", resource_uid)
+                .replace("{TenantId}", tenant_id),
+        )
     }
 
     /// The tier (name and rules) for a resource type; `None` when unknown types are rejected.

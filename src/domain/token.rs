@@ -44,6 +44,9 @@ pub struct HashKeys {
     link_token: [u8; 32],
     api_key: [u8; 32],
     outbox: [u8; 32],
+    otp: [u8; 32],
+    grant: [u8; 32],
+    session: [u8; 32],
 }
 
 impl std::fmt::Debug for HashKeys {
@@ -62,6 +65,12 @@ impl HashKeys {
             ),
             api_key: blake3::derive_key("customerlink 2026-11-28 api key v1", master.expose()),
             outbox: blake3::derive_key("customerlink 2026-11-28 outbox seal v1", master.expose()),
+            otp: blake3::derive_key("customerlink 2026-11-28 otp code v1", master.expose()),
+            grant: blake3::derive_key("customerlink 2026-11-28 hand-off grant v1", master.expose()),
+            session: blake3::derive_key(
+                "customerlink 2026-11-28 portal session v1",
+                master.expose(),
+            ),
         }
     }
 
@@ -82,8 +91,20 @@ impl HashKeys {
         token: &LinkToken,
         link_uid: &[u8; 16],
     ) -> Result<Vec<u8>, getrandom::Error> {
+        self.seal(token.0.expose(), link_uid)
+    }
+
+    /// Opens what [`HashKeys::seal_token`] sealed for this link; `None` if it was tampered
+    /// with, belongs to another link, or was sealed under another master secret.
+    pub fn open_token(&self, sealed: &[u8], link_uid: &[u8; 16]) -> Option<LinkToken> {
+        let bytes: [u8; 32] = self.open(sealed, link_uid)?.try_into().ok()?;
+        Some(LinkToken(Secret::new(bytes)))
+    }
+
+    /// Seals any short secret bound to a link (outbox tokens, live OTP codes).
+    pub fn seal(&self, secret: &[u8], link_uid: &[u8; 16]) -> Result<Vec<u8>, getrandom::Error> {
         let nonce_bytes: [u8; 12] = random_bytes()?;
-        let mut sealed = token.0.expose().to_vec();
+        let mut sealed = secret.to_vec();
         let nonce = aead::Nonce::assume_unique_for_key(nonce_bytes);
         // With a 32-byte key and buffer neither step can fail; an empty seal would only make
         // the delivery fail to open later, never leak the token.
@@ -99,9 +120,8 @@ impl HashKeys {
         Ok(out)
     }
 
-    /// Opens what [`HashKeys::seal_token`] sealed for this link; `None` if it was tampered
-    /// with, belongs to another link, or was sealed under another master secret.
-    pub fn open_token(&self, sealed: &[u8], link_uid: &[u8; 16]) -> Option<LinkToken> {
+    /// Opens what [`HashKeys::seal`] sealed for this link.
+    pub fn open(&self, sealed: &[u8], link_uid: &[u8; 16]) -> Option<Vec<u8>> {
         let (nonce, ciphertext) = sealed.split_first_chunk::<12>()?;
         let mut buf = ciphertext.to_vec();
         let nonce = aead::Nonce::assume_unique_for_key(*nonce);
@@ -109,8 +129,34 @@ impl HashKeys {
             .outbox_key()?
             .open_in_place(nonce, aead::Aad::from(link_uid), &mut buf)
             .ok()?;
-        let bytes: [u8; 32] = plain.try_into().ok()?;
-        Some(LinkToken(Secret::new(bytes)))
+        Some(plain.to_vec())
+    }
+
+    /// Keyed hash of an OTP code, bound to its link.
+    pub fn otp(&self, link_uid: &[u8; 16], code: &str) -> SecretHash {
+        let mut h = blake3::Hasher::new_keyed(&self.otp);
+        h.update(link_uid);
+        h.update(code.as_bytes());
+        SecretHash(*h.finalize().as_bytes())
+    }
+
+    /// Keyed hash of a hand-off grant.
+    pub fn grant(&self, grant: &[u8; 32]) -> SecretHash {
+        SecretHash(*blake3::keyed_hash(&self.grant, grant).as_bytes())
+    }
+
+    /// MAC of a portal session: this link, this token generation, until `expires`.
+    pub fn session_mac(
+        &self,
+        link_uid: &[u8; 16],
+        token_hash: &[u8; 32],
+        expires: i64,
+    ) -> blake3::Hash {
+        let mut h = blake3::Hasher::new_keyed(&self.session);
+        h.update(link_uid);
+        h.update(token_hash);
+        h.update(&expires.to_le_bytes());
+        h.finalize()
     }
 
     fn outbox_key(&self) -> Option<aead::LessSafeKey> {

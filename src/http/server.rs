@@ -102,7 +102,7 @@ where
 async fn handle(
     state: &AppState,
     req: Request<Incoming>,
-    _remote: SocketAddr,
+    remote: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let origin = parts
@@ -116,6 +116,7 @@ async fn handle(
         query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
         body: Bytes::new(),
+        remote: Some(remote.ip()),
     };
     let response = match read_body(state, &request.headers, body).await {
         Ok(bytes) => {

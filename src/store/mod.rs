@@ -18,7 +18,8 @@ pub use check::CheckReport;
 pub use error::StoreError;
 pub use reader::{LinkPage, Reader};
 pub use writer::{
-    AttemptOutcome, PurgeReport, ResendRefusal, RetryPolicy, SendLimits, WriteOp, WriteOutcome,
+    AttemptOutcome, PortalOp, PortalOutcome, PurgeReport, ResendRefusal, RetryPolicy, SendLimits,
+    WriteOp, WriteOutcome,
 };
 
 use crate::config::WriterSettings;

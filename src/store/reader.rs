@@ -10,6 +10,7 @@ use super::tables::*;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::portal::AccessLogEntry;
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
 
@@ -132,6 +133,23 @@ impl Reader {
             }
         }
         Ok(deliveries)
+    }
+
+    /// A link's access log (also after the link was purged), oldest first; only the tenant's.
+    pub fn access_log(
+        &self,
+        tenant_id: Uuid,
+        uid: Uuid,
+    ) -> Result<Vec<AccessLogEntry>, StoreError> {
+        let u = uid.as_u128();
+        let mut entries = Vec::new();
+        for entry in self.table(ACCESS_LOG)?.range((u, 0)..=(u, u64::MAX))? {
+            let e: AccessLogEntry = decode(entry?.1.value())?;
+            if e.tenant_id == tenant_id {
+                entries.push(e);
+            }
+        }
+        Ok(entries)
     }
 
     pub fn tenant_name(&self, tenant_id: Uuid) -> Result<Option<String>, StoreError> {

@@ -38,6 +38,16 @@ pub const DELIVERIES_BY_LINK: TableDefinition<(u128, u64), ()> =
     TableDefinition::new("deliveries_by_link");
 /// (`to:<address>` or `tenant:<id>`, hour since epoch) → messages queued in that hour.
 pub const SEND_COUNTS: TableDefinition<(&str, i64), u32> = TableDefinition::new("send_counts");
+/// keyed hash of a hand-off grant → GrantRecord (removed when exchanged or by purge).
+pub const GRANTS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("grants");
+/// (expires at, keyed grant hash) → (); exactly the stored grants.
+pub const GRANTS_BY_EXPIRY: TableDefinition<(i64, [u8; 32]), ()> =
+    TableDefinition::new("grants_by_expiry");
+/// (link uid, entry id) → AccessLogEntry; at most `LOG_CAP_PER_LINK` per link.
+pub const ACCESS_LOG: TableDefinition<(u128, u64), &[u8]> = TableDefinition::new("access_log");
+/// (purged at, link uid) → tenant: logs of purged links, deleted after the retention window.
+pub const LOG_TOMBSTONES: TableDefinition<(i64, u128), u128> =
+    TableDefinition::new("log_tombstones");
 /// (tenant, contact id) → Contact.
 pub const CONTACTS: TableDefinition<(u128, i32), &[u8]> = TableDefinition::new("contacts");
 
@@ -75,6 +85,10 @@ pub fn ensure(db: &Database) -> Result<(), StoreError> {
         txn.open_table(OUTBOX_DUE)?;
         txn.open_table(DELIVERIES_BY_LINK)?;
         txn.open_table(SEND_COUNTS)?;
+        txn.open_table(GRANTS)?;
+        txn.open_table(GRANTS_BY_EXPIRY)?;
+        txn.open_table(ACCESS_LOG)?;
+        txn.open_table(LOG_TOMBSTONES)?;
     }
     txn.commit()?;
     Ok(())

@@ -7,6 +7,10 @@
     reason = "members carry the exact ServiceStack wire names"
 )]
 
+mod portal;
+
+pub use portal::*;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

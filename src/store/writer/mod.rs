@@ -14,10 +14,12 @@ use crate::config::WriterSettings;
 
 mod ops;
 mod outbox;
+mod portal;
 mod tables;
 
 pub use ops::{
-    AttemptOutcome, PurgeReport, ResendRefusal, RetryPolicy, SendLimits, WriteOp, WriteOutcome,
+    AttemptOutcome, PortalOp, PortalOutcome, PurgeReport, ResendRefusal, RetryPolicy, SendLimits,
+    WriteOp, WriteOutcome,
 };
 use tables::Tables;
 

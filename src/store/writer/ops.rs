@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, NewDelivery};
 use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::portal::{AccessEvent, Actor, GrantRecord};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
 
@@ -47,6 +48,7 @@ pub enum WriteOp {
     Resend {
         tenant_id: Uuid,
         uid: Uuid,
+        by: Uuid,
         token_hash: SecretHash,
         at: i64,
         deliveries: Vec<NewDelivery>,
@@ -66,6 +68,8 @@ pub enum WriteOp {
         tenant_id: Uuid,
         contact_id: i32,
     },
+    /// A recipient-side portal command (passcodes, views, grants, access log).
+    Portal(PortalOp),
     /// Deletes up to `limit` links retired (expired or revoked) before `retired_before`, with
     /// their deliveries, and send counters of hours before `now`'s previous one.
     Purge {
@@ -91,6 +95,7 @@ pub enum WriteOutcome {
         refused: Vec<String>,
     },
     Deliveries(Vec<DeliveryRecord>),
+    Portal(PortalOutcome),
     ResendRefused(ResendRefusal),
     /// The target does not exist (in this tenant); nothing was written.
     NotFound,
@@ -136,4 +141,82 @@ pub enum ResendRefusal {
     NotActive(LinkStatus),
     /// Too soon after the previous resend, or too many in the last hour.
     RateLimited { retry_after_ms: i64 },
+}
+
+/// Portal commands. Links are found by the keyed hash of their token, so every command acts
+/// on the token's *current* link state inside the transaction.
+#[derive(Debug)]
+pub enum PortalOp {
+    /// Issues `fresh` as the live code, or re-sends the live one, within the send limits.
+    IssueOtp {
+        token_hash: [u8; 32],
+        fresh: (SecretHash, Vec<u8>),
+        at: i64,
+        actor: Actor,
+    },
+    /// Counts the attempt, then compares `candidate` with the live code (constant time).
+    VerifyOtp {
+        token_hash: [u8; 32],
+        candidate: SecretHash,
+        at: i64,
+        actor: Actor,
+    },
+    /// The one atomic check-and-increment of a view, storing the hand-off grant if it passes.
+    /// `verified_for` is the token hash a valid session cookie was checked against.
+    Open {
+        token_hash: [u8; 32],
+        verified_for: Option<[u8; 32]>,
+        grant: SecretHash,
+        at: i64,
+        actor: Actor,
+    },
+    /// Staff lift a lock (and the failure count).
+    Unlock {
+        tenant_id: Uuid,
+        uid: Uuid,
+        by: Uuid,
+        at: i64,
+    },
+    /// A resource application exchanges a grant (once).
+    ConsumeGrant {
+        grant: SecretHash,
+        tenant_id: Uuid,
+        at: i64,
+    },
+    /// Records an event that changes nothing else (a landing page view).
+    Log {
+        token_hash: [u8; 32],
+        event: AccessEvent,
+        detail: Option<String>,
+        at: i64,
+        actor: Actor,
+    },
+}
+
+/// What a portal command did.
+#[derive(Debug)]
+pub enum PortalOutcome {
+    /// The token does not name a usable link (unknown, revoked, expired, exhausted, locked).
+    Unavailable,
+    /// Send this sealed code (new or the live one).
+    SendCode {
+        link: Box<LinkRecord>,
+        sealed_code: Vec<u8>,
+    },
+    /// Nothing sent: cooldown or hourly limit.
+    CodeRefused {
+        retry_after_ms: i64,
+    },
+    Verified(Box<LinkRecord>),
+    /// Wrong or dead code; `locked` when this attempt used up the link's budget.
+    NotVerified {
+        locked: bool,
+    },
+    Opened(Box<LinkRecord>),
+    /// The link is usable but not by this request (a passcode is required).
+    OpenDenied {
+        reason: &'static str,
+    },
+    Grant(Box<GrantRecord>),
+    Done,
 }

@@ -12,6 +12,7 @@ use super::ops::{AttemptOutcome, ResendRefusal, RetryPolicy, SendLimits, WriteOu
 use super::tables::Tables;
 use crate::domain::delivery::{DeliveryRecord, DeliveryStatus, NewDelivery, retry_delay_ms};
 use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::portal::{AccessEvent, Actor};
 use crate::domain::token::SecretHash;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -143,6 +144,23 @@ impl Tables<'_> {
             }
         }
         self.store_delivery(&record)?;
+        if let Some(link) = self.load_link_record(record.link_uid.as_u128())? {
+            let (event, outcome) = match record.status {
+                DeliveryStatus::Sent => (AccessEvent::Delivered, "Success"),
+                _ => (AccessEvent::DeliveryFailed, "Failure"),
+            };
+            let detail = format!(
+                "{} attempt {}{}",
+                record.channel.as_str(),
+                record.attempts,
+                record
+                    .last_error
+                    .as_deref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            );
+            self.log(&link, event, outcome, Some(detail), &Actor::default(), at)?;
+        }
         Ok(WriteOutcome::Deliveries(vec![record]))
     }
 
@@ -172,14 +190,9 @@ impl Tables<'_> {
     }
 
     /// See [`super::WriteOp::Resend`]. Every check happens before the first mutation.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "mirrors the fields of WriteOp::Resend"
-    )]
     pub(super) fn resend(
         &mut self,
-        tenant_id: Uuid,
-        uid: Uuid,
+        (tenant_id, uid, by): (Uuid, Uuid, Uuid),
         token_hash: SecretHash,
         at: i64,
         deliveries: Vec<NewDelivery>,
@@ -227,6 +240,14 @@ impl Tables<'_> {
             link.delivery_channels = channel_list(&queued);
         }
         self.store_link(&link)?;
+        self.log(
+            &link,
+            AccessEvent::Resent,
+            "Success",
+            Some(format!("new token; {} queued", channel_list(&queued))),
+            &Actor::staff(by),
+            at,
+        )?;
         Ok(WriteOutcome::Created {
             link: Box::new(link),
             queued,

@@ -11,6 +11,7 @@ use super::outbox::channel_list;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::NewDelivery;
 use crate::domain::link::LinkRecord;
+use crate::domain::portal::{AccessEvent, Actor};
 use crate::domain::tenant::ApiKeyRecord;
 
 /// All tables open in one write transaction.
@@ -30,6 +31,10 @@ pub(super) struct Tables<'t> {
     pub(super) outbox_due: Table<'t, (i64, u64), ()>,
     pub(super) deliveries_by_link: Table<'t, (u128, u64), ()>,
     pub(super) send_counts: Table<'t, (&'static str, i64), u32>,
+    pub(super) grants: Table<'t, [u8; 32], &'static [u8]>,
+    pub(super) grants_by_expiry: Table<'t, (i64, [u8; 32]), ()>,
+    pub(super) access_log: Table<'t, (u128, u64), &'static [u8]>,
+    pub(super) log_tombstones: Table<'t, (i64, u128), u128>,
 }
 
 impl<'t> Tables<'t> {
@@ -50,6 +55,10 @@ impl<'t> Tables<'t> {
             outbox_due: txn.open_table(OUTBOX_DUE)?,
             deliveries_by_link: txn.open_table(DELIVERIES_BY_LINK)?,
             send_counts: txn.open_table(SEND_COUNTS)?,
+            grants: txn.open_table(GRANTS)?,
+            grants_by_expiry: txn.open_table(GRANTS_BY_EXPIRY)?,
+            access_log: txn.open_table(ACCESS_LOG)?,
+            log_tombstones: txn.open_table(LOG_TOMBSTONES)?,
         })
     }
 
@@ -83,9 +92,11 @@ impl<'t> Tables<'t> {
                 lease_until,
                 limit,
             } => self.lease_due(now, lease_until, limit),
+            WriteOp::Portal(op) => self.portal(op),
             WriteOp::Resend {
                 tenant_id,
                 uid,
+                by,
                 token_hash,
                 at,
                 deliveries,
@@ -93,8 +104,7 @@ impl<'t> Tables<'t> {
                 cooldown_ms,
                 per_hour,
             } => self.resend(
-                tenant_id,
-                uid,
+                (tenant_id, uid, by),
                 token_hash,
                 at,
                 deliveries,
@@ -182,6 +192,15 @@ impl<'t> Tables<'t> {
             uid,
         )?;
         self.by_expiry.insert((link.expires_at, uid), ())?;
+        let actor = Actor::staff(link.created_by_user_id);
+        self.log(
+            &link,
+            AccessEvent::Created,
+            "Success",
+            None,
+            &actor,
+            link.created_at,
+        )?;
         Ok(WriteOutcome::Created {
             link: Box::new(link),
             queued,
@@ -226,6 +245,14 @@ impl<'t> Tables<'t> {
             self.links
                 .insert(uid.as_u128(), encode(&link)?.as_slice())?;
             self.by_revoked.insert((at, uid.as_u128()), ())?;
+            self.log(
+                &link,
+                AccessEvent::Revoked,
+                "Success",
+                None,
+                &Actor::staff(by),
+                at,
+            )?;
         }
         Ok(WriteOutcome::Link(Box::new(link)))
     }
@@ -271,10 +298,12 @@ impl<'t> Tables<'t> {
         victims.truncate(limit);
         for uid in &victims {
             // A failure after earlier deletions must abort the whole batch, never half-apply.
-            self.delete_link(*uid)
+            self.delete_link(*uid, now)
                 .map_err(|e| StoreError::Io(e.to_string()))?;
         }
         self.forget_old_send_counts(now)?;
+        self.forget_expired_grants(now)?;
+        self.forget_old_logs(retired_before)?;
         Ok(WriteOutcome::Purged(PurgeReport {
             purged: victims.len(),
             more,
@@ -282,13 +311,14 @@ impl<'t> Tables<'t> {
     }
 
     /// Removes a link and every index entry that names it.
-    fn delete_link(&mut self, uid: u128) -> Result<(), StoreError> {
+    fn delete_link(&mut self, uid: u128, now: i64) -> Result<(), StoreError> {
         let Some(link) = self.load_link(uid)? else {
             tracing::warn!(uid = %format!("{uid:032x}"), "purge: an index names a missing link; run `customerlink check`");
             return Ok(());
         };
         let tenant = link.tenant_id.as_u128();
         self.delete_deliveries(uid)?;
+        self.tombstone_log(&link, now)?;
         self.links.remove(uid)?;
         self.by_token.remove(link.token_hash)?;
         self.by_tenant.remove((tenant, link.link_id))?;

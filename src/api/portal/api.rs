@@ -1,0 +1,205 @@
+//! The portal for API callers: `GET /portal/{Token}`, `POST /portal/{Token}/otp`,
+//! `POST /portal/{Token}/verify`, `POST /portal/{Token}/open`, in every wire format. An
+//! unusable token is a 404 whose body is the same whatever the reason.
+
+use hyper::StatusCode;
+use hyper::header::{HeaderValue, SET_COOKIE};
+
+use super::flow::{self, Landing, Opening, Verification};
+use super::{SESSION_COOKIE, actor, cookie, set_cookie};
+use crate::api::dto::*;
+use crate::api::error::ApiError;
+use crate::api::{Request, Response, respond};
+use crate::app::AppState;
+use crate::domain::portal::SESSION_TTL_MS;
+use crate::wire::encode::Style;
+use crate::wire::types::UtcDateTime;
+
+const UNAVAILABLE: &str = "This link is not available. Ask the sender for a new one.";
+
+fn token(t: Option<String>) -> String {
+    t.unwrap_or_default()
+}
+
+fn with_status(mut response: Response, status: StatusCode) -> Response {
+    response.status = status;
+    response
+}
+
+/// The landing view as a DTO (also used by the code request, as the share landing is).
+pub fn landing_dto(
+    landing: &Landing,
+    code_just_requested: bool,
+) -> (StatusCode, PortalLandingResponse) {
+    match landing {
+        Landing::Unavailable => (
+            StatusCode::NOT_FOUND,
+            PortalLandingResponse { Status: "Unavailable".into(), Message: Some(UNAVAILABLE.into()), ..Default::default() },
+        ),
+        Landing::Available { link, tenant_name, can_view, code_sent } => (
+            StatusCode::OK,
+            PortalLandingResponse {
+                ResponseStatus: None,
+                Status: "Active".into(),
+                ResourceType: can_view.then(|| link.resource_type.clone()),
+                Title: Some(tenant_name.clone()),
+                CanView: *can_view,
+                Message: Some(match (can_view, code_just_requested) {
+                    (true, _) => "Ready to open.".into(),
+                    (false, true) => "If this link is valid, a code is on its way. You can ask for another in a minute.".into(),
+                    (false, false) => "Ask for a one-time code to continue.".into(),
+                }),
+                RequireOtp: link.require_otp,
+                OtpChannel: link.otp_channel.clone(),
+                OtpSent: *code_sent || code_just_requested,
+            },
+        ),
+    }
+}
+
+pub fn landing(
+    state: &AppState,
+    req: &Request,
+    dto: PortalTokenRequest,
+    style: &Style,
+) -> Result<Response, ApiError> {
+    let view = flow::landing(
+        state,
+        &token(dto.Token),
+        cookie(&req.headers, SESSION_COOKIE),
+        &actor(req),
+    )?;
+    let (status, body) = landing_dto(&view, false);
+    Ok(with_status(respond(&body, style)?, status))
+}
+
+/// Always the same answer, whether or not a code went out (no enumeration).
+pub async fn request_code(
+    state: &AppState,
+    req: &Request,
+    dto: PortalTokenRequest,
+    style: &Style,
+) -> Result<Response, ApiError> {
+    let token = token(dto.Token);
+    let who = actor(req);
+    flow::request_code(state, &token, &who).await?;
+    let body = PortalLandingResponse {
+        Status: "CodeRequested".into(),
+        Message: Some(
+            "If this link is valid, a code is on its way. You can ask for another in a minute."
+                .into(),
+        ),
+        OtpSent: true,
+        RequireOtp: true,
+        ..Default::default()
+    };
+    respond(&body, style)
+}
+
+pub async fn verify(
+    state: &AppState,
+    req: &Request,
+    dto: PortalVerifyRequest,
+    style: &Style,
+) -> Result<Response, ApiError> {
+    let code = dto.Code.unwrap_or_default();
+    let result = flow::verify(state, &token(dto.Token), &code, &actor(req)).await?;
+    let secure = state.config.public_url.starts_with("https://");
+    let (status, body, cookie) = match result {
+        Verification::Verified { session } => (
+            StatusCode::OK,
+            PortalVerifyResponse {
+                Verified: true,
+                Status: "Verified".into(),
+                Message: Some("Code accepted.".into()),
+                ..Default::default()
+            },
+            Some(set_cookie(
+                SESSION_COOKIE,
+                &session,
+                SESSION_TTL_MS / 1000,
+                "Strict",
+                secure,
+            )),
+        ),
+        Verification::Wrong => (
+            StatusCode::OK,
+            PortalVerifyResponse {
+                Verified: false,
+                Status: "Invalid".into(),
+                Message: Some("That code is not valid. Check it, or ask for a new one.".into()),
+                ..Default::default()
+            },
+            None,
+        ),
+        Verification::TooMany { retry_after_secs } => {
+            return Err(ApiError::TooManyRequests {
+                message: "Too many attempts from this address; try again later.".into(),
+                retry_after_secs,
+            });
+        }
+        Verification::Unavailable => (
+            StatusCode::NOT_FOUND,
+            PortalVerifyResponse {
+                Verified: false,
+                Status: "Unavailable".into(),
+                Message: Some(UNAVAILABLE.into()),
+                ..Default::default()
+            },
+            None,
+        ),
+    };
+    let mut response = with_status(respond(&body, style)?, status);
+    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers.insert(SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+pub async fn open(
+    state: &AppState,
+    req: &Request,
+    dto: PortalTokenRequest,
+    style: &Style,
+) -> Result<Response, ApiError> {
+    let result = flow::open(
+        state,
+        &token(dto.Token),
+        cookie(&req.headers, SESSION_COOKIE),
+        &actor(req),
+    )
+    .await?;
+    let (status, body) = match result {
+        Opening::Opened {
+            grant,
+            target_url,
+            grant_expires_at,
+        } => (
+            StatusCode::OK,
+            PortalOpenResponse {
+                Status: "Opened".into(),
+                Grant: Some(grant.expose().clone()),
+                TargetUrl: target_url,
+                GrantExpiresAtUtc: Some(UtcDateTime(grant_expires_at)),
+                ..Default::default()
+            },
+        ),
+        Opening::NeedsCode => (
+            StatusCode::FORBIDDEN,
+            PortalOpenResponse {
+                Status: "CodeRequired".into(),
+                Message: Some("Verify the one-time code first.".into()),
+                ..Default::default()
+            },
+        ),
+        Opening::Unavailable => (
+            StatusCode::NOT_FOUND,
+            PortalOpenResponse {
+                Status: "Unavailable".into(),
+                Message: Some(UNAVAILABLE.into()),
+                ..Default::default()
+            },
+        ),
+    };
+    Ok(with_status(respond(&body, style)?, status))
+}

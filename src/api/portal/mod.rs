@@ -1,0 +1,79 @@
+//! The recipient portal: the same four steps — landing, request a code, verify it, open —
+//! for API callers (`api`, JSON/JSV/XML on `/portal/{Token}…`) and for browsers (`html`,
+//! server-rendered pages on token-free URLs once the token has been swapped for a cookie).
+//! `flow` holds the steps themselves; both front ends only translate.
+
+pub mod api;
+pub mod flow;
+pub mod html;
+
+use hyper::header::{COOKIE, HeaderMap, USER_AGENT};
+
+use super::Request;
+use super::limits::Limiter;
+use crate::config::PortalSettings;
+use crate::domain::portal::Actor;
+
+/// Cookie that carries the link token in the browser flow (the URL no longer does).
+pub const TOKEN_COOKIE: &str = "cl_t";
+/// Cookie that proves a verified passcode for one link.
+pub const SESSION_COOKIE: &str = "cl_s";
+
+/// In-memory limits of the portal, per client address.
+#[derive(Debug)]
+pub struct PortalLimits {
+    pub requests: Limiter,
+    pub verify: Limiter,
+    /// At most one `LandingViewed` log entry per link and address per minute.
+    pub landing_log: Limiter,
+}
+
+impl PortalLimits {
+    pub fn new(settings: &PortalSettings) -> Self {
+        let window = i64::try_from(settings.verify_window.as_millis()).unwrap_or(i64::MAX);
+        PortalLimits {
+            requests: Limiter::new(settings.requests_per_minute, 60_000),
+            verify: Limiter::new(settings.verify_attempts_per_address, window),
+            landing_log: Limiter::new(1, 60_000),
+        }
+    }
+}
+
+/// Who is asking: the client address and User-Agent (for the access log and limits).
+pub fn actor(req: &Request) -> Actor {
+    Actor {
+        ip: req.remote.map(|ip| ip.to_string()),
+        user_agent: req
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect()),
+        user_id: None,
+    }
+}
+
+/// The value of a cookie.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value scoped to the portal: HttpOnly, `Secure` behind HTTPS.
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+    same_site: &str,
+    secure: bool,
+) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{name}={value}; Path=/portal; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}{secure}"
+    )
+}

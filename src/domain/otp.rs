@@ -1,0 +1,169 @@
+//! One-time passcodes: generation, the live-code state kept on a link, and the rules for
+//! sending and checking codes. Codes are stored only as keyed hashes (plus a sealed copy so a
+//! resend within the validity re-sends the *same* code instead of killing one in transit).
+
+use serde::{Deserialize, Serialize};
+
+use super::token::{Secret, random_bytes};
+
+/// A code is valid this long after it was issued.
+pub const CODE_TTL_MS: i64 = 10 * 60_000;
+/// Minimum time between two sends for one link.
+pub const SEND_COOLDOWN_MS: i64 = 60_000;
+/// Sends per link per hour.
+pub const SENDS_PER_HOUR: usize = 5;
+/// Wrong entries one code survives.
+pub const TRIES_PER_CODE: u32 = 5;
+/// Wrong entries a link survives before it is locked until staff unlock it.
+pub const FAILURES_PER_LINK: u32 = 10;
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// The live code of a link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtpState {
+    pub code_hash: [u8; 32],
+    /// The code sealed to the link (for re-sending the same live code).
+    pub sealed_code: Vec<u8>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    /// Wrong entries of this code.
+    pub tries: u32,
+    /// When codes were sent within the last hour.
+    pub sent_at: Vec<i64>,
+}
+
+impl OtpState {
+    /// Whether this code can still be entered.
+    pub fn is_live(&self, now: i64) -> bool {
+        now < self.expires_at && self.tries < TRIES_PER_CODE
+    }
+}
+
+/// What a request for a code leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendDecision {
+    /// Issue the freshly generated code.
+    NewCode,
+    /// Re-send the live code.
+    SameCode,
+    /// Too soon, or too many sends this hour; nothing is sent.
+    Refused { retry_after_ms: i64 },
+}
+
+/// Decides what a code request does, given the link's current state.
+pub fn decide_send(state: Option<&OtpState>, now: i64) -> SendDecision {
+    let recent: Vec<i64> = state
+        .map(|s| {
+            s.sent_at
+                .iter()
+                .copied()
+                .filter(|t| now - t < HOUR_MS)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(last) = recent
+        .iter()
+        .copied()
+        .max()
+        .filter(|last| now - last < SEND_COOLDOWN_MS)
+    {
+        return SendDecision::Refused {
+            retry_after_ms: SEND_COOLDOWN_MS - (now - last),
+        };
+    }
+    if recent.len() >= SENDS_PER_HOUR {
+        let oldest = recent.iter().copied().min().unwrap_or(now);
+        return SendDecision::Refused {
+            retry_after_ms: oldest + HOUR_MS - now,
+        };
+    }
+    match state {
+        Some(s) if s.is_live(now) => SendDecision::SameCode,
+        _ => SendDecision::NewCode,
+    }
+}
+
+/// A new code of `digits` decimal digits, uniformly distributed.
+pub fn generate_code(digits: u8) -> Result<Secret<String>, getrandom::Error> {
+    let digits = u32::from(digits.clamp(4, 10));
+    let modulus = 10u64.pow(digits);
+    // Rejection sampling: values at or above the largest multiple of `modulus` are redrawn.
+    let limit = u64::MAX - (u64::MAX % modulus);
+    loop {
+        let value = u64::from_le_bytes(random_bytes()?);
+        if value < limit {
+            let width = digits as usize;
+            return Ok(Secret::new(format!("{:0width$}", value % modulus)));
+        }
+    }
+}
+
+/// Normalises what a person typed: digits only (spaces and dashes are common).
+pub fn normalise_entry(entry: &str) -> String {
+    entry.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(sent_at: Vec<i64>, issued_at: i64) -> OtpState {
+        OtpState {
+            code_hash: [0; 32],
+            sealed_code: vec![],
+            issued_at,
+            expires_at: issued_at + CODE_TTL_MS,
+            tries: 0,
+            sent_at,
+        }
+    }
+
+    #[test]
+    fn codes_have_the_requested_length_and_only_digits() {
+        for digits in [6, 8] {
+            for _ in 0..50 {
+                let code = generate_code(digits).unwrap();
+                assert_eq!(code.expose().len(), usize::from(digits));
+                assert!(code.expose().chars().all(|c| c.is_ascii_digit()));
+            }
+        }
+    }
+
+    #[test]
+    fn resend_within_validity_keeps_the_code_and_cooldown_applies() {
+        assert_eq!(decide_send(None, 0), SendDecision::NewCode);
+        let s = state(vec![0], 0);
+        assert_eq!(
+            decide_send(Some(&s), 30_000),
+            SendDecision::Refused {
+                retry_after_ms: 30_000
+            }
+        );
+        assert_eq!(decide_send(Some(&s), 60_000), SendDecision::SameCode);
+        assert_eq!(decide_send(Some(&s), CODE_TTL_MS), SendDecision::NewCode);
+        let mut dead = state(vec![0], 0);
+        dead.tries = TRIES_PER_CODE;
+        assert_eq!(decide_send(Some(&dead), 60_000), SendDecision::NewCode);
+    }
+
+    #[test]
+    fn at_most_five_sends_an_hour() {
+        let s = state((0..5).map(|i| i * 120_000).collect(), 480_000);
+        assert_eq!(
+            decide_send(Some(&s), 600_001),
+            SendDecision::Refused {
+                retry_after_ms: HOUR_MS - 600_001
+            }
+        );
+        assert_ne!(
+            decide_send(Some(&s), HOUR_MS + 1),
+            decide_send(Some(&s), 600_001)
+        );
+    }
+
+    #[test]
+    fn entries_are_normalised() {
+        assert_eq!(normalise_entry(" 123-456 "), "123456");
+    }
+}

@@ -1,0 +1,383 @@
+//! Portal commands in the writer: passcode issue and check with their budgets, the atomic
+//! view count with its hand-off grant, unlock, grant exchange, and the access log (capped per
+//! link, kept after a purge under a tombstone). Every check happens before the first write.
+
+use redb::ReadableTable;
+
+use super::super::StoreError;
+use super::super::codec::{decode, encode};
+use super::ops::{PortalOp, PortalOutcome, WriteOutcome};
+use super::tables::Tables;
+use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::otp::{self, FAILURES_PER_LINK, OtpState, SendDecision};
+use crate::domain::portal::{
+    AccessEvent, AccessLogEntry, Actor, GRANT_TTL_MS, GrantRecord, LOG_CAP_PER_LINK,
+};
+
+impl Tables<'_> {
+    pub(super) fn portal(&mut self, op: PortalOp) -> Result<WriteOutcome, StoreError> {
+        let outcome = match op {
+            PortalOp::IssueOtp {
+                token_hash,
+                fresh,
+                at,
+                actor,
+            } => self.issue_otp(token_hash, fresh, at, &actor)?,
+            PortalOp::VerifyOtp {
+                token_hash,
+                candidate,
+                at,
+                actor,
+            } => self.verify_otp(token_hash, candidate.0, at, &actor)?,
+            PortalOp::Open {
+                token_hash,
+                verified_for,
+                grant,
+                at,
+                actor,
+            } => self.open_link(token_hash, verified_for, grant.0, at, &actor)?,
+            PortalOp::Unlock {
+                tenant_id,
+                uid,
+                by,
+                at,
+            } => {
+                let Some(mut link) = self
+                    .load_link_record(uid.as_u128())?
+                    .filter(|l| l.tenant_id == tenant_id)
+                else {
+                    return Ok(WriteOutcome::NotFound);
+                };
+                if link.locked_at.is_some() || link.otp_failures > 0 {
+                    link.locked_at = None;
+                    link.otp_failures = 0;
+                    self.store_link(&link)?;
+                    self.log(
+                        &link,
+                        AccessEvent::Unlocked,
+                        "Success",
+                        None,
+                        &Actor::staff(by),
+                        at,
+                    )?;
+                }
+                return Ok(WriteOutcome::Link(Box::new(link)));
+            }
+            PortalOp::ConsumeGrant {
+                grant,
+                tenant_id,
+                at,
+            } => self.consume_grant(grant.0, tenant_id, at)?,
+            PortalOp::Log {
+                token_hash,
+                event,
+                detail,
+                at,
+                actor,
+            } => {
+                if let Some(link) = self.link_by_token(token_hash)? {
+                    self.log(&link, event, "Info", detail, &actor, at)?;
+                }
+                PortalOutcome::Done
+            }
+        };
+        Ok(WriteOutcome::Portal(outcome))
+    }
+
+    fn link_by_token(&self, token_hash: [u8; 32]) -> Result<Option<LinkRecord>, StoreError> {
+        match self.by_token.get(token_hash)?.map(|g| g.value()) {
+            Some(uid) => self.load_link_record(uid),
+            None => Ok(None),
+        }
+    }
+
+    /// The link behind a token if it is usable right now.
+    fn active_link(&self, token_hash: [u8; 32], at: i64) -> Result<Option<LinkRecord>, StoreError> {
+        Ok(self
+            .link_by_token(token_hash)?
+            .filter(|l| l.status(at) == LinkStatus::Active))
+    }
+
+    fn issue_otp(
+        &mut self,
+        token_hash: [u8; 32],
+        fresh: (crate::domain::token::SecretHash, Vec<u8>),
+        at: i64,
+        actor: &Actor,
+    ) -> Result<PortalOutcome, StoreError> {
+        let Some(mut link) = self.active_link(token_hash, at)?.filter(|l| l.require_otp) else {
+            return Ok(PortalOutcome::Unavailable);
+        };
+        let decision = otp::decide_send(link.otp.as_ref(), at);
+        let sealed_code = match (decision, link.otp.as_mut()) {
+            (SendDecision::Refused { retry_after_ms }, _) => {
+                self.log(
+                    &link,
+                    AccessEvent::OtpSent,
+                    "Failure",
+                    Some("cooldown or hourly limit".into()),
+                    actor,
+                    at,
+                )?;
+                return Ok(PortalOutcome::CodeRefused { retry_after_ms });
+            }
+            (SendDecision::SameCode, Some(live)) => {
+                live.sent_at.retain(|t| at - t < 3_600_000);
+                live.sent_at.push(at);
+                live.sealed_code.clone()
+            }
+            _ => {
+                let mut sent_at: Vec<i64> = link
+                    .otp
+                    .as_ref()
+                    .map(|s| s.sent_at.clone())
+                    .unwrap_or_default();
+                sent_at.retain(|t| at - t < 3_600_000);
+                sent_at.push(at);
+                link.otp = Some(OtpState {
+                    code_hash: fresh.0.0,
+                    sealed_code: fresh.1.clone(),
+                    issued_at: at,
+                    expires_at: at + otp::CODE_TTL_MS,
+                    tries: 0,
+                    sent_at,
+                });
+                fresh.1
+            }
+        };
+        self.store_link(&link)?;
+        Ok(PortalOutcome::SendCode {
+            link: Box::new(link),
+            sealed_code,
+        })
+    }
+
+    fn verify_otp(
+        &mut self,
+        token_hash: [u8; 32],
+        candidate: [u8; 32],
+        at: i64,
+        actor: &Actor,
+    ) -> Result<PortalOutcome, StoreError> {
+        let Some(mut link) = self.active_link(token_hash, at)?.filter(|l| l.require_otp) else {
+            return Ok(PortalOutcome::Unavailable);
+        };
+        // Count the attempt first; only then compare.
+        link.otp_failures += 1;
+        let live = link.otp.as_mut().filter(|s| s.is_live(at));
+        let matched = match live {
+            Some(state) => {
+                state.tries += 1;
+                blake3::Hash::from_bytes(state.code_hash) == blake3::Hash::from_bytes(candidate)
+            }
+            None => false,
+        };
+        if matched {
+            link.otp_failures = 0;
+            link.otp = None;
+            self.store_link(&link)?;
+            self.log(&link, AccessEvent::OtpVerified, "Success", None, actor, at)?;
+            return Ok(PortalOutcome::Verified(Box::new(link)));
+        }
+        let locked = link.otp_failures >= FAILURES_PER_LINK;
+        if locked {
+            link.locked_at = Some(at);
+        }
+        self.store_link(&link)?;
+        let detail = format!(
+            "wrong or expired code ({} of {FAILURES_PER_LINK})",
+            link.otp_failures
+        );
+        self.log(
+            &link,
+            AccessEvent::OtpFailed,
+            "Failure",
+            Some(detail),
+            actor,
+            at,
+        )?;
+        if locked {
+            self.log(
+                &link,
+                AccessEvent::Locked,
+                "Failure",
+                Some("too many wrong codes".into()),
+                actor,
+                at,
+            )?;
+        }
+        Ok(PortalOutcome::NotVerified { locked })
+    }
+
+    fn open_link(
+        &mut self,
+        token_hash: [u8; 32],
+        verified_for: Option<[u8; 32]>,
+        grant: [u8; 32],
+        at: i64,
+        actor: &Actor,
+    ) -> Result<PortalOutcome, StoreError> {
+        let Some(mut link) = self.link_by_token(token_hash)? else {
+            return Ok(PortalOutcome::Unavailable);
+        };
+        let status = link.status(at);
+        if status != LinkStatus::Active {
+            self.log(
+                &link,
+                AccessEvent::OpenDenied,
+                "Failure",
+                Some(status.as_str().to_owned()),
+                actor,
+                at,
+            )?;
+            return Ok(PortalOutcome::Unavailable);
+        }
+        if link.require_otp && verified_for != Some(link.token_hash) {
+            self.log(
+                &link,
+                AccessEvent::OpenDenied,
+                "Failure",
+                Some("passcode not verified".into()),
+                actor,
+                at,
+            )?;
+            return Ok(PortalOutcome::OpenDenied {
+                reason: "passcode not verified",
+            });
+        }
+        link.view_count += 1;
+        self.store_link(&link)?;
+        let record = GrantRecord {
+            link_uid: link.uid,
+            link_id: link.link_id,
+            tenant_id: link.tenant_id,
+            resource_type: link.resource_type.clone(),
+            resource_uid: link.resource_uid,
+            recipient_display_name: link.recipient_display_name.clone(),
+            recipient_email: link.recipient_email.clone(),
+            recipient_phone: link.recipient_phone.clone(),
+            expires_at: at + GRANT_TTL_MS,
+        };
+        self.grants.insert(grant, encode(&record)?.as_slice())?;
+        self.grants_by_expiry
+            .insert((record.expires_at, grant), ())?;
+        let detail = format!("view {} of {}", link.view_count, link.max_views);
+        self.log(
+            &link,
+            AccessEvent::Opened,
+            "Success",
+            Some(detail),
+            actor,
+            at,
+        )?;
+        Ok(PortalOutcome::Opened(Box::new(link)))
+    }
+
+    fn consume_grant(
+        &mut self,
+        grant: [u8; 32],
+        tenant_id: uuid::Uuid,
+        at: i64,
+    ) -> Result<PortalOutcome, StoreError> {
+        let record: Option<GrantRecord> = match self.grants.get(grant)? {
+            Some(g) => Some(decode(g.value())?),
+            None => None,
+        };
+        let Some(record) = record.filter(|r| r.tenant_id == tenant_id) else {
+            return Ok(PortalOutcome::Unavailable);
+        };
+        self.grants.remove(grant)?;
+        self.grants_by_expiry.remove((record.expires_at, grant))?;
+        if at >= record.expires_at {
+            return Ok(PortalOutcome::Unavailable);
+        }
+        Ok(PortalOutcome::Grant(Box::new(record)))
+    }
+
+    /// Appends to the link's access log, dropping the oldest entries past the cap.
+    pub(super) fn log(
+        &mut self,
+        link: &LinkRecord,
+        event: AccessEvent,
+        outcome: &str,
+        detail: Option<String>,
+        actor: &Actor,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let uid = link.uid.as_u128();
+        let id = self
+            .meta
+            .get("next_log_id")?
+            .map(|g| g.value())
+            .unwrap_or(1);
+        self.meta.insert("next_log_id", id + 1)?;
+        let entry = AccessLogEntry {
+            id,
+            link_uid: link.uid,
+            link_id: link.link_id,
+            tenant_id: link.tenant_id,
+            event,
+            outcome: outcome.to_owned(),
+            detail,
+            actor: actor.clone(),
+            at,
+        };
+        self.access_log
+            .insert((uid, id), encode(&entry)?.as_slice())?;
+        let mut ids = Vec::new();
+        for e in self.access_log.range((uid, 0)..=(uid, u64::MAX))? {
+            ids.push(e?.0.value().1);
+        }
+        let excess = ids.len().saturating_sub(LOG_CAP_PER_LINK);
+        for old in ids.into_iter().take(excess) {
+            self.access_log.remove((uid, old))?;
+        }
+        Ok(())
+    }
+
+    /// Marks a purged link's log so it is deleted once the retention window has passed.
+    pub(super) fn tombstone_log(&mut self, link: &LinkRecord, at: i64) -> Result<(), StoreError> {
+        self.log(
+            link,
+            AccessEvent::Purged,
+            "Info",
+            None,
+            &Actor::default(),
+            at,
+        )?;
+        self.log_tombstones
+            .insert((at, link.uid.as_u128()), link.tenant_id.as_u128())?;
+        Ok(())
+    }
+
+    /// Deletes the logs of links purged before `purged_before`.
+    pub(super) fn forget_old_logs(&mut self, purged_before: i64) -> Result<(), StoreError> {
+        let mut due = Vec::new();
+        for e in self
+            .log_tombstones
+            .range(..(purged_before, 0u128))?
+            .take(100)
+        {
+            due.push(e?.0.value());
+        }
+        for (at, uid) in due {
+            self.log_tombstones.remove((at, uid))?;
+            self.access_log
+                .retain_in((uid, 0)..=(uid, u64::MAX), |_, _| false)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes grants that can no longer be exchanged.
+    pub(super) fn forget_expired_grants(&mut self, now: i64) -> Result<(), StoreError> {
+        let mut expired = Vec::new();
+        for e in self.grants_by_expiry.range(..(now, [0u8; 32]))?.take(1000) {
+            expired.push(e?.0.value());
+        }
+        for (at, grant) in expired {
+            self.grants_by_expiry.remove((at, grant))?;
+            self.grants.remove(grant)?;
+        }
+        Ok(())
+    }
+}
