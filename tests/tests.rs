@@ -18,5 +18,6 @@ mod delivery;
 mod durability;
 mod isolation;
 mod links;
+mod portal;
 mod purge;
 mod wire;
