@@ -580,4 +580,8 @@ fn the_access_log_outlives_the_link() {
     assert_eq!(rows[3]["ActorUserId"], rows[0]["ActorUserId"]);
     assert_eq!(rows[4]["DetailMessage"], "Revoked");
     assert!(rows.iter().all(|r| r["CustomerLinkId"] == 1));
+    let (dir, _) = s.stop();
+    let dir = dir.unwrap();
+    let (code, out, err) = cli(&["check", "--data", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "grants, logs and tombstones agree with the records: {out}{err}");
 }

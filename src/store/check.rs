@@ -11,6 +11,7 @@ use super::reader::Reader;
 use super::tables::*;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
+use crate::domain::portal::{GrantRecord, LOG_CAP_PER_LINK};
 use crate::domain::link::LinkRecord;
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 
@@ -38,6 +39,7 @@ pub(super) fn run(r: &Reader) -> Result<CheckReport, StoreError> {
     check_link_indexes(r, &links, &mut report)?;
     check_keys(r, &mut report)?;
     check_outbox(r, &links, &mut report)?;
+    check_portal(r, &links, &mut report)?;
     for entry in r.table(TENANTS)?.iter()? {
         let (k, v) = entry?;
         match decode::<Tenant>(v.value()) {
@@ -241,6 +243,44 @@ fn check_outbox(
             by_link.len()?,
             report.deliveries
         ));
+    }
+    Ok(())
+}
+
+/// `grants_by_expiry` names exactly the stored grants; every access-log row belongs to a
+/// stored link or to a purged one still under its tombstone; no link has more than the cap.
+fn check_portal(r: &Reader, links: &[LinkRecord], report: &mut CheckReport) -> Result<(), StoreError> {
+    let grants = r.table(GRANTS)?;
+    let by_expiry = r.table(GRANTS_BY_EXPIRY)?;
+    for entry in by_expiry.iter()? {
+        let (expires, grant) = entry?.0.value();
+        match grants.get(grant)? {
+            Some(g) => match decode::<GrantRecord>(g.value()) {
+                Ok(record) if record.expires_at == expires => {}
+                _ => report.problems.push("grant: record does not match grants_by_expiry".into()),
+            },
+            None => report.problems.push("grants_by_expiry names a missing grant".into()),
+        }
+    }
+    if grants.len()? != by_expiry.len()? {
+        report.problems.push(format!("grants has {} entries, grants_by_expiry {}", grants.len()?, by_expiry.len()?));
+    }
+    let mut owners: HashSet<u128> = links.iter().map(|l| l.uid.as_u128()).collect();
+    for entry in r.table(LOG_TOMBSTONES)?.iter()? {
+        owners.insert(entry?.0.value().1);
+    }
+    let mut per_link: std::collections::HashMap<u128, usize> = std::collections::HashMap::new();
+    for entry in r.table(ACCESS_LOG)?.iter()? {
+        let (uid, _) = entry?.0.value();
+        *per_link.entry(uid).or_default() += 1;
+    }
+    for (uid, count) in per_link {
+        if !owners.contains(&uid) {
+            report.problems.push(format!("access log of {uid:032x}: no link and no tombstone"));
+        }
+        if count > LOG_CAP_PER_LINK {
+            report.problems.push(format!("access log of {uid:032x}: {count} rows, over the cap"));
+        }
     }
     Ok(())
 }
