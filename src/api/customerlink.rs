@@ -263,6 +263,16 @@ pub async fn revoke(
         by: caller.user_id,
         at: now,
     };
+    write_link(state, uid, op, now).await
+}
+
+/// Applies a staff write to one link and answers with the link as it now is.
+async fn write_link(
+    state: &AppState,
+    uid: Uuid,
+    op: WriteOp,
+    now: i64,
+) -> Result<CustomerLinkResponse, ApiError> {
     let link = match state.store.write(op).await? {
         WriteOutcome::NotFound => return Err(not_found(uid)),
         other => expect_link(other)?,
@@ -327,15 +337,7 @@ pub async fn unlock(
         by: caller.user_id,
         at: now,
     });
-    let link = match state.store.write(op).await? {
-        WriteOutcome::NotFound => return Err(not_found(uid)),
-        other => expect_link(other)?,
-    };
-    Ok(CustomerLinkResponse {
-        ResponseStatus: None,
-        Link: CustomerLinkExtended::from_record(&link, now),
-        Deliveries: None,
-    })
+    write_link(state, uid, op, now).await
 }
 
 /// `GET /v1/customerlink/{uid}/log`: the access log, also after the link was purged.

@@ -40,19 +40,16 @@ impl Tables<'_> {
             let to_key = format!("to:{}", d.to.to_lowercase());
             let to_count = self.count(&to_key, hour)?;
             let tenant_count = self.count(&tenant_key, hour)?;
-            if to_count >= limits.per_recipient_per_hour {
+            let over = [
+                (to_count, limits.per_recipient_per_hour, "this recipient"),
+                (tenant_count, limits.per_tenant_per_hour, "the tenant"),
+            ]
+            .into_iter()
+            .find(|(count, limit, _)| count >= limit);
+            if let Some((_, limit, who)) = over {
                 refused.push(format!(
-                    "{} not sent: this recipient reached its limit of {} messages per hour.",
-                    d.channel.as_str(),
-                    limits.per_recipient_per_hour
-                ));
-                continue;
-            }
-            if tenant_count >= limits.per_tenant_per_hour {
-                refused.push(format!(
-                    "{} not sent: the tenant reached its limit of {} messages per hour.",
-                    d.channel.as_str(),
-                    limits.per_tenant_per_hour
+                    "{} not sent: {who} reached its limit of {limit} messages per hour.",
+                    d.channel.as_str()
                 ));
                 continue;
             }
