@@ -583,5 +583,8 @@ fn the_access_log_outlives_the_link() {
     let (dir, _) = s.stop();
     let dir = dir.unwrap();
     let (code, out, err) = cli(&["check", "--data", dir.path().to_str().unwrap()]);
-    assert_eq!(code, 0, "grants, logs and tombstones agree with the records: {out}{err}");
+    assert_eq!(
+        code, 0,
+        "grants, logs and tombstones agree with the records: {out}{err}"
+    );
 }

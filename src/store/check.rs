@@ -11,8 +11,8 @@ use super::reader::Reader;
 use super::tables::*;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
-use crate::domain::portal::{GrantRecord, LOG_CAP_PER_LINK};
 use crate::domain::link::LinkRecord;
+use crate::domain::portal::{GrantRecord, LOG_CAP_PER_LINK};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 
 /// Counts of what was checked and every inconsistency found.
@@ -249,7 +249,11 @@ fn check_outbox(
 
 /// `grants_by_expiry` names exactly the stored grants; every access-log row belongs to a
 /// stored link or to a purged one still under its tombstone; no link has more than the cap.
-fn check_portal(r: &Reader, links: &[LinkRecord], report: &mut CheckReport) -> Result<(), StoreError> {
+fn check_portal(
+    r: &Reader,
+    links: &[LinkRecord],
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
     let grants = r.table(GRANTS)?;
     let by_expiry = r.table(GRANTS_BY_EXPIRY)?;
     for entry in by_expiry.iter()? {
@@ -257,13 +261,21 @@ fn check_portal(r: &Reader, links: &[LinkRecord], report: &mut CheckReport) -> R
         match grants.get(grant)? {
             Some(g) => match decode::<GrantRecord>(g.value()) {
                 Ok(record) if record.expires_at == expires => {}
-                _ => report.problems.push("grant: record does not match grants_by_expiry".into()),
+                _ => report
+                    .problems
+                    .push("grant: record does not match grants_by_expiry".into()),
             },
-            None => report.problems.push("grants_by_expiry names a missing grant".into()),
+            None => report
+                .problems
+                .push("grants_by_expiry names a missing grant".into()),
         }
     }
     if grants.len()? != by_expiry.len()? {
-        report.problems.push(format!("grants has {} entries, grants_by_expiry {}", grants.len()?, by_expiry.len()?));
+        report.problems.push(format!(
+            "grants has {} entries, grants_by_expiry {}",
+            grants.len()?,
+            by_expiry.len()?
+        ));
     }
     let mut owners: HashSet<u128> = links.iter().map(|l| l.uid.as_u128()).collect();
     for entry in r.table(LOG_TOMBSTONES)?.iter()? {
@@ -276,10 +288,14 @@ fn check_portal(r: &Reader, links: &[LinkRecord], report: &mut CheckReport) -> R
     }
     for (uid, count) in per_link {
         if !owners.contains(&uid) {
-            report.problems.push(format!("access log of {uid:032x}: no link and no tombstone"));
+            report.problems.push(format!(
+                "access log of {uid:032x}: no link and no tombstone"
+            ));
         }
         if count > LOG_CAP_PER_LINK {
-            report.problems.push(format!("access log of {uid:032x}: {count} rows, over the cap"));
+            report.problems.push(format!(
+                "access log of {uid:032x}: {count} rows, over the cap"
+            ));
         }
     }
     Ok(())
