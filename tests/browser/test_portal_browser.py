@@ -1,0 +1,586 @@
+"""End-to-end browser test of the recipient portal.
+
+A real headless Chromium walks a recipient through a Confidential link against the real
+customerlink binary: landing (token swapped for a cookie), "Send me a code", the code read from
+an SMTP sink, verify, "Open the Document", and the hand-off to a stand-in resource application
+that exchanges the one-time grant at `POST /v1/customerlink/grant/introspect`.
+
+Everything is started here and stopped at the end: the SMTP sink (aiosmtpd on an asyncio loop in
+a thread), the resource application (http.server in a thread), the customerlink server (a
+subprocess on a temporary data folder) and Chromium (through chromedriver).
+
+A known server bug is tracked by `test_form_posts_need_no_header_override` (a strict xfail):
+portal pages send `Referrer-Policy: no-referrer`, so a browser's form posts carry `Origin: null`,
+which the server refuses. The main test works around it (`send_origin_header`); once the server
+is fixed the xfail passes, fails the run, and both it and the workaround are to be removed.
+
+Environment (set by run.sh): CUSTOMERLINK_BIN, CUSTOMERLINK_POLICY_TEMPLATE, BROWSER_TEST_OUTPUT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from aiosmtpd.smtp import SMTP
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+BIN = Path(os.environ.get("CUSTOMERLINK_BIN", ROOT / "target/debug/customerlink"))
+POLICY_TEMPLATE = Path(os.environ.get("CUSTOMERLINK_POLICY_TEMPLATE", ROOT / "data/policy.toml"))
+OUTPUT = Path(os.environ.get("BROWSER_TEST_OUTPUT", HERE / "output"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+WAIT = 15  # seconds for any single explicit wait
+TENANT_NAME = "Acme Insurance"
+RECIPIENT = "ann@example.com"
+SENDER = "links@example.test"
+MIN_PNG_BYTES = 4000  # a blank 1024x768 PNG is ~3 KB; a rendered page is well above
+
+
+# --- SMTP sink ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mail:
+    rcpt_tos: list[str]
+    mail_from: str
+    message: email.message.EmailMessage
+
+    def text(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
+        return part.get_content() if part is not None else ""
+
+
+class SmtpSink:
+    """An SMTP server on loopback that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.mails: list[Mail] = []
+        self._cond = threading.Condition()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="smtp-sink", daemon=True)
+        self._server = None
+        self.port = 0
+
+    # aiosmtpd handler hook
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        message = email.message_from_bytes(envelope.original_content or envelope.content,
+                                           policy=email.policy.default)
+        with self._cond:
+            self.mails.append(Mail(list(envelope.rcpt_tos), envelope.mail_from, message))
+            self._cond.notify_all()
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        loop = self._loop
+
+        async def listen():
+            return await loop.create_server(
+                lambda: SMTP(self, hostname="sink.test", loop=loop), host="127.0.0.1", port=0
+            )
+
+        self._server = loop.run_until_complete(listen())
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            async def close():
+                self._server.close()
+                await self._server.wait_closed()
+
+            asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        self._loop.close()
+
+    def wait_for(self, predicate, timeout: float = WAIT) -> Mail:
+        """The first kept message that satisfies `predicate`, waiting up to `timeout` for it."""
+        found: list[Mail] = []
+
+        def check() -> bool:
+            found[:] = [m for m in self.mails if predicate(m)]
+            return bool(found)
+
+        with self._cond:
+            if not self._cond.wait_for(check, timeout=timeout):
+                raise AssertionError(
+                    f"no matching email within {timeout}s; received {len(self.mails)}: "
+                    + "; ".join(f"{m.rcpt_tos} {m.message['Subject']!r}" for m in self.mails)
+                )
+        return found[0]
+
+
+# --- stand-in resource application ---------------------------------------------------------------
+
+
+class ResourceApp:
+    """What a resource application does with a hand-off: exchange the grant, then show the
+    resource only if the grant is active and names this very resource and tenant."""
+
+    def __init__(self) -> None:
+        self.customerlink_url = ""  # set once the server is up
+        self.api_key = ""  # a key with the ResourceServer role
+        self.introspections: list[dict] = []  # (grant, reply) of each exchange
+        self.errors: list[str] = []  # exchanges that failed outright
+        self.lock = threading.Lock()
+        app = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                app.handle(self)
+
+            def log_message(self, fmt, *args):  # keep pytest output readable
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="resource-app",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self.httpd.shutdown()
+            self._thread.join(timeout=10)
+        self.httpd.server_close()
+
+    def introspect(self, grant: str) -> dict:
+        status, reply = http_json(
+            "POST",
+            f"{self.customerlink_url}/v1/customerlink/grant/introspect",
+            self.api_key,
+            {"Grant": grant},
+        )
+        assert status == 200, f"introspect answered {status}: {reply}"
+        return reply
+
+    def handle(self, req: BaseHTTPRequestHandler) -> None:
+        url = urllib.parse.urlsplit(req.path)
+        parts = [p for p in url.path.split("/") if p]
+        query = urllib.parse.parse_qs(url.query)
+        if len(parts) != 2 or "grant" not in query:
+            return self.send(req, 404, "Not found", "<h1>Not found</h1>")
+        resource_type, resource_uid = parts
+        grant = query["grant"][0]
+        tenant = query.get("tenant", [""])[0]
+        try:
+            reply = self.introspect(grant)
+        except Exception as e:  # noqa: BLE001 (shown to the test, which then fails clearly)
+            with self.lock:
+                self.errors.append(repr(e))
+            return self.send(req, 502, "Bad gateway", "<h1>Could not check the grant</h1>")
+        with self.lock:
+            self.introspections.append({"grant": grant, "reply": reply})
+        ok = (
+            reply.get("Active") is True
+            and reply.get("ResourceType", "").lower() == resource_type.lower()
+            and reply.get("ResourceUid") == resource_uid
+            and reply.get("TenantId") == tenant
+        )
+        if not ok:
+            return self.send(req, 403, "Access denied", "<h1>Access denied</h1>")
+        who = html.escape(reply.get("RecipientEmail") or reply.get("RecipientPhone") or "?")
+        body = (
+            f"<h1 id=\"resource\">Resource {html.escape(resource_uid)} for {who}</h1>"
+            f"<p>{html.escape(resource_type)} shown by the stand-in resource application.</p>"
+        )
+        self.send(req, 200, f"{resource_type} {resource_uid}", body)
+
+    @staticmethod
+    def send(req: BaseHTTPRequestHandler, status: int, title: str, body: str) -> None:
+        page = (
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title></head><body><main>{body}</main></body></html>"
+        ).encode()
+        req.send_response(status)
+        req.send_header("Content-Type", "text/html; charset=utf-8")
+        req.send_header("Content-Length", str(len(page)))
+        req.send_header("Cache-Control", "no-store")
+        req.end_headers()
+        req.wfile.write(page)
+
+
+# --- the customerlink server ------------------------------------------------------------------------
+
+
+def http_json(method: str, url: str, key: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {key}")
+    req.add_header("Accept", "application/json")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=WAIT) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+@dataclass
+class Server:
+    data: Path
+    url: str = ""
+    tenant_id: str = ""
+    staff_key: str = ""
+    resource_key: str = ""
+    proc: subprocess.Popen | None = None
+    log: list[str] = field(default_factory=list)
+
+    def cli(self, *args: str) -> str:
+        # The admin commands get an empty config file instead of <data>/customerlink.toml:
+        # with an [email] section they abort (SIGABRT) while building the SMTP transport outside
+        # a Tokio runtime ("there is no reactor running"). They only need the data folder.
+        empty = self.data.parent / "cli.toml"
+        empty.write_text("")
+        r = subprocess.run(
+            [str(BIN), *args, "--data", str(self.data), "--config", str(empty)],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert r.returncode == 0, f"customerlink {' '.join(args)} failed: {r.stderr}"
+        return r.stdout.strip()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(BIN), "serve", "--listen", "127.0.0.1:0", "--data", str(self.data),
+             "--log-level", "info"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True,
+        )
+        up = threading.Event()
+
+        def read_log():
+            for line in self.proc.stderr:
+                self.log.append(line.rstrip("\n"))
+                m = re.search(r"address=(127\.0\.0\.1:\d+)", line)
+                if m and not self.url:
+                    self.url = f"http://{m.group(1)}"
+                    up.set()
+            up.set()  # the server exited: stop waiting
+
+        threading.Thread(target=read_log, name="server-log", daemon=True).start()
+        assert up.wait(WAIT) and self.url, "the server did not start:\n" + self.log_tail()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                rc = self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = self.proc.wait(timeout=5)
+            assert rc == 0, f"the server exited with {rc} after SIGTERM:\n{self.log_tail()}"
+
+    def log_tail(self, n: int = 40) -> str:
+        return "\n".join(self.log[-n:])
+
+    def api(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        return http_json(method, self.url + path, self.staff_key, body)
+
+
+def write_config(data: Path, smtp_port: int, app_base: str) -> None:
+    data.mkdir(parents=True)
+    (data / "customerlink.toml").write_text(
+        "[email]\n"
+        f'smtp_url = "smtp://127.0.0.1:{smtp_port}"\n'
+        f'from = "{SENDER}"\n'
+        'from_name = "Acme Insurance"\n'
+        "timeout_secs = 5\n"
+    )
+    # The shipped policy, with every hand-off URL pointed at the stand-in resource application
+    # and an explicit entry for Documents.
+    policy = POLICY_TEMPLATE.read_text()
+    assert "http://127.0.0.1:9090" in policy and "\n[resource_urls]\n" in policy
+    policy = policy.replace("http://127.0.0.1:9090", app_base)
+    policy = policy.replace(
+        "\n[resource_urls]\n",
+        "\n[resource_urls]\n"
+        f'Document = "{app_base}/{{ResourceType}}/{{ResourceUid}}?tenant={{TenantId}}"\n',
+    )
+    (data / "policy.toml").write_text(policy)
+
+
+# --- fixtures -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def resource_app():
+    app = ResourceApp()
+    app.start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def server(smtp_sink, resource_app):
+    assert BIN.is_file(), f"no customerlink binary at {BIN}"
+    work = Path(tempfile.mkdtemp(prefix="customerlink-browser."))
+    srv = Server(data=work / "data")
+    try:
+        write_config(srv.data, smtp_sink.port, resource_app.base)
+        # Keys first, with the CLI; the server then finds a tenant and bootstraps nothing.
+        srv.tenant_id = srv.cli("tenant", "create", "--name", TENANT_NAME)
+        assert re.fullmatch(r"[0-9a-f]{32}", srv.tenant_id), srv.tenant_id
+        user = uuid.uuid4().hex
+        srv.staff_key = srv.cli("key", "create", "--tenant", srv.tenant_id, "--user", user,
+                                "--role", "Administrator", "--name", "browser test staff")
+        srv.resource_key = srv.cli("key", "create", "--tenant", srv.tenant_id, "--user", user,
+                                   "--role", "ResourceServer", "--name", "browser test app")
+        srv.start()
+        assert not (srv.data / "initial-api-key").exists(), "the server bootstrapped a tenant"
+        resource_app.customerlink_url = srv.url
+        resource_app.api_key = srv.resource_key
+        yield srv
+    finally:
+        try:
+            srv.stop()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture
+def driver():
+    profile = tempfile.mkdtemp(prefix="customerlink-chromium.")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1024,768",
+        "--lang=en-US",
+    ):
+        options.add_argument(arg)
+    service = Service(CHROMEDRIVER)
+    drv = None
+    try:
+        drv = webdriver.Chrome(service=service, options=options)
+        drv.set_page_load_timeout(30)
+        yield drv
+    finally:
+        try:
+            if drv is not None:
+                drv.quit()  # ends Chromium and chromedriver
+        finally:
+            service.stop()  # no-op when quit already stopped it
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+# --- the test -------------------------------------------------------------------------------------
+
+
+def screenshot(drv, name: str) -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT / name
+    assert drv.save_screenshot(str(path)), f"could not save {path}"
+    return path
+
+
+def button(drv, action: str):
+    return drv.find_element(By.XPATH, f"//form[@action='{action}']//button[@type='submit']")
+
+
+def create_link(server: Server, resource_uid: str) -> tuple[str, str, str]:
+    """A Confidential link (Document → passcode by email): (link uid, PortalUrl, token)."""
+    status, created = server.api("POST", "/v1/customerlink", {
+        "ResourceType": "Document",
+        "ResourceUid": resource_uid,
+        "RecipientEmail": RECIPIENT,
+    })
+    assert status == 200, created
+    link = created["Link"]
+    assert link["RequireOtp"] is True and link["OtpChannel"] == "Email", link
+    portal_url = created["PortalUrl"]
+    assert portal_url.startswith(f"{server.url}/portal/"), portal_url
+    token = portal_url.rsplit("/", 1)[1]
+    assert token
+    return link["CustomerLinkUID"], portal_url, token
+
+
+def send_origin_header(drv, origin: str) -> None:
+    """WORKAROUND for a server bug (see test_form_posts_need_no_header_override): portal pages
+    send `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` with a form
+    POST, and the server's same-origin check refuses `null` ("Not allowed", 403). Here Chromium
+    is told (DevTools protocol) to send the page's real origin instead, so that the rest of the
+    flow can be tested. Remove this once that test passes (it is a strict xfail)."""
+    drv.execute_cdp_cmd("Network.enable", {})
+    drv.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Origin": origin}})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server bug: Referrer-Policy: no-referrer on /portal pages makes browsers send "
+           "`Origin: null` with form posts, which html::same_origin refuses (403 Not allowed)",
+)
+def test_form_posts_need_no_header_override(server, driver):
+    """A plain browser, nothing overridden, asks for a code from the landing page."""
+    _, portal_url, _ = create_link(server, uuid.uuid4().hex)
+    wait = WebDriverWait(driver, WAIT)
+    driver.get(portal_url)
+    wait.until(EC.url_to_be(f"{server.url}/portal"))
+    button(driver, "/portal/otp").click()
+    wait.until(EC.url_changes(f"{server.url}/portal"))
+    wait.until(EC.visibility_of_element_located((By.TAG_NAME, "h1")))
+    if driver.title == "Not allowed":
+        screenshot(driver, "known-bug-not-allowed.png")
+    assert driver.current_url == f"{server.url}/portal?m=sent", (
+        f"{driver.current_url}: {driver.find_element(By.TAG_NAME, 'h1').text}")
+    assert driver.find_element(By.ID, "code").is_displayed()
+
+
+def test_recipient_opens_confidential_document(server, smtp_sink, resource_app, driver):
+    wait = WebDriverWait(driver, WAIT)
+    resource_uid = uuid.uuid4().hex
+    shots: list[Path] = []
+
+    link_uid, portal_url, token = create_link(server, resource_uid)
+
+    try:
+        # 1. Landing: the token is swapped for a cookie and leaves the address bar.
+        driver.get(portal_url)
+        wait.until(EC.url_to_be(f"{server.url}/portal"))
+        assert token not in driver.current_url
+        heading = wait.until(EC.visibility_of_element_located((By.TAG_NAME, "h1")))
+        assert heading.text == f"{TENANT_NAME} shared something with you"
+        assert driver.title == TENANT_NAME
+        page = driver.page_source
+        for secret in (resource_uid, "Document", token):
+            assert secret not in page, f"the landing page shows {secret!r} before verification"
+        assert not driver.find_elements(By.ID, "code"), "code input shown before a code was sent"
+        assert not driver.find_elements(By.XPATH, "//form[@action='/portal/open']")
+        cookie = driver.get_cookie("cl_t")
+        assert cookie and cookie["httpOnly"] and cookie["path"] == "/portal", cookie
+        send_origin_header(driver, server.url)  # WORKAROUND, see its doc
+        send = button(driver, "/portal/otp")
+        assert send.text == "Send me a code"
+        shots.append(screenshot(driver, "01-landing.png"))
+
+        # 2. Ask for a code; it arrives by email; type it in.
+        send.click()
+        wait.until(EC.url_contains("/portal?m=sent"))
+        code_input = wait.until(EC.visibility_of_element_located((By.ID, "code")))
+        notice = driver.find_element(By.CSS_SELECTOR, "[role=status]")
+        assert "a code is on its way" in notice.text
+        label = driver.find_element(By.CSS_SELECTOR, "label[for=code]")
+        assert label.text == "One-time code"
+        mail = smtp_sink.wait_for(lambda m: RECIPIENT in m.rcpt_tos)
+        assert SENDER in str(mail.message["From"]), mail.message["From"]
+        match = re.search(r"your code is (\d{6})\b", mail.text())
+        assert match, f"no code in the email text: {mail.text()!r}"
+        code = match.group(1)
+        assert token not in mail.message.as_string(), "the code email carries the link token"
+        code_input.send_keys(code)
+        assert code_input.get_attribute("value") == code
+        shots.append(screenshot(driver, "02-code-entry.png"))
+
+        # 3. Verify: back on the landing page, now allowed to open.
+        button(driver, "/portal/verify").click()
+        open_button = wait.until(EC.visibility_of_element_located(
+            (By.XPATH, "//form[@action='/portal/open']//button[@type='submit']")))
+        assert driver.current_url == f"{server.url}/portal"
+        assert open_button.text == "Open the Document"
+        heading = driver.find_element(By.TAG_NAME, "h1")
+        assert heading.text == f"{TENANT_NAME} shared a Document with you"
+        assert "(0 of 20 used)" in driver.find_element(By.CSS_SELECTOR, "p.small").text
+        assert driver.get_cookie("cl_s"), "no session cookie after verifying"
+        shots.append(screenshot(driver, "03-verified.png"))
+
+        # 4. Open: one counted view, a hand-off to the resource application with a grant.
+        open_button.click()
+        wait.until(EC.url_contains(f"{resource_app.base}/Document/{resource_uid}?"))
+        resource = wait.until(EC.visibility_of_element_located((By.ID, "resource")))
+        assert resource.text == f"Resource {resource_uid} for {RECIPIENT}"
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(driver.current_url).query)
+        assert query["tenant"] == [server.tenant_id]
+        assert len(query["grant"]) == 1
+        shots.append(screenshot(driver, "04-resource.png"))
+    except Exception:
+        try:
+            screenshot(driver, "failure.png")
+            (OUTPUT / "failure.html").write_text(driver.page_source)
+        except Exception:  # noqa: BLE001 (best effort; the original error matters)
+            pass
+        print(f"current url: {driver.current_url}\nresource app errors: {resource_app.errors}"
+              f"\n--- server log ---\n{server.log_tail()}")
+        raise
+
+    # The grant was exchanged exactly once, successfully, and is spent now.
+    assert not resource_app.errors, resource_app.errors
+    assert len(resource_app.introspections) == 1, resource_app.introspections
+    exchange = resource_app.introspections[0]
+    assert exchange["grant"] == query["grant"][0]
+    reply = exchange["reply"]
+    assert reply["Active"] is True
+    assert reply["CustomerLinkUID"] == link_uid
+    assert reply["ResourceUid"] == resource_uid
+    assert reply["RecipientEmail"] == RECIPIENT
+    assert resource_app.introspect(exchange["grant"]) == {"Active": False}
+
+    # Screenshots of every page.
+    assert [p.name for p in shots] == [
+        "01-landing.png", "02-code-entry.png", "03-verified.png", "04-resource.png"]
+    for path in shots:
+        assert path.is_file(), path
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+        assert path.stat().st_size > MIN_PNG_BYTES, f"{path} is only {path.stat().st_size} bytes"
+
+    # The staff view: one view counted, and the access log tells the story in order.
+    status, got = server.api("GET", f"/v1/customerlink/{link_uid}")
+    assert status == 200, got
+    assert got["Link"]["ViewCount"] == 1, got["Link"]
+    assert got["Link"]["Status"] == "Active", got["Link"]
+    status, log = server.api("GET", f"/v1/customerlink/{link_uid}/log")
+    assert status == 200, log
+    events = [e["EventType"] for e in log["AccessLog"]]
+    wanted = ["LandingViewed", "OtpSent", "OtpVerified", "Opened"]
+    positions = [events.index(w) if w in events else -1 for w in wanted]
+    assert -1 not in positions and positions == sorted(positions), events
+    assert events.count("Opened") == 1, events
+    sent = next(e for e in log["AccessLog"] if e["EventType"] == "OtpSent")
+    # The send's result is only in the detail (the store logs every OtpSent as Outcome "Info").
+    assert sent.get("DetailMessage") == "Success: sent by Email", sent
+    assert len(smtp_sink.mails) == 1, [m.message["Subject"] for m in smtp_sink.mails]
