@@ -197,6 +197,12 @@ fn with_state(
     config: Config,
     f: impl FnOnce(&AppState) -> Result<i32, String>,
 ) -> Result<i32, String> {
+    // The SMTP transport's connection pool needs a runtime to exist, even if unused here.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let _context = runtime.enter();
     let state = AppState::open(config, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
     let result = f(&state);
     state.close();

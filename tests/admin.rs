@@ -99,6 +99,26 @@ fn admin_commands_fail_at_once_while_a_server_holds_the_database() {
 }
 
 #[test]
+fn admin_commands_work_with_a_relay_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    std::fs::write(
+        dir.path().join("customerlink.toml"),
+        "[email]\nsmtp_url = \"smtp://127.0.0.1:1\"\nfrom = \"links@example.test\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = cli(&["tenant", "create", "--name", "Mail", "--data", d]);
+    assert_eq!(code, 0, "{err}");
+    assert!(is_hex32(out.trim()));
+    let (code, _, err) = cli(&["check", "--data", d]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !err.contains("repair"),
+        "the database was closed cleanly: {err}"
+    );
+}
+
+#[test]
 fn check_reports_counts_on_a_consistent_database() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();

@@ -9,10 +9,6 @@ Everything is started here and stopped at the end: the SMTP sink (aiosmtpd on an
 a thread), the resource application (http.server in a thread), the customerlink server (a
 subprocess on a temporary data folder) and Chromium (through chromedriver).
 
-A known server bug is tracked by `test_form_posts_need_no_header_override` (a strict xfail):
-portal pages send `Referrer-Policy: no-referrer`, so a browser's form posts carry `Origin: null`,
-which the server refuses. The main test works around it (`send_origin_header`); once the server
-is fixed the xfail passes, fails the run, and both it and the workaround are to be removed.
 
 Environment (set by run.sh): CUSTOMERLINK_BIN, CUSTOMERLINK_POLICY_TEMPLATE, BROWSER_TEST_OUTPUT.
 """
@@ -257,13 +253,8 @@ class Server:
     log: list[str] = field(default_factory=list)
 
     def cli(self, *args: str) -> str:
-        # The admin commands get an empty config file instead of <data>/customerlink.toml:
-        # with an [email] section they abort (SIGABRT) while building the SMTP transport outside
-        # a Tokio runtime ("there is no reactor running"). They only need the data folder.
-        empty = self.data.parent / "cli.toml"
-        empty.write_text("")
         r = subprocess.run(
-            [str(BIN), *args, "--data", str(self.data), "--config", str(empty)],
+            [str(BIN), *args, "--data", str(self.data)],
             capture_output=True, text=True, timeout=60,
         )
         assert r.returncode == 0, f"customerlink {' '.join(args)} failed: {r.stderr}"
@@ -441,23 +432,9 @@ def create_link(server: Server, resource_uid: str) -> tuple[str, str, str]:
     return link["CustomerLinkUID"], portal_url, token
 
 
-def send_origin_header(drv, origin: str) -> None:
-    """WORKAROUND for a server bug (see test_form_posts_need_no_header_override): portal pages
-    send `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` with a form
-    POST, and the server's same-origin check refuses `null` ("Not allowed", 403). Here Chromium
-    is told (DevTools protocol) to send the page's real origin instead, so that the rest of the
-    flow can be tested. Remove this once that test passes (it is a strict xfail)."""
-    drv.execute_cdp_cmd("Network.enable", {})
-    drv.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Origin": origin}})
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: Referrer-Policy: no-referrer on /portal pages makes browsers send "
-           "`Origin: null` with form posts, which html::same_origin refuses (403 Not allowed)",
-)
 def test_form_posts_need_no_header_override(server, driver):
-    """A plain browser, nothing overridden, asks for a code from the landing page."""
+    """A plain browser, nothing overridden, asks for a code from the landing page (portal pages
+    send `Referrer-Policy: no-referrer`, so the post carries `Origin: null`)."""
     _, portal_url, _ = create_link(server, uuid.uuid4().hex)
     wait = WebDriverWait(driver, WAIT)
     driver.get(portal_url)
@@ -465,8 +442,6 @@ def test_form_posts_need_no_header_override(server, driver):
     button(driver, "/portal/otp").click()
     wait.until(EC.url_changes(f"{server.url}/portal"))
     wait.until(EC.visibility_of_element_located((By.TAG_NAME, "h1")))
-    if driver.title == "Not allowed":
-        screenshot(driver, "known-bug-not-allowed.png")
     assert driver.current_url == f"{server.url}/portal?m=sent", (
         f"{driver.current_url}: {driver.find_element(By.TAG_NAME, 'h1').text}")
     assert driver.find_element(By.ID, "code").is_displayed()
@@ -494,7 +469,6 @@ def test_recipient_opens_confidential_document(server, smtp_sink, resource_app, 
         assert not driver.find_elements(By.XPATH, "//form[@action='/portal/open']")
         cookie = driver.get_cookie("cl_t")
         assert cookie and cookie["httpOnly"] and cookie["path"] == "/portal", cookie
-        send_origin_header(driver, server.url)  # WORKAROUND, see its doc
         send = button(driver, "/portal/otp")
         assert send.text == "Send me a code"
         shots.append(screenshot(driver, "01-landing.png"))
@@ -581,6 +555,5 @@ def test_recipient_opens_confidential_document(server, smtp_sink, resource_app, 
     assert -1 not in positions and positions == sorted(positions), events
     assert events.count("Opened") == 1, events
     sent = next(e for e in log["AccessLog"] if e["EventType"] == "OtpSent")
-    # The send's result is only in the detail (the store logs every OtpSent as Outcome "Info").
-    assert sent.get("DetailMessage") == "Success: sent by Email", sent
+    assert (sent.get("Outcome"), sent.get("DetailMessage")) == ("Success", "sent by Email"), sent
     assert len(smtp_sink.mails) == 1, [m.message["Subject"] for m in smtp_sink.mails]

@@ -106,6 +106,7 @@ fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: i64) {
     let op = WriteOp::Portal(PortalOp::Log {
         token_hash: link.token_hash,
         event: AccessEvent::LandingViewed,
+        outcome: "Info",
         detail: None,
         at: now,
         actor: actor.clone(),
@@ -162,7 +163,8 @@ pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Resul
     let log = WriteOp::Portal(PortalOp::Log {
         token_hash: link.token_hash,
         event: AccessEvent::OtpSent,
-        detail: Some(format!("{outcome}: {detail}")),
+        outcome,
+        detail: Some(detail),
         at: now,
         actor: actor.clone(),
     });

@@ -194,8 +194,15 @@ async fn act(state: &AppState, req: &Request, path: &str) -> Result<Response, Ap
     })
 }
 
+/// Whether a form post comes from our own pages. Browsers say so in `Sec-Fetch-Site`; under
+/// `Referrer-Policy: no-referrer` they send `Origin: null`, so `Origin` decides only when it
+/// names a real origin. Requests without either (non-browser clients) pass.
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none");
+    }
+    let Some(origin) = header(ORIGIN.as_str()).filter(|o| *o != "null") else {
         return true;
     };
     let public = &state.config.public_url;

@@ -187,6 +187,8 @@ pub enum PortalOp {
     Log {
         token_hash: [u8; 32],
         event: AccessEvent,
+        /// `Success`, `Failure` or `Info`.
+        outcome: &'static str,
         detail: Option<String>,
         at: i64,
         actor: Actor,

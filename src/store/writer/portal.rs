@@ -71,12 +71,13 @@ impl Tables<'_> {
             PortalOp::Log {
                 token_hash,
                 event,
+                outcome,
                 detail,
                 at,
                 actor,
             } => {
                 if let Some(link) = self.link_by_token(token_hash)? {
-                    self.log(&link, event, "Info", detail, &actor, at)?;
+                    self.log(&link, event, outcome, detail, &actor, at)?;
                 }
                 PortalOutcome::Done
             }
