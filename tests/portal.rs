@@ -541,6 +541,15 @@ fn the_access_log_outlives_the_link() {
         .header("User-Agent", "Scanner/1.0")
         .send()
         .expect(200);
+    // The landing view is logged without making the caller wait: let it land first.
+    crate::support::sinks::wait_until(
+        || {
+            s.get(&format!("/v1/customerlink/{link_uid}/log"))
+                .body
+                .contains("LandingViewed")
+        },
+        "landing log",
+    );
     portal(&s, "POST", &format!("/portal/{token}/open"))
         .send()
         .expect(200);

@@ -495,7 +495,8 @@ def test_recipient_opens_confidential_document(server, smtp_sink, resource_app, 
         button(driver, "/portal/verify").click()
         open_button = wait.until(EC.visibility_of_element_located(
             (By.XPATH, "//form[@action='/portal/open']//button[@type='submit']")))
-        assert driver.current_url == f"{server.url}/portal"
+        assert driver.current_url == f"{server.url}/portal?m=verified"
+        assert "Code accepted." in driver.page_source
         assert open_button.text == "Open the Document"
         heading = driver.find_element(By.TAG_NAME, "h1")
         assert heading.text == f"{TENANT_NAME} shared a Document with you"

@@ -81,7 +81,8 @@ async fn page(state: &AppState, req: &Request) -> Result<Response, ApiError> {
             let who = escape(&tenant_name);
             let body = if can_view {
                 format!(
-                    "<h1>{who} shared a {} with you</h1>{}<form method=\"post\" action=\"/portal/open\"><button type=\"submit\">Open the {}</button></form><p class=\"small\">Each opening counts as one view ({} of {} used).</p>",
+                    "<h1>{who} shared {} {} with you</h1>{}<form method=\"post\" action=\"/portal/open\"><button type=\"submit\">Open the {}</button></form><p class=\"small\">Each opening counts as one view ({} of {} used).</p>",
+                    article(&link.resource_type),
                     escape(&link.resource_type),
                     notice_html(notice),
                     escape(&link.resource_type),
@@ -95,7 +96,7 @@ async fn page(state: &AppState, req: &Request) -> Result<Response, ApiError> {
                     "email"
                 };
                 let code_form = if code_sent || notice == "sent" || notice == "wrong" {
-                    "<form method=\"post\" action=\"/portal/verify\"><label for=\"code\">One-time code</label><input id=\"code\" name=\"Code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9 -]*\" required><button type=\"submit\">Verify</button></form>"
+                    "<form method=\"post\" action=\"/portal/verify\"><label for=\"code\">One-time code</label><input id=\"code\" name=\"Code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9 -]*\" required autofocus><button type=\"submit\">Verify</button></form>"
                 } else {
                     ""
                 };
@@ -126,7 +127,16 @@ fn notice_html(notice: &str) -> &'static str {
             "<p class=\"error\" role=\"alert\">Too many attempts. Please wait a while and try again.</p>"
         }
         "code" => "<p class=\"error\" role=\"alert\">Please verify the one-time code first.</p>",
+        "verified" => "<p class=\"notice\" role=\"status\">Code accepted.</p>",
         _ => "",
+    }
+}
+
+/// `a` or `an` before a resource type name.
+fn article(word: &str) -> &'static str {
+    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
     }
 }
 
@@ -140,7 +150,7 @@ async fn act(state: &AppState, req: &Request, path: &str) -> Result<Response, Ap
         return Ok(html(
             StatusCode::FORBIDDEN,
             "Not allowed",
-            "<h1>Not allowed</h1><p>This form must be sent from this site.</p>",
+            "<h1>Not allowed</h1><p>This form must be sent from this site. <a href=\"/portal\">Back to your link</a>.</p>",
         ));
     }
     let token = cookie(&req.headers, TOKEN_COOKIE).unwrap_or("").to_owned();
@@ -158,7 +168,7 @@ async fn act(state: &AppState, req: &Request, path: &str) -> Result<Response, Ap
             let code = form::get(&fields, "Code").unwrap_or("");
             match flow::verify(state, &token, code, &who).await? {
                 Verification::Verified { session } => {
-                    let mut r = redirect("/portal");
+                    let mut r = redirect("/portal?m=verified");
                     let cookie = set_cookie(
                         SESSION_COOKIE,
                         &session,
