@@ -16,5 +16,7 @@ pub mod delivery;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
+pub mod ops;
 pub mod store;
 pub mod wire;

@@ -18,6 +18,7 @@ use crate::domain::token::HashKeys;
 use crate::store::{Store, StoreError};
 
 pub use bootstrap::INITIAL_KEY_FILE;
+pub use secrets::MASTER_SECRET_FILE;
 
 /// Everything a request handler may use; built once, shared as `Arc<AppState>`.
 pub struct AppState {
@@ -32,6 +33,8 @@ pub struct AppState {
     pub deliverer: crate::delivery::Deliverer,
     /// Per-address limits of the recipient portal.
     pub portal_limits: crate::api::portal::PortalLimits,
+    /// What `/metrics` reports.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Why the service could not start (or an admin command could not open the data folder).
@@ -92,6 +95,7 @@ impl AppState {
             .into();
         Ok(AppState {
             portal_limits: crate::api::portal::PortalLimits::new(&config.portal),
+            metrics: crate::metrics::Metrics::new(std::sync::Arc::clone(&config.writer.stats)),
             openapi,
             deliverer,
             keys: HashKeys::derive(&master),

@@ -9,11 +9,13 @@ use std::time::Duration;
 use serde::Deserialize;
 
 mod delivery;
+mod http;
 
 pub use delivery::{
     BodyEncoding, DeliveryFile, DeliverySettings, EmailFile, EmailSettings, HttpAuth, SmsFile,
     SmsSettings,
 };
+pub use http::{HttpFile, HttpLimits, MetricsFile, MetricsSettings};
 
 /// What the command line and environment said (clap fills flags and their env fallbacks).
 #[derive(Debug, Default, Clone)]
@@ -36,6 +38,8 @@ pub struct FileConfig {
     pub policy_file: Option<PathBuf>,
     #[serde(default)]
     pub http: HttpFile,
+    #[serde(default)]
+    pub metrics: MetricsFile,
     #[serde(default)]
     pub purge: PurgeFile,
     #[serde(default)]
@@ -127,17 +131,6 @@ impl CorsSettings {
     }
 }
 
-/// `[http]` table of the file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpFile {
-    pub max_body_bytes: Option<usize>,
-    pub max_connections: Option<usize>,
-    pub header_read_timeout_secs: Option<u64>,
-    pub request_timeout_secs: Option<u64>,
-    pub shutdown_grace_secs: Option<u64>,
-}
-
 /// `[purge]` table of the file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,16 +146,7 @@ pub struct PurgeFile {
 pub struct WriterFile {
     pub queue_capacity: Option<usize>,
     pub max_batch: Option<usize>,
-}
-
-/// HTTP server limits.
-#[derive(Debug, Clone)]
-pub struct HttpLimits {
-    pub max_body_bytes: usize,
-    pub max_connections: usize,
-    pub header_read_timeout: Duration,
-    pub request_timeout: Duration,
-    pub shutdown_grace: Duration,
+    pub quick_repair: Option<bool>,
 }
 
 /// Purge job settings.
@@ -179,6 +163,11 @@ pub struct PurgeSettings {
 pub struct WriterSettings {
     pub queue_capacity: usize,
     pub max_batch: usize,
+    /// Record redb's allocator state in every commit, so opening after a crash needs no full
+    /// scan of the file (`[writer] quick_repair`; costs commit latency — see BENCHMARKS.md).
+    pub quick_repair: bool,
+    /// Where the writer reports each commit (shared with `/metrics`).
+    pub stats: std::sync::Arc<crate::metrics::WriterStats>,
 }
 
 /// The resolved configuration of one process.
@@ -194,6 +183,7 @@ pub struct Config {
     pub master_secret_file: Option<PathBuf>,
     pub policy_file: PathBuf,
     pub http: HttpLimits,
+    pub metrics: MetricsSettings,
     pub purge: PurgeSettings,
     pub writer: WriterSettings,
     pub wire: WireSettings,
@@ -279,7 +269,8 @@ impl Config {
             ));
             tracing::Level::INFO
         });
-        let http = resolve_http(&f.http, &mut errors);
+        let http = http::resolve_http(&f.http, &mut errors);
+        let metrics = http::resolve_metrics(f.metrics, &mut errors);
         let purge = resolve_purge(&f.purge, &mut errors);
         let writer = resolve_writer(&f.writer, &mut errors);
         let policy_file = f
@@ -323,6 +314,7 @@ impl Config {
             master_secret_file: f.master_secret_file,
             policy_file,
             http,
+            metrics,
             purge,
             writer,
             wire: WireSettings {
@@ -378,32 +370,6 @@ pub(crate) fn positive<T: PartialOrd + Default + Copy>(
     v
 }
 
-fn resolve_http(f: &HttpFile, errors: &mut Vec<ConfigError>) -> HttpLimits {
-    let secs = |v, d, k, e: &mut Vec<_>| Duration::from_secs(positive(v, d, k, e));
-    HttpLimits {
-        max_body_bytes: positive(f.max_body_bytes, 64 * 1024, "http.max_body_bytes", errors),
-        max_connections: positive(f.max_connections, 1024, "http.max_connections", errors),
-        header_read_timeout: secs(
-            f.header_read_timeout_secs,
-            10,
-            "http.header_read_timeout_secs",
-            errors,
-        ),
-        request_timeout: secs(
-            f.request_timeout_secs,
-            30,
-            "http.request_timeout_secs",
-            errors,
-        ),
-        shutdown_grace: secs(
-            f.shutdown_grace_secs,
-            10,
-            "http.shutdown_grace_secs",
-            errors,
-        ),
-    }
-}
-
 fn resolve_purge(f: &PurgeFile, errors: &mut Vec<ConfigError>) -> PurgeSettings {
     let retention_hours = f.retention_hours.unwrap_or(30 * 24);
     PurgeSettings {
@@ -417,6 +383,8 @@ fn resolve_writer(f: &WriterFile, errors: &mut Vec<ConfigError>) -> WriterSettin
     WriterSettings {
         queue_capacity: positive(f.queue_capacity, 4096, "writer.queue_capacity", errors),
         max_batch: positive(f.max_batch, 1024, "writer.max_batch", errors),
+        quick_repair: f.quick_repair.unwrap_or(false),
+        stats: std::sync::Arc::default(),
     }
 }
 

@@ -22,6 +22,15 @@ pub async fn attempt(
     token: &LinkToken,
 ) -> Result<(), String> {
     let result = send(state, record, token).await;
+    let counted = match &result {
+        Ok(()) => "sent",
+        Err(e) if e.permanent => "failed_permanent",
+        Err(_) => "failed",
+    };
+    state
+        .metrics
+        .delivery
+        .record(record.channel.as_str(), counted);
     let outcome = match &result {
         Ok(()) => AttemptOutcome::Sent,
         Err(e) => AttemptOutcome::Failed {
@@ -51,12 +60,18 @@ pub async fn attempt_within(
 ) -> Result<(), String> {
     match tokio::time::timeout(limit, attempt(state, record, token)).await {
         Ok(result) => result,
-        Err(_) => Err(format!(
-            "{} to {} is taking longer than {} s; it stays queued and will be retried.",
-            record.channel.as_str(),
-            mask(&record.to),
-            limit.as_secs()
-        )),
+        Err(_) => {
+            state
+                .metrics
+                .delivery
+                .record(record.channel.as_str(), "timed_out");
+            Err(format!(
+                "{} to {} is taking longer than {} s; it stays queued and will be retried.",
+                record.channel.as_str(),
+                mask(&record.to),
+                limit.as_secs()
+            ))
+        }
     }
 }
 

@@ -1,7 +1,16 @@
-//! http: the transport. The hyper accept loop with connection limits, timeouts and graceful
-//! shutdown; turns hyper requests into size-limited [`crate::api::Request`]s and api responses
-//! back into hyper responses. Knows nothing of operations or storage.
+//! http: the transport. The hyper accept loop with connection limits, the connection guard's
+//! timeouts and graceful shutdown; request ids, tracing spans and request metrics; the
+//! service endpoints (health, metrics, backup); turns hyper requests into size-limited
+//! [`crate::api::Request`]s and api responses back into hyper responses. Knows nothing of
+//! operations or storage beyond what the service endpoints report.
 
+mod admin;
+mod body;
+mod exchange;
+mod io;
+mod label;
 mod server;
 
+pub use body::ResponseBody;
+pub use exchange::REQUEST_ID;
 pub use server::{connection, serve};

@@ -1,24 +1,17 @@
 //! The accept loop. `serve` takes its listener and a shutdown future (so tests bind port 0
 //! and stop the server themselves). Limits come from config: concurrent connections (a
-//! semaphore permit per connection), header read timeout (also the keep-alive idle timeout in
-//! hyper's http1), body size and body read timeout, and a grace period for shutdown after
-//! which remaining connections are aborted so the database can close cleanly.
+//! semaphore permit per connection; more wait in the listen backlog), the connection guard's
+//! time limits, the header size, and a grace period for shutdown after which remaining
+//! connections are aborted so the database can close cleanly. At start it publishes the
+//! operator key and the bound address in the data folder (for `customerlink backup`).
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::Incoming;
-use hyper::header::{
-    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_LENGTH, HeaderValue, ORIGIN, VARY,
-};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulConnection, GracefulShutdown};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -26,7 +19,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::api::{self, error::ApiError};
+use super::exchange;
+use super::io::{Busy, Guarded, Requests, Timeouts};
 use crate::app::AppState;
 
 /// Serves until `shutdown` completes, then drains in-flight requests (bounded by the grace
@@ -37,6 +31,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let limits = state.config.http.clone();
+    let data_dir = state.config.data_dir.clone();
+    match listener.local_addr() {
+        Ok(addr) => {
+            if let Err(e) = crate::ops::operator::publish(&data_dir, addr) {
+                tracing::warn!(error = %e, "no operator key written; `customerlink backup` cannot reach this server");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "listener address unknown"),
+    }
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut tasks = JoinSet::new();
@@ -76,10 +79,12 @@ pub async fn serve(
     }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
+    crate::ops::operator::withdraw(&data_dir);
 }
 
 /// One HTTP/1.1 connection over any byte stream: a TCP socket here, an in-memory pipe in the
-/// fuzz target that drives the whole pipeline without a network.
+/// fuzz target that drives the whole pipeline without a network. The stream is wrapped in the
+/// connection guard (idle, header and write-stall limits); hyper enforces the header size.
 pub fn connection<I>(
     io: I,
     state: Arc<AppState>,
@@ -88,125 +93,27 @@ pub fn connection<I>(
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let header_read_timeout = state.config.http.header_read_timeout;
+    let limits = &state.config.http;
+    let timeouts = Timeouts {
+        header_read: limits.header_read_timeout,
+        keep_alive_idle: limits.keep_alive_idle,
+        write_stall: limits.request_timeout,
+    };
+    let max_header_bytes = limits.max_header_bytes;
+    let requests = Arc::new(Requests::default());
+    let io = Guarded::new(io, Arc::clone(&requests), timeouts);
     let service = service_fn(move |req| {
         let state = Arc::clone(&state);
-        async move { Ok::<_, Infallible>(handle(&state, req, remote).await) }
+        let busy = Busy::start(&requests);
+        async move {
+            let response = exchange::handle(&state, req, remote).await;
+            Ok::<_, Infallible>(response.map(|body| body.holding(busy)))
+        }
     });
     http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout)
+        // The guard enforces the header timeout (hyper's would also cut idle connections).
+        .header_read_timeout(None)
+        .max_header_size(max_header_bytes)
         .serve_connection(TokioIo::new(io), service)
-}
-
-async fn handle(
-    state: &AppState,
-    req: Request<Incoming>,
-    remote: SocketAddr,
-) -> Response<Full<Bytes>> {
-    let (parts, body) = req.into_parts();
-    let origin = parts
-        .headers
-        .get(ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut request = api::Request {
-        method: parts.method,
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: parts.headers,
-        body: Bytes::new(),
-        remote: Some(remote.ip()),
-    };
-    let response = match read_body(state, &request.headers, body).await {
-        Ok(bytes) => {
-            request.body = bytes;
-            api::handle(state, request).await
-        }
-        Err(e) => api::reject(state, &request, &e),
-    };
-    let mut response = into_hyper(response);
-    add_cors_headers(&mut response, state, origin.as_deref());
-    response
-}
-
-/// Reads the whole body within the size limit (refusing early on a declared length over
-/// it) and the body read timeout.
-async fn read_body(
-    state: &AppState,
-    headers: &hyper::HeaderMap,
-    body: Incoming,
-) -> Result<Bytes, ApiError> {
-    let limits = &state.config.http;
-    let too_large = || ApiError::PayloadTooLarge {
-        limit: limits.max_body_bytes,
-    };
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limits.max_body_bytes as u64) {
-        return Err(too_large());
-    }
-    let collected = tokio::time::timeout(
-        limits.request_timeout,
-        Limited::new(body, limits.max_body_bytes).collect(),
-    );
-    match collected.await {
-        Ok(Ok(body)) => Ok(body.to_bytes()),
-        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(too_large()),
-        Ok(Err(e)) => Err(ApiError::Bind(crate::wire::bind::BindError {
-            field: None,
-            message: format!("The request body could not be read: {e}"),
-        })),
-        Err(_) => Err(ApiError::RequestTimeout),
-    }
-}
-
-/// CORS headers on every response, as ServiceStack's CorsFeature adds them globally
-/// (servicestack-wire.md §5), with `Authorization` and `X-Api-Key` allowed so browser clients
-/// can authenticate.
-fn add_cors_headers(response: &mut Response<Full<Bytes>>, state: &AppState, origin: Option<&str>) {
-    let Some(allowed) = state
-        .config
-        .cors
-        .allow_origin(origin)
-        .and_then(|o| HeaderValue::from_str(o).ok())
-    else {
-        return;
-    };
-    let headers = response.headers_mut();
-    if allowed != "*" {
-        headers.insert(VARY, HeaderValue::from_static("Origin"));
-    }
-    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
-    headers.insert(
-        ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST, PUT, DELETE, PATCH, OPTIONS, HEAD"),
-    );
-    headers.insert(
-        ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Content-Type, Authorization, X-Api-Key, X-Http-Method-Override"),
-    );
-    headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-}
-
-fn into_hyper(r: api::Response) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(r.body));
-    *response.status_mut() = r.status;
-    *response.headers_mut() = r.headers;
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response.headers_mut().insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    if let Some(reason) = r
-        .reason
-        .and_then(|r| hyper::ext::ReasonPhrase::try_from(r).ok())
-    {
-        response.extensions_mut().insert(reason);
-    }
-    response
 }

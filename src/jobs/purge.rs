@@ -4,6 +4,7 @@
 //! never scans the links table.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -34,10 +35,15 @@ pub fn spawn(state: Arc<AppState>) -> PurgeHandle {
                 _ = stopped.changed() => return,
                 _ = ticks.tick() => {}
             }
+            let stats = &state.metrics.purge;
+            stats.runs.fetch_add(1, Ordering::Relaxed);
             match purge_retired(&state, &stopped).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(purged = n, "purged retired links"),
-                Err(e) => tracing::error!(error = %e, "purge failed; will retry next interval"),
+                Err(e) => {
+                    stats.failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %e, "purge failed; will retry next interval");
+                }
             }
         }
     });
@@ -63,6 +69,12 @@ pub async fn purge_retired(
             _ => PurgeReport::default(),
         };
         total += report.purged;
+        let purged = report.purged as u64;
+        state
+            .metrics
+            .purge
+            .purged
+            .fetch_add(purged, Ordering::Relaxed);
         if !report.more || *stopped.borrow() {
             return Ok(total);
         }

@@ -36,10 +36,19 @@ impl Store {
     /// Opens (or creates) the database and starts the writer thread.
     /// Fails with [`StoreError::Locked`] at once if another process holds the file.
     pub fn open(path: &Path, settings: &WriterSettings) -> Result<Store, StoreError> {
+        let started = std::time::Instant::now();
         let db = Database::builder()
             .set_cache_size(64 * 1024 * 1024)
+            .set_repair_callback(|session| {
+                let percent = (session.progress() * 100.0).round();
+                tracing::warn!(percent, "repairing the database after an unclean stop");
+            })
             .create(path)
             .map_err(StoreError::from_open)?;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "database opened"
+        );
         let db = Arc::new(db);
         tables::ensure(&db)?;
         let (writer, thread) = writer::spawn(Arc::clone(&db), settings)?;
@@ -69,6 +78,18 @@ impl Store {
     ) -> Result<T, StoreError> {
         let txn = self.db.begin_read()?;
         f(&Reader::new(txn))
+    }
+
+    /// Whether the writer thread is running (it stops only at shutdown or if it died).
+    pub fn is_writing(&self) -> bool {
+        self.writer.is_alive()
+    }
+
+    /// A read snapshot of the whole file for operator tools (backup, link gauges), which
+    /// read tables the [`Reader`] does not expose. Drop it promptly: while it lives, pages
+    /// freed by later commits cannot be reused and the file grows.
+    pub fn snapshot(&self) -> Result<redb::ReadTransaction, StoreError> {
+        Ok(self.db.begin_read()?)
     }
 
     /// Verifies every index against the records.

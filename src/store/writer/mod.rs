@@ -51,6 +51,11 @@ impl WriterHandle {
         rx.blocking_recv().map_err(|_| StoreError::Closed)?
     }
 
+    /// Whether the writer thread still takes commands.
+    pub(super) fn is_alive(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
     /// Asks the thread to stop after what is already queued. Blocking: not for async contexts.
     pub(super) fn stop(&self) {
         let _ = self.tx.blocking_send(Request::Stop);
@@ -62,15 +67,16 @@ pub(super) fn spawn(
     settings: &WriterSettings,
 ) -> Result<(WriterHandle, std::thread::JoinHandle<()>), StoreError> {
     let (tx, rx) = mpsc::channel(settings.queue_capacity);
-    let max_batch = settings.max_batch;
+    let settings = settings.clone();
     let thread = std::thread::Builder::new()
         .name("customerlink-writer".into())
-        .spawn(move || run(&db, rx, max_batch))
+        .spawn(move || run(&db, rx, &settings))
         .map_err(|e| StoreError::Io(e.to_string()))?;
     Ok((WriterHandle { tx }, thread))
 }
 
-fn run(db: &Database, mut rx: mpsc::Receiver<Request>, max_batch: usize) {
+fn run(db: &Database, mut rx: mpsc::Receiver<Request>, settings: &WriterSettings) {
+    let max_batch = settings.max_batch;
     let mut batch = Vec::with_capacity(max_batch);
     while let Some(first) = rx.blocking_recv() {
         let mut stop = false;
@@ -88,7 +94,11 @@ fn run(db: &Database, mut rx: mpsc::Receiver<Request>, max_batch: usize) {
             }
         }
         if !batch.is_empty() {
-            apply_batch(db, &mut batch);
+            let (len, started) = (batch.len(), std::time::Instant::now());
+            let committed = apply_batch(db, &mut batch, settings.quick_repair);
+            settings
+                .stats
+                .record_commit(len, started.elapsed(), committed);
         }
         if stop {
             return;
@@ -98,10 +108,12 @@ fn run(db: &Database, mut rx: mpsc::Receiver<Request>, max_batch: usize) {
 
 type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
 
-fn apply_batch(db: &Database, batch: &mut Vec<(WriteOp, Reply)>) {
+/// Returns whether the batch was committed.
+fn apply_batch(db: &Database, batch: &mut Vec<(WriteOp, Reply)>, quick_repair: bool) -> bool {
     let mut replies = Vec::with_capacity(batch.len());
     let result = (|| {
-        let txn = db.begin_write()?;
+        let mut txn = db.begin_write()?;
+        txn.set_quick_repair(quick_repair);
         {
             let mut tables = Tables::open(&txn)?;
             for (op, reply) in batch.drain(..) {
@@ -114,6 +126,7 @@ fn apply_batch(db: &Database, batch: &mut Vec<(WriteOp, Reply)>) {
         txn.commit()?;
         Ok(())
     })();
+    let committed = result.is_ok();
     match result {
         Ok(()) => {
             for (reply, outcome) in replies {
@@ -131,4 +144,5 @@ fn apply_batch(db: &Database, batch: &mut Vec<(WriteOp, Reply)>) {
             }
         }
     }
+    committed
 }

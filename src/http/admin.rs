@@ -1,0 +1,142 @@
+//! Service endpoints beside the API: `/health/live` (the process answers), `/health/ready`
+//! (the store reads and its writer runs), `/metrics` (Prometheus text; bearer key from
+//! `[metrics] key_file` when set) and `/admin/backup` (a consistent backup stream; only the
+//! operator key from `<data>/operator-key`, never a tenant API key). Health needs no key.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use hyper::{Method, Response, StatusCode};
+
+use super::body::ResponseBody;
+use crate::app::AppState;
+use crate::ops::{backup, operator};
+
+/// The answer if `path` is a service endpoint; `None` hands the request to the API.
+pub(super) async fn handle(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<Response<ResponseBody>> {
+    if method != Method::GET && method != Method::HEAD {
+        return None;
+    }
+    Some(match path {
+        "/health/live" => text(StatusCode::OK, "live\n"),
+        "/health/ready" => ready(state),
+        "/metrics" => metrics(state, headers).await,
+        "/admin/backup" => backup(state, headers),
+        _ => return None,
+    })
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
+    let mut r = Response::new(ResponseBody::full(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert("cache-control", HeaderValue::from_static("no-store"));
+    r
+}
+
+fn unauthorized() -> Response<ResponseBody> {
+    let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized\n");
+    r.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"customerlink-operator\""),
+    );
+    r
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(hyper::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, key) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
+}
+
+/// Ready when a read transaction opens and the writer thread is running.
+fn ready(state: &AppState) -> Response<ResponseBody> {
+    let readable = state.store.read(|_| Ok(())).is_ok();
+    match (readable, state.store.is_writing()) {
+        (true, true) => text(StatusCode::OK, "ready\n"),
+        (false, _) => text(StatusCode::SERVICE_UNAVAILABLE, "store not readable\n"),
+        (true, false) => text(StatusCode::SERVICE_UNAVAILABLE, "writer stopped\n"),
+    }
+}
+
+async fn metrics(state: &AppState, headers: &HeaderMap) -> Response<ResponseBody> {
+    if let Some(key_file) = &state.config.metrics.key_file
+        && !bearer(headers).is_some_and(|k| operator::key_matches(key_file, k))
+    {
+        return unauthorized();
+    }
+    refresh_link_gauges(state).await;
+    let mut r = Response::new(ResponseBody::full(state.metrics.render().into()));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}
+
+/// Recomputes link gauges when older than `[metrics] links_refresh_secs` (off the async
+/// threads; a failure keeps the old values and is logged).
+async fn refresh_link_gauges(state: &AppState) {
+    let now = state.clock.now();
+    let refreshed = state.metrics.links.refreshed_at.load(Ordering::Relaxed) as i64 * 1000;
+    let every = state.config.metrics.links_refresh.as_millis() as i64;
+    if refreshed != 0 && now - refreshed < every {
+        return;
+    }
+    let txn = match state.store.snapshot() {
+        Ok(txn) => txn,
+        Err(e) => return tracing::warn!(error = %e, "link gauges not refreshed"),
+    };
+    match tokio::task::spawn_blocking(move || crate::metrics::links::count(&txn, now)).await {
+        Ok(Ok(counts)) => state.metrics.links.set(counts, now),
+        Ok(Err(e)) => tracing::warn!(error = %e, "link gauges not refreshed"),
+        Err(e) => tracing::warn!(error = %e, "link gauges not refreshed"),
+    }
+}
+
+fn backup(state: &AppState, headers: &HeaderMap) -> Response<ResponseBody> {
+    let key_file = state.config.data_dir.join(operator::OPERATOR_KEY_FILE);
+    if !bearer(headers).is_some_and(|k| operator::key_matches(&key_file, k)) {
+        return unauthorized();
+    }
+    let started = state
+        .store
+        .snapshot()
+        .map_err(crate::ops::OpsError::from)
+        .and_then(|txn| {
+            let total = backup::count(&txn)?;
+            let extras = backup::Extras::gather(&state.config, state.clock.now())?;
+            Ok((total, backup::stream(txn, extras)))
+        });
+    match started {
+        Ok((total, chunks)) => {
+            tracing::info!(entries = total, "backup started");
+            let mut r = Response::new(ResponseBody::stream(chunks));
+            let h = r.headers_mut();
+            h.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            h.insert("x-backup-entries", HeaderValue::from(total));
+            h.insert("cache-control", HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "backup could not start");
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "backup failed; see the server log\n",
+            )
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! One request, from hyper's parsed head to hyper's response: a request id (the client's
+//! `X-Request-Id` if it is sane, else a new one; echoed on the reply) and a tracing span
+//! carrying it; service endpoints (`/health/*`, `/metrics`, `/admin/backup`) before the API;
+//! the body read under the size limit and body timeout; the whole handling under the request
+//! timeout; CORS and fixed headers; and one metrics observation per request. Logs name the
+//! operation, never the path, query or headers (a portal path holds a token).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::{
+    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_LENGTH, HeaderValue, ORIGIN, VARY,
+};
+use hyper::{Request, Response};
+use tracing::Instrument as _;
+
+use super::body::ResponseBody;
+use super::{admin, label};
+use crate::api::{self, error::ApiError};
+use crate::app::AppState;
+
+/// The header that carries the request id both ways.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Answers one request; never fails.
+pub(super) async fn handle(
+    state: &AppState,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<ResponseBody> {
+    let started = Instant::now();
+    let id = request_id(req.headers());
+    let operation = label::operation(req.method(), req.uri().path());
+    let span =
+        tracing::info_span!("request", id = %id.to_str().unwrap_or_default(), op = operation);
+    let mut response = answer(state, req, remote).instrument(span.clone()).await;
+    response.headers_mut().insert(REQUEST_ID, id);
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    state.metrics.requests.record(operation, status, elapsed);
+    span.in_scope(|| log_outcome(status, elapsed));
+    response
+}
+
+fn log_outcome(status: u16, elapsed: Duration) {
+    let micros = elapsed.as_micros() as u64;
+    if status >= 500 {
+        tracing::warn!(status, micros, "request failed");
+    } else {
+        tracing::debug!(status, micros, "request answered");
+    }
+}
+
+/// A client-supplied id of 1–64 characters from `[A-Za-z0-9._-]`, else a fresh one.
+fn request_id(headers: &hyper::HeaderMap) -> HeaderValue {
+    let sane = |v: &&HeaderValue| {
+        let b = v.as_bytes();
+        (1..=64).contains(&b.len())
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+    };
+    match headers.get(REQUEST_ID).filter(sane) {
+        Some(v) => v.clone(),
+        None => HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string())
+            .unwrap_or(HeaderValue::from_static("-")),
+    }
+}
+
+async fn answer(
+    state: &AppState,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<ResponseBody> {
+    let (parts, body) = req.into_parts();
+    if let Some(response) =
+        admin::handle(state, &parts.method, parts.uri.path(), &parts.headers).await
+    {
+        return response;
+    }
+    let origin = parts
+        .headers
+        .get(ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let request = api::Request {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body: Bytes::new(),
+        remote: Some(remote.ip()),
+    };
+    let shell = (
+        request.method.clone(),
+        request.path.clone(),
+        request.query.clone(),
+    );
+    let limit = state.config.http.request_timeout;
+    let response = match tokio::time::timeout(limit, read_and_handle(state, request, body)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_secs = limit.as_secs(), "request timeout");
+            let request = api::Request {
+                method: shell.0,
+                path: shell.1,
+                query: shell.2,
+                headers: hyper::HeaderMap::new(),
+                body: Bytes::new(),
+                remote: Some(remote.ip()),
+            };
+            let e = ApiError::Unavailable("The request took too long to handle.".into());
+            api::reject(state, &request, &e)
+        }
+    };
+    let mut response = into_hyper(response);
+    add_cors_headers(&mut response, state, origin.as_deref());
+    response
+}
+
+async fn read_and_handle(
+    state: &AppState,
+    mut request: api::Request,
+    body: Incoming,
+) -> api::Response {
+    match read_body(state, &request.headers, body).await {
+        Ok(bytes) => {
+            request.body = bytes;
+            api::handle(state, request).await
+        }
+        Err(e) => api::reject(state, &request, &e),
+    }
+}
+
+/// Reads the whole body within the size limit (refusing early on a declared length over
+/// it) and the body read timeout.
+async fn read_body(
+    state: &AppState,
+    headers: &hyper::HeaderMap,
+    body: Incoming,
+) -> Result<Bytes, ApiError> {
+    let limits = &state.config.http;
+    let too_large = || ApiError::PayloadTooLarge {
+        limit: limits.max_body_bytes,
+    };
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limits.max_body_bytes as u64) {
+        return Err(too_large());
+    }
+    let collected = tokio::time::timeout(
+        limits.body_read_timeout,
+        Limited::new(body, limits.max_body_bytes).collect(),
+    );
+    match collected.await {
+        Ok(Ok(body)) => Ok(body.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => Err(ApiError::Bind(crate::wire::bind::BindError {
+            field: None,
+            message: format!("The request body could not be read: {e}"),
+        })),
+        Err(_) => Err(ApiError::RequestTimeout),
+    }
+}
+
+/// CORS headers on every response, as ServiceStack's CorsFeature adds them globally
+/// (servicestack-wire.md §5), with `Authorization` and `X-Api-Key` allowed so browser clients
+/// can authenticate.
+fn add_cors_headers(response: &mut Response<ResponseBody>, state: &AppState, origin: Option<&str>) {
+    let Some(allowed) = state
+        .config
+        .cors
+        .allow_origin(origin)
+        .and_then(|o| HeaderValue::from_str(o).ok())
+    else {
+        return;
+    };
+    let headers = response.headers_mut();
+    if allowed != "*" {
+        headers.insert(VARY, HeaderValue::from_static("Origin"));
+    }
+    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
+    headers.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, DELETE, PATCH, OPTIONS, HEAD"),
+    );
+    headers.insert(
+        ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Content-Type, Authorization, X-Api-Key, X-Http-Method-Override"),
+    );
+    headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+}
+
+fn into_hyper(r: api::Response) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::full(r.body));
+    *response.status_mut() = r.status;
+    *response.headers_mut() = r.headers;
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(reason) = r
+        .reason
+        .and_then(|r| hyper::ext::ReasonPhrase::try_from(r).ok())
+    {
+        response.extensions_mut().insert(reason);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_echoed_only_when_sane() {
+        let mut h = hyper::HeaderMap::new();
+        h.insert(REQUEST_ID, HeaderValue::from_static("abc-123_x.y"));
+        assert_eq!(request_id(&h), "abc-123_x.y");
+        h.insert(REQUEST_ID, HeaderValue::from_static("has space"));
+        let fresh = request_id(&h);
+        assert_eq!(fresh.len(), 32);
+        assert_ne!(fresh, request_id(&h), "fresh ids differ");
+        h.insert(
+            REQUEST_ID,
+            HeaderValue::from_str(&"a".repeat(65)).unwrap_or(HeaderValue::from_static("")),
+        );
+        assert_eq!(request_id(&h).len(), 32);
+    }
+}

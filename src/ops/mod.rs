@@ -1,0 +1,155 @@
+//! ops: the operator's tools that work on a whole data folder — a consistent backup from one
+//! read snapshot (offline, or streamed by the running server), restore into a new folder,
+//! offline compaction, and the operator key that lets `customerlink backup` reach the server
+//! that holds the database lock. The backup format is documented in `docs/storage.md`.
+
+pub mod backup;
+pub mod compact;
+mod format;
+pub mod operator;
+mod remote;
+pub mod restore;
+mod tables;
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::domain::token::Secret;
+use crate::store::StoreError;
+
+/// Why an operator tool failed.
+#[derive(Debug)]
+pub enum OpsError {
+    Io(std::io::Error),
+    Store(StoreError),
+    /// The backup file is damaged, truncated, or not a backup.
+    Format(String),
+    /// The request cannot be carried out as asked (e.g. a non-empty restore target).
+    Refused(String),
+}
+
+impl std::fmt::Display for OpsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpsError::Io(e) => write!(f, "{e}"),
+            OpsError::Store(e) => write!(f, "{e}"),
+            OpsError::Format(e) => write!(f, "not a usable backup: {e}"),
+            OpsError::Refused(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for OpsError {}
+
+impl From<std::io::Error> for OpsError {
+    fn from(e: std::io::Error) -> Self {
+        OpsError::Io(e)
+    }
+}
+
+impl From<StoreError> for OpsError {
+    fn from(e: StoreError) -> Self {
+        OpsError::Store(e)
+    }
+}
+
+macro_rules! store_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for OpsError {
+            fn from(e: $t) -> Self {
+                OpsError::Store(StoreError::from(e))
+            }
+        }
+    )*};
+}
+
+store_from!(
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError
+);
+
+/// The master secret file of a data folder (as the server resolves it).
+pub fn master_secret_path(config: &Config) -> PathBuf {
+    config
+        .master_secret_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join(crate::app::MASTER_SECRET_FILE))
+}
+
+/// Reads the 32-byte master secret.
+pub fn read_master_secret(path: &Path) -> Result<Secret<[u8; 32]>, OpsError> {
+    let bytes = std::fs::read(path)?;
+    let bytes: [u8; 32] = bytes.try_into().map_err(|_| {
+        OpsError::Refused(format!("{} is not a 32-byte master secret", path.display()))
+    })?;
+    Ok(Secret::new(bytes))
+}
+
+/// Creates a file readable only by its owner (replacing nothing: fails if it exists).
+pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// How a backup was taken.
+#[derive(Debug, Clone, Copy)]
+pub enum Via {
+    /// No server held the database; the command read it itself.
+    Offline,
+    /// Streamed by the server running on the data folder.
+    Server(std::net::SocketAddr),
+}
+
+/// Backs up the data folder of `config` into `file`: directly when no server holds the
+/// database, else through the running server with the operator key it published.
+pub fn backup_folder(
+    config: &Config,
+    file: &Path,
+    now_ms: i64,
+) -> Result<(backup::Summary, Via), OpsError> {
+    let db = config.database_path();
+    if !db.exists() {
+        return Err(OpsError::Refused(format!(
+            "no database at {}",
+            db.display()
+        )));
+    }
+    let mut shown = 0;
+    let mut progress = |done: u64, total: u64| {
+        if done >= shown + 250_000 || done == total {
+            shown = done;
+            eprintln!("backup: {done}/{total} entries");
+        }
+    };
+    match crate::store::Store::open(&db, &config.writer) {
+        Ok(store) => {
+            let extras = backup::Extras::gather(config, now_ms)?;
+            let result = store
+                .snapshot()
+                .map_err(OpsError::from)
+                .and_then(|txn| backup::to_file(&txn, &extras, file, &mut progress));
+            store.close()?;
+            Ok((result?, Via::Offline))
+        }
+        Err(StoreError::Locked) => {
+            let addr = operator::server_address(&config.data_dir).unwrap_or(config.listen);
+            let key_path = config.data_dir.join(operator::OPERATOR_KEY_FILE);
+            let key = operator::read_key(&key_path).map_err(|e| {
+                OpsError::Refused(format!(
+                    "the database is in use, but the operator key {} cannot be read ({e})",
+                    key_path.display()
+                ))
+            })?;
+            Ok((remote::fetch(addr, &key, file)?, Via::Server(addr)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,180 @@
+//! Connection limits against hostile clients, over raw sockets: slow (slowloris) and silent
+//! connections cannot starve a normal client and are closed after the header read timeout;
+//! kept-alive connections live by their own idle timeout; a trickled body gets 408; an
+//! oversized head gets 431.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::support::TestServer;
+
+const HEADER_TIMEOUT: Duration = Duration::from_secs(1);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
+const MAX_CONNECTIONS: usize = 12;
+
+fn server() -> TestServer {
+    TestServer::start_with(|c| {
+        c.http.max_connections = MAX_CONNECTIONS;
+        c.http.header_read_timeout = HEADER_TIMEOUT;
+        c.http.keep_alive_idle = IDLE_TIMEOUT;
+        c.http.body_read_timeout = HEADER_TIMEOUT;
+    })
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+/// Starts `n` connections that send a request head one byte every 100 ms, forever.
+fn tricklers(addr: SocketAddr, n: usize, stop: &Arc<AtomicBool>) -> Vec<TcpStream> {
+    let conns: Vec<TcpStream> = (0..n).map(|_| connect(addr)).collect();
+    let mut writers: Vec<TcpStream> = conns.iter().map(|c| c.try_clone().unwrap()).collect();
+    let stop = Arc::clone(stop);
+    std::thread::spawn(move || {
+        let head = b"GET /v1/contact HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        for i in 0.. {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let byte = head.get(i).copied().unwrap_or(b'a');
+            for w in &mut writers {
+                let _ = w.write_all(&[byte]);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    conns
+}
+
+/// True once the server has closed the connection (EOF or reset), reading whatever it sent.
+fn closed_by_server(conn: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 1024];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) => {
+                return e.kind() != std::io::ErrorKind::WouldBlock
+                    && e.kind() != std::io::ErrorKind::TimedOut;
+            }
+        }
+    }
+}
+
+/// One request on an open connection; returns the status and leaves the connection open.
+fn exchange(conn: &mut TcpStream, key: &str) -> u16 {
+    let req = format!("GET /v1/contact HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n");
+    conn.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&raw));
+        raw.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&raw).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            if body.len() >= len {
+                return head[9..12].parse().unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn slow_and_silent_connections_cannot_starve_a_normal_client() {
+    let s = server();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut slow = tricklers(s.addr, MAX_CONNECTIONS - 4, &stop);
+    let mut silent: Vec<TcpStream> = (0..2).map(|_| connect(s.addr)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+
+    let started = Instant::now();
+    s.get("/v1/contact").expect(200);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "served at once below the limit: {:?}",
+        started.elapsed()
+    );
+
+    std::thread::sleep(HEADER_TIMEOUT + Duration::from_millis(300));
+    for (i, conn) in slow.iter_mut().chain(silent.iter_mut()).enumerate() {
+        assert!(
+            closed_by_server(conn),
+            "connection {i} still open after the header timeout"
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+}
+
+#[test]
+fn at_the_connection_limit_a_client_waits_at_most_one_header_timeout() {
+    let s = server();
+    let stop = Arc::new(AtomicBool::new(false));
+    let _slow = tricklers(s.addr, MAX_CONNECTIONS, &stop);
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    s.get("/v1/contact").expect(200);
+    let waited = started.elapsed();
+    assert!(
+        waited < HEADER_TIMEOUT + Duration::from_millis(800),
+        "waited {waited:?}"
+    );
+    stop.store(true, Ordering::SeqCst);
+}
+
+#[test]
+fn kept_alive_connections_live_by_the_idle_timeout() {
+    let s = server();
+    let mut conn = connect(s.addr);
+    assert_eq!(exchange(&mut conn, &s.key), 200);
+    // Longer than the header timeout, shorter than the idle timeout: still open.
+    std::thread::sleep(HEADER_TIMEOUT + Duration::from_millis(500));
+    assert_eq!(exchange(&mut conn, &s.key), 200);
+    let idle_from = Instant::now();
+    assert!(closed_by_server(&mut conn));
+    let idle = idle_from.elapsed();
+    assert!(
+        idle >= IDLE_TIMEOUT - Duration::from_millis(100)
+            && idle < IDLE_TIMEOUT + Duration::from_secs(1),
+        "closed after {idle:?}"
+    );
+}
+
+#[test]
+fn a_trickled_body_gets_408_and_an_oversized_head_431() {
+    let s = server();
+    let mut conn = connect(s.addr);
+    let head = format!(
+        "PUT /v1/contact/5 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{{",
+        s.key
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    let started = Instant::now();
+    let mut reply = String::new();
+    let _ = conn.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(started.elapsed() < HEADER_TIMEOUT + Duration::from_secs(1));
+
+    let mut conn = connect(s.addr);
+    let big = format!(
+        "GET /v1/contact HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    let _ = conn.write_all(big.as_bytes());
+    let mut reply = String::new();
+    let _ = conn.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 431"), "{reply}");
+}
