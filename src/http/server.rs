@@ -111,6 +111,8 @@ where
         }
     });
     http1::Builder::new()
+        // A client may shut its write side after sending; it still gets its response.
+        .half_close(true)
         .timer(TokioTimer::new())
         // The guard enforces the header timeout (hyper's would also cut idle connections).
         .header_read_timeout(None)

@@ -113,8 +113,13 @@ impl UtcDateTime {
 fn parse_wcf(t: &str) -> Option<i64> {
     let t = t.replace("\\/", "/");
     let inner = t.strip_prefix("/Date(")?.strip_suffix(")/")?;
-    let end = inner[1..].find(['+', '-']).map_or(inner.len(), |i| i + 1);
-    inner[..end].parse().ok()
+    // The sign of the number may lead; an offset sign can only follow a digit.
+    let end = inner
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| matches!(c, '+' | '-'))
+        .map_or(inner.len(), |(i, _)| i);
+    inner.get(..end)?.parse().ok()
 }
 
 impl Serialize for UtcDateTime {
@@ -310,5 +315,9 @@ mod tests {
             Some(UtcDateTime(1_709_596_800_000))
         );
         assert_eq!(UtcDateTime::parse("yesterday"), None);
+        // Found by fuzzing: these once sliced out of bounds or inside a character.
+        assert_eq!(UtcDateTime::parse("/Date()/"), None);
+        assert_eq!(UtcDateTime::parse("/Date(é)/"), None);
+        assert_eq!(UtcDateTime::parse("/Date(-1000)/"), Some(UtcDateTime(-1000)));
     }
 }

@@ -20,7 +20,8 @@ fn is_ws(c: char) -> bool {
 }
 
 /// Writes a Node as compact JSV, as ServiceStack's writer does (§1.2): null members and null
-/// dictionary values omitted, names via `casing`, dictionary keys never re-cased.
+/// dictionary values omitted, names via `casing`, dictionary keys never re-cased. A null list
+/// element is an empty slot (§1.6), so a list holding only a null reads back as `[]`.
 pub fn write(node: &Node, casing: Casing) -> String {
     let mut out = String::new();
     write_node(&mut out, node, casing);
