@@ -1,0 +1,478 @@
+//! `cargo bench --bench load`: in one run, for N = 10^4 and 10^6 links, builds a data folder,
+//! starts the real server and a bare hyper hello-world on loopback, drives both with the same
+//! in-process load generator, and prints one Markdown report (BENCHMARKS.md is its output):
+//! requests/s, p50/p99/p99.9 and the ratio to hello-world per operation, start-up time and
+//! peak RSS per N, durable creates with group commit versus one commit per request, the
+//! disk's fsync rate, and start-up after an unclean stop with and without quick-repair.
+//!
+//! Options (after `--`): `--sizes 10000,1000000`, `--seconds 5`, `--connections 32`,
+//! `--no-repair`, `--only NAME` (profiling). Adding an operation is one line in [`ops`].
+
+mod client;
+mod repair;
+mod seed;
+mod server;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use customerlink::config::{Config, Overrides};
+
+use client::{MakeRequest, Outcome, request};
+use seed::Seeded;
+use server::Process;
+
+struct Options {
+    sizes: Vec<u64>,
+    duration: Duration,
+    warmup: Duration,
+    connections: usize,
+    repair: bool,
+    /// Run only operations whose name contains this (for profiling).
+    only: Option<String>,
+}
+
+fn options() -> Result<Options, String> {
+    let mut o = Options {
+        sizes: vec![10_000, 1_000_000],
+        duration: Duration::from_secs(5),
+        warmup: Duration::from_secs(1),
+        connections: 32,
+        repair: true,
+        only: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--sizes" => {
+                o.sizes = value()?
+                    .split(',')
+                    .map(|s| s.parse().map_err(|_| format!("bad size {s}")))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--seconds" => {
+                o.duration = Duration::from_secs(value()?.parse().map_err(|_| "bad --seconds")?)
+            }
+            "--connections" => o.connections = value()?.parse().map_err(|_| "bad --connections")?,
+            "--no-repair" => o.repair = false,
+            "--only" => o.only = Some(value()?),
+            _ => {} // `cargo bench` passes `--bench`
+        }
+    }
+    Ok(o)
+}
+
+/// One operation under load: name, expected status, how to build request `i`.
+type Op = (
+    &'static str,
+    u16,
+    fn(&Seeded, u64) -> hyper::Request<http_body_util::Full<bytes::Bytes>>,
+);
+
+fn pick<T>(items: &[T], i: u64) -> &T {
+    &items[(i % items.len() as u64) as usize]
+}
+
+/// The operations, in report order. Reads first; writes consume links (revoke, open).
+fn ops() -> Vec<Op> {
+    vec![
+        ("get by UID", 200, |s, i| {
+            request(
+                "GET",
+                format!("/v1/customerlink/{}", pick(&s.link_uids, i).simple()),
+                Some(&s.api_key),
+                None,
+            )
+        }),
+        ("list by resource", 200, |s, i| {
+            let (rt, ru) = pick(&s.resources, i);
+            request(
+                "GET",
+                format!("/v1/customerlink/resource/{rt}/{}", ru.simple()),
+                Some(&s.api_key),
+                None,
+            )
+        }),
+        ("portal landing (GET)", 200, |s, i| {
+            request("GET", format!("/portal/{}", pick(&s.tokens, i)), None, None)
+        }),
+        ("create (durable)", 200, |s, i| {
+            let body = format!(
+                r#"{{"ResourceType":"Invoice","ResourceUid":"{:032x}","RecipientEmail":"b{i}@example.com"}}"#,
+                i + 1
+            );
+            request(
+                "POST",
+                "/v1/customerlink".into(),
+                Some(&s.api_key),
+                Some(body),
+            )
+        }),
+        ("portal open (durable)", 200, |s, i| {
+            request(
+                "POST",
+                format!("/portal/{}/open", pick(&s.tokens, i)),
+                None,
+                Some("{}".into()),
+            )
+        }),
+        ("revoke (durable)", 200, |s, i| {
+            request(
+                "POST",
+                format!("/v1/customerlink/{}/revoke", pick(&s.link_uids, i).simple()),
+                Some(&s.api_key),
+                None,
+            )
+        }),
+    ]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--serve-hello") {
+        if let Err(e) = server::serve_hello() {
+            eprintln!("hello-world: {e}");
+        }
+        return;
+    }
+    match options().and_then(|o| run(&o)) {
+        Ok(report) => println!("{report}"),
+        Err(e) => {
+            eprintln!("bench failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// One row of the main table.
+struct Row {
+    n: u64,
+    op: &'static str,
+    outcome: Outcome,
+    /// The server's resident memory right after this operation's run.
+    rss: u64,
+}
+
+fn run(o: &Options) -> Result<String, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let drive = |addr, make: MakeRequest, expect| {
+        runtime.block_on(client::run(
+            addr,
+            make,
+            expect,
+            o.connections,
+            o.warmup,
+            o.duration,
+        ))
+    };
+    let mut report = String::new();
+    let base = tempfile::tempdir().map_err(|e| e.to_string())?;
+    machine(&mut report, base.path());
+    let load_before = loadavg();
+    let hello = Process::hello()?;
+    eprintln!("hello-world …");
+    let make: MakeRequest = Arc::new(|_| request("GET", "/".into(), None, None));
+    let baseline = drive(hello.addr, make, 200);
+    drop(hello);
+    let mut rows = Vec::new();
+    let mut sizes = Vec::new();
+    let mut commit_modes = Vec::new();
+    let mut repair_rows = Vec::new();
+    for &n in &o.sizes {
+        let dir = base.path().join(format!("n{n}"));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        write_config(&dir, None)?;
+        eprintln!("N = {n}: seeding …");
+        let started = Instant::now();
+        let seeded = Arc::new(seed::build(load_config(&dir)?, n)?);
+        let seed_time = started.elapsed();
+        let server = Process::customerlink(&dir)?;
+        let (startup, rss_at_start) = (server.startup, server.rss());
+        let wanted = |name: &str| {
+            o.only
+                .as_ref()
+                .is_none_or(|only| name.contains(only.as_str()))
+        };
+        for (name, expect, build) in ops().into_iter().filter(|op| wanted(op.0)) {
+            eprintln!("N = {n}: {name} …");
+            let s = Arc::clone(&seeded);
+            let outcome = drive(server.addr, Arc::new(move |i| build(&s, i)), expect);
+            let rss = server.rss();
+            let drained = server.quiesce();
+            if drained > Duration::from_secs(1) {
+                eprintln!("  (writes left over by {name} took {drained:?} to drain)");
+            }
+            rows.push(Row {
+                n,
+                op: name,
+                outcome,
+                rss,
+            });
+        }
+        let rss = server.peak_rss();
+        server.stop()?;
+        sizes.push((
+            n,
+            seed_time,
+            seed::file_size(&dir),
+            startup,
+            (rss_at_start, rss),
+        ));
+        if n == o.sizes[0] && wanted("group commit") {
+            commit_modes = group_commit(&dir, &seeded, &drive)?;
+        }
+        if o.repair && n == *o.sizes.iter().max().unwrap_or(&n) {
+            eprintln!("N = {n}: repair after an unclean stop …");
+            repair_rows = repair::measure(&dir, &load_config(&dir)?.writer)?;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let _ = writeln!(
+        report,
+        "Load average before / after the run: {} / {} (other work on the machine shares its 2 cores).\n",
+        load_before,
+        loadavg()
+    );
+    table(&mut report, &baseline, &rows);
+    size_table(&mut report, &sizes);
+    commit_table(&mut report, &commit_modes, fsync_rate(base.path()));
+    repair_table(&mut report, &repair_rows);
+    Ok(report)
+}
+
+/// Durable creates/s with group commit and with `[writer] max_batch = 1`.
+fn group_commit(
+    dir: &Path,
+    seeded: &Arc<Seeded>,
+    drive: &dyn Fn(std::net::SocketAddr, MakeRequest, u16) -> Outcome,
+) -> Result<Vec<(&'static str, Outcome)>, String> {
+    let create = ops()
+        .into_iter()
+        .find(|op| op.0.starts_with("create"))
+        .ok_or("no create op")?;
+    let mut out = Vec::new();
+    for (label, max_batch) in [
+        ("group commit (max_batch = 1024)", None),
+        ("one commit per request (max_batch = 1)", Some(1)),
+    ] {
+        write_config(dir, max_batch)?;
+        let server = Process::customerlink(dir)?;
+        eprintln!("creates, {label} …");
+        let s = Arc::clone(seeded);
+        let build = create.2;
+        out.push((
+            label,
+            drive(
+                server.addr,
+                Arc::new(move |i| build(&s, i + 1_000_000_000)),
+                200,
+            ),
+        ));
+        server.stop()?;
+    }
+    write_config(dir, None)?;
+    Ok(out)
+}
+
+/// The bench's config: portal per-address limits out of the way (all load comes from one
+/// address), and optionally the writer's batch limit.
+fn write_config(dir: &Path, max_batch: Option<usize>) -> Result<(), String> {
+    let mut text = String::from("[portal]\nrequests_per_minute = 1000000000\n");
+    if let Some(m) = max_batch {
+        let _ = write!(text, "[writer]\nmax_batch = {m}\n");
+    }
+    std::fs::write(dir.join("customerlink.toml"), text).map_err(|e| e.to_string())
+}
+
+fn load_config(dir: &Path) -> Result<Config, String> {
+    let overrides = Overrides {
+        data: Some(dir.to_owned()),
+        ..Overrides::default()
+    };
+    Config::load(overrides).map_err(|e| format!("{e:?}"))
+}
+
+/// write + fdatasync of one 4 KiB block in a loop for 2 s: the disk's durable-commit ceiling.
+fn fsync_rate(dir: &Path) -> f64 {
+    use std::io::{Seek, Write};
+    let Ok(mut f) = std::fs::File::create(dir.join("fsync-probe")) else {
+        return 0.0;
+    };
+    let block = [0u8; 4096];
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < Duration::from_secs(2) {
+        let ok = f.seek(std::io::SeekFrom::Start(0)).is_ok()
+            && f.write_all(&block).is_ok()
+            && f.sync_data().is_ok();
+        if !ok {
+            return 0.0;
+        }
+        n += 1;
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+fn machine(out: &mut String, dir: &Path) {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpu
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']))
+        .unwrap_or("?");
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let total = mem
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("MemTotal:")
+        .trim();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "Machine: {model}, {cores} cores, {total} RAM, Linux {}; data on {} (tmpfs? {})\n",
+        kernel.trim(),
+        dir.display(),
+        is_tmpfs(dir)
+    );
+}
+
+fn loadavg() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_tmpfs(dir: &Path) -> bool {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let dir = dir.to_string_lossy();
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            Some((f.nth(1)?, f.next()?))
+        })
+        .filter(|(mnt, _)| dir.starts_with(mnt))
+        .max_by_key(|(mnt, _)| mnt.len())
+        .is_some_and(|(_, fs)| fs == "tmpfs")
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+fn table(out: &mut String, base: &Outcome, rows: &[Row]) {
+    let _ = writeln!(
+        out,
+        "| N links | operation | requests/s | p50 ms | p99 ms | p99.9 ms | ratio to hello-world | errors | server RSS after |"
+    );
+    let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| – | hello-world (bare hyper) | {:.0} | {} | {} | {} | 1.00 | {} | |",
+        base.per_sec,
+        ms(base.p50),
+        ms(base.p99),
+        ms(base.p999),
+        base.errors
+    );
+    for r in rows {
+        let o = &r.outcome;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {} | {} | {} | {:.2} | {} | {:.0} MiB |",
+            r.n,
+            r.op,
+            o.per_sec,
+            ms(o.p50),
+            ms(o.p99),
+            ms(o.p999),
+            o.per_sec / base.per_sec.max(1.0),
+            o.errors,
+            r.rss as f64 / 1048576.0
+        );
+    }
+    let _ = writeln!(out);
+}
+
+type SizeRow = (u64, Duration, u64, Duration, (u64, u64));
+
+fn size_table(out: &mut String, sizes: &[SizeRow]) {
+    let _ = writeln!(
+        out,
+        "| N links | seeding | file size | start-up (clean stop) | server RSS after start-up | server peak RSS |"
+    );
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|");
+    for (n, seed, size, startup, (start_rss, rss)) in sizes {
+        let _ = writeln!(
+            out,
+            "| {n} | {:.1} s | {:.0} MiB | {} ms | {:.1} MiB | {:.1} MiB |",
+            seed.as_secs_f64(),
+            *size as f64 / 1048576.0,
+            ms(*startup),
+            *start_rss as f64 / 1048576.0,
+            *rss as f64 / 1048576.0
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn commit_table(out: &mut String, modes: &[(&str, Outcome)], fsyncs: f64) {
+    let _ = writeln!(out, "| durable creates | creates/s | p50 ms | p99 ms |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for (label, o) in modes {
+        let _ = writeln!(
+            out,
+            "| {label} | {:.0} | {} | {} |",
+            o.per_sec,
+            ms(o.p50),
+            ms(o.p99)
+        );
+    }
+    if let [(_, group), (_, single)] = modes {
+        let _ = writeln!(
+            out,
+            "\nGroup commit / one commit per request: **{:.1}×**.",
+            group.per_sec / single.per_sec.max(1.0)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Disk fsync rate (4 KiB write + fdatasync, measured by this run): **{fsyncs:.0}/s**.\n"
+    );
+}
+
+fn repair_table(out: &mut String, rows: &[repair::RepairRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| quick_repair | single-command commit p50 ms | p99 ms | commits/s (one writer, sequential) | clean open | open after kill -9 |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {} ms | {} ms |",
+            r.quick_repair,
+            ms(r.commit_p50),
+            ms(r.commit_p99),
+            r.commits_per_sec,
+            ms(r.clean_open),
+            ms(r.repair_open)
+        );
+    }
+    let _ = writeln!(out);
+}

@@ -1,0 +1,206 @@
+//! The servers under test, each in its own process so its memory and start-up are its own:
+//! the real `customerlink` binary on a seeded data folder, and a bare hyper hello-world (this
+//! bench binary re-run with `--serve-hello`). Both bind port 0 and report the address.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+
+/// A server process; killed on drop.
+pub struct Process {
+    child: Child,
+    pub addr: SocketAddr,
+    /// From spawn to the first successful reply.
+    pub startup: Duration,
+}
+
+impl Process {
+    /// Starts `customerlink serve` on `data` and waits until it answers.
+    pub fn customerlink(data: &Path) -> Result<Process, String> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_customerlink"));
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-level",
+            "info",
+            "--data",
+        ])
+        .arg(data);
+        Self::spawn(cmd, "/health/live")
+    }
+
+    /// Starts the hello-world server.
+    pub fn hello() -> Result<Process, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("--serve-hello");
+        Self::spawn(cmd, "/")
+    }
+
+    fn spawn(mut cmd: Command, probe: &str) -> Result<Process, String> {
+        let started = Instant::now();
+        let mut child = cmd
+            .env_remove("CUSTOMERLINK_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .ok_or("server exited before it reported its address")?;
+            let line = line.map_err(|e| e.to_string())?;
+            if let Some(rest) = line.split("address=").nth(1) {
+                let text = rest.split_whitespace().next().unwrap_or_default();
+                break text.parse::<SocketAddr>().map_err(|e| e.to_string())?;
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        while !answers(addr, probe) {
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err("server did not answer within 60 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(Process {
+            startup: started.elapsed(),
+            child,
+            addr,
+        })
+    }
+
+    /// Peak resident set size so far (VmHWM), in bytes.
+    pub fn peak_rss(&self) -> u64 {
+        self.status_kb("VmHWM:") * 1024
+    }
+
+    /// Resident set size now (VmRSS), in bytes.
+    pub fn rss(&self) -> u64 {
+        self.status_kb("VmRSS:") * 1024
+    }
+
+    fn status_kb(&self, field: &str) -> u64 {
+        let path = format!("/proc/{}/status", self.child.id());
+        let status = std::fs::read_to_string(path).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    }
+
+    /// SIGTERM and wait (a clean stop, so the next start needs no repair).
+    pub fn stop(mut self) -> Result<(), String> {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .map_err(|e| e.to_string())?;
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        status
+            .success()
+            .then_some(())
+            .ok_or_else(|| format!("server exited with {status}"))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Process {
+    /// Waits until the writer has applied everything queued (its command counter stops
+    /// moving for 300 ms), so one operation's leftover writes (e.g. access-log entries of
+    /// landings) do not slow the next one. Returns how long that took.
+    pub fn quiesce(&self) -> Duration {
+        let started = Instant::now();
+        let mut last = None;
+        let mut stable_since = Instant::now();
+        while started.elapsed() < Duration::from_secs(120) {
+            let now = writer_commands(self.addr);
+            if now != last {
+                last = now;
+                stable_since = Instant::now();
+            } else if stable_since.elapsed() >= Duration::from_millis(300) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        started.elapsed()
+    }
+}
+
+/// `customerlink_writer_commands_total` from `/metrics`.
+fn writer_commands(addr: SocketAddr) -> Option<u64> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("customerlink_writer_commands_total "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// One blocking GET; true on a 200.
+fn answers(addr: SocketAddr, path: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut buf = Vec::new();
+    s.write_all(req.as_bytes()).is_ok()
+        && s.read_to_end(&mut buf).is_ok()
+        && buf.starts_with(b"HTTP/1.1 200")
+}
+
+/// `--serve-hello`: the baseline. hyper http1 with the same timer the real server uses and
+/// a fixed 13-byte body; nothing else.
+pub fn serve_hello() -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!(
+            "hello-world address={}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let service = service_fn(|_req: Request<hyper::body::Incoming>| async {
+                    Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(
+                        b"Hello, world!",
+                    ))))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    })
+}
