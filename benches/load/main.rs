@@ -22,7 +22,7 @@ use customerlink::config::{Config, Overrides};
 
 use client::{MakeRequest, Outcome, request};
 use seed::Seeded;
-use server::Process;
+use server::{Process, WriterCounters};
 
 struct Options {
     sizes: Vec<u64>,
@@ -153,6 +153,8 @@ struct Row {
     outcome: Outcome,
     /// The server's resident memory right after this operation's run.
     rss: u64,
+    /// Writer commands per commit and ms per commit during the run (durable operations).
+    writer: Option<(f64, f64)>,
 }
 
 fn run(o: &Options) -> Result<String, String> {
@@ -202,7 +204,9 @@ fn run(o: &Options) -> Result<String, String> {
         for (name, expect, build) in ops().into_iter().filter(|op| wanted(op.0)) {
             eprintln!("N = {n}: {name} …");
             let s = Arc::clone(&seeded);
+            let before = WriterCounters::scrape(server.addr).unwrap_or_default();
             let outcome = drive(server.addr, Arc::new(move |i| build(&s, i)), expect);
+            let writer = WriterCounters::scrape(server.addr).and_then(|after| after.since(&before));
             let rss = server.rss();
             let drained = server.quiesce();
             if drained > Duration::from_secs(1) {
@@ -213,6 +217,7 @@ fn run(o: &Options) -> Result<String, String> {
                 op: name,
                 outcome,
                 rss,
+                writer,
             });
         }
         let rss = server.peak_rss();
@@ -375,12 +380,15 @@ fn ms(d: Duration) -> String {
 fn table(out: &mut String, base: &Outcome, rows: &[Row]) {
     let _ = writeln!(
         out,
-        "| N links | operation | requests/s | p50 ms | p99 ms | p99.9 ms | ratio to hello-world | errors | server RSS after |"
+        "| N links | operation | requests/s | p50 ms | p99 ms | p99.9 ms | ratio to hello-world | errors | server RSS after | writes per commit | ms per commit |"
     );
-    let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     let _ = writeln!(
         out,
-        "| – | hello-world (bare hyper) | {:.0} | {} | {} | {} | 1.00 | {} | |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let _ = writeln!(
+        out,
+        "| – | hello-world (bare hyper) | {:.0} | {} | {} | {} | 1.00 | {} | | | |",
         base.per_sec,
         ms(base.p50),
         ms(base.p99),
@@ -389,9 +397,13 @@ fn table(out: &mut String, base: &Outcome, rows: &[Row]) {
     );
     for r in rows {
         let o = &r.outcome;
+        let (batch, commit) = match r.writer {
+            Some((b, c)) if b >= 0.05 => (format!("{b:.1}"), format!("{c:.2}")),
+            _ => ("–".into(), "–".into()),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {} | {} | {} | {:.2} | {} | {:.0} MiB |",
+            "| {} | {} | {:.0} | {} | {} | {} | {:.2} | {} | {:.0} MiB | {batch} | {commit} |",
             r.n,
             r.op,
             o.per_sec,

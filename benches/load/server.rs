@@ -146,15 +146,48 @@ impl Process {
 
 /// `customerlink_writer_commands_total` from `/metrics`.
 fn writer_commands(addr: SocketAddr) -> Option<u64> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("customerlink_writer_commands_total "))
-        .and_then(|v| v.trim().parse().ok())
+    WriterCounters::scrape(addr).map(|c| c.commands as u64)
+}
+
+/// The writer's counters, from `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriterCounters {
+    pub commits: f64,
+    pub commands: f64,
+    pub commit_seconds: f64,
+}
+
+impl WriterCounters {
+    pub fn scrape(addr: SocketAddr) -> Option<WriterCounters> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).ok()?;
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        };
+        Some(WriterCounters {
+            commits: value("customerlink_writer_commits_total ")?,
+            commands: value("customerlink_writer_commands_total ")?,
+            commit_seconds: value("customerlink_writer_commit_seconds_sum ")?,
+        })
+    }
+
+    /// (commands per commit, ms per commit) between two scrapes; `None` without commits.
+    pub fn since(&self, before: &WriterCounters) -> Option<(f64, f64)> {
+        let commits = self.commits - before.commits;
+        (commits > 0.0).then(|| {
+            let batch = (self.commands - before.commands) / commits;
+            (
+                batch,
+                (self.commit_seconds - before.commit_seconds) * 1000.0 / commits,
+            )
+        })
+    }
 }
 
 /// One blocking GET; true on a 200.
