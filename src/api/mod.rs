@@ -237,7 +237,8 @@ async fn dispatch(
             return portal::api::landing(state, req, bind_call(matched, body, query)?, s);
         }
         Op::PortalOtp => {
-            return portal::api::request_code(state, req, bind_call(matched, body, query)?, s).await;
+            return portal::api::request_code(state, req, bind_call(matched, body, query)?, s)
+                .await;
         }
         Op::PortalVerify => {
             return portal::api::verify(state, req, bind_call(matched, body, query)?, s).await;
