@@ -318,6 +318,9 @@ mod tests {
         // Found by fuzzing: these once sliced out of bounds or inside a character.
         assert_eq!(UtcDateTime::parse("/Date()/"), None);
         assert_eq!(UtcDateTime::parse("/Date(é)/"), None);
-        assert_eq!(UtcDateTime::parse("/Date(-1000)/"), Some(UtcDateTime(-1000)));
+        assert_eq!(
+            UtcDateTime::parse("/Date(-1000)/"),
+            Some(UtcDateTime(-1000))
+        );
     }
 }
