@@ -315,7 +315,7 @@ mod tests {
             Some(UtcDateTime(1_709_596_800_000))
         );
         assert_eq!(UtcDateTime::parse("yesterday"), None);
-        // Found by fuzzing: these once sliced out of bounds or inside a character.
+        // Found while writing the fuzz targets: these once sliced out of bounds or inside a character.
         assert_eq!(UtcDateTime::parse("/Date()/"), None);
         assert_eq!(UtcDateTime::parse("/Date(é)/"), None);
         assert_eq!(
