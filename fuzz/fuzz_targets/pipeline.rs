@@ -129,6 +129,8 @@ fn setup() -> Harness {
     let mut config = Config::resolve(overrides, FileConfig::default()).expect("config");
     config.http.header_read_timeout = Duration::from_millis(200);
     config.http.request_timeout = Duration::from_secs(1);
+    config.http.body_read_timeout = Duration::from_millis(500);
+    config.http.keep_alive_idle = Duration::from_millis(200);
     let clock = Arc::new(ManualClock::new());
     // AppState::open and the admin functions block on the writer's channel: outside the runtime.
     let state = AppState::open(config, clock.clone()).expect("open the data folder");
