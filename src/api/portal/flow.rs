@@ -2,6 +2,8 @@
 //! exhausted and locked tokens all end in the same `Unavailable`, after the same one store
 //! read, so a caller cannot tell them apart. Only `open` consumes a view.
 
+use std::sync::atomic::Ordering;
+
 use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::delivery::template::MessageContext;
@@ -111,11 +113,18 @@ fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: i64) {
         at: now,
         actor: actor.clone(),
     });
+    let pending = std::sync::Arc::clone(&state.portal_limits.pending_landing_logs);
+    if pending.fetch_add(1, Ordering::SeqCst) >= super::MAX_PENDING_LANDING_LOGS {
+        pending.fetch_sub(1, Ordering::SeqCst);
+        tracing::debug!("landing view not logged: too many log writes pending");
+        return;
+    }
     let store = state.store.clone();
     tokio::spawn(async move {
         if let Err(e) = store.write(op).await {
             tracing::warn!(error = %e, "could not log a landing view");
         }
+        pending.fetch_sub(1, Ordering::SeqCst);
     });
 }
 
