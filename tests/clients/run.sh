@@ -94,10 +94,14 @@ ts_rc=0
 echo "=== TypeScript: @servicestack/client JsonServiceClient (node --test) ==="
 (cd "$ts" && rm -rf dist && npx --no-install tsc -p tsconfig.json && node --test dist/) || ts_rc=$?
 
+curl_rc=0
+echo "=== curl with JSV bodies (the seed sample) ==="
+bash "$(dirname "$0")/curl_jsv.sh" || curl_rc=$?
+
 stop_server
 
-echo "=== client conformance: python exit $py_rc, typescript exit $ts_rc ==="
-if [[ $py_rc -ne 0 || $ts_rc -ne 0 ]]; then
+echo "=== client conformance: python exit $py_rc, typescript exit $ts_rc, curl exit $curl_rc ==="
+if [[ $py_rc -ne 0 || $ts_rc -ne 0 || $curl_rc -ne 0 ]]; then
     echo "--- server log (last 40 lines) ---"
     tail -n 40 "$log"
     exit 1
