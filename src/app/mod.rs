@@ -18,7 +18,7 @@ use crate::domain::token::HashKeys;
 use crate::store::{Store, StoreError};
 
 pub use bootstrap::INITIAL_KEY_FILE;
-pub use secrets::MASTER_SECRET_FILE;
+pub use secrets::{MASTER_SECRET_FILE, write_private};
 
 /// Everything a request handler may use; built once, shared as `Arc<AppState>`.
 pub struct AppState {

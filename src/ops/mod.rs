@@ -87,17 +87,7 @@ pub fn read_master_secret(path: &Path) -> Result<Secret<[u8; 32]>, OpsError> {
     Ok(Secret::new(bytes))
 }
 
-/// Creates a file readable only by its owner (replacing nothing: fails if it exists).
-pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
-}
+pub use crate::app::write_private;
 
 /// How a backup was taken.
 #[derive(Debug, Clone, Copy)]
