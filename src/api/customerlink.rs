@@ -51,7 +51,8 @@ pub async fn create(
         &state.policy,
         caller,
         now,
-        Uuid::new_v4(),
+        // Time-ordered: new links append to the primary table instead of scattering pages.
+        Uuid::now_v7(),
         state.keys.link_token(&token),
     )
     .map_err(ApiError::Invalid)?;

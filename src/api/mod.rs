@@ -3,7 +3,7 @@
 //! and store; `respond` encodes the reply (or the error) in the negotiated format and casing.
 //! Transport details (sockets, limits, CORS headers) stay in `http`.
 
-mod auth;
+pub mod auth;
 mod body;
 mod contact;
 mod customerlink;

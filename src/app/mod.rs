@@ -33,6 +33,8 @@ pub struct AppState {
     pub deliverer: crate::delivery::Deliverer,
     /// Per-address limits of the recipient portal.
     pub portal_limits: crate::api::portal::PortalLimits,
+    /// Callers of API keys this process has already looked up.
+    pub key_cache: crate::api::auth::KeyCache,
     /// What `/metrics` reports.
     pub metrics: crate::metrics::Metrics,
 }
@@ -95,6 +97,7 @@ impl AppState {
             .into();
         Ok(AppState {
             portal_limits: crate::api::portal::PortalLimits::new(&config.portal),
+            key_cache: crate::api::auth::KeyCache::default(),
             metrics: crate::metrics::Metrics::new(std::sync::Arc::clone(&config.writer.stats)),
             openapi,
             deliverer,
