@@ -2,9 +2,10 @@
 //!
 //! Data flows `http` (accept loop, limits) → `api` (bind → handle → respond, one module per
 //! operation family) → `domain` (pure rules) → `store` (redb, one group-commit writer).
-//! `wire` turns DTOs into bytes and back; `jobs` runs background work such as purge;
-//! `app` wires the pieces together and owns start-up and shutdown; `admin` and `cli` are the
-//! operator's commands.
+//! `wire` turns DTOs into bytes and back; `delivery` sends links and codes by email and SMS;
+//! `jobs` runs background work (purge, outbox retries); `metrics` counts what operators watch;
+//! `app` wires the pieces together and owns start-up and shutdown; `admin`, `ops` (backup,
+//! restore, compact) and `cli` are the operator's commands.
 
 pub mod admin;
 pub mod api;
