@@ -11,11 +11,10 @@ use std::time::{Duration, Instant};
 
 use customerlink::clock::{Clock, SystemClock};
 use customerlink::config::WriterSettings;
-use customerlink::domain::link::{ContactLookup, CreateLink, plan_link};
 use customerlink::domain::policy::{DEFAULT_POLICY, Policy};
 use customerlink::domain::tenant::StaffCaller;
-use customerlink::domain::token::{HashKeys, LinkToken, Secret};
-use customerlink::store::{SendLimits, Store, WriteOp};
+use customerlink::domain::token::{HashKeys, Secret};
+use customerlink::store::Store;
 use uuid::Uuid;
 
 /// One mode's numbers.
@@ -76,32 +75,7 @@ fn commit_latency(store: &Store, n: usize) -> Result<(Duration, Duration, f64), 
     let mut times = Vec::with_capacity(n);
     let all = Instant::now();
     for i in 0..n {
-        let token = LinkToken::generate().map_err(|e| e.to_string())?;
-        let req = CreateLink {
-            resource_type: Some("Quote".into()),
-            resource_uid: Some(Uuid::from_u128(i as u128 + 1)),
-            recipient_email: Some("repair@example.com".into()),
-            ..CreateLink::default()
-        };
-        let planned = plan_link(
-            &req,
-            ContactLookup::NotRequested,
-            &policy,
-            &caller,
-            now,
-            Uuid::new_v4(),
-            keys.link_token(&token),
-        )
-        .map_err(|e| format!("{e:?}"))?;
-        let op = WriteOp::CreateLink {
-            link: Box::new(planned.record),
-            deliveries: Vec::new(),
-            limits: SendLimits {
-                per_recipient_per_hour: 10,
-                per_tenant_per_hour: 1000,
-                first_retry_at: now,
-            },
-        };
+        let (op, _, _) = crate::seed::new_link(&policy, &keys, &caller, i as u64, now)?;
         let started = Instant::now();
         store.write_blocking(op).map_err(|e| e.to_string())?;
         times.push(started.elapsed());

@@ -11,8 +11,9 @@ use customerlink::app::AppState;
 use customerlink::clock::{Clock, SystemClock};
 use customerlink::config::Config;
 use customerlink::domain::link::{ContactLookup, CreateLink, plan_link};
+use customerlink::domain::policy::Policy;
 use customerlink::domain::tenant::StaffCaller;
-use customerlink::domain::token::LinkToken;
+use customerlink::domain::token::{HashKeys, LinkToken};
 use customerlink::store::{SendLimits, WriteOp};
 use uuid::Uuid;
 
@@ -71,7 +72,7 @@ pub fn build(config: Config, n: u64) -> Result<Seeded, String> {
     while made < n {
         let count = chunk.min(n - made);
         let batch = (made..made + count)
-            .map(|i| new_link(&state, &caller, i, now))
+            .map(|i| new_link(&state.policy, &state.keys, &caller, i, now))
             .collect::<Result<Vec<_>, String>>()?;
         let writes = runtime.block_on(async {
             let mut set = tokio::task::JoinSet::new();
@@ -122,8 +123,10 @@ fn resource_uid(index: u64) -> Uuid {
     )
 }
 
-fn new_link(
-    state: &AppState,
+/// The create command for link number `i` (a Quote, no delivery): (command, uid, token).
+pub fn new_link(
+    policy: &Policy,
+    keys: &HashKeys,
     caller: &StaffCaller,
     i: u64,
     now: i64,
@@ -139,11 +142,11 @@ fn new_link(
     let planned = plan_link(
         &req,
         ContactLookup::NotRequested,
-        &state.policy,
+        policy,
         caller,
         now,
         uid,
-        state.keys.link_token(&token),
+        keys.link_token(&token),
     )
     .map_err(|e| format!("{e:?}"))?;
     let op = WriteOp::CreateLink {
