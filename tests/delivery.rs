@@ -41,13 +41,7 @@ fn email_link(s: &TestServer, to: &str) -> Value {
 }
 
 fn token_of(body: &Value) -> String {
-    body["PortalUrl"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned()
+    crate::support::portal_token(body)
 }
 
 /// The keyed hash the server stores for a token (recomputed from the data folder's secret).

@@ -106,12 +106,7 @@ fn backup_during_writes_restores_a_working_folder_with_the_same_secrets() {
         assert_eq!(got["Link"]["RecipientEmail"], link["RecipientEmail"]);
         assert!(links.contains_key(uid));
         // The portal URL minted before the backup still opens: same token hash key.
-        let token = created["PortalUrl"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap();
+        let token = crate::support::portal_token(created);
         let landing = Req::new(r.addr, "GET", &format!("/portal/{token}"))
             .header("Accept", "application/json")
             .send();
@@ -350,13 +345,7 @@ fn logs_carry_request_ids_and_never_a_secret() {
         .json(&body)
         .send()
         .expect(200);
-    let token = created["PortalUrl"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = crate::support::portal_token(&created);
     let json_req = |m: &str, p: &str| Req::new(addr, m, p).header("Accept", "application/json");
     assert_eq!(
         json_req("GET", &format!("/portal/{token}")).send().status,

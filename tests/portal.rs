@@ -25,13 +25,7 @@ fn with_email(c: &mut Config, sink: &SmtpSink) {
 
 fn create(s: &TestServer, body: Value) -> (String, String) {
     let r = s.post("/v1/customerlink", body).expect(200);
-    let token = r["PortalUrl"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = crate::support::portal_token(&r);
     (
         token,
         r["Link"]["CustomerLinkUID"].as_str().unwrap().to_owned(),

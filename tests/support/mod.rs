@@ -325,6 +325,12 @@ pub fn error_fields(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The token at the end of a create response's `PortalUrl`.
+pub fn portal_token(created: &Value) -> String {
+    let url = created["PortalUrl"].as_str().unwrap_or_default();
+    url.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
 /// A resource uid for tests (N-form Guid).
 pub fn uid(n: u128) -> String {
     format!("{n:032x}")
