@@ -235,9 +235,16 @@ pub fn get(
     req: CustomerLinkRequest,
 ) -> Result<CustomerLinkResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
-    let (link, deliveries) = state
-        .store
-        .read(|r| Ok((r.link(caller.tenant_id, uid)?, r.deliveries_for_link(uid)?)))?;
+    let (link, deliveries) = state.store.read(|r| {
+        let link = r.link(caller.tenant_id, uid)?;
+        // The writer records a channel for every delivery it queues, so a link without
+        // channels has none to scan for.
+        let deliveries = match &link {
+            Some(l) if !l.delivery_channels.is_empty() => r.deliveries_for_link(uid)?,
+            _ => Vec::new(),
+        };
+        Ok((link, deliveries))
+    })?;
     let link = link.ok_or_else(|| not_found(uid))?;
     Ok(CustomerLinkResponse {
         ResponseStatus: None,

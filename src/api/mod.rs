@@ -353,7 +353,8 @@ fn page_size(take: Option<usize>) -> Result<usize, ApiError> {
 
 pub(crate) fn respond<T: Serialize>(dto: &T, style: &Style) -> Result<Response, ApiError> {
     let encoded = encode(dto, style).map_err(ApiError::Internal)?;
-    let mut headers = HeaderMap::new();
+    // Room for the transport's fixed, CORS and request-id headers without regrowing.
+    let mut headers = HeaderMap::with_capacity(16);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(encoded.content_type));
     if let Some(disposition) = encoded
         .content_disposition

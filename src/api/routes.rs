@@ -212,13 +212,22 @@ pub struct Matched {
 
 /// Finds the operation for a verb and path (path literals compare case-insensitively).
 pub fn find(verb: &str, path: &str) -> Result<Matched, Miss> {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    if let Some((format, name)) = predefined(&segments) {
+    let mut segments: [&str; 8] = [""; 8];
+    let mut count = 0;
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        match segments.get_mut(count) {
+            Some(slot) => *slot = segment,
+            None => return Err(Miss::NotFound),
+        }
+        count += 1;
+    }
+    let segments = &segments[..count];
+    if let Some((format, name)) = predefined(segments) {
         return find_by_name(verb, name, format);
     }
     let mut wrong_verb = None;
     for route in ROUTES {
-        if let Some(vars) = match_path(route.path, &segments) {
+        if let Some(vars) = match_path(route.path, segments) {
             if route.verbs.iter().any(|v| v.eq_ignore_ascii_case(verb)) {
                 return Ok(Matched {
                     route,
@@ -264,20 +273,31 @@ fn find_by_name(verb: &str, name: &str, format: Format) -> Result<Matched, Miss>
     })
 }
 
+/// Matches without allocating unless the route matches (routing runs twice per request:
+/// once for the metrics label, once to dispatch).
 fn match_path(pattern: &str, segments: &[&str]) -> Option<Vec<(String, String)>> {
-    let parts: Vec<&str> = pattern.trim_matches('/').split('/').collect();
-    if parts.len() != segments.len() {
+    let parts = || pattern.trim_matches('/').split('/');
+    if parts().count() != segments.len() {
         return None;
     }
-    let mut vars = Vec::new();
-    for (part, segment) in parts.iter().zip(segments) {
-        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            Some(name) => vars.push((name.to_owned(), crate::wire::form::percent_decode(segment)?)),
-            None if part.eq_ignore_ascii_case(segment) => {}
-            None => return None,
-        }
+    let literals_match = parts()
+        .zip(segments)
+        .all(|(part, segment)| variable(part).is_some() || part.eq_ignore_ascii_case(segment));
+    if !literals_match {
+        return None;
     }
-    Some(vars)
+    parts()
+        .zip(segments)
+        .filter_map(|(part, segment)| variable(part).map(|name| (name, segment)))
+        .map(|(name, segment)| {
+            crate::wire::form::percent_decode(segment).map(|value| (name.to_owned(), value))
+        })
+        .collect()
+}
+
+/// `{Name}` → `Name`; a literal segment → `None`.
+fn variable(part: &str) -> Option<&str> {
+    part.strip_prefix('{').and_then(|p| p.strip_suffix('}'))
 }
 
 #[cfg(test)]

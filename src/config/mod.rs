@@ -147,6 +147,7 @@ pub struct WriterFile {
     pub queue_capacity: Option<usize>,
     pub max_batch: Option<usize>,
     pub quick_repair: Option<bool>,
+    pub cache_mib: Option<usize>,
 }
 
 /// Purge job settings.
@@ -166,6 +167,9 @@ pub struct WriterSettings {
     /// Record redb's allocator state in every commit, so opening after a crash needs no full
     /// scan of the file (`[writer] quick_repair`; costs commit latency — see BENCHMARKS.md).
     pub quick_repair: bool,
+    /// redb's page cache in bytes (`[writer] cache_mib`). Small by default: the OS page cache
+    /// keeps the file warm anyway, and this memory counts against the service's RSS.
+    pub cache_bytes: usize,
     /// Where the writer reports each commit (shared with `/metrics`).
     pub stats: std::sync::Arc<crate::metrics::WriterStats>,
 }
@@ -384,6 +388,7 @@ fn resolve_writer(f: &WriterFile, errors: &mut Vec<ConfigError>) -> WriterSettin
         queue_capacity: positive(f.queue_capacity, 4096, "writer.queue_capacity", errors),
         max_batch: positive(f.max_batch, 1024, "writer.max_batch", errors),
         quick_repair: f.quick_repair.unwrap_or(false),
+        cache_bytes: positive(f.cache_mib, 16, "writer.cache_mib", errors).saturating_mul(1 << 20),
         stats: std::sync::Arc::default(),
     }
 }
@@ -469,12 +474,13 @@ mod tests {
     #[test]
     fn tuning_keys_are_read_from_the_file() {
         let f = file(
-            "[purge]\nretention_hours = 1\nbatch_size = 5\n[writer]\nmax_batch = 7\n[http]\nrequest_timeout_secs = 3",
+            "[purge]\nretention_hours = 1\nbatch_size = 5\n[writer]\nmax_batch = 7\ncache_mib = 8\n[http]\nrequest_timeout_secs = 3",
         );
         let c = Config::resolve(Overrides::default(), f).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(c.purge.retention_ms, 3_600_000);
         assert_eq!(c.purge.batch_size, 5);
         assert_eq!(c.writer.max_batch, 7);
+        assert_eq!(c.writer.cache_bytes, 8 << 20);
         assert_eq!(c.http.request_timeout, Duration::from_secs(3));
     }
 }

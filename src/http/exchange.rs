@@ -65,9 +65,26 @@ fn request_id(headers: &hyper::HeaderMap) -> HeaderValue {
     };
     match headers.get(REQUEST_ID).filter(sane) {
         Some(v) => v.clone(),
-        None => HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string())
-            .unwrap_or(HeaderValue::from_static("-")),
+        None => fresh_request_id(),
     }
+}
+
+/// 32 hex digits: a random per-process prefix and a counter, unique without a syscall per
+/// request (a random id per request cost a `getrandom` call each).
+fn fresh_request_id() -> HeaderValue {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        let mut bytes = [0u8; 8];
+        // Without randomness the ids are still unique within this process.
+        let _ = getrandom::fill(&mut bytes);
+        u64::from_le_bytes(bytes)
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    HeaderValue::from_str(&format!("{prefix:016x}{n:016x}"))
+        .unwrap_or(HeaderValue::from_static("-"))
 }
 
 async fn answer(
@@ -94,20 +111,17 @@ async fn answer(
         body: Bytes::new(),
         remote: Some(remote.ip()),
     };
-    let shell = (
-        request.method.clone(),
-        request.path.clone(),
-        request.query.clone(),
-    );
+    // Kept to answer a timeout in the request's format (cheap: the URI shares its bytes).
+    let (method, uri) = (request.method.clone(), parts.uri);
     let limit = state.config.http.request_timeout;
     let response = match tokio::time::timeout(limit, read_and_handle(state, request, body)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(limit_secs = limit.as_secs(), "request timeout");
             let request = api::Request {
-                method: shell.0,
-                path: shell.1,
-                query: shell.2,
+                method,
+                path: uri.path().to_owned(),
+                query: uri.query().map(str::to_owned),
                 headers: hyper::HeaderMap::new(),
                 body: Bytes::new(),
                 remote: Some(remote.ip()),

@@ -38,7 +38,7 @@ impl Store {
     pub fn open(path: &Path, settings: &WriterSettings) -> Result<Store, StoreError> {
         let started = std::time::Instant::now();
         let db = Database::builder()
-            .set_cache_size(64 * 1024 * 1024)
+            .set_cache_size(settings.cache_bytes)
             .set_repair_callback(|session| {
                 let percent = (session.progress() * 100.0).round();
                 tracing::warn!(percent, "repairing the database after an unclean stop");

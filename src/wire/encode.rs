@@ -47,8 +47,10 @@ pub fn encode<T: Serialize>(dto: &T, style: &Style) -> Result<Encoded, String> {
         body: Bytes::from(body),
     };
     if style.format == Format::Json && style.casing == Casing::Pascal && style.jsonp.is_none() {
-        return serde_json::to_vec(dto)
-            .map(plain)
+        // Sized for a typical reply, so the buffer rarely grows.
+        let mut body = Vec::with_capacity(1024);
+        return serde_json::to_writer(&mut body, dto)
+            .map(|()| plain(body))
             .map_err(|e| e.to_string());
     }
     let node = to_node(dto).map_err(|e| e.to_string())?;
