@@ -72,6 +72,12 @@ type Op = (
     fn(&Seeded, u64) -> hyper::Request<http_body_util::Full<bytes::Bytes>>,
 );
 
+/// A distinct resource uid per `i`, spread over the key space as real (random) Guids are,
+/// so the resource index takes random inserts as it would in production.
+fn scattered(i: u64) -> u128 {
+    u128::from(i + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+}
+
 fn pick<T>(items: &[T], i: u64) -> &T {
     &items[(i % items.len() as u64) as usize]
 }
@@ -102,7 +108,7 @@ fn ops() -> Vec<Op> {
         ("create (durable)", 200, |s, i| {
             let body = format!(
                 r#"{{"ResourceType":"Invoice","ResourceUid":"{:032x}","RecipientEmail":"b{i}@example.com"}}"#,
-                i + 1
+                scattered(i)
             );
             request(
                 "POST",
@@ -163,16 +169,17 @@ fn run(o: &Options) -> Result<String, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let drive = |addr, make: MakeRequest, expect| {
+    let drive_with = |connections, addr, make: MakeRequest, expect| {
         runtime.block_on(client::run(
             addr,
             make,
             expect,
-            o.connections,
+            connections,
             o.warmup,
             o.duration,
         ))
     };
+    let drive = |addr, make: MakeRequest, expect| drive_with(o.connections, addr, make, expect);
     let mut report = String::new();
     let base = tempfile::tempdir().map_err(|e| e.to_string())?;
     machine(&mut report, base.path());
@@ -230,7 +237,7 @@ fn run(o: &Options) -> Result<String, String> {
             (rss_at_start, rss),
         ));
         if n == o.sizes[0] && wanted("group commit") {
-            commit_modes = group_commit(&dir, &seeded, &drive)?;
+            commit_modes = group_commit(&dir, &seeded, o.connections, &drive_with)?;
         }
         if o.repair && n == *o.sizes.iter().max().unwrap_or(&n) {
             eprintln!("N = {n}: repair after an unclean stop …");
@@ -251,35 +258,61 @@ fn run(o: &Options) -> Result<String, String> {
     Ok(report)
 }
 
-/// Durable creates/s with group commit and with `[writer] max_batch = 1`.
+/// One row of the group-commit comparison.
+struct CommitMode {
+    label: String,
+    connections: usize,
+    outcome: Outcome,
+    /// Creates per commit, as the writer counted them.
+    batch: Option<f64>,
+}
+
+type Drive<'a> = dyn Fn(usize, std::net::SocketAddr, MakeRequest, u16) -> Outcome + 'a;
+
+/// Durable creates/s with group commit and with `[writer] max_batch = 1`, at the run's
+/// connection count and at four times it: a batch can hold at most as many creates as there
+/// are clients waiting, so the connection count bounds what group commit can buy.
 fn group_commit(
     dir: &Path,
     seeded: &Arc<Seeded>,
-    drive: &dyn Fn(std::net::SocketAddr, MakeRequest, u16) -> Outcome,
-) -> Result<Vec<(&'static str, Outcome)>, String> {
+    connections: usize,
+    drive: &Drive<'_>,
+) -> Result<Vec<CommitMode>, String> {
     let create = ops()
         .into_iter()
         .find(|op| op.0.starts_with("create"))
         .ok_or("no create op")?;
     let mut out = Vec::new();
-    for (label, max_batch) in [
-        ("group commit (max_batch = 1024)", None),
-        ("one commit per request (max_batch = 1)", Some(1)),
-    ] {
-        write_config(dir, max_batch)?;
-        let server = Process::customerlink(dir)?;
-        eprintln!("creates, {label} …");
-        let s = Arc::clone(seeded);
-        let build = create.2;
-        out.push((
-            label,
-            drive(
+    let mut offset = 1_000_000_000;
+    for clients in [connections, connections * 4] {
+        for (label, max_batch) in [
+            ("group commit (max_batch = 1024)", None),
+            ("one commit per request (max_batch = 1)", Some(1)),
+        ] {
+            write_config(dir, max_batch)?;
+            let server = Process::customerlink(dir)?;
+            eprintln!("creates, {label}, {clients} connections …");
+            let s = Arc::clone(seeded);
+            let build = create.2;
+            let before = WriterCounters::scrape(server.addr).unwrap_or_default();
+            let outcome = drive(
+                clients,
                 server.addr,
-                Arc::new(move |i| build(&s, i + 1_000_000_000)),
+                Arc::new(move |i| build(&s, i + offset)),
                 200,
-            ),
-        ));
-        server.stop()?;
+            );
+            let batch = WriterCounters::scrape(server.addr)
+                .and_then(|after| after.since(&before))
+                .map(|(batch, _)| batch);
+            offset += 1_000_000_000;
+            out.push(CommitMode {
+                label: label.to_owned(),
+                connections: clients,
+                outcome,
+                batch,
+            });
+            server.stop()?;
+        }
     }
     write_config(dir, None)?;
     Ok(out)
@@ -440,24 +473,35 @@ fn size_table(out: &mut String, sizes: &[SizeRow]) {
     let _ = writeln!(out);
 }
 
-fn commit_table(out: &mut String, modes: &[(&str, Outcome)], fsyncs: f64) {
-    let _ = writeln!(out, "| durable creates | creates/s | p50 ms | p99 ms |");
-    let _ = writeln!(out, "|---|---:|---:|---:|");
-    for (label, o) in modes {
+fn commit_table(out: &mut String, modes: &[CommitMode], fsyncs: f64) {
+    let _ = writeln!(
+        out,
+        "| durable creates | connections | creates/s | p50 ms | p99 ms | creates per commit |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for m in modes {
+        let o = &m.outcome;
+        let batch = m.batch.map_or("–".into(), |b| format!("{b:.1}"));
         let _ = writeln!(
             out,
-            "| {label} | {:.0} | {} | {} |",
+            "| {} | {} | {:.0} | {} | {} | {batch} |",
+            m.label,
+            m.connections,
             o.per_sec,
             ms(o.p50),
             ms(o.p99)
         );
     }
-    if let [(_, group), (_, single)] = modes {
-        let _ = writeln!(
-            out,
-            "\nGroup commit / one commit per request: **{:.1}×**.",
-            group.per_sec / single.per_sec.max(1.0)
-        );
+    let _ = writeln!(out);
+    for pair in modes.chunks(2) {
+        if let [group, single] = pair {
+            let _ = writeln!(
+                out,
+                "Group commit / one commit per request at {} connections: **{:.1}×**.",
+                group.connections,
+                group.outcome.per_sec / single.outcome.per_sec.max(1.0)
+            );
+        }
     }
     let _ = writeln!(
         out,
