@@ -535,7 +535,7 @@ fn the_access_log_outlives_the_link() {
         .header("User-Agent", "Scanner/1.0")
         .send()
         .expect(200);
-    // The landing view is logged without making the caller wait: let it land first.
+    // The landing view is logged in the landing log's next batch: let it land first.
     crate::support::sinks::wait_until(
         || {
             s.get(&format!("/v1/customerlink/{link_uid}/log"))
@@ -543,6 +543,12 @@ fn the_access_log_outlives_the_link() {
                 .contains("LandingViewed")
         },
         "landing log",
+    );
+    let metrics = Req::new(s.addr, "GET", "/metrics").send().body;
+    assert!(
+        metrics.contains("customerlink_portal_landing_views_logged_total 1\n")
+            && metrics.contains("customerlink_portal_landing_views_dropped_total 0\n"),
+        "{metrics}"
     );
     portal(&s, "POST", &format!("/portal/{token}/open"))
         .send()

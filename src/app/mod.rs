@@ -157,7 +157,9 @@ pub async fn run(
     let state = Arc::new(state);
     let purge = crate::jobs::purge::spawn(Arc::clone(&state));
     let outbox = crate::jobs::outbox::spawn(Arc::clone(&state));
+    let landing_log = crate::jobs::landing_log::spawn(Arc::clone(&state));
     crate::http::serve(listener, Arc::clone(&state), shutdown).await;
+    landing_log.stop().await;
     outbox.stop().await;
     purge.stop().await;
     match Arc::try_unwrap(state) {

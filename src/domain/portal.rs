@@ -74,6 +74,15 @@ pub struct GrantRecord {
     pub expires_at: i64,
 }
 
+/// A landing page view on its way to the access log (written in batches, see
+/// `jobs::landing_log`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandingView {
+    pub link_uid: Uuid,
+    pub at: i64,
+    pub actor: Actor,
+}
+
 /// Events of a link's access log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AccessEvent {

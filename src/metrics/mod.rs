@@ -22,6 +22,7 @@ pub struct Metrics {
     pub writer: std::sync::Arc<WriterStats>,
     pub purge: PurgeStats,
     pub delivery: DeliveryStats,
+    pub portal: PortalStats,
     pub links: LinkGauges,
     started: Instant,
 }
@@ -34,6 +35,7 @@ impl Metrics {
             writer,
             purge: PurgeStats::default(),
             delivery: DeliveryStats::default(),
+            portal: PortalStats::default(),
             links: LinkGauges::default(),
             started: Instant::now(),
         }
@@ -46,6 +48,7 @@ impl Metrics {
         self.writer.render(&mut out);
         self.purge.render(&mut out);
         self.delivery.render(&mut out);
+        self.portal.render(&mut out);
         self.links.render(&mut out);
         header(
             &mut out,
@@ -239,6 +242,30 @@ impl PurgeStats {
             "customerlink_purge_failures_total",
             "Purge rounds that failed.",
             &self.failures,
+        );
+    }
+}
+
+/// The landing log's batches (`jobs::landing_log`).
+#[derive(Debug, Default)]
+pub struct PortalStats {
+    pub landing_views_logged: AtomicU64,
+    pub landing_views_dropped: AtomicU64,
+}
+
+impl PortalStats {
+    fn render(&self, out: &mut String) {
+        counter(
+            out,
+            "customerlink_portal_landing_views_logged_total",
+            "Landing page views written to the access log.",
+            &self.landing_views_logged,
+        );
+        counter(
+            out,
+            "customerlink_portal_landing_views_dropped_total",
+            "Landing page views not itemised in the access log because a batch was full.",
+            &self.landing_views_dropped,
         );
     }
 }

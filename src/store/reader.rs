@@ -149,6 +149,9 @@ impl Reader {
                 entries.push(e);
             }
         }
+        // Landing views are written in batches after the fact, so ids alone are not in
+        // time order.
+        entries.sort_by_key(|e| (e.at, e.id));
         Ok(entries)
     }
 

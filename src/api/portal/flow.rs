@@ -11,7 +11,7 @@ use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{generate_code, normalise_entry};
 use crate::domain::policy::Channel;
 use crate::domain::portal::{
-    AccessEvent, Actor, SESSION_TTL_MS, new_grant, session_cookie, session_is_valid,
+    AccessEvent, Actor, LandingView, SESSION_TTL_MS, new_grant, session_cookie, session_is_valid,
 };
 use crate::domain::token::{LinkToken, Secret, SecretHash};
 use crate::store::{PortalOp, PortalOutcome, WriteOp, WriteOutcome};
@@ -62,7 +62,7 @@ fn token_hash(state: &AppState, token: &str) -> Option<SecretHash> {
 }
 
 /// The landing view. Changes nothing; logs at most one `LandingViewed` per link and address
-/// per minute, without making the caller wait for it.
+/// per minute, in the next batch of the landing log (never a write on the request's path).
 pub fn landing(
     state: &AppState,
     token: &str,
@@ -105,27 +105,15 @@ fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: i64) {
     if !state.portal_limits.landing_log.hit(&key, now) {
         return;
     }
-    let op = WriteOp::Portal(PortalOp::Log {
-        token_hash: link.token_hash,
-        event: AccessEvent::LandingViewed,
-        outcome: "Info",
-        detail: None,
+    let view = LandingView {
+        link_uid: link.uid,
         at: now,
         actor: actor.clone(),
-    });
-    let pending = std::sync::Arc::clone(&state.portal_limits.pending_landing_logs);
-    if pending.fetch_add(1, Ordering::SeqCst) >= super::MAX_PENDING_LANDING_LOGS {
-        pending.fetch_sub(1, Ordering::SeqCst);
-        tracing::debug!("landing view not logged: too many log writes pending");
-        return;
+    };
+    if !state.portal_limits.landing_views.push(view) {
+        let dropped = &state.metrics.portal.landing_views_dropped;
+        dropped.fetch_add(1, Ordering::Relaxed);
     }
-    let store = state.store.clone();
-    tokio::spawn(async move {
-        if let Err(e) = store.write(op).await {
-            tracing::warn!(error = %e, "could not log a landing view");
-        }
-        pending.fetch_sub(1, Ordering::SeqCst);
-    });
 }
 
 /// Sends a passcode over the link's channel (a new code, or the live one again). The caller

@@ -26,14 +26,9 @@ pub struct PortalLimits {
     pub verify: Limiter,
     /// At most one `LandingViewed` log entry per link and address per minute.
     pub landing_log: Limiter,
-    /// Landing-view log writes on their way to the writer; past [`MAX_PENDING_LANDING_LOGS`]
-    /// further ones are dropped, so a flood of landings can neither grow memory nor take over
-    /// the writer (views themselves are counted by `open`, never here).
-    pub pending_landing_logs: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Landing views waiting for the next batch write of the access log.
+    pub landing_views: crate::jobs::landing_log::LandingViews,
 }
-
-/// See [`PortalLimits::pending_landing_logs`].
-pub const MAX_PENDING_LANDING_LOGS: usize = 64;
 
 impl PortalLimits {
     pub fn new(settings: &PortalSettings) -> Self {
@@ -42,7 +37,7 @@ impl PortalLimits {
             requests: Limiter::new(settings.requests_per_minute, 60_000),
             verify: Limiter::new(settings.verify_attempts_per_address, window),
             landing_log: Limiter::new(1, 60_000),
-            pending_landing_logs: std::sync::Arc::default(),
+            landing_views: Default::default(),
         }
     }
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, NewDelivery};
 use crate::domain::link::{LinkRecord, LinkStatus};
-use crate::domain::portal::{AccessEvent, Actor, GrantRecord};
+use crate::domain::portal::{AccessEvent, Actor, GrantRecord, LandingView};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
 
@@ -193,6 +193,9 @@ pub enum PortalOp {
         at: i64,
         actor: Actor,
     },
+    /// Landing views collected since the last flush, one `LandingViewed` entry each; views of
+    /// links purged in the meantime are skipped.
+    LogLandings(Vec<LandingView>),
 }
 
 /// What a portal command did.

@@ -81,6 +81,15 @@ impl Tables<'_> {
                 }
                 PortalOutcome::Done
             }
+            PortalOp::LogLandings(views) => {
+                for view in views {
+                    if let Some(link) = self.load_link_record(view.link_uid.as_u128())? {
+                        let event = AccessEvent::LandingViewed;
+                        self.log(&link, event, "Info", None, &view.actor, view.at)?;
+                    }
+                }
+                PortalOutcome::Done
+            }
         };
         Ok(WriteOutcome::Portal(outcome))
     }

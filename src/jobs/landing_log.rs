@@ -1,0 +1,124 @@
+//! The landing log: landing page views are collected in memory and written to the access log
+//! in one writer command every [`FLUSH_EVERY`], at most [`MAX_PER_FLUSH`] at a time. A read
+//! of the landing page so never waits for, or queues, a durable write of its own, and a flood
+//! of landings costs the writer a bounded amount of work; views past the bound are counted
+//! (`customerlink_portal_landing_views_dropped_total`) but not itemised. Views that count —
+//! opens — are written by their own request, durably, before it answers.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::AppState;
+use crate::domain::portal::LandingView;
+use crate::store::{PortalOp, WriteOp};
+
+/// How often collected views are written.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
+/// The most views one flush writes (so at most four times this per second).
+pub const MAX_PER_FLUSH: usize = 256;
+
+/// Views waiting for the next flush.
+#[derive(Debug, Default)]
+pub struct LandingViews {
+    pending: Mutex<Vec<LandingView>>,
+}
+
+impl LandingViews {
+    /// Queues a view for the next flush; `false` if this flush is already full.
+    pub fn push(&self, view: LandingView) -> bool {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.len() >= MAX_PER_FLUSH {
+            return false;
+        }
+        pending.push(view);
+        true
+    }
+
+    fn take(&self) -> Vec<LandingView> {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::take(&mut *pending)
+    }
+}
+
+/// Running landing-log job; `stop` writes what is still collected, then ends it.
+pub struct LandingLogHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl LandingLogHandle {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+pub fn spawn(state: Arc<AppState>) -> LandingLogHandle {
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(FLUSH_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let stopping = tokio::select! {
+                _ = stopped.changed() => true,
+                _ = ticks.tick() => false,
+            };
+            flush(&state).await;
+            if stopping {
+                return;
+            }
+        }
+    });
+    LandingLogHandle { stop, task }
+}
+
+async fn flush(state: &AppState) {
+    let views = state.portal_limits.landing_views.take();
+    if views.is_empty() {
+        return;
+    }
+    let count = views.len() as u64;
+    let op = WriteOp::Portal(PortalOp::LogLandings(views));
+    match state.store.write(op).await {
+        Ok(_) => {
+            let logged = &state.metrics.portal.landing_views_logged;
+            logged.fetch_add(count, Ordering::Relaxed);
+        }
+        Err(e) => tracing::warn!(error = %e, views = count, "could not log landing views"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::portal::Actor;
+
+    fn view(n: u128) -> LandingView {
+        LandingView {
+            link_uid: uuid::Uuid::from_u128(n),
+            at: 0,
+            actor: Actor {
+                ip: None,
+                user_agent: None,
+                user_id: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_full_batch_refuses_views_until_it_is_taken() {
+        let views = LandingViews::default();
+        for n in 0..MAX_PER_FLUSH as u128 {
+            assert!(views.push(view(n)));
+        }
+        assert!(!views.push(view(u128::MAX)), "the batch is full");
+        let taken = views.take();
+        assert_eq!(taken.len(), MAX_PER_FLUSH);
+        assert_eq!(taken[0], view(0), "kept in arrival order");
+        assert!(views.push(view(7)), "room again after the flush took them");
+    }
+}
