@@ -25,6 +25,8 @@ pub struct Outcome {
     pub p999: Duration,
     /// Replies whose status was not the expected one (or connections that failed).
     pub errors: u64,
+    /// Requests sent in all, warm-up included (for CPU time per request).
+    pub sent: u64,
 }
 
 /// Drives `addr` with `connections` connections for `warmup + duration`.
@@ -61,6 +63,7 @@ pub async fn run(
         p99: at(0.99),
         p999: at(0.999),
         errors,
+        sent: counter.load(Ordering::Relaxed),
     }
 }
 

@@ -6,8 +6,10 @@
 //! disk's fsync rate, and start-up after an unclean stop with and without quick-repair.
 //!
 //! Options (after `--`): `--sizes 10000,1000000`, `--seconds 5`, `--connections 32`,
-//! `--no-repair`, `--only NAME` (profiling). Adding an operation is one line in [`ops`].
+//! `--no-repair`, `--only NAME` (profiling), `--cache-mib N` (the server's redb cache).
+//! Adding an operation is one line in [`ops`].
 
+mod ceiling;
 mod client;
 mod repair;
 mod seed;
@@ -32,6 +34,8 @@ struct Options {
     repair: bool,
     /// Run only operations whose name contains this (for profiling).
     only: Option<String>,
+    /// `[writer] cache_mib` for the server (default: the server's own default).
+    cache_mib: Option<usize>,
 }
 
 fn options() -> Result<Options, String> {
@@ -42,6 +46,7 @@ fn options() -> Result<Options, String> {
         connections: 32,
         repair: true,
         only: None,
+        cache_mib: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -59,6 +64,7 @@ fn options() -> Result<Options, String> {
             "--connections" => o.connections = value()?.parse().map_err(|_| "bad --connections")?,
             "--no-repair" => o.repair = false,
             "--only" => o.only = Some(value()?),
+            "--cache-mib" => o.cache_mib = Some(value()?.parse().map_err(|_| "bad --cache-mib")?),
             _ => {} // `cargo bench` passes `--bench`
         }
     }
@@ -161,6 +167,29 @@ struct Row {
     rss: u64,
     /// Writer commands per commit and ms per commit during the run (durable operations).
     writer: Option<(f64, f64)>,
+    cpu: CpuPerRequest,
+}
+
+/// CPU time per request (µs, all threads, user + system) of the server and of the load
+/// generator during one run: with both on the same two cores, what a request costs the
+/// server decides its share of the machine.
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuPerRequest {
+    server: f64,
+    client: f64,
+}
+
+/// Runs `drive` and measures the CPU it cost `server` and this process per request.
+fn with_cpu(server: &Process, drive: impl FnOnce() -> Outcome) -> (Outcome, CpuPerRequest) {
+    let (server_before, client_before) = (server.cpu_seconds(), server::own_cpu_seconds());
+    let outcome = drive();
+    let (server_after, client_after) = (server.cpu_seconds(), server::own_cpu_seconds());
+    let sent = outcome.sent.max(1) as f64;
+    let cpu = CpuPerRequest {
+        server: (server_after - server_before) * 1e6 / sent,
+        client: (client_after - client_before) * 1e6 / sent,
+    };
+    (outcome, cpu)
 }
 
 fn run(o: &Options) -> Result<String, String> {
@@ -187,16 +216,17 @@ fn run(o: &Options) -> Result<String, String> {
     let hello = Process::hello()?;
     eprintln!("hello-world …");
     let make: MakeRequest = Arc::new(|_| request("GET", "/".into(), None, None));
-    let baseline = drive(hello.addr, make, 200);
+    let (baseline, baseline_cpu) = with_cpu(&hello, || drive(hello.addr, make, 200));
     drop(hello);
     let mut rows = Vec::new();
     let mut sizes = Vec::new();
     let mut commit_modes = Vec::new();
     let mut repair_rows = Vec::new();
+    let mut ceiling_rows = Vec::new();
     for &n in &o.sizes {
         let dir = base.path().join(format!("n{n}"));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        write_config(&dir, None)?;
+        write_config(&dir, None, o.cache_mib)?;
         eprintln!("N = {n}: seeding …");
         let started = Instant::now();
         let seeded = Arc::new(seed::build(load_config(&dir)?, n)?);
@@ -212,7 +242,9 @@ fn run(o: &Options) -> Result<String, String> {
             eprintln!("N = {n}: {name} …");
             let s = Arc::clone(&seeded);
             let before = WriterCounters::scrape(server.addr).unwrap_or_default();
-            let outcome = drive(server.addr, Arc::new(move |i| build(&s, i)), expect);
+            let (outcome, cpu) = with_cpu(&server, || {
+                drive(server.addr, Arc::new(move |i| build(&s, i)), expect)
+            });
             let writer = WriterCounters::scrape(server.addr).and_then(|after| after.since(&before));
             let rss = server.rss();
             let drained = server.quiesce();
@@ -225,6 +257,7 @@ fn run(o: &Options) -> Result<String, String> {
                 outcome,
                 rss,
                 writer,
+                cpu,
             });
         }
         let rss = server.peak_rss();
@@ -237,7 +270,16 @@ fn run(o: &Options) -> Result<String, String> {
             (rss_at_start, rss),
         ));
         if n == o.sizes[0] && wanted("group commit") {
-            commit_modes = group_commit(&dir, &seeded, o.connections, &drive_with)?;
+            commit_modes = group_commit(&dir, &seeded, o, &drive_with)?;
+            eprintln!("creates through the writer alone …");
+            let settings = load_config(&dir)?.writer;
+            let runs = [
+                (o.connections, 1024),
+                (o.connections, 1),
+                (o.connections * 4, 1024),
+                (o.connections * 4, 1),
+            ];
+            ceiling_rows = ceiling::measure(&dir, &settings, &runs, o.duration)?;
         }
         if o.repair && n == *o.sizes.iter().max().unwrap_or(&n) {
             eprintln!("N = {n}: repair after an unclean stop …");
@@ -251,9 +293,10 @@ fn run(o: &Options) -> Result<String, String> {
         load_before,
         loadavg()
     );
-    table(&mut report, &baseline, &rows);
+    table(&mut report, (&baseline, baseline_cpu), &rows);
     size_table(&mut report, &sizes);
     commit_table(&mut report, &commit_modes, fsync_rate(base.path()));
+    ceiling_table(&mut report, &ceiling_rows);
     repair_table(&mut report, &repair_rows);
     Ok(report)
 }
@@ -275,7 +318,7 @@ type Drive<'a> = dyn Fn(usize, std::net::SocketAddr, MakeRequest, u16) -> Outcom
 fn group_commit(
     dir: &Path,
     seeded: &Arc<Seeded>,
-    connections: usize,
+    o: &Options,
     drive: &Drive<'_>,
 ) -> Result<Vec<CommitMode>, String> {
     let create = ops()
@@ -284,12 +327,12 @@ fn group_commit(
         .ok_or("no create op")?;
     let mut out = Vec::new();
     let mut offset = 1_000_000_000;
-    for clients in [connections, connections * 4] {
+    for clients in [o.connections, o.connections * 4] {
         for (label, max_batch) in [
             ("group commit (max_batch = 1024)", None),
             ("one commit per request (max_batch = 1)", Some(1)),
         ] {
-            write_config(dir, max_batch)?;
+            write_config(dir, max_batch, o.cache_mib)?;
             let server = Process::customerlink(dir)?;
             eprintln!("creates, {label}, {clients} connections …");
             let s = Arc::clone(seeded);
@@ -314,16 +357,23 @@ fn group_commit(
             server.stop()?;
         }
     }
-    write_config(dir, None)?;
+    write_config(dir, None, o.cache_mib)?;
     Ok(out)
 }
 
 /// The bench's config: portal per-address limits out of the way (all load comes from one
 /// address), and optionally the writer's batch limit.
-fn write_config(dir: &Path, max_batch: Option<usize>) -> Result<(), String> {
-    let mut text = String::from("[portal]\nrequests_per_minute = 1000000000\n");
+fn write_config(
+    dir: &Path,
+    max_batch: Option<usize>,
+    cache_mib: Option<usize>,
+) -> Result<(), String> {
+    let mut text = String::from("[portal]\nrequests_per_minute = 1000000000\n[writer]\n");
     if let Some(m) = max_batch {
-        let _ = write!(text, "[writer]\nmax_batch = {m}\n");
+        let _ = writeln!(text, "max_batch = {m}");
+    }
+    if let Some(m) = cache_mib {
+        let _ = writeln!(text, "cache_mib = {m}");
     }
     std::fs::write(dir.join("customerlink.toml"), text).map_err(|e| e.to_string())
 }
@@ -410,23 +460,25 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
-fn table(out: &mut String, base: &Outcome, rows: &[Row]) {
+fn table(out: &mut String, (base, base_cpu): (&Outcome, CpuPerRequest), rows: &[Row]) {
     let _ = writeln!(
         out,
-        "| N links | operation | requests/s | p50 ms | p99 ms | p99.9 ms | ratio to hello-world | errors | server RSS after | writes per commit | ms per commit |"
+        "| N links | operation | requests/s | p50 ms | p99 ms | p99.9 ms | ratio to hello-world | errors | server CPU µs/req | client CPU µs/req | server RSS after | writes per commit | ms per commit |"
     );
     let _ = writeln!(
         out,
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     let _ = writeln!(
         out,
-        "| – | hello-world (bare hyper) | {:.0} | {} | {} | {} | 1.00 | {} | | | |",
+        "| – | hello-world (bare hyper) | {:.0} | {} | {} | {} | 1.00 | {} | {:.1} | {:.1} | | | |",
         base.per_sec,
         ms(base.p50),
         ms(base.p99),
         ms(base.p999),
-        base.errors
+        base.errors,
+        base_cpu.server,
+        base_cpu.client
     );
     for r in rows {
         let o = &r.outcome;
@@ -436,7 +488,7 @@ fn table(out: &mut String, base: &Outcome, rows: &[Row]) {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {} | {} | {} | {:.2} | {} | {:.0} MiB | {batch} | {commit} |",
+            "| {} | {} | {:.0} | {} | {} | {} | {:.2} | {} | {:.1} | {:.1} | {:.0} MiB | {batch} | {commit} |",
             r.n,
             r.op,
             o.per_sec,
@@ -445,6 +497,8 @@ fn table(out: &mut String, base: &Outcome, rows: &[Row]) {
             ms(o.p999),
             o.per_sec / base.per_sec.max(1.0),
             o.errors,
+            r.cpu.server,
+            r.cpu.client,
             r.rss as f64 / 1048576.0
         );
     }
@@ -507,6 +561,25 @@ fn commit_table(out: &mut String, modes: &[CommitMode], fsyncs: f64) {
         out,
         "Disk fsync rate (4 KiB write + fdatasync, measured by this run): **{fsyncs:.0}/s**.\n"
     );
+}
+
+fn ceiling_table(out: &mut String, rows: &[ceiling::CeilingRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| the writer alone (no HTTP) | concurrent creates | max_batch | creates/s | creates per commit | ms per commit |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| durable creates | {} | {} | {:.0} | {:.1} | {:.2} |",
+            r.clients, r.max_batch, r.creates_per_sec, r.batch, r.commit_ms
+        );
+    }
+    let _ = writeln!(out);
 }
 
 fn repair_table(out: &mut String, rows: &[repair::RepairRow]) {

@@ -117,10 +117,9 @@ fn keep(seeded: &mut Seeded, index: u64, uid: Uuid, token: String) {
     }
 }
 
+/// Spread over the key space, as real (random) Guids are.
 fn resource_uid(index: u64) -> Uuid {
-    Uuid::from_u128(
-        0x5eed_0000_0000_0000_0000_0000_0000_0000 | u128::from(index / LINKS_PER_RESOURCE),
-    )
+    Uuid::from_u128(crate::scattered(index / LINKS_PER_RESOURCE))
 }
 
 /// The create command for link number `i` (a Quote, no delivery): (command, uid, token).
@@ -138,7 +137,8 @@ pub fn new_link(
         recipient_email: Some(format!("r{i}@example.com")),
         ..CreateLink::default()
     };
-    let uid = Uuid::new_v4();
+    // As the server makes them: time-ordered.
+    let uid = Uuid::now_v7();
     let planned = plan_link(
         &req,
         ContactLookup::NotRequested,

@@ -10,36 +10,49 @@ use std::sync::Mutex;
 pub struct Limiter {
     limit: u32,
     window_ms: i64,
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    current: Mutex<Window>,
 }
 
-/// Entries kept before old windows are swept.
-const SWEEP_AT: usize = 50_000;
+/// The counts of the current window only: a count from an earlier window never matters, so
+/// a new window simply starts empty (no sweeping, O(1) per hit).
+#[derive(Debug, Default)]
+struct Window {
+    number: i64,
+    counts: HashMap<String, u32>,
+}
+
+/// Keys tracked per window. Past this (a flood from many addresses or over many links) new
+/// keys go uncounted until the window ends, so memory stays bounded; the durable per-link
+/// budgets in the store still hold.
+const MAX_KEYS: usize = 50_000;
 
 impl Limiter {
     pub fn new(limit: u32, window_ms: i64) -> Limiter {
         Limiter {
             limit,
             window_ms: window_ms.max(1),
-            windows: Mutex::new(HashMap::new()),
+            current: Mutex::new(Window::default()),
         }
     }
 
     /// Counts a hit; `false` when the key is over its limit in the current window.
     pub fn hit(&self, key: &str, now: i64) -> bool {
-        let window = now.div_euclid(self.window_ms);
-        let Ok(mut windows) = self.windows.lock() else {
+        let number = now.div_euclid(self.window_ms);
+        let Ok(mut current) = self.current.lock() else {
             return true;
         };
-        if windows.len() >= SWEEP_AT {
-            windows.retain(|_, (w, _)| *w == window);
+        if current.number != number {
+            current.number = number;
+            current.counts.clear();
         }
-        let entry = windows.entry(key.to_owned()).or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
-        entry.1 <= self.limit
+        let full = current.counts.len() >= MAX_KEYS;
+        let count = match current.counts.get_mut(key) {
+            Some(count) => count,
+            None if full => return true,
+            None => current.counts.entry(key.to_owned()).or_insert(0),
+        };
+        *count = count.saturating_add(1);
+        *count <= self.limit
     }
 
     /// Seconds until the key's window ends (for `Retry-After`).
@@ -61,5 +74,21 @@ mod tests {
         assert!(l.hit("b", 20));
         assert!(l.hit("a", 1_000), "a new window");
         assert_eq!(l.retry_after_secs(1_500), 1);
+    }
+
+    #[test]
+    fn a_full_window_stays_bounded_and_the_next_one_starts_empty() {
+        let l = Limiter::new(1, 1_000);
+        for n in 0..MAX_KEYS {
+            assert!(l.hit(&n.to_string(), 0));
+        }
+        assert!(!l.hit("0", 1), "known keys are still counted");
+        assert!(l.hit("new", 2) && l.hit("new", 3), "new keys go uncounted");
+        assert_eq!(
+            l.current.lock().map(|w| w.counts.len()).ok(),
+            Some(MAX_KEYS)
+        );
+        assert!(l.hit("0", 1_000), "a new window");
+        assert_eq!(l.current.lock().map(|w| w.counts.len()).ok(), Some(1));
     }
 }

@@ -177,6 +177,11 @@ impl WriterStats {
         self.commands.load(Ordering::Relaxed)
     }
 
+    /// Seconds spent applying and committing batches so far.
+    pub fn commit_seconds_sum(&self) -> f64 {
+        self.commit_seconds.sum()
+    }
+
     fn render(&self, out: &mut String) {
         counter(
             out,
