@@ -11,6 +11,7 @@
 
 mod ceiling;
 mod client;
+mod floor;
 mod repair;
 mod seed;
 mod server;
@@ -297,6 +298,10 @@ fn run(o: &Options) -> Result<String, String> {
     size_table(&mut report, &sizes);
     commit_table(&mut report, &commit_modes, fsync_rate(base.path()));
     ceiling_table(&mut report, &ceiling_rows);
+    if o.only.is_none() {
+        eprintln!("redb alone …");
+        floor_table(&mut report, &floor::measure(base.path())?);
+    }
     repair_table(&mut report, &repair_rows);
     Ok(report)
 }
@@ -577,6 +582,27 @@ fn ceiling_table(out: &mut String, rows: &[ceiling::CeilingRow]) {
             out,
             "| durable creates | {} | {} | {:.0} | {:.1} | {:.2} |",
             r.clients, r.max_batch, r.creates_per_sec, r.batch, r.commit_ms
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn floor_table(out: &mut String, rows: &[floor::FloorRow]) {
+    let _ = writeln!(
+        out,
+        "| redb alone (one thread, no encoding) | creates per commit | ms per commit | creates/s |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for r in rows {
+        let indexes = if r.all_indexes {
+            "every index of a create"
+        } else {
+            "in-order keys only (no token, no resource index)"
+        };
+        let _ = writeln!(
+            out,
+            "| {indexes} | {} | {:.2} | {:.0} |",
+            r.batch, r.ms_per_commit, r.creates_per_sec
         );
     }
     let _ = writeln!(out);
