@@ -9,9 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-
+use super::Job;
 use crate::app::AppState;
 use crate::domain::portal::LandingView;
 use crate::store::{PortalOp, WriteOp};
@@ -44,36 +42,12 @@ impl LandingViews {
     }
 }
 
-/// Running landing-log job; `stop` writes what is still collected, then ends it.
-pub struct LandingLogHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl LandingLogHandle {
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
-
-pub fn spawn(state: Arc<AppState>) -> LandingLogHandle {
-    let (stop, mut stopped) = watch::channel(false);
-    let task = tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(FLUSH_EVERY);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let stopping = tokio::select! {
-                _ = stopped.changed() => true,
-                _ = ticks.tick() => false,
-            };
-            flush(&state).await;
-            if stopping {
-                return;
-            }
-        }
-    });
-    LandingLogHandle { stop, task }
+/// Starts the landing log; stopping it writes what is still collected.
+pub fn spawn(state: Arc<AppState>) -> Job {
+    Job::every(FLUSH_EVERY, true, move |_| {
+        let state = Arc::clone(&state);
+        async move { flush(&state).await }
+    })
 }
 
 async fn flush(state: &AppState) {

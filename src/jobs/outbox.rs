@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-
+use super::Job;
 use crate::app::AppState;
 use crate::delivery::outbox::{attempt, retry_policy};
 use crate::store::{AttemptOutcome, WriteOp, WriteOutcome};
@@ -14,35 +12,17 @@ use crate::store::{AttemptOutcome, WriteOp, WriteOutcome};
 /// How many deliveries one round takes.
 const ROUND: usize = 32;
 
-/// Running worker; `stop` ends it after the current round.
-pub struct OutboxHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl OutboxHandle {
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
-
-pub fn spawn(state: Arc<AppState>) -> OutboxHandle {
-    let (stop, mut stopped) = watch::channel(false);
-    let task = tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(state.config.delivery.worker_interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = stopped.changed() => return,
-                _ = ticks.tick() => {}
-            }
+/// Starts the worker; stopping it lets the current round finish.
+pub fn spawn(state: Arc<AppState>) -> Job {
+    let period = state.config.delivery.worker_interval;
+    Job::every(period, false, move |_| {
+        let state = Arc::clone(&state);
+        async move {
             if let Err(e) = run_due(&state).await {
                 tracing::error!(error = %e, "outbox round failed; will retry next interval");
             }
         }
-    });
-    OutboxHandle { stop, task }
+    })
 }
 
 /// One round: lease what is due and attempt each delivery once.

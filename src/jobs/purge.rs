@@ -7,34 +7,17 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
+use super::Job;
 use crate::app::AppState;
 use crate::store::{PurgeReport, StoreError, WriteOp, WriteOutcome};
 
-/// Running purge job; `stop` ends it after the current batch.
-pub struct PurgeHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl PurgeHandle {
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
-
-pub fn spawn(state: Arc<AppState>) -> PurgeHandle {
-    let (stop, mut stopped) = watch::channel(false);
-    let task = tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(state.config.purge.interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = stopped.changed() => return,
-                _ = ticks.tick() => {}
-            }
+/// Starts the purge job; stopping it ends the current round after its batch.
+pub fn spawn(state: Arc<AppState>) -> Job {
+    let period = state.config.purge.interval;
+    Job::every(period, false, move |stopped| {
+        let state = Arc::clone(&state);
+        async move {
             let stats = &state.metrics.purge;
             stats.runs.fetch_add(1, Ordering::Relaxed);
             match purge_retired(&state, &stopped).await {
@@ -46,8 +29,7 @@ pub fn spawn(state: Arc<AppState>) -> PurgeHandle {
                 }
             }
         }
-    });
-    PurgeHandle { stop, task }
+    })
 }
 
 /// Purges everything due, batch by batch; returns how many links were deleted.
