@@ -4,14 +4,18 @@
 //! of a create and once with only the indexes whose keys arrive in order (the record by its
 //! v7 uid, the tenant and expiry indexes, the access log), to show what the random-key indexes
 //! (token hash, resource) cost. Nothing the service does on top can be faster than this.
+//! Also: revoke-shaped commits (rewrite a random link's record, add its revocation index entry
+//! and its log row) in a file of 10⁴ and of 10⁶ links, to show how the same commit grows with
+//! the file when the pages it touches are no longer cached.
 
 use std::path::Path;
 use std::time::Instant;
 
 use customerlink::store::tables::{
-    ACCESS_LOG, LINKS, LINKS_BY_EXPIRY, LINKS_BY_RESOURCE, LINKS_BY_TENANT, LINKS_BY_TOKEN,
+    ACCESS_LOG, LINKS, LINKS_BY_EXPIRY, LINKS_BY_RESOURCE, LINKS_BY_REVOKED, LINKS_BY_TENANT,
+    LINKS_BY_TOKEN,
 };
-use redb::{Database, Durability, WriteTransaction};
+use redb::{Database, Durability, ReadableTable, WriteTransaction};
 
 /// One measurement of redb alone.
 pub struct FloorRow {
@@ -61,6 +65,79 @@ pub fn measure(dir: &Path) -> Result<Vec<FloorRow>, String> {
     Ok(rows)
 }
 
+/// Revoke-shaped commits at one file size.
+pub struct RevokeFloorRow {
+    pub links: u64,
+    pub file_mib: f64,
+    pub ms_per_commit: f64,
+}
+
+/// Commits of 16 revoke-shaped updates of random links, after preloading `sizes` links.
+pub fn measure_revokes(dir: &Path, sizes: &[u64]) -> Result<Vec<RevokeFloorRow>, String> {
+    let mut rows = Vec::new();
+    for &links in sizes {
+        let path = dir.join(format!("floor-revoke-{links}.redb"));
+        let db = Database::builder()
+            .set_cache_size(16 << 20)
+            .create(&path)
+            .map_err(|e| e.to_string())?;
+        let mut next = 0;
+        while next < links {
+            let mut txn = db.begin_write().map_err(|e| e.to_string())?;
+            txn.set_durability(Durability::None)
+                .map_err(|e| e.to_string())?;
+            let count = (links - next).min(8192);
+            insert(&txn, &mut next, count, true).map_err(|e| e.to_string())?;
+            txn.commit().map_err(|e| e.to_string())?;
+        }
+        let txn = db.begin_write().map_err(|e| e.to_string())?;
+        txn.commit().map_err(|e| e.to_string())?;
+        let mut pick = 0x2545_f491_4f6c_dd1d_u64;
+        let mut log_id = links + 1;
+        let started = Instant::now();
+        for _ in 0..COMMITS {
+            let txn = db.begin_write().map_err(|e| e.to_string())?;
+            {
+                let mut revoke = || -> Result<(), redb::Error> {
+                    let mut records = txn.open_table(LINKS)?;
+                    let mut revoked = txn.open_table(LINKS_BY_REVOKED)?;
+                    let mut log = txn.open_table(ACCESS_LOG)?;
+                    for _ in 0..16 {
+                        pick ^= pick << 13;
+                        pick ^= pick >> 7;
+                        pick ^= pick << 17;
+                        let uid = uid_of(pick % links + 1);
+                        let record = records.get(uid)?.map(|g| g.value().to_vec());
+                        let record = record.unwrap_or_default();
+                        records.insert(uid, record.as_slice())?;
+                        revoked.insert((log_id as i64, uid), ())?;
+                        log.insert((uid, log_id), &record[..record.len().min(200)])?;
+                        log_id += 1;
+                    }
+                    Ok(())
+                };
+                revoke().map_err(|e| e.to_string())?;
+            }
+            txn.commit().map_err(|e| e.to_string())?;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        drop(db);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let _ = std::fs::remove_file(&path);
+        rows.push(RevokeFloorRow {
+            links,
+            file_mib: size as f64 / 1048576.0,
+            ms_per_commit: elapsed * 1000.0 / COMMITS as f64,
+        });
+    }
+    Ok(rows)
+}
+
+/// The uid of link number `id`: v7-like, time-ordered high bits and a scrambled tail.
+fn uid_of(id: u64) -> u128 {
+    (u128::from(id) << 64) | u128::from(id.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
 /// `count` creates: the record and its index entries (and its `Created` log row).
 fn insert(
     txn: &WriteTransaction,
@@ -79,8 +156,7 @@ fn insert(
     for _ in 0..count {
         *next += 1;
         let id = *next;
-        // v7-like: time-ordered high bits, a scrambled tail.
-        let uid = (u128::from(id) << 64) | u128::from(id.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let uid = uid_of(id);
         let random = |salt: u128| {
             uid.wrapping_mul(0x2545_f491_4f6c_dd1d_9e37_79b9_7f4a_7c15)
                 .rotate_left(61)

@@ -298,9 +298,14 @@ fn run(o: &Options) -> Result<String, String> {
     size_table(&mut report, &sizes);
     commit_table(&mut report, &commit_modes, fsync_rate(base.path()));
     ceiling_table(&mut report, &ceiling_rows);
-    if o.only.is_none() {
+    if o.only
+        .as_ref()
+        .is_none_or(|only| "redb alone".contains(only.as_str()))
+    {
         eprintln!("redb alone …");
         floor_table(&mut report, &floor::measure(base.path())?);
+        let revokes = floor::measure_revokes(base.path(), &o.sizes)?;
+        revoke_floor_table(&mut report, &revokes);
     }
     repair_table(&mut report, &repair_rows);
     Ok(report)
@@ -603,6 +608,22 @@ fn floor_table(out: &mut String, rows: &[floor::FloorRow]) {
             out,
             "| {indexes} | {} | {:.2} | {:.0} |",
             r.batch, r.ms_per_commit, r.creates_per_sec
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn revoke_floor_table(out: &mut String, rows: &[floor::RevokeFloorRow]) {
+    let _ = writeln!(
+        out,
+        "| redb alone: revoke-shaped commits (16 per commit) | file size | ms per commit |"
+    );
+    let _ = writeln!(out, "|---:|---:|---:|");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} links | {:.0} MiB | {:.2} |",
+            r.links, r.file_mib, r.ms_per_commit
         );
     }
     let _ = writeln!(out);
