@@ -183,7 +183,7 @@ pub enum PortalOp {
         tenant_id: Uuid,
         at: i64,
     },
-    /// Records an event that changes nothing else (a landing page view).
+    /// Records an event that changes nothing else (a passcode sent).
     Log {
         token_hash: [u8; 32],
         event: AccessEvent,
