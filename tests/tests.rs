@@ -9,6 +9,7 @@
 
 mod support;
 
+mod access_log;
 mod admin;
 mod auth;
 mod bad_input;
@@ -16,10 +17,12 @@ mod contacts;
 mod crash;
 mod delivery;
 mod durability;
+mod grants;
 mod isolation;
 mod limits;
 mod links;
 mod ops;
 mod portal;
 mod purge;
+mod verify_limiter;
 mod wire;

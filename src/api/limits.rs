@@ -10,6 +10,7 @@ use std::sync::Mutex;
 pub struct Limiter {
     limit: u32,
     window_ms: i64,
+    max_keys: usize,
     current: Mutex<Window>,
 }
 
@@ -27,9 +28,10 @@ struct Window {
 const MAX_KEYS: usize = 50_000;
 
 impl Limiter {
-    pub fn new(limit: u32, window_ms: i64) -> Limiter {
+    pub fn new(limit: u32, window_ms: i64, max_keys: usize) -> Limiter {
         Limiter {
             limit,
+            max_keys,
             window_ms: window_ms.max(1),
             current: Mutex::new(Window::default()),
         }
@@ -45,7 +47,7 @@ impl Limiter {
             current.number = number;
             current.counts.clear();
         }
-        let full = current.counts.len() >= MAX_KEYS;
+        let full = current.counts.len() >= self.max_keys;
         let count = match current.counts.get_mut(key) {
             Some(count) => count,
             None if full => return true,
@@ -68,7 +70,7 @@ mod tests {
 
     #[test]
     fn limits_per_key_and_window() {
-        let l = Limiter::new(2, 1_000);
+        let l = Limiter::new(2, 1_000, MAX_KEYS);
         assert!(l.hit("a", 0) && l.hit("a", 10));
         assert!(!l.hit("a", 20));
         assert!(l.hit("b", 20));
@@ -78,7 +80,7 @@ mod tests {
 
     #[test]
     fn a_full_window_stays_bounded_and_the_next_one_starts_empty() {
-        let l = Limiter::new(1, 1_000);
+        let l = Limiter::new(1, 1_000, MAX_KEYS);
         for n in 0..MAX_KEYS {
             assert!(l.hit(&n.to_string(), 0));
         }

@@ -67,6 +67,8 @@ pub struct PortalFile {
     pub requests_per_minute: Option<u32>,
     pub verify_attempts_per_address: Option<u32>,
     pub verify_window_secs: Option<u64>,
+    pub limiter_max_keys: Option<usize>,
+    pub limiter_keys_per_address: Option<u32>,
 }
 
 /// Recipient portal limits (per client address).
@@ -78,6 +80,11 @@ pub struct PortalSettings {
     /// own budget, so one person holding the link cannot lock the real recipient out quickly.
     pub verify_attempts_per_address: u32,
     pub verify_window: Duration,
+    /// Keys each in-memory portal limiter tracks per window; memory stays bounded by it.
+    pub limiter_max_keys: usize,
+    /// Keys one client (an IPv4 address or an IPv6 /64) may hold in a limiter per window, so
+    /// filling a limiter takes many clients.
+    pub limiter_keys_per_address: u32,
 }
 
 /// `[wire]` table of the file.
@@ -303,6 +310,18 @@ impl Config {
                 "portal.verify_window_secs",
                 &mut errors,
             )),
+            limiter_max_keys: positive(
+                f.portal.limiter_max_keys,
+                50_000,
+                "portal.limiter_max_keys",
+                &mut errors,
+            ),
+            limiter_keys_per_address: positive(
+                f.portal.limiter_keys_per_address,
+                64,
+                "portal.limiter_keys_per_address",
+                &mut errors,
+            ),
         };
         let email = delivery::resolve_email(f.email, &mut errors);
         let sms = delivery::resolve_sms(f.sms, &mut errors);
@@ -482,5 +501,31 @@ mod tests {
         assert_eq!(c.writer.max_batch, 7);
         assert_eq!(c.writer.cache_bytes, 8 << 20);
         assert_eq!(c.http.request_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn portal_limiter_keys() {
+        let c = Config::resolve(Overrides::default(), FileConfig::default()).unwrap();
+        assert_eq!(
+            (c.portal.limiter_max_keys, c.portal.limiter_keys_per_address),
+            (50_000, 64)
+        );
+        let f = file("[portal]\nlimiter_max_keys = 10\nlimiter_keys_per_address = 2");
+        let c = Config::resolve(Overrides::default(), f).unwrap();
+        assert_eq!(
+            (c.portal.limiter_max_keys, c.portal.limiter_keys_per_address),
+            (10, 2)
+        );
+        let f = file("[portal]\nlimiter_max_keys = 0\nlimiter_keys_per_address = 0");
+        let keys: Vec<String> = Config::resolve(Overrides::default(), f)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
+        assert_eq!(
+            keys,
+            ["portal.limiter_max_keys", "portal.limiter_keys_per_address"]
+        );
     }
 }

@@ -34,9 +34,9 @@ impl PortalLimits {
     pub fn new(settings: &PortalSettings) -> Self {
         let window = i64::try_from(settings.verify_window.as_millis()).unwrap_or(i64::MAX);
         PortalLimits {
-            requests: Limiter::new(settings.requests_per_minute, 60_000),
-            verify: Limiter::new(settings.verify_attempts_per_address, window),
-            landing_log: Limiter::new(1, 60_000),
+            requests: Limiter::new(settings.requests_per_minute, 60_000, settings.limiter_max_keys),
+            verify: Limiter::new(settings.verify_attempts_per_address, window, settings.limiter_max_keys),
+            landing_log: Limiter::new(1, 60_000, settings.limiter_max_keys),
             landing_views: Default::default(),
         }
     }
