@@ -1,16 +1,35 @@
-//! Fixed-window counters in memory, per client address (and per link where it matters):
-//! the `/portal` request rate and the per-address passcode budget. Losing them on restart is
-//! acceptable — the durable per-link budgets live in the store.
+//! Fixed-window counters in memory, per client (and per link where it matters): the
+//! `/portal` request rate, the per-address passcode budget and the landing-log throttle.
+//! Losing them on restart is acceptable — the durable per-link budgets live in the store.
+//!
+//! Memory is bounded, and the bound never turns a limiter off: a window holds at most
+//! `max_keys` keys, one client at most `keys_per_client` of them, and a hit that would need a
+//! key beyond either bound is refused (fail closed). So filling a limiter takes many clients,
+//! and even then clients already counted in the window keep their budgets.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
+/// How many keys a limiter may track per window.
+#[derive(Debug, Clone, Copy)]
+pub struct Capacity {
+    /// Keys in all (memory bound).
+    pub max_keys: usize,
+    /// Keys of one client (an IPv4 address or an IPv6 /64).
+    pub keys_per_client: u32,
+}
+
 /// Counts hits per key within fixed windows.
+///
+/// A key is `client` or `client|scope`: the part before the first `|` is the client address,
+/// which the limiter groups itself (IPv6 by /64, since one host owns a whole /64), so every
+/// call site gets the same rules by construction.
 #[derive(Debug)]
 pub struct Limiter {
     limit: u32,
     window_ms: i64,
-    max_keys: usize,
+    capacity: Capacity,
     current: Mutex<Window>,
 }
 
@@ -20,47 +39,79 @@ pub struct Limiter {
 struct Window {
     number: i64,
     counts: HashMap<String, u32>,
+    /// Keys each client holds in `counts`.
+    per_client: HashMap<String, u32>,
 }
 
-/// Keys tracked per window. Past this (a flood from many addresses or over many links) new
-/// keys go uncounted until the window ends, so memory stays bounded; the durable per-link
-/// budgets in the store still hold.
-const MAX_KEYS: usize = 50_000;
-
 impl Limiter {
-    pub fn new(limit: u32, window_ms: i64, max_keys: usize) -> Limiter {
+    pub fn new(limit: u32, window_ms: i64, capacity: Capacity) -> Limiter {
         Limiter {
             limit,
-            max_keys,
             window_ms: window_ms.max(1),
+            capacity,
             current: Mutex::new(Window::default()),
         }
     }
 
-    /// Counts a hit; `false` when the key is over its limit in the current window.
+    /// Counts a hit; `false` when the key is over its limit in the current window, or when it
+    /// is new and the window (or its client's share of it) is full.
     pub fn hit(&self, key: &str, now: i64) -> bool {
         let number = now.div_euclid(self.window_ms);
-        let Ok(mut current) = self.current.lock() else {
-            return true;
+        let mut current = match self.current.lock() {
+            Ok(current) => current,
+            Err(poisoned) => poisoned.into_inner(),
         };
         if current.number != number {
             current.number = number;
             current.counts.clear();
+            current.per_client.clear();
         }
-        let full = current.counts.len() >= self.max_keys;
-        let count = match current.counts.get_mut(key) {
-            Some(count) => count,
-            None if full => return true,
-            None => current.counts.entry(key.to_owned()).or_insert(0),
-        };
-        *count = count.saturating_add(1);
-        *count <= self.limit
+        let (client, key) = client_key(key);
+        if let Some(count) = current.counts.get_mut(&key) {
+            *count = count.saturating_add(1);
+            return *count <= self.limit;
+        }
+        let held = current.per_client.get(&client).copied().unwrap_or(0);
+        if current.counts.len() >= self.capacity.max_keys || held >= self.capacity.keys_per_client
+        {
+            return false;
+        }
+        current.per_client.insert(client, held + 1);
+        current.counts.insert(key, 1);
+        self.limit >= 1
     }
 
-    /// Seconds until the key's window ends (for `Retry-After`).
+    /// Seconds until the current window ends (for `Retry-After`).
     pub fn retry_after_secs(&self, now: i64) -> u64 {
         let rest = self.window_ms - now.rem_euclid(self.window_ms);
         u64::try_from(rest).unwrap_or(0).div_ceil(1000)
+    }
+}
+
+/// The client group of a key and the key with its client part grouped.
+fn client_key(key: &str) -> (String, String) {
+    let (address, scope) = match key.split_once('|') {
+        Some((address, scope)) => (address, Some(scope)),
+        None => (key, None),
+    };
+    let client = client_group(address);
+    let key = match scope {
+        Some(scope) => format!("{client}|{scope}"),
+        None => client.clone(),
+    };
+    (client, key)
+}
+
+/// An IPv4 address as it is, an IPv6 address as its /64 (IPv4-mapped ones as IPv4); text
+/// that is no address stays as it is.
+fn client_group(address: &str) -> String {
+    match address.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => address.to_owned(),
     }
 }
 
@@ -68,9 +119,14 @@ impl Limiter {
 mod tests {
     use super::*;
 
+    const ROOMY: Capacity = Capacity {
+        max_keys: 1_000,
+        keys_per_client: 100,
+    };
+
     #[test]
     fn limits_per_key_and_window() {
-        let l = Limiter::new(2, 1_000, MAX_KEYS);
+        let l = Limiter::new(2, 1_000, ROOMY);
         assert!(l.hit("a", 0) && l.hit("a", 10));
         assert!(!l.hit("a", 20));
         assert!(l.hit("b", 20));
@@ -79,18 +135,57 @@ mod tests {
     }
 
     #[test]
-    fn a_full_window_stays_bounded_and_the_next_one_starts_empty() {
-        let l = Limiter::new(1, 1_000, MAX_KEYS);
-        for n in 0..MAX_KEYS {
-            assert!(l.hit(&n.to_string(), 0));
-        }
-        assert!(!l.hit("0", 1), "known keys are still counted");
-        assert!(l.hit("new", 2) && l.hit("new", 3), "new keys go uncounted");
-        assert_eq!(
-            l.current.lock().map(|w| w.counts.len()).ok(),
-            Some(MAX_KEYS)
+    fn a_full_window_refuses_new_keys_and_the_next_one_starts_empty() {
+        let l = Limiter::new(
+            5,
+            1_000,
+            Capacity {
+                max_keys: 3,
+                keys_per_client: 100,
+            },
         );
-        assert!(l.hit("0", 1_000), "a new window");
+        for n in 1..=3 {
+            assert!(l.hit(&format!("10.0.0.{n}"), 0));
+        }
+        assert!(!l.hit("10.0.0.4", 1), "full: a new key fails closed");
+        assert!(l.hit("10.0.0.1", 2), "known keys keep their budget");
+        assert_eq!(l.current.lock().map(|w| w.counts.len()).ok(), Some(3));
+        assert!(l.hit("10.0.0.4", 1_000), "a new window");
         assert_eq!(l.current.lock().map(|w| w.counts.len()).ok(), Some(1));
+    }
+
+    #[test]
+    fn one_client_cannot_fill_the_window() {
+        let l = Limiter::new(
+            5,
+            1_000,
+            Capacity {
+                max_keys: 100,
+                keys_per_client: 2,
+            },
+        );
+        assert!(l.hit("10.0.0.1|link-a", 0) && l.hit("10.0.0.1|link-b", 0));
+        assert!(!l.hit("10.0.0.1|link-c", 0), "a third key of one client");
+        assert!(l.hit("10.0.0.1|link-a", 0), "its own keys still count");
+        assert!(l.hit("10.0.0.2|link-c", 0), "other clients are unaffected");
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let l = Limiter::new(
+            2,
+            1_000,
+            Capacity {
+                max_keys: 100,
+                keys_per_client: 1,
+            },
+        );
+        assert!(l.hit("2001:db8:1:2::1", 0));
+        assert!(l.hit("2001:db8:1:2:ffff::9", 0), "same /64, same key");
+        assert!(!l.hit("2001:db8:1:2:abcd::1", 0), "the /64's budget is used up");
+        assert!(l.hit("2001:db8:1:3::1", 0), "another /64");
+        assert!(!l.hit("2001:db8:1:2::7|link", 0), "one key per /64");
+        assert_eq!(client_group("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(client_group(""), "");
     }
 }

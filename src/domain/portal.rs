@@ -72,6 +72,26 @@ pub struct GrantRecord {
     pub recipient_email: Option<String>,
     pub recipient_phone: Option<String>,
     pub expires_at: i64,
+    /// The link's token hash when the grant was handed out: a resend replaces the token and
+    /// so ends the grants of the old one. Grants stored before this field read all zeros and
+    /// end at once (they lived five minutes at most).
+    #[serde(default)]
+    pub token_hash: [u8; 32],
+}
+
+impl GrantRecord {
+    /// Whether `link` (None once purged) still backs this grant at `at`: a grant never
+    /// outlives its link's revocation, expiry, purge or token replacement. Checked when the
+    /// grant is exchanged, in the same transaction that reads the link.
+    pub fn is_backed_by(&self, link: Option<&LinkRecord>, at: i64) -> bool {
+        link.is_some_and(|l| {
+            l.uid == self.link_uid
+                && l.tenant_id == self.tenant_id
+                && l.revoked_at.is_none()
+                && at < l.expires_at
+                && l.token_hash == self.token_hash
+        })
+    }
 }
 
 /// A landing page view on its way to the access log (written in batches, see
@@ -104,6 +124,19 @@ pub enum AccessEvent {
 }
 
 impl AccessEvent {
+    /// Noise: what anyone holding (or guessing at) a token can cause at will — landing
+    /// views, passcode sends and failures, denied opens. Noise rows are aggregated per
+    /// address and capped per link; every other event is a lifecycle row, never evicted.
+    pub fn is_noise(self) -> bool {
+        matches!(
+            self,
+            AccessEvent::LandingViewed
+                | AccessEvent::OtpSent
+                | AccessEvent::OtpFailed
+                | AccessEvent::OpenDenied
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AccessEvent::Created => "Created",
@@ -155,11 +188,51 @@ pub struct AccessLogEntry {
     pub outcome: String,
     pub detail: Option<String>,
     pub actor: Actor,
+    /// When the row was written; for an aggregated noise row, its first occurrence.
     pub at: i64,
+    /// Occurrences the row stands for (repeats of a noise event from one address).
+    #[serde(default = "one")]
+    pub count: u64,
+    /// The latest occurrence of an aggregated noise row; None for lifecycle rows and for
+    /// rows written before aggregation existed.
+    #[serde(default)]
+    pub last_at: Option<i64>,
 }
 
-/// Entries kept per link; older ones are dropped, so a scanner cannot grow a log forever.
-pub const LOG_CAP_PER_LINK: usize = 200;
+fn one() -> u64 {
+    1
+}
+
+impl AccessLogEntry {
+    /// Folds one more occurrence into an aggregated noise row: the count grows, the first
+    /// and last times widen, and the latest occurrence's detail and User-Agent win.
+    pub fn absorb(&mut self, at: i64, detail: Option<String>, actor: &Actor) {
+        self.count = self.count.saturating_add(1);
+        let last = self.last_at.unwrap_or(self.at);
+        if at >= last {
+            self.detail = detail;
+            self.actor.user_agent.clone_from(&actor.user_agent);
+        }
+        self.last_at = Some(last.max(at));
+        self.at = self.at.min(at);
+    }
+}
+
+/// The key under which repeats of a noise event aggregate into one row: the event, its
+/// outcome and the client address. None for lifecycle events, which are never aggregated.
+pub fn noise_key(event: AccessEvent, outcome: &str, actor: &Actor) -> Option<String> {
+    event.is_noise().then(|| {
+        format!(
+            "{}|{outcome}|{}",
+            event.as_str(),
+            actor.ip.as_deref().unwrap_or("")
+        )
+    })
+}
+
+/// Aggregated noise rows kept per link; past it the least recently seen one goes, so a
+/// scanner from many addresses cannot grow a log forever. Lifecycle rows do not count.
+pub const NOISE_ROWS_PER_LINK: usize = 200;
 
 #[cfg(test)]
 mod tests {
@@ -222,6 +295,76 @@ mod tests {
         assert!(!session_is_valid(&other_keys, &a, &cookie, 0));
         assert!(!session_is_valid(&keys, &a, "garbage", 0));
         assert!(!session_is_valid(&keys, &a, &format!("{cookie}AA"), 0));
+    }
+
+    #[test]
+    fn a_grant_is_backed_only_by_its_live_link_and_token() {
+        let l = link(1, 7);
+        let grant = GrantRecord {
+            link_uid: l.uid,
+            link_id: l.link_id,
+            tenant_id: l.tenant_id,
+            resource_type: l.resource_type.clone(),
+            resource_uid: l.resource_uid,
+            recipient_display_name: None,
+            recipient_email: None,
+            recipient_phone: None,
+            expires_at: 1_000,
+            token_hash: l.token_hash,
+        };
+        assert!(grant.is_backed_by(Some(&l), 0));
+        assert!(!grant.is_backed_by(None, 0), "purged");
+        assert!(!grant.is_backed_by(Some(&link(1, 8)), 0), "resent");
+        assert!(!grant.is_backed_by(Some(&link(2, 7)), 0), "another link");
+        let mut revoked = l.clone();
+        revoked.revoked_at = Some(0);
+        assert!(!grant.is_backed_by(Some(&revoked), 0), "revoked");
+        assert!(!grant.is_backed_by(Some(&l), l.expires_at), "expired");
+    }
+
+    #[test]
+    fn noise_rows_aggregate_per_event_outcome_and_address() {
+        let from = |ip: &str, ua: &str| Actor {
+            ip: Some(ip.into()),
+            user_agent: Some(ua.into()),
+            user_id: None,
+        };
+        let a = from("192.0.2.1", "A");
+        let key = noise_key(AccessEvent::OpenDenied, "Failure", &a);
+        assert_eq!(key.as_deref(), Some("OpenDenied|Failure|192.0.2.1"));
+        assert_ne!(key, noise_key(AccessEvent::OpenDenied, "Failure", &from("192.0.2.2", "A")));
+        assert_eq!(noise_key(AccessEvent::Opened, "Success", &a), None);
+        #[derive(Serialize)]
+        struct OldRow {
+            id: u64,
+            link_uid: Uuid,
+            link_id: u64,
+            tenant_id: Uuid,
+            event: AccessEvent,
+            outcome: String,
+            detail: Option<String>,
+            actor: Actor,
+            at: i64,
+        }
+        let old = OldRow {
+            id: 1,
+            link_uid: Uuid::nil(),
+            link_id: 1,
+            tenant_id: Uuid::nil(),
+            event: AccessEvent::OpenDenied,
+            outcome: "Failure".into(),
+            detail: Some("Revoked".into()),
+            actor: a.clone(),
+            at: 100,
+        };
+        let mut row: AccessLogEntry =
+            rmp_serde::from_slice(&rmp_serde::to_vec_named(&old).unwrap()).unwrap();
+        assert_eq!((row.count, row.last_at), (1, None), "an old row reads as one");
+        row.absorb(300, Some("Expired".into()), &from("192.0.2.1", "B"));
+        row.absorb(50, Some("early".into()), &from("192.0.2.1", "C"));
+        assert_eq!((row.count, row.at, row.last_at), (3, 50, Some(300)));
+        assert_eq!(row.detail.as_deref(), Some("Expired"), "the latest detail wins");
+        assert_eq!(row.actor.user_agent.as_deref(), Some("B"));
     }
 
     #[test]

@@ -84,6 +84,7 @@ pub static ALL: &[&dyn TableCodec] = &[
     &Typed(GRANTS),
     &Typed(GRANTS_BY_EXPIRY),
     &Typed(ACCESS_LOG),
+    &Typed(ACCESS_LOG_NOISE),
     &Typed(LOG_TOMBSTONES),
     &Typed(CONTACTS),
 ];

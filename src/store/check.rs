@@ -12,7 +12,7 @@ use super::tables::*;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::{GrantRecord, LOG_CAP_PER_LINK};
+use crate::domain::portal::{AccessLogEntry, GrantRecord, NOISE_ROWS_PER_LINK, noise_key};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 
 /// Counts of what was checked and every inconsistency found.
@@ -277,24 +277,66 @@ fn check_portal(
             by_expiry.len()?
         ));
     }
+    check_access_log(r, links, report)
+}
+
+/// Every access-log row belongs to a stored link or to a purged one still under its
+/// tombstone; `access_log_noise` names exactly the aggregated noise rows (same key, same
+/// last-seen time), at most `NOISE_ROWS_PER_LINK` per link. Rows written before
+/// aggregation existed (no last-seen time) are single rows without an index entry.
+fn check_access_log(
+    r: &Reader,
+    links: &[LinkRecord],
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
     let mut owners: HashSet<u128> = links.iter().map(|l| l.uid.as_u128()).collect();
     for entry in r.table(LOG_TOMBSTONES)?.iter()? {
         owners.insert(entry?.0.value().1);
     }
-    let mut per_link: std::collections::HashMap<u128, usize> = std::collections::HashMap::new();
+    let mut noise_rows: HashSet<(u128, String, u64, i64)> = HashSet::new();
+    let mut orphans: HashSet<u128> = HashSet::new();
     for entry in r.table(ACCESS_LOG)?.iter()? {
-        let (uid, _) = entry?.0.value();
-        *per_link.entry(uid).or_default() += 1;
-    }
-    for (uid, count) in per_link {
-        if !owners.contains(&uid) {
+        let (k, v) = entry?;
+        let (uid, id) = k.value();
+        if !owners.contains(&uid) && orphans.insert(uid) {
             report.problems.push(format!(
                 "access log of {uid:032x}: no link and no tombstone"
             ));
         }
-        if count > LOG_CAP_PER_LINK {
+        let Ok(row) = decode::<AccessLogEntry>(v.value()) else {
+            report
+                .problems
+                .push(format!("access log {uid:032x}/{id}: unreadable row"));
+            continue;
+        };
+        if let (Some(last), Some(key)) = (row.last_at, noise_key(row.event, &row.outcome, &row.actor)) {
+            noise_rows.insert((uid, key, id, last));
+        }
+    }
+    let mut per_link: std::collections::HashMap<u128, usize> = std::collections::HashMap::new();
+    let mut indexed = 0usize;
+    for entry in r.table(ACCESS_LOG_NOISE)?.iter()? {
+        let (k, v) = entry?;
+        let (uid, key) = k.value();
+        let (id, last) = v.value();
+        if !noise_rows.contains(&(uid, key.to_owned(), id, last)) {
             report.problems.push(format!(
-                "access log of {uid:032x}: {count} rows, over the cap"
+                "access_log_noise {uid:032x}/{key}: no such noise row"
+            ));
+        }
+        indexed += 1;
+        *per_link.entry(uid).or_default() += 1;
+    }
+    if indexed != noise_rows.len() {
+        report.problems.push(format!(
+            "access_log_noise has {indexed} entries for {} noise rows",
+            noise_rows.len()
+        ));
+    }
+    for (uid, count) in per_link {
+        if count > NOISE_ROWS_PER_LINK {
+            report.problems.push(format!(
+                "access log of {uid:032x}: {count} noise rows, over the cap"
             ));
         }
     }

@@ -43,8 +43,13 @@ pub const GRANTS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("grant
 /// (expires at, keyed grant hash) → (); exactly the stored grants.
 pub const GRANTS_BY_EXPIRY: TableDefinition<(i64, [u8; 32]), ()> =
     TableDefinition::new("grants_by_expiry");
-/// (link uid, entry id) → AccessLogEntry; at most `LOG_CAP_PER_LINK` per link.
+/// (link uid, entry id) → AccessLogEntry: every lifecycle row, and at most
+/// `NOISE_ROWS_PER_LINK` aggregated noise rows per link.
 pub const ACCESS_LOG: TableDefinition<(u128, u64), &[u8]> = TableDefinition::new("access_log");
+/// (link uid, noise key "event|outcome|address") → (entry id, last seen): exactly the
+/// aggregated noise rows of `access_log`, so a repeat finds its row without a scan.
+pub const ACCESS_LOG_NOISE: TableDefinition<(u128, &str), (u64, i64)> =
+    TableDefinition::new("access_log_noise");
 /// (purged at, link uid) → tenant: logs of purged links, deleted after the retention window.
 pub const LOG_TOMBSTONES: TableDefinition<(i64, u128), u128> =
     TableDefinition::new("log_tombstones");
@@ -88,6 +93,7 @@ pub fn ensure(db: &Database) -> Result<(), StoreError> {
         txn.open_table(GRANTS)?;
         txn.open_table(GRANTS_BY_EXPIRY)?;
         txn.open_table(ACCESS_LOG)?;
+        txn.open_table(ACCESS_LOG_NOISE)?;
         txn.open_table(LOG_TOMBSTONES)?;
     }
     txn.commit()?;

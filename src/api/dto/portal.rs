@@ -148,7 +148,16 @@ pub struct CustomerLinkAccessLog {
     pub UserAgent: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ActorUserId: Option<Guid>,
+    /// When the row was written; for an aggregated row, its first occurrence.
     pub CreatedAtUtc: UtcDateTime,
+    /// Occurrences the row stands for: repeats of a noise event (landing view, passcode
+    /// sent or failed, denied open) from one address share one row.
+    pub Count: u64,
+    /// First and latest occurrence of an aggregated noise row (absent on lifecycle rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub FirstAtUtc: Option<UtcDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub LastAtUtc: Option<UtcDateTime>,
 }
 
 impl CustomerLinkAccessLog {
@@ -163,6 +172,9 @@ impl CustomerLinkAccessLog {
             UserAgent: e.actor.user_agent.clone(),
             ActorUserId: e.actor.user_id.map(Guid),
             CreatedAtUtc: UtcDateTime(e.at),
+            Count: e.count,
+            FirstAtUtc: e.last_at.map(|_| UtcDateTime(e.at)),
+            LastAtUtc: e.last_at.map(UtcDateTime),
         }
     }
 }

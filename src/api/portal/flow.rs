@@ -99,8 +99,8 @@ pub fn landing(
 fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: i64) {
     let key = format!(
         "{}|{}",
-        link.uid.simple(),
-        actor.ip.as_deref().unwrap_or("")
+        actor.ip.as_deref().unwrap_or(""),
+        link.uid.simple()
     );
     if !state.portal_limits.landing_log.hit(&key, now) {
         return;
@@ -222,6 +222,8 @@ async fn send_code(
 }
 
 /// Checks a passcode: the per-address budget first, then the link's own (in the store).
+/// The address budget is keyed by link, after the lookup, so unknown tokens cost nothing in
+/// it and cannot crowd real links out of it.
 pub async fn verify(
     state: &AppState,
     token: &str,
@@ -232,15 +234,15 @@ pub async fn verify(
         return Ok(Verification::Unavailable);
     };
     let now = state.clock.now();
-    let key = format!("{}|{}", actor.ip.as_deref().unwrap_or(""), hash.to_hex());
+    let Some(link) = state.store.read(|r| r.link_by_token(&hash))? else {
+        return Ok(Verification::Unavailable);
+    };
+    let key = format!("{}|{}", actor.ip.as_deref().unwrap_or(""), link.uid.simple());
     if !state.portal_limits.verify.hit(&key, now) {
         return Ok(Verification::TooMany {
             retry_after_secs: state.portal_limits.verify.retry_after_secs(now),
         });
     }
-    let Some(link) = state.store.read(|r| r.link_by_token(&hash))? else {
-        return Ok(Verification::Unavailable);
-    };
     let candidate = state.keys.otp(link.uid.as_bytes(), &normalise_entry(entry));
     let op = WriteOp::Portal(PortalOp::VerifyOtp {
         token_hash: hash.0,

@@ -10,7 +10,7 @@ pub mod html;
 use hyper::header::{COOKIE, HeaderMap, USER_AGENT};
 
 use super::Request;
-use super::limits::Limiter;
+use super::limits::{Capacity, Limiter};
 use crate::config::PortalSettings;
 use crate::domain::portal::Actor;
 
@@ -19,7 +19,8 @@ pub const TOKEN_COOKIE: &str = "cl_t";
 /// Cookie that proves a verified passcode for one link.
 pub const SESSION_COOKIE: &str = "cl_s";
 
-/// In-memory limits of the portal, per client address.
+/// In-memory limits of the portal, per client address (an IPv6 client is its /64). Keys are
+/// `address` or `address|scope`; see [`Limiter`].
 #[derive(Debug)]
 pub struct PortalLimits {
     pub requests: Limiter,
@@ -33,10 +34,14 @@ pub struct PortalLimits {
 impl PortalLimits {
     pub fn new(settings: &PortalSettings) -> Self {
         let window = i64::try_from(settings.verify_window.as_millis()).unwrap_or(i64::MAX);
+        let capacity = Capacity {
+            max_keys: settings.limiter_max_keys,
+            keys_per_client: settings.limiter_keys_per_address,
+        };
         PortalLimits {
-            requests: Limiter::new(settings.requests_per_minute, 60_000, settings.limiter_max_keys),
-            verify: Limiter::new(settings.verify_attempts_per_address, window, settings.limiter_max_keys),
-            landing_log: Limiter::new(1, 60_000, settings.limiter_max_keys),
+            requests: Limiter::new(settings.requests_per_minute, 60_000, capacity),
+            verify: Limiter::new(settings.verify_attempts_per_address, window, capacity),
+            landing_log: Limiter::new(1, 60_000, capacity),
             landing_views: Default::default(),
         }
     }

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::StoreError;
 use crate::config::WriterSettings;
 
+mod access_log;
 mod ops;
 mod outbox;
 mod portal;

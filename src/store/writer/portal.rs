@@ -1,6 +1,6 @@
 //! Portal commands in the writer: passcode issue and check with their budgets, the atomic
-//! view count with its hand-off grant, unlock, grant exchange, and the access log (capped per
-//! link, kept after a purge under a tombstone). Every check happens before the first write.
+//! view count with its hand-off grant, unlock and grant exchange (the access log itself is
+//! `access_log.rs`). Every check happens before the first write.
 
 use redb::ReadableTable;
 
@@ -10,9 +10,7 @@ use super::ops::{PortalOp, PortalOutcome, WriteOutcome};
 use super::tables::Tables;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{self, FAILURES_PER_LINK, OtpState, SendDecision};
-use crate::domain::portal::{
-    AccessEvent, AccessLogEntry, Actor, GRANT_TTL_MS, GrantRecord, LOG_CAP_PER_LINK,
-};
+use crate::domain::portal::{AccessEvent, Actor, GRANT_TTL_MS, GrantRecord};
 
 impl Tables<'_> {
     pub(super) fn portal(&mut self, op: PortalOp) -> Result<WriteOutcome, StoreError> {
@@ -267,6 +265,7 @@ impl Tables<'_> {
             recipient_email: link.recipient_email.clone(),
             recipient_phone: link.recipient_phone.clone(),
             expires_at: at + GRANT_TTL_MS,
+            token_hash: link.token_hash,
         };
         self.grants.insert(grant, encode(&record)?.as_slice())?;
         self.grants_by_expiry
@@ -283,6 +282,8 @@ impl Tables<'_> {
         Ok(PortalOutcome::Opened(Box::new(link)))
     }
 
+    /// Exchanges a grant once. Its link is read in this same transaction, so a revocation,
+    /// resend or purge committed before ends the grant by construction (no grant index).
     fn consume_grant(
         &mut self,
         grant: [u8; 32],
@@ -298,84 +299,11 @@ impl Tables<'_> {
         };
         self.grants.remove(grant)?;
         self.grants_by_expiry.remove((record.expires_at, grant))?;
-        if at >= record.expires_at {
+        let link = self.load_link_record(record.link_uid.as_u128())?;
+        if at >= record.expires_at || !record.is_backed_by(link.as_ref(), at) {
             return Ok(PortalOutcome::Unavailable);
         }
         Ok(PortalOutcome::Grant(Box::new(record)))
-    }
-
-    /// Appends to the link's access log, dropping the oldest entries past the cap.
-    pub(super) fn log(
-        &mut self,
-        link: &LinkRecord,
-        event: AccessEvent,
-        outcome: &str,
-        detail: Option<String>,
-        actor: &Actor,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        let uid = link.uid.as_u128();
-        let id = self
-            .meta
-            .get("next_log_id")?
-            .map(|g| g.value())
-            .unwrap_or(1);
-        self.meta.insert("next_log_id", id + 1)?;
-        let entry = AccessLogEntry {
-            id,
-            link_uid: link.uid,
-            link_id: link.link_id,
-            tenant_id: link.tenant_id,
-            event,
-            outcome: outcome.to_owned(),
-            detail,
-            actor: actor.clone(),
-            at,
-        };
-        self.access_log
-            .insert((uid, id), encode(&entry)?.as_slice())?;
-        let mut ids = Vec::new();
-        for e in self.access_log.range((uid, 0)..=(uid, u64::MAX))? {
-            ids.push(e?.0.value().1);
-        }
-        let excess = ids.len().saturating_sub(LOG_CAP_PER_LINK);
-        for old in ids.into_iter().take(excess) {
-            self.access_log.remove((uid, old))?;
-        }
-        Ok(())
-    }
-
-    /// Marks a purged link's log so it is deleted once the retention window has passed.
-    pub(super) fn tombstone_log(&mut self, link: &LinkRecord, at: i64) -> Result<(), StoreError> {
-        self.log(
-            link,
-            AccessEvent::Purged,
-            "Info",
-            None,
-            &Actor::default(),
-            at,
-        )?;
-        self.log_tombstones
-            .insert((at, link.uid.as_u128()), link.tenant_id.as_u128())?;
-        Ok(())
-    }
-
-    /// Deletes the logs of links purged before `purged_before`.
-    pub(super) fn forget_old_logs(&mut self, purged_before: i64) -> Result<(), StoreError> {
-        let mut due = Vec::new();
-        for e in self
-            .log_tombstones
-            .range(..(purged_before, 0u128))?
-            .take(100)
-        {
-            due.push(e?.0.value());
-        }
-        for (at, uid) in due {
-            self.log_tombstones.remove((at, uid))?;
-            self.access_log
-                .retain_in((uid, 0)..=(uid, u64::MAX), |_, _| false)?;
-        }
-        Ok(())
     }
 
     /// Deletes grants that can no longer be exchanged.

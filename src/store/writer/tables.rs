@@ -34,6 +34,7 @@ pub(super) struct Tables<'t> {
     pub(super) grants: Table<'t, [u8; 32], &'static [u8]>,
     pub(super) grants_by_expiry: Table<'t, (i64, [u8; 32]), ()>,
     pub(super) access_log: Table<'t, (u128, u64), &'static [u8]>,
+    pub(super) access_log_noise: Table<'t, (u128, &'static str), (u64, i64)>,
     pub(super) log_tombstones: Table<'t, (i64, u128), u128>,
 }
 
@@ -58,6 +59,7 @@ impl<'t> Tables<'t> {
             grants: txn.open_table(GRANTS)?,
             grants_by_expiry: txn.open_table(GRANTS_BY_EXPIRY)?,
             access_log: txn.open_table(ACCESS_LOG)?,
+            access_log_noise: txn.open_table(ACCESS_LOG_NOISE)?,
             log_tombstones: txn.open_table(LOG_TOMBSTONES)?,
         })
     }

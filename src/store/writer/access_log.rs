@@ -1,0 +1,167 @@
+//! The access log in the writer. Lifecycle rows (created, delivered, opened, revoked …) are
+//! appended and kept for the link's whole life; noise rows (landing views, passcode sends
+//! and failures, denied opens) aggregate per event, outcome and address into one row with a
+//! count, and at most `NOISE_ROWS_PER_LINK` of them are kept (the least recently seen goes).
+//! So no amount of denials can push a lifecycle row out. A purged link's log stays under a
+//! tombstone for the retention window.
+
+use redb::ReadableTable;
+
+use super::super::StoreError;
+use super::super::codec::{decode, encode};
+use super::tables::Tables;
+use crate::domain::link::LinkRecord;
+use crate::domain::portal::{
+    AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, noise_key,
+};
+
+impl Tables<'_> {
+    /// Records one event of `link`: a new lifecycle row, or one more occurrence of a noise
+    /// row. Invariant: `access_log_noise` names exactly the aggregated noise rows, with
+    /// their last-seen time, in the same transaction as the rows.
+    pub(super) fn log(
+        &mut self,
+        link: &LinkRecord,
+        event: AccessEvent,
+        outcome: &str,
+        detail: Option<String>,
+        actor: &Actor,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let uid = link.uid.as_u128();
+        let Some(key) = noise_key(event, outcome, actor) else {
+            let entry = self.new_entry(link, event, outcome, detail, actor, at)?;
+            return self.put_log(&entry);
+        };
+        let known = self.access_log_noise.get((uid, key.as_str()))?.map(|g| g.value().0);
+        if let Some(mut entry) = self.load_log(uid, known)? {
+            entry.absorb(at, detail, actor);
+            return self.put_noise(&key, &entry);
+        }
+        let mut entry = self.new_entry(link, event, outcome, detail, actor, at)?;
+        entry.last_at = Some(at);
+        self.put_noise(&key, &entry)?;
+        self.evict_noise(uid)
+    }
+
+    fn new_entry(
+        &mut self,
+        link: &LinkRecord,
+        event: AccessEvent,
+        outcome: &str,
+        detail: Option<String>,
+        actor: &Actor,
+        at: i64,
+    ) -> Result<AccessLogEntry, StoreError> {
+        let id = self
+            .meta
+            .get("next_log_id")?
+            .map(|g| g.value())
+            .unwrap_or(1);
+        self.meta.insert("next_log_id", id + 1)?;
+        Ok(AccessLogEntry {
+            id,
+            link_uid: link.uid,
+            link_id: link.link_id,
+            tenant_id: link.tenant_id,
+            event,
+            outcome: outcome.to_owned(),
+            detail,
+            actor: actor.clone(),
+            at,
+            count: 1,
+            last_at: None,
+        })
+    }
+
+    fn load_log(&self, uid: u128, id: Option<u64>) -> Result<Option<AccessLogEntry>, StoreError> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        match self.access_log.get((uid, id))? {
+            Some(g) => Ok(Some(decode(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put_log(&mut self, entry: &AccessLogEntry) -> Result<(), StoreError> {
+        let key = (entry.link_uid.as_u128(), entry.id);
+        self.access_log.insert(key, encode(entry)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Writes a noise row and its index entry together.
+    fn put_noise(&mut self, key: &str, entry: &AccessLogEntry) -> Result<(), StoreError> {
+        self.put_log(entry)?;
+        let last = entry.last_at.unwrap_or(entry.at);
+        self.access_log_noise
+            .insert((entry.link_uid.as_u128(), key), (entry.id, last))?;
+        Ok(())
+    }
+
+    /// The noise index entries of one link: (key, entry id, last seen).
+    fn noise_of(&self, uid: u128) -> Result<Vec<(String, u64, i64)>, StoreError> {
+        let mut rows = Vec::new();
+        for entry in self.access_log_noise.range((uid, "")..)? {
+            let (key, value) = entry?;
+            let (owner, key) = key.value();
+            if owner != uid {
+                break;
+            }
+            let (id, last) = value.value();
+            rows.push((key.to_owned(), id, last));
+        }
+        Ok(rows)
+    }
+
+    /// Drops the least recently seen noise rows past the per-link cap.
+    fn evict_noise(&mut self, uid: u128) -> Result<(), StoreError> {
+        let mut rows = self.noise_of(uid)?;
+        let excess = rows.len().saturating_sub(NOISE_ROWS_PER_LINK);
+        if excess == 0 {
+            return Ok(());
+        }
+        rows.sort_by_key(|(_, id, last)| (*last, *id));
+        for (key, id, _) in rows.into_iter().take(excess) {
+            self.access_log.remove((uid, id))?;
+            self.access_log_noise.remove((uid, key.as_str()))?;
+        }
+        Ok(())
+    }
+
+    /// Marks a purged link's log so it is deleted once the retention window has passed.
+    pub(super) fn tombstone_log(&mut self, link: &LinkRecord, at: i64) -> Result<(), StoreError> {
+        self.log(
+            link,
+            AccessEvent::Purged,
+            "Info",
+            None,
+            &Actor::default(),
+            at,
+        )?;
+        self.log_tombstones
+            .insert((at, link.uid.as_u128()), link.tenant_id.as_u128())?;
+        Ok(())
+    }
+
+    /// Deletes the logs (rows and noise index) of links purged before `purged_before`.
+    pub(super) fn forget_old_logs(&mut self, purged_before: i64) -> Result<(), StoreError> {
+        let mut due = Vec::new();
+        for e in self
+            .log_tombstones
+            .range(..(purged_before, 0u128))?
+            .take(100)
+        {
+            due.push(e?.0.value());
+        }
+        for (at, uid) in due {
+            self.log_tombstones.remove((at, uid))?;
+            self.access_log
+                .retain_in((uid, 0)..=(uid, u64::MAX), |_, _| false)?;
+            for (key, _, _) in self.noise_of(uid)? {
+                self.access_log_noise.remove((uid, key.as_str()))?;
+            }
+        }
+        Ok(())
+    }
+}
