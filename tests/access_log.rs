@@ -44,7 +44,11 @@ fn issue_10_denied_opens_are_aggregated_and_never_evict_lifecycle_rows() {
         .iter()
         .map(|r| r["EventType"].as_str().unwrap())
         .collect();
-    assert_eq!(events, ["Created", "Opened", "OpenDenied", "Revoked"], "{rows:#?}");
+    assert_eq!(
+        events,
+        ["Created", "Opened", "OpenDenied", "Revoked"],
+        "{rows:#?}"
+    );
     let opened = &rows[1];
     assert_eq!(
         (opened["IpAddress"].as_str(), opened["UserAgent"].as_str()),

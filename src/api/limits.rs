@@ -72,8 +72,7 @@ impl Limiter {
             return *count <= self.limit;
         }
         let held = current.per_client.get(&client).copied().unwrap_or(0);
-        if current.counts.len() >= self.capacity.max_keys || held >= self.capacity.keys_per_client
-        {
+        if current.counts.len() >= self.capacity.max_keys || held >= self.capacity.keys_per_client {
             return false;
         }
         current.per_client.insert(client, held + 1);
@@ -182,7 +181,10 @@ mod tests {
         );
         assert!(l.hit("2001:db8:1:2::1", 0));
         assert!(l.hit("2001:db8:1:2:ffff::9", 0), "same /64, same key");
-        assert!(!l.hit("2001:db8:1:2:abcd::1", 0), "the /64's budget is used up");
+        assert!(
+            !l.hit("2001:db8:1:2:abcd::1", 0),
+            "the /64's budget is used up"
+        );
         assert!(l.hit("2001:db8:1:3::1", 0), "another /64");
         assert!(!l.hit("2001:db8:1:2::7|link", 0), "one key per /64");
         assert_eq!(client_group("::ffff:192.0.2.7"), "192.0.2.7");

@@ -332,7 +332,10 @@ mod tests {
         let a = from("192.0.2.1", "A");
         let key = noise_key(AccessEvent::OpenDenied, "Failure", &a);
         assert_eq!(key.as_deref(), Some("OpenDenied|Failure|192.0.2.1"));
-        assert_ne!(key, noise_key(AccessEvent::OpenDenied, "Failure", &from("192.0.2.2", "A")));
+        assert_ne!(
+            key,
+            noise_key(AccessEvent::OpenDenied, "Failure", &from("192.0.2.2", "A"))
+        );
         assert_eq!(noise_key(AccessEvent::Opened, "Success", &a), None);
         #[derive(Serialize)]
         struct OldRow {
@@ -359,11 +362,19 @@ mod tests {
         };
         let mut row: AccessLogEntry =
             rmp_serde::from_slice(&rmp_serde::to_vec_named(&old).unwrap()).unwrap();
-        assert_eq!((row.count, row.last_at), (1, None), "an old row reads as one");
+        assert_eq!(
+            (row.count, row.last_at),
+            (1, None),
+            "an old row reads as one"
+        );
         row.absorb(300, Some("Expired".into()), &from("192.0.2.1", "B"));
         row.absorb(50, Some("early".into()), &from("192.0.2.1", "C"));
         assert_eq!((row.count, row.at, row.last_at), (3, 50, Some(300)));
-        assert_eq!(row.detail.as_deref(), Some("Expired"), "the latest detail wins");
+        assert_eq!(
+            row.detail.as_deref(),
+            Some("Expired"),
+            "the latest detail wins"
+        );
         assert_eq!(row.actor.user_agent.as_deref(), Some("B"));
     }
 

@@ -309,7 +309,9 @@ fn check_access_log(
                 .push(format!("access log {uid:032x}/{id}: unreadable row"));
             continue;
         };
-        if let (Some(last), Some(key)) = (row.last_at, noise_key(row.event, &row.outcome, &row.actor)) {
+        if let (Some(last), Some(key)) =
+            (row.last_at, noise_key(row.event, &row.outcome, &row.actor))
+        {
             noise_rows.insert((uid, key, id, last));
         }
     }

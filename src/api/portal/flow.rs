@@ -237,7 +237,11 @@ pub async fn verify(
     let Some(link) = state.store.read(|r| r.link_by_token(&hash))? else {
         return Ok(Verification::Unavailable);
     };
-    let key = format!("{}|{}", actor.ip.as_deref().unwrap_or(""), link.uid.simple());
+    let key = format!(
+        "{}|{}",
+        actor.ip.as_deref().unwrap_or(""),
+        link.uid.simple()
+    );
     if !state.portal_limits.verify.hit(&key, now) {
         return Ok(Verification::TooMany {
             retry_after_secs: state.portal_limits.verify.retry_after_secs(now),

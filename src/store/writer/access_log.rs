@@ -11,9 +11,7 @@ use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::tables::Tables;
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::{
-    AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, noise_key,
-};
+use crate::domain::portal::{AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, noise_key};
 
 impl Tables<'_> {
     /// Records one event of `link`: a new lifecycle row, or one more occurrence of a noise
@@ -33,7 +31,10 @@ impl Tables<'_> {
             let entry = self.new_entry(link, event, outcome, detail, actor, at)?;
             return self.put_log(&entry);
         };
-        let known = self.access_log_noise.get((uid, key.as_str()))?.map(|g| g.value().0);
+        let known = self
+            .access_log_noise
+            .get((uid, key.as_str()))?
+            .map(|g| g.value().0);
         if let Some(mut entry) = self.load_log(uid, known)? {
             entry.absorb(at, detail, actor);
             return self.put_noise(&key, &entry);
@@ -163,5 +164,119 @@ impl Tables<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use crate::config::{Config, FileConfig, Overrides};
+    use crate::domain::link::{ContactLookup, CreateLink, plan_link};
+    use crate::domain::policy::{DEFAULT_POLICY, Policy};
+    use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK};
+    use crate::domain::tenant::StaffCaller;
+    use crate::domain::token::SecretHash;
+    use crate::store::{PortalOp, SendLimits, Store, WriteOp};
+
+    fn open(dir: &std::path::Path) -> Store {
+        let config = Config::resolve(Overrides::default(), FileConfig::default()).unwrap();
+        Store::open(&dir.join("t.redb"), &config.writer).unwrap()
+    }
+
+    fn create(store: &Store) -> Uuid {
+        let caller = StaffCaller {
+            tenant_id: Uuid::from_u128(9),
+            user_id: Uuid::from_u128(8),
+            agent_id: None,
+            roles: vec![],
+        };
+        let req = CreateLink {
+            resource_type: Some("Quote".into()),
+            resource_uid: Some(Uuid::from_u128(1)),
+            recipient_email: Some("a@b.co".into()),
+            ..CreateLink::default()
+        };
+        let policy = Policy::parse(DEFAULT_POLICY).unwrap();
+        let uid = Uuid::from_u128(7);
+        let hash = SecretHash([7; 32]);
+        let link = plan_link(
+            &req,
+            ContactLookup::NotRequested,
+            &policy,
+            &caller,
+            0,
+            uid,
+            hash,
+        )
+        .unwrap()
+        .record;
+        let limits = SendLimits {
+            per_recipient_per_hour: 10,
+            per_tenant_per_hour: 10,
+            first_retry_at: 0,
+        };
+        store
+            .write_blocking(WriteOp::CreateLink {
+                link: Box::new(link),
+                deliveries: vec![],
+                limits,
+            })
+            .unwrap();
+        uid
+    }
+
+    fn denied(store: &Store, ip: &str, at: i64) {
+        let op = WriteOp::Portal(PortalOp::Log {
+            token_hash: [7; 32],
+            event: AccessEvent::OpenDenied,
+            outcome: "Failure",
+            detail: Some("Revoked".into()),
+            at,
+            actor: Actor {
+                ip: Some(ip.into()),
+                ..Actor::default()
+            },
+        });
+        store.write_blocking(op).unwrap();
+    }
+
+    #[test]
+    fn denials_from_many_addresses_evict_only_the_least_recently_seen_noise() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let uid = create(&store);
+        let tenant = Uuid::from_u128(9);
+        store
+            .write_blocking(WriteOp::RevokeLink {
+                tenant_id: tenant,
+                uid,
+                by: Uuid::from_u128(8),
+                at: 1,
+            })
+            .unwrap();
+        for n in 0..NOISE_ROWS_PER_LINK + 50 {
+            let at = 10 + n as i64;
+            denied(&store, &format!("10.0.{}.{}", n / 256, n % 256), at);
+            if n > 0 {
+                denied(&store, "10.0.0.0", at);
+            }
+        }
+        let log = store.read(|r| r.access_log(tenant, uid)).unwrap();
+        let events: Vec<AccessEvent> = log.iter().map(|e| e.event).collect();
+        assert_eq!(&events[..2], [AccessEvent::Created, AccessEvent::Revoked]);
+        assert_eq!(log.len(), 2 + NOISE_ROWS_PER_LINK);
+        let first = log
+            .iter()
+            .find(|e| e.actor.ip.as_deref() == Some("10.0.0.0"));
+        let first = first.expect("the address seen all along stays");
+        assert_eq!(first.count, (NOISE_ROWS_PER_LINK + 50) as u64);
+        assert!(
+            !log.iter()
+                .any(|e| e.actor.ip.as_deref() == Some("10.0.0.1")),
+            "the least recently seen went"
+        );
+        let report = store.check().unwrap();
+        assert!(report.is_consistent(), "{:?}", report.problems);
     }
 }
