@@ -49,6 +49,26 @@ fn issue_10_a_flood_of_unknown_tokens_does_not_switch_the_passcode_limiter_off()
 }
 
 #[test]
+fn issue_10_a_dead_token_is_never_limited_so_it_looks_like_an_unknown_one() {
+    let s = TestServer::start_with(|c| c.portal.requests_per_minute = 100_000);
+    let created = s
+        .post(
+            "/v1/customerlink",
+            json!({"ResourceType": "Document", "ResourceUid": uid(1), "RecipientEmail": "doc@example.com"}),
+        )
+        .expect(200);
+    let link_uid = created["Link"]["CustomerLinkUID"].as_str().unwrap();
+    s.post(&format!("/v1/customerlink/{link_uid}/revoke"), json!({}))
+        .expect(200);
+    let dead = portal_token(&created);
+    let unknown = LinkToken::generate().unwrap().encode();
+    for _ in 0..5 {
+        let (d, u) = (verify(&s, &dead), verify(&s, &unknown));
+        assert_eq!((d.status, d.body), (404, u.body));
+    }
+}
+
+#[test]
 fn issue_10_one_address_cannot_fill_the_passcode_limiter() {
     let s = TestServer::start_with(|c| {
         c.portal.requests_per_minute = 100_000;

@@ -222,8 +222,9 @@ async fn send_code(
 }
 
 /// Checks a passcode: the per-address budget first, then the link's own (in the store).
-/// The address budget is keyed by link, after the lookup, so unknown tokens cost nothing in
-/// it and cannot crowd real links out of it.
+/// The address budget is keyed by link and counted only for a link that takes passcodes, so
+/// unknown and dead tokens cost nothing in it (and cannot crowd real links out of it), and a
+/// 429 never tells a once-real token from a never-issued one.
 pub async fn verify(
     state: &AppState,
     token: &str,
@@ -234,7 +235,12 @@ pub async fn verify(
         return Ok(Verification::Unavailable);
     };
     let now = state.clock.now();
-    let Some(link) = state.store.read(|r| r.link_by_token(&hash))? else {
+    let takes_codes = |l: &LinkRecord| l.require_otp && l.status(now) == LinkStatus::Active;
+    let Some(link) = state
+        .store
+        .read(|r| r.link_by_token(&hash))?
+        .filter(takes_codes)
+    else {
         return Ok(Verification::Unavailable);
     };
     let key = format!(
