@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Req, TestServer, portal_token, uid};
+use crate::support::{Req, TestServer, cli, portal_token, uid};
 
 fn log_rows(s: &TestServer, link_uid: &str) -> Vec<Value> {
     s.get(&format!("/v1/customerlink/{link_uid}/log"))
@@ -66,4 +66,8 @@ fn issue_10_denied_opens_are_aggregated_and_never_evict_lifecycle_rows() {
     );
     assert!(first < last, "{first} .. {last}");
     assert_eq!(denied["CreatedAtUtc"].as_str(), Some(first));
+    let (dir, _) = s.stop();
+    let dir = dir.unwrap();
+    let (code, out, err) = cli(&["check", "--data", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "the noise index agrees with the log: {out}{err}");
 }

@@ -247,8 +247,8 @@ fn check_outbox(
     Ok(())
 }
 
-/// `grants_by_expiry` names exactly the stored grants; every access-log row belongs to a
-/// stored link or to a purged one still under its tombstone; no link has more than the cap.
+/// `grants_by_expiry` names exactly the stored grants; then the access log (see
+/// [`check_access_log`]).
 fn check_portal(
     r: &Reader,
     links: &[LinkRecord],
