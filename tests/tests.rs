@@ -21,5 +21,7 @@ mod limits;
 mod links;
 mod ops;
 mod portal;
+mod portal_cookie;
+mod portal_policy;
 mod purge;
 mod wire;
