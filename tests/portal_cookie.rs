@@ -50,7 +50,10 @@ fn only_a_well_formed_token_reaches_set_cookie() {
     }
     let unknown = "A".repeat(43);
     let r = browse(&s, &format!("/portal/{unknown}")).send();
-    assert!(swapped_to(&r, &unknown), "a well-formed token is kept: {r:#?}");
+    assert!(
+        swapped_to(&r, &unknown),
+        "a well-formed token is kept: {r:#?}"
+    );
 }
 
 #[test]

@@ -65,7 +65,10 @@ fn every_alias_of_a_portal_operation_is_limited_and_carries_the_portal_headers()
         ),
         ("upper case".into(), Box::new(get(format!("/PORTAL/{t}")))),
         ("mixed case".into(), Box::new(get(format!("/Portal/{t}")))),
-        ("doubled slash".into(), Box::new(get(format!("//portal/{t}")))),
+        (
+            "doubled slash".into(),
+            Box::new(get(format!("//portal/{t}"))),
+        ),
         (
             "format suffix".into(),
             Box::new(get(format!("/Portal/{t}.json"))),

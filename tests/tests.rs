@@ -23,5 +23,6 @@ mod ops;
 mod portal;
 mod portal_cookie;
 mod portal_policy;
+mod proxies;
 mod purge;
 mod wire;

@@ -44,7 +44,7 @@ pub struct Request {
     pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// The client's address (the TCP peer).
+    /// The client's address: the TCP peer, or the client a trusted reverse proxy names.
     pub remote: Option<std::net::IpAddr>,
 }
 

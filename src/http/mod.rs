@@ -6,6 +6,7 @@
 
 mod admin;
 mod body;
+mod client_ip;
 mod exchange;
 mod io;
 mod label;
