@@ -12,6 +12,7 @@ mod support;
 mod admin;
 mod auth;
 mod bad_input;
+mod connections;
 mod contacts;
 mod crash;
 mod delivery;

@@ -11,6 +11,7 @@ mod exchange;
 mod io;
 mod label;
 mod server;
+mod slots;
 
 pub use body::ResponseBody;
 pub use exchange::REQUEST_ID;
