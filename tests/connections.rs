@@ -98,7 +98,11 @@ fn one_address_cannot_hold_more_than_its_share() {
     drop(held.pop());
     std::thread::sleep(Duration::from_millis(200));
     let mut again = connect_from(2, s.addr);
-    assert_eq!(exchange(&mut again, &s.key), 200, "a freed share is reusable");
+    assert_eq!(
+        exchange(&mut again, &s.key),
+        200,
+        "a freed share is reusable"
+    );
 }
 
 #[test]

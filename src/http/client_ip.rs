@@ -29,7 +29,7 @@ pub fn client_ip(limits: &HttpLimits, headers: &HeaderMap, peer: IpAddr) -> IpAd
 
 /// The hops a header lists, left (farthest) to right (nearest); `None` for one that does not parse.
 fn hops(header: ClientIpHeader, headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let values = headers
+    let mut values = headers
         .get_all(header.name())
         .iter()
         .map(|v| v.to_str().ok());
@@ -47,7 +47,7 @@ fn hops(header: ClientIpHeader, headers: &HeaderMap) -> Vec<Option<IpAddr>> {
             })
             .collect(),
         ClientIpHeader::XRealIp => values
-            .last()
+            .next_back()
             .map(|v| v.and_then(node))
             .into_iter()
             .collect(),

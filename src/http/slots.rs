@@ -1,6 +1,6 @@
 //! Connection slots: at most `max_connections` connections are served at once, and one TCP peer
-//! address holds at most `max_connections_per_address` of them, so a single client cannot take
-//! every slot. Trusted proxies are exempt from the per-address cap (they carry everyone's
+//! address (IPv6: per /64) holds at most `max_connections_per_address` of them, so a single
+//! client cannot take every slot. Trusted proxies are exempt from the per-address cap (they carry everyone's
 //! connections; cap clients at the proxy). When every slot is taken, idle kept-alive
 //! connections are asked to close so a waiting client gets in; busy ones are never cut.
 
@@ -53,6 +53,7 @@ impl Slots {
     /// Counts a new connection from `address` (`None` = exempt); `None` when the address
     /// already holds its share.
     pub fn admit(self: &Arc<Self>, address: Option<IpAddr>) -> Option<Slot> {
+        let address = address.map(share_of);
         if let Some(address) = address {
             let mut registry = self.registry();
             let count = registry.by_address.entry(address).or_default();
@@ -90,6 +91,18 @@ impl Slots {
     }
 }
 
+/// The address a connection counts against: the IPv4 address, or the IPv6 /64 (one
+/// subscriber's allocation, which hands its holder 2^64 addresses).
+fn share_of(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            IpAddr::from([a, b, c, d, 0, 0, 0, 0])
+        }
+        v4 => v4,
+    }
+}
+
 impl Slot {
     /// The connection is served: it holds `permit` and can be asked to make room.
     pub fn serve(&mut self, permit: OwnedSemaphorePermit, requests: &Arc<Requests>) {
@@ -108,12 +121,12 @@ impl Drop for Slot {
         if let Some(id) = self.id {
             registry.live.remove(&id);
         }
-        if let Some(address) = self.address {
-            if let Some(count) = registry.by_address.get_mut(&address) {
-                *count = count.saturating_sub(1);
-                if *count == 0 {
-                    registry.by_address.remove(&address);
-                }
+        if let Some(address) = self.address
+            && let Some(count) = registry.by_address.get_mut(&address)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                registry.by_address.remove(&address);
             }
         }
     }
@@ -135,5 +148,10 @@ mod tests {
         assert!(slots.admit(None).is_some(), "exempt");
         drop(first);
         assert!(slots.admit(Some(a)).is_some());
+        let v6 = |s: &str| s.parse::<IpAddr>().ok();
+        let _x = slots.admit(v6("2001:db8:0:1::1"));
+        let _y = slots.admit(v6("2001:db8:0:1::2"));
+        assert!(slots.admit(v6("2001:db8:0:1:ffff::9")).is_none(), "one /64");
+        assert!(slots.admit(v6("2001:db8:0:2::1")).is_some());
     }
 }
