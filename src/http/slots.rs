@@ -1,8 +1,9 @@
 //! Connection slots: at most `max_connections` connections are served at once, and one TCP peer
 //! address (IPv6: per /64) holds at most `max_connections_per_address` of them, so a single
-//! client cannot take every slot. Trusted proxies are exempt from the per-address cap (they carry everyone's
-//! connections; cap clients at the proxy). When every slot is taken, idle kept-alive
-//! connections are asked to close so a waiting client gets in; busy ones are never cut.
+//! client cannot take every slot. Trusted proxies are exempt from the per-address cap (they
+//! carry everyone's connections; cap clients at the proxy). When every slot is taken, idle
+//! kept-alive connections are asked to close so a waiting client gets in; busy ones are never
+//! cut.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
