@@ -127,3 +127,14 @@ fn staff_operations_get_neither_the_portal_limit_nor_its_headers() {
         assert_eq!(r.header("x-frame-options"), None);
     }
 }
+
+#[test]
+fn errors_answered_before_the_operation_runs_carry_the_portal_headers_too() {
+    let s = TestServer::start_with(|c| c.http.max_body_bytes = 1024);
+    let big = json!({"Token": "A".repeat(43), "Code": "1".repeat(2000)});
+    for path in ["/API/PortalVerifyRequest", "//Portal/x/verify"] {
+        let r = Req::new(s.addr, "POST", path).json(&big).send();
+        assert_eq!(r.status, 413, "{path}: {r:#?}");
+        assert_portal_headers(&r, path);
+    }
+}
