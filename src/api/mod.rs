@@ -34,7 +34,7 @@ use crate::wire::status::ErrorResponse;
 use crate::wire::{self, Format};
 use body::Body;
 use error::ApiError;
-use routes::{Matched, Miss, Op};
+use routes::{Matched, Miss, Op, Surface};
 
 /// A request as the api layer sees it: already size-limited and fully read.
 #[derive(Debug)]
@@ -44,7 +44,7 @@ pub struct Request {
     pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// The client's address (the TCP peer).
+    /// The client's address: the TCP peer, or the client a trusted reverse proxy names.
     pub remote: Option<std::net::IpAddr>,
 }
 
@@ -114,14 +114,41 @@ impl Exchange {
 /// Answers one request; never fails (errors become error responses).
 pub async fn handle(state: &AppState, req: Request) -> Response {
     let mut exchange = Exchange::new(state, &req);
-    let mut response = match dispatch(state, &req, &mut exchange).await {
-        Ok(response) => response,
-        Err(e) => error_response(&e, &exchange.style),
+    let browser = portal::html::route(&req);
+    let surface = surface(browser.is_some(), &exchange.path);
+    let outcome = match (surface, browser) {
+        (Surface::Portal, _) if !portal_budget(state, &req) => Err(too_many(state)),
+        (_, Some(route)) => portal::html::handle(state, &req, route).await,
+        (_, None) => dispatch(state, &req, &mut exchange).await,
     };
-    if req.path.starts_with("/portal") {
+    let mut response = outcome.unwrap_or_else(|e| error_response(&e, &exchange.style));
+    if surface == Surface::Portal {
         portal_headers(&mut response.headers);
     }
     response
+}
+
+/// The edge policy of a request, from what it resolves to (a browser page, or the operation
+/// its path reaches by any route), never from how the path is spelt.
+fn surface(browser_page: bool, path: &str) -> Surface {
+    if browser_page {
+        return Surface::Portal;
+    }
+    routes::op_at(path).map_or(Surface::Staff, Op::surface)
+}
+
+/// Counts one portal request against the client's per-minute budget.
+fn portal_budget(state: &AppState, req: &Request) -> bool {
+    let ip = req.remote.map(|ip| ip.to_string()).unwrap_or_default();
+    state.portal_limits.requests.hit(&ip, state.clock.now())
+}
+
+fn too_many(state: &AppState) -> ApiError {
+    let now = state.clock.now();
+    ApiError::TooManyRequests {
+        message: "Too many requests; slow down.".into(),
+        retry_after_secs: state.portal_limits.requests.retry_after_secs(now),
+    }
 }
 
 /// What every portal response carries: nothing cached, no referrer leaking the token, not
@@ -145,7 +172,12 @@ fn portal_headers(headers: &mut HeaderMap) {
 /// An error found before the request reached an operation (e.g. a body over the limit),
 /// in the format the request negotiated.
 pub fn reject(state: &AppState, req: &Request, e: &ApiError) -> Response {
-    error_response(e, &Exchange::new(state, req).style)
+    let exchange = Exchange::new(state, req);
+    let mut response = error_response(e, &exchange.style);
+    if surface(portal::html::route(req).is_some(), &exchange.path) == Surface::Portal {
+        portal_headers(&mut response.headers);
+    }
+    response
 }
 
 async fn dispatch(
@@ -177,19 +209,6 @@ async fn dispatch(
     } else {
         method.as_str()
     };
-    if path.starts_with("/portal") {
-        let now = state.clock.now();
-        let ip = req.remote.map(|ip| ip.to_string()).unwrap_or_default();
-        if !state.portal_limits.requests.hit(&ip, now) {
-            return Err(ApiError::TooManyRequests {
-                message: "Too many requests; slow down.".into(),
-                retry_after_secs: state.portal_limits.requests.retry_after_secs(now),
-            });
-        }
-        if let Some(response) = portal::html::handle(state, req).await {
-            return response;
-        }
-    }
     if route_verb == "GET" && req.path.eq_ignore_ascii_case("/openapi.json") {
         let mut headers = HeaderMap::new();
         headers.insert(

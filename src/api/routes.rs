@@ -37,6 +37,25 @@ impl Op {
             Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen
         )
     }
+
+    /// The policy this operation carries however it is reached (custom route in any spelling,
+    /// `/api/{Op}`, `/{fmt}/reply/{Op}`).
+    pub fn surface(self) -> Surface {
+        if self.is_public() {
+            Surface::Portal
+        } else {
+            Surface::Staff
+        }
+    }
+}
+
+/// Which edge policy applies to a request, decided from the operation it reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// The staff API (API key; no portal limit or portal headers).
+    Staff,
+    /// The recipient portal: the per-address request limit and the portal's security headers.
+    Portal,
 }
 
 /// One custom route.
@@ -210,17 +229,38 @@ pub struct Matched {
     pub predefined: Option<Format>,
 }
 
-/// Finds the operation for a verb and path (path literals compare case-insensitively).
-pub fn find(verb: &str, path: &str) -> Result<Matched, Miss> {
+/// Up to eight non-empty path segments (`//a/b/` is `a`, `b`); `None` when there are more.
+fn split(path: &str) -> Option<([&str; 8], usize)> {
     let mut segments: [&str; 8] = [""; 8];
     let mut count = 0;
     for segment in path.split('/').filter(|s| !s.is_empty()) {
-        match segments.get_mut(count) {
-            Some(slot) => *slot = segment,
-            None => return Err(Miss::NotFound),
-        }
+        *segments.get_mut(count)? = segment;
         count += 1;
     }
+    Some((segments, count))
+}
+
+/// The operation a path reaches with any verb: what [`find`] resolves the path to, so the
+/// policy of a request is the policy of the operation it can reach. Every verb of one path
+/// shape belongs to one surface, so a wrong verb still gets its path's policy.
+pub fn op_at(path: &str) -> Option<Op> {
+    let (segments, count) = split(path)?;
+    let segments = &segments[..count];
+    if let Some((_, name)) = predefined(segments) {
+        return ROUTES
+            .iter()
+            .find(|r| r.request.eq_ignore_ascii_case(name))
+            .map(|r| r.op);
+    }
+    ROUTES
+        .iter()
+        .find(|r| shape_matches(r.path, segments))
+        .map(|r| r.op)
+}
+
+/// Finds the operation for a verb and path (path literals compare case-insensitively).
+pub fn find(verb: &str, path: &str) -> Result<Matched, Miss> {
+    let (segments, count) = split(path).ok_or(Miss::NotFound)?;
     let segments = &segments[..count];
     if let Some((format, name)) = predefined(segments) {
         return find_by_name(verb, name, format);
@@ -277,13 +317,7 @@ fn find_by_name(verb: &str, name: &str, format: Format) -> Result<Matched, Miss>
 /// once for the metrics label, once to dispatch).
 fn match_path(pattern: &str, segments: &[&str]) -> Option<Vec<(String, String)>> {
     let parts = || pattern.trim_matches('/').split('/');
-    if parts().count() != segments.len() {
-        return None;
-    }
-    let literals_match = parts()
-        .zip(segments)
-        .all(|(part, segment)| variable(part).is_some() || part.eq_ignore_ascii_case(segment));
-    if !literals_match {
+    if !shape_matches(pattern, segments) {
         return None;
     }
     parts()
@@ -293,6 +327,15 @@ fn match_path(pattern: &str, segments: &[&str]) -> Option<Vec<(String, String)>>
             crate::wire::form::percent_decode(segment).map(|value| (name.to_owned(), value))
         })
         .collect()
+}
+
+/// Same number of segments and every literal equal (ignoring case).
+fn shape_matches(pattern: &str, segments: &[&str]) -> bool {
+    let parts = || pattern.trim_matches('/').split('/');
+    parts().count() == segments.len()
+        && parts()
+            .zip(segments)
+            .all(|(part, segment)| variable(part).is_some() || part.eq_ignore_ascii_case(segment))
 }
 
 /// `{Name}` → `Name`; a literal segment → `None`.
@@ -326,6 +369,30 @@ mod tests {
             find("PATCH", "/v1/customerlink/abc").unwrap_err(),
             Miss::WrongVerb("CustomerLinkRequest")
         );
+    }
+
+    #[test]
+    fn every_spelling_of_a_portal_operation_has_the_portal_surface() {
+        for path in [
+            "/portal/t",
+            "/PORTAL/t/otp",
+            "//portal//t/verify/",
+            "/Portal/t/open",
+            "/api/portalverifyrequest",
+            "/json/reply/PortalLandingRequest",
+            "/xml/oneway/PortalOpenRequest",
+        ] {
+            assert_eq!(
+                op_at(path).map(Op::surface),
+                Some(Surface::Portal),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            op_at("/v1/customerlink/x").map(Op::surface),
+            Some(Surface::Staff)
+        );
+        assert_eq!(op_at("/portal"), None);
     }
 
     #[test]

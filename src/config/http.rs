@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::proxy::{self, Cidr, ClientIpHeader};
 use super::{ConfigError, err, positive};
 
 /// `[http]` table of the file.
@@ -20,6 +21,9 @@ pub struct HttpFile {
     pub request_timeout_secs: Option<u64>,
     pub keep_alive_idle_secs: Option<u64>,
     pub shutdown_grace_secs: Option<u64>,
+    pub max_connections_per_address: Option<usize>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub client_ip_header: Option<String>,
 }
 
 /// HTTP server limits.
@@ -41,6 +45,12 @@ pub struct HttpLimits {
     /// How long a kept-alive connection may sit idle between requests.
     pub keep_alive_idle: Duration,
     pub shutdown_grace: Duration,
+    /// Connections one TCP peer address may hold at once (trusted proxies are exempt: they
+    /// carry everyone). At `max_connections`, idle kept-alive connections are closed first.
+    pub max_connections_per_address: usize,
+    /// Reverse proxies whose `client_ip_header` is believed (default none).
+    pub trusted_proxies: Vec<Cidr>,
+    pub client_ip_header: ClientIpHeader,
 }
 
 /// `[metrics]` table of the file.
@@ -110,6 +120,14 @@ pub(super) fn resolve_http(f: &HttpFile, errors: &mut Vec<ConfigError>) -> HttpL
             "http.shutdown_grace_secs",
             errors,
         ),
+        max_connections_per_address: positive(
+            f.max_connections_per_address,
+            64,
+            "http.max_connections_per_address",
+            errors,
+        ),
+        trusted_proxies: proxy::resolve_trusted(f.trusted_proxies.as_deref(), errors),
+        client_ip_header: proxy::resolve_header(f.client_ip_header.as_deref(), errors),
     }
 }
 
@@ -145,6 +163,32 @@ mod tests {
         assert_eq!(l.body_read_timeout, Duration::from_secs(10));
         assert_eq!(l.request_timeout, Duration::from_secs(30));
         assert_eq!(l.keep_alive_idle, Duration::from_secs(30));
+        assert_eq!(l.max_connections_per_address, 64);
+        assert!(l.trusted_proxies.is_empty());
+        assert_eq!(l.client_ip_header, ClientIpHeader::XForwardedFor);
+    }
+
+    #[test]
+    fn proxy_and_per_address_settings_are_read_and_checked() {
+        let (l, errors) = resolve(
+            "max_connections_per_address = 3\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nclient_ip_header = \"Forwarded\"",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(l.max_connections_per_address, 3);
+        assert_eq!(l.trusted_proxies.len(), 2);
+        assert_eq!(l.client_ip_header, ClientIpHeader::Forwarded);
+        let (_, errors) = resolve(
+            "max_connections_per_address = 0\ntrusted_proxies = [\"10.0.0.0/99\"]\nclient_ip_header = \"Via\"",
+        );
+        let keys: Vec<_> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "http.max_connections_per_address",
+                "http.trusted_proxies",
+                "http.client_ip_header"
+            ]
+        );
     }
 
     #[test]

@@ -10,12 +10,14 @@ use serde::Deserialize;
 
 mod delivery;
 mod http;
+mod proxy;
 
 pub use delivery::{
     BodyEncoding, DeliveryFile, DeliverySettings, EmailFile, EmailSettings, HttpAuth, SmsFile,
     SmsSettings,
 };
 pub use http::{HttpFile, HttpLimits, MetricsFile, MetricsSettings};
+pub use proxy::{Cidr, ClientIpHeader, canonical as canonical_ip};
 
 /// What the command line and environment said (clap fills flags and their env fallbacks).
 #[derive(Debug, Default, Clone)]

@@ -2,7 +2,8 @@
 //! `X-Request-Id` if it is sane, else a new one; echoed on the reply) and a tracing span
 //! carrying it; service endpoints (`/health/*`, `/metrics`, `/admin/backup`) before the API;
 //! the body read under the size limit and body timeout; the whole handling under the request
-//! timeout; CORS and fixed headers; and one metrics observation per request. Logs name the
+//! timeout; CORS and fixed headers; and one metrics observation per request. The client's
+//! address is resolved here once (`client_ip`: the peer, or what a trusted proxy says). Logs name the
 //! operation, never the path, query or headers (a portal path holds a token).
 
 use std::net::SocketAddr;
@@ -19,7 +20,7 @@ use hyper::{Request, Response};
 use tracing::Instrument as _;
 
 use super::body::ResponseBody;
-use super::{admin, label};
+use super::{admin, client_ip, label};
 use crate::api::{self, error::ApiError};
 use crate::app::AppState;
 
@@ -98,6 +99,7 @@ async fn answer(
     {
         return response;
     }
+    let client = client_ip::client_ip(&state.config.http, &parts.headers, remote.ip());
     let origin = parts
         .headers
         .get(ORIGIN)
@@ -109,7 +111,7 @@ async fn answer(
         query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
         body: Bytes::new(),
-        remote: Some(remote.ip()),
+        remote: Some(client),
     };
     // Kept to answer a timeout in the request's format (cheap: the URI shares its bytes).
     let (method, uri) = (request.method.clone(), parts.uri);
@@ -124,7 +126,7 @@ async fn answer(
                 query: uri.query().map(str::to_owned),
                 headers: hyper::HeaderMap::new(),
                 body: Bytes::new(),
-                remote: Some(remote.ip()),
+                remote: Some(client),
             };
             let e = ApiError::Unavailable("The request took too long to handle.".into());
             api::reject(state, &request, &e)

@@ -7,11 +7,12 @@
 //! the next request; bounded by `keep_alive_idle`, or by `header_read_timeout` on a fresh
 //! connection) or the head being received (from its first byte; bounded by
 //! `header_read_timeout`, which trickling bytes do not extend). A limit that runs out fails
-//! the read with `TimedOut`, and hyper closes the connection.
+//! the read with `TimedOut`, and hyper closes the connection. An idle connection asked to make
+//! room ([`Requests::close_when_idle`]) ends its stream, which hyper also closes cleanly.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
@@ -19,13 +20,16 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-/// Requests of one connection: how many are in flight, how many have started, and the
-/// reader to wake when the last one ends (so the idle clock starts even if hyper is already
-/// parked on a read).
+/// Requests of one connection: how many are in flight, how many have started, whether it is
+/// idle (between requests, no byte of the next one yet), and the reader to wake when the last
+/// request ends (so the idle clock starts even if hyper is already parked on a read) or when
+/// the accept loop asks an idle connection to make room.
 #[derive(Debug, Default)]
 pub struct Requests {
     in_flight: AtomicUsize,
     started: AtomicU64,
+    idle: AtomicBool,
+    close_when_idle: AtomicBool,
     parked_reader: Mutex<Option<Waker>>,
 }
 
@@ -35,6 +39,30 @@ impl Requests {
         if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *slot = Some(waker.clone());
         }
+    }
+
+    fn wake_reader(&self) {
+        let parked = self
+            .parked_reader
+            .lock()
+            .map(|mut w| w.take())
+            .unwrap_or(None);
+        if let Some(waker) = parked {
+            waker.wake();
+        }
+    }
+
+    /// Whether the connection sits between requests (a kept-alive connection nobody uses)
+    /// and has not been asked to close yet.
+    pub fn is_idle(&self) -> bool {
+        self.idle.load(Ordering::Acquire) && !self.close_when_idle.load(Ordering::Acquire)
+    }
+
+    /// Asks the connection to close at once if idle, else at its next idle moment: its reader
+    /// then sees end-of-stream between requests and hyper closes it cleanly.
+    pub fn close_when_idle(&self) {
+        self.close_when_idle.store(true, Ordering::Release);
+        self.wake_reader();
     }
 }
 
@@ -53,15 +81,7 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let parked = self
-                .0
-                .parked_reader
-                .lock()
-                .map(|mut w| w.take())
-                .unwrap_or(None);
-            if let Some(waker) = parked {
-                waker.wake();
-            }
+            self.0.wake_reader();
         }
     }
 }
@@ -114,13 +134,25 @@ impl<I> Guarded<I> {
         let in_flight = self.requests.in_flight.load(Ordering::Acquire) > 0;
         let started = self.requests.started.load(Ordering::Acquire);
         if in_flight {
-            self.phase = Phase::Busy;
+            self.set_phase(Phase::Busy);
         } else if started != self.seen_started || self.phase == Phase::Busy {
-            self.phase = Phase::Idle;
+            self.set_phase(Phase::Idle);
             let deadline = Instant::now() + self.timeouts.keep_alive_idle;
             self.read_deadline.as_mut().reset(deadline);
         }
         self.seen_started = started;
+    }
+
+    fn set_phase(&mut self, phase: Phase) {
+        self.phase = phase;
+        self.requests
+            .idle
+            .store(phase == Phase::Idle, Ordering::Release);
+    }
+
+    /// Idle and asked to make room: end the stream here.
+    fn closing(&self) -> bool {
+        self.phase == Phase::Idle && self.requests.close_when_idle.load(Ordering::Acquire)
     }
 
     fn timed_out(what: &str) -> io::Error {
@@ -136,6 +168,9 @@ impl<I: AsyncRead + Unpin> AsyncRead for Guarded<I> {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         this.update_phase();
+        if this.closing() {
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
         if this.phase == Phase::Busy {
@@ -146,7 +181,7 @@ impl<I: AsyncRead + Unpin> AsyncRead for Guarded<I> {
         }
         if let Poll::Ready(Ok(())) = &result {
             if buf.filled().len() > before && this.phase == Phase::Idle {
-                this.phase = Phase::Head;
+                this.set_phase(Phase::Head);
                 let deadline = Instant::now() + this.timeouts.header_read;
                 this.read_deadline.as_mut().reset(deadline);
             }
@@ -161,6 +196,9 @@ impl<I: AsyncRead + Unpin> AsyncRead for Guarded<I> {
                 _ => "request head",
             };
             return Poll::Ready(Err(Self::timed_out(what)));
+        }
+        if result.is_pending() && this.phase == Phase::Idle {
+            this.requests.park(cx.waker());
         }
         result
     }
@@ -302,6 +340,41 @@ mod tests {
             Duration::from_millis(1300),
             "idle limit counted from the end"
         );
+        drop(client);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_connection_asked_to_make_room_ends_but_a_busy_one_finishes_first() {
+        let (client, server) = tokio::io::duplex(64);
+        let requests = Arc::new(Requests::default());
+        let mut io = Guarded::new(server, Arc::clone(&requests), timeouts(100));
+        let busy = Busy::start(&requests);
+        requests.close_when_idle();
+        let read = tokio::time::timeout(Duration::from_secs(1), io.read(&mut [0u8; 8])).await;
+        assert!(read.is_err(), "a busy connection is not cut");
+        drop(busy);
+        let n = tokio::time::timeout(Duration::from_millis(10), io.read(&mut [0u8; 8])).await;
+        assert_eq!(
+            n.ok().and_then(Result::ok),
+            Some(0),
+            "end of stream once idle"
+        );
+        drop(client);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_parked_idle_reader_is_woken_to_close() {
+        let (client, server) = tokio::io::duplex(64);
+        let requests = Arc::new(Requests::default());
+        let mut io = Guarded::new(server, Arc::clone(&requests), timeouts(1000));
+        drop(Busy::start(&requests));
+        let reader = tokio::spawn(async move { io.read(&mut [0u8; 8]).await.ok() });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(requests.is_idle());
+        requests.close_when_idle();
+        assert!(!requests.is_idle(), "asked once");
+        let n = tokio::time::timeout(Duration::from_millis(10), reader).await;
+        assert_eq!(n.ok().and_then(Result::ok).flatten(), Some(0));
         drop(client);
     }
 

@@ -21,7 +21,12 @@ pub fn operation(method: &Method, path: &str) -> &'static str {
     }
     if matches!(
         path,
-        "/portal" | "/portal/style.css" | "/portal/otp" | "/portal/verify" | "/portal/open"
+        "/portal"
+            | "/portal/style.css"
+            | "/portal/otp"
+            | "/portal/verify"
+            | "/portal/open"
+            | "/portal/switch"
     ) {
         // The browser pages (the JSON portal has a token segment in each path).
         return "PortalPage";

@@ -6,10 +6,12 @@
 
 mod admin;
 mod body;
+mod client_ip;
 mod exchange;
 mod io;
 mod label;
 mod server;
+mod slots;
 
 pub use body::ResponseBody;
 pub use exchange::REQUEST_ID;

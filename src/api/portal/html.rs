@@ -17,24 +17,49 @@ use crate::wire::form;
 
 const STYLE: &str = include_str!("style.css");
 
-/// The browser routes; `None` when the request is not one of them.
-pub async fn handle(state: &AppState, req: &Request) -> Option<Result<Response, ApiError>> {
+/// A browser route, resolved before anything runs (these are all portal routes).
+#[derive(Debug)]
+pub enum Route {
+    Style,
+    Page,
+    /// A form post on the current link: `/portal/otp`, `/portal/verify` or `/portal/open`.
+    Act(&'static str),
+    /// The confirmation form of [`swap_token`]: replace the current link with another.
+    Switch,
+    /// `GET /portal/{token}` asking for HTML: the raw (still percent-encoded) token segment.
+    Swap(String),
+}
+
+/// The browser route of a request; `None` when it is not one (exact, lower-case paths: the
+/// cookies are scoped to `Path=/portal`, which browsers compare case-sensitively).
+pub fn route(req: &Request) -> Option<Route> {
     let path = req.path.trim_end_matches('/');
+    let get = req.method == Method::GET || req.method == Method::HEAD;
     let post = req.method == Method::POST;
-    Some(match (req.method.clone(), path) {
-        (Method::GET | Method::HEAD, "/portal/style.css") => {
-            Ok(raw(StatusCode::OK, "text/css; charset=utf-8", STYLE.into()))
-        }
-        (Method::GET | Method::HEAD, "/portal") => page(state, req).await,
-        (_, "/portal/otp" | "/portal/verify" | "/portal/open") if post => {
-            act(state, req, path).await
-        }
-        (Method::GET | Method::HEAD, p) if wants_html(&req.headers) => {
+    match path {
+        "/portal/style.css" if get => Some(Route::Style),
+        "/portal" if get => Some(Route::Page),
+        "/portal/otp" if post => Some(Route::Act("/portal/otp")),
+        "/portal/verify" if post => Some(Route::Act("/portal/verify")),
+        "/portal/open" if post => Some(Route::Act("/portal/open")),
+        "/portal/switch" if post => Some(Route::Switch),
+        p if get && wants_html(&req.headers) => {
             let token = p.strip_prefix("/portal/").filter(|t| !t.contains('/'))?;
-            Ok(swap_token(state, token))
+            Some(Route::Swap(token.to_owned()))
         }
-        _ => return None,
-    })
+        _ => None,
+    }
+}
+
+/// Answers a browser route.
+pub async fn handle(state: &AppState, req: &Request, route: Route) -> Result<Response, ApiError> {
+    match route {
+        Route::Style => Ok(raw(StatusCode::OK, "text/css; charset=utf-8", STYLE.into())),
+        Route::Page => page(state, req).await,
+        Route::Act(path) => act(state, req, path).await,
+        Route::Switch => Ok(switch(state, req)),
+        Route::Swap(token) => Ok(swap_token(state, req, &token)),
+    }
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -49,15 +74,74 @@ fn secure(state: &AppState) -> bool {
 }
 
 /// `GET /portal/{token}` from a browser: keep the token in a cookie, drop it from the URL.
-/// Nothing else happens here — mail scanners that fetch the link change no state.
-fn swap_token(state: &AppState, token: &str) -> Response {
-    let value = form::percent_decode(token).unwrap_or_default();
-    let mut r = redirect("/portal");
-    let cookie = set_cookie(TOKEN_COOKIE, &value, 24 * 3600, "Lax", secure(state));
+/// Nothing else happens here — mail scanners that fetch the link change no state. Only a
+/// well-formed token reaches `Set-Cookie`; anything else is "not available". A navigation the
+/// browser does not vouch for as the user's own (`Sec-Fetch-Site` other than `same-origin` or
+/// `none`, or absent) may not replace a different link's cookie: it gets a same-origin
+/// confirmation form instead, so another site cannot swap the recipient's open link.
+fn swap_token(state: &AppState, req: &Request, raw_token: &str) -> Response {
+    let decoded = form::percent_decode(raw_token).unwrap_or_default();
+    let Some(token) = well_formed(&decoded) else {
+        return html(StatusCode::NOT_FOUND, "Link not available", &unavailable());
+    };
+    let current = cookie(&req.headers, TOKEN_COOKIE);
+    if current.is_some_and(|c| c != token) && !user_initiated(&req.headers) {
+        return confirm_switch(token);
+    }
+    with_token_cookie(state, redirect("/portal"), token)
+}
+
+/// The text when it is a link token's URL form (length and alphabet), else `None`.
+fn well_formed(text: &str) -> Option<&str> {
+    crate::domain::token::LinkToken::parse(text).map(|_| text)
+}
+
+/// Whether the browser says the navigation was the user's own: typed, bookmarked
+/// (`Sec-Fetch-Site: none`) or from our own pages (`same-origin`).
+fn user_initiated(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|s| s.eq_ignore_ascii_case("same-origin") || s.eq_ignore_ascii_case("none"))
+}
+
+fn confirm_switch(token: &str) -> Response {
+    let body = format!(
+        "<h1>You have another link open</h1><p>Continue with this one? The link you had open stays valid; you can open it again from its message.</p><form method=\"post\" action=\"/portal/switch\"><input type=\"hidden\" name=\"Token\" value=\"{}\"><button type=\"submit\">Continue with this link</button></form><p class=\"small\"><a href=\"/portal\">Back to the link you had open</a></p>",
+        escape(token)
+    );
+    html(StatusCode::OK, "Another link", &body)
+}
+
+/// `POST /portal/switch` from the confirmation form: same-origin only, well-formed only.
+fn switch(state: &AppState, req: &Request) -> Response {
+    if !same_origin(state, &req.headers) {
+        return not_allowed();
+    }
+    let fields = std::str::from_utf8(&req.body)
+        .map(form::pairs)
+        .unwrap_or_default();
+    match form::get(&fields, "Token").and_then(well_formed) {
+        Some(token) => with_token_cookie(state, redirect("/portal"), token),
+        None => html(StatusCode::NOT_FOUND, "Link not available", &unavailable()),
+    }
+}
+
+/// Adds the token cookie; `token` must be well-formed (it is written into `Set-Cookie`).
+fn with_token_cookie(state: &AppState, mut r: Response, token: &str) -> Response {
+    let cookie = set_cookie(TOKEN_COOKIE, token, 24 * 3600, "Lax", secure(state));
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers.insert(SET_COOKIE, v);
     }
     r
+}
+
+fn not_allowed() -> Response {
+    html(
+        StatusCode::FORBIDDEN,
+        "Not allowed",
+        "<h1>Not allowed</h1><p>This form must be sent from this site. <a href=\"/portal\">Back to your link</a>.</p>",
+    )
 }
 
 async fn page(state: &AppState, req: &Request) -> Result<Response, ApiError> {
@@ -147,11 +231,7 @@ fn unavailable() -> String {
 /// The form posts. Refused when the browser says they come from another origin.
 async fn act(state: &AppState, req: &Request, path: &str) -> Result<Response, ApiError> {
     if !same_origin(state, &req.headers) {
-        return Ok(html(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "<h1>Not allowed</h1><p>This form must be sent from this site. <a href=\"/portal\">Back to your link</a>.</p>",
-        ));
+        return Ok(not_allowed());
     }
     let token = cookie(&req.headers, TOKEN_COOKIE).unwrap_or("").to_owned();
     let session = cookie(&req.headers, SESSION_COOKIE);
