@@ -14,6 +14,7 @@ mod auth;
 mod bad_input;
 mod contacts;
 mod crash;
+mod csv_injection;
 mod delivery;
 mod durability;
 mod isolation;
