@@ -23,4 +23,5 @@ mod links;
 mod ops;
 mod portal;
 mod purge;
+mod resource_types;
 mod wire;

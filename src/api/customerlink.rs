@@ -186,7 +186,10 @@ pub fn list_for_resource(
     caller: &StaffCaller,
     req: CustomerLinkListRequest,
 ) -> Result<CustomerLinkListResponse, ApiError> {
-    let resource_type = req.ResourceType.filter(|t| !t.trim().is_empty());
+    let resource_type = req
+        .ResourceType
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| crate::domain::resource_type::clean(&t).unwrap_or(t));
     let resource_uid = req.ResourceUid.map(|g| g.0);
     let (Some(resource_type), Some(resource_uid)) = (resource_type, resource_uid) else {
         return Err(ApiError::Invalid(vec![FieldError::new(
