@@ -24,4 +24,5 @@ mod ops;
 mod portal;
 mod purge;
 mod resource_types;
+mod roles;
 mod wire;

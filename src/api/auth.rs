@@ -8,7 +8,8 @@ use hyper::header::{AUTHORIZATION, HeaderMap};
 
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::domain::tenant::StaffCaller;
+use super::routes::Op;
+use crate::domain::tenant::{Role, StaffCaller};
 use crate::domain::token::ApiKey;
 
 /// Callers of keys already seen by this process, by the keys' keyed hash. Keys are created
@@ -23,8 +24,25 @@ pub struct KeyCache {
 /// Entries the cache holds at most (a deployment has far fewer keys).
 const KEY_CACHE_CAP: usize = 10_000;
 
+/// The caller behind a valid, unrevoked key that may call `op`: 401 for no valid key, 403
+/// (with a ResponseStatus) when the key lacks the role the operation declares.
+pub fn authenticate(state: &AppState, headers: &HeaderMap, op: Op) -> Result<StaffCaller, ApiError> {
+    let caller = caller(state, headers)?;
+    match op.needs() {
+        Some(role) if !caller.may(role) => Err(ApiError::Forbidden(forbidden(role).into())),
+        _ => Ok(caller),
+    }
+}
+
+fn forbidden(role: Role) -> &'static str {
+    match role {
+        Role::ResourceServer => "This operation needs an API key with the ResourceServer role.",
+        Role::Staff => "This API key has only the ResourceServer role: it may exchange grants and nothing else.",
+    }
+}
+
 /// The caller behind a valid, unrevoked key.
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<StaffCaller, ApiError> {
+fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffCaller, ApiError> {
     let key = presented_key(headers)
         .and_then(|text| ApiKey::parse(&text))
         .ok_or(ApiError::Unauthorized)?;
