@@ -7,7 +7,10 @@ use crate::support::{Req, TestServer, uid};
 
 /// The data rows of a CSV body (after the header row).
 fn rows(body: &str) -> Vec<&str> {
-    body.split("\r\n").skip(1).filter(|r| !r.is_empty()).collect()
+    body.split("\r\n")
+        .skip(1)
+        .filter(|r| !r.is_empty())
+        .collect()
 }
 
 #[test]

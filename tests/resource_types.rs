@@ -23,12 +23,24 @@ fn tier_of(link: &Value) -> (&str, bool, u64) {
 #[test]
 fn near_misses_of_claim_get_the_restricted_tier() {
     let s = TestServer::start();
-    for near in ["Claim\u{200b}", "\u{feff}Cl\u{200d}aim", "ＣＬＡＩＭ", "Claims"] {
+    for near in [
+        "Claim\u{200b}",
+        "\u{feff}Cl\u{200d}aim",
+        "ＣＬＡＩＭ",
+        "Claims",
+    ] {
         let r = create(&s, near).expect(200);
-        assert_eq!(tier_of(&r["Link"]), ("Restricted", true, 3), "{near:?}: {r}");
+        assert_eq!(
+            tier_of(&r["Link"]),
+            ("Restricted", true, 3),
+            "{near:?}: {r}"
+        );
     }
     let r = create(&s, "Claim\u{200b}").expect(200);
-    assert_eq!(r["Link"]["ResourceType"], "Claim", "stored in its clean form");
+    assert_eq!(
+        r["Link"]["ResourceType"], "Claim",
+        "stored in its clean form"
+    );
 }
 
 #[test]

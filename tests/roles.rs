@@ -34,28 +34,59 @@ fn a_resource_server_key_exchanges_grants_and_nothing_else() {
             json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@example.com"}),
         )
         .expect(200);
-    let link = created["Link"]["CustomerLinkUID"].as_str().unwrap().to_owned();
+    let link = created["Link"]["CustomerLinkUID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let tenant = created["Link"]["TenantId"].as_str().unwrap().to_owned();
     let token = crate::support::portal_token(&created);
-    s.put("/v1/contact/1", json!({"FirstName": "A", "EmailWork": "a@example.com"}))
-        .expect(200);
+    s.put(
+        "/v1/contact/1",
+        json!({"FirstName": "A", "EmailWork": "a@example.com"}),
+    )
+    .expect(200);
     let (_dir, s, rs_key) = with_key(s, &tenant, &["ResourceServer"]);
 
-    let create = json!({"ResourceType": "Quote", "ResourceUid": uid(2), "RecipientEmail": "b@example.com"});
+    let create =
+        json!({"ResourceType": "Quote", "ResourceUid": uid(2), "RecipientEmail": "b@example.com"});
     let staff_ops: Vec<(&str, String, Option<serde_json::Value>)> = vec![
         ("POST", "/v1/customerlink".into(), Some(create.clone())),
-        ("POST", "/api/CustomerLinkCreateRequest".into(), Some(create)),
+        (
+            "POST",
+            "/api/CustomerLinkCreateRequest".into(),
+            Some(create),
+        ),
         ("GET", "/v1/customerlink".into(), None),
-        ("GET", format!("/v1/customerlink/resource/Quote/{}", uid(1)), None),
+        (
+            "GET",
+            format!("/v1/customerlink/resource/Quote/{}", uid(1)),
+            None,
+        ),
         ("GET", format!("/v1/customerlink/{link}"), None),
         ("GET", format!("/v1/customerlink/{link}/log"), None),
-        ("POST", format!("/v1/customerlink/{link}/revoke"), Some(json!({}))),
+        (
+            "POST",
+            format!("/v1/customerlink/{link}/revoke"),
+            Some(json!({})),
+        ),
         ("DELETE", format!("/v1/customerlink/{link}"), None),
-        ("POST", format!("/v1/customerlink/{link}/resend"), Some(json!({}))),
-        ("POST", format!("/v1/customerlink/{link}/unlock"), Some(json!({}))),
+        (
+            "POST",
+            format!("/v1/customerlink/{link}/resend"),
+            Some(json!({})),
+        ),
+        (
+            "POST",
+            format!("/v1/customerlink/{link}/unlock"),
+            Some(json!({})),
+        ),
         ("GET", "/v1/contact".into(), None),
         ("GET", "/v1/contact/1".into(), None),
-        ("PUT", "/v1/contact/1".into(), Some(json!({"FirstName": "Evil"}))),
+        (
+            "PUT",
+            "/v1/contact/1".into(),
+            Some(json!({"FirstName": "Evil"})),
+        ),
         ("DELETE", "/v1/contact/1".into(), None),
     ];
     for (method, path, body) in &staff_ops {
@@ -76,8 +107,15 @@ fn a_resource_server_key_exchanges_grants_and_nothing_else() {
         "Active",
         "nothing was revoked"
     );
-    assert_eq!(s.get("/v1/contact/1").expect(200)["Contact"]["FirstName"], "A");
-    assert_eq!(s.get("/v1/customerlink").expect(200)["Total"], 1, "nothing was created");
+    assert_eq!(
+        s.get("/v1/contact/1").expect(200)["Contact"]["FirstName"],
+        "A"
+    );
+    assert_eq!(
+        s.get("/v1/customerlink").expect(200)["Total"],
+        1,
+        "nothing was created"
+    );
 
     let grant = Req::new(s.addr, "POST", &format!("/portal/{token}/open"))
         .send()
@@ -91,7 +129,11 @@ fn a_resource_server_key_exchanges_grants_and_nothing_else() {
             .json(&json!({"Grant": grant}))
             .send()
     };
-    assert_eq!(introspect(&s.key).status, 403, "a plain staff key still may not");
+    assert_eq!(
+        introspect(&s.key).status,
+        403,
+        "a plain staff key still may not"
+    );
     assert_eq!(introspect(&rs_key).expect(200)["Active"], true);
 }
 
@@ -106,7 +148,9 @@ fn a_key_with_resource_server_and_another_role_keeps_staff_operations() {
         .expect(200);
     let tenant = created["Link"]["TenantId"].as_str().unwrap().to_owned();
     let (_dir, s, both) = with_key(s, &tenant, &["ResourceServer", "Agent"]);
-    let r = Req::new(s.addr, "GET", "/v1/customerlink").bearer(&both).send();
+    let r = Req::new(s.addr, "GET", "/v1/customerlink")
+        .bearer(&both)
+        .send();
     assert_eq!(r.status, 200, "{r:?}");
     let r = Req::new(s.addr, "POST", "/v1/customerlink/grant/introspect")
         .bearer(&both)

@@ -18,6 +18,7 @@ mod csv_injection;
 mod delivery;
 mod durability;
 mod isolation;
+mod jobs;
 mod limits;
 mod links;
 mod ops;

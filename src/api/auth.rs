@@ -7,8 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use hyper::header::{AUTHORIZATION, HeaderMap};
 
 use super::error::ApiError;
-use crate::app::AppState;
 use super::routes::Op;
+use crate::app::AppState;
 use crate::domain::tenant::{Role, StaffCaller};
 use crate::domain::token::ApiKey;
 
@@ -26,7 +26,11 @@ const KEY_CACHE_CAP: usize = 10_000;
 
 /// The caller behind a valid, unrevoked key that may call `op`: 401 for no valid key, 403
 /// (with a ResponseStatus) when the key lacks the role the operation declares.
-pub fn authenticate(state: &AppState, headers: &HeaderMap, op: Op) -> Result<StaffCaller, ApiError> {
+pub fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    op: Op,
+) -> Result<StaffCaller, ApiError> {
     let caller = caller(state, headers)?;
     match op.needs() {
         Some(role) if !caller.may(role) => Err(ApiError::Forbidden(forbidden(role).into())),
@@ -37,7 +41,9 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap, op: Op) -> Result<Sta
 fn forbidden(role: Role) -> &'static str {
     match role {
         Role::ResourceServer => "This operation needs an API key with the ResourceServer role.",
-        Role::Staff => "This API key has only the ResourceServer role: it may exchange grants and nothing else.",
+        Role::Staff => {
+            "This API key has only the ResourceServer role: it may exchange grants and nothing else."
+        }
     }
 }
 

@@ -100,7 +100,13 @@ async fn refresh_link_gauges(state: &AppState) {
     match tokio::task::spawn_blocking(move || crate::metrics::links::count(&txn, now)).await {
         Ok(Ok(counts)) => state.metrics.links.set(counts, now),
         Ok(Err(e)) => tracing::warn!(error = %e, "link gauges not refreshed"),
-        Err(e) => tracing::warn!(error = %e, "link gauges not refreshed"),
+        Err(e) => {
+            if e.is_panic() {
+                let job = crate::metrics::LINK_GAUGES_JOB;
+                state.metrics.jobs.panicked(job);
+            }
+            tracing::warn!(error = %e, "link gauges not refreshed");
+        }
     }
 }
 

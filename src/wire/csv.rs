@@ -103,7 +103,8 @@ fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
 fn is_plain_number(text: &str) -> bool {
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
     let mut parts = digits.splitn(2, '.');
-    let whole = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let whole =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     whole(parts.next()) && parts.next().is_none_or(|p| whole(Some(p)))
 }
 
