@@ -17,6 +17,7 @@ mod crash;
 mod csv_injection;
 mod delivery;
 mod durability;
+mod file_modes;
 mod isolation;
 mod jobs;
 mod limits;
