@@ -20,6 +20,7 @@ mod durability;
 mod file_modes;
 mod isolation;
 mod jobs;
+mod key_revoke;
 mod limits;
 mod links;
 mod ops;

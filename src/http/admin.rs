@@ -13,6 +13,9 @@ use super::body::ResponseBody;
 use crate::app::AppState;
 use crate::ops::{backup, operator};
 
+/// `POST /admin/keys/{id}/revoke`, also for the operator key only.
+mod keys;
+
 /// The answer if `path` is a service endpoint; `None` hands the request to the API.
 pub(super) async fn handle(
     state: &AppState,
@@ -20,6 +23,9 @@ pub(super) async fn handle(
     path: &str,
     headers: &HeaderMap,
 ) -> Option<Response<ResponseBody>> {
+    if let Some(response) = keys::handle(state, method, path, headers).await {
+        return Some(response);
+    }
     if method != Method::GET && method != Method::HEAD {
         return None;
     }
