@@ -245,6 +245,9 @@ mod tests {
         assert!(Policy::parse(&bad_default).is_err());
         let bad_map = DEFAULT_POLICY.replace("Claim = \"Restricted\"", "Claim = \"Secret\"");
         assert!(Policy::parse(&bad_map).is_err());
+        let look_alike =
+            DEFAULT_POLICY.replace("Claim = \"Restricted\"", "\"Claım\" = \"Restricted\"");
+        assert!(Policy::parse(&look_alike).is_err());
         let no_channel =
             DEFAULT_POLICY.replace("otp_channels = [\"Sms\", \"Email\"]", "otp_channels = []");
         assert!(Policy::parse(&no_channel).is_err());
