@@ -113,7 +113,7 @@ pub enum KeyCommand {
         #[arg(long, value_parser = parse_guid)]
         tenant: Uuid,
     },
-    /// Revoke a key by its id.
+    /// Revoke a key by its id; while a server runs, through it (refused at once).
     Revoke {
         #[arg(value_parser = parse_guid)]
         key_id: Uuid,
@@ -154,6 +154,7 @@ pub fn main() -> i32 {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Tenant(cmd) => with_state(config, |state| tenant(state, cmd)),
+        Command::Key(KeyCommand::Revoke { key_id }) => revoke_key(config, key_id),
         Command::Key(cmd) => with_state(config, |state| key(state, cmd)),
         Command::Check => with_state(config, check),
         Command::Backup { file } => backup(&config, &file),
@@ -277,6 +278,19 @@ fn key(state: &AppState, cmd: KeyCommand) -> Result<i32, String> {
         }
     }
     Ok(0)
+}
+
+/// Through the running server if one holds the data folder (effective at once), else
+/// directly on the stopped folder.
+fn revoke_key(config: Config, key_id: Uuid) -> Result<i32, String> {
+    match ops::revoke_key_online(&config, key_id).map_err(|e| e.to_string())? {
+        Some(addr) => {
+            eprintln!("key revoked by the server at {addr}; it is refused from now on");
+            println!("{}", key_id.simple());
+            Ok(0)
+        }
+        None => with_state(config, |state| key(state, KeyCommand::Revoke { key_id })),
+    }
 }
 
 fn check(state: &AppState) -> Result<i32, String> {

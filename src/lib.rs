@@ -4,7 +4,8 @@
 //! operation family) → `domain` (pure rules) → `store` (redb, one group-commit writer).
 //! `wire` turns DTOs into bytes and back; `delivery` sends links and codes by email and SMS;
 //! `jobs` runs background work (purge, outbox retries); `metrics` counts what operators watch;
-//! `app` wires the pieces together and owns start-up and shutdown; `admin`, `ops` (backup,
+//! `app` wires the pieces together and owns start-up and shutdown; `private_fs` keeps the
+//! data folder and its files readable by the service's user only; `admin`, `ops` (backup,
 //! restore, compact) and `cli` are the operator's commands.
 
 pub mod admin;
@@ -19,5 +20,6 @@ pub mod http;
 pub mod jobs;
 pub mod metrics;
 pub mod ops;
+pub mod private_fs;
 pub mod store;
 pub mod wire;

@@ -7,41 +7,54 @@ use base64::engine::general_purpose::STANDARD;
 use hyper::header::{AUTHORIZATION, HeaderMap};
 
 use super::error::ApiError;
+use super::routes::Op;
 use crate::app::AppState;
-use crate::domain::tenant::StaffCaller;
+use crate::domain::tenant::{Role, StaffCaller};
 use crate::domain::token::ApiKey;
 
-/// Callers of keys already seen by this process, by the keys' keyed hash. Keys are created
-/// and revoked only by the admin commands, which refuse to run while a server holds the
-/// database, so an entry can never go stale while this process runs. Unknown keys are not
-/// remembered (every attempt costs a lookup, none grows the map).
-#[derive(Debug, Default)]
-pub struct KeyCache {
-    callers: std::sync::RwLock<std::collections::HashMap<[u8; 32], StaffCaller>>,
+mod cache;
+
+pub use cache::KeyCache;
+
+/// The caller behind a valid, unrevoked key that may call `op`: 401 for no valid key, 403
+/// (with a ResponseStatus) when the key lacks the role the operation declares.
+pub fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    op: Op,
+) -> Result<StaffCaller, ApiError> {
+    let caller = caller(state, headers)?;
+    match op.needs() {
+        Some(role) if !caller.may(role) => Err(ApiError::Forbidden(forbidden(role).into())),
+        _ => Ok(caller),
+    }
 }
 
-/// Entries the cache holds at most (a deployment has far fewer keys).
-const KEY_CACHE_CAP: usize = 10_000;
+fn forbidden(role: Role) -> &'static str {
+    match role {
+        Role::ResourceServer => "This operation needs an API key with the ResourceServer role.",
+        Role::Staff => {
+            "This API key has only the ResourceServer role: it may exchange grants and nothing else."
+        }
+    }
+}
 
 /// The caller behind a valid, unrevoked key.
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<StaffCaller, ApiError> {
+fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffCaller, ApiError> {
     let key = presented_key(headers)
         .and_then(|text| ApiKey::parse(&text))
         .ok_or(ApiError::Unauthorized)?;
     let hash = state.keys.api_key(&key);
-    let cache = &state.key_cache.callers;
-    if let Some(caller) = cache.read().ok().and_then(|c| c.get(&hash.0).cloned()) {
+    let cache = &state.key_cache;
+    if let Some(caller) = cache.get(&hash.0) {
         return Ok(caller);
     }
+    let ticket = cache.ticket();
     let record = state.store.read(|r| r.api_key(&hash))?;
     match record {
         Some(k) if k.revoked_at.is_none() => {
             let caller = StaffCaller::from(&k);
-            if let Ok(mut c) = cache.write()
-                && c.len() < KEY_CACHE_CAP
-            {
-                c.insert(hash.0, caller.clone());
-            }
+            cache.remember(ticket, hash.0, k.key_id, caller.clone());
             Ok(caller)
         }
         _ => Err(ApiError::Unauthorized),

@@ -186,7 +186,10 @@ pub fn list_for_resource(
     caller: &StaffCaller,
     req: CustomerLinkListRequest,
 ) -> Result<CustomerLinkListResponse, ApiError> {
-    let resource_type = req.ResourceType.filter(|t| !t.trim().is_empty());
+    let resource_type = req
+        .ResourceType
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| crate::domain::resource_type::clean(&t).unwrap_or(t));
     let resource_uid = req.ResourceUid.map(|g| g.0);
     let (Some(resource_type), Some(resource_uid)) = (resource_type, resource_uid) else {
         return Err(ApiError::Invalid(vec![FieldError::new(
@@ -368,25 +371,14 @@ pub fn access_log(
     })
 }
 
-/// Role a key needs to exchange hand-off grants.
-const RESOURCE_SERVER_ROLE: &str = "ResourceServer";
-
 /// `POST /v1/customerlink/grant/introspect`: exchanges a grant once; later calls, expired,
-/// unknown and other tenants' grants all answer `Active: false`.
+/// unknown and other tenants' grants all answer `Active: false`. Only keys with the
+/// `ResourceServer` role get here (the route table says so; `auth` checks it).
 pub async fn introspect(
     state: &AppState,
     caller: &StaffCaller,
     req: GrantIntrospectRequest,
 ) -> Result<GrantIntrospectResponse, ApiError> {
-    if !caller
-        .roles
-        .iter()
-        .any(|r| r.eq_ignore_ascii_case(RESOURCE_SERVER_ROLE))
-    {
-        return Err(ApiError::Forbidden(format!(
-            "Grant introspection needs an API key with the {RESOURCE_SERVER_ROLE} role."
-        )));
-    }
     let Some(grant) = req
         .Grant
         .as_deref()

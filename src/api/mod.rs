@@ -267,7 +267,7 @@ async fn dispatch(
         }
         _ => {}
     }
-    let caller = auth::authenticate(state, &req.headers)?;
+    let caller = auth::authenticate(state, &req.headers, matched.route.op)?;
     let c = &caller;
     let call = Call {
         matched,

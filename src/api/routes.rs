@@ -5,6 +5,7 @@
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use super::dto::*;
+use crate::domain::tenant::Role;
 use crate::wire::Format;
 
 /// Every operation the service offers.
@@ -32,10 +33,29 @@ pub enum Op {
 impl Op {
     /// Recipient-side operations: no API key; the token in the path is the credential.
     pub fn is_public(self) -> bool {
-        matches!(
-            self,
-            Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen
-        )
+        self.needs().is_none()
+    }
+
+    /// The role an API key must have to call this operation; `None` for the public ones.
+    /// Authentication checks it in one place ([`super::auth::authenticate`]), so a new
+    /// operation cannot be added without saying who may call it.
+    pub fn needs(self) -> Option<Role> {
+        match self {
+            Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen => None,
+            Op::IntrospectGrant => Some(Role::ResourceServer),
+            Op::CreateLink
+            | Op::ListResourceLinks
+            | Op::QueryLinks
+            | Op::GetLink
+            | Op::RevokeLink
+            | Op::ResendLink
+            | Op::UnlockLink
+            | Op::LinkLog
+            | Op::PutContact
+            | Op::GetContact
+            | Op::DeleteContact
+            | Op::ListContacts => Some(Role::Staff),
+        }
     }
 
     /// The policy this operation carries however it is reached (custom route in any spelling,

@@ -76,10 +76,10 @@ impl From<StoreError> for StartError {
 }
 
 impl AppState {
-    /// Opens the data folder: creates it if missing, loads (or creates) the master secret,
+    /// Opens the data folder: creates it if missing (0700, or tightens it to 0700), loads (or creates) the master secret,
     /// loads the policy and opens the database. Fails at once if the database is in use.
     pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|error| StartError::Io {
+        crate::private_fs::dir(&config.data_dir).map_err(|error| StartError::Io {
             path: config.data_dir.clone(),
             error,
         })?;

@@ -9,6 +9,7 @@ use super::FieldError;
 use super::contact::{Contact, phone_error};
 use super::policy::{Channel, Policy};
 use super::recipient::{is_plausible_email, normalise_phone};
+use super::resource_type::{self, Unusable};
 use super::tenant::StaffCaller;
 use super::token::SecretHash;
 
@@ -176,14 +177,7 @@ pub fn plan_link(
     token_hash: SecretHash,
 ) -> Result<NewLink, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let resource_type = non_empty(req.resource_type.as_deref());
-    if resource_type.is_none() {
-        errors.push(FieldError::new(
-            "ResourceType",
-            "NotEmpty",
-            "'Resource Type' must not be empty.",
-        ));
-    }
+    let resource_type = clean_resource_type(req.resource_type.as_deref(), &mut errors);
     if req.resource_uid.is_none_or(|u| u.is_nil()) {
         errors.push(FieldError::new(
             "ResourceUid",
@@ -191,7 +185,7 @@ pub fn plan_link(
             "'Resource Uid' must not be empty.",
         ));
     }
-    let tier = resource_type.and_then(|rt| {
+    let tier = resource_type.as_deref().and_then(|rt| {
         let tier = policy.tier_for(rt);
         if tier.is_none() {
             errors.push(FieldError::new(
@@ -260,7 +254,7 @@ pub fn plan_link(
             uid,
             tenant_id: caller.tenant_id,
             token_hash: token_hash.0,
-            resource_type: resource_type.to_owned(),
+            resource_type,
             resource_uid: req.resource_uid.unwrap_or_default(),
             sensitivity_tier: tier_name.to_owned(),
             require_otp: tier.require_otp,
@@ -407,6 +401,29 @@ fn bounded(
                 default
             }
         },
+    }
+}
+
+/// The resource type in the form it is stored and looked up in (see [`resource_type::clean`]).
+fn clean_resource_type(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    match raw.map(resource_type::clean) {
+        Some(Ok(clean)) => Some(clean),
+        Some(Err(Unusable::NotAscii)) => {
+            errors.push(FieldError::new(
+                "ResourceType",
+                "Predicate",
+                "'Resource Type' must be printable ASCII (look-alike letters are not accepted).",
+            ));
+            None
+        }
+        None | Some(Err(Unusable::Empty)) => {
+            errors.push(FieldError::new(
+                "ResourceType",
+                "NotEmpty",
+                "'Resource Type' must not be empty.",
+            ));
+            None
+        }
     }
 }
 

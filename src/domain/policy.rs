@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::resource_type::clean;
+
 /// The policy built into the binary, identical to the repository's `data/policy.toml`.
 pub const DEFAULT_POLICY: &str = include_str!("../../data/policy.toml");
 
@@ -44,11 +46,29 @@ fn six() -> u8 {
     6
 }
 
+impl Tier {
+    /// Orders tiers from weakest to strictest: a passcode first, then fewer views, a shorter
+    /// longest life, a shorter default life, longer codes.
+    fn strictness(&self) -> impl Ord {
+        (
+            self.require_otp,
+            std::cmp::Reverse(self.max_views),
+            std::cmp::Reverse(self.max_expires_in_hours),
+            std::cmp::Reverse(self.default_expires_in_hours),
+            self.otp_digits,
+        )
+    }
+}
+
 /// What to do with a resource type the policy does not list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UnknownResourceType {
+    /// The `default_tier`.
     Default,
+    /// The strictest tier (see [`Tier::strictness`]): a misspelt type fails closed.
+    Strictest,
+    /// Refuse to create the link.
     Reject,
 }
 
@@ -89,6 +109,11 @@ impl Policy {
             ));
         }
         for (resource, tier) in &self.resource_types {
+            if clean(resource).as_deref() != Ok(resource.as_str()) {
+                return Err(format!(
+                    "resource type '{resource}' must be printable ASCII without edge spaces"
+                ));
+            }
             if !self.tiers.contains_key(tier) {
                 return Err(format!(
                     "resource type '{resource}' maps to unknown tier '{tier}'"
@@ -142,19 +167,30 @@ impl Policy {
         )
     }
 
-    /// The tier (name and rules) for a resource type; `None` when unknown types are rejected.
+    /// The tier (name and rules) for a resource type, compared in its [`clean`] form and
+    /// ignoring ASCII case; `None` when the type is unusable, or unknown and unknown types
+    /// are rejected.
     pub fn tier_for(&self, resource_type: &str) -> Option<(&str, &Tier)> {
+        let resource_type = clean(resource_type).ok()?;
         let mapped = self
             .resource_types
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(resource_type))
+            .find(|(k, _)| k.eq_ignore_ascii_case(&resource_type))
             .map(|(_, tier)| tier.as_str());
         let name = match (mapped, self.unknown_resource_type) {
             (Some(name), _) => name,
             (None, UnknownResourceType::Default) => self.default_tier.as_str(),
+            (None, UnknownResourceType::Strictest) => return self.strictest(),
             (None, UnknownResourceType::Reject) => return None,
         };
         self.tiers.get_key_value(name).map(|(k, t)| (k.as_str(), t))
+    }
+
+    fn strictest(&self) -> Option<(&str, &Tier)> {
+        self.tiers
+            .iter()
+            .max_by_key(|(_, t)| t.strictness())
+            .map(|(k, t)| (k.as_str(), t))
     }
 }
 
@@ -172,13 +208,29 @@ mod tests {
         let (name, claim) = p.tier_for("CLAIM").unwrap();
         assert_eq!(name, "Restricted");
         assert!(claim.require_otp && claim.max_views <= 5);
-        assert_eq!(p.tier_for("Spaceship").unwrap().0, "Standard");
+        assert_eq!(p.tier_for("Spaceship").unwrap().0, "Restricted");
+    }
+
+    #[test]
+    fn near_misses_never_get_a_weaker_tier() {
+        let p = Policy::parse(DEFAULT_POLICY).unwrap();
+        for near in ["Claim\u{200b}", "ＣＬＡＩＭ", "Claims", " claim "] {
+            assert_eq!(p.tier_for(near).unwrap().0, "Restricted", "{near:?}");
+        }
+        assert!(p.tier_for("Claım").is_none(), "not ASCII after NFKC");
+        let lenient = DEFAULT_POLICY.replace(
+            "unknown_resource_type = \"strictest\"",
+            "unknown_resource_type = \"default\"",
+        );
+        let p = Policy::parse(&lenient).unwrap();
+        assert_eq!(p.tier_for("Claims").unwrap().0, "Standard");
+        assert_eq!(p.tier_for("Claim\u{200b}").unwrap().0, "Restricted");
     }
 
     #[test]
     fn unknown_types_can_be_rejected() {
         let text = DEFAULT_POLICY.replace(
-            "unknown_resource_type = \"default\"",
+            "unknown_resource_type = \"strictest\"",
             "unknown_resource_type = \"reject\"",
         );
         let p = Policy::parse(&text).unwrap();
@@ -193,6 +245,9 @@ mod tests {
         assert!(Policy::parse(&bad_default).is_err());
         let bad_map = DEFAULT_POLICY.replace("Claim = \"Restricted\"", "Claim = \"Secret\"");
         assert!(Policy::parse(&bad_map).is_err());
+        let look_alike =
+            DEFAULT_POLICY.replace("Claim = \"Restricted\"", "\"Claım\" = \"Restricted\"");
+        assert!(Policy::parse(&look_alike).is_err());
         let no_channel =
             DEFAULT_POLICY.replace("otp_channels = [\"Sms\", \"Email\"]", "otp_channels = []");
         assert!(Policy::parse(&no_channel).is_err());

@@ -45,3 +45,55 @@ impl From<&ApiKeyRecord> for StaffCaller {
         }
     }
 }
+
+/// What an operation asks of the key that calls it (declared per operation in the route table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Links and contacts: any key except one whose only role is `ResourceServer`.
+    Staff,
+    /// Exchanging hand-off grants: a key with the `ResourceServer` role.
+    ResourceServer,
+}
+
+/// The role name that lets a key exchange grants, and, alone, restricts it to that.
+pub const RESOURCE_SERVER_ROLE: &str = "ResourceServer";
+
+impl StaffCaller {
+    /// Whether this key may call an operation that needs `role`. A key whose roles are only
+    /// `ResourceServer` belongs to the resource application: it exchanges grants and nothing
+    /// else. Keys with no roles, or any other role, are staff keys (as before roles existed).
+    pub fn may(&self, role: Role) -> bool {
+        let is_rs = |r: &String| r.eq_ignore_ascii_case(RESOURCE_SERVER_ROLE);
+        match role {
+            Role::ResourceServer => self.roles.iter().any(is_rs),
+            Role::Staff => self.roles.is_empty() || !self.roles.iter().all(is_rs),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(roles: &[&str]) -> StaffCaller {
+        StaffCaller {
+            tenant_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            agent_id: None,
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn resource_server_alone_restricts_and_with_another_role_adds() {
+        let may = |roles: &[&str]| {
+            let c = caller(roles);
+            (c.may(Role::Staff), c.may(Role::ResourceServer))
+        };
+        assert_eq!(may(&[]), (true, false));
+        assert_eq!(may(&["Administrator"]), (true, false));
+        assert_eq!(may(&["ResourceServer"]), (false, true));
+        assert_eq!(may(&["resourceserver", "ResourceServer"]), (false, true));
+        assert_eq!(may(&["ResourceServer", "Agent"]), (true, true));
+    }
+}

@@ -13,6 +13,9 @@ use super::body::ResponseBody;
 use crate::app::AppState;
 use crate::ops::{backup, operator};
 
+/// `POST /admin/keys/{id}/revoke`, also for the operator key only.
+mod keys;
+
 /// The answer if `path` is a service endpoint; `None` hands the request to the API.
 pub(super) async fn handle(
     state: &AppState,
@@ -20,6 +23,9 @@ pub(super) async fn handle(
     path: &str,
     headers: &HeaderMap,
 ) -> Option<Response<ResponseBody>> {
+    if let Some(response) = keys::handle(state, method, path, headers).await {
+        return Some(response);
+    }
     if method != Method::GET && method != Method::HEAD {
         return None;
     }
@@ -100,7 +106,13 @@ async fn refresh_link_gauges(state: &AppState) {
     match tokio::task::spawn_blocking(move || crate::metrics::links::count(&txn, now)).await {
         Ok(Ok(counts)) => state.metrics.links.set(counts, now),
         Ok(Err(e)) => tracing::warn!(error = %e, "link gauges not refreshed"),
-        Err(e) => tracing::warn!(error = %e, "link gauges not refreshed"),
+        Err(e) => {
+            if e.is_panic() {
+                let job = crate::metrics::LINK_GAUGES_JOB;
+                state.metrics.jobs.panicked(job);
+            }
+            tracing::warn!(error = %e, "link gauges not refreshed");
+        }
     }
 }
 

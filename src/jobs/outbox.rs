@@ -15,7 +15,8 @@ const ROUND: usize = 32;
 /// Starts the worker; stopping it lets the current round finish.
 pub fn spawn(state: Arc<AppState>) -> Job {
     let period = state.config.delivery.worker_interval;
-    Job::every(period, false, move |_| {
+    let panics = Arc::clone(&state.metrics.jobs);
+    Job::every("outbox", panics, period, false, move |_| {
         let state = Arc::clone(&state);
         async move {
             if let Err(e) = run_due(&state).await {

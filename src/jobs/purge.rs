@@ -15,7 +15,8 @@ use crate::store::{PurgeReport, StoreError, WriteOp, WriteOutcome};
 /// Starts the purge job; stopping it ends the current round after its batch.
 pub fn spawn(state: Arc<AppState>) -> Job {
     let period = state.config.purge.interval;
-    Job::every(period, false, move |stopped| {
+    let panics = Arc::clone(&state.metrics.jobs);
+    Job::every("purge", panics, period, false, move |stopped| {
         let state = Arc::clone(&state);
         async move {
             let stats = &state.metrics.purge;

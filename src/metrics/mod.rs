@@ -1,10 +1,11 @@
 //! metrics: what `/metrics` reports, in the Prometheus text format (version 0.0.4). Counters
 //! and histograms are plain atomics fed by the layers that own the events — `http` (requests),
 //! the store's writer (commits, through [`WriterStats`] in its settings), `jobs` (purge, link
-//! gauges) and `delivery` (attempts). Nothing here knows about HTTP; only `links` reads, from
+//! gauges, panics) and `delivery` (attempts). Nothing here knows about HTTP; only `links` reads, from
 //! a snapshot it is handed.
 
 mod histogram;
+mod jobs;
 pub mod links;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub use histogram::{BATCH_BOUNDS, Histogram, LATENCY_BOUNDS};
+pub use jobs::JobPanics;
+
+/// The job name under which a panic while recomputing the link gauges is counted.
+pub const LINK_GAUGES_JOB: &str = "link_gauges";
 
 /// Every metric of one server.
 #[derive(Debug)]
@@ -24,21 +29,26 @@ pub struct Metrics {
     pub delivery: DeliveryStats,
     pub portal: PortalStats,
     pub links: LinkGauges,
+    /// Panicked rounds of background jobs (shared with each job's supervisor).
+    pub jobs: std::sync::Arc<JobPanics>,
     started: Instant,
 }
 
 impl Metrics {
     /// `writer` is the instance the store's writer reports to (from its settings).
     pub fn new(writer: std::sync::Arc<WriterStats>) -> Self {
-        Metrics {
+        let metrics = Metrics {
             requests: RequestMetrics::default(),
             writer,
             purge: PurgeStats::default(),
             delivery: DeliveryStats::default(),
             portal: PortalStats::default(),
             links: LinkGauges::default(),
+            jobs: std::sync::Arc::new(JobPanics::default()),
             started: Instant::now(),
-        }
+        };
+        metrics.jobs.register(LINK_GAUGES_JOB);
+        metrics
     }
 
     /// The whole exposition, `# HELP`/`# TYPE` lines included.
@@ -50,6 +60,7 @@ impl Metrics {
         self.delivery.render(&mut out);
         self.portal.render(&mut out);
         self.links.render(&mut out);
+        self.jobs.render(&mut out);
         header(
             &mut out,
             "customerlink_uptime_seconds",
@@ -369,6 +380,7 @@ mod tests {
             "customerlink_delivery_attempts_total{channel=\"Email\",result=\"sent\"} 1",
             "customerlink_links{status=\"live\"} 7",
             "customerlink_links{status=\"revoked\"} 3",
+            "customerlink_job_panics_total{job=\"link_gauges\"} 0",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
         }

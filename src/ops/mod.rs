@@ -1,7 +1,7 @@
 //! ops: the operator's tools that work on a whole data folder — a consistent backup from one
 //! read snapshot (offline, or streamed by the running server), restore into a new folder,
-//! offline compaction, and the operator key that lets `customerlink backup` reach the server
-//! that holds the database lock. The backup format is documented in `docs/storage.md`.
+//! offline compaction, and the operator key that lets `customerlink backup` and
+//! `customerlink key revoke` reach the server that holds the database lock. The backup format is documented in `docs/storage.md`.
 
 pub mod backup;
 pub mod compact;
@@ -130,15 +130,46 @@ pub fn backup_folder(
             Ok((result?, Via::Offline))
         }
         Err(StoreError::Locked) => {
-            let addr = operator::server_address(&config.data_dir).unwrap_or(config.listen);
-            let key_path = config.data_dir.join(operator::OPERATOR_KEY_FILE);
-            let key = operator::read_key(&key_path).map_err(|e| {
-                OpsError::Refused(format!(
-                    "the database is in use, but the operator key {} cannot be read ({e})",
-                    key_path.display()
-                ))
-            })?;
+            let (addr, key) = operator_channel(config)?;
             Ok((remote::fetch(addr, &key, file)?, Via::Server(addr)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Where the server holding the data folder listens, and the operator key it published.
+fn operator_channel(config: &Config) -> Result<(std::net::SocketAddr, String), OpsError> {
+    let addr = operator::server_address(&config.data_dir).unwrap_or(config.listen);
+    let key_path = config.data_dir.join(operator::OPERATOR_KEY_FILE);
+    let key = operator::read_key(&key_path).map_err(|e| {
+        OpsError::Refused(format!(
+            "the database is in use, but the operator key {} cannot be read ({e})",
+            key_path.display()
+        ))
+    })?;
+    Ok((addr, key))
+}
+
+/// Revokes an API key through the server that holds the data folder, if one does:
+/// `Ok(Some(address))` once the revocation is durable and the server refuses the key.
+/// `Ok(None)` when no server holds the database, for the caller to revoke it directly.
+pub fn revoke_key_online(
+    config: &Config,
+    key_id: uuid::Uuid,
+) -> Result<Option<std::net::SocketAddr>, OpsError> {
+    let db = config.database_path();
+    if !db.exists() {
+        return Ok(None);
+    }
+    match crate::store::Store::open(&db, &config.writer) {
+        Ok(store) => {
+            store.close()?;
+            Ok(None)
+        }
+        Err(StoreError::Locked) => {
+            let (addr, key) = operator_channel(config)?;
+            remote::revoke_key(addr, &key, key_id)?;
+            Ok(Some(addr))
         }
         Err(e) => Err(e.into()),
     }

@@ -22,7 +22,9 @@ pub fn publish(data: &Path, addr: SocketAddr) -> std::io::Result<()> {
     let key_path = data.join(OPERATOR_KEY_FILE);
     let _ = std::fs::remove_file(&key_path);
     super::write_private(&key_path, format!("{text}\n").as_bytes())?;
-    std::fs::write(data.join(ADDRESS_FILE), format!("{addr}\n"))
+    let addr_path = data.join(ADDRESS_FILE);
+    let _ = std::fs::remove_file(&addr_path);
+    super::write_private(&addr_path, format!("{addr}\n").as_bytes())
 }
 
 /// Removes the key and address at a clean stop.

@@ -1,6 +1,7 @@
-//! The client side of an online backup: `GET /admin/backup` on the running server with the
-//! operator key, streamed to a 0600 partial file with progress on stderr, then verified and
-//! renamed into place.
+//! The client side of the operator channel: an online backup (`GET /admin/backup` on the
+//! running server with the operator key, streamed to a 0600 partial file with progress on
+//! stderr, then verified and renamed into place) and an online key revocation
+//! (`POST /admin/keys/{id}/revoke`).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -34,7 +35,31 @@ fn refused(e: impl std::fmt::Display) -> OpsError {
     OpsError::Refused(e.to_string())
 }
 
-async fn download(addr: SocketAddr, key: &str, partial: &Path) -> Result<Summary, OpsError> {
+/// Revokes `key_id` through the server at `addr`; `Ok` once the revocation is durable and
+/// the server refuses the key.
+pub fn revoke_key(addr: SocketAddr, key: &str, key_id: uuid::Uuid) -> Result<(), OpsError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let path = format!("/admin/keys/{}/revoke", key_id.simple());
+    let status = runtime.block_on(async {
+        let response = call(addr, key, hyper::Method::POST, &path).await?;
+        Ok::<_, OpsError>(response.status())
+    })?;
+    match status {
+        s if s.is_success() => Ok(()),
+        hyper::StatusCode::NOT_FOUND => Err(refused(format!("no API key {}", key_id.simple()))),
+        s => Err(refused(format!("the server refused the revocation: {s}"))),
+    }
+}
+
+/// Sends one bodiless request with the operator key.
+async fn call(
+    addr: SocketAddr,
+    key: &str,
+    method: hyper::Method,
+    path: &str,
+) -> Result<hyper::Response<hyper::body::Incoming>, OpsError> {
     let stream = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| refused(format!("no server answering at {addr} ({e})")))?;
@@ -42,12 +67,18 @@ async fn download(addr: SocketAddr, key: &str, partial: &Path) -> Result<Summary
         .await
         .map_err(refused)?;
     tokio::spawn(conn);
-    let request = hyper::Request::get("/admin/backup")
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(path)
         .header("host", addr.to_string())
         .header("authorization", format!("Bearer {key}"))
         .body(Empty::<Bytes>::new())
         .map_err(refused)?;
-    let response = sender.send_request(request).await.map_err(refused)?;
+    sender.send_request(request).await.map_err(refused)
+}
+
+async fn download(addr: SocketAddr, key: &str, partial: &Path) -> Result<Summary, OpsError> {
+    let response = call(addr, key, hyper::Method::GET, "/admin/backup").await?;
     if !response.status().is_success() {
         return Err(refused(format!(
             "the server refused the backup: {}",

@@ -60,7 +60,7 @@ pub fn restore(
             dir.display()
         )));
     }
-    std::fs::create_dir_all(dir)?;
+    crate::private_fs::dir(dir)?;
     let total = header.tables.iter().map(|(_, n)| n).sum();
     let result = load(backup, dir, total, progress).and_then(|()| check(dir, settings));
     if result.is_err() {
@@ -75,9 +75,11 @@ fn load(
     total: u64,
     progress: super::backup::Progress<'_>,
 ) -> Result<(), OpsError> {
+    let path = dir.join("customerlink.redb");
+    crate::private_fs::file(&path)?;
     let db = Database::builder()
         .set_cache_size(64 << 20)
-        .create(dir.join("customerlink.redb"))
+        .create(path)
         .map_err(|e| OpsError::Store(crate::store::StoreError::Io(e.to_string())))?;
     let mut reader = open(backup)?;
     let mut loader = Loader {

@@ -33,10 +33,13 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the database and starts the writer thread.
+    /// Opens (or creates) the database and starts the writer thread. The file is made 0600
+    /// first (created so, or tightened), whatever the umask: it holds recipients' addresses.
     /// Fails with [`StoreError::Locked`] at once if another process holds the file.
     pub fn open(path: &Path, settings: &WriterSettings) -> Result<Store, StoreError> {
         let started = std::time::Instant::now();
+        crate::private_fs::file(path)
+            .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
         let db = Database::builder()
             .set_cache_size(settings.cache_bytes)
             .set_repair_callback(|session| {

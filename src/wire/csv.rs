@@ -10,6 +10,12 @@
 //! written as ServiceStack writes a `List<string>`: one header-less row of fields. An empty list
 //! writes nothing (ServiceStack would write the item type's header row, which a `Node` cannot
 //! know).
+//!
+//! Deliberate difference: text cells that a spreadsheet would run as a formula (starting with
+//! `=`, `+`, `-`, `@`, tab or CR) are prefixed with `'` (OWASP "CSV injection"), since some of
+//! that text — a contact's name, a visitor's User-Agent — comes from outside. Numbers written
+//! from numeric members, and text that is a plain decimal number (`-5`, `+4512345678`), stay
+//! as they are: a spreadsheet reads them as numbers, never as formulas.
 
 use super::casing::Casing;
 use super::jsv;
@@ -75,12 +81,31 @@ fn write_record(out: &mut String, names: &[&str], record: &Node) {
 fn field(value: &Node) -> String {
     match value {
         Node::Null => String::new(),
-        Node::Str(s) => quote(s),
+        Node::Str(s) => quote(&neutralise(s)),
         Node::Bool(b) => if *b { "True" } else { "False" }.to_owned(),
         Node::Int(i) => i.to_string(),
         Node::UInt(u) => u.to_string(),
         other => quote(&jsv::write(other, Casing::Pascal)),
     }
+}
+
+/// Text a spreadsheet would evaluate gets a leading `'` so it shows as text instead.
+fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_plain_number(text) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+/// An optional sign, digits, and at most one `.` between digits: read as a number, not run.
+fn is_plain_number(text: &str) -> bool {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let mut parts = digits.splitn(2, '.');
+    let whole =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    whole(parts.next()) && parts.next().is_none_or(|p| whole(Some(p)))
 }
 
 /// `ToCsvField`: quoted, with `"` doubled, iff the text contains `"` `,` CR or LF or starts
@@ -200,6 +225,33 @@ mod tests {
         );
         assert_eq!(write(&response), "sms: no phone,\"a,b\"\r\n");
         assert_eq!(write(&Node::List(vec![])), "");
+    }
+
+    #[test]
+    fn formula_text_is_neutralised_but_numbers_are_not() {
+        let row = obj(
+            "Row",
+            vec![
+                ("Name", s("=HYPERLINK(\"http://x\",\"y\")")),
+                ("Agent", s("@SUM(1)")),
+                ("Plus", s("+cmd|' /C calc'!A0")),
+                ("Tab", s("\t=1")),
+                ("Cr", s("\r=1")),
+                ("Minus", s("-2+3")),
+                ("Neg", s("-5")),
+                ("Phone", s("+4512345678")),
+                ("Dec", s("-0.5")),
+                ("Int", Node::Int(-5)),
+                ("Plain", s("a=b")),
+            ],
+        );
+        let body = write(&Node::List(vec![row]));
+        let cells = body.split_once("\r\n").map(|(_, r)| r).unwrap_or_default();
+        assert_eq!(
+            cells,
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'@SUM(1),'+cmd|' /C calc'!A0,'\t=1,\
+             \"'\r=1\",'-2+3,-5,+4512345678,-0.5,-5,a=b\r\n"
+        );
     }
 
     #[test]
