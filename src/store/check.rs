@@ -40,6 +40,7 @@ pub(super) fn run(r: &Reader) -> Result<CheckReport, StoreError> {
     check_keys(r, &mut report)?;
     check_outbox(r, &links, &mut report)?;
     check_portal(r, &links, &mut report)?;
+    super::idempotency::check(r, &mut report)?;
     for entry in r.table(TENANTS)?.iter()? {
         let (k, v) = entry?;
         match decode::<Tenant>(v.value()) {

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use crate::domain::contact::Contact;
+use crate::store::{IdempotencyRecord, IdempotencyStamp};
 use crate::domain::delivery::{DeliveryRecord, NewDelivery};
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::portal::{AccessEvent, Actor, GrantRecord, LandingView};
@@ -28,6 +29,8 @@ pub enum WriteOp {
         link: Box<LinkRecord>,
         deliveries: Vec<NewDelivery>,
         limits: SendLimits,
+        /// Run under the client's idempotency key (see [`IdempotencyStamp`]).
+        idempotency: Option<Box<IdempotencyStamp>>,
     },
     /// Records the result of one delivery attempt and schedules a retry or gives up.
     RecordAttempt {
@@ -55,6 +58,7 @@ pub enum WriteOp {
         limits: SendLimits,
         cooldown_ms: i64,
         per_hour: u32,
+        idempotency: Option<Box<IdempotencyStamp>>,
     },
     /// Sets the revocation once; revoking again returns the link unchanged.
     RevokeLink {
@@ -100,6 +104,8 @@ pub enum WriteOutcome {
     /// The target does not exist (in this tenant); nothing was written.
     NotFound,
     Purged(PurgeReport),
+    /// The idempotency key already names a live result; nothing was written.
+    Replay(Box<IdempotencyRecord>),
 }
 
 /// Result of one purge batch.
