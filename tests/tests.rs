@@ -22,4 +22,5 @@ mod links;
 mod ops;
 mod portal;
 mod purge;
+mod storage_faults;
 mod wire;
