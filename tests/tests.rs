@@ -16,6 +16,7 @@ mod contacts;
 mod crash;
 mod delivery;
 mod durability;
+mod idempotency;
 mod isolation;
 mod limits;
 mod links;

@@ -69,7 +69,7 @@ pub async fn create(
     let uid = planned.record.uid;
     let idempotency = once
         .as_ref()
-        .map(|o| o.stamp(state, caller, uid, &token, now))
+        .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))
         .transpose()?;
     let op = WriteOp::CreateLink {
         link: Box::new(planned.record),
@@ -230,7 +230,7 @@ pub async fn resend(
         per_hour: d.resends_per_hour,
         idempotency: once
             .as_ref()
-            .map(|o| o.stamp(state, caller, uid, &token, now))
+            .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))
             .transpose()?,
     };
     let call = Created { state, caller, once: once.as_ref(), uid, token: &token, now };

@@ -68,6 +68,7 @@ impl Once {
         uid: Uuid,
         token: &LinkToken,
         now: i64,
+        delivery_errors: &[String],
     ) -> Result<Box<IdempotencyStamp>, ApiError> {
         Ok(Box::new(IdempotencyStamp {
             tenant_id: caller.tenant_id,
@@ -77,7 +78,7 @@ impl Once {
                 fingerprint: self.fingerprint,
                 link_uid: uid,
                 sealed_token: state.keys.seal_token(token, uid.as_bytes())?,
-                refused: Vec::new(),
+                delivery_errors: delivery_errors.to_vec(),
                 created_at: now,
             },
         }))
@@ -100,7 +101,7 @@ impl Once {
     }
 
     /// Rebuilds the first reply from its record: the link as it is now, the same `PortalUrl`
-    /// and the deliveries refused then. 422 if the key was used for a different request.
+    /// and the delivery errors known when it was written. 422 if the key was used for a different request.
     pub fn replay(
         &self,
         state: &AppState,
@@ -127,7 +128,7 @@ impl Once {
             ResponseStatus: None,
             Link: CustomerLinkExtended::from_record(&link, state.clock.now()),
             PortalUrl: format!("{}/portal/{}", state.config.public_url, token.encode()),
-            DeliveryErrors: record.refused.clone(),
+            DeliveryErrors: record.delivery_errors.clone(),
         })
     }
 }

@@ -37,9 +37,10 @@ pub struct IdempotencyRecord {
     /// The token that request minted, sealed to the link (`HashKeys::seal_token`), so the
     /// replay can show the same `PortalUrl` without the token ever being stored in clear.
     pub sealed_token: Vec<u8>,
-    /// Deliveries refused when the link was written (part of the first reply).
+    /// The first reply's delivery errors known when the link was written (bad channels,
+    /// refused by the send limits); results of the first send attempts are not replayed.
     #[serde(default)]
-    pub refused: Vec<String>,
+    pub delivery_errors: Vec<String>,
     pub created_at: i64,
 }
 
@@ -52,7 +53,7 @@ impl IdempotencyRecord {
 
 /// Asks a create or resend to run under a key: if the tenant's key already names a live
 /// result, the writer returns it (`WriteOutcome::Replay`) and writes nothing; otherwise it
-/// stores `record` (with the refused deliveries filled in) beside the link.
+/// stores `record` (with the refused deliveries added) beside the link.
 #[derive(Debug, Clone)]
 pub struct IdempotencyStamp {
     pub tenant_id: Uuid,

@@ -42,7 +42,7 @@ impl Tables<'_> {
                 .remove((old.created_at, key.0, key.1))?;
         }
         let mut record = stamp.record;
-        record.refused = refused.clone();
+        record.delivery_errors.extend(refused.iter().cloned());
         self.idempotency.insert(key, encode(&record)?.as_slice())?;
         self.idempotency_by_time
             .insert((record.created_at, key.0, key.1), ())?;
