@@ -86,6 +86,8 @@ pub static ALL: &[&dyn TableCodec] = &[
     &Typed(ACCESS_LOG),
     &Typed(LOG_TOMBSTONES),
     &Typed(CONTACTS),
+    &Typed(IDEMPOTENCY),
+    &Typed(IDEMPOTENCY_BY_TIME),
 ];
 
 /// The codec of a table by name.
