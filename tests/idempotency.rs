@@ -21,7 +21,10 @@ fn create_with_key(s: &TestServer, path: &str, key: &str, bearer: &str, r: u128)
 
 fn links_of_resource(s: &TestServer, bearer: &str, r: u128) -> usize {
     let body: Value = s
-        .req("GET", &format!("/v1/customerlink/resource/Quote/{}", uid(r)))
+        .req(
+            "GET",
+            &format!("/v1/customerlink/resource/Quote/{}", uid(r)),
+        )
         .bearer(bearer)
         .send()
         .expect(200);
@@ -35,14 +38,8 @@ fn issue10_same_idempotency_key_twice_makes_one_link_on_every_alias() {
     let first = create_with_key(&s, "/v1/customerlink", "order-7f3a", &key, 1).expect(200);
     let again = create_with_key(&s, "/v1/customerlink", "order-7f3a", &key, 1).expect(200);
     assert_eq!(again, first, "a resend answers with the first result");
-    let alias = create_with_key(
-        &s,
-        "/api/CustomerLinkCreateRequest",
-        "order-7f3a",
-        &key,
-        1,
-    )
-    .expect(200);
+    let alias =
+        create_with_key(&s, "/api/CustomerLinkCreateRequest", "order-7f3a", &key, 1).expect(200);
     assert_eq!(
         alias["Link"]["CustomerLinkUID"],
         first["Link"]["CustomerLinkUID"]

@@ -25,7 +25,13 @@ impl Tmpfs {
     fn mount(size: &str) -> Tmpfs {
         let dir = tempfile::tempdir().expect("temp dir");
         let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(dir.path())
             .output();
         match out {
@@ -104,7 +110,10 @@ fn issue10_full_disk_answers_503_and_writes_resume_without_a_restart() {
     }
     let refused = refused.expect("a create fails once the disk is full");
     assert_eq!(refused.status, 503, "{}", refused.body);
-    assert_eq!(refused.json()["ResponseStatus"]["ErrorCode"], "ServiceUnavailable");
+    assert_eq!(
+        refused.json()["ResponseStatus"]["ErrorCode"],
+        "ServiceUnavailable"
+    );
     let retry: u64 = refused
         .header("retry-after")
         .expect("Retry-After on the 503")
@@ -135,7 +144,10 @@ fn issue10_full_disk_answers_503_and_writes_resume_without_a_restart() {
             break r;
         }
         assert_eq!(r.status, 503, "while reopening: {}", r.body);
-        assert!(Instant::now() < deadline, "writes did not resume after space came back");
+        assert!(
+            Instant::now() < deadline,
+            "writes did not resume after space came back"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     acknowledged.push(link_uid(&resumed.json()));

@@ -77,7 +77,14 @@ pub async fn create(
         limits: delivery::limits(state, now),
         idempotency,
     };
-    let call = Created { state, caller, once: once.as_ref(), uid, token: &token, now };
+    let call = Created {
+        state,
+        caller,
+        once: once.as_ref(),
+        uid,
+        token: &token,
+        now,
+    };
     call.respond(op, &mut delivery_errors).await
 }
 
@@ -233,7 +240,14 @@ pub async fn resend(
             .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))
             .transpose()?,
     };
-    let call = Created { state, caller, once: once.as_ref(), uid, token: &token, now };
+    let call = Created {
+        state,
+        caller,
+        once: once.as_ref(),
+        uid,
+        token: &token,
+        now,
+    };
     call.respond(op, &mut delivery_errors).await
 }
 

@@ -41,7 +41,9 @@ pub enum ApiError {
     Unavailable(String),
     /// Storage is failing (e.g. a full disk) and the database is being reopened; retry after
     /// the given number of seconds. A create sent with an `Idempotency-Key` is safe to retry.
-    StorageUnavailable { retry_after_secs: u64 },
+    StorageUnavailable {
+        retry_after_secs: u64,
+    },
     /// The request is well-formed but cannot be applied as sent (an idempotency key reused
     /// for a different request: IETF draft-ietf-httpapi-idempotency-key-header, 422).
     Unprocessable(String),

@@ -404,7 +404,9 @@ pub fn error_response(e: &ApiError, style: &Style) -> Response {
         response.reason = Some(reason);
     }
     if let Some(secs) = e.retry_after_secs() {
-        response.headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+        response
+            .headers
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     if status == StatusCode::UNAUTHORIZED {
         response.headers.insert(

@@ -69,10 +69,7 @@ impl Reader {
         key: IdempotencyKey,
         now: i64,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let found = match self
-            .table(IDEMPOTENCY)?
-            .get((tenant_id.as_u128(), key.0))?
-        {
+        let found = match self.table(IDEMPOTENCY)?.get((tenant_id.as_u128(), key.0))? {
             Some(g) => Some(decode::<IdempotencyRecord>(g.value())?),
             None => None,
         };

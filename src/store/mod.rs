@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use redb::ReadableDatabase;
 
 pub use check::CheckReport;
-pub use idempotency::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
 pub use error::StoreError;
+pub use idempotency::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
 pub use reader::{LinkPage, Reader};
 pub use writer::{
     AttemptOutcome, PortalOp, PortalOutcome, PurgeReport, ResendRefusal, RetryPolicy, SendLimits,

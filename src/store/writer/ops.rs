@@ -4,12 +4,12 @@
 use uuid::Uuid;
 
 use crate::domain::contact::Contact;
-use crate::store::{IdempotencyRecord, IdempotencyStamp};
 use crate::domain::delivery::{DeliveryRecord, NewDelivery};
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::portal::{AccessEvent, Actor, GrantRecord, LandingView};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
+use crate::store::{IdempotencyRecord, IdempotencyStamp};
 
 /// One logical write.
 #[derive(Debug)]

@@ -85,9 +85,7 @@ impl<'t> Tables<'t> {
                 deliveries,
                 limits,
                 idempotency,
-            } => self.idempotent(idempotency, |t| {
-                t.create_link(*link, deliveries, limits)
-            }),
+            } => self.idempotent(idempotency, |t| t.create_link(*link, deliveries, limits)),
             WriteOp::RecordAttempt {
                 delivery_id,
                 at,
