@@ -113,3 +113,38 @@ fn issue10_resend_with_the_same_idempotency_key_resends_once() {
     assert_ne!(first["PortalUrl"], created["PortalUrl"]);
     assert_eq!(resend("resend-2").status, 429);
 }
+
+#[test]
+fn issue10_purge_forgets_idempotency_keys_after_24_hours() {
+    let s = TestServer::start_with(|c| {
+        c.purge.interval = std::time::Duration::from_millis(30);
+    });
+    let key = s.key.clone();
+    create_with_key(&s, "/v1/customerlink", "kept-a-day", &key, 1).expect(200);
+    create_with_key(&s, "/v1/customerlink", "kept-a-day-too", &key, 2).expect(200);
+    s.clock.advance_hours(23);
+    create_with_key(&s, "/v1/customerlink", "younger", &key, 3).expect(200);
+    s.clock.advance_hours(2);
+    // Purge runs every 30 ms: wait for two complete rounds at the new time.
+    let target = purge_runs(&s) + 2;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while purge_runs(&s) < target {
+        assert!(std::time::Instant::now() < deadline, "purge did not run");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (dir, _) = s.stop();
+    let dir = dir.expect("server owned its data folder");
+    let (code, out, err) = cli(&["check", "--data", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("idempotency_keys 1"), "{out}");
+}
+
+fn purge_runs(s: &TestServer) -> u64 {
+    let metrics = s.get("/metrics");
+    metrics
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("customerlink_purge_runs_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("purge runs metric")
+}

@@ -24,6 +24,8 @@ pub struct CheckReport {
     pub revoked_links: u64,
     pub contacts: u64,
     pub deliveries: u64,
+    /// Stored idempotency records (live or not yet purged).
+    pub idempotency_keys: u64,
     pub problems: Vec<String>,
 }
 

@@ -95,6 +95,7 @@ pub(super) fn check(r: &Reader, report: &mut CheckReport) -> Result<(), StoreErr
         }
     }
     let stored = records.iter()?.count() as u64;
+    report.idempotency_keys = stored;
     if stored != indexed {
         report.problems.push(format!(
             "idempotency: {stored} records but {indexed} time index entries"
