@@ -13,8 +13,9 @@ use redb::Database;
 
 use super::{StoreError, tables};
 
-/// First wait before reopening after a failure; doubles per consecutive failure.
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// First wait before reopening after a failure; doubles per consecutive failure. A full
+/// disk seldom clears within this, and each reopen may repair the file.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// Longest wait between reopen attempts while the disk stays full.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long closing waits for readers that are just starting a transaction on the old handle.
