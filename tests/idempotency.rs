@@ -148,3 +148,23 @@ fn purge_runs(s: &TestServer) -> u64 {
         .and_then(|v| v.trim().parse().ok())
         .expect("purge runs metric")
 }
+
+#[test]
+fn issue10_concurrent_creates_with_one_idempotency_key_make_one_link() {
+    let s = TestServer::start();
+    let key = s.key.clone();
+    let bodies: Vec<Value> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| create_with_key(&s, "/v1/customerlink", "race", &key, 9)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("client thread").expect(200))
+            .collect()
+    });
+    for body in &bodies {
+        assert_eq!(body["Link"]["CustomerLinkUID"], bodies[0]["Link"]["CustomerLinkUID"]);
+        assert_eq!(body["PortalUrl"], bodies[0]["PortalUrl"]);
+    }
+    assert_eq!(links_of_resource(&s, &key, 9), 1);
+}

@@ -28,7 +28,8 @@ impl std::fmt::Display for StoreError {
             StoreError::Corrupt(e) => write!(f, "corrupt record: {e}"),
             StoreError::Closed => f.write_str("the store is shutting down"),
             StoreError::Unavailable { .. } => f.write_str(
-                "storage is failing (disk full or I/O error); writes resume once the database reopens",
+                "storage is failing (disk full or I/O error): retry once the disk has space \
+                 (the failed write may or may not have been applied)",
             ),
         }
     }
