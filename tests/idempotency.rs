@@ -163,7 +163,10 @@ fn issue10_concurrent_creates_with_one_idempotency_key_make_one_link() {
             .collect()
     });
     for body in &bodies {
-        assert_eq!(body["Link"]["CustomerLinkUID"], bodies[0]["Link"]["CustomerLinkUID"]);
+        assert_eq!(
+            body["Link"]["CustomerLinkUID"],
+            bodies[0]["Link"]["CustomerLinkUID"]
+        );
         assert_eq!(body["PortalUrl"], bodies[0]["PortalUrl"]);
     }
     assert_eq!(links_of_resource(&s, &key, 9), 1);
