@@ -145,35 +145,56 @@ fn recover(db: &DbCell, rx: &mut mpsc::Receiver<Request>) -> bool {
 
 type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
 
-/// Applies and commits one batch on the current handle; on failure faults the handle so the
-/// next round reopens it. Returns whether the batch was committed.
+/// Applies and commits one batch on the current handle. Returns whether it was committed.
+/// A failed commit, or any failure after which the handle refuses writes (redb's contract),
+/// faults the handle so the next round reopens it, and the batch is answered with
+/// [`StoreError::Unavailable`]: it may have become durable. A failure before the commit on a
+/// handle that still writes (e.g. a purge aborted on a damaged record) keeps its error.
 fn write_batch(db: &DbCell, batch: &mut Vec<(WriteOp, Reply)>, quick_repair: bool) -> bool {
     let (ops, replies): (Vec<WriteOp>, Vec<Reply>) = batch.drain(..).unzip();
-    let result = db
-        .current()
-        .map(|handle| apply_batch(&handle, ops, quick_repair));
-    let error = match result {
-        Ok(Ok(outcomes)) => {
-            db.committed();
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                let _ = reply.send(outcome);
-            }
-            return true;
-        }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "write batch failed; reopening the database");
-            db.fault();
-            StoreError::Unavailable {
-                retry_after_secs: db.retry_after_secs().unwrap_or(1),
-            }
-        }
+    let error = match db.current() {
         Err(e) => e,
+        Ok(handle) => match apply_batch(&handle, ops, quick_repair) {
+            Ok(outcomes) => {
+                db.committed();
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+                return true;
+            }
+            Err(failed) if failed.at_commit || handle.begin_write().is_err() => {
+                drop(handle);
+                tracing::error!(error = %failed.error, "write batch failed; reopening the database");
+                db.fault();
+                StoreError::Unavailable {
+                    retry_after_secs: db.retry_after_secs().unwrap_or(1),
+                }
+            }
+            Err(failed) => {
+                tracing::error!(error = %failed.error, "write batch failed; nothing of it was committed");
+                failed.error
+            }
+        },
     };
-    // The batch may have become durable (redb's commit contract), so the answer is "retry".
     for reply in replies {
         let _ = reply.send(Err(error.clone()));
     }
     false
+}
+
+/// Why a batch was not committed, and whether it failed in the commit itself.
+struct Failed {
+    error: StoreError,
+    at_commit: bool,
+}
+
+impl From<StoreError> for Failed {
+    fn from(error: StoreError) -> Self {
+        Failed {
+            error,
+            at_commit: false,
+        }
+    }
 }
 
 /// Applies `ops` in one transaction and commits it; one outcome per op, in order. An `Err`
@@ -182,19 +203,24 @@ fn apply_batch(
     db: &Database,
     ops: Vec<WriteOp>,
     quick_repair: bool,
-) -> Result<Vec<Result<WriteOutcome, StoreError>>, StoreError> {
-    let mut txn = db.begin_write()?;
+) -> Result<Vec<Result<WriteOutcome, StoreError>>, Failed> {
+    let mut txn = db.begin_write().map_err(StoreError::from)?;
     txn.set_quick_repair(quick_repair);
     let mut outcomes = Vec::with_capacity(ops.len());
     {
         let mut tables = Tables::open(&txn)?;
         for op in ops {
             match tables.apply(op) {
-                Err(e @ (StoreError::Io(_) | StoreError::Unavailable { .. })) => return Err(e),
+                Err(e @ (StoreError::Io(_) | StoreError::Unavailable { .. })) => {
+                    return Err(e.into());
+                }
                 outcome => outcomes.push(outcome),
             }
         }
     }
-    txn.commit()?;
+    txn.commit().map_err(|e| Failed {
+        error: e.into(),
+        at_commit: true,
+    })?;
     Ok(outcomes)
 }
