@@ -296,13 +296,14 @@ fn revoke_key(config: Config, key_id: Uuid) -> Result<i32, String> {
 fn check(state: &AppState) -> Result<i32, String> {
     let report = state.store.check().map_err(|e| e.to_string())?;
     println!(
-        "tenants {} api_keys {} contacts {} links {} revoked {} deliveries {}",
+        "tenants {} api_keys {} contacts {} links {} revoked {} deliveries {} idempotency_keys {}",
         report.tenants,
         report.api_keys,
         report.contacts,
         report.links,
         report.revoked_links,
-        report.deliveries
+        report.deliveries,
+        report.idempotency_keys
     );
     for problem in &report.problems {
         println!("PROBLEM {problem}");

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::delivery;
 use super::dto::*;
 use super::error::ApiError;
+use super::idempotency::Once;
 use crate::app::AppState;
 use crate::domain::FieldError;
 use crate::domain::contact::Contact;
@@ -14,11 +15,17 @@ use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::store::{PortalOp, PortalOutcome, ResendRefusal, WriteOp, WriteOutcome};
 
+/// `POST /v1/customerlink` (and its aliases). With an `Idempotency-Key` (`once`), a repeat of
+/// the same request answers with the first result instead of making a second link.
 pub async fn create(
     state: &AppState,
     caller: &StaffCaller,
     req: CustomerLinkCreateRequest,
+    once: Option<Once>,
 ) -> Result<CustomerLinkCreateResponse, ApiError> {
+    if let Some(first) = first_result(state, caller, once.as_ref())? {
+        return Ok(first);
+    }
     let input = CreateLink {
         resource_type: req.ResourceType,
         resource_uid: req.ResourceUid.map(|g| g.0),
@@ -59,33 +66,80 @@ pub async fn create(
     let wanted = (input.deliver_email, input.deliver_sms);
     let (deliveries, mut delivery_errors) =
         delivery::plan(state, &planned.record, &token, wanted, contact.as_ref())?;
+    let uid = planned.record.uid;
+    let idempotency = once
+        .as_ref()
+        .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))
+        .transpose()?;
     let op = WriteOp::CreateLink {
         link: Box::new(planned.record),
         deliveries,
         limits: delivery::limits(state, now),
+        idempotency,
     };
-    created_response(state, op, &token, now, &mut delivery_errors).await
+    let call = Created {
+        state,
+        caller,
+        once: once.as_ref(),
+        uid,
+        token: &token,
+        now,
+    };
+    call.respond(op, &mut delivery_errors).await
 }
 
-/// Writes a create or resend, makes the first delivery attempts, and answers like a create.
+fn first_result(
+    state: &AppState,
+    caller: &StaffCaller,
+    once: Option<&Once>,
+) -> Result<Option<CustomerLinkCreateResponse>, ApiError> {
+    once.map_or(Ok(None), |o| o.first_result(state, caller))
+}
+
+/// A create or resend about to be written: what its reply needs.
+struct Created<'a> {
+    state: &'a AppState,
+    caller: &'a StaffCaller,
+    once: Option<&'a Once>,
+    /// The link written (for a resend's "not found").
+    uid: Uuid,
+    token: &'a LinkToken,
+    now: i64,
+}
+
+impl Created<'_> {
+    /// Writes the op and answers like a create (or with the key's first result).
+    async fn respond(
+        self,
+        op: WriteOp,
+        delivery_errors: &mut Vec<String>,
+    ) -> Result<CustomerLinkCreateResponse, ApiError> {
+        let outcome = self.state.store.write(op).await?;
+        if let (WriteOutcome::Replay(record), Some(once)) = (&outcome, self.once) {
+            return once.replay(self.state, self.caller, record);
+        }
+        let (state, uid) = (self.state, self.uid);
+        created_response(state, uid, outcome, self.token, self.now, delivery_errors).await
+    }
+}
+
+/// After a create or resend was written: makes the first delivery attempts and answers like
+/// a create.
 async fn created_response(
     state: &AppState,
-    op: WriteOp,
+    uid: Uuid,
+    outcome: WriteOutcome,
     token: &LinkToken,
     now: i64,
     delivery_errors: &mut Vec<String>,
 ) -> Result<CustomerLinkCreateResponse, ApiError> {
-    let uid = match &op {
-        WriteOp::Resend { uid, .. } => Some(*uid),
-        _ => None,
-    };
-    let (link, queued, refused) = match state.store.write(op).await? {
+    let (link, queued, refused) = match outcome {
         WriteOutcome::Created {
             link,
             queued,
             refused,
         } => (link, queued, refused),
-        WriteOutcome::NotFound => return Err(not_found(uid.unwrap_or_default())),
+        WriteOutcome::NotFound => return Err(not_found(uid)),
         WriteOutcome::ResendRefused(ResendRefusal::NotActive(status)) => {
             return Err(ApiError::Conflict(format!(
                 "The link is {}; only active links can be re-sent.",
@@ -120,8 +174,12 @@ pub async fn resend(
     state: &AppState,
     caller: &StaffCaller,
     req: CustomerLinkResendRequest,
+    once: Option<Once>,
 ) -> Result<CustomerLinkCreateResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
+    if let Some(first) = first_result(state, caller, once.as_ref())? {
+        return Ok(first);
+    }
     let (link, contact) = state.store.read(|r| {
         let link = r.link(caller.tenant_id, uid)?;
         let contact = match link.as_ref().and_then(|l| l.recipient_contact_id) {
@@ -177,8 +235,20 @@ pub async fn resend(
         limits: delivery::limits(state, now),
         cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
         per_hour: d.resends_per_hour,
+        idempotency: once
+            .as_ref()
+            .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))
+            .transpose()?,
     };
-    created_response(state, op, &token, now, &mut delivery_errors).await
+    let call = Created {
+        state,
+        caller,
+        once: once.as_ref(),
+        uid,
+        token: &token,
+        now,
+    };
+    call.respond(op, &mut delivery_errors).await
 }
 
 pub fn list_for_resource(

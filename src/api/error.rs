@@ -39,6 +39,14 @@ pub enum ApiError {
     RequestTimeout,
     /// The server is stopping or a limit was hit; try again.
     Unavailable(String),
+    /// Storage is failing (e.g. a full disk) and the database is being reopened; retry after
+    /// the given number of seconds. A create sent with an `Idempotency-Key` is safe to retry.
+    StorageUnavailable {
+        retry_after_secs: u64,
+    },
+    /// The request is well-formed but cannot be applied as sent (an idempotency key reused
+    /// for a different request: IETF draft-ietf-httpapi-idempotency-key-header, 422).
+    Unprocessable(String),
     /// A bug or an I/O failure; the detail is logged, the client sees a generic message.
     Internal(String),
 }
@@ -47,6 +55,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Closed => ApiError::Unavailable("The service is shutting down.".into()),
+            StoreError::Unavailable { retry_after_secs } => {
+                ApiError::StorageUnavailable { retry_after_secs }
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -65,6 +76,17 @@ impl From<getrandom::Error> for ApiError {
 }
 
 impl ApiError {
+    /// Seconds for a `Retry-After` header, for the errors that carry one.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            }
+            | ApiError::StorageUnavailable { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// The status, and the ResponseStatus whose `ErrorCode` is also the HTTP reason phrase.
     pub fn to_response(&self) -> (StatusCode, ResponseStatus) {
         let (status, code, message, errors) = match self {
@@ -144,6 +166,20 @@ impl ApiError {
             ApiError::Unavailable(m) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ServiceUnavailable",
+                m.clone(),
+                vec![],
+            ),
+            ApiError::StorageUnavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "Storage is temporarily failing; retry later (send an Idempotency-Key with \
+                 creates so a retry cannot make a second link)."
+                    .into(),
+                vec![],
+            ),
+            ApiError::Unprocessable(m) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "UnprocessableEntity",
                 m.clone(),
                 vec![],
             ),

@@ -10,6 +10,7 @@ mod customerlink;
 mod delivery;
 pub mod dto;
 pub mod error;
+mod idempotency;
 pub mod limits;
 pub mod openapi;
 pub mod portal;
@@ -276,13 +277,21 @@ async fn dispatch(
     };
     let s = &*style;
     match call.matched.route.op {
-        Op::CreateLink => respond(&customerlink::create(state, c, call.bind()?).await?, s),
+        Op::CreateLink => {
+            let dto: dto::CustomerLinkCreateRequest = call.bind()?;
+            let once = idempotency::Once::from_headers(&req.headers, s.operation, &dto)?;
+            respond(&customerlink::create(state, c, dto, once).await?, s)
+        }
         Op::ListResourceLinks => {
             respond(&customerlink::list_for_resource(state, c, call.bind()?)?, s)
         }
         Op::QueryLinks => respond(&customerlink::query(state, c, call.bind()?)?, s),
         Op::GetLink => respond(&customerlink::get(state, c, call.bind()?)?, s),
-        Op::ResendLink => respond(&customerlink::resend(state, c, call.bind()?).await?, s),
+        Op::ResendLink => {
+            let dto: dto::CustomerLinkResendRequest = call.bind()?;
+            let once = idempotency::Once::from_headers(&req.headers, s.operation, &dto)?;
+            respond(&customerlink::resend(state, c, dto, once).await?, s)
+        }
         Op::UnlockLink => respond(&customerlink::unlock(state, c, call.bind()?).await?, s),
         Op::LinkLog => respond(&customerlink::access_log(state, c, call.bind()?)?, s),
         Op::IntrospectGrant => respond(&customerlink::introspect(state, c, call.bind()?).await?, s),
@@ -413,13 +422,10 @@ pub fn error_response(e: &ApiError, style: &Style) -> Response {
         response.status = status;
         response.reason = Some(reason);
     }
-    if let ApiError::TooManyRequests {
-        retry_after_secs, ..
-    } = e
-    {
+    if let Some(secs) = e.retry_after_secs() {
         response
             .headers
-            .insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     if status == StatusCode::UNAUTHORIZED {
         response.headers.insert(

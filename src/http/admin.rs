@@ -1,12 +1,12 @@
 //! Service endpoints beside the API: `/health/live` (the process answers), `/health/ready`
-//! (the store reads and its writer runs), `/metrics` (Prometheus text; bearer key from
+//! (the store reads, its writer runs and no storage failure stops writes), `/metrics` (Prometheus text; bearer key from
 //! `[metrics] key_file` when set) and `/admin/backup` (a consistent backup stream; only the
 //! operator key from `<data>/operator-key`, never a tenant API key). Health needs no key.
 
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Method, Response, StatusCode};
 
 use super::body::ResponseBody;
@@ -65,8 +65,18 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
 }
 
-/// Ready when a read transaction opens and the writer thread is running.
+/// Ready when a read transaction opens, the writer thread is running and no storage failure
+/// stops writes. While the database is being reopened after a failed write (e.g. a full
+/// disk) this is 503 with `Retry-After`, so a load balancer sends traffic elsewhere.
 fn ready(state: &AppState) -> Response<ResponseBody> {
+    if let Some(secs) = state.store.write_fault() {
+        let mut r = text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage failing; reopening the database\n",
+        );
+        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+        return r;
+    }
     let readable = state.store.read(|_| Ok(())).is_ok();
     match (readable, state.store.is_writing()) {
         (true, true) => text(StatusCode::OK, "ready\n"),

@@ -207,7 +207,9 @@ fn add_cors_headers(response: &mut Response<ResponseBody>, state: &AppState, ori
     );
     headers.insert(
         ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Content-Type, Authorization, X-Api-Key, X-Http-Method-Override"),
+        HeaderValue::from_static(
+            "Content-Type, Authorization, X-Api-Key, X-Http-Method-Override, Idempotency-Key",
+        ),
     );
     headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
 }

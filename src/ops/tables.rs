@@ -87,6 +87,8 @@ pub static ALL: &[&dyn TableCodec] = &[
     &Typed(ACCESS_LOG_NOISE),
     &Typed(LOG_TOMBSTONES),
     &Typed(CONTACTS),
+    &Typed(IDEMPOTENCY),
+    &Typed(IDEMPOTENCY_BY_TIME),
 ];
 
 /// The codec of a table by name.

@@ -24,6 +24,8 @@ pub struct CheckReport {
     pub revoked_links: u64,
     pub contacts: u64,
     pub deliveries: u64,
+    /// Stored idempotency records (live or not yet purged).
+    pub idempotency_keys: u64,
     pub problems: Vec<String>,
 }
 
@@ -40,6 +42,7 @@ pub(super) fn run(r: &Reader) -> Result<CheckReport, StoreError> {
     check_keys(r, &mut report)?;
     check_outbox(r, &links, &mut report)?;
     check_portal(r, &links, &mut report)?;
+    super::idempotency::check(r, &mut report)?;
     for entry in r.table(TENANTS)?.iter()? {
         let (k, v) = entry?;
         match decode::<Tenant>(v.value()) {

@@ -12,6 +12,10 @@ pub enum StoreError {
     Corrupt(String),
     /// The writer has stopped (shutdown in progress).
     Closed,
+    /// A write failed on the disk (full, or an I/O error) and the database is being reopened;
+    /// nothing is accepted until that succeeds. A write answered with this may still have
+    /// become durable (redb's commit contract), which is why creates take an idempotency key.
+    Unavailable { retry_after_secs: u64 },
 }
 
 impl std::fmt::Display for StoreError {
@@ -23,6 +27,10 @@ impl std::fmt::Display for StoreError {
             StoreError::Io(e) => write!(f, "storage error: {e}"),
             StoreError::Corrupt(e) => write!(f, "corrupt record: {e}"),
             StoreError::Closed => f.write_str("the store is shutting down"),
+            StoreError::Unavailable { .. } => f.write_str(
+                "storage is failing (disk full or I/O error): retry once the disk has space \
+                 (the failed write may or may not have been applied)",
+            ),
         }
     }
 }
@@ -38,11 +46,18 @@ impl StoreError {
     }
 }
 
+/// A handle closed after a fault, or one whose earlier I/O failed, means "reopening": the
+/// caller may retry. Every other redb error is an I/O error for the log.
 macro_rules! io_from {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Io(e.to_string())
+                match redb::Error::from(e) {
+                    redb::Error::DatabaseClosed | redb::Error::PreviousIo => {
+                        StoreError::Unavailable { retry_after_secs: 1 }
+                    }
+                    other => StoreError::Io(other.to_string()),
+                }
             }
         }
     )*};

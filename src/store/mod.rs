@@ -1,10 +1,13 @@
 //! store: the redb file, its tables and indexes. All writes go through one writer thread that
 //! commits queued commands together (group commit); reads are short read transactions that
-//! never wait for the writer. Knows nothing of HTTP or wire formats.
+//! never wait for the writer. After a failed write the writer reopens the file (`db.rs`);
+//! meanwhile every caller gets [`StoreError::Unavailable`]. Knows nothing of HTTP or wire formats.
 
 mod check;
 mod codec;
+mod db;
 mod error;
+mod idempotency;
 mod reader;
 pub mod tables;
 mod writer;
@@ -12,10 +15,11 @@ mod writer;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use redb::{Database, ReadableDatabase};
+use redb::ReadableDatabase;
 
 pub use check::CheckReport;
 pub use error::StoreError;
+pub use idempotency::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
 pub use reader::{LinkPage, Reader};
 pub use writer::{
     AttemptOutcome, PortalOp, PortalOutcome, PurgeReport, ResendRefusal, RetryPolicy, SendLimits,
@@ -27,7 +31,7 @@ use crate::config::WriterSettings;
 /// Handle to the open database; cheap to clone, shared by every request.
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
+    db: Arc<db::DbCell>,
     writer: writer::WriterHandle,
     thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
@@ -37,23 +41,9 @@ impl Store {
     /// first (created so, or tightened), whatever the umask: it holds recipients' addresses.
     /// Fails with [`StoreError::Locked`] at once if another process holds the file.
     pub fn open(path: &Path, settings: &WriterSettings) -> Result<Store, StoreError> {
-        let started = std::time::Instant::now();
         crate::private_fs::file(path)
             .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
-        let db = Database::builder()
-            .set_cache_size(settings.cache_bytes)
-            .set_repair_callback(|session| {
-                let percent = (session.progress() * 100.0).round();
-                tracing::warn!(percent, "repairing the database after an unclean stop");
-            })
-            .create(path)
-            .map_err(StoreError::from_open)?;
-        tracing::debug!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "database opened"
-        );
-        let db = Arc::new(db);
-        tables::ensure(&db)?;
+        let db = Arc::new(db::DbCell::open(path, settings.cache_bytes)?);
         let (writer, thread) = writer::spawn(Arc::clone(&db), settings)?;
         Ok(Store {
             db,
@@ -63,7 +53,8 @@ impl Store {
     }
 
     /// Applies one command durably. `Ok` means it is on disk (or was a no-op/rejection).
-    /// An `Err` means nothing of this command was written.
+    /// [`StoreError::Unavailable`] means the disk failed: the command may or may not have
+    /// become durable (redb's commit contract). Any other `Err` means nothing was written.
     pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome, StoreError> {
         self.writer.send(op).await
     }
@@ -79,7 +70,7 @@ impl Store {
         &self,
         f: impl FnOnce(&Reader) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db.current()?.begin_read()?;
         f(&Reader::new(txn))
     }
 
@@ -88,11 +79,16 @@ impl Store {
         self.writer.is_alive()
     }
 
+    /// `Some(seconds until the next reopen attempt)` while a storage failure stops writes.
+    pub fn write_fault(&self) -> Option<u64> {
+        self.db.retry_after_secs()
+    }
+
     /// A read snapshot of the whole file for operator tools (backup, link gauges), which
     /// read tables the [`Reader`] does not expose. Drop it promptly: while it lives, pages
     /// freed by later commits cannot be reused and the file grows.
     pub fn snapshot(&self) -> Result<redb::ReadTransaction, StoreError> {
-        Ok(self.db.begin_read()?)
+        Ok(self.db.current()?.begin_read()?)
     }
 
     /// Verifies every index against the records.
@@ -109,16 +105,13 @@ impl Store {
         }
     }
 
-    /// Stops the writer and drops the database so redb records a clean shutdown (the next
-    /// open then needs no repair). Fails if another handle still shares the database.
+    /// Stops the writer and closes the database so redb records a clean shutdown (the next
+    /// open then needs no repair). Fails if another handle still shares the store.
     pub fn close(self) -> Result<(), StoreError> {
         self.shutdown();
-        match Arc::try_unwrap(self.db) {
-            Ok(db) => {
-                drop(db);
-                Ok(())
-            }
-            Err(_) => Err(StoreError::Io("the database is still in use".into())),
+        if Arc::strong_count(&self.db) > 1 {
+            return Err(StoreError::Io("the database is still in use".into()));
         }
+        self.db.close()
     }
 }

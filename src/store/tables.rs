@@ -5,7 +5,7 @@ use redb::{Database, ReadableTable, TableDefinition};
 
 use super::StoreError;
 
-/// Counters and format markers: `schema_version`, `next_link_id`.
+/// Counters and format markers: `schema_version`, `next_link_id`, `reopens`.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// tenant id → Tenant.
 pub const TENANTS: TableDefinition<u128, &[u8]> = TableDefinition::new("tenants");
@@ -53,6 +53,13 @@ pub const ACCESS_LOG_NOISE: TableDefinition<(u128, &str), (u64, i64)> =
 /// (purged at, link uid) → tenant: logs of purged links, deleted after the retention window.
 pub const LOG_TOMBSTONES: TableDefinition<(i64, u128), u128> =
     TableDefinition::new("log_tombstones");
+/// (tenant, BLAKE3 of the client's `Idempotency-Key`) → IdempotencyRecord: the create or
+/// resend that key made, written in the same transaction as that link.
+pub const IDEMPOTENCY: TableDefinition<(u128, [u8; 32]), &[u8]> =
+    TableDefinition::new("idempotency");
+/// (created at, tenant, key hash) → (); exactly the stored idempotency records (for purge).
+pub const IDEMPOTENCY_BY_TIME: TableDefinition<(i64, u128, [u8; 32]), ()> =
+    TableDefinition::new("idempotency_by_time");
 /// (tenant, contact id) → Contact.
 pub const CONTACTS: TableDefinition<(u128, i32), &[u8]> = TableDefinition::new("contacts");
 
@@ -95,6 +102,21 @@ pub fn ensure(db: &Database) -> Result<(), StoreError> {
         txn.open_table(ACCESS_LOG)?;
         txn.open_table(ACCESS_LOG_NOISE)?;
         txn.open_table(LOG_TOMBSTONES)?;
+        txn.open_table(IDEMPOTENCY)?;
+        txn.open_table(IDEMPOTENCY_BY_TIME)?;
+    }
+    txn.commit()?;
+    Ok(())
+}
+
+/// Proves a write lands after a reopen: counts reopens in `meta` (`reopens`) and commits.
+/// Fails with the storage error if the disk still refuses the write.
+pub fn probe(db: &Database) -> Result<(), StoreError> {
+    let txn = db.begin_write()?;
+    {
+        let mut meta = txn.open_table(META)?;
+        let reopens = meta.get("reopens")?.map_or(0, |v| v.value());
+        meta.insert("reopens", reopens + 1)?;
     }
     txn.commit()?;
     Ok(())

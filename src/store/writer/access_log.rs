@@ -221,6 +221,7 @@ mod tests {
                 link: Box::new(link),
                 deliveries: vec![],
                 limits,
+                idempotency: None,
             })
             .unwrap();
         uid

@@ -9,6 +9,7 @@ use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::portal::{AccessEvent, Actor, GrantRecord, LandingView};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
+use crate::store::{IdempotencyRecord, IdempotencyStamp};
 
 /// One logical write.
 #[derive(Debug)]
@@ -28,6 +29,8 @@ pub enum WriteOp {
         link: Box<LinkRecord>,
         deliveries: Vec<NewDelivery>,
         limits: SendLimits,
+        /// Run under the client's idempotency key (see [`IdempotencyStamp`]).
+        idempotency: Option<Box<IdempotencyStamp>>,
     },
     /// Records the result of one delivery attempt and schedules a retry or gives up.
     RecordAttempt {
@@ -55,6 +58,7 @@ pub enum WriteOp {
         limits: SendLimits,
         cooldown_ms: i64,
         per_hour: u32,
+        idempotency: Option<Box<IdempotencyStamp>>,
     },
     /// Sets the revocation once; revoking again returns the link unchanged.
     RevokeLink {
@@ -100,6 +104,8 @@ pub enum WriteOutcome {
     /// The target does not exist (in this tenant); nothing was written.
     NotFound,
     Purged(PurgeReport),
+    /// The idempotency key already names a live result; nothing was written.
+    Replay(Box<IdempotencyRecord>),
 }
 
 /// Result of one purge batch.

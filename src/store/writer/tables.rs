@@ -36,6 +36,8 @@ pub(super) struct Tables<'t> {
     pub(super) access_log: Table<'t, (u128, u64), &'static [u8]>,
     pub(super) access_log_noise: Table<'t, (u128, &'static str), (u64, i64)>,
     pub(super) log_tombstones: Table<'t, (i64, u128), u128>,
+    pub(super) idempotency: Table<'t, (u128, [u8; 32]), &'static [u8]>,
+    pub(super) idempotency_by_time: Table<'t, (i64, u128, [u8; 32]), ()>,
 }
 
 impl<'t> Tables<'t> {
@@ -61,6 +63,8 @@ impl<'t> Tables<'t> {
             access_log: txn.open_table(ACCESS_LOG)?,
             access_log_noise: txn.open_table(ACCESS_LOG_NOISE)?,
             log_tombstones: txn.open_table(LOG_TOMBSTONES)?,
+            idempotency: txn.open_table(IDEMPOTENCY)?,
+            idempotency_by_time: txn.open_table(IDEMPOTENCY_BY_TIME)?,
         })
     }
 
@@ -82,7 +86,8 @@ impl<'t> Tables<'t> {
                 link,
                 deliveries,
                 limits,
-            } => self.create_link(*link, deliveries, limits),
+                idempotency,
+            } => self.idempotent(idempotency, |t| t.create_link(*link, deliveries, limits)),
             WriteOp::RecordAttempt {
                 delivery_id,
                 at,
@@ -105,14 +110,17 @@ impl<'t> Tables<'t> {
                 limits,
                 cooldown_ms,
                 per_hour,
-            } => self.resend(
-                (tenant_id, uid, by),
-                token_hash,
-                at,
-                deliveries,
-                limits,
-                (cooldown_ms, per_hour),
-            ),
+                idempotency,
+            } => self.idempotent(idempotency, |t| {
+                t.resend(
+                    (tenant_id, uid, by),
+                    token_hash,
+                    at,
+                    deliveries,
+                    limits,
+                    (cooldown_ms, per_hour),
+                )
+            }),
             WriteOp::RevokeLink {
                 tenant_id,
                 uid,
@@ -306,9 +314,10 @@ impl<'t> Tables<'t> {
         self.forget_old_send_counts(now)?;
         self.forget_expired_grants(now)?;
         self.forget_old_logs(retired_before)?;
+        let more_keys = self.forget_old_idempotency(now, limit)?;
         Ok(WriteOutcome::Purged(PurgeReport {
             purged: victims.len(),
-            more,
+            more: more || more_keys,
         }))
     }
 

@@ -1,0 +1,134 @@
+//! The `Idempotency-Key` header on create and resend (decided by the resolved operation, so
+//! every alias of the route behaves the same). A key names the first result for 24 h in its
+//! tenant: a resend of the same request gets that result again (the same link, the same
+//! `PortalUrl`), never a second link; the same key with a different request is a 422.
+
+use hyper::header::HeaderMap;
+use uuid::Uuid;
+
+use super::dto::{CustomerLinkCreateResponse, CustomerLinkExtended};
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::domain::FieldError;
+use crate::domain::tenant::StaffCaller;
+use crate::domain::token::LinkToken;
+use crate::store::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
+
+/// The header, as IETF draft-ietf-httpapi-idempotency-key-header and payment APIs name it.
+pub const HEADER: &str = "idempotency-key";
+/// Longest key accepted (Stripe's limit).
+const MAX_LEN: usize = 255;
+
+/// One request's key and what identifies the request itself.
+pub struct Once {
+    key: IdempotencyKey,
+    operation: &'static str,
+    fingerprint: [u8; 32],
+}
+
+impl Once {
+    /// `None` without the header; 400 if the header is empty, too long or not visible ASCII.
+    /// `request` is the bound DTO: its `Debug` form lists every member after binding, so the
+    /// same request in any wire format or through any alias has the same fingerprint.
+    pub fn from_headers(
+        headers: &HeaderMap,
+        operation: &'static str,
+        request: &impl std::fmt::Debug,
+    ) -> Result<Option<Once>, ApiError> {
+        let Some(value) = headers.get(HEADER) else {
+            return Ok(None);
+        };
+        let text = value
+            .to_str()
+            .ok()
+            .filter(|t| (1..=MAX_LEN).contains(&t.len()))
+            .filter(|t| t.bytes().all(|b| b.is_ascii_graphic()))
+            .ok_or_else(|| {
+                ApiError::Invalid(vec![FieldError::new(
+                    "Idempotency-Key",
+                    "InvalidIdempotencyKey",
+                    format!("Idempotency-Key must be 1 to {MAX_LEN} visible ASCII characters."),
+                )])
+            })?;
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(operation.as_bytes());
+        hasher.update(format!("{request:?}").as_bytes());
+        Ok(Some(Once {
+            key: IdempotencyKey::of(text),
+            operation,
+            fingerprint: *hasher.finalize().as_bytes(),
+        }))
+    }
+
+    /// What the writer stores beside the link `uid` this request writes with `token`.
+    pub fn stamp(
+        &self,
+        state: &AppState,
+        caller: &StaffCaller,
+        uid: Uuid,
+        token: &LinkToken,
+        now: i64,
+        delivery_errors: &[String],
+    ) -> Result<Box<IdempotencyStamp>, ApiError> {
+        Ok(Box::new(IdempotencyStamp {
+            tenant_id: caller.tenant_id,
+            key: self.key,
+            record: IdempotencyRecord {
+                operation: self.operation.to_owned(),
+                fingerprint: self.fingerprint,
+                link_uid: uid,
+                sealed_token: state.keys.seal_token(token, uid.as_bytes())?,
+                delivery_errors: delivery_errors.to_vec(),
+                created_at: now,
+            },
+        }))
+    }
+
+    /// The first result of this key, if it has one (read before any work is done).
+    pub fn first_result(
+        &self,
+        state: &AppState,
+        caller: &StaffCaller,
+    ) -> Result<Option<CustomerLinkCreateResponse>, ApiError> {
+        let now = state.clock.now();
+        match state
+            .store
+            .read(|r| r.idempotency(caller.tenant_id, self.key, now))?
+        {
+            Some(record) => self.replay(state, caller, &record).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Rebuilds the first reply from its record: the link as it is now, the same `PortalUrl`
+    /// and the delivery errors known when it was written. 422 if the key was used for a different request.
+    pub fn replay(
+        &self,
+        state: &AppState,
+        caller: &StaffCaller,
+        record: &IdempotencyRecord,
+    ) -> Result<CustomerLinkCreateResponse, ApiError> {
+        if record.operation != self.operation || record.fingerprint != self.fingerprint {
+            return Err(ApiError::Unprocessable(
+                "This Idempotency-Key was already used with a different request; \
+                 use a new key for a new request."
+                    .into(),
+            ));
+        }
+        let uid = record.link_uid;
+        let link = state.store.read(|r| r.link(caller.tenant_id, uid))?;
+        let token = state.keys.open_token(&record.sealed_token, uid.as_bytes());
+        let (Some(link), Some(token)) = (link, token) else {
+            return Err(ApiError::Conflict(format!(
+                "The link {} made with this Idempotency-Key is no longer available.",
+                uid.simple()
+            )));
+        };
+        Ok(CustomerLinkCreateResponse {
+            ResponseStatus: None,
+            Link: CustomerLinkExtended::from_record(&link, state.clock.now()),
+            PortalUrl: format!("{}/portal/{}", state.config.public_url, token.encode()),
+            DeliveryErrors: record.delivery_errors.clone(),
+        })
+    }
+}

@@ -1,0 +1,78 @@
+//! Creates and resends under an idempotency key, inside the writer's transaction: the key is
+//! looked up and its record written in the same commit as the link, so a key names at most
+//! one result even when two requests with it race. Purge drops records past the window.
+
+use redb::ReadableTable;
+
+use super::super::StoreError;
+use super::super::codec::{decode, encode};
+use super::super::idempotency::{IDEMPOTENCY_WINDOW_MS, IdempotencyRecord, IdempotencyStamp};
+use super::ops::WriteOutcome;
+use super::tables::Tables;
+
+impl Tables<'_> {
+    /// Runs `write` unless the stamp's key already names a live result (then returns it as
+    /// [`WriteOutcome::Replay`] and writes nothing). A successful create or resend stores the
+    /// stamp's record, replacing an expired one. Invariant: `idempotency_by_time` holds
+    /// exactly one entry per record.
+    pub(super) fn idempotent(
+        &mut self,
+        stamp: Option<Box<IdempotencyStamp>>,
+        write: impl FnOnce(&mut Self) -> Result<WriteOutcome, StoreError>,
+    ) -> Result<WriteOutcome, StoreError> {
+        let Some(stamp) = stamp else {
+            return write(self);
+        };
+        let key = (stamp.tenant_id.as_u128(), stamp.key.0);
+        let existing = match self.idempotency.get(key)? {
+            Some(g) => Some(decode::<IdempotencyRecord>(g.value())?),
+            None => None,
+        };
+        if let Some(found) = &existing
+            && found.is_live(stamp.record.created_at)
+        {
+            return Ok(WriteOutcome::Replay(Box::new(found.clone())));
+        }
+        let outcome = write(self)?;
+        let WriteOutcome::Created { refused, .. } = &outcome else {
+            return Ok(outcome);
+        };
+        if let Some(old) = existing {
+            self.idempotency_by_time
+                .remove((old.created_at, key.0, key.1))?;
+        }
+        let mut record = stamp.record;
+        record.delivery_errors.extend(refused.iter().cloned());
+        self.idempotency.insert(key, encode(&record)?.as_slice())?;
+        self.idempotency_by_time
+            .insert((record.created_at, key.0, key.1), ())?;
+        Ok(outcome)
+    }
+
+    /// Removes up to `limit` records older than the window at `now`; returns whether more
+    /// remain.
+    pub(super) fn forget_old_idempotency(
+        &mut self,
+        now: i64,
+        limit: usize,
+    ) -> Result<bool, StoreError> {
+        let cutoff = now.saturating_sub(IDEMPOTENCY_WINDOW_MS);
+        let mut old = Vec::new();
+        for entry in self
+            .idempotency_by_time
+            .range(..(cutoff, 0u128, [0u8; 32]))?
+        {
+            if old.len() > limit {
+                break;
+            }
+            old.push(entry?.0.value());
+        }
+        let more = old.len() > limit;
+        old.truncate(limit);
+        for (at, tenant, key) in old {
+            self.idempotency_by_time.remove((at, tenant, key))?;
+            self.idempotency.remove((tenant, key))?;
+        }
+        Ok(more)
+    }
+}
