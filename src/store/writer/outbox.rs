@@ -17,6 +17,13 @@ use crate::domain::token::SecretHash;
 
 const HOUR_MS: i64 = 3_600_000;
 
+/// The per-recipient send counter's key: `to:<tenant id>:<address>`, so one tenant's sends
+/// neither use up nor reveal another tenant's budget for the same address. (Keys of the
+/// older `to:<address>` form are never read again and expire with their hour.)
+fn recipient_key(tenant_id: Uuid, to: &str) -> String {
+    format!("to:{}:{}", tenant_id.simple(), to.to_lowercase())
+}
+
 /// `Email,Sms` for the channels that were queued.
 pub(super) fn channel_list(queued: &[DeliveryRecord]) -> String {
     let names: Vec<&str> = queued.iter().map(|d| d.channel.as_str()).collect();
@@ -37,7 +44,7 @@ impl Tables<'_> {
         let mut queued = Vec::new();
         let mut refused = Vec::new();
         for d in deliveries {
-            let to_key = format!("to:{}", d.to.to_lowercase());
+            let to_key = recipient_key(link.tenant_id, &d.to);
             let to_count = self.count(&to_key, hour)?;
             let tenant_count = self.count(&tenant_key, hour)?;
             let over = [
