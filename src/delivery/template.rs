@@ -106,6 +106,26 @@ impl Templates {
             sms: fill(&pick(|t| &t.sms), ctx, false).trim().to_owned(),
         }
     }
+
+    /// The passcode message: the tenant's sender name and Reply-To from its templates, the
+    /// code in the subject line's place, the text, the HTML and the SMS.
+    pub fn passcode(&self, tenant: uuid::Uuid, ctx: &MessageContext<'_>, code: &str) -> Rendered {
+        let name = ctx.tenant_name;
+        let text =
+            format!("{name}: your code is {code}. It is valid for 10 minutes. Do not share it.");
+        let mut message = self.render(tenant, ctx);
+        message.subject = format!("{name}: your verification code").replace(['\r', '\n'], " ");
+        message.html = format!(
+            "<p>{}</p><p style=\"font-size: 1.5em; letter-spacing: 0.2em\"><b>{}</b></p>",
+            escape_html(&format!(
+                "{name}: your code is valid for 10 minutes. Do not share it."
+            )),
+            escape_html(code)
+        );
+        message.text = format!("{text}\n");
+        message.sms = text;
+        message
+    }
 }
 
 fn fill(template: &str, ctx: &MessageContext<'_>, html: bool) -> String {

@@ -10,6 +10,7 @@ pub mod policy;
 pub mod portal;
 pub mod recipient;
 pub mod tenant;
+pub mod text;
 pub mod token;
 
 /// One rejected input field, named as the wire names it (PascalCase).

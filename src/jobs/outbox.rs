@@ -1,13 +1,17 @@
-//! The outbox worker: every interval, leases the deliveries that are due (first attempts
-//! whose create call gave up waiting, retries after backoff, anything left from before a
-//! restart) and attempts each once. Stops after the current round when asked.
+//! The outbox worker: leases the deliveries that are due (passcodes the portal just queued,
+//! first attempts whose create call gave up waiting, retries after backoff, anything left
+//! from before a restart) and attempts each once. It runs a round at once, then whenever
+//! `deliverer.wake` rings (a passcode was queued) and at the latest every interval. Each
+//! attempt is guarded (`delivery::outbox`): one that panics or fails permanently marks only
+//! its own delivery `Failed`. Stops after the current round when asked.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::Job;
 use crate::app::AppState;
-use crate::delivery::outbox::{attempt, retry_policy};
-use crate::store::{AttemptOutcome, WriteOp, WriteOutcome};
+use crate::delivery::outbox::attempt_queued;
+use crate::store::{WriteOp, WriteOutcome};
 
 /// How many deliveries one round takes.
 const ROUND: usize = 32;
@@ -15,9 +19,20 @@ const ROUND: usize = 32;
 /// Starts the worker; stopping it lets the current round finish.
 pub fn spawn(state: Arc<AppState>) -> Job {
     let period = state.config.delivery.worker_interval;
-    Job::every(period, false, move |_| {
+    // The job ticks at once after each round; the round itself waits (for the doorbell, the
+    // interval or the stop signal) before it works, so the first round runs right away.
+    let mut first = true;
+    Job::every(Duration::from_millis(1), false, move |mut stop| {
         let state = Arc::clone(&state);
+        let wait = !std::mem::take(&mut first);
         async move {
+            if wait {
+                tokio::select! {
+                    _ = state.deliverer.wake.notified() => {}
+                    _ = tokio::time::sleep(period) => {}
+                    _ = stop.changed() => return,
+                }
+            }
             if let Err(e) = run_due(&state).await {
                 tracing::error!(error = %e, "outbox round failed; will retry next interval");
             }
@@ -38,29 +53,8 @@ pub async fn run_due(state: &AppState) -> Result<usize, crate::store::StoreError
         return Ok(0);
     };
     for record in &due {
-        match state
-            .keys
-            .open_token(&record.sealed_token, record.link_uid.as_bytes())
-        {
-            Some(token) => {
-                if let Err(reason) = attempt(state, record, &token).await {
-                    tracing::warn!(delivery = record.delivery_id, reason = %reason, "delivery attempt failed");
-                }
-            }
-            None => {
-                let op = WriteOp::RecordAttempt {
-                    delivery_id: record.delivery_id,
-                    at: state.clock.now(),
-                    outcome: AttemptOutcome::Failed {
-                        permanent: true,
-                        error:
-                            "the sealed link could not be opened (was the master secret replaced?)"
-                                .into(),
-                    },
-                    retry: retry_policy(state),
-                };
-                state.store.write(op).await?;
-            }
+        if let Err(reason) = attempt_queued(state, record).await {
+            tracing::warn!(delivery = record.delivery_id, reason = %reason, "delivery attempt failed");
         }
     }
     Ok(due.len())
