@@ -115,9 +115,7 @@ fn deliveries(s: &TestServer, link: &Value) -> Vec<Value> {
 fn a_sender_name_that_cannot_be_a_header_fails_its_delivery_and_nothing_else() {
     let p = poisoned_tenant();
     let s = &p.s;
-    let quote = |n: u128| {
-        json!({"ResourceType": "Quote", "ResourceUid": uid(n), "RecipientEmail": "ann@example.com", "DeliverEmail": true})
-    };
+    let quote = |n: u128| json!({"ResourceType": "Quote", "ResourceUid": uid(n), "RecipientEmail": "ann@example.com", "DeliverEmail": true});
     let body = s.post("/v1/customerlink", quote(1)).expect(200);
     let error = body["DeliveryErrors"][0].as_str().unwrap_or_default();
     assert!(
@@ -140,12 +138,21 @@ fn a_sender_name_that_cannot_be_a_header_fails_its_delivery_and_nothing_else() {
         .send()
         .expect(200);
     wait_until(
-        || deliveries(s, &doc).first().is_some_and(|d| d["Status"] == "Failed"),
+        || {
+            deliveries(s, &doc)
+                .first()
+                .is_some_and(|d| d["Status"] == "Failed")
+        },
         "the passcode delivery to fail",
     );
     let passcode = &deliveries(s, &doc)[0];
     assert_eq!(passcode["Kind"], "Passcode");
-    assert!(passcode["LastError"].as_str().unwrap().contains("sender name"));
+    assert!(
+        passcode["LastError"]
+            .as_str()
+            .unwrap()
+            .contains("sender name")
+    );
 
     // Tenant B's delivery, queued while the relay is down, still goes out: the worker lives.
     let b = s
@@ -166,7 +173,13 @@ fn a_sender_name_that_cannot_be_a_header_fails_its_delivery_and_nothing_else() {
     assert_eq!(mail.rcpt, ["ann@example.com"]);
     assert!(!mail.data.contains("victim"), "{}", mail.data);
     let sent = s
-        .req("GET", &format!("/v1/customerlink/{}", b["Link"]["CustomerLinkUID"].as_str().unwrap()))
+        .req(
+            "GET",
+            &format!(
+                "/v1/customerlink/{}",
+                b["Link"]["CustomerLinkUID"].as_str().unwrap()
+            ),
+        )
         .bearer(&p.b)
         .send()
         .expect(200);

@@ -141,7 +141,10 @@ fn a_queued_passcode_goes_out_at_once_through_the_woken_worker() {
     let mail = sink.wait_for(1).remove(0);
     let text = mail.unwrapped();
     let at = text.find("your code is ").expect("a code") + "your code is ".len();
-    let code: String = text[at..].chars().take_while(char::is_ascii_digit).collect();
+    let code: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     let verified = Req::new(s.addr, "POST", &format!("/portal/{token}/verify"))
         .json(&json!({"Code": code}))
         .send()
@@ -151,5 +154,8 @@ fn a_queued_passcode_goes_out_at_once_through_the_woken_worker() {
     let log = s.get(&format!("/v1/customerlink/{uid}/log")).body;
     assert!(log.contains("sent by Email"), "{log}");
     let d = s.get(&format!("/v1/customerlink/{uid}")).expect(200)["Deliveries"][0].clone();
-    assert_eq!((d["Kind"].as_str(), d["Status"].as_str()), (Some("Passcode"), Some("Sent")));
+    assert_eq!(
+        (d["Kind"].as_str(), d["Status"].as_str()),
+        (Some("Passcode"), Some("Sent"))
+    );
 }

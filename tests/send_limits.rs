@@ -29,9 +29,7 @@ fn another_tenant_exhausting_an_address_leaves_this_tenants_budget_alone() {
     let dir = dir.expect("server owned its data folder");
     let (_, b) = new_tenant_key(dir.path(), "Tenant B");
     let s = TestServer::start_in(dir.path(), clock, |c| with_email(c, &sink));
-    let body = |n: u128| {
-        json!({"ResourceType": "Quote", "ResourceUid": uid(n), "RecipientEmail": "Shared@Example.com", "DeliverEmail": true})
-    };
+    let body = |n: u128| json!({"ResourceType": "Quote", "ResourceUid": uid(n), "RecipientEmail": "Shared@Example.com", "DeliverEmail": true});
     let as_b = |n: u128| {
         s.req("POST", "/v1/customerlink")
             .bearer(&b)

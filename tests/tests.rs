@@ -21,6 +21,7 @@ mod isolation;
 mod limits;
 mod links;
 mod ops;
+mod outbox_poison;
 mod portal;
 mod portal_paths;
 mod purge;

@@ -273,3 +273,43 @@ fn human_time(ms: i64) -> String {
         dt.minute()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a failed expectation is a failed test")]
+
+    use super::*;
+    use crate::domain::delivery::DeliveryStatus;
+
+    #[test]
+    fn a_panicking_send_is_a_permanent_failure_of_that_delivery() {
+        let record = DeliveryRecord {
+            delivery_id: 7,
+            link_uid: uuid::Uuid::nil(),
+            tenant_id: uuid::Uuid::nil(),
+            channel: Channel::Email,
+            to: "a@example.com".into(),
+            sealed_token: Vec::new(),
+            status: DeliveryStatus::Queued,
+            attempts: 0,
+            next_attempt_at: 0,
+            last_error: None,
+            created_at: 0,
+            sent_at: None,
+            kind: DeliveryKind::Link,
+            unfinished_leases: 0,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let failed = runtime.block_on(guarded(&record, async {
+            panic!("a library panicked while sending");
+        }));
+        assert_eq!(
+            failed,
+            Err(SendError::permanent("internal error while sending".into()))
+        );
+        let fine = runtime.block_on(guarded(&record, async { Ok(()) }));
+        assert_eq!(fine, Ok(()));
+    }
+}
