@@ -48,11 +48,31 @@ impl SmsSender {
 
     /// Sends `text` to `to` (E.164).
     pub async fn send(&self, to: &str, text: &str) -> Result<(), SendError> {
-        let (request, timeout) = match &self.settings {
-            SmsSettings::Log => {
-                tracing::info!(to = %mask(to), chars = text.chars().count(), "SMS (log gateway): not sent anywhere");
-                return Ok(());
-            }
+        let Some((request, timeout)) = self.request(to, text)? else {
+            tracing::info!(to = %mask(to), chars = text.chars().count(), "SMS (log gateway): not sent anywhere");
+            return Ok(());
+        };
+        let response = tokio::time::timeout(timeout, self.client.request(request))
+            .await
+            .map_err(|_| SendError::transient("SMS gateway did not answer in time".into()))?
+            .map_err(|e| {
+                SendError::transient(format!("SMS gateway unreachable: {}", connect_reason(&e)))
+            })?;
+        let status = response.status();
+        let _ = tokio::time::timeout(timeout, response.into_body().collect()).await;
+        classify(status)
+    }
+
+    /// The gateway request for `text` to `to` and its timeout, without sending it (`None`
+    /// for the log gateway). Never panics, whatever the text: a request that cannot be built
+    /// is a permanent failure.
+    pub fn request(
+        &self,
+        to: &str,
+        text: &str,
+    ) -> Result<Option<(Request<Full<Bytes>>, std::time::Duration)>, SendError> {
+        Ok(Some(match &self.settings {
+            SmsSettings::Log => return Ok(None),
             SmsSettings::Twilio {
                 base_url,
                 account_sid,
@@ -119,16 +139,7 @@ impl SmsSender {
                 };
                 (build(method, &url, body, auth)?, *timeout)
             }
-        };
-        let response = tokio::time::timeout(timeout, self.client.request(request))
-            .await
-            .map_err(|_| SendError::transient("SMS gateway did not answer in time".into()))?
-            .map_err(|e| {
-                SendError::transient(format!("SMS gateway unreachable: {}", connect_reason(&e)))
-            })?;
-        let status = response.status();
-        let _ = tokio::time::timeout(timeout, response.into_body().collect()).await;
-        classify(status)
+        }))
     }
 }
 
