@@ -20,6 +20,9 @@ use crate::domain::delivery::mask;
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
+/// A request for the gateway and how long to wait for its answer.
+pub type GatewayRequest = (Request<Full<Bytes>>, std::time::Duration);
+
 /// A configured gateway.
 #[derive(Clone)]
 pub struct SmsSender {
@@ -66,11 +69,7 @@ impl SmsSender {
     /// The gateway request for `text` to `to` and its timeout, without sending it (`None`
     /// for the log gateway). Never panics, whatever the text: a request that cannot be built
     /// is a permanent failure.
-    pub fn request(
-        &self,
-        to: &str,
-        text: &str,
-    ) -> Result<Option<(Request<Full<Bytes>>, std::time::Duration)>, SendError> {
+    pub fn request(&self, to: &str, text: &str) -> Result<Option<GatewayRequest>, SendError> {
         Ok(Some(match &self.settings {
             SmsSettings::Log => return Ok(None),
             SmsSettings::Twilio {
