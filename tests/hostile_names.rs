@@ -1,11 +1,14 @@
-//! Names with line breaks: refused where they enter (CLI, API), and a name that reaches a
-//! mail header anyway (a template, older data) fails that one delivery permanently with a
-//! clear error — no panic, no closed connection, and the outbox worker keeps sending.
+//! Names with line breaks: refused where they enter (CLI, API, templates file), and a name
+//! that reaches a mail header anyway (data stored by an older version) fails that one
+//! delivery permanently with a clear error — no panic, no closed connection, and the outbox
+//! worker keeps sending.
 
 use std::time::Duration;
 
-use customerlink::config::{Config, EmailSettings};
+use customerlink::config::{Config, EmailSettings, FileConfig, Overrides};
+use customerlink::domain::tenant::Tenant;
 use customerlink::domain::token::Secret;
+use customerlink::store::{Store, WriteOp};
 use serde_json::{Value, json};
 
 use crate::support::sinks::{SmtpSink, wait_until};
@@ -64,9 +67,9 @@ fn the_api_refuses_contact_names_with_control_characters() {
     .expect(200);
 }
 
-/// Tenant A (the initial key) has a templates override whose sender name holds a line break
-/// (as a contact name with `\r` once could through `{RecipientName}`); tenant B (`b`) has
-/// the shipped templates. The relay is down at first.
+/// Tenant A (the initial key) has a name with a line break, written by the store directly
+/// as an older version could have (its sender name in the shipped templates); tenant B (`b`)
+/// has a plain name. The relay is down at first.
 struct Poisoned {
     s: TestServer,
     b: String,
@@ -85,11 +88,20 @@ fn poisoned_tenant() -> Poisoned {
     let tenant = link["Link"]["TenantId"].as_str().unwrap().to_owned();
     let (dir, clock) = first.stop();
     let dir = dir.unwrap();
-    let templates = format!(
-        "{}\n[tenants.\"{tenant}\"]\nsender_name = \"Acme\\r\\nBcc: victim@example.com\"\n",
-        customerlink::delivery::template::DEFAULT_TEMPLATES
-    );
-    std::fs::write(dir.path().join("templates.toml"), templates).unwrap();
+    let overrides = Overrides {
+        data: Some(dir.path().to_owned()),
+        ..Overrides::default()
+    };
+    let config = Config::resolve(overrides, FileConfig::default()).unwrap();
+    let store = Store::open(&config.database_path(), &config.writer).unwrap();
+    store
+        .write_blocking(WriteOp::CreateTenant(Tenant {
+            tenant_id: uuid::Uuid::parse_str(&tenant).unwrap(),
+            name: "Acme\r\nBcc: victim@example.com".into(),
+            created_at: 0,
+        }))
+        .unwrap();
+    store.close().unwrap();
     let (_, b) = crate::support::new_tenant_key(dir.path(), "Tenant B");
     let relay_port = SmtpSink::start().stop();
     let s = TestServer::start_in(dir.path(), clock, |c| {
