@@ -151,8 +151,25 @@ fn a_queued_passcode_goes_out_at_once_through_the_woken_worker() {
         .expect(200);
     assert_eq!(verified["Verified"], true);
     let uid = doc["Link"]["CustomerLinkUID"].as_str().unwrap();
-    let log = s.get(&format!("/v1/customerlink/{uid}/log")).body;
-    assert!(log.contains("sent by Email"), "{log}");
+    let log = s.get(&format!("/v1/customerlink/{uid}/log")).expect(200);
+    let rows: Vec<(String, String, String)> = log["AccessLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["EventType"] == "OtpSent")
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+            (text("Outcome"), text("DetailMessage"), text("IpAddress"))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("Info".into(), "queued for Email".into(), "127.0.0.1".into()),
+            ("Success".into(), "sent by Email".into(), String::new()),
+        ],
+        "who asked, then the outcome: {log}"
+    );
     let d = s.get(&format!("/v1/customerlink/{uid}")).expect(200)["Deliveries"][0].clone();
     assert_eq!(
         (d["Kind"].as_str(), d["Status"].as_str()),

@@ -156,6 +156,9 @@ impl Tables<'_> {
         self.outbox_due.insert((at, id), ())?;
         self.deliveries_by_link
             .insert((link.uid.as_u128(), id), ())?;
+        // Who asked is recorded now; the attempt's outcome gets its own row when it is known.
+        let detail = format!("queued for {}", channel.as_str());
+        self.log(link, AccessEvent::OtpSent, "Info", Some(detail), actor, at)?;
         Ok(Some(record))
     }
 
