@@ -151,6 +151,11 @@ fn a_queued_passcode_goes_out_at_once_through_the_woken_worker() {
         .expect(200);
     assert_eq!(verified["Verified"], true);
     let uid = doc["Link"]["CustomerLinkUID"].as_str().unwrap();
+    // The worker records the outcome just after the relay took the message.
+    wait_until(
+        || s.get(&format!("/v1/customerlink/{uid}")).json()["Deliveries"][0]["Status"] == "Sent",
+        "the passcode delivery to be recorded as sent",
+    );
     let log = s.get(&format!("/v1/customerlink/{uid}/log")).expect(200);
     let rows: Vec<(String, String, String)> = log["AccessLog"]
         .as_array()

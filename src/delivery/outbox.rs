@@ -184,7 +184,8 @@ async fn send(
     over_channel(state, record, &message).await
 }
 
-/// Sends a passcode while its link is usable and the code still live.
+/// Sends a passcode while its link is usable and it is still the link's live code (one that
+/// expired or was replaced while queued would only cost the recipient a wrong try).
 async fn send_passcode(
     state: &AppState,
     record: &DeliveryRecord,
@@ -192,9 +193,14 @@ async fn send_passcode(
 ) -> Result<(), SendError> {
     let (link, tenant_name) = read_link(state, record)?;
     let now = state.clock.now();
-    if !link.otp.as_ref().is_some_and(|o| o.is_live(now)) {
+    let hash = state.keys.otp(link.uid.as_bytes(), code.expose());
+    let live = link
+        .otp
+        .as_ref()
+        .is_some_and(|o| o.is_live(now) && o.code_hash == hash.0);
+    if !live {
         return Err(SendError::permanent(
-            "the passcode expired before it could be sent".into(),
+            "the passcode expired or was replaced before it could be sent".into(),
         ));
     }
     let ctx = MessageContext {
