@@ -82,9 +82,21 @@ fn senders() -> &'static Senders {
                 messaging_service_sid: None,
                 timeout,
             },
-            http(BodyEncoding::None, "http://127.0.0.1:9/send?to={to}&text={text}", ""),
-            http(BodyEncoding::Form, "http://127.0.0.1:9/send", "to={to}&from={from}&text={text}"),
-            http(BodyEncoding::Json, "http://127.0.0.1:9/send", r#"{"to":"{to}","text":"{text}"}"#),
+            http(
+                BodyEncoding::None,
+                "http://127.0.0.1:9/send?to={to}&text={text}",
+                "",
+            ),
+            http(
+                BodyEncoding::Form,
+                "http://127.0.0.1:9/send",
+                "to={to}&from={from}&text={text}",
+            ),
+            http(
+                BodyEncoding::Json,
+                "http://127.0.0.1:9/send",
+                r#"{"to":"{to}","text":"{text}"}"#,
+            ),
         ]
         .iter()
         .map(SmsSender::new)
@@ -115,13 +127,29 @@ fn toml_string(s: &str) -> String {
 fuzz_target!(|data: &[u8]| {
     let mut parts = data.split(|b| *b == 0x1e).map(String::from_utf8_lossy);
     let mut field = || parts.next().map(|p| p.into_owned()).unwrap_or_default();
-    let [tenant_name, contact_name, first, last, sender, reply_to, subject, text, html, sms, resource_type, to] =
-        std::array::from_fn::<String, { FIELDS.len() }, _>(|_| field());
+    let [
+        tenant_name,
+        contact_name,
+        first,
+        last,
+        sender,
+        reply_to,
+        subject,
+        text,
+        html,
+        sms,
+        resource_type,
+        to,
+    ] = std::array::from_fn::<String, { FIELDS.len() }, _>(|_| field());
 
     // Entry validation: a name is refused exactly when it holds a control character.
     for name in [&tenant_name, &contact_name, &first, &last] {
         let refused = name_error("Name", Some(name)).is_some();
-        assert_eq!(refused, name.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')));
+        assert_eq!(
+            refused,
+            name.chars()
+                .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        );
     }
     // What older data (stored before validation) can still hold goes through unchecked.
     let contact = Contact {
@@ -144,7 +172,11 @@ fuzz_target!(|data: &[u8]| {
     let recipient_name = contact.display_name().unwrap_or_default();
 
     let tenant = uuid::Uuid::from_u128(1);
-    let header_parts = [("sender_name", &sender), ("reply_to", &reply_to), ("subject", &subject)];
+    let header_parts = [
+        ("sender_name", &sender),
+        ("reply_to", &reply_to),
+        ("subject", &subject),
+    ];
     let body_parts = [("text", &text), ("html", &html), ("sms", &sms)];
     let section = |parts: &[(&str, &String)]| {
         let overrides = parts
@@ -152,7 +184,10 @@ fuzz_target!(|data: &[u8]| {
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| format!("{k} = {}\n", toml_string(v)))
             .collect::<String>();
-        format!("{DEFAULT_TEMPLATES}\n[tenants.\"{}\"]\n{overrides}", tenant.simple())
+        format!(
+            "{DEFAULT_TEMPLATES}\n[tenants.\"{}\"]\n{overrides}",
+            tenant.simple()
+        )
     };
     let all: Vec<_> = header_parts.iter().chain(&body_parts).copied().collect();
     let templates = match Templates::parse(&section(&all)) {
@@ -160,7 +195,11 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => {
             // Refused at load only for a control character in a header part as written.
             assert!(
-                header_parts.iter().any(|(_, v)| v.chars().any(|c| name_error("x", Some(&c.to_string())).is_some())),
+                header_parts
+                    .iter()
+                    .any(|(_, v)| v
+                        .chars()
+                        .any(|c| name_error("x", Some(&c.to_string())).is_some())),
                 "{e}"
             );
             Templates::parse(&section(&body_parts)).expect("body overrides always load")
@@ -174,7 +213,11 @@ fuzz_target!(|data: &[u8]| {
         expires_at: "2026-12-05 04:00 UTC",
     };
     let senders = senders();
-    let to = if to.is_empty() { "ann@example.com".to_owned() } else { to };
+    let to = if to.is_empty() {
+        "ann@example.com".to_owned()
+    } else {
+        to
+    };
     for message in [
         templates.render(tenant, &ctx),
         templates.passcode(tenant, &ctx, "123456"),
