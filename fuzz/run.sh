@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
 seconds="${FUZZ_SECONDS:-60}"
-all_targets=(jsv jsv_roundtrip bind_json bind_form negotiate_route xml pipeline)
+all_targets=(jsv jsv_roundtrip bind_json bind_form negotiate_route xml pipeline message_text)
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
@@ -32,6 +32,7 @@ dict_for() {
         bind_json) echo json.dict ;;
         xml) echo xml.dict ;;
         pipeline | bind_form) echo http.dict ;;
+        message_text) echo message_text.dict ;;
         *) echo "" ;;
     esac
 }

@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
+use crate::domain::text::is_name_char;
 use crate::domain::token::{ApiKey, HashKeys, Secret};
 use crate::store::{Store, StoreError, WriteOp, WriteOutcome};
 
@@ -25,6 +26,8 @@ pub enum AdminError {
     UnknownTenant(Uuid),
     UnknownKey(Uuid),
     Random(getrandom::Error),
+    /// A name that cannot be used (see `domain::text`).
+    InvalidName(String),
 }
 
 impl std::fmt::Display for AdminError {
@@ -34,6 +37,7 @@ impl std::fmt::Display for AdminError {
             AdminError::UnknownTenant(id) => write!(f, "no tenant {}", id.simple()),
             AdminError::UnknownKey(id) => write!(f, "no API key {}", id.simple()),
             AdminError::Random(e) => write!(f, "random source: {e}"),
+            AdminError::InvalidName(why) => write!(f, "{why}"),
         }
     }
 }
@@ -56,8 +60,16 @@ impl From<AdminError> for crate::app::StartError {
     }
 }
 
-/// Creates a tenant; returns its id. Blocking (admin and start-up paths only).
+/// Creates a tenant; returns its id. The name must be fit for a mail header. Blocking
+/// (admin and start-up paths only).
 pub fn create_tenant(store: &Store, name: &str, now: i64) -> Result<Uuid, AdminError> {
+    if !name.chars().all(is_name_char) {
+        return Err(AdminError::InvalidName(
+            "the tenant name must not contain line breaks or other control characters \
+             (it is the sender name of the tenant's email)"
+                .into(),
+        ));
+    }
     let tenant = Tenant {
         tenant_id: Uuid::new_v4(),
         name: name.to_owned(),

@@ -338,10 +338,11 @@ fn wrong_codes_use_up_code_address_and_link_budgets_until_staff_unlock() {
         .expect(200);
     assert_eq!(unlocked["Link"]["Status"], "Active");
     s.clock.advance_millis(61_000);
+    // The code goes out through the outbox, just after the answer.
+    let n = sink.mails().len() + 1;
     portal(&s, "POST", &format!("/portal/{token}/otp"))
         .send()
         .expect(200);
-    let n = sink.mails().len();
     let fresh = code_from(&sink.wait_for(n)[n - 1]);
     let ok = portal(&s, "POST", &format!("/portal/{token}/verify"))
         .json(&json!({"Code": fresh}))
@@ -556,6 +557,15 @@ fn the_access_log_outlives_the_link() {
     s.post(&format!("/v1/customerlink/{link_uid}/revoke"), json!({}))
         .expect(200);
     portal(&s, "POST", &format!("/portal/{token}/open")).send();
+    // A dead link's denied open is logged in the landing log's next batch: let it land.
+    crate::support::sinks::wait_until(
+        || {
+            s.get(&format!("/v1/customerlink/{link_uid}/log"))
+                .body
+                .contains("OpenDenied")
+        },
+        "denied open logged",
+    );
     s.clock.advance_hours(2);
     crate::support::sinks::wait_until(
         || s.get(&format!("/v1/customerlink/{link_uid}")).status == 404,

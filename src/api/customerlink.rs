@@ -310,10 +310,12 @@ pub fn get(
     let uid = required_uid(req.CustomerLinkUID)?;
     let (link, deliveries) = state.store.read(|r| {
         let link = r.link(caller.tenant_id, uid)?;
-        // The writer records a channel for every delivery it queues, so a link without
-        // channels has none to scan for.
+        // The writer records a channel for every link delivery it queues, and passcodes
+        // exist only for links that require one: any other link has none to scan for.
         let deliveries = match &link {
-            Some(l) if !l.delivery_channels.is_empty() => r.deliveries_for_link(uid)?,
+            Some(l) if !l.delivery_channels.is_empty() || l.require_otp => {
+                r.deliveries_for_link(uid)?
+            }
             _ => Vec::new(),
         };
         Ok((link, deliveries))

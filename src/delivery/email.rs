@@ -2,6 +2,8 @@
 //! by URL; a private CA file can be trusted for on-prem relays. Messages are multipart
 //! text + HTML with Date and Message-ID, From/Reply-To per tenant, and no tracking.
 
+use std::fmt::Write as _;
+
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -50,32 +52,9 @@ impl EmailSender {
     }
 
     /// Sends one message. 5xx answers are permanent failures; 4xx, timeouts and connection
-    /// problems are transient.
+    /// problems are transient; a message that cannot be built is a permanent failure.
     pub async fn send(&self, to: &str, message: &Rendered) -> Result<(), SendError> {
-        let to: Mailbox = to
-            .parse()
-            .map_err(|e| SendError::permanent(format!("bad recipient address: {e}")))?;
-        let name = message
-            .sender_name
-            .clone()
-            .or_else(|| self.default_name.clone());
-        let mut builder = Message::builder()
-            .from(Mailbox::new(name, self.from.clone()))
-            .to(to)
-            .subject(message.subject.clone())
-            .message_id(None);
-        if let Some(reply_to) = message.reply_to.as_ref().or(self.default_reply_to.as_ref()) {
-            let reply_to: Mailbox = reply_to
-                .parse()
-                .map_err(|e| SendError::permanent(format!("bad Reply-To: {e}")))?;
-            builder = builder.reply_to(reply_to);
-        }
-        let email = builder
-            .multipart(MultiPart::alternative_plain_html(
-                message.text.clone(),
-                message.html.clone(),
-            ))
-            .map_err(|e| SendError::permanent(format!("message not built: {e}")))?;
+        let email = self.build(to, message)?;
         self.transport
             .send(email)
             .await
@@ -84,6 +63,50 @@ impl EmailSender {
                 permanent: e.is_permanent(),
                 reason: format!("SMTP relay: {e}"),
             })
+    }
+
+    /// Builds the message without sending it. Never panics, whatever the rendered text
+    /// holds: every header goes through lettre's fallible parsers and encoders.
+    pub fn build(&self, to: &str, message: &Rendered) -> Result<Message, SendError> {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e| SendError::permanent(format!("bad recipient address: {e}")))?;
+        let name = message
+            .sender_name
+            .clone()
+            .or_else(|| self.default_name.clone());
+        let from = writable(Mailbox::new(name, self.from.clone()), "sender name")?;
+        let mut builder = Message::builder()
+            .from(from)
+            .to(writable(to, "recipient address")?)
+            .subject(message.subject.replace(['\r', '\n'], " "))
+            .message_id(None);
+        if let Some(reply_to) = message.reply_to.as_ref().or(self.default_reply_to.as_ref()) {
+            let reply_to: Mailbox = reply_to
+                .parse()
+                .map_err(|e| SendError::permanent(format!("bad Reply-To: {e}")))?;
+            builder = builder.reply_to(writable(reply_to, "Reply-To")?);
+        }
+        builder
+            .multipart(MultiPart::alternative_plain_html(
+                message.text.clone(),
+                message.html.clone(),
+            ))
+            .map_err(|e| SendError::permanent(format!("message not built: {e}")))
+    }
+}
+
+/// lettre writes an address header through the mailbox's `Display`, which refuses a name it
+/// cannot carry (one with a line break) by returning an error — and lettre then panics on
+/// it. Writing the mailbox once here, where the error is a value, turns that case into a
+/// permanent delivery failure instead.
+fn writable(mailbox: Mailbox, what: &str) -> Result<Mailbox, SendError> {
+    let mut probe = String::new();
+    match write!(probe, "{mailbox}") {
+        Ok(()) => Ok(mailbox),
+        Err(_) => Err(SendError::permanent(format!(
+            "the {what} cannot be written in a mail header (it contains a line break)"
+        ))),
     }
 }
 

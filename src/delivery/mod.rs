@@ -37,12 +37,15 @@ impl SendError {
     }
 }
 
-/// The configured channels and templates.
+/// The configured channels and templates, and the outbox worker's doorbell.
 #[derive(Debug, Clone)]
 pub struct Deliverer {
     pub email: Option<EmailSender>,
     pub sms: Option<SmsSender>,
     pub templates: Templates,
+    /// Rung after something was queued that should go out now (a passcode), so the worker
+    /// does not wait for its interval.
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Deliverer {
@@ -62,6 +65,7 @@ impl Deliverer {
             email,
             sms,
             templates,
+            wake: Default::default(),
         })
     }
 }

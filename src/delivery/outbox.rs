@@ -1,17 +1,21 @@
-//! One attempt of one queued delivery: render the message for the link, send it over its
-//! channel, and record the outcome durably (sent, retry later, or given up). The create call
-//! runs the first attempt itself under a short timeout; the worker in `jobs::outbox` runs the
-//! retries, also after a restart.
+//! One attempt of one queued delivery: render the message for the link (or the passcode),
+//! send it over its channel, and record the outcome durably (sent, retry later, or given up).
+//! The create call runs a link's first attempt itself under a short timeout; the worker in
+//! `jobs::outbox` sends passcodes (woken at once) and runs the retries, also after a restart.
+//! An attempt that panics is a permanent failure of that delivery only.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
+
+use futures_util::FutureExt as _;
 
 use crate::app::AppState;
 use crate::delivery::SendError;
-use crate::delivery::template::MessageContext;
-use crate::domain::delivery::{DeliveryRecord, mask};
+use crate::delivery::template::{MessageContext, Rendered};
+use crate::domain::delivery::{DeliveryKind, DeliveryRecord, mask};
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::policy::Channel;
-use crate::domain::token::LinkToken;
+use crate::domain::token::{LinkToken, Secret};
 use crate::store::{AttemptOutcome, RetryPolicy, WriteOp};
 
 /// Sends `record` with `token` and records the outcome. Returns the failure, if any, as
@@ -21,7 +25,65 @@ pub async fn attempt(
     record: &DeliveryRecord,
     token: &LinkToken,
 ) -> Result<(), String> {
-    let result = send(state, record, token).await;
+    let result = guarded(record, send(state, record, token)).await;
+    finish(state, record, result).await
+}
+
+/// Attempts a delivery the worker leased: opens its sealed token or passcode and sends it.
+/// One that cannot be opened (the master secret was replaced) fails permanently.
+pub async fn attempt_queued(state: &AppState, record: &DeliveryRecord) -> Result<(), String> {
+    let uid = record.link_uid.as_bytes();
+    let result = match record.kind {
+        DeliveryKind::Link => match state.keys.open_token(&record.sealed_token, uid) {
+            Some(token) => return attempt(state, record, &token).await,
+            None => Err(unopenable()),
+        },
+        DeliveryKind::Passcode => match state
+            .keys
+            .open(&record.sealed_token, uid)
+            .and_then(|c| String::from_utf8(c).ok())
+        {
+            Some(code) => {
+                let code = Secret::new(code);
+                guarded(record, send_passcode(state, record, &code)).await
+            }
+            None => Err(unopenable()),
+        },
+    };
+    finish(state, record, result).await
+}
+
+fn unopenable() -> SendError {
+    SendError::permanent(
+        "the sealed message could not be opened (was the master secret replaced?)".into(),
+    )
+}
+
+/// Runs one send so that a panic inside it (a bug, or a library that panics on odd input)
+/// ends this attempt as a permanent failure instead of the caller's task: the request, or
+/// the worker's round and every delivery queued behind this one.
+async fn guarded(
+    record: &DeliveryRecord,
+    send: impl Future<Output = Result<(), SendError>>,
+) -> Result<(), SendError> {
+    match AssertUnwindSafe(send).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!(
+                delivery = record.delivery_id,
+                "a delivery attempt panicked; the delivery is marked failed"
+            );
+            Err(SendError::permanent("internal error while sending".into()))
+        }
+    }
+}
+
+/// Counts the outcome and records it durably.
+async fn finish(
+    state: &AppState,
+    record: &DeliveryRecord,
+    result: Result<(), SendError>,
+) -> Result<(), String> {
     let counted = match &result {
         Ok(()) => "sent",
         Err(e) if e.permanent => "failed_permanent",
@@ -108,6 +170,55 @@ async fn send(
     record: &DeliveryRecord,
     token: &LinkToken,
 ) -> Result<(), SendError> {
+    let (link, tenant_name) = read_link(state, record)?;
+    let portal_url = format!("{}/portal/{}", state.config.public_url, token.encode());
+    let expires_at = human_time(link.expires_at);
+    let ctx = MessageContext {
+        portal_url: &portal_url,
+        recipient_name: recipient_name(&link),
+        tenant_name: &tenant_name,
+        resource_type: &link.resource_type,
+        expires_at: &expires_at,
+    };
+    let message = state.deliverer.templates.render(link.tenant_id, &ctx);
+    over_channel(state, record, &message).await
+}
+
+/// Sends a passcode while its link is usable and it is still the link's live code (one that
+/// expired or was replaced while queued would only cost the recipient a wrong try).
+async fn send_passcode(
+    state: &AppState,
+    record: &DeliveryRecord,
+    code: &Secret<String>,
+) -> Result<(), SendError> {
+    let (link, tenant_name) = read_link(state, record)?;
+    let now = state.clock.now();
+    let hash = state.keys.otp(link.uid.as_bytes(), code.expose());
+    let live = link
+        .otp
+        .as_ref()
+        .is_some_and(|o| o.is_live(now) && o.code_hash == hash.0);
+    if !live {
+        return Err(SendError::permanent(
+            "the passcode expired or was replaced before it could be sent".into(),
+        ));
+    }
+    let ctx = MessageContext {
+        portal_url: "",
+        recipient_name: "",
+        tenant_name: &tenant_name,
+        resource_type: &link.resource_type,
+        expires_at: "",
+    };
+    let message = state
+        .deliverer
+        .templates
+        .passcode(link.tenant_id, &ctx, code.expose());
+    over_channel(state, record, &message).await
+}
+
+/// The delivery's link if it is still active, and its tenant's name.
+fn read_link(state: &AppState, record: &DeliveryRecord) -> Result<(LinkRecord, String), SendError> {
     let (link, tenant_name) = state
         .store
         .read(|r| {
@@ -127,19 +238,18 @@ async fn send(
             status.as_str()
         )));
     }
-    let portal_url = format!("{}/portal/{}", state.config.public_url, token.encode());
-    let expires_at = human_time(link.expires_at);
-    let ctx = MessageContext {
-        portal_url: &portal_url,
-        recipient_name: recipient_name(&link),
-        tenant_name: tenant_name.as_deref().unwrap_or(""),
-        resource_type: &link.resource_type,
-        expires_at: &expires_at,
-    };
-    let message = state.deliverer.templates.render(link.tenant_id, &ctx);
+    Ok((link, tenant_name.unwrap_or_default()))
+}
+
+/// Sends a rendered message over the delivery's channel.
+async fn over_channel(
+    state: &AppState,
+    record: &DeliveryRecord,
+    message: &Rendered,
+) -> Result<(), SendError> {
     match record.channel {
         Channel::Email => match &state.deliverer.email {
-            Some(email) => email.send(&record.to, &message).await,
+            Some(email) => email.send(&record.to, message).await,
             None => Err(SendError::permanent("no SMTP relay is configured".into())),
         },
         Channel::Sms => match &state.deliverer.sms {
@@ -168,4 +278,44 @@ fn human_time(ms: i64) -> String {
         dt.hour(),
         dt.minute()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a failed expectation is a failed test")]
+
+    use super::*;
+    use crate::domain::delivery::DeliveryStatus;
+
+    #[test]
+    fn a_panicking_send_is_a_permanent_failure_of_that_delivery() {
+        let record = DeliveryRecord {
+            delivery_id: 7,
+            link_uid: uuid::Uuid::nil(),
+            tenant_id: uuid::Uuid::nil(),
+            channel: Channel::Email,
+            to: "a@example.com".into(),
+            sealed_token: Vec::new(),
+            status: DeliveryStatus::Queued,
+            attempts: 0,
+            next_attempt_at: 0,
+            last_error: None,
+            created_at: 0,
+            sent_at: None,
+            kind: DeliveryKind::Link,
+            unfinished_leases: 0,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let failed = runtime.block_on(guarded(&record, async {
+            panic!("a library panicked while sending");
+        }));
+        assert_eq!(
+            failed,
+            Err(SendError::permanent("internal error while sending".into()))
+        );
+        let fine = runtime.block_on(guarded(&record, async { Ok(()) }));
+        assert_eq!(fine, Ok(()));
+    }
 }

@@ -20,6 +20,9 @@ use crate::domain::delivery::mask;
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
+/// A request for the gateway and how long to wait for its answer.
+pub type GatewayRequest = (Request<Full<Bytes>>, std::time::Duration);
+
 /// A configured gateway.
 #[derive(Clone)]
 pub struct SmsSender {
@@ -48,11 +51,27 @@ impl SmsSender {
 
     /// Sends `text` to `to` (E.164).
     pub async fn send(&self, to: &str, text: &str) -> Result<(), SendError> {
-        let (request, timeout) = match &self.settings {
-            SmsSettings::Log => {
-                tracing::info!(to = %mask(to), chars = text.chars().count(), "SMS (log gateway): not sent anywhere");
-                return Ok(());
-            }
+        let Some((request, timeout)) = self.request(to, text)? else {
+            tracing::info!(to = %mask(to), chars = text.chars().count(), "SMS (log gateway): not sent anywhere");
+            return Ok(());
+        };
+        let response = tokio::time::timeout(timeout, self.client.request(request))
+            .await
+            .map_err(|_| SendError::transient("SMS gateway did not answer in time".into()))?
+            .map_err(|e| {
+                SendError::transient(format!("SMS gateway unreachable: {}", connect_reason(&e)))
+            })?;
+        let status = response.status();
+        let _ = tokio::time::timeout(timeout, response.into_body().collect()).await;
+        classify(status)
+    }
+
+    /// The gateway request for `text` to `to` and its timeout, without sending it (`None`
+    /// for the log gateway). Never panics, whatever the text: a request that cannot be built
+    /// is a permanent failure.
+    pub fn request(&self, to: &str, text: &str) -> Result<Option<GatewayRequest>, SendError> {
+        Ok(Some(match &self.settings {
+            SmsSettings::Log => return Ok(None),
             SmsSettings::Twilio {
                 base_url,
                 account_sid,
@@ -119,16 +138,7 @@ impl SmsSender {
                 };
                 (build(method, &url, body, auth)?, *timeout)
             }
-        };
-        let response = tokio::time::timeout(timeout, self.client.request(request))
-            .await
-            .map_err(|_| SendError::transient("SMS gateway did not answer in time".into()))?
-            .map_err(|e| {
-                SendError::transient(format!("SMS gateway unreachable: {}", connect_reason(&e)))
-            })?;
-        let status = response.status();
-        let _ = tokio::time::timeout(timeout, response.into_body().collect()).await;
-        classify(status)
+        }))
     }
 }
 

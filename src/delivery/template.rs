@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use crate::domain::text::is_name_char;
+
 /// The templates built into the binary (the repository's `data/templates.toml`).
 pub const DEFAULT_TEMPLATES: &str = include_str!("../../data/templates.toml");
 
@@ -73,10 +75,13 @@ impl Templates {
                 return Err(format!("[default] needs `{name}`"));
             }
         }
+        header_safe("[default]", d)?;
         let mut tenants = HashMap::new();
         for (id, set) in file.tenants {
+            let section = format!("[tenants.\"{id}\"]");
             let tenant = crate::wire::types::Guid::parse(&id)
-                .ok_or_else(|| format!("[tenants.\"{id}\"]: not a tenant id"))?;
+                .ok_or_else(|| format!("{section}: not a tenant id"))?;
+            header_safe(&section, &set)?;
             tenants.insert(tenant.0, set);
         }
         Ok(Templates {
@@ -106,6 +111,46 @@ impl Templates {
             sms: fill(&pick(|t| &t.sms), ctx, false).trim().to_owned(),
         }
     }
+
+    /// The passcode message: the tenant's sender name and Reply-To from its templates, the
+    /// code in the subject line's place, the text, the HTML and the SMS.
+    pub fn passcode(&self, tenant: uuid::Uuid, ctx: &MessageContext<'_>, code: &str) -> Rendered {
+        let name = ctx.tenant_name;
+        let text =
+            format!("{name}: your code is {code}. It is valid for 10 minutes. Do not share it.");
+        let mut message = self.render(tenant, ctx);
+        message.subject = format!("{name}: your verification code").replace(['\r', '\n'], " ");
+        message.html = format!(
+            "<p>{}</p><p style=\"font-size: 1.5em; letter-spacing: 0.2em\"><b>{}</b></p>",
+            escape_html(&format!(
+                "{name}: your code is valid for 10 minutes. Do not share it."
+            )),
+            escape_html(code)
+        );
+        message.text = format!("{text}\n");
+        message.sms = text;
+        message
+    }
+}
+
+/// The parts that become mail headers may not hold a line break or another control
+/// character as written (what placeholders bring in is checked when the message is built).
+fn header_safe(section: &str, set: &TemplateSet) -> Result<(), String> {
+    for (name, value) in [
+        ("sender_name", &set.sender_name),
+        ("reply_to", &set.reply_to),
+        ("subject", &set.subject),
+    ] {
+        if value
+            .as_deref()
+            .is_some_and(|v| !v.chars().all(is_name_char))
+        {
+            return Err(format!(
+                "{section} `{name}` must not contain line breaks or other control characters"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn fill(template: &str, ctx: &MessageContext<'_>, html: bool) -> String {
@@ -199,5 +244,17 @@ mod tests {
             "Acme: your Quote is ready"
         );
         assert!(Templates::parse("[default]\nsubject = \"x\"").is_err());
+    }
+
+    #[test]
+    fn header_parts_with_line_breaks_are_refused_at_load() {
+        let bad = format!(
+            "{DEFAULT_TEMPLATES}\n[tenants.\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\"]\nsender_name = \"A\\r\\nBcc: x@example.com\"\n"
+        );
+        let e = Templates::parse(&bad).unwrap_err();
+        assert!(
+            e.contains("sender_name") && e.contains("line breaks"),
+            "{e}"
+        );
     }
 }

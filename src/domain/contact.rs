@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::FieldError;
 use super::recipient::{is_plausible_email, normalise_phone};
+use super::text::name_error;
 
 /// A stored contact (the recipient-relevant subset of the platform's Contact DTO).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,9 +62,17 @@ impl Contact {
         self.active && !self.deleted
     }
 
-    /// Checks and normalises addresses before the contact is stored.
+    /// Checks names (nothing that cannot go into a mail header) and checks and normalises
+    /// addresses before the contact is stored.
     pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
-        let mut errors = Vec::new();
+        let mut errors: Vec<FieldError> = [
+            ("Name", &self.name),
+            ("FirstName", &self.first_name),
+            ("LastName", &self.last_name),
+        ]
+        .into_iter()
+        .filter_map(|(field, value)| name_error(field, value.as_deref()))
+        .collect();
         for (field, value) in [
             ("EmailWork", &self.email_work),
             ("EmailPersonal", &self.email_personal),

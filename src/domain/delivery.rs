@@ -30,7 +30,27 @@ impl DeliveryStatus {
     }
 }
 
-/// One message to send, as kept in the outbox. The token is only ever stored sealed.
+/// What a delivery carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryKind {
+    /// The link itself (its portal URL with the token).
+    #[default]
+    Link,
+    /// A one-time passcode for the portal, asked for by the recipient.
+    Passcode,
+}
+
+impl DeliveryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryKind::Link => "Link",
+            DeliveryKind::Passcode => "Passcode",
+        }
+    }
+}
+
+/// One message to send, as kept in the outbox. The token (or passcode) is only ever stored
+/// sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryRecord {
     pub delivery_id: u64,
@@ -38,7 +58,8 @@ pub struct DeliveryRecord {
     pub tenant_id: Uuid,
     pub channel: Channel,
     pub to: String,
-    /// The link token sealed with the outbox key (nonce ‖ ciphertext ‖ tag).
+    /// The link token — or, for a [`DeliveryKind::Passcode`], the code — sealed with the
+    /// outbox key and the link uid (nonce ‖ ciphertext ‖ tag).
     pub sealed_token: Vec<u8>,
     pub status: DeliveryStatus,
     pub attempts: u32,
@@ -46,6 +67,13 @@ pub struct DeliveryRecord {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub sent_at: Option<i64>,
+    /// Absent in records written before passcodes went through the outbox: those are links.
+    #[serde(default)]
+    pub kind: DeliveryKind,
+    /// How often the worker handed this delivery out without an attempt being recorded
+    /// (the process stopped mid-send); past a bound the delivery is given up.
+    #[serde(default)]
+    pub unfinished_leases: u32,
 }
 
 /// A delivery to queue with a new link (or a resend).

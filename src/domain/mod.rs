@@ -11,6 +11,7 @@ pub mod portal;
 pub mod recipient;
 pub mod resource_type;
 pub mod tenant;
+pub mod text;
 pub mod token;
 
 /// One rejected input field, named as the wire names it (PascalCase).

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::metrics::JobPanics;
@@ -36,6 +36,37 @@ impl Job {
         panics: Arc<JobPanics>,
         period: Duration,
         last_round_on_stop: bool,
+        round: F,
+    ) -> Job
+    where
+        F: FnMut(watch::Receiver<bool>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Self::start(name, panics, period, None, last_round_on_stop, round)
+    }
+
+    /// [`Job::every`], and also as soon as `wake` is notified (a notification during a round
+    /// runs the next round right after it), so urgent work need not wait for the interval.
+    pub fn every_or_when_woken<F, Fut>(
+        name: &'static str,
+        panics: Arc<JobPanics>,
+        period: Duration,
+        wake: Arc<Notify>,
+        round: F,
+    ) -> Job
+    where
+        F: FnMut(watch::Receiver<bool>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Self::start(name, panics, period, Some(wake), false, round)
+    }
+
+    fn start<F, Fut>(
+        name: &'static str,
+        panics: Arc<JobPanics>,
+        period: Duration,
+        wake: Option<Arc<Notify>>,
+        last_round_on_stop: bool,
         mut round: F,
     ) -> Job
     where
@@ -48,9 +79,16 @@ impl Job {
             let mut ticks = tokio::time::interval(period);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
+                let woken = async {
+                    match &wake {
+                        Some(wake) => wake.notified().await,
+                        None => std::future::pending().await,
+                    }
+                };
                 let stopping = tokio::select! {
                     _ = stopped.changed() => true,
                     _ = ticks.tick() => false,
+                    () = woken => false,
                 };
                 if stopping && !last_round_on_stop {
                     return;

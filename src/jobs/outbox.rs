@@ -1,13 +1,16 @@
-//! The outbox worker: every interval, leases the deliveries that are due (first attempts
-//! whose create call gave up waiting, retries after backoff, anything left from before a
-//! restart) and attempts each once. Stops after the current round when asked.
+//! The outbox worker: leases the deliveries that are due (passcodes the portal just queued,
+//! first attempts whose create call gave up waiting, retries after backoff, anything left
+//! from before a restart) and attempts each once. It runs a round at once, then whenever
+//! `deliverer.wake` rings (a passcode was queued) and at the latest every interval. Each
+//! attempt is guarded (`delivery::outbox`): one that panics or fails permanently marks only
+//! its own delivery `Failed`. Stops after the current round when asked.
 
 use std::sync::Arc;
 
 use super::Job;
 use crate::app::AppState;
-use crate::delivery::outbox::{attempt, retry_policy};
-use crate::store::{AttemptOutcome, WriteOp, WriteOutcome};
+use crate::delivery::outbox::attempt_queued;
+use crate::store::{WriteOp, WriteOutcome};
 
 /// How many deliveries one round takes.
 const ROUND: usize = 32;
@@ -16,7 +19,8 @@ const ROUND: usize = 32;
 pub fn spawn(state: Arc<AppState>) -> Job {
     let period = state.config.delivery.worker_interval;
     let panics = Arc::clone(&state.metrics.jobs);
-    Job::every("outbox", panics, period, false, move |_| {
+    let wake = Arc::clone(&state.deliverer.wake);
+    Job::every_or_when_woken("outbox", panics, period, wake, move |_| {
         let state = Arc::clone(&state);
         async move {
             if let Err(e) = run_due(&state).await {
@@ -39,29 +43,8 @@ pub async fn run_due(state: &AppState) -> Result<usize, crate::store::StoreError
         return Ok(0);
     };
     for record in &due {
-        match state
-            .keys
-            .open_token(&record.sealed_token, record.link_uid.as_bytes())
-        {
-            Some(token) => {
-                if let Err(reason) = attempt(state, record, &token).await {
-                    tracing::warn!(delivery = record.delivery_id, reason = %reason, "delivery attempt failed");
-                }
-            }
-            None => {
-                let op = WriteOp::RecordAttempt {
-                    delivery_id: record.delivery_id,
-                    at: state.clock.now(),
-                    outcome: AttemptOutcome::Failed {
-                        permanent: true,
-                        error:
-                            "the sealed link could not be opened (was the master secret replaced?)"
-                                .into(),
-                    },
-                    retry: retry_policy(state),
-                };
-                state.store.write(op).await?;
-            }
+        if let Err(reason) = attempt_queued(state, record).await {
+            tracing::warn!(delivery = record.delivery_id, reason = %reason, "delivery attempt failed");
         }
     }
     Ok(due.len())

@@ -178,6 +178,8 @@ pub struct CustomerLinkResponse {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CustomerLinkDelivery {
     pub DeliveryId: u64,
+    /// `Link` (the link itself) or `Passcode` (a one-time code the recipient asked for).
+    pub Kind: String,
     pub Channel: String,
     pub Status: String,
     pub Attempts: u32,
@@ -195,6 +197,7 @@ impl CustomerLinkDelivery {
         let queued = d.status == DeliveryStatus::Queued;
         Self {
             DeliveryId: d.delivery_id,
+            Kind: d.kind.as_str().to_owned(),
             Channel: d.channel.as_str().to_owned(),
             Status: d.status.as_str().to_owned(),
             Attempts: d.attempts,

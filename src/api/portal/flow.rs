@@ -1,19 +1,20 @@
 //! The portal steps, shared by the API and the browser pages. Unknown, expired, revoked,
 //! exhausted and locked tokens all end in the same `Unavailable`, after the same one store
-//! read, so a caller cannot tell them apart. Only `open` consumes a view.
+//! read and no durable write (a dead token's denied open is logged in the landing log's next
+//! batch), so a caller cannot tell them apart, not even by time. Only `open` consumes a view.
+//! Passcodes go out through the outbox: asking for one never waits for the relay.
 
 use std::sync::atomic::Ordering;
 
 use crate::api::error::ApiError;
 use crate::app::AppState;
-use crate::delivery::template::MessageContext;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{generate_code, normalise_entry};
-use crate::domain::policy::Channel;
 use crate::domain::portal::{
-    AccessEvent, Actor, LandingView, SESSION_TTL_MS, new_grant, session_cookie, session_is_valid,
+    Actor, LandingView, SESSION_TTL_MS, new_grant, session_cookie, session_is_valid,
 };
 use crate::domain::token::{LinkToken, Secret, SecretHash};
+use crate::jobs::landing_log::DeniedOpen;
 use crate::store::{PortalOp, PortalOutcome, WriteOp, WriteOutcome};
 
 /// What the landing page may show.
@@ -72,18 +73,19 @@ pub fn landing(
     let hash = token_hash(state, token);
     let now = state.clock.now();
     let found = state.store.read(|r| match &hash {
-        Some(h) => {
-            let link = r.link_by_token(h)?;
-            let name = match &link {
-                Some(l) => r.tenant_name(l.tenant_id)?,
-                None => None,
-            };
-            Ok(link.zip(Some(name.unwrap_or_default())))
-        }
+        Some(h) => match r
+            .link_by_token(h)?
+            .filter(|l| l.status(now) == LinkStatus::Active)
+        {
+            Some(link) => {
+                let name = r.tenant_name(link.tenant_id)?.unwrap_or_default();
+                Ok(Some((link, name)))
+            }
+            None => Ok(None),
+        },
         None => Ok(None),
     })?;
-    let Some((link, tenant_name)) = found.filter(|(l, _)| l.status(now) == LinkStatus::Active)
-    else {
+    let Some((link, tenant_name)) = found else {
         return Ok(Landing::Unavailable);
     };
     log_landing(state, &link, actor, now);
@@ -116,14 +118,16 @@ fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: i64) {
     }
 }
 
-/// Sends a passcode over the link's channel (a new code, or the live one again). The caller
-/// answers the same whatever happened here, so nothing can be learned from it.
+/// Queues a passcode for the link's channel (a new code, or the live one again) in the
+/// outbox, durably, and wakes the outbox worker to send it: the answer never waits for the
+/// relay. The caller answers the same whatever happened here, so nothing can be learned from
+/// it; a token that names no usable passcode link costs one read and no write.
 pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Result<(), ApiError> {
     let Some(hash) = token_hash(state, token) else {
         return Ok(());
     };
     let now = state.clock.now();
-    let Some(link) = state.store.read(|r| r.link_by_token(&hash))? else {
+    let Some(link) = usable(state, &hash, now)? else {
         return Ok(());
     };
     let code = generate_code(if link.otp_digits == 0 {
@@ -140,85 +144,19 @@ pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Resul
         at: now,
         actor: actor.clone(),
     });
-    let WriteOutcome::Portal(PortalOutcome::SendCode { link, sealed_code }) =
-        state.store.write(op).await?
-    else {
-        return Ok(());
-    };
-    let Some(code) = state
-        .keys
-        .open(&sealed_code, link.uid.as_bytes())
-        .and_then(|c| String::from_utf8(c).ok())
-    else {
-        return Ok(());
-    };
-    let result = send_code(state, &link, &code).await;
-    let (outcome, detail) = match &result {
-        Ok(channel) => ("Success", format!("sent by {channel}")),
-        Err(reason) => ("Failure", reason.clone()),
-    };
-    let log = WriteOp::Portal(PortalOp::Log {
-        token_hash: link.token_hash,
-        event: AccessEvent::OtpSent,
-        outcome,
-        detail: Some(detail),
-        at: now,
-        actor: actor.clone(),
-    });
-    state.store.write(log).await?;
+    if let WriteOutcome::Portal(PortalOutcome::CodeQueued(Some(_))) = state.store.write(op).await? {
+        state.deliverer.wake.notify_one();
+    }
     Ok(())
 }
 
-async fn send_code(
-    state: &AppState,
-    link: &LinkRecord,
-    code: &str,
-) -> Result<&'static str, String> {
-    let tenant = state
+/// The one store read of the passcode steps: the link behind the token if it is active and
+/// needs a passcode. Unknown, dead and passcode-free links all end here, with no write.
+fn usable(state: &AppState, hash: &SecretHash, now: i64) -> Result<Option<LinkRecord>, ApiError> {
+    Ok(state
         .store
-        .read(|r| r.tenant_name(link.tenant_id))
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let text =
-        format!("{tenant}: your code is {code}. It is valid for 10 minutes. Do not share it.");
-    match link.otp_channel.as_deref() {
-        Some("Sms") => {
-            let (Some(sms), Some(to)) = (&state.deliverer.sms, &link.recipient_phone) else {
-                return Err("no SMS gateway or phone".into());
-            };
-            sms.send(to, &text)
-                .await
-                .map(|()| Channel::Sms.as_str())
-                .map_err(|e| e.reason)
-        }
-        _ => {
-            let (Some(email), Some(to)) = (&state.deliverer.email, &link.recipient_email) else {
-                return Err("no SMTP relay or email address".into());
-            };
-            let ctx = MessageContext {
-                portal_url: "",
-                recipient_name: "",
-                tenant_name: &tenant,
-                resource_type: &link.resource_type,
-                expires_at: "",
-            };
-            let mut message = state.deliverer.templates.render(link.tenant_id, &ctx);
-            message.subject = format!("{tenant}: your verification code");
-            message.text = format!("{text}\n");
-            message.html = format!(
-                "<p>{}</p><p style=\"font-size: 1.5em; letter-spacing: 0.2em\"><b>{code}</b></p>",
-                escape(&format!(
-                    "{tenant}: your code is valid for 10 minutes. Do not share it."
-                ))
-            );
-            email
-                .send(to, &message)
-                .await
-                .map(|()| Channel::Email.as_str())
-                .map_err(|e| e.reason)
-        }
-    }
+        .read(|r| r.link_by_token(hash))?
+        .filter(|l| l.require_otp && l.status(now) == LinkStatus::Active))
 }
 
 /// Checks a passcode: the per-address budget first, then the link's own (in the store).
@@ -235,12 +173,7 @@ pub async fn verify(
         return Ok(Verification::Unavailable);
     };
     let now = state.clock.now();
-    let takes_codes = |l: &LinkRecord| l.require_otp && l.status(now) == LinkStatus::Active;
-    let Some(link) = state
-        .store
-        .read(|r| r.link_by_token(&hash))?
-        .filter(takes_codes)
-    else {
+    let Some(link) = usable(state, &hash, now)? else {
         return Ok(Verification::Unavailable);
     };
     let key = format!(
@@ -283,6 +216,11 @@ pub async fn open(
     let Some(link) = state.store.read(|r| r.link_by_token(&hash))? else {
         return Ok(Opening::Unavailable);
     };
+    let status = link.status(now);
+    if status != LinkStatus::Active {
+        deny_later(state, &link, status.as_str(), actor, now);
+        return Ok(Opening::Unavailable);
+    }
     let verified_for = session
         .filter(|s| session_is_valid(&state.keys, &link, s, now))
         .map(|_| link.token_hash);
@@ -316,6 +254,22 @@ pub async fn open(
         WriteOutcome::Portal(PortalOutcome::OpenDenied { .. }) => Opening::NeedsCode,
         _ => Opening::Unavailable,
     })
+}
+
+/// Logs an open of a dead link (`OpenDenied`) in the landing log's next batch, like a
+/// landing view: a dead token answers after the one read, with no write of its own, exactly
+/// like an unknown one.
+fn deny_later(state: &AppState, link: &LinkRecord, why: &str, actor: &Actor, now: i64) {
+    let denial = DeniedOpen {
+        token_hash: link.token_hash,
+        detail: why.to_owned(),
+        at: now,
+        actor: actor.clone(),
+    };
+    if !state.portal_limits.landing_views.push_denial(denial) {
+        let dropped = &state.metrics.portal.landing_views_dropped;
+        dropped.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Minimal HTML escaping for text placed in markup.

@@ -153,7 +153,8 @@ pub enum ResendRefusal {
 /// on the token's *current* link state inside the transaction.
 #[derive(Debug)]
 pub enum PortalOp {
-    /// Issues `fresh` as the live code, or re-sends the live one, within the send limits.
+    /// Issues `fresh` as the live code, or re-sends the live one, within the send limits,
+    /// and queues it in the outbox.
     IssueOtp {
         token_hash: [u8; 32],
         fresh: (SecretHash, Vec<u8>),
@@ -209,11 +210,9 @@ pub enum PortalOp {
 pub enum PortalOutcome {
     /// The token does not name a usable link (unknown, revoked, expired, exhausted, locked).
     Unavailable,
-    /// Send this sealed code (new or the live one).
-    SendCode {
-        link: Box<LinkRecord>,
-        sealed_code: Vec<u8>,
-    },
+    /// The code (new or the live one) is queued in the outbox, in this same commit, for the
+    /// worker to send; `None` when the link has no address on its passcode channel.
+    CodeQueued(Option<Box<DeliveryRecord>>),
     /// Nothing sent: cooldown or hourly limit.
     CodeRefused {
         retry_after_ms: i64,

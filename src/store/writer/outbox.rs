@@ -1,4 +1,5 @@
-//! The outbox commands: queue deliveries within the send limits, record attempts, lease due
+//! The outbox commands: queue deliveries within the send limits (and passcodes the portal
+//! asked for), record attempts, lease due
 //! deliveries to the worker, and resend (token rotation). Invariant kept here: `outbox_due`
 //! holds exactly the queued deliveries, keyed by their next attempt; `deliveries_by_link`
 //! holds every delivery of a stored link.
@@ -10,12 +11,27 @@ use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::ops::{AttemptOutcome, ResendRefusal, RetryPolicy, SendLimits, WriteOutcome};
 use super::tables::Tables;
-use crate::domain::delivery::{DeliveryRecord, DeliveryStatus, NewDelivery, retry_delay_ms};
+use crate::domain::delivery::{
+    DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, retry_delay_ms,
+};
 use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::policy::Channel;
 use crate::domain::portal::{AccessEvent, Actor};
 use crate::domain::token::SecretHash;
 
 const HOUR_MS: i64 = 3_600_000;
+
+/// How many times in a row the worker may hand out a delivery whose attempt never records
+/// an outcome (the process died mid-send) before the delivery is given up, so that no
+/// delivery can bring the worker down again and again.
+const MAX_UNFINISHED_LEASES: u32 = 3;
+
+/// The per-recipient send counter's key: `to:<tenant id>:<address>`, so one tenant's sends
+/// neither use up nor reveal another tenant's budget for the same address. (Keys of the
+/// older `to:<address>` form are never read again and expire with their hour.)
+fn recipient_key(tenant_id: Uuid, to: &str) -> String {
+    format!("to:{}:{}", tenant_id.simple(), to.to_lowercase())
+}
 
 /// `Email,Sms` for the channels that were queued.
 pub(super) fn channel_list(queued: &[DeliveryRecord]) -> String {
@@ -37,7 +53,7 @@ impl Tables<'_> {
         let mut queued = Vec::new();
         let mut refused = Vec::new();
         for d in deliveries {
-            let to_key = format!("to:{}", d.to.to_lowercase());
+            let to_key = recipient_key(link.tenant_id, &d.to);
             let to_count = self.count(&to_key, hour)?;
             let tenant_count = self.count(&tenant_key, hour)?;
             let over = [
@@ -76,6 +92,8 @@ impl Tables<'_> {
                 last_error: None,
                 created_at: now,
                 sent_at: None,
+                kind: DeliveryKind::Link,
+                unfinished_leases: 0,
             };
             self.store_delivery(&record)?;
             self.outbox_due.insert((record.next_attempt_at, id), ())?;
@@ -84,6 +102,64 @@ impl Tables<'_> {
             queued.push(record);
         }
         Ok((queued, refused))
+    }
+
+    /// Queues a passcode message for the link's passcode channel, due at once; its own
+    /// cooldown and hourly limit (in `domain::otp`) bound it, not the link send counters.
+    /// `None` (with a `Failure` log row) when the link has no address on that channel.
+    pub(super) fn queue_passcode(
+        &mut self,
+        link: &LinkRecord,
+        sealed_code: Vec<u8>,
+        at: i64,
+        actor: &Actor,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        let (channel, to) = match link.otp_channel.as_deref() {
+            Some("Sms") => (Channel::Sms, link.recipient_phone.clone()),
+            _ => (Channel::Email, link.recipient_email.clone()),
+        };
+        let Some(to) = to.filter(|t| !t.is_empty()) else {
+            let detail = format!("no {} address for the passcode", channel.as_str());
+            self.log(
+                link,
+                AccessEvent::OtpSent,
+                "Failure",
+                Some(detail),
+                actor,
+                at,
+            )?;
+            return Ok(None);
+        };
+        let id = self
+            .meta
+            .get("next_delivery_id")?
+            .map(|g| g.value())
+            .unwrap_or(1);
+        self.meta.insert("next_delivery_id", id + 1)?;
+        let record = DeliveryRecord {
+            delivery_id: id,
+            link_uid: link.uid,
+            tenant_id: link.tenant_id,
+            channel,
+            to,
+            sealed_token: sealed_code,
+            status: DeliveryStatus::Queued,
+            attempts: 0,
+            next_attempt_at: at,
+            last_error: None,
+            created_at: at,
+            sent_at: None,
+            kind: DeliveryKind::Passcode,
+            unfinished_leases: 0,
+        };
+        self.store_delivery(&record)?;
+        self.outbox_due.insert((at, id), ())?;
+        self.deliveries_by_link
+            .insert((link.uid.as_u128(), id), ())?;
+        // Who asked is recorded now; the attempt's outcome gets its own row when it is known.
+        let detail = format!("queued for {}", channel.as_str());
+        self.log(link, AccessEvent::OtpSent, "Info", Some(detail), actor, at)?;
+        Ok(Some(record))
     }
 
     fn count(&self, key: &str, hour: i64) -> Result<u32, StoreError> {
@@ -120,6 +196,7 @@ impl Tables<'_> {
         }
         self.outbox_due.remove((record.next_attempt_at, id))?;
         record.attempts += 1;
+        record.unfinished_leases = 0;
         match outcome {
             AttemptOutcome::Sent => {
                 record.status = DeliveryStatus::Sent;
@@ -141,24 +218,47 @@ impl Tables<'_> {
             }
         }
         self.store_delivery(&record)?;
-        if let Some(link) = self.load_link_record(record.link_uid.as_u128())? {
-            let (event, outcome) = match record.status {
-                DeliveryStatus::Sent => (AccessEvent::Delivered, "Success"),
-                _ => (AccessEvent::DeliveryFailed, "Failure"),
-            };
-            let detail = format!(
-                "{} attempt {}{}",
-                record.channel.as_str(),
-                record.attempts,
-                record
-                    .last_error
-                    .as_deref()
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default()
-            );
-            self.log(&link, event, outcome, Some(detail), &Actor::default(), at)?;
-        }
+        self.log_attempt(&record, at)?;
         Ok(WriteOutcome::Deliveries(vec![record]))
+    }
+
+    /// The access log row for an attempt: `Delivered`/`DeliveryFailed` for a link,
+    /// `OtpSent` for a passcode.
+    fn log_attempt(&mut self, record: &DeliveryRecord, at: i64) -> Result<(), StoreError> {
+        let Some(link) = self.load_link_record(record.link_uid.as_u128())? else {
+            return Ok(());
+        };
+        let sent = record.status == DeliveryStatus::Sent;
+        let outcome = if sent { "Success" } else { "Failure" };
+        let (event, detail) = match record.kind {
+            DeliveryKind::Link => {
+                let event = if sent {
+                    AccessEvent::Delivered
+                } else {
+                    AccessEvent::DeliveryFailed
+                };
+                let detail = format!(
+                    "{} attempt {}{}",
+                    record.channel.as_str(),
+                    record.attempts,
+                    record
+                        .last_error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                );
+                (event, detail)
+            }
+            DeliveryKind::Passcode => {
+                let detail = match (&record.last_error, sent) {
+                    (_, true) => format!("sent by {}", record.channel.as_str()),
+                    (Some(e), false) => e.clone(),
+                    (None, false) => "not sent".to_owned(),
+                };
+                (AccessEvent::OtpSent, detail)
+            }
+        };
+        self.log(&link, event, outcome, Some(detail), &Actor::default(), at)
     }
 
     /// Hands out due deliveries, moving each one's next attempt to `lease_until`.
@@ -178,6 +278,16 @@ impl Tables<'_> {
             let Some(mut record) = self.load_delivery(id)? else {
                 continue;
             };
+            if record.unfinished_leases >= MAX_UNFINISHED_LEASES {
+                record.status = DeliveryStatus::Failed;
+                record.last_error = Some(format!(
+                    "given up: {MAX_UNFINISHED_LEASES} attempts in a row never finished (the service stopped while sending)"
+                ));
+                self.store_delivery(&record)?;
+                self.log_attempt(&record, now)?;
+                continue;
+            }
+            record.unfinished_leases += 1;
             record.next_attempt_at = lease_until;
             self.store_delivery(&record)?;
             self.outbox_due.insert((lease_until, id), ())?;

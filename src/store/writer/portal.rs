@@ -154,10 +154,8 @@ impl Tables<'_> {
             }
         };
         self.store_link(&link)?;
-        Ok(PortalOutcome::SendCode {
-            link: Box::new(link),
-            sealed_code,
-        })
+        let queued = self.queue_passcode(&link, sealed_code, at, actor)?;
+        Ok(PortalOutcome::CodeQueued(queued.map(Box::new)))
     }
 
     fn verify_otp(

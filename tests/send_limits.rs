@@ -1,0 +1,60 @@
+//! Send limits are per tenant: another tenant sending to the same address neither uses up nor
+//! reveals a tenant's hourly budget for it.
+
+use std::time::Duration;
+
+use customerlink::config::{Config, EmailSettings};
+use customerlink::domain::token::Secret;
+use serde_json::json;
+
+use crate::support::sinks::SmtpSink;
+use crate::support::{TestServer, new_tenant_key, uid};
+
+fn with_email(c: &mut Config, sink: &SmtpSink) {
+    c.email = Some(EmailSettings {
+        smtp_url: Secret::new(sink.url()),
+        from: "links@example.test".into(),
+        from_name: None,
+        reply_to: None,
+        ca_file: None,
+        timeout: Duration::from_secs(3),
+    });
+    c.delivery.per_recipient_per_hour = 2;
+}
+
+#[test]
+fn another_tenant_exhausting_an_address_leaves_this_tenants_budget_alone() {
+    let sink = SmtpSink::start();
+    let (dir, clock) = TestServer::start().stop();
+    let dir = dir.expect("server owned its data folder");
+    let (_, b) = new_tenant_key(dir.path(), "Tenant B");
+    let s = TestServer::start_in(dir.path(), clock, |c| with_email(c, &sink));
+    let body = |n: u128| json!({"ResourceType": "Quote", "ResourceUid": uid(n), "RecipientEmail": "Shared@Example.com", "DeliverEmail": true});
+    let as_b = |n: u128| {
+        s.req("POST", "/v1/customerlink")
+            .bearer(&b)
+            .json(&body(n))
+            .send()
+            .expect(200)
+    };
+    for n in 1..=2 {
+        assert_eq!(as_b(n)["DeliveryErrors"], json!([]), "B's own budget");
+    }
+    let refused = as_b(3);
+    assert!(
+        refused["DeliveryErrors"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("this recipient reached its limit")),
+        "B is over its limit for the address: {refused}"
+    );
+    let a = s.post("/v1/customerlink", body(10)).expect(200);
+    assert_eq!(
+        a["DeliveryErrors"],
+        json!([]),
+        "tenant A still has its whole budget for the address: {a}"
+    );
+    assert_eq!(a["Link"]["DeliveryChannels"], "Email");
+    sink.wait_for(3);
+    drop(s);
+    drop(dir);
+}
