@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::support::sinks::wait_until;
 use crate::support::{Req, TestServer, cli, portal_token, uid};
 
 fn log_rows(s: &TestServer, link_uid: &str) -> Vec<Value> {
@@ -39,6 +40,15 @@ fn issue_10_denied_opens_are_aggregated_and_never_evict_lifecycle_rows() {
     s.post(&format!("/v1/customerlink/{link_uid}/revoke"), json!({}))
         .expect(200);
 
+    // Denials of a dead link are written by the landing log's next batch.
+    wait_until(
+        || {
+            log_rows(&s, link_uid)
+                .iter()
+                .any(|r| r["EventType"] == "OpenDenied")
+        },
+        "the denied opens are logged",
+    );
     let rows = log_rows(&s, link_uid);
     let events: Vec<&str> = rows
         .iter()

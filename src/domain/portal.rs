@@ -204,17 +204,56 @@ fn one() -> u64 {
 }
 
 impl AccessLogEntry {
-    /// Folds one more occurrence into an aggregated noise row: the count grows, the first
-    /// and last times widen, and the latest occurrence's detail and User-Agent win.
-    pub fn absorb(&mut self, at: i64, detail: Option<String>, actor: &Actor) {
-        self.count = self.count.saturating_add(1);
+    /// Folds more occurrences into an aggregated noise row: the count grows, the first and
+    /// last times widen, and the latest occurrence's detail and User-Agent win.
+    pub fn absorb(&mut self, repeats: Repeats, detail: Option<String>, actor: &Actor) {
+        self.count = self.count.saturating_add(repeats.count);
         let last = self.last_at.unwrap_or(self.at);
-        if at >= last {
+        if repeats.last >= last {
             self.detail = detail;
             self.actor.user_agent.clone_from(&actor.user_agent);
         }
-        self.last_at = Some(last.max(at));
-        self.at = self.at.min(at);
+        self.last_at = Some(last.max(repeats.last));
+        self.at = self.at.min(repeats.first);
+    }
+}
+
+/// Opens of a dead link refused to one address for one reason, counted in memory and
+/// logged together as `OpenDenied`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatedDenial {
+    pub token_hash: [u8; 32],
+    /// The link's status (`Revoked`, `Expired`, …).
+    pub detail: String,
+    /// The latest opener (its User-Agent is the one kept).
+    pub actor: Actor,
+    pub repeats: Repeats,
+}
+
+/// Occurrences of one noise event from one address, already counted together (a flood of
+/// denials is collected in memory as one entry, then written as one row update).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repeats {
+    pub first: i64,
+    pub last: i64,
+    pub count: u64,
+}
+
+impl Repeats {
+    /// A single occurrence.
+    pub fn once(at: i64) -> Repeats {
+        Repeats {
+            first: at,
+            last: at,
+            count: 1,
+        }
+    }
+
+    /// One more occurrence at `at`.
+    pub fn again(&mut self, at: i64) {
+        self.count = self.count.saturating_add(1);
+        self.first = self.first.min(at);
+        self.last = self.last.max(at);
     }
 }
 
@@ -367,8 +406,16 @@ mod tests {
             (1, None),
             "an old row reads as one"
         );
-        row.absorb(300, Some("Expired".into()), &from("192.0.2.1", "B"));
-        row.absorb(50, Some("early".into()), &from("192.0.2.1", "C"));
+        row.absorb(
+            Repeats::once(300),
+            Some("Expired".into()),
+            &from("192.0.2.1", "B"),
+        );
+        row.absorb(
+            Repeats::once(50),
+            Some("early".into()),
+            &from("192.0.2.1", "C"),
+        );
         assert_eq!((row.count, row.at, row.last_at), (3, 50, Some(300)));
         assert_eq!(
             row.detail.as_deref(),

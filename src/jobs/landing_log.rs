@@ -3,19 +3,20 @@
 //! [`FLUSH_EVERY`], at most [`MAX_PER_FLUSH`] of each at a time. A landing, or an open of a
 //! dead token, so never waits for, or queues, a durable write of its own (a dead token then
 //! answers exactly like an unknown one), and a flood costs the writer a bounded amount of
-//! work; entries past the bound are counted (`customerlink_portal_landing_views_dropped_total`)
-//! but not itemised. Views that count — opens — are written by their own request, durably,
+//! work. Denials are counted per link, reason and address as they arrive, so a flood from one
+//! address is one entry however long it lasts; views, and denials from more than
+//! [`MAX_PER_FLUSH`] distinct sources, past the bound are counted
+//! (`customerlink_portal_landing_views_dropped_total`) but not itemised. Views that count — opens — are written by their own request, durably,
 //! before it answers.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures_util::future::join_all;
-
 use super::Job;
 use crate::app::AppState;
-use crate::domain::portal::{AccessEvent, Actor, LandingView};
+use crate::domain::portal::{Actor, LandingView, RepeatedDenial, Repeats};
 use crate::store::{PortalOp, WriteOp};
 
 /// How often collected views are written.
@@ -33,11 +34,14 @@ pub struct DeniedOpen {
     pub actor: Actor,
 }
 
+/// Denials waiting for the next flush, by link, reason and address.
+type DenialKey = ([u8; 32], String, Option<String>);
+
 /// Views and denied opens waiting for the next flush.
 #[derive(Debug, Default)]
 pub struct LandingViews {
     pending: Mutex<Vec<LandingView>>,
-    denials: Mutex<Vec<DeniedOpen>>,
+    denials: Mutex<HashMap<DenialKey, RepeatedDenial>>,
 }
 
 impl LandingViews {
@@ -51,19 +55,34 @@ impl LandingViews {
         true
     }
 
-    /// Queues a denied open for the next flush; `false` if this flush is already full.
+    /// Counts a denied open for the next flush: a repeat (same link, reason and address) adds
+    /// to its entry; `false` if it is new and this flush already holds the most entries.
     pub fn push_denial(&self, denial: DeniedOpen) -> bool {
         let mut denials = self.denials.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (denial.token_hash, denial.detail, denial.actor.ip.clone());
+        if let Some(known) = denials.get_mut(&key) {
+            known.repeats.again(denial.at);
+            known.actor = denial.actor;
+            return true;
+        }
         if denials.len() >= MAX_PER_FLUSH {
             return false;
         }
-        denials.push(denial);
+        let entry = RepeatedDenial {
+            token_hash: key.0,
+            detail: key.1.clone(),
+            actor: denial.actor,
+            repeats: Repeats::once(denial.at),
+        };
+        denials.insert(key, entry);
         true
     }
 
-    fn take_denials(&self) -> Vec<DeniedOpen> {
+    fn take_denials(&self) -> Vec<RepeatedDenial> {
         let mut denials = self.denials.lock().unwrap_or_else(PoisonError::into_inner);
-        std::mem::take(&mut *denials)
+        let mut taken: Vec<RepeatedDenial> = std::mem::take(&mut *denials).into_values().collect();
+        taken.sort_by_key(|d| d.repeats.first);
+        taken
     }
 
     fn take(&self) -> Vec<LandingView> {
@@ -98,26 +117,17 @@ async fn flush(state: &AppState) {
     }
 }
 
-/// Writes the denied opens as ordinary `PortalOp::Log` commands (the store decides how a
-/// denial is kept), all queued at once so the writer applies them in one commit.
+/// Writes the denied opens in one command (one commit); the store folds each into its
+/// aggregated `OpenDenied` row.
 async fn flush_denials(state: &AppState) {
     let denials = state.portal_limits.landing_views.take_denials();
     if denials.is_empty() {
         return;
     }
-    let writes = denials.into_iter().map(|d| {
-        state.store.write(WriteOp::Portal(PortalOp::Log {
-            token_hash: d.token_hash,
-            event: AccessEvent::OpenDenied,
-            outcome: "Failure",
-            detail: Some(d.detail),
-            at: d.at,
-            actor: d.actor,
-        }))
-    });
-    let failed = join_all(writes).await.iter().filter(|r| r.is_err()).count();
-    if failed > 0 {
-        tracing::warn!(denials = failed, "could not log denied opens");
+    let count = denials.len();
+    let op = WriteOp::Portal(PortalOp::LogDenials(denials));
+    if let Err(e) = state.store.write(op).await {
+        tracing::warn!(error = %e, denials = count, "could not log denied opens");
     }
 }
 
@@ -148,5 +158,46 @@ mod tests {
         assert_eq!(taken.len(), MAX_PER_FLUSH);
         assert_eq!(taken[0], view(0), "kept in arrival order");
         assert!(views.push(view(7)), "room again after the flush took them");
+    }
+
+    #[test]
+    fn repeated_denials_from_one_address_are_one_entry_and_never_dropped() {
+        let views = LandingViews::default();
+        let hash = |n: u16| {
+            let mut h = [0u8; 32];
+            h[..2].copy_from_slice(&n.to_le_bytes());
+            h
+        };
+        let denial = |n: u16, ip: &str, at: i64| DeniedOpen {
+            token_hash: hash(n),
+            detail: "Revoked".into(),
+            at,
+            actor: Actor {
+                ip: Some(ip.into()),
+                user_agent: None,
+                user_id: None,
+            },
+        };
+        for n in 0..MAX_PER_FLUSH as u16 {
+            assert!(views.push_denial(denial(n, "192.0.2.1", 5)));
+        }
+        assert!(
+            !views.push_denial(denial(0, "192.0.2.2", 5)),
+            "a new source, full"
+        );
+        for at in 0..1_000 {
+            assert!(views.push_denial(denial(0, "192.0.2.1", at)), "a repeat");
+        }
+        let taken = views.take_denials();
+        assert_eq!(taken.len(), MAX_PER_FLUSH);
+        let first = taken.iter().find(|d| d.token_hash == hash(0));
+        assert_eq!(
+            first.map(|d| d.repeats),
+            Some(Repeats {
+                first: 0,
+                last: 999,
+                count: 1_001
+            })
+        );
     }
 }

@@ -11,7 +11,9 @@ use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::tables::Tables;
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::{AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, noise_key};
+use crate::domain::portal::{
+    AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Repeats, noise_key,
+};
 
 impl Tables<'_> {
     /// Records one event of `link`: a new lifecycle row, or one more occurrence of a noise
@@ -26,9 +28,23 @@ impl Tables<'_> {
         actor: &Actor,
         at: i64,
     ) -> Result<(), StoreError> {
+        self.log_repeated(link, event, outcome, detail, actor, Repeats::once(at))
+    }
+
+    /// Logs occurrences already counted together: a noise event folds them into its row for
+    /// the address; a lifecycle event is one row (its first occurrence) each time.
+    pub(super) fn log_repeated(
+        &mut self,
+        link: &LinkRecord,
+        event: AccessEvent,
+        outcome: &str,
+        detail: Option<String>,
+        actor: &Actor,
+        repeats: Repeats,
+    ) -> Result<(), StoreError> {
         let uid = link.uid.as_u128();
         let Some(key) = noise_key(event, outcome, actor) else {
-            let entry = self.new_entry(link, event, outcome, detail, actor, at)?;
+            let entry = self.new_entry(link, event, outcome, detail, actor, repeats.first)?;
             return self.put_log(&entry);
         };
         let known = self
@@ -36,11 +52,12 @@ impl Tables<'_> {
             .get((uid, key.as_str()))?
             .map(|g| g.value().0);
         if let Some(mut entry) = self.load_log(uid, known)? {
-            entry.absorb(at, detail, actor);
+            entry.absorb(repeats, detail, actor);
             return self.put_noise(&key, &entry);
         }
-        let mut entry = self.new_entry(link, event, outcome, detail, actor, at)?;
-        entry.last_at = Some(at);
+        let mut entry = self.new_entry(link, event, outcome, detail, actor, repeats.first)?;
+        entry.count = repeats.count;
+        entry.last_at = Some(repeats.last);
         self.put_noise(&key, &entry)?;
         self.evict_noise(uid)
     }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, NewDelivery};
 use crate::domain::link::{LinkRecord, LinkStatus};
-use crate::domain::portal::{AccessEvent, Actor, GrantRecord, LandingView};
+use crate::domain::portal::{AccessEvent, Actor, GrantRecord, LandingView, RepeatedDenial};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
 use crate::store::{IdempotencyRecord, IdempotencyStamp};
@@ -203,6 +203,9 @@ pub enum PortalOp {
     /// Landing views collected since the last flush, one `LandingViewed` entry each; views of
     /// links purged in the meantime are skipped.
     LogLandings(Vec<LandingView>),
+    /// Denied opens of dead links collected since the last flush, each already counted per
+    /// link, reason and address; links purged in the meantime are skipped.
+    LogDenials(Vec<RepeatedDenial>),
 }
 
 /// What a portal command did.

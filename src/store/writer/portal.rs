@@ -79,6 +79,16 @@ impl Tables<'_> {
                 }
                 PortalOutcome::Done
             }
+            PortalOp::LogDenials(denials) => {
+                for denial in denials {
+                    if let Some(link) = self.link_by_token(denial.token_hash)? {
+                        let event = AccessEvent::OpenDenied;
+                        let (detail, actor) = (Some(denial.detail), &denial.actor);
+                        self.log_repeated(&link, event, "Failure", detail, actor, denial.repeats)?;
+                    }
+                }
+                PortalOutcome::Done
+            }
             PortalOp::LogLandings(views) => {
                 for view in views {
                     if let Some(link) = self.load_link_record(view.link_uid.as_u128())? {
