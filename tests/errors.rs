@@ -89,10 +89,7 @@ fn issue_11_comparison_and_range_rules_put_their_values_in_meta() {
             }
         })
     );
-    let email = status(
-        &s.put("/v1/contact/7", json!({"EmailWork": "nope"})),
-        400,
-    );
+    let email = status(&s.put("/v1/contact/7", json!({"EmailWork": "nope"})), 400);
     assert_eq!(
         email["Message"],
         "'Email Work' is not a valid email address."
@@ -200,7 +197,10 @@ fn issue_11_wrong_verbs_name_the_method_as_servicestack_does() {
 #[test]
 fn issue_11_values_that_do_not_bind_are_named_as_sent() {
     let s = TestServer::start();
-    let query = status(&s.get("/v1/customerlink?take=abc&SKIP=-&jsconfig=epcn"), 400);
+    let query = status(
+        &s.get("/v1/customerlink?take=abc&SKIP=-&jsconfig=epcn"),
+        400,
+    );
     assert_eq!(
         query,
         json!({
@@ -260,10 +260,7 @@ fn issue_11_a_passcode_that_does_not_bind_is_not_echoed() {
         .json(&json!({"Code": 123_456}))
         .send();
     let status = status(&resp, 400);
-    assert_eq!(
-        status["Errors"][0]["Message"],
-        "Invalid Value for 'Code'"
-    );
+    assert_eq!(status["Errors"][0]["Message"], "Invalid Value for 'Code'");
     assert!(!resp.body.contains("123456"), "{}", resp.body);
 }
 

@@ -439,7 +439,9 @@ fn xml_bodies_in_and_datacontract_xml_out() {
     );
     assert!(
         error.body.contains("<CustomerLinkCreateResponse ")
-            && error.body.contains("<d2p1:FieldName>ResourceUid</d2p1:FieldName>"),
+            && error
+                .body
+                .contains("<d2p1:FieldName>ResourceUid</d2p1:FieldName>"),
         "{}",
         error.body
     );

@@ -4,8 +4,8 @@
 use super::dto::*;
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::domain::{FieldError, Rule};
 use crate::domain::tenant::StaffCaller;
+use crate::domain::{FieldError, Rule};
 use crate::store::{WriteOp, WriteOutcome};
 
 pub async fn put(

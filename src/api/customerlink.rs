@@ -8,12 +8,12 @@ use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::Once;
 use crate::app::AppState;
-use crate::domain::link::missing_address;
-use crate::domain::{FieldError, Rule};
 use crate::domain::contact::Contact;
+use crate::domain::link::missing_address;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
+use crate::domain::{FieldError, Rule};
 use crate::store::{PortalOp, PortalOutcome, ResendRefusal, WriteOp, WriteOutcome};
 
 /// `POST /v1/customerlink` (and its aliases). With an `Idempotency-Key` (`once`), a repeat of

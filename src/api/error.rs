@@ -97,7 +97,12 @@ impl ApiError {
             ApiError::Invalid(fields) => {
                 let errors: Vec<ResponseError> = fields.iter().map(validation_error).collect();
                 let (code, message) = errors.first().map_or_else(
-                    || ("ValidationException".to_owned(), "Validation failed.".to_owned()),
+                    || {
+                        (
+                            "ValidationException".to_owned(),
+                            "Validation failed.".to_owned(),
+                        )
+                    },
                     |e| (e.ErrorCode.clone(), e.Message.clone()),
                 );
                 return (
@@ -107,7 +112,12 @@ impl ApiError {
             }
             ApiError::Bind(e) => {
                 let (message, errors) = bind_error(e, operation);
-                (StatusCode::BAD_REQUEST, "SerializationException", message, errors)
+                (
+                    StatusCode::BAD_REQUEST,
+                    "SerializationException",
+                    message,
+                    errors,
+                )
             }
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,

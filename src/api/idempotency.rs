@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::dto::{CustomerLinkCreateResponse, CustomerLinkExtended};
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::domain::{FieldError, Rule};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
+use crate::domain::{FieldError, Rule};
 use crate::store::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
 
 /// The header, as IETF draft-ietf-httpapi-idempotency-key-header and payment APIs name it.

@@ -432,8 +432,14 @@ mod tests {
         let mut generator = SchemaGenerator::default();
         for route in ROUTES {
             let (_, response) = (route.schemas)(&mut generator);
-            let reference = response.get("$ref").and_then(|r| r.as_str()).unwrap_or_default();
-            assert!(reference.ends_with(&format!("/{}", route.response)), "{reference}");
+            let reference = response
+                .get("$ref")
+                .and_then(|r| r.as_str())
+                .unwrap_or_default();
+            assert!(
+                reference.ends_with(&format!("/{}", route.response)),
+                "{reference}"
+            );
             assert_eq!(error_root(route.request), route.response);
         }
         assert_eq!(error_root("ErrorResponse"), "ErrorResponse");

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{FieldError, Rule};
 use super::recipient::{is_plausible_email, normalise_phone};
+use super::{FieldError, Rule};
 
 /// A stored contact (the recipient-relevant subset of the platform's Contact DTO).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,13 +5,13 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{FieldError, Rule};
 use super::contact::{Contact, phone_error};
 use super::policy::{Channel, Policy};
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::resource_type::{self, Unusable};
 use super::tenant::StaffCaller;
 use super::token::SecretHash;
+use super::{FieldError, Rule};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -226,10 +226,12 @@ pub fn plan_link(
             .copied()
             .find(|c| recipient.can_receive(*c));
         if channel.is_none() {
-            errors.push(FieldError::new("RecipientEmail", Rule::NotEmpty).message(format!(
-                "Tier '{tier_name}' requires a one-time passcode, but the recipient has no \
+            errors.push(
+                FieldError::new("RecipientEmail", Rule::NotEmpty).message(format!(
+                    "Tier '{tier_name}' requires a one-time passcode, but the recipient has no \
                  address for any of its channels."
-            )));
+                )),
+            );
         }
         channel
     } else {
@@ -329,10 +331,12 @@ fn resolve_recipient(
     };
     let malformed = errors.len() > before;
     if contact.is_none() && email.is_none() && phone.is_none() && !malformed {
-        errors.push(FieldError::new("RecipientContactId", Rule::NotEmpty).message(
-            "A recipient is required: 'Recipient Contact Id', 'Recipient Email' or \
+        errors.push(
+            FieldError::new("RecipientContactId", Rule::NotEmpty).message(
+                "A recipient is required: 'Recipient Contact Id', 'Recipient Email' or \
              'Recipient Phone'.",
-        ));
+            ),
+        );
     }
     let recipient = match contact {
         Some(c) => Recipient {

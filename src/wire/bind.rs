@@ -303,8 +303,14 @@ mod tests {
         let BindError::Invalid(bad) = err else {
             panic!("{err:?}")
         };
-        let names: Vec<_> = bad.iter().map(|b| (b.name.as_str(), b.value.as_deref())).collect();
-        assert_eq!(names, [("resourceType", Some("5")), ("MAXVIEWS", Some("x"))]);
+        let names: Vec<_> = bad
+            .iter()
+            .map(|b| (b.name.as_str(), b.value.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            [("resourceType", Some("5")), ("MAXVIEWS", Some("x"))]
+        );
     }
 
     #[test]

@@ -183,8 +183,14 @@ mod tests {
             "'Max Views' must be between 1 and 25. You entered {From}. {x}"
         );
         let meta = error.Meta.unwrap_or_default();
-        assert_eq!(meta.get("PropertyName").map(String::as_str), Some("Max Views"));
-        assert_eq!(meta.get("PropertyValue").map(String::as_str), Some("{From}"));
+        assert_eq!(
+            meta.get("PropertyName").map(String::as_str),
+            Some("Max Views")
+        );
+        assert_eq!(
+            meta.get("PropertyValue").map(String::as_str),
+            Some("{From}")
+        );
         assert_eq!(meta.get("To").map(String::as_str), Some("25"));
     }
 }
