@@ -294,3 +294,37 @@ fn issue_11_unreadable_bodies_say_which_dto_could_not_be_read() {
          Error: Type definitions should start with a '{'"
     );
 }
+
+#[test]
+fn issue_11_path_values_that_do_not_bind_are_named_by_the_route() {
+    let s = TestServer::start();
+    let status = status(&s.get("/v1/customerlink/not-a-guid"), 400);
+    assert_eq!(
+        status["Errors"],
+        json!([{
+            "ErrorCode": "SerializationException",
+            "FieldName": "CustomerLinkUID",
+            "Message": "'not-a-guid' is an Invalid value for 'CustomerLinkUID'"
+        }])
+    );
+    assert_eq!(
+        status["Message"],
+        "Unable to bind to request 'CustomerLinkRequest'"
+    );
+}
+
+#[test]
+fn issue_11_errors_before_the_body_is_read_are_the_operations_errors_too() {
+    let s = TestServer::start_with(|c| c.http.max_body_bytes = 64);
+    let resp = s
+        .req("POST", "/v1/customerlink.xml")
+        .json(&json!({"ResourceType": "Quote".repeat(20)}))
+        .send();
+    assert_eq!(resp.status, 413, "{resp:#?}");
+    assert!(
+        resp.body.starts_with(&format!(
+            "{XML_HEAD}<CustomerLinkCreateResponse xmlns:i=\"{XSI}\" xmlns=\"{API_NS}\">"
+        )),
+        "{resp:#?}"
+    );
+}
