@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::Request;
 use super::error::ApiError;
-use crate::wire::bind::BindError;
+use crate::wire::bind::{BindError, not_an_object};
 use crate::wire::negotiate::{BodyKind, body_kind};
 use crate::wire::{self, Format};
 
@@ -64,24 +64,24 @@ pub fn read(
             ));
         }
     };
+    // ServiceStack names the request's Content-Type in the error (servicestack-wire.md §4.3).
     let media = declared
         .and_then(|d| d.split(';').next())
         .map(str::trim)
         .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| media_type(format));
-    let unreadable = |detail: String| BindError::Unreadable {
-        content_type: Some(media.to_owned()),
-        detail,
-    };
-    match parse(&req.body, format).map_err(unreadable)? {
-        value @ Value::Object(_) => Ok(Body {
+        .unwrap_or_else(|| media_type(format))
+        .to_owned();
+    match parse(&req.body, format) {
+        Ok(value @ Value::Object(_)) => Ok(Body {
             value: Some(value),
             form,
         }),
-        _ => match crate::wire::bind::not_an_object() {
-            BindError::Unreadable { detail, .. } => Err(unreadable(detail).into()),
-            other => Err(other.into()),
-        },
+        Ok(_) => Err(not_an_object(Some(media)).into()),
+        Err(detail) => Err(BindError::Unreadable {
+            content_type: Some(media),
+            detail,
+        }
+        .into()),
     }
 }
 

@@ -94,22 +94,7 @@ impl ApiError {
     /// DTO in bind errors and the service in 405s).
     pub fn to_response(&self, operation: &str) -> (StatusCode, ResponseStatus) {
         let (status, code, message, errors) = match self {
-            ApiError::Invalid(fields) => {
-                let errors: Vec<ResponseError> = fields.iter().map(validation_error).collect();
-                let (code, message) = errors.first().map_or_else(
-                    || {
-                        (
-                            "ValidationException".to_owned(),
-                            "Validation failed.".to_owned(),
-                        )
-                    },
-                    |e| (e.ErrorCode.clone(), e.Message.clone()),
-                );
-                return (
-                    StatusCode::BAD_REQUEST,
-                    response_status(&code, message, errors),
-                );
-            }
+            ApiError::Invalid(fields) => return (StatusCode::BAD_REQUEST, invalid(fields)),
             ApiError::Bind(e) => {
                 let (message, errors) = bind_error(e, operation);
                 (
@@ -202,6 +187,20 @@ fn response_status(code: &str, message: String, errors: Vec<ResponseError>) -> R
         Errors: errors,
         Meta: None,
     }
+}
+
+/// FluentValidation's summary (`ValidationException.ToResponseStatus`): the first failure's
+/// code and message, then every failure.
+fn invalid(fields: &[FieldError]) -> ResponseStatus {
+    let errors: Vec<ResponseError> = fields.iter().map(validation_error).collect();
+    let (code, message) = match errors.first() {
+        Some(e) => (e.ErrorCode.clone(), e.Message.clone()),
+        None => (
+            "ValidationException".to_owned(),
+            "Validation failed.".to_owned(),
+        ),
+    };
+    response_status(&code, message, errors)
 }
 
 /// `PUT` → `Put`, as `ServiceExec` names the method it looked for.

@@ -46,7 +46,7 @@ pub struct Sources<'a> {
     pub form: &'a [(String, String)],
 }
 
-/// A member's value and the name the client used for it.
+/// Values by canonical member name, in the order first set.
 type Members = Map<String, Value>;
 
 /// Binds `T` from all sources: body, then path, then query, then form; later sources override
@@ -71,7 +71,7 @@ pub fn bind<T: DeserializeOwned>(sources: Sources<'_>) -> Result<T, BindError> {
                 }
             }
         }
-        Some(_) => return Err(not_an_object()),
+        Some(_) => return Err(not_an_object(None)),
     }
     for (key, value) in sources.path {
         if let Some(name) = canonical(key) {
@@ -114,7 +114,7 @@ fn convert<T: DeserializeOwned>(
                     .and_then(|f| sent_as.iter().find(|(n, _)| *n == f))
                     .map(|(n, k)| (*n, k.clone()))
                 else {
-                    return Err(BindError::Invalid(bad));
+                    return Err(unattributed(bad));
                 };
                 let value = members.remove(member);
                 bad.push(BadValue {
@@ -137,11 +137,24 @@ fn text_of(value: Value) -> String {
     }
 }
 
+/// A failure no sent member explains (none is expected: every DTO member has a default): the
+/// members found so far, or the request as a whole.
+fn unattributed(bad: Vec<BadValue>) -> BindError {
+    if bad.is_empty() {
+        BindError::Unreadable {
+            content_type: None,
+            detail: "The request does not fit the operation's request DTO".into(),
+        }
+    } else {
+        BindError::Invalid(bad)
+    }
+}
+
 /// A body that is not an object cannot be a request DTO (ServiceStack.Text:
 /// `Type definitions should start with a '{'`).
-pub fn not_an_object() -> BindError {
+pub fn not_an_object(content_type: Option<String>) -> BindError {
     BindError::Unreadable {
-        content_type: None,
+        content_type,
         detail: "Type definitions should start with a '{'".into(),
     }
 }
