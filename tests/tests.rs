@@ -19,6 +19,7 @@ mod crash;
 mod csv_injection;
 mod delivery;
 mod durability;
+mod errors;
 mod file_modes;
 mod grants;
 mod hostile_names;

@@ -438,7 +438,10 @@ fn xml_bodies_in_and_datacontract_xml_out() {
         "{error:#?}"
     );
     assert!(
-        error.body.contains("<FieldName>ResourceUid</FieldName>"),
+        error.body.contains("<CustomerLinkCreateResponse ")
+            && error
+                .body
+                .contains("<d2p1:FieldName>ResourceUid</d2p1:FieldName>"),
         "{}",
         error.body
     );

@@ -32,7 +32,8 @@ impl Input<'_> {
     }
 }
 
-/// Binds one DTO; a body that is neither an object nor null must be refused as a whole.
+/// Binds one DTO; a body that is neither an object nor null must be refused as a whole, and a
+/// value that does not convert is reported with its member, never echoing a credential.
 pub fn bind_one<T: DeserializeOwned>(input: Input<'_>) -> Result<T, BindError> {
     let result = bind::<T>(input.sources());
     if let Some(body) = input.body
@@ -40,12 +41,19 @@ pub fn bind_one<T: DeserializeOwned>(input: Input<'_>) -> Result<T, BindError> {
     {
         let err = result.as_ref().err();
         assert!(
-            err.is_some_and(|e| e.field.is_none()),
-            "a non-object body must be refused without a field: {body:?} gave {err:?}"
+            matches!(err, Some(BindError::Unreadable { .. })),
+            "a non-object body must be refused as unreadable: {body:?} gave {err:?}"
         );
     }
-    if let Err(e) = &result {
-        assert!(!e.message.is_empty(), "bind errors carry a message");
+    if let Err(BindError::Invalid(bad)) = &result {
+        assert!(!bad.is_empty(), "an invalid bind names at least one member");
+        for b in bad {
+            assert!(b.member.eq_ignore_ascii_case(&b.name), "{b:?}");
+            assert!(
+                !matches!(b.member, "Token" | "Code") || b.value.is_none(),
+                "credentials are never echoed: {b:?}"
+            );
+        }
     }
     result
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::Request;
 use super::error::ApiError;
-use crate::wire::bind::BindError;
+use crate::wire::bind::{BindError, not_an_object};
 use crate::wire::negotiate::{BodyKind, body_kind};
 use crate::wire::{self, Format};
 
@@ -64,10 +64,25 @@ pub fn read(
             ));
         }
     };
-    Ok(Body {
-        value: Some(parse(&req.body, format)?),
-        form,
-    })
+    // ServiceStack names the request's Content-Type in the error (servicestack-wire.md §4.3).
+    let media = declared
+        .and_then(|d| d.split(';').next())
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| media_type(format))
+        .to_owned();
+    match parse(&req.body, format) {
+        Ok(value @ Value::Object(_)) => Ok(Body {
+            value: Some(value),
+            form,
+        }),
+        Ok(_) => Err(not_an_object(Some(media)).into()),
+        Err(detail) => Err(BindError::Unreadable {
+            content_type: Some(media),
+            detail,
+        }
+        .into()),
+    }
 }
 
 fn content_type(req: &Request) -> Option<&str> {
@@ -76,20 +91,20 @@ fn content_type(req: &Request) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-fn parse(bytes: &[u8], format: Format) -> Result<Value, BindError> {
-    let unreadable = |e: &dyn std::fmt::Display| BindError {
-        field: None,
-        message: format!(
-            "Could not deserialize '{}' request\nError: {e}",
-            format.content_type()
-        ),
-    };
+/// The media type of a format, without parameters.
+fn media_type(format: Format) -> &'static str {
+    let full = format.content_type();
+    full.split(';').next().unwrap_or(full)
+}
+
+/// Parses a structured body; the error says why without quoting the body.
+fn parse(bytes: &[u8], format: Format) -> Result<Value, String> {
     match format {
-        Format::Json => serde_json::from_slice(bytes).map_err(|e| unreadable(&e)),
-        Format::Xml => wire::xml::parse(bytes).map_err(|e| unreadable(&e)),
+        Format::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
+        Format::Xml => wire::xml::parse(bytes).map_err(|e| e.to_string()),
         _ => {
-            let text = std::str::from_utf8(bytes).map_err(|e| unreadable(&e))?;
-            wire::jsv::parse(text).map_err(|e| unreadable(&e))
+            let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+            wire::jsv::parse(text).map_err(|e| e.to_string())
         }
     }
 }

@@ -4,8 +4,8 @@
 use super::dto::*;
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::domain::FieldError;
 use crate::domain::tenant::StaffCaller;
+use crate::domain::{FieldError, Rule};
 use crate::store::{WriteOp, WriteOutcome};
 
 pub async fn put(
@@ -82,11 +82,11 @@ pub fn list(
 
 fn required_id(id: Option<i32>) -> Result<i32, ApiError> {
     id.filter(|id| *id > 0).ok_or_else(|| {
-        ApiError::Invalid(vec![FieldError::new(
-            "ContactId",
-            "GreaterThan",
-            "'Contact Id' must be greater than '0'.",
-        )])
+        let error = FieldError::new("ContactId", Rule::GreaterThan(0));
+        ApiError::Invalid(vec![match id {
+            Some(id) => error.value(id),
+            None => error,
+        }])
     })
 }
 

@@ -8,11 +8,12 @@ use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::Once;
 use crate::app::AppState;
-use crate::domain::FieldError;
 use crate::domain::contact::Contact;
+use crate::domain::link::missing_address;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
+use crate::domain::{FieldError, Rule};
 use crate::store::{PortalOp, PortalOutcome, ResendRefusal, WriteOp, WriteOutcome};
 
 /// `POST /v1/customerlink` (and its aliases). With an `Idempotency-Key` (`once`), a repeat of
@@ -204,18 +205,18 @@ pub async fn resend(
         (
             wanted.0 && link.recipient_email.is_none(),
             "DeliverEmail",
-            "DeliverEmail needs a recipient email address.",
+            "email address",
         ),
         (
             wanted.1 && link.recipient_phone.is_none(),
             "DeliverSms",
-            "DeliverSms needs a recipient phone number.",
+            "phone number",
         ),
     ];
     let invalid: Vec<FieldError> = missing
         .iter()
         .filter(|m| m.0)
-        .map(|m| FieldError::new(m.1, "Predicate", m.2))
+        .map(|m| missing_address(m.1, m.2))
         .collect();
     if !invalid.is_empty() {
         return Err(ApiError::Invalid(invalid));
@@ -262,11 +263,10 @@ pub fn list_for_resource(
         .map(|t| crate::domain::resource_type::clean(&t).unwrap_or(t));
     let resource_uid = req.ResourceUid.map(|g| g.0);
     let (Some(resource_type), Some(resource_uid)) = (resource_type, resource_uid) else {
-        return Err(ApiError::Invalid(vec![FieldError::new(
-            "ResourceUid",
-            "NotEmpty",
-            "ResourceType and ResourceUid are required.",
-        )]));
+        return Err(ApiError::Invalid(vec![
+            FieldError::new("ResourceUid", Rule::NotEmpty)
+                .message("'Resource Type' and '{PropertyName}' are required."),
+        ]));
     };
     let links = state
         .store
@@ -287,11 +287,7 @@ pub fn query(
     {
         None => None,
         Some(text) => Some(LinkStatus::parse(text).ok_or_else(|| {
-            ApiError::Invalid(vec![FieldError::new(
-                "Status",
-                "Enum",
-                format!("'{text}' is not a status: use Active, Expired, Exhausted or Revoked."),
-            )])
+            ApiError::Invalid(vec![FieldError::new("Status", Rule::Enum).value(text)])
         })?),
     };
     let take = super::page_size(req.Take)?;
@@ -385,11 +381,11 @@ fn list_response(
 
 fn required_uid(uid: Option<crate::wire::types::Guid>) -> Result<Uuid, ApiError> {
     uid.map(|g| g.0).filter(|u| !u.is_nil()).ok_or_else(|| {
-        ApiError::Invalid(vec![FieldError::new(
-            "CustomerLinkUID",
-            "NotEmpty",
-            "'Customer Link UID' must not be empty.",
-        )])
+        let error = FieldError::new("CustomerLinkUID", Rule::NotEmpty);
+        ApiError::Invalid(vec![match uid {
+            Some(nil) => error.value(nil.0.hyphenated()),
+            None => error,
+        }])
     })
 }
 

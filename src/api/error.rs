@@ -3,10 +3,10 @@
 
 use hyper::StatusCode;
 
-use crate::domain::FieldError;
+use crate::domain::{FieldError, Rule};
 use crate::store::StoreError;
-use crate::wire::bind::BindError;
-use crate::wire::status::{ResponseError, ResponseStatus};
+use crate::wire::bind::{BadValue, BindError};
+use crate::wire::status::{DTO_NAMESPACE, Failure, ResponseError, ResponseStatus};
 
 /// Why an operation did not succeed.
 #[derive(Debug)]
@@ -27,8 +27,10 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u64,
     },
+    /// The path names an operation, but not for this verb.
     MethodNotAllowed {
         method: String,
+        /// The request DTO name of the operation the path names.
         operation: String,
     },
     PayloadTooLarge {
@@ -88,39 +90,17 @@ impl ApiError {
     }
 
     /// The status, and the ResponseStatus whose `ErrorCode` is also the HTTP reason phrase.
-    pub fn to_response(&self) -> (StatusCode, ResponseStatus) {
+    /// `operation` is the request DTO name of the operation the request reached (it names the
+    /// DTO in bind errors and the service in 405s).
+    pub fn to_response(&self, operation: &str) -> (StatusCode, ResponseStatus) {
         let (status, code, message, errors) = match self {
-            ApiError::Invalid(fields) => {
-                let first = fields.first();
-                let code = first.map_or("ValidationException", |f| f.code);
-                let message =
-                    first.map_or_else(|| "Validation failed.".to_owned(), |f| f.message.clone());
-                let errors = fields
-                    .iter()
-                    .map(|f| ResponseError {
-                        ErrorCode: f.code.to_owned(),
-                        FieldName: f.field.to_owned(),
-                        Message: f.message.clone(),
-                        Meta: None,
-                    })
-                    .collect();
-                (StatusCode::BAD_REQUEST, code, message, errors)
-            }
+            ApiError::Invalid(fields) => return (StatusCode::BAD_REQUEST, invalid(fields)),
             ApiError::Bind(e) => {
-                let errors = e
-                    .field
-                    .iter()
-                    .map(|f| ResponseError {
-                        ErrorCode: "SerializationException".into(),
-                        FieldName: f.clone(),
-                        Message: e.message.clone(),
-                        Meta: None,
-                    })
-                    .collect();
+                let (message, errors) = bind_error(e, operation);
                 (
                     StatusCode::BAD_REQUEST,
                     "SerializationException",
-                    e.message.clone(),
+                    message,
                     errors,
                 )
             }
@@ -142,7 +122,12 @@ impl ApiError {
             ApiError::MethodNotAllowed { method, operation } => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "NotImplementedException",
-                format!("Could not find method named {method}({operation}) or Any({operation})"),
+                // ServiceStack's `ServiceExec.Execute`: the verb as `Put`, then the service.
+                format!(
+                    "Could not find method named {}({operation}) or Any({operation}) on Service {}",
+                    verb_name(method),
+                    super::routes::service_of(operation),
+                ),
                 vec![],
             ),
             ApiError::PayloadTooLarge { limit } => (
@@ -190,13 +175,126 @@ impl ApiError {
                 vec![],
             ),
         };
-        let status_body = ResponseStatus {
-            ErrorCode: code.to_owned(),
-            Message: Some(message),
-            StackTrace: None,
-            Errors: errors,
-            Meta: None,
-        };
-        (status, status_body)
+        (status, response_status(code, message, errors))
     }
+}
+
+fn response_status(code: &str, message: String, errors: Vec<ResponseError>) -> ResponseStatus {
+    ResponseStatus {
+        ErrorCode: code.to_owned(),
+        Message: Some(message),
+        StackTrace: None,
+        Errors: errors,
+        Meta: None,
+    }
+}
+
+/// FluentValidation's summary (`ValidationException.ToResponseStatus`): the first failure's
+/// code and message, then every failure.
+fn invalid(fields: &[FieldError]) -> ResponseStatus {
+    let errors: Vec<ResponseError> = fields.iter().map(validation_error).collect();
+    let (code, message) = match errors.first() {
+        Some(e) => (e.ErrorCode.clone(), e.Message.clone()),
+        None => (
+            "ValidationException".to_owned(),
+            "Validation failed.".to_owned(),
+        ),
+    };
+    response_status(&code, message, errors)
+}
+
+/// `PUT` → `Put`, as `ServiceExec` names the method it looked for.
+fn verb_name(method: &str) -> String {
+    let mut chars = method.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+    })
+}
+
+/// ServiceStack's texts for requests that do not bind (servicestack-wire.md §4.3):
+/// `CreateContentTypeRequestAsync` for unreadable bodies, `StringMapTypeDeserializer` and
+/// `OnExceptionTypeFilter` for values that do not convert.
+fn bind_error(e: &BindError, operation: &str) -> (String, Vec<ResponseError>) {
+    match e {
+        BindError::Unreadable {
+            content_type,
+            detail,
+        } => {
+            let content_type = content_type.as_deref().unwrap_or("application/json");
+            let message = format!(
+                "Could not deserialize '{content_type}' request using \
+                 {DTO_NAMESPACE}.{operation}'\nError: {detail}"
+            );
+            (message, Vec::new())
+        }
+        BindError::Invalid(values) => {
+            let errors = values.iter().map(bad_value).collect();
+            (format!("Unable to bind to request '{operation}'"), errors)
+        }
+    }
+}
+
+fn bad_value(bad: &BadValue) -> ResponseError {
+    let name = &bad.name;
+    ResponseError {
+        ErrorCode: "SerializationException".into(),
+        FieldName: name.clone(),
+        Message: match &bad.value {
+            Some(value) => format!("'{value}' is an Invalid value for '{name}'"),
+            None => format!("Invalid Value for '{name}'"),
+        },
+        Meta: None,
+    }
+}
+
+/// ServiceStack's error code for a rule: the FluentValidation validator's name without
+/// `Validator` (`ValidationFailure.Partial.cs`), or the service's own code.
+fn rule_code(rule: &Rule) -> &'static str {
+    match rule {
+        Rule::NotEmpty => "NotEmpty",
+        Rule::Email => "Email",
+        Rule::GreaterThan(_) => "GreaterThan",
+        Rule::InclusiveBetween(..) => "InclusiveBetween",
+        Rule::Enum => "Enum",
+        Rule::Predicate => "Predicate",
+        Rule::Custom(code) => code,
+    }
+}
+
+/// A field error as FluentValidation reports it: the English message of the validator
+/// (`Resources/Languages/EnglishLanguage.cs`) unless the rule has its own, and `Meta` with the
+/// placeholders the validator sets (`From`/`To`, `ComparisonValue`/`ComparisonProperty`).
+fn validation_error(f: &FieldError) -> ResponseError {
+    let (template, args): (&str, Vec<(&'static str, String)>) = match &f.rule {
+        Rule::NotEmpty => ("'{PropertyName}' must not be empty.", vec![]),
+        Rule::Email => ("'{PropertyName}' is not a valid email address.", vec![]),
+        Rule::GreaterThan(than) => (
+            "'{PropertyName}' must be greater than '{ComparisonValue}'.",
+            vec![
+                ("ComparisonValue", than.to_string()),
+                ("ComparisonProperty", String::new()),
+            ],
+        ),
+        Rule::InclusiveBetween(from, to) => (
+            "'{PropertyName}' must be between {From} and {To}. You entered {PropertyValue}.",
+            vec![("From", from.to_string()), ("To", to.to_string())],
+        ),
+        Rule::Enum => (
+            "'{PropertyName}' has a range of values which does not include '{PropertyValue}'.",
+            vec![],
+        ),
+        Rule::Predicate | Rule::Custom(_) => (
+            "The specified condition was not met for '{PropertyName}'.",
+            vec![],
+        ),
+    };
+    Failure {
+        field: f.field,
+        display: f.display,
+        code: rule_code(&f.rule),
+        template: f.message.as_deref().unwrap_or(template),
+        value: f.value.as_deref(),
+        args,
+    }
+    .to_error()
 }

@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::dto::{CustomerLinkCreateResponse, CustomerLinkExtended};
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::domain::FieldError;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
+use crate::domain::{FieldError, Rule};
 use crate::store::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
 
 /// The header, as IETF draft-ietf-httpapi-idempotency-key-header and payment APIs name it.
@@ -44,11 +44,13 @@ impl Once {
             .filter(|t| (1..=MAX_LEN).contains(&t.len()))
             .filter(|t| t.bytes().all(|b| b.is_ascii_graphic()))
             .ok_or_else(|| {
-                ApiError::Invalid(vec![FieldError::new(
-                    "Idempotency-Key",
-                    "InvalidIdempotencyKey",
-                    format!("Idempotency-Key must be 1 to {MAX_LEN} visible ASCII characters."),
-                )])
+                ApiError::Invalid(vec![
+                    FieldError::new("Idempotency-Key", Rule::Custom("InvalidIdempotencyKey"))
+                        .display("Idempotency-Key")
+                        .message(format!(
+                            "'{{PropertyName}}' must be 1 to {MAX_LEN} visible ASCII characters."
+                        )),
+                ])
             })?;
         let mut hasher = blake3::Hasher::new();
         hasher.update(operation.as_bytes());

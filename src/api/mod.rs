@@ -31,7 +31,7 @@ use crate::wire::bind::{Sources, bind};
 use crate::wire::casing::Casing;
 use crate::wire::encode::{Style, encode};
 use crate::wire::negotiate::{Decided, negotiate};
-use crate::wire::status::ErrorResponse;
+use crate::wire::status::ErrorBody;
 use crate::wire::{self, Format};
 use body::Body;
 use error::ApiError;
@@ -170,10 +170,13 @@ fn portal_headers(headers: &mut HeaderMap) {
     }
 }
 
-/// An error found before the request reached an operation (e.g. a body over the limit),
-/// in the format the request negotiated.
+/// An error found before the request was read (e.g. a body over the limit), in the format the
+/// request negotiated, as the error of the operation the request is addressed to.
 pub fn reject(state: &AppState, req: &Request, e: &ApiError) -> Response {
-    let exchange = Exchange::new(state, req);
+    let mut exchange = Exchange::new(state, req);
+    if let Ok(matched) = routes::find(req.method.as_str(), &exchange.path) {
+        exchange.style.operation = matched.route.request;
+    }
     let mut response = error_response(e, &exchange.style);
     if surface(portal::html::route(req).is_some(), &exchange.path) == Surface::Portal {
         portal_headers(&mut response.headers);
@@ -372,11 +375,13 @@ fn page_size(take: Option<usize>) -> Result<usize, ApiError> {
     if (1..=MAX_TAKE).contains(&take) {
         return Ok(take);
     }
-    Err(ApiError::Invalid(vec![crate::domain::FieldError::new(
-        "Take",
-        "InclusiveBetween",
-        format!("'Take' must be between 1 and {MAX_TAKE}. You entered {take}."),
-    )]))
+    Err(ApiError::Invalid(vec![
+        crate::domain::FieldError::new(
+            "Take",
+            crate::domain::Rule::InclusiveBetween(1, MAX_TAKE as i64),
+        )
+        .value(take),
+    ]))
 }
 
 pub(crate) fn respond<T: Serialize>(dto: &T, style: &Style) -> Result<Response, ApiError> {
@@ -399,16 +404,19 @@ pub(crate) fn respond<T: Serialize>(dto: &T, style: &Style) -> Result<Response, 
 }
 
 /// The error body in the negotiated format and casing, with ServiceStack's status and reason
-/// phrase. JSONP errors are sent with status 200, as ServiceStack does (§3.4).
+/// phrase: the response DTO of the operation `style` names (`ErrorResponse` when none), with
+/// only its `ResponseStatus` set. JSONP errors are sent with status 200, as ServiceStack does
+/// (§3.4).
 pub fn error_response(e: &ApiError, style: &Style) -> Response {
     if let ApiError::Internal(detail) = e {
         tracing::error!(detail = %detail, "request failed");
     }
-    let (status, response_status) = e.to_response();
+    let (status, response_status) = e.to_response(style.operation);
     let reason = response_status.ErrorCode.clone();
     let mut response = respond(
-        &ErrorResponse {
-            ResponseStatus: response_status,
+        &ErrorBody {
+            type_name: routes::error_root(style.operation),
+            status: response_status,
         },
         style,
     )

@@ -87,6 +87,9 @@ pub struct Route {
     pub op: Op,
     /// The request DTO name, as used by `/api/{Operation}`.
     pub request: &'static str,
+    /// The response DTO name: the type ServiceStack makes error bodies of
+    /// (`DtoUtils.CreateErrorResponse`), so an XML client reads them as the operation's reply.
+    pub response: &'static str,
     /// JSON Schemas of the request and response DTOs (for `/openapi.json`).
     pub schemas: SchemaPair,
 }
@@ -108,6 +111,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink",
         op: Op::CreateLink,
         request: "CustomerLinkCreateRequest",
+        response: "CustomerLinkCreateResponse",
         schemas: pair::<CustomerLinkCreateRequest, CustomerLinkCreateResponse>,
     },
     Route {
@@ -115,6 +119,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink",
         op: Op::QueryLinks,
         request: "CustomerLinkQueryRequest",
+        response: "CustomerLinkListResponse",
         schemas: pair::<CustomerLinkQueryRequest, CustomerLinkListResponse>,
     },
     Route {
@@ -122,6 +127,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink/grant/introspect",
         op: Op::IntrospectGrant,
         request: "GrantIntrospectRequest",
+        response: "GrantIntrospectResponse",
         schemas: pair::<GrantIntrospectRequest, GrantIntrospectResponse>,
     },
     Route {
@@ -129,6 +135,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink/resource/{ResourceType}/{ResourceUid}",
         op: Op::ListResourceLinks,
         request: "CustomerLinkListRequest",
+        response: "CustomerLinkListResponse",
         schemas: pair::<CustomerLinkListRequest, CustomerLinkListResponse>,
     },
     Route {
@@ -136,6 +143,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink/{CustomerLinkUID}",
         op: Op::GetLink,
         request: "CustomerLinkRequest",
+        response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRequest, CustomerLinkResponse>,
     },
     Route {
@@ -143,6 +151,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink/{CustomerLinkUID}",
         op: Op::RevokeLink,
         request: "CustomerLinkRevokeRequest",
+        response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
     },
     Route {
@@ -150,6 +159,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink/{CustomerLinkUID}/revoke",
         op: Op::RevokeLink,
         request: "CustomerLinkRevokeRequest",
+        response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
     },
     Route {
@@ -157,6 +167,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink/{CustomerLinkUID}/resend",
         op: Op::ResendLink,
         request: "CustomerLinkResendRequest",
+        response: "CustomerLinkCreateResponse",
         schemas: pair::<CustomerLinkResendRequest, CustomerLinkCreateResponse>,
     },
     Route {
@@ -164,6 +175,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink/{CustomerLinkUID}/unlock",
         op: Op::UnlockLink,
         request: "CustomerLinkUnlockRequest",
+        response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkUidRequest, CustomerLinkResponse>,
     },
     Route {
@@ -171,6 +183,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/customerlink/{CustomerLinkUID}/log",
         op: Op::LinkLog,
         request: "CustomerLinkLogRequest",
+        response: "CustomerLinkLogResponse",
         schemas: pair::<CustomerLinkUidRequest, CustomerLinkLogResponse>,
     },
     Route {
@@ -178,6 +191,7 @@ pub const ROUTES: &[Route] = &[
         path: "/portal/{Token}",
         op: Op::PortalLanding,
         request: "PortalLandingRequest",
+        response: "PortalLandingResponse",
         schemas: pair::<PortalTokenRequest, PortalLandingResponse>,
     },
     Route {
@@ -185,6 +199,7 @@ pub const ROUTES: &[Route] = &[
         path: "/portal/{Token}/otp",
         op: Op::PortalOtp,
         request: "PortalOtpRequest",
+        response: "PortalLandingResponse",
         schemas: pair::<PortalTokenRequest, PortalLandingResponse>,
     },
     Route {
@@ -192,6 +207,7 @@ pub const ROUTES: &[Route] = &[
         path: "/portal/{Token}/verify",
         op: Op::PortalVerify,
         request: "PortalVerifyRequest",
+        response: "PortalVerifyResponse",
         schemas: pair::<PortalVerifyRequest, PortalVerifyResponse>,
     },
     Route {
@@ -199,6 +215,7 @@ pub const ROUTES: &[Route] = &[
         path: "/portal/{Token}/open",
         op: Op::PortalOpen,
         request: "PortalOpenRequest",
+        response: "PortalOpenResponse",
         schemas: pair::<PortalTokenRequest, PortalOpenResponse>,
     },
     Route {
@@ -206,6 +223,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/contact",
         op: Op::ListContacts,
         request: "ContactListRequest",
+        response: "ContactListResponse",
         schemas: pair::<ContactListRequest, ContactListResponse>,
     },
     Route {
@@ -213,6 +231,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/contact/{ContactId}",
         op: Op::PutContact,
         request: "ContactPutRequest",
+        response: "ContactResponse",
         schemas: pair::<Contact, ContactResponse>,
     },
     Route {
@@ -220,6 +239,7 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/contact/{ContactId}",
         op: Op::GetContact,
         request: "ContactRequest",
+        response: "ContactResponse",
         schemas: pair::<ContactRequest, ContactResponse>,
     },
     Route {
@@ -227,9 +247,34 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/contact/{ContactId}",
         op: Op::DeleteContact,
         request: "ContactDeleteRequest",
+        response: "EmptyResponse",
         schemas: pair::<ContactRequest, EmptyResponse>,
     },
 ];
+
+/// The type an error body of the operation named `request` has: the operation's response DTO,
+/// or `ErrorResponse` when the request reached no operation (servicestack-wire.md §4.1).
+pub fn error_root(request: &str) -> &'static str {
+    ROUTES
+        .iter()
+        .find(|r| r.request == request)
+        .map_or("ErrorResponse", |r| r.response)
+}
+
+/// The service class that would implement the operation named `request`, as ServiceStack names
+/// it in a 405 (`… on Service CustomerLinkService`): one service per operation family.
+pub fn service_of(request: &str) -> &'static str {
+    let op = ROUTES.iter().find(|r| r.request == request).map(|r| r.op);
+    match op {
+        Some(Op::PutContact | Op::GetContact | Op::DeleteContact | Op::ListContacts) => {
+            "ContactService"
+        }
+        Some(Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen) => {
+            "PortalService"
+        }
+        _ => "CustomerLinkService",
+    }
+}
 
 /// Why no operation was found.
 #[derive(Debug, PartialEq, Eq)]
@@ -380,6 +425,26 @@ mod tests {
             find("DELETE", "/v1/customerlink/abc").unwrap().route.op,
             Op::RevokeLink
         );
+    }
+
+    #[test]
+    fn every_route_names_its_response_dto_and_one_per_request_name() {
+        let mut generator = SchemaGenerator::default();
+        for route in ROUTES {
+            let (_, response) = (route.schemas)(&mut generator);
+            let reference = response
+                .get("$ref")
+                .and_then(|r| r.as_str())
+                .unwrap_or_default();
+            assert!(
+                reference.ends_with(&format!("/{}", route.response)),
+                "{reference}"
+            );
+            assert_eq!(error_root(route.request), route.response);
+        }
+        assert_eq!(error_root("ErrorResponse"), "ErrorResponse");
+        assert_eq!(service_of("ContactRequest"), "ContactService");
+        assert_eq!(service_of("CustomerLinkRequest"), "CustomerLinkService");
     }
 
     #[test]

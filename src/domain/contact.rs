@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::FieldError;
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::text::name_error;
+use super::{FieldError, Rule};
 
 /// A stored contact (the recipient-relevant subset of the platform's Contact DTO).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,26 +77,18 @@ impl Contact {
             ("EmailWork", &self.email_work),
             ("EmailPersonal", &self.email_personal),
         ] {
-            if non_empty(value.as_deref()).is_some_and(|e| !is_plausible_email(e)) {
-                errors.push(FieldError::new(
-                    field,
-                    "Email",
-                    format!("'{field}' is not a valid email address."),
-                ));
+            if let Some(bad) = non_empty(value.as_deref()).filter(|e| !is_plausible_email(e)) {
+                errors.push(FieldError::new(field, Rule::Email).value(bad));
             }
         }
         if let Some(phone) = self.phone() {
             match normalise_phone(phone) {
                 Some(p) => self.phone = Some(p),
-                None => errors.push(phone_error("Phone")),
+                None => errors.push(phone_error("Phone", phone)),
             }
         }
         if self.contact_id <= 0 {
-            errors.push(FieldError::new(
-                "ContactId",
-                "GreaterThan",
-                "'Contact Id' must be greater than '0'.",
-            ));
+            errors.push(FieldError::new("ContactId", Rule::GreaterThan(0)).value(self.contact_id));
         }
         if errors.is_empty() {
             Ok(self)
@@ -107,14 +99,13 @@ impl Contact {
 }
 
 /// The error for a phone number that is not plausible E.164.
-pub fn phone_error(field: &'static str) -> FieldError {
-    FieldError::new(
-        field,
-        "Phone",
-        format!(
-            "'{field}' is not a valid phone number: use international form, e.g. +15551234567."
-        ),
-    )
+pub fn phone_error(field: &'static str, value: &str) -> FieldError {
+    FieldError::new(field, Rule::Custom("Phone"))
+        .value(value)
+        .message(
+            "'{PropertyName}' is not a valid phone number: use international form, e.g. \
+             +15551234567.",
+        )
 }
 
 fn non_empty(s: Option<&str>) -> Option<&str> {

@@ -5,13 +5,13 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::FieldError;
 use super::contact::{Contact, phone_error};
 use super::policy::{Channel, Policy};
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::resource_type::{self, Unusable};
 use super::tenant::StaffCaller;
 use super::token::SecretHash;
+use super::{FieldError, Rule};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -179,20 +179,20 @@ pub fn plan_link(
     let mut errors = Vec::new();
     let resource_type = clean_resource_type(req.resource_type.as_deref(), &mut errors);
     if req.resource_uid.is_none_or(|u| u.is_nil()) {
-        errors.push(FieldError::new(
-            "ResourceUid",
-            "NotEmpty",
-            "'Resource Uid' must not be empty.",
-        ));
+        let error = FieldError::new("ResourceUid", Rule::NotEmpty);
+        errors.push(match req.resource_uid {
+            Some(nil) => error.value(nil.hyphenated()),
+            None => error,
+        });
     }
     let tier = resource_type.as_deref().and_then(|rt| {
         let tier = policy.tier_for(rt);
         if tier.is_none() {
-            errors.push(FieldError::new(
-                "ResourceType",
-                "Predicate",
-                format!("Resource type '{rt}' is not allowed by the policy."),
-            ));
+            errors.push(
+                FieldError::new("ResourceType", Rule::Predicate)
+                    .value(rt)
+                    .message("'{PropertyName}' '{PropertyValue}' is not allowed by the policy."),
+            );
         }
         tier
     });
@@ -203,7 +203,6 @@ pub fn plan_link(
             tier.default_expires_in_hours,
             tier.max_expires_in_hours,
             "ExpiresInHours",
-            "Expires In Hours",
             &mut errors,
         );
         let views = bounded(
@@ -211,7 +210,6 @@ pub fn plan_link(
             tier.max_views,
             tier.max_views,
             "MaxViews",
-            "Max Views",
             &mut errors,
         );
         (hours, views)
@@ -228,11 +226,12 @@ pub fn plan_link(
             .copied()
             .find(|c| recipient.can_receive(*c));
         if channel.is_none() {
-            errors.push(FieldError::new(
-                "RecipientEmail",
-                "NotEmpty",
-                format!("Tier '{tier_name}' requires a one-time passcode, but the recipient has no address for any of its channels."),
-            ));
+            errors.push(
+                FieldError::new("RecipientEmail", Rule::NotEmpty).message(format!(
+                    "Tier '{tier_name}' requires a one-time passcode, but the recipient has no \
+                 address for any of its channels."
+                )),
+            );
         }
         channel
     } else {
@@ -308,16 +307,12 @@ fn resolve_recipient(
 ) -> Option<Recipient> {
     let before = errors.len();
     let email = non_empty(req.recipient_email.as_deref()).map(str::to_owned);
-    if email.as_deref().is_some_and(|e| !is_plausible_email(e)) {
-        errors.push(FieldError::new(
-            "RecipientEmail",
-            "Email",
-            "'Recipient Email' is not a valid email address.",
-        ));
+    if let Some(bad) = email.as_deref().filter(|e| !is_plausible_email(e)) {
+        errors.push(FieldError::new("RecipientEmail", Rule::Email).value(bad));
     }
     let phone = match non_empty(req.recipient_phone.as_deref()) {
         Some(p) => normalise_phone(p).or_else(|| {
-            errors.push(phone_error("RecipientPhone"));
+            errors.push(phone_error("RecipientPhone", p));
             None
         }),
         None => None,
@@ -325,25 +320,23 @@ fn resolve_recipient(
     let contact = match contact {
         ContactLookup::Found(c) => Some(c),
         ContactLookup::Missing => {
-            errors.push(FieldError::new(
-                "RecipientContactId",
-                "NotFound",
-                format!(
-                    "Contact {} does not exist.",
-                    req.recipient_contact_id.unwrap_or_default()
-                ),
-            ));
+            errors.push(
+                FieldError::new("RecipientContactId", Rule::Custom("NotFound"))
+                    .value(req.recipient_contact_id.unwrap_or_default())
+                    .message("Contact {PropertyValue} does not exist."),
+            );
             return None;
         }
         ContactLookup::NotRequested => None,
     };
     let malformed = errors.len() > before;
     if contact.is_none() && email.is_none() && phone.is_none() && !malformed {
-        errors.push(FieldError::new(
-            "RecipientContactId",
-            "NotEmpty",
-            "A recipient is required: RecipientContactId, RecipientEmail or RecipientPhone.",
-        ));
+        errors.push(
+            FieldError::new("RecipientContactId", Rule::NotEmpty).message(
+                "A recipient is required: 'Recipient Contact Id', 'Recipient Email' or \
+             'Recipient Phone'.",
+            ),
+        );
     }
     let recipient = match contact {
         Some(c) => Recipient {
@@ -364,20 +357,19 @@ fn resolve_recipient(
         },
     };
     if req.deliver_email && recipient.email.is_none() {
-        errors.push(FieldError::new(
-            "DeliverEmail",
-            "Predicate",
-            "DeliverEmail needs a recipient email address.",
-        ));
+        errors.push(missing_address("DeliverEmail", "email address"));
     }
     if req.deliver_sms && recipient.phone.is_none() {
-        errors.push(FieldError::new(
-            "DeliverSms",
-            "Predicate",
-            "DeliverSms needs a recipient phone number.",
-        ));
+        errors.push(missing_address("DeliverSms", "phone number"));
     }
     (errors.len() == before).then_some(recipient)
+}
+
+/// The error for a delivery channel asked for without an address to deliver to.
+pub fn missing_address(field: &'static str, what: &str) -> FieldError {
+    FieldError::new(field, Rule::Predicate)
+        .value("True")
+        .message(format!("'{{PropertyName}}' needs a recipient {what}."))
 }
 
 fn bounded(
@@ -385,7 +377,6 @@ fn bounded(
     default: u32,
     max: u32,
     field: &'static str,
-    label: &str,
     errors: &mut Vec<FieldError>,
 ) -> u32 {
     match value {
@@ -393,11 +384,9 @@ fn bounded(
         Some(v) => match u32::try_from(v) {
             Ok(v) if (1..=max).contains(&v) => v,
             _ => {
-                errors.push(FieldError::new(
-                    field,
-                    "InclusiveBetween",
-                    format!("'{label}' must be between 1 and {max}. You entered {v}."),
-                ));
+                errors.push(
+                    FieldError::new(field, Rule::InclusiveBetween(1, i64::from(max))).value(v),
+                );
                 default
             }
         },
@@ -409,19 +398,22 @@ fn clean_resource_type(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Optio
     match raw.map(resource_type::clean) {
         Some(Ok(clean)) => Some(clean),
         Some(Err(Unusable::NotAscii)) => {
-            errors.push(FieldError::new(
-                "ResourceType",
-                "Predicate",
-                "'Resource Type' must be printable ASCII (look-alike letters are not accepted).",
-            ));
+            errors.push(
+                FieldError::new("ResourceType", Rule::Predicate)
+                    .value(raw.unwrap_or_default())
+                    .message(
+                        "'{PropertyName}' must be printable ASCII (look-alike letters are not \
+                         accepted).",
+                    ),
+            );
             None
         }
         None | Some(Err(Unusable::Empty)) => {
-            errors.push(FieldError::new(
-                "ResourceType",
-                "NotEmpty",
-                "'Resource Type' must not be empty.",
-            ));
+            let error = FieldError::new("ResourceType", Rule::NotEmpty);
+            errors.push(match raw {
+                Some(text) => error.value(text),
+                None => error,
+            });
             None
         }
     }

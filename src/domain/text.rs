@@ -3,7 +3,7 @@
 //! header (lettre refuses to write it, and it would let a name add headers), and no other
 //! control character is ever meant in a name, so names are checked where they enter.
 
-use super::FieldError;
+use super::{FieldError, Rule};
 
 /// Whether `c` may stand in a name that can reach a message header: no control characters
 /// (CR, LF, NUL, TAB, DEL, C1) and no Unicode line or paragraph separators.
@@ -14,11 +14,8 @@ pub fn is_name_char(c: char) -> bool {
 /// The field error for a name that holds a character [`is_name_char`] refuses, if any.
 pub fn name_error(field: &'static str, value: Option<&str>) -> Option<FieldError> {
     value.filter(|v| !v.chars().all(is_name_char)).map(|_| {
-        FieldError::new(
-            field,
-            "Predicate",
-            format!("'{field}' must not contain line breaks or other control characters."),
-        )
+        FieldError::new(field, Rule::Predicate)
+            .message("'{PropertyName}' must not contain line breaks or other control characters.")
     })
 }
 

@@ -176,9 +176,9 @@ async fn read_body(
     match collected.await {
         Ok(Ok(body)) => Ok(body.to_bytes()),
         Ok(Err(e)) if e.is::<LengthLimitError>() => Err(too_large()),
-        Ok(Err(e)) => Err(ApiError::Bind(crate::wire::bind::BindError {
-            field: None,
-            message: format!("The request body could not be read: {e}"),
+        Ok(Err(e)) => Err(ApiError::Bind(crate::wire::bind::BindError::Unreadable {
+            content_type: None,
+            detail: format!("The request body could not be read: {e}"),
         })),
         Err(_) => Err(ApiError::RequestTimeout),
     }

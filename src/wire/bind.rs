@@ -1,17 +1,39 @@
 //! Binding: builds a request DTO from the body, the route's path variables and the query
 //! string, in that order, matching member names case-insensitively as ServiceStack does
 //! (servicestack-wire.md §2.1, §7.1). Unknown members are ignored; a value of the wrong type is
-//! a 400 naming the field (a deliberate difference: ServiceStack would silently default it).
+//! a 400 naming the field as the client sent it (a deliberate difference for bodies:
+//! ServiceStack would silently default it), with every offending member listed as
+//! `StringMapTypeDeserializer` lists them.
 
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde_json::{Map, Value};
 
+/// Members whose values are credentials: never echoed in an error.
+const SECRET_MEMBERS: [&str; 2] = ["Token", "Code"];
+
 /// Why a request could not be bound.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BindError {
-    /// The DTO member (canonical PascalCase) that failed, if one did.
-    pub field: Option<String>,
-    pub message: String,
+pub enum BindError {
+    /// The body is not a well-formed document of its format, or not an object. `detail` says
+    /// why without quoting the body (it may hold a passcode).
+    Unreadable {
+        /// The request's media type, when known.
+        content_type: Option<String>,
+        detail: String,
+    },
+    /// Values that do not convert to their members' types, in the order met.
+    Invalid(Vec<BadValue>),
+}
+
+/// One member whose value could not be converted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadValue {
+    /// The name as the client sent it (`maxviews`, `MaxViews`), as ServiceStack reports it.
+    pub name: String,
+    /// The DTO member (canonical PascalCase).
+    pub member: &'static str,
+    /// The text sent; `None` for credentials.
+    pub value: Option<String>,
 }
 
 /// Where a request's values came from.
@@ -24,57 +46,117 @@ pub struct Sources<'a> {
     pub form: &'a [(String, String)],
 }
 
+/// Values by canonical member name, in the order first set.
+type Members = Map<String, Value>;
+
 /// Binds `T` from all sources: body, then path, then query, then form; later sources override
 /// earlier ones (servicestack-wire.md §7.1), repeated query/form keys are joined with `,`.
+/// Fails with every member whose value does not convert.
 pub fn bind<T: DeserializeOwned>(sources: Sources<'_>) -> Result<T, BindError> {
     let names = member_names::<T>();
     let canonical = |key: &str| names.iter().find(|n| n.eq_ignore_ascii_case(key)).copied();
-    let mut members = Map::new();
+    let mut members = Members::new();
+    let mut sent_as: Vec<(&'static str, String)> = Vec::new();
+    let mut set = |name: &'static str, key: &str, value: Value, members: &mut Members| {
+        members.insert(name.to_owned(), value);
+        sent_as.retain(|(n, _)| *n != name);
+        sent_as.push((name, key.to_owned()));
+    };
     match sources.body {
         None | Some(Value::Null) => {}
         Some(Value::Object(body)) => {
             for (key, value) in body {
                 if let Some(name) = canonical(&key) {
-                    members.insert(name.to_owned(), value);
+                    set(name, &key, value, &mut members);
                 }
             }
         }
-        Some(_) => {
-            return Err(BindError {
-                field: None,
-                message: "The request body must be an object.".into(),
-            });
-        }
+        Some(_) => return Err(not_an_object(None)),
     }
     for (key, value) in sources.path {
         if let Some(name) = canonical(key) {
-            members.insert(name.to_owned(), Value::String(value.clone()));
+            set(name, key, Value::String(value.clone()), &mut members);
         }
     }
     for text_source in [sources.query, sources.form] {
-        let mut joined: Vec<(&str, String)> = Vec::new();
+        let mut joined: Vec<(&'static str, &str, String)> = Vec::new();
         for (key, value) in text_source {
             let Some(name) = canonical(key) else { continue };
-            match joined.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, text)) => {
+            match joined.iter_mut().find(|(n, _, _)| *n == name) {
+                Some((_, _, text)) => {
                     text.push(',');
                     text.push_str(value);
                 }
-                None => joined.push((name, value.clone())),
+                None => joined.push((name, key, value.clone())),
             }
         }
-        for (name, value) in joined {
-            members.insert(name.to_owned(), Value::String(value));
+        for (name, key, value) in joined {
+            set(name, key, Value::String(value), &mut members);
         }
     }
-    serde_path_to_error::deserialize(Value::Object(members)).map_err(|e| {
-        let field = e.path().iter().next().map(|segment| segment.to_string());
-        let message = match &field {
-            Some(f) => format!("'{f}': {}", e.inner()),
-            None => e.inner().to_string(),
-        };
-        BindError { field, message }
-    })
+    convert(members, &sent_as)
+}
+
+/// Deserializes, and on failure drops the offending member and tries again, so every bad
+/// member is reported (at most one pass per member).
+fn convert<T: DeserializeOwned>(
+    mut members: Members,
+    sent_as: &[(&'static str, String)],
+) -> Result<T, BindError> {
+    let mut bad = Vec::new();
+    loop {
+        match serde_path_to_error::deserialize::<_, T>(Value::Object(members.clone())) {
+            Ok(dto) if bad.is_empty() => return Ok(dto),
+            Ok(_) => return Err(BindError::Invalid(bad)),
+            Err(e) => {
+                let failed = e.path().iter().next().map(|s| s.to_string());
+                let Some((member, key)) = failed
+                    .and_then(|f| sent_as.iter().find(|(n, _)| *n == f))
+                    .map(|(n, k)| (*n, k.clone()))
+                else {
+                    return Err(unattributed(bad));
+                };
+                let value = members.remove(member);
+                bad.push(BadValue {
+                    name: key,
+                    member,
+                    value: value
+                        .filter(|_| !SECRET_MEMBERS.contains(&member))
+                        .map(text_of),
+                });
+            }
+        }
+    }
+}
+
+/// A value as the client wrote it: text as is, anything else as compact JSON.
+fn text_of(value: Value) -> String {
+    match value {
+        Value::String(text) => text,
+        other => other.to_string(),
+    }
+}
+
+/// A failure no sent member explains (none is expected: every DTO member has a default): the
+/// members found so far, or the request as a whole.
+fn unattributed(bad: Vec<BadValue>) -> BindError {
+    if bad.is_empty() {
+        BindError::Unreadable {
+            content_type: None,
+            detail: "The request does not fit the operation's request DTO".into(),
+        }
+    } else {
+        BindError::Invalid(bad)
+    }
+}
+
+/// A body that is not an object cannot be a request DTO (ServiceStack.Text:
+/// `Type definitions should start with a '{'`).
+pub fn not_an_object(content_type: Option<String>) -> BindError {
+    BindError::Unreadable {
+        content_type,
+        detail: "Type definitions should start with a '{'".into(),
+    }
 }
 
 /// The member names a DTO's serde derive declares (asks the derive through a probe).
@@ -211,7 +293,37 @@ mod tests {
             ..Sources::default()
         })
         .unwrap_err();
-        assert_eq!(err.field.as_deref(), Some("MaxViews"));
+        assert_eq!(
+            err,
+            BindError::Invalid(vec![BadValue {
+                name: "maxviews".into(),
+                member: "MaxViews",
+                value: Some("many".into())
+            }])
+        );
+    }
+
+    #[test]
+    fn every_bad_member_is_reported_with_the_name_sent() {
+        let query = pairs(&[("MAXVIEWS", "x")]);
+        let body = serde_json::json!({"resourceType": 5});
+        let err = bind::<Dto>(Sources {
+            body: Some(body),
+            query: &query,
+            ..Sources::default()
+        })
+        .unwrap_err();
+        let BindError::Invalid(bad) = err else {
+            panic!("{err:?}")
+        };
+        let names: Vec<_> = bad
+            .iter()
+            .map(|b| (b.name.as_str(), b.value.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            [("resourceType", Some("5")), ("MAXVIEWS", Some("x"))]
+        );
     }
 
     #[test]

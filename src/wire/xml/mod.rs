@@ -24,7 +24,13 @@ const SERVICESTACK_NS: &str = "http://schemas.servicestack.net/types";
 const ARRAYS_NS: &str = "http://schemas.microsoft.com/2003/10/Serialization/Arrays";
 
 /// ServiceStack's contracts: their own namespace, members in `[DataMember(Order)]` order.
-const SERVICESTACK_TYPES: [&str; 3] = ["ResponseStatus", "ResponseError", "ErrorResponse"];
+/// `EmptyResponse` is ServiceStack's own (`ServiceStack.EmptyResponse`, `[DataContract]`).
+const SERVICESTACK_TYPES: [&str; 4] = [
+    "ResponseStatus",
+    "ResponseError",
+    "ErrorResponse",
+    "EmptyResponse",
+];
 
 /// Members a DTO adds to its base class (`CustomerLinkExtended : CustomerLink`); the
 /// serializer writes the base class's members first.
