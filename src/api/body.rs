@@ -18,9 +18,14 @@ pub struct Body {
 }
 
 impl Body {
-    /// Member names the client used (to mirror its casing).
+    /// Member names the client used (to mirror its casing); for a batch, those of its first
+    /// request.
     pub fn member_names(&self) -> impl Iterator<Item = &str> {
-        let structured = match &self.value {
+        let first = match &self.value {
+            Some(Value::Array(items)) => items.first(),
+            other => other.as_ref(),
+        };
+        let structured = match first {
             Some(Value::Object(map)) => Some(map.keys().map(String::as_str)),
             _ => None,
         };
