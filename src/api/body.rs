@@ -46,10 +46,11 @@ pub fn form_fields(req: &Request) -> Vec<(String, String)> {
 }
 
 /// Parses the body. `predefined` is the format a predefined route forces on its body; form
-/// bodies stay forms everywhere.
+/// bodies stay forms everywhere. A `batch` body is a list of requests.
 pub fn read(
     req: &Request,
     predefined: Option<Format>,
+    batch: bool,
     form: Vec<(String, String)>,
 ) -> Result<Body, ApiError> {
     if req.body.iter().all(u8::is_ascii_whitespace) {
@@ -70,7 +71,7 @@ pub fn read(
         }
     };
     Ok(Body {
-        value: Some(parse(&req.body, format)?),
+        value: Some(parse(&req.body, format, batch)?),
         form,
     })
 }
@@ -81,7 +82,7 @@ fn content_type(req: &Request) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-fn parse(bytes: &[u8], format: Format) -> Result<Value, BindError> {
+fn parse(bytes: &[u8], format: Format, batch: bool) -> Result<Value, BindError> {
     let unreadable = |e: &dyn std::fmt::Display| BindError {
         field: None,
         message: format!(
@@ -94,6 +95,9 @@ fn parse(bytes: &[u8], format: Format) -> Result<Value, BindError> {
         Format::Xml => wire::xml::parse(bytes).map_err(|e| unreadable(&e)),
         _ => {
             let text = std::str::from_utf8(bytes).map_err(|e| unreadable(&e))?;
+            if batch {
+                return wire::jsv::parse_value(text.trim()).map_err(|e| unreadable(&e));
+            }
             wire::jsv::parse(text).map_err(|e| unreadable(&e))
         }
     }

@@ -299,7 +299,7 @@ async fn dispatch(
     if style.jsonp.is_some() && style.format != Format::Json {
         style.jsonp = None;
     }
-    let body = body::read(req, matched.predefined, form)?;
+    let body = body::read(req, matched.predefined, matched.batch, form)?;
     let members = routes::request_members(matched.route.request);
     let sent = Casing::of_members(
         body.member_names().chain(query.iter().map(|(k, _)| k.as_str())),

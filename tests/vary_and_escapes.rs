@@ -1,0 +1,63 @@
+//! Issue 11 item 8: `Vary: Accept` on replies whose format Accept chose (or could have
+//! chosen), and JSON strings escaped as ServiceStack.Text's `JsonUtils.WriteString` escapes them.
+
+use serde_json::json;
+
+use crate::support::{Resp, TestServer, uid};
+
+fn varies_on_accept(r: &Resp) -> bool {
+    r.headers
+        .iter()
+        .filter(|(n, _)| n == "vary")
+        .any(|(_, v)| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("accept")))
+}
+
+#[test]
+fn vary_accept_only_where_accept_could_choose_the_format() {
+    let s = TestServer::start();
+    let created = s
+        .post(
+            "/v1/customerlink",
+            json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@b.co"}),
+        )
+        .expect(200);
+    let u = created["Link"]["CustomerLinkUID"].as_str().unwrap().to_owned();
+    let get = |path: &str, accept: Option<&str>| {
+        let req = s.req("GET", path);
+        match accept {
+            Some(a) => req.header("Accept", a).send(),
+            None => req.send(),
+        }
+    };
+    let path = format!("/v1/customerlink/{u}");
+    for (r, what) in [
+        (get(&path, Some("application/xml")), "Accept chose XML"),
+        (get(&path, Some("application/json")), "Accept chose JSON"),
+        (get(&path, None), "no Accept: one would choose"),
+        (get("/v1/customerlink/nope", Some("text/jsv")), "errors too"),
+    ] {
+        assert!(varies_on_accept(&r), "{what}: {r:#?}");
+    }
+    for (r, what) in [
+        (get(&format!("{path}.json"), Some("application/xml")), "suffix"),
+        (get(&format!("{path}?format=jsv"), None), "?format="),
+        (get("/api/ContactListRequest", Some("application/xml")), "/api route"),
+        (get("/xml/reply/ContactListRequest", None), "/xml/reply route"),
+    ] {
+        assert!(!varies_on_accept(&r), "{what}: {r:#?}");
+    }
+}
+
+#[test]
+fn json_control_characters_are_escaped_as_servicestack_writes_them() {
+    let s = TestServer::start();
+    let name = "a\u{1f}b\u{7f}c\u{85}d\u{b}e\té\"";
+    s.put("/v1/contact/5", json!({ "Name": name })).expect(200);
+    let expected = r#""a\u001Fb\u007Fc\u0085d\u000Be\té\"""#;
+    for path in ["/v1/contact/5", "/v1/contact/5?jsconfig=eccn", "/v1/contact/5?callback=f"] {
+        let r = s.get(path);
+        assert_eq!(r.status, 200, "{r:#?}");
+        assert!(r.body.contains(expected), "{path}: {}", r.body);
+    }
+    assert_eq!(s.get("/v1/contact/5").json()["Contact"]["Name"], name);
+}
