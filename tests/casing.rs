@@ -1,6 +1,8 @@
-//! Reply casing (issue 11 item 1): never from the User-Agent; `/api/{Op}` answers camelCase and
-//! the custom routes PascalCase unless the operation's own DTO member names, the key's pin, the
-//! server setting or `?jsconfig=` say otherwise — errors raised before routing included.
+//! Reply casing (issue 11 item 1): never from the User-Agent. Custom routes answer PascalCase;
+//! `/api/{Op}` answers camelCase to JSON-only clients (`Accept: application/json`, the Python
+//! client) and PascalCase otherwise (the TypeScript client) — unless the operation's own DTO
+//! member names, the key's pin, the server setting or `?jsconfig=` say otherwise. Errors raised
+//! before routing follow the same rule.
 
 use serde_json::{Value, json};
 
@@ -50,28 +52,43 @@ fn query_keys_that_are_not_members_of_the_operation_do_not_flip_casing() {
 }
 
 #[test]
-fn the_api_route_answers_camel_case_to_member_less_requests_with_any_user_agent() {
+fn the_api_route_answers_member_less_requests_by_what_they_accept_never_by_user_agent() {
     let s = TestServer::start();
     s.put("/v1/contact/7", json!({"Name": "Ann"})).expect(200);
+    let json_only = |path: &str, agent: &str| {
+        s.req("GET", path)
+            .header("User-Agent", agent)
+            .header("Accept", "application/json")
+            .send()
+    };
+    // The Python client: Accept: application/json, whatever its User-Agent.
     for agent in ["MyIntegration/1.0", PYTHON_REQUESTS, "node"] {
-        let list = get_as(&s, "/api/ContactListRequest", agent).expect(200);
+        let list = json_only("/api/ContactListRequest", agent).expect(200);
         assert_eq!(list["contacts"][0]["contactId"], 7, "{agent}: {list}");
         assert_eq!(list["total"], 1, "{agent}: {list}");
     }
-    // A POST of `{}` (a DTO whose members are all null) is member-less too.
+    // The TypeScript client sends no Accept and reads PascalCase, whatever its User-Agent.
+    for agent in ["node", PYTHON_REQUESTS] {
+        let list = get_as(&s, "/api/ContactListRequest", agent).expect(200);
+        assert_eq!(list["Total"], 1, "{agent}: {list}");
+    }
+    // A POST of `{}` (a DTO whose members are all null) names no member either.
     let empty = s
         .req("POST", "/api/CustomerLinkCreateRequest")
         .header("User-Agent", "MyIntegration/1.0")
+        .header("Accept", "application/json")
         .json(&json!({}))
         .send();
     let body = empty.expect(400);
     assert!(body["responseStatus"]["errors"].is_array(), "{body}");
     // PascalCase member names of the operation's DTO ask for PascalCase.
-    let pascal = s.get("/api/ContactListRequest?Take=5").expect(200);
+    let pascal = json_only("/api/ContactListRequest?Take=5", "x").expect(200);
     assert_eq!(pascal["Total"], 1, "{pascal}");
-    // /{fmt}/reply/ keeps PascalCase.
-    let reply = s.get("/json/reply/ContactListRequest").expect(200);
-    assert_eq!(reply["Total"], 1, "{reply}");
+    // /{fmt}/reply/ and the custom routes keep PascalCase.
+    for path in ["/json/reply/ContactListRequest", "/v1/contact"] {
+        let reply = json_only(path, PYTHON_REQUESTS).expect(200);
+        assert_eq!(reply["Total"], 1, "{path}: {reply}");
+    }
 }
 
 #[test]
@@ -96,15 +113,21 @@ fn errors_raised_before_routing_follow_the_same_rule() {
         assert!(body.get(key).is_some(), "{key} in {r:#?}");
         body
     };
-    status(&s.get("/api/NoSuchRequest"), "responseStatus");
-    status(&s.get("/v1/no-such-route"), "ResponseStatus");
-    let anonymous = |path: &str| s.req("GET", path).without("Authorization").send();
+    let json_only = |method: &str, path: &str| {
+        s.req(method, path)
+            .header("Accept", "application/json")
+            .header("User-Agent", "MyIntegration/1.0")
+    };
+    status(&json_only("GET", "/api/NoSuchRequest").send(), "responseStatus");
+    status(&s.get("/api/NoSuchRequest"), "ResponseStatus");
+    status(&json_only("GET", "/v1/no-such-route").send(), "ResponseStatus");
+    let anonymous = |path: &str| json_only("GET", path).without("Authorization").send();
     status(&anonymous("/api/ContactListRequest"), "responseStatus");
     status(&anonymous("/v1/contact"), "ResponseStatus");
     status(&anonymous("/v1/contact?jsconfig=eccn"), "responseStatus");
     let big = vec![b' '; 8192];
     let too_large = |path: &str| {
-        s.req("POST", path)
+        json_only("POST", path)
             .header("Content-Type", "application/json")
             .raw_body(big.clone())
             .send()
@@ -151,8 +174,12 @@ fn a_key_can_pin_its_casing() {
     assert_eq!(casing_of("pascal").as_deref(), Some("pascal"), "{list}");
 
     let s = TestServer::start_in(dir.path(), clock, |_| {});
-    let get = |key: &str, path: &str| s.req("GET", path).bearer(key).send().expect(200);
+    let get = |key: &str, path: &str| {
+        let req = s.req("GET", path).bearer(key);
+        req.header("Accept", "application/json").send().expect(200)
+    };
     assert_eq!(get(&pascal, "/api/ContactListRequest?take=1")["Total"], 0);
+    assert_eq!(get(&pascal, "/api/ContactListRequest")["Total"], 0);
     assert_eq!(get(&camel, "/v1/contact?Take=1")["total"], 0);
     assert_eq!(get(&camel, "/v1/contact?jsconfig=epcn")["Total"], 0);
     let created = s

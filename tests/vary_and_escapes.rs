@@ -35,14 +35,15 @@ fn vary_accept_only_where_accept_could_choose_the_format() {
         (get(&path, Some("application/json")), "Accept chose JSON"),
         (get(&path, None), "no Accept: one would choose"),
         (get("/v1/customerlink/nope", Some("text/jsv")), "errors too"),
+        (get("/api/ContactListRequest", None), "/api: Accept may choose the casing"),
     ] {
         assert!(varies_on_accept(&r), "{what}: {r:#?}");
     }
     for (r, what) in [
         (get(&format!("{path}.json"), Some("application/xml")), "suffix"),
         (get(&format!("{path}?format=jsv"), None), "?format="),
-        (get("/api/ContactListRequest", Some("application/xml")), "/api route"),
         (get("/xml/reply/ContactListRequest", None), "/xml/reply route"),
+        (get("/json/reply/ContactListRequest", Some("text/jsv")), "/json/reply route"),
     ] {
         assert!(!varies_on_accept(&r), "{what}: {r:#?}");
     }

@@ -83,14 +83,18 @@ struct Exchange {
 
 /// The reply casing, from the strongest signal present (README "Wire compatibility"):
 /// `?jsconfig=`, the API key's pin, the server setting, the casing of the operation's DTO
-/// member names in the request, and last the route: camelCase on `/api/{Op}` (ServiceStack's
-/// endpoint routing default, and all the Python client reads), PascalCase elsewhere (the seed).
+/// member names in the request, and last the route. Custom and `/{fmt}/reply/` routes answer
+/// PascalCase (the seed). `/api/{Op}` answers camelCase — ServiceStack's endpoint-routing
+/// default and all the Python client reads — to a request that asks for JSON alone
+/// (`Accept: application/json`, as the Python and .NET JSON clients send), and PascalCase to
+/// one that does not (the TypeScript client sends no Accept, and its DTOs read PascalCase).
 /// Never the User-Agent: official clients send any.
 #[derive(Debug, Clone, Copy)]
 struct CasingRule {
     jsconfig: Option<Casing>,
     server: Option<Casing>,
-    api_route: bool,
+    /// `/api/{Op}` and the request's Accept names `application/json` alone.
+    api_json_only: bool,
 }
 
 impl CasingRule {
@@ -99,7 +103,7 @@ impl CasingRule {
             CasingPin::Camel => Casing::Camel,
             CasingPin::Pascal => Casing::Pascal,
         });
-        let route = if self.api_route {
+        let route = if self.api_json_only {
             Casing::Camel
         } else {
             Casing::Pascal
@@ -132,7 +136,8 @@ impl Exchange {
                 CasingSetting::Pascal => Some(Casing::Pascal),
                 CasingSetting::Camel => Some(Casing::Camel),
             },
-            api_route: routes::is_api_route(&negotiated.path),
+            api_json_only: routes::is_api_route(&negotiated.path)
+                && header(&req.headers, ACCEPT).is_some_and(json_only),
         };
         // Before the body is read (and for errors raised before routing), the query's member
         // names of the operation the path reaches are all there is to go on.
@@ -146,8 +151,11 @@ impl Exchange {
             jsonp: negotiated.jsonp,
             operation: "ErrorResponse",
         };
-        let vary_accept = matches!(negotiated.decided_by, Decided::Accept | Decided::Default)
-            && !routes::is_predefined_route(&negotiated.path);
+        // On `/api/{Op}` Accept may decide the casing; elsewhere on a predefined route the
+        // route's own format wins over it.
+        let vary_accept = routes::is_api_route(&negotiated.path)
+            || (matches!(negotiated.decided_by, Decided::Accept | Decided::Default)
+                && !routes::is_predefined_route(&negotiated.path));
         Exchange {
             query,
             path: negotiated.path,
@@ -442,6 +450,14 @@ fn effective_method(
             || req.method.as_str().to_owned(),
             |m| m.trim().to_ascii_uppercase(),
         )
+}
+
+/// An Accept header that names `application/json` and nothing else (parameters ignored).
+fn json_only(accept: &str) -> bool {
+    accept.split(',').all(|range| {
+        let media = range.split(';').next().unwrap_or_default().trim();
+        media.eq_ignore_ascii_case("application/json")
+    })
 }
 
 fn header<K: hyper::header::AsHeaderName>(headers: &HeaderMap, name: K) -> Option<&str> {
