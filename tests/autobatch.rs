@@ -146,4 +146,21 @@ fn batches_answer_in_the_predefined_routes_format() {
     assert_eq!(jsv.status, 200, "{jsv:#?}");
     assert_eq!(jsv.header("content-type"), Some("application/jsv"));
     assert!(jsv.body.starts_with("[{Link:{"), "{}", jsv.body);
+
+    // An XML reply is DataContractSerializer's `T[]`.
+    let xml = s
+        .req("POST", "/api/CustomerLinkCreateRequest[]?format=xml")
+        .json(&json!([{"ResourceType": "Quote", "ResourceUid": uid(6), "RecipientEmail": "a@b.co"}]))
+        .send();
+    assert_eq!(xml.status, 200, "{xml:#?}");
+    let root = xml.body.split_once("?>").map(|(_, rest)| rest).unwrap_or_default();
+    assert!(root.starts_with("<ArrayOfCustomerLinkCreateResponse "), "{}", xml.body);
+    assert!(root.ends_with("</ArrayOfCustomerLinkCreateResponse>"), "{}", xml.body);
+    // XML batch bodies are not read (no client of this API sends them).
+    let xml_body = s
+        .req("POST", "/xml/reply/CustomerLinkRequest[]")
+        .header("Content-Type", "application/xml")
+        .raw_body(b"<ArrayOfCustomerLinkRequest><CustomerLinkRequest /></ArrayOfCustomerLinkRequest>".to_vec())
+        .send();
+    assert_eq!(xml_body.status, 400, "{xml_body:#?}");
 }
