@@ -8,10 +8,10 @@ use clap::{Args, Parser, Subcommand};
 use uuid::Uuid;
 
 use crate::admin::{self, KeySpec};
-use crate::domain::tenant::CasingPin;
 use crate::app::{self, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Overrides};
+use crate::domain::tenant::CasingPin;
 use crate::ops;
 use crate::wire::types::Guid;
 

@@ -30,7 +30,11 @@ fn plain_http_on_a_custom_route_gets_pascal_case_whatever_the_user_agent() {
     let u = create(&s, 1);
     for agent in [PYTHON_REQUESTS, "curl/8.5.0", "MyIntegration/1.0"] {
         let body = get_as(&s, &format!("/v1/customerlink/{u}"), agent).expect(200);
-        assert_eq!(body["Link"]["CustomerLinkUID"], u.as_str(), "{agent}: {body}");
+        assert_eq!(
+            body["Link"]["CustomerLinkUID"],
+            u.as_str(),
+            "{agent}: {body}"
+        );
         assert!(body.get("link").is_none(), "{agent}: {body}");
     }
 }
@@ -40,7 +44,11 @@ fn query_keys_that_are_not_members_of_the_operation_do_not_flip_casing() {
     let s = TestServer::start();
     let u = create(&s, 2);
     for query in ["utm_source=mail", "v=1", "utm_source=x&Take=5", "_=1"] {
-        let body = get_as(&s, &format!("/v1/customerlink/{u}?{query}"), PYTHON_REQUESTS);
+        let body = get_as(
+            &s,
+            &format!("/v1/customerlink/{u}?{query}"),
+            PYTHON_REQUESTS,
+        );
         let body = body.expect(200);
         assert!(body["Link"].is_object(), "?{query}: {body}");
         let list = s.get(&format!("/v1/customerlink?{query}")).expect(200);
@@ -95,7 +103,9 @@ fn the_api_route_answers_member_less_requests_by_what_they_accept_never_by_user_
 fn jsconfig_overrides_the_route_and_the_member_names() {
     let s = TestServer::start();
     let u = create(&s, 3);
-    let camel = s.get(&format!("/v1/customerlink/{u}?jsconfig=eccn")).expect(200);
+    let camel = s
+        .get(&format!("/v1/customerlink/{u}?jsconfig=eccn"))
+        .expect(200);
     assert!(camel["link"].is_object(), "{camel}");
     let pascal = s.get("/api/ContactListRequest?jsconfig=epcn").expect(200);
     assert_eq!(pascal["Total"], 0, "{pascal}");
@@ -118,9 +128,15 @@ fn errors_raised_before_routing_follow_the_same_rule() {
             .header("Accept", "application/json")
             .header("User-Agent", "MyIntegration/1.0")
     };
-    status(&json_only("GET", "/api/NoSuchRequest").send(), "responseStatus");
+    status(
+        &json_only("GET", "/api/NoSuchRequest").send(),
+        "responseStatus",
+    );
     status(&s.get("/api/NoSuchRequest"), "ResponseStatus");
-    status(&json_only("GET", "/v1/no-such-route").send(), "ResponseStatus");
+    status(
+        &json_only("GET", "/v1/no-such-route").send(),
+        "ResponseStatus",
+    );
     let anonymous = |path: &str| json_only("GET", path).without("Authorization").send();
     status(&anonymous("/api/ContactListRequest"), "responseStatus");
     status(&anonymous("/v1/contact"), "ResponseStatus");

@@ -6,10 +6,10 @@ use serde_json::json;
 use crate::support::{Resp, TestServer, uid};
 
 fn varies_on_accept(r: &Resp) -> bool {
-    r.headers
-        .iter()
-        .filter(|(n, _)| n == "vary")
-        .any(|(_, v)| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("accept")))
+    r.headers.iter().filter(|(n, _)| n == "vary").any(|(_, v)| {
+        v.split(',')
+            .any(|p| p.trim().eq_ignore_ascii_case("accept"))
+    })
 }
 
 #[test]
@@ -21,7 +21,10 @@ fn vary_accept_only_where_accept_could_choose_the_format() {
             json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@b.co"}),
         )
         .expect(200);
-    let u = created["Link"]["CustomerLinkUID"].as_str().unwrap().to_owned();
+    let u = created["Link"]["CustomerLinkUID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let get = |path: &str, accept: Option<&str>| {
         let req = s.req("GET", path);
         match accept {
@@ -35,15 +38,27 @@ fn vary_accept_only_where_accept_could_choose_the_format() {
         (get(&path, Some("application/json")), "Accept chose JSON"),
         (get(&path, None), "no Accept: one would choose"),
         (get("/v1/customerlink/nope", Some("text/jsv")), "errors too"),
-        (get("/api/ContactListRequest", None), "/api: Accept may choose the casing"),
+        (
+            get("/api/ContactListRequest", None),
+            "/api: Accept may choose the casing",
+        ),
     ] {
         assert!(varies_on_accept(&r), "{what}: {r:#?}");
     }
     for (r, what) in [
-        (get(&format!("{path}.json"), Some("application/xml")), "suffix"),
+        (
+            get(&format!("{path}.json"), Some("application/xml")),
+            "suffix",
+        ),
         (get(&format!("{path}?format=jsv"), None), "?format="),
-        (get("/xml/reply/ContactListRequest", None), "/xml/reply route"),
-        (get("/json/reply/ContactListRequest", Some("text/jsv")), "/json/reply route"),
+        (
+            get("/xml/reply/ContactListRequest", None),
+            "/xml/reply route",
+        ),
+        (
+            get("/json/reply/ContactListRequest", Some("text/jsv")),
+            "/json/reply route",
+        ),
     ] {
         assert!(!varies_on_accept(&r), "{what}: {r:#?}");
     }
@@ -55,7 +70,11 @@ fn json_control_characters_are_escaped_as_servicestack_writes_them() {
     let name = "a\u{1f}b\u{7f}c\u{85}d\u{b}e\té\"";
     s.put("/v1/contact/5", json!({ "Name": name })).expect(200);
     let expected = r#""a\u001Fb\u007Fc\u0085d\u000Be\té\"""#;
-    for path in ["/v1/contact/5", "/v1/contact/5?jsconfig=eccn", "/v1/contact/5?callback=f"] {
+    for path in [
+        "/v1/contact/5",
+        "/v1/contact/5?jsconfig=eccn",
+        "/v1/contact/5?callback=f",
+    ] {
         let r = s.get(path);
         assert_eq!(r.status, 200, "{r:#?}");
         assert!(r.body.contains(expected), "{path}: {}", r.body);

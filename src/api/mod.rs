@@ -32,8 +32,8 @@ use crate::domain::tenant::{CasingPin, StaffCaller};
 use crate::wire::bind::{Sources, bind};
 use crate::wire::casing::Casing;
 use crate::wire::encode::{Style, encode};
-use crate::wire::node::{Node, to_node};
 use crate::wire::negotiate::{Decided, negotiate};
+use crate::wire::node::{Node, to_node};
 use crate::wire::status::ErrorResponse;
 use crate::wire::{self, Format};
 use body::Body;
@@ -310,13 +310,17 @@ async fn dispatch(
     let body = body::read(req, matched.predefined, matched.batch, form)?;
     let members = routes::request_members(matched.route.request);
     let sent = Casing::of_members(
-        body.member_names().chain(query.iter().map(|(k, _)| k.as_str())),
+        body.member_names()
+            .chain(query.iter().map(|(k, _)| k.as_str())),
         members,
     );
     let rule = exchange.casing;
     style.casing = rule.decide(None, sent);
     if matched.batch {
-        return batch::run(state, req, matched, body, style, |pin| rule.decide(pin, sent)).await;
+        return batch::run(state, req, matched, body, style, |pin| {
+            rule.decide(pin, sent)
+        })
+        .await;
     }
     let s = &*style;
     match matched.route.op {

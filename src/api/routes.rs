@@ -296,7 +296,8 @@ pub fn route_at(path: &str) -> Option<&'static Route> {
 /// Whether the path is ServiceStack's `/api/{Op}` endpoint route (batched or not), whose
 /// JSON ServiceStack writes in camelCase by default.
 pub fn is_api_route(path: &str) -> bool {
-    split(path).is_some_and(|(segments, count)| predefined(&segments[..count]).is_some_and(|p| p.api))
+    split(path)
+        .is_some_and(|(segments, count)| predefined(&segments[..count]).is_some_and(|p| p.api))
 }
 
 /// Whether the path is a predefined route (`/api/{Op}`, `/{fmt}/reply|oneway/{Op}`), whose
@@ -373,7 +374,9 @@ fn predefined<'a>(segments: &[&'a str]) -> Option<Predefined<'a>> {
     let unbatched = ["[]", "%5B%5D"].iter().find_map(|suffix| {
         let cut = name.len().checked_sub(suffix.len())?;
         let tail = name.get(cut..)?;
-        tail.eq_ignore_ascii_case(suffix).then(|| name.get(..cut)).flatten()
+        tail.eq_ignore_ascii_case(suffix)
+            .then(|| name.get(..cut))
+            .flatten()
     });
     Some(Predefined {
         format,
@@ -525,8 +528,15 @@ mod tests {
             let m = find("POST", path).unwrap();
             assert_eq!((m.route.op, m.batch), (Op::RevokeLink, true), "{path}");
         }
-        assert!(!find("POST", "/api/CustomerLinkRevokeRequest").unwrap().batch);
-        assert_eq!(find("POST", "/v1/customerlink[]").unwrap_err(), Miss::NotFound);
+        assert!(
+            !find("POST", "/api/CustomerLinkRevokeRequest")
+                .unwrap()
+                .batch
+        );
+        assert_eq!(
+            find("POST", "/v1/customerlink[]").unwrap_err(),
+            Miss::NotFound
+        );
         assert_eq!(op_at("/api/PortalVerifyRequest[]"), Some(Op::PortalVerify));
         assert!(is_api_route("/api/x[]") && !is_api_route("/json/reply/x"));
     }
@@ -535,7 +545,11 @@ mod tests {
     fn request_members_come_from_the_schemas() {
         let members = request_members("CustomerLinkQueryRequest");
         assert!(members.iter().any(|m| m == "Take"), "{members:?}");
-        assert!(request_members("customerlinkcreaterequest").iter().any(|m| m == "ResourceUid"));
+        assert!(
+            request_members("customerlinkcreaterequest")
+                .iter()
+                .any(|m| m == "ResourceUid")
+        );
         assert!(request_members("Nope").is_empty());
     }
 }

@@ -117,7 +117,11 @@ mod tests {
     #[test]
     fn strings_are_escaped_as_servicestack_text_escapes_them() {
         let mut out = Vec::new();
-        to_writer(&mut out, "a\u{1f}b\u{7f}c\u{85}d\u{a0}é\n\t\"\\\u{0}\u{b}/<").unwrap();
+        to_writer(
+            &mut out,
+            "a\u{1f}b\u{7f}c\u{85}d\u{a0}é\n\t\"\\\u{0}\u{b}/<",
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "\"a\\u001Fb\\u007Fc\\u0085d\u{a0}é\\n\\t\\\"\\\\\\u0000\\u000B/<\""
