@@ -6,6 +6,7 @@
 pub mod auth;
 mod batch;
 mod body;
+mod casing;
 mod contact;
 mod customerlink;
 mod delivery;
@@ -28,7 +29,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
 use crate::config::CasingSetting;
-use crate::domain::tenant::{CasingPin, StaffCaller};
+use crate::domain::tenant::StaffCaller;
 use crate::wire::bind::{Sources, bind};
 use crate::wire::casing::Casing;
 use crate::wire::encode::{Style, encode};
@@ -37,6 +38,7 @@ use crate::wire::node::{Node, to_node};
 use crate::wire::status::ErrorResponse;
 use crate::wire::{self, Format};
 use body::Body;
+use casing::CasingRule;
 use error::ApiError;
 use routes::{Matched, Miss, Op, Surface};
 
@@ -81,41 +83,6 @@ struct Exchange {
     vary_accept: bool,
 }
 
-/// The reply casing, from the strongest signal present (README "Wire compatibility"):
-/// `?jsconfig=`, the API key's pin, the server setting, the casing of the operation's DTO
-/// member names in the request, and last the route. Custom and `/{fmt}/reply/` routes answer
-/// PascalCase (the seed). `/api/{Op}` answers camelCase — ServiceStack's endpoint-routing
-/// default and all the Python client reads — to a request that asks for JSON alone
-/// (`Accept: application/json`, as the Python and .NET JSON clients send), and PascalCase to
-/// one that does not (the TypeScript client sends no Accept, and its DTOs read PascalCase).
-/// Never the User-Agent: official clients send any.
-#[derive(Debug, Clone, Copy)]
-struct CasingRule {
-    jsconfig: Option<Casing>,
-    server: Option<Casing>,
-    /// `/api/{Op}` and the request's Accept names `application/json` alone.
-    api_json_only: bool,
-}
-
-impl CasingRule {
-    fn decide(self, pin: Option<CasingPin>, members: Option<Casing>) -> Casing {
-        let pin = pin.map(|p| match p {
-            CasingPin::Camel => Casing::Camel,
-            CasingPin::Pascal => Casing::Pascal,
-        });
-        let route = if self.api_json_only {
-            Casing::Camel
-        } else {
-            Casing::Pascal
-        };
-        self.jsconfig
-            .or(pin)
-            .or(self.server)
-            .or(members)
-            .unwrap_or(route)
-    }
-}
-
 impl Exchange {
     fn new(state: &AppState, req: &Request) -> Exchange {
         let query = req
@@ -137,7 +104,7 @@ impl Exchange {
                 CasingSetting::Camel => Some(Casing::Camel),
             },
             api_json_only: routes::is_api_route(&negotiated.path)
-                && header(&req.headers, ACCEPT).is_some_and(json_only),
+                && header(&req.headers, ACCEPT).is_some_and(casing::json_only),
         };
         // Before the body is read (and for errors raised before routing), the query's member
         // names of the operation the path reaches are all there is to go on.
@@ -454,14 +421,6 @@ fn effective_method(
             || req.method.as_str().to_owned(),
             |m| m.trim().to_ascii_uppercase(),
         )
-}
-
-/// An Accept header that names `application/json` and nothing else (parameters ignored).
-fn json_only(accept: &str) -> bool {
-    accept.split(',').all(|range| {
-        let media = range.split(';').next().unwrap_or_default().trim();
-        media.eq_ignore_ascii_case("application/json")
-    })
 }
 
 fn header<K: hyper::header::AsHeaderName>(headers: &HeaderMap, name: K) -> Option<&str> {
