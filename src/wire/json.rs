@@ -76,6 +76,10 @@ impl Formatter for ServiceStackStrings {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // DEL is 0x7F and every C1 control starts with 0xC2 in UTF-8: most strings have neither.
+        if !fragment.bytes().any(|b| b == 0x7F || b == 0xC2) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             if ('\u{7f}'..='\u{9f}').contains(&c) {
