@@ -75,7 +75,7 @@ fn the_api_route_answers_member_less_requests_by_what_they_accept_never_by_user_
         assert_eq!(list["contacts"][0]["contactId"], 7, "{agent}: {list}");
         assert_eq!(list["total"], 1, "{agent}: {list}");
     }
-    // The TypeScript client sends no Accept and reads PascalCase, whatever its User-Agent.
+    // The TypeScript client sets no Accept (fetch sends */*) and reads PascalCase, whatever its User-Agent.
     for agent in ["node", PYTHON_REQUESTS] {
         let list = get_as(&s, "/api/ContactListRequest", agent).expect(200);
         assert_eq!(list["Total"], 1, "{agent}: {list}");

@@ -11,7 +11,7 @@ use crate::wire::casing::Casing;
 /// PascalCase (the seed). `/api/{Op}` answers camelCase — ServiceStack's endpoint-routing
 /// default and all the Python client reads — to a request that asks for JSON alone
 /// (`Accept: application/json`, as the Python and .NET JSON clients send), and PascalCase to
-/// one that does not (the TypeScript client sends no Accept, and its DTOs read PascalCase).
+/// one that does not (the TypeScript client sets none: fetch sends `*/*`; its DTOs read PascalCase).
 /// Never the User-Agent: official clients send any.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct CasingRule {
