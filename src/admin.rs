@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::domain::tenant::{ApiKeyRecord, Tenant};
+use crate::domain::tenant::{ApiKeyRecord, CasingPin, Tenant};
 use crate::domain::text::is_name_char;
 use crate::domain::token::{ApiKey, HashKeys, Secret};
 use crate::store::{Store, StoreError, WriteOp, WriteOutcome};
@@ -17,6 +17,8 @@ pub struct KeySpec {
     pub agent_id: Option<i32>,
     pub name: Option<String>,
     pub roles: Vec<String>,
+    /// Reply casing pinned for the key's requests; `None` decides per request.
+    pub casing: Option<CasingPin>,
 }
 
 /// Why an admin command failed.
@@ -100,6 +102,7 @@ pub fn create_key(
         roles: spec.roles,
         created_at: now,
         revoked_at: None,
+        casing: spec.casing,
     };
     store.write_blocking(WriteOp::CreateApiKey {
         hash: keys.api_key(&key),

@@ -11,6 +11,7 @@ use crate::admin::{self, KeySpec};
 use crate::app::{self, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Overrides};
+use crate::domain::tenant::CasingPin;
 use crate::ops;
 use crate::wire::types::Guid;
 
@@ -107,8 +108,12 @@ pub enum KeyCommand {
         name: Option<String>,
         #[arg(long = "role")]
         roles: Vec<String>,
+        /// Pin the reply casing of this key's requests (`camel` or `pascal`); without it the
+        /// casing is decided per request (README "Wire compatibility").
+        #[arg(long, value_parser = parse_casing)]
+        casing: Option<CasingPin>,
     },
-    /// List a tenant's keys: id, user, state, name, roles.
+    /// List a tenant's keys: id, user, state, name, roles, casing (`auto` when not pinned).
     List {
         #[arg(long, value_parser = parse_guid)]
         tenant: Uuid,
@@ -118,6 +123,10 @@ pub enum KeyCommand {
         #[arg(value_parser = parse_guid)]
         key_id: Uuid,
     },
+}
+
+fn parse_casing(text: &str) -> Result<CasingPin, String> {
+    CasingPin::parse(text).ok_or_else(|| format!("expected camel or pascal, not {text:?}"))
 }
 
 fn parse_guid(text: &str) -> Result<Uuid, String> {
@@ -244,6 +253,7 @@ fn key(state: &AppState, cmd: KeyCommand) -> Result<i32, String> {
             agent,
             name,
             roles,
+            casing,
         } => {
             let spec = KeySpec {
                 tenant_id: tenant,
@@ -251,6 +261,7 @@ fn key(state: &AppState, cmd: KeyCommand) -> Result<i32, String> {
                 agent_id: agent,
                 name,
                 roles,
+                casing,
             };
             let key = admin::create_key(&state.store, &state.keys, spec, now)
                 .map_err(|e| e.to_string())?;
@@ -265,10 +276,11 @@ fn key(state: &AppState, cmd: KeyCommand) -> Result<i32, String> {
                 };
                 let name = k.name.unwrap_or_default();
                 println!(
-                    "{}\t{}\t{state}\t{name}\t{}",
+                    "{}\t{}\t{state}\t{name}\t{}\t{}",
                     k.key_id.simple(),
                     k.user_id.simple(),
-                    k.roles.join(",")
+                    k.roles.join(","),
+                    k.casing.map_or("auto", CasingPin::name)
                 );
             }
         }

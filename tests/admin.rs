@@ -44,7 +44,8 @@ fn tenant_and_key_commands_print_only_their_value() {
             "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
             "active",
             "ci",
-            "Agent,Worker"
+            "Agent,Worker",
+            "auto"
         ]
     );
     assert!(!list.contains(key), "listing never shows the key");

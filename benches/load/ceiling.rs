@@ -76,6 +76,7 @@ fn drive(store: &Store, clients: usize, duration: Duration) -> Result<u64, Strin
         user_id: Uuid::new_v4(),
         agent_id: None,
         roles: vec![],
+        casing: None,
     });
     let made = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + duration;

@@ -70,6 +70,7 @@ fn commit_latency(store: &Store, n: usize) -> Result<(Duration, Duration, f64), 
         user_id: Uuid::new_v4(),
         agent_id: None,
         roles: vec![],
+        casing: None,
     };
     let now = SystemClock.now();
     let mut times = Vec::with_capacity(n);

@@ -52,6 +52,7 @@ pub fn build(config: Config, n: u64) -> Result<Seeded, String> {
         agent_id: None,
         name: Some("bench".into()),
         roles: vec!["Administrator".into()],
+        casing: None,
     };
     let key = admin::create_key(&state.store, &state.keys, spec, now).map_err(|e| e.to_string())?;
     let caller = StaffCaller {
@@ -59,6 +60,7 @@ pub fn build(config: Config, n: u64) -> Result<Seeded, String> {
         user_id: user,
         agent_id: None,
         roles: vec![],
+        casing: None,
     };
     let mut seeded = Seeded {
         api_key: key.expose().clone(),

@@ -142,6 +142,7 @@ fn setup() -> Harness {
         agent_id: Some(42),
         name: Some("fuzz".into()),
         roles: vec!["Administrator".into()],
+        casing: None,
     };
     let key = create_key(&state.store, &state.keys, spec, now)
         .expect("key")

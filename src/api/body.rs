@@ -18,9 +18,14 @@ pub struct Body {
 }
 
 impl Body {
-    /// Member names the client used (to mirror its casing).
+    /// Member names the client used (to mirror its casing); for a batch, those of its first
+    /// request.
     pub fn member_names(&self) -> impl Iterator<Item = &str> {
-        let structured = match &self.value {
+        let first = match &self.value {
+            Some(Value::Array(items)) => items.first(),
+            other => other.as_ref(),
+        };
+        let structured = match first {
             Some(Value::Object(map)) => Some(map.keys().map(String::as_str)),
             _ => None,
         };
@@ -41,10 +46,11 @@ pub fn form_fields(req: &Request) -> Vec<(String, String)> {
 }
 
 /// Parses the body. `predefined` is the format a predefined route forces on its body; form
-/// bodies stay forms everywhere.
+/// bodies stay forms everywhere. A `batch` body is a list of requests.
 pub fn read(
     req: &Request,
     predefined: Option<Format>,
+    batch: bool,
     form: Vec<(String, String)>,
 ) -> Result<Body, ApiError> {
     if req.body.iter().all(u8::is_ascii_whitespace) {
@@ -71,7 +77,12 @@ pub fn read(
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| media_type(format))
         .to_owned();
-    match parse(&req.body, format) {
+    match parse(&req.body, format, batch) {
+        // A batch's shape (a list) is checked by the batch itself.
+        Ok(value) if batch => Ok(Body {
+            value: Some(value),
+            form,
+        }),
         Ok(value @ Value::Object(_)) => Ok(Body {
             value: Some(value),
             form,
@@ -98,12 +109,15 @@ fn media_type(format: Format) -> &'static str {
 }
 
 /// Parses a structured body; the error says why without quoting the body.
-fn parse(bytes: &[u8], format: Format) -> Result<Value, String> {
+fn parse(bytes: &[u8], format: Format, batch: bool) -> Result<Value, String> {
     match format {
         Format::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
         Format::Xml => wire::xml::parse(bytes).map_err(|e| e.to_string()),
         _ => {
             let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+            if batch {
+                return wire::jsv::parse_value(text.trim()).map_err(|e| e.to_string());
+            }
             wire::jsv::parse(text).map_err(|e| e.to_string())
         }
     }

@@ -30,10 +30,14 @@ impl Once {
     /// `None` without the header; 400 if the header is empty, too long or not visible ASCII.
     /// `request` is the bound DTO: its `Debug` form lists every member after binding, so the
     /// same request in any wire format or through any alias has the same fingerprint.
-    pub fn from_headers(
+    /// For item `item` of an AutoBatch, the client's key stands for the whole batch, so each
+    /// item gets the key with its index appended, and a retried batch replays every item it
+    /// already ran.
+    pub fn for_item(
         headers: &HeaderMap,
         operation: &'static str,
         request: &impl std::fmt::Debug,
+        item: Option<usize>,
     ) -> Result<Option<Once>, ApiError> {
         let Some(value) = headers.get(HEADER) else {
             return Ok(None);
@@ -56,7 +60,10 @@ impl Once {
         hasher.update(operation.as_bytes());
         hasher.update(format!("{request:?}").as_bytes());
         Ok(Some(Once {
-            key: IdempotencyKey::of(text),
+            key: match item {
+                Some(i) => IdempotencyKey::of(&format!("{text}[{i}]")),
+                None => IdempotencyKey::of(text),
+            },
             operation,
             fingerprint: *hasher.finalize().as_bytes(),
         }))

@@ -4,7 +4,9 @@
 //! Transport details (sockets, limits, CORS headers) stay in `http`.
 
 pub mod auth;
+mod batch;
 mod body;
+mod casing;
 mod contact;
 mod customerlink;
 mod delivery;
@@ -18,7 +20,7 @@ pub mod routes;
 
 use bytes::Bytes;
 use hyper::header::{
-    ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT,
+    ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, VARY,
     WWW_AUTHENTICATE,
 };
 use hyper::{Method, StatusCode};
@@ -27,13 +29,16 @@ use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
 use crate::config::CasingSetting;
+use crate::domain::tenant::StaffCaller;
 use crate::wire::bind::{Sources, bind};
 use crate::wire::casing::Casing;
 use crate::wire::encode::{Style, encode};
 use crate::wire::negotiate::{Decided, negotiate};
+use crate::wire::node::{Node, to_node};
 use crate::wire::status::ErrorBody;
 use crate::wire::{self, Format};
 use body::Body;
+use casing::CasingRule;
 use error::ApiError;
 use routes::{Matched, Miss, Op, Surface};
 
@@ -72,9 +77,10 @@ struct Exchange {
     /// The path routing sees (format suffix removed).
     path: String,
     decided_by: Decided,
-    /// Set by `?jsconfig=` or the server setting; otherwise the request's own casing is mirrored.
-    casing_fixed: bool,
+    casing: CasingRule,
     style: Style,
+    /// `Accept` chose the reply format, or would have had it been sent (`Vary: Accept`).
+    vary_accept: bool,
 }
 
 impl Exchange {
@@ -90,24 +96,49 @@ impl Exchange {
             header(&req.headers, ACCEPT),
             header(&req.headers, CONTENT_TYPE),
         );
-        let jsconfig = wire::form::get(&query, "jsconfig").and_then(Casing::from_jsconfig);
-        let fixed_casing = jsconfig.or(match state.config.wire.casing {
-            CasingSetting::Auto => None,
-            CasingSetting::Pascal => Some(Casing::Pascal),
-            CasingSetting::Camel => Some(Casing::Camel),
+        let casing = CasingRule {
+            jsconfig: wire::form::get(&query, "jsconfig").and_then(Casing::from_jsconfig),
+            server: match state.config.wire.casing {
+                CasingSetting::Auto => None,
+                CasingSetting::Pascal => Some(Casing::Pascal),
+                CasingSetting::Camel => Some(Casing::Camel),
+            },
+            api_json_only: routes::is_api_route(&negotiated.path)
+                && header(&req.headers, ACCEPT).is_some_and(casing::json_only),
+        };
+        // Before the body is read (and for errors raised before routing), the query's member
+        // names of the operation the path reaches are all there is to go on.
+        let members = routes::route_at(&negotiated.path).and_then(|route| {
+            let names = query.iter().map(|(k, _)| k.as_str());
+            Casing::of_members(names, routes::request_members(route.request))
         });
         let style = Style {
             format: negotiated.format,
-            casing: fixed_casing.unwrap_or_default(),
+            casing: casing.decide(None, members),
             jsonp: negotiated.jsonp,
             operation: "ErrorResponse",
         };
+        // On `/api/{Op}` Accept may decide the casing; elsewhere on a predefined route the
+        // route's own format wins over it.
+        let vary_accept = routes::is_api_route(&negotiated.path)
+            || (matches!(negotiated.decided_by, Decided::Accept | Decided::Default)
+                && !routes::is_predefined_route(&negotiated.path));
         Exchange {
             query,
             path: negotiated.path,
             decided_by: negotiated.decided_by,
-            casing_fixed: fixed_casing.is_some(),
+            casing,
             style,
+            vary_accept,
+        }
+    }
+
+    /// `Vary: Accept` when the Accept header chose (or could have chosen) the format.
+    fn vary(&self, response: &mut Response) {
+        if self.vary_accept {
+            response
+                .headers
+                .append(VARY, HeaderValue::from_static("Accept"));
         }
     }
 }
@@ -116,13 +147,17 @@ impl Exchange {
 pub async fn handle(state: &AppState, req: Request) -> Response {
     let mut exchange = Exchange::new(state, &req);
     let browser = portal::html::route(&req);
-    let surface = surface(browser.is_some(), &exchange.path);
+    let page = browser.is_some();
+    let surface = surface(page, &exchange.path);
     let outcome = match (surface, browser) {
         (Surface::Portal, _) if !portal_budget(state, &req) => Err(too_many(state)),
         (_, Some(route)) => portal::html::handle(state, &req, route).await,
         (_, None) => dispatch(state, &req, &mut exchange).await,
     };
     let mut response = outcome.unwrap_or_else(|e| error_response(&e, &exchange.style));
+    if !page {
+        exchange.vary(&mut response);
+    }
     if surface == Surface::Portal {
         portal_headers(&mut response.headers);
     }
@@ -178,7 +213,11 @@ pub fn reject(state: &AppState, req: &Request, e: &ApiError) -> Response {
         exchange.style.operation = matched.route.request;
     }
     let mut response = error_response(e, &exchange.style);
-    if surface(portal::html::route(req).is_some(), &exchange.path) == Surface::Portal {
+    let browser = portal::html::route(req).is_some();
+    if !browser {
+        exchange.vary(&mut response);
+    }
+    if surface(browser, &exchange.path) == Surface::Portal {
         portal_headers(&mut response.headers);
     }
     response
@@ -189,15 +228,8 @@ async fn dispatch(
     req: &Request,
     exchange: &mut Exchange,
 ) -> Result<Response, ApiError> {
-    let Exchange {
-        query,
-        path,
-        decided_by,
-        casing_fixed,
-        style,
-    } = exchange;
-    let (query, path, decided_by, casing_fixed) =
-        (&query[..], path.as_str(), *decided_by, *casing_fixed);
+    let query = &exchange.query[..];
+    let path = exchange.path.as_str();
     let form = body::form_fields(req);
     let method = effective_method(req, query, &form);
     if method == "OPTIONS" {
@@ -214,6 +246,7 @@ async fn dispatch(
         method.as_str()
     };
     if route_verb == "GET" && req.path.eq_ignore_ascii_case("/openapi.json") {
+        exchange.vary_accept = false;
         let mut headers = HeaderMap::new();
         headers.insert(
             CONTENT_TYPE,
@@ -233,26 +266,31 @@ async fn dispatch(
             operation: operation.to_owned(),
         },
     })?;
+    let style = &mut exchange.style;
     style.operation = matched.route.request;
     if let Some(own) = matched
         .predefined
-        .filter(|_| matches!(decided_by, Decided::Accept | Decided::Default))
+        .filter(|_| matches!(exchange.decided_by, Decided::Accept | Decided::Default))
     {
         style.format = own;
     }
     if style.jsonp.is_some() && style.format != Format::Json {
         style.jsonp = None;
     }
-    let body = body::read(req, matched.predefined, form)?;
-    if !casing_fixed {
-        let names = body
-            .member_names()
-            .chain(query.iter().map(|(k, _)| k.as_str()));
-        let mirrored = Casing::of_request_names(names.filter(|n| !is_control_parameter(n)))
-            .or_else(|| header(&req.headers, USER_AGENT).and_then(Casing::of_user_agent));
-        if let Some(casing) = mirrored {
-            style.casing = casing;
-        }
+    let body = body::read(req, matched.predefined, matched.batch, form)?;
+    let members = routes::request_members(matched.route.request);
+    let sent = Casing::of_members(
+        body.member_names()
+            .chain(query.iter().map(|(k, _)| k.as_str())),
+        members,
+    );
+    let rule = exchange.casing;
+    style.casing = rule.decide(None, sent);
+    if matched.batch {
+        return batch::run(state, req, matched, body, style, |pin| {
+            rule.decide(pin, sent)
+        })
+        .await;
     }
     let s = &*style;
     match matched.route.op {
@@ -272,40 +310,77 @@ async fn dispatch(
         _ => {}
     }
     let caller = auth::authenticate(state, &req.headers, matched.route.op)?;
-    let c = &caller;
+    style.casing = rule.decide(caller.casing, sent);
     let call = Call {
         matched,
         body,
         query,
     };
-    let s = &*style;
+    execute(state, req, &caller, call, None, &Encode(style)).await
+}
+
+/// Where an operation's reply goes: encoded as the response, or kept as one item of a batch.
+trait Reply {
+    type Out;
+    fn put<T: Serialize>(&self, dto: &T) -> Result<Self::Out, ApiError>;
+}
+
+/// The reply is the response, in the request's style.
+struct Encode<'a>(&'a Style);
+
+impl Reply for Encode<'_> {
+    type Out = Response;
+    fn put<T: Serialize>(&self, dto: &T) -> Result<Response, ApiError> {
+        respond(dto, self.0)
+    }
+}
+
+/// The reply is kept (format-neutral) to be written later with its batch.
+struct Keep;
+
+impl Reply for Keep {
+    type Out = Node;
+    fn put<T: Serialize>(&self, dto: &T) -> Result<Node, ApiError> {
+        to_node(dto).map_err(|e| ApiError::Internal(e.to_string()))
+    }
+}
+
+/// Runs one staff operation for an authenticated caller. `item` is the index within an
+/// AutoBatch (it scopes the `Idempotency-Key` to the item).
+async fn execute<R: Reply>(
+    state: &AppState,
+    req: &Request,
+    c: &StaffCaller,
+    call: Call<'_>,
+    item: Option<usize>,
+    out: &R,
+) -> Result<R::Out, ApiError> {
+    let operation = call.matched.route.request;
     match call.matched.route.op {
         Op::CreateLink => {
             let dto: dto::CustomerLinkCreateRequest = call.bind()?;
-            let once = idempotency::Once::from_headers(&req.headers, s.operation, &dto)?;
-            respond(&customerlink::create(state, c, dto, once).await?, s)
+            let once = idempotency::Once::for_item(&req.headers, operation, &dto, item)?;
+            out.put(&customerlink::create(state, c, dto, once).await?)
         }
-        Op::ListResourceLinks => {
-            respond(&customerlink::list_for_resource(state, c, call.bind()?)?, s)
-        }
-        Op::QueryLinks => respond(&customerlink::query(state, c, call.bind()?)?, s),
-        Op::GetLink => respond(&customerlink::get(state, c, call.bind()?)?, s),
+        Op::ListResourceLinks => out.put(&customerlink::list_for_resource(state, c, call.bind()?)?),
+        Op::QueryLinks => out.put(&customerlink::query(state, c, call.bind()?)?),
+        Op::GetLink => out.put(&customerlink::get(state, c, call.bind()?)?),
         Op::ResendLink => {
             let dto: dto::CustomerLinkResendRequest = call.bind()?;
-            let once = idempotency::Once::from_headers(&req.headers, s.operation, &dto)?;
-            respond(&customerlink::resend(state, c, dto, once).await?, s)
+            let once = idempotency::Once::for_item(&req.headers, operation, &dto, item)?;
+            out.put(&customerlink::resend(state, c, dto, once).await?)
         }
-        Op::UnlockLink => respond(&customerlink::unlock(state, c, call.bind()?).await?, s),
-        Op::LinkLog => respond(&customerlink::access_log(state, c, call.bind()?)?, s),
-        Op::IntrospectGrant => respond(&customerlink::introspect(state, c, call.bind()?).await?, s),
+        Op::UnlockLink => out.put(&customerlink::unlock(state, c, call.bind()?).await?),
+        Op::LinkLog => out.put(&customerlink::access_log(state, c, call.bind()?)?),
+        Op::IntrospectGrant => out.put(&customerlink::introspect(state, c, call.bind()?).await?),
         Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen => {
             Err(ApiError::Internal("portal op after auth".into()))
         }
-        Op::RevokeLink => respond(&customerlink::revoke(state, c, call.bind()?).await?, s),
-        Op::PutContact => respond(&contact::put(state, c, call.bind()?).await?, s),
-        Op::GetContact => respond(&contact::get(state, c, call.bind()?)?, s),
-        Op::DeleteContact => respond(&contact::delete(state, c, call.bind()?).await?, s),
-        Op::ListContacts => respond(&contact::list(state, c, call.bind()?)?, s),
+        Op::RevokeLink => out.put(&customerlink::revoke(state, c, call.bind()?).await?),
+        Op::PutContact => out.put(&contact::put(state, c, call.bind()?).await?),
+        Op::GetContact => out.put(&contact::get(state, c, call.bind()?)?),
+        Op::DeleteContact => out.put(&contact::delete(state, c, call.bind()?).await?),
+        Op::ListContacts => out.put(&contact::list(state, c, call.bind()?)?),
     }
 }
 
@@ -332,19 +407,6 @@ impl Call<'_> {
             form: &self.body.form,
         })?)
     }
-}
-
-/// Query parameters that steer the wire rather than carry DTO members.
-fn is_control_parameter(name: &str) -> bool {
-    [
-        "format",
-        "callback",
-        "jsconfig",
-        "x-http-method-override",
-        "_",
-    ]
-    .iter()
-    .any(|p| p.eq_ignore_ascii_case(name))
 }
 
 /// `X-Http-Method-Override` header, then query, then form field, then the real method
@@ -408,10 +470,20 @@ pub(crate) fn respond<T: Serialize>(dto: &T, style: &Style) -> Result<Response, 
 /// only its `ResponseStatus` set. JSONP errors are sent with status 200, as ServiceStack does
 /// (§3.4).
 pub fn error_response(e: &ApiError, style: &Style) -> Response {
+    error_response_with(e, style, |_| {})
+}
+
+/// [`error_response`], with the ResponseStatus adjusted first (e.g. an AutoBatch's index).
+fn error_response_with(
+    e: &ApiError,
+    style: &Style,
+    adjust: impl FnOnce(&mut wire::status::ResponseStatus),
+) -> Response {
     if let ApiError::Internal(detail) = e {
         tracing::error!(detail = %detail, "request failed");
     }
-    let (status, response_status) = e.to_response(style.operation);
+    let (status, mut response_status) = e.to_response(style.operation);
+    adjust(&mut response_status);
     let reason = response_status.ErrorCode.clone();
     let mut response = respond(
         &ErrorBody {

@@ -2,6 +2,8 @@
 //! The router, the predefined `/api/{Operation}` routes and (later) the OpenAPI description
 //! all read this one table, so they cannot drift apart.
 
+use std::sync::OnceLock;
+
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use super::dto::*;
@@ -285,13 +287,25 @@ pub enum Miss {
 }
 
 /// A matched operation and its path variables (percent-decoded).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Matched {
     pub route: &'static Route,
     pub vars: Vec<(String, String)>,
     /// For predefined routes (`/api/{Op}`, `/{fmt}/reply/{Op}`): the route's own format, which
     /// decides the body format and (unless `?format=`, a suffix or JSONP say otherwise) the reply.
     pub predefined: Option<Format>,
+    /// `{Op}[]` on a predefined route: a ServiceStack AutoBatch of requests for this operation.
+    pub batch: bool,
+}
+
+/// A predefined route, split: `/api/{Op}` or `/{fmt}/reply|oneway/{Op}`, maybe batched.
+struct Predefined<'a> {
+    format: Format,
+    /// The request DTO name, without the batch suffix.
+    name: &'a str,
+    batch: bool,
+    /// `/api/{Op}` (ServiceStack's endpoint routing) rather than `/{fmt}/reply/{Op}`.
+    api: bool,
 }
 
 /// Up to eight non-empty path segments (`//a/b/` is `a`, `b`); `None` when there are more.
@@ -309,26 +323,69 @@ fn split(path: &str) -> Option<([&str; 8], usize)> {
 /// policy of a request is the policy of the operation it can reach. Every verb of one path
 /// shape belongs to one surface, so a wrong verb still gets its path's policy.
 pub fn op_at(path: &str) -> Option<Op> {
+    route_at(path).map(|r| r.op)
+}
+
+/// The (first) route a path reaches with any verb; see [`op_at`].
+pub fn route_at(path: &str) -> Option<&'static Route> {
     let (segments, count) = split(path)?;
     let segments = &segments[..count];
-    if let Some((_, name)) = predefined(segments) {
+    if let Some(p) = predefined(segments) {
         return ROUTES
             .iter()
-            .find(|r| r.request.eq_ignore_ascii_case(name))
-            .map(|r| r.op);
+            .find(|r| r.request.eq_ignore_ascii_case(p.name));
     }
+    ROUTES.iter().find(|r| shape_matches(r.path, segments))
+}
+
+/// Whether the path is ServiceStack's `/api/{Op}` endpoint route (batched or not), whose
+/// JSON ServiceStack writes in camelCase by default.
+pub fn is_api_route(path: &str) -> bool {
+    split(path)
+        .is_some_and(|(segments, count)| predefined(&segments[..count]).is_some_and(|p| p.api))
+}
+
+/// Whether the path is a predefined route (`/api/{Op}`, `/{fmt}/reply|oneway/{Op}`), whose
+/// own format decides the reply unless the request names one explicitly.
+pub fn is_predefined_route(path: &str) -> bool {
+    split(path).is_some_and(|(segments, count)| predefined(&segments[..count]).is_some())
+}
+
+/// Member names of a request DTO (by name, as in the route table), as its JSON Schema lists
+/// them: the names serde binds. Built once from the same schemas `/openapi.json` shows.
+pub fn request_members(request: &str) -> &'static [String] {
+    static MEMBERS: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+    let all = MEMBERS.get_or_init(|| ROUTES.iter().map(|r| members_of(r.schemas)).collect());
     ROUTES
         .iter()
-        .find(|r| shape_matches(r.path, segments))
-        .map(|r| r.op)
+        .position(|r| r.request.eq_ignore_ascii_case(request))
+        .and_then(|i| all.get(i))
+        .map_or(&[], Vec::as_slice)
+}
+
+/// The property names of the request schema of a pair, following its `$ref`.
+fn members_of(schemas: SchemaPair) -> Vec<String> {
+    let mut generator = SchemaGenerator::default();
+    let (request, _) = schemas(&mut generator);
+    let target = request
+        .get("$ref")
+        .and_then(|r| r.as_str())
+        .and_then(|r| r.rsplit('/').next())
+        .and_then(|name| generator.definitions().get(name))
+        .or_else(|| Some(request.as_value()));
+    target
+        .and_then(|t| t.get("properties"))
+        .and_then(|p| p.as_object())
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// Finds the operation for a verb and path (path literals compare case-insensitively).
 pub fn find(verb: &str, path: &str) -> Result<Matched, Miss> {
     let (segments, count) = split(path).ok_or(Miss::NotFound)?;
     let segments = &segments[..count];
-    if let Some((format, name)) = predefined(segments) {
-        return find_by_name(verb, name, format);
+    if let Some(p) = predefined(segments) {
+        return find_by_name(verb, &p);
     }
     let mut wrong_verb = None;
     for route in ROUTES {
@@ -338,6 +395,7 @@ pub fn find(verb: &str, path: &str) -> Result<Matched, Miss> {
                     route,
                     vars,
                     predefined: None,
+                    batch: false,
                 });
             }
             wrong_verb.get_or_insert(route.request);
@@ -346,25 +404,39 @@ pub fn find(verb: &str, path: &str) -> Result<Matched, Miss> {
     Err(wrong_verb.map_or(Miss::NotFound, Miss::WrongVerb))
 }
 
-/// `/api/{Op}` (JSON) and `/{fmt}/reply/{Op}`, `/{fmt}/oneway/{Op}` (servicestack-wire.md §3.3).
-fn predefined<'a>(segments: &[&'a str]) -> Option<(Format, &'a str)> {
-    match segments {
-        [api, name] if api.eq_ignore_ascii_case("api") => Some((Format::Json, name)),
+/// `/api/{Op}` (JSON) and `/{fmt}/reply/{Op}`, `/{fmt}/oneway/{Op}` (servicestack-wire.md §3.3);
+/// `{Op}[]` (or `{Op}%5B%5D`, as some clients escape it) is a batch of `{Op}` requests.
+fn predefined<'a>(segments: &[&'a str]) -> Option<Predefined<'a>> {
+    let (format, name, api) = match segments {
+        [api, name] if api.eq_ignore_ascii_case("api") => (Format::Json, *name, true),
         [fmt, kind, name]
             if kind.eq_ignore_ascii_case("reply") || kind.eq_ignore_ascii_case("oneway") =>
         {
-            Format::from_name(fmt).map(|f| (f, *name))
+            (Format::from_name(fmt)?, *name, false)
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    let unbatched = ["[]", "%5B%5D"].iter().find_map(|suffix| {
+        let cut = name.len().checked_sub(suffix.len())?;
+        let tail = name.get(cut..)?;
+        tail.eq_ignore_ascii_case(suffix)
+            .then(|| name.get(..cut))
+            .flatten()
+    });
+    Some(Predefined {
+        format,
+        name: unbatched.unwrap_or(name),
+        batch: unbatched.is_some(),
+        api,
+    })
 }
 
 /// An operation by request DTO name: any of the operation's verbs, or POST (ServiceStack's
 /// default for predefined routes).
-fn find_by_name(verb: &str, name: &str, format: Format) -> Result<Matched, Miss> {
+fn find_by_name(verb: &str, p: &Predefined<'_>) -> Result<Matched, Miss> {
     let mut candidates = ROUTES
         .iter()
-        .filter(|r| r.request.eq_ignore_ascii_case(name))
+        .filter(|r| r.request.eq_ignore_ascii_case(p.name))
         .peekable();
     let first = *candidates.peek().ok_or(Miss::NotFound)?;
     let route = candidates
@@ -374,7 +446,8 @@ fn find_by_name(verb: &str, name: &str, format: Format) -> Result<Matched, Miss>
     Ok(Matched {
         route,
         vars: Vec::new(),
-        predefined: Some(format),
+        predefined: Some(p.format),
+        batch: p.batch,
     })
 }
 
@@ -508,5 +581,40 @@ mod tests {
             find("GET", "/pdf/reply/CustomerLinkRequest").unwrap_err(),
             Miss::NotFound
         );
+    }
+
+    #[test]
+    fn batched_predefined_routes() {
+        for path in [
+            "/api/CustomerLinkRevokeRequest[]",
+            "/json/reply/customerlinkrevokerequest%5b%5d",
+            "/jsv/oneway/CustomerLinkRevokeRequest%5B%5D",
+        ] {
+            let m = find("POST", path).unwrap();
+            assert_eq!((m.route.op, m.batch), (Op::RevokeLink, true), "{path}");
+        }
+        assert!(
+            !find("POST", "/api/CustomerLinkRevokeRequest")
+                .unwrap()
+                .batch
+        );
+        assert_eq!(
+            find("POST", "/v1/customerlink[]").unwrap_err(),
+            Miss::NotFound
+        );
+        assert_eq!(op_at("/api/PortalVerifyRequest[]"), Some(Op::PortalVerify));
+        assert!(is_api_route("/api/x[]") && !is_api_route("/json/reply/x"));
+    }
+
+    #[test]
+    fn request_members_come_from_the_schemas() {
+        let members = request_members("CustomerLinkQueryRequest");
+        assert!(members.iter().any(|m| m == "Take"), "{members:?}");
+        assert!(
+            request_members("customerlinkcreaterequest")
+                .iter()
+                .any(|m| m == "ResourceUid")
+        );
+        assert!(request_members("Nope").is_empty());
     }
 }

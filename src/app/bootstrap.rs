@@ -24,6 +24,7 @@ pub fn first_start(state: &AppState) -> Result<Option<PathBuf>, StartError> {
         agent_id: None,
         name: Some("initial key".into()),
         roles: vec!["Administrator".into()],
+        casing: None,
     };
     let key = admin::create_key(&state.store, &state.keys, spec, now)?;
     let path = state.config.data_dir.join(INITIAL_KEY_FILE);

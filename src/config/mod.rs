@@ -103,8 +103,9 @@ pub struct CorsFile {
     pub allowed_origins: Option<Vec<String>>,
 }
 
-/// Member-name casing of JSON/JSV replies: `auto` mirrors the request (camelCase in,
-/// camelCase out), `pascal` and `camel` force one. `?jsconfig=` still overrides per request.
+/// Member-name casing of JSON/JSV replies: `auto` decides per request (the operation's DTO
+/// member names as sent, then the route: README "Wire compatibility"), `pascal` and `camel`
+/// force one. `?jsconfig=` and a key's `--casing` pin still override it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CasingSetting {

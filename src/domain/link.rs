@@ -434,6 +434,7 @@ mod tests {
             user_id: Uuid::from_u128(8),
             agent_id: Some(3),
             roles: vec![],
+            casing: None,
         }
     }
 

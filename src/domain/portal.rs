@@ -295,6 +295,7 @@ mod tests {
             user_id: Uuid::nil(),
             agent_id: None,
             roles: vec![],
+            casing: None,
         };
         let req = CreateLink {
             resource_type: Some("Quote".into()),

@@ -24,6 +24,36 @@ pub struct ApiKeyRecord {
     pub roles: Vec<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// Reply casing pinned for this key's requests (`None`: decided per request).
+    #[serde(default)]
+    pub casing: Option<CasingPin>,
+}
+
+/// A reply casing an integration pins on its key (`key create --casing`), so its replies never
+/// depend on how a request happens to be spelt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CasingPin {
+    Camel,
+    Pascal,
+}
+
+impl CasingPin {
+    /// `camel` or `pascal` (any case).
+    pub fn parse(text: &str) -> Option<CasingPin> {
+        match text.to_ascii_lowercase().as_str() {
+            "camel" => Some(CasingPin::Camel),
+            "pascal" => Some(CasingPin::Pascal),
+            _ => None,
+        }
+    }
+
+    /// The lower-case name, as `key list` shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CasingPin::Camel => "camel",
+            CasingPin::Pascal => "pascal",
+        }
+    }
 }
 
 /// The authenticated staff caller; only API-key authentication makes one.
@@ -33,6 +63,8 @@ pub struct StaffCaller {
     pub user_id: Uuid,
     pub agent_id: Option<i32>,
     pub roles: Vec<String>,
+    /// The key's pinned reply casing, if any.
+    pub casing: Option<CasingPin>,
 }
 
 impl From<&ApiKeyRecord> for StaffCaller {
@@ -42,6 +74,7 @@ impl From<&ApiKeyRecord> for StaffCaller {
             user_id: k.user_id,
             agent_id: k.agent_id,
             roles: k.roles.clone(),
+            casing: k.casing,
         }
     }
 }
@@ -81,6 +114,7 @@ mod tests {
             user_id: Uuid::nil(),
             agent_id: None,
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            casing: None,
         }
     }
 

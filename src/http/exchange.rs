@@ -198,7 +198,7 @@ fn add_cors_headers(response: &mut Response<ResponseBody>, state: &AppState, ori
     };
     let headers = response.headers_mut();
     if allowed != "*" {
-        headers.insert(VARY, HeaderValue::from_static("Origin"));
+        headers.append(VARY, HeaderValue::from_static("Origin"));
     }
     headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
     headers.insert(

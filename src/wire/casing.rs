@@ -1,7 +1,8 @@
-//! Member-name casing of JSON, JSONL and JSV output. PascalCase as the seed's samples show,
-//! unless the request named its fields in camelCase (DESIGN.md "Wire decisions": the official
-//! Python client sends and reads camelCase), `?jsconfig=` says otherwise, or the server forces
-//! one. Dictionary keys are data and are never re-cased (servicestack-wire.md §2.1).
+//! Member-name casing of JSON, JSONL and JSV output, and the signals that choose it. The rule
+//! (README "Wire compatibility") is decided in `api` from the route, the member names of the
+//! operation's request DTO, the API key's pin, the server setting and `?jsconfig=`; this module
+//! only reads each signal. Nothing here looks at the User-Agent: official clients send any.
+//! Dictionary keys are data and are never re-cased (servicestack-wire.md §2.1).
 
 use std::borrow::Cow;
 
@@ -42,18 +43,17 @@ impl Casing {
         chosen
     }
 
-    /// For a request that names no members at all (a parameterless GET): the official Python
-    /// client, which reads only camelCase, is recognised by the `requests` library's
-    /// User-Agent. Every other client keeps the PascalCase default.
-    pub fn of_user_agent(user_agent: &str) -> Option<Casing> {
-        user_agent
-            .starts_with("python-requests/")
-            .then_some(Casing::Camel)
-    }
-
-    /// camelCase when the first member name the client sent starts with a lower-case letter.
-    pub fn of_request_names<'a>(mut names: impl Iterator<Item = &'a str>) -> Option<Casing> {
-        let first = names.find_map(|n| n.chars().next().filter(char::is_ascii_alphabetic))?;
+    /// The casing of the first sent name that is a member of the operation's request DTO
+    /// (`members`, compared ignoring case): camelCase when it starts with a lower-case letter.
+    /// Any other name (`utm_source`, `v`, `format`) says nothing about the client.
+    pub fn of_members<'a>(
+        names: impl Iterator<Item = &'a str>,
+        members: &[impl AsRef<str>],
+    ) -> Option<Casing> {
+        let is_member = |n: &str| members.iter().any(|m| m.as_ref().eq_ignore_ascii_case(n));
+        let first = names
+            .filter(|n| is_member(n))
+            .find_map(|n| n.chars().next().filter(char::is_ascii_alphabetic))?;
         Some(if first.is_ascii_lowercase() {
             Casing::Camel
         } else {
@@ -124,25 +124,12 @@ mod tests {
     }
 
     #[test]
-    fn only_the_python_client_is_recognised_by_its_user_agent() {
-        assert_eq!(
-            Casing::of_user_agent("python-requests/2.32.3"),
-            Some(Casing::Camel)
-        );
-        assert_eq!(Casing::of_user_agent("node"), None);
-        assert_eq!(Casing::of_user_agent("curl/8.5.0"), None);
-    }
-
-    #[test]
-    fn request_names_decide() {
-        assert_eq!(
-            Casing::of_request_names(["resourceType"].into_iter()),
-            Some(Casing::Camel)
-        );
-        assert_eq!(
-            Casing::of_request_names(["ResourceType"].into_iter()),
-            Some(Casing::Pascal)
-        );
-        assert_eq!(Casing::of_request_names(["_x", "1"].into_iter()), None);
+    fn only_member_names_decide() {
+        let members = ["ResourceType", "Skip"];
+        let of = |names: &[&str]| Casing::of_members(names.iter().copied(), &members);
+        assert_eq!(of(&["resourceType"]), Some(Casing::Camel));
+        assert_eq!(of(&["utm_source", "ResourceType"]), Some(Casing::Pascal));
+        assert_eq!(of(&["v", "utm_source", "format"]), None);
+        assert_eq!(of(&[]), None);
     }
 }

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::casing::Casing;
-use super::node::to_node;
+use super::node::{Node, to_node};
 use super::{Format, csv, json, jsv, xml};
 
 /// How a reply is to be written.
@@ -49,18 +49,28 @@ pub fn encode<T: Serialize>(dto: &T, style: &Style) -> Result<Encoded, String> {
     if style.format == Format::Json && style.casing == Casing::Pascal && style.jsonp.is_none() {
         // Sized for a typical reply, so the buffer rarely grows.
         let mut body = Vec::with_capacity(1024);
-        return serde_json::to_writer(&mut body, dto)
+        return json::to_writer(&mut body, dto)
             .map(|()| plain(body))
             .map_err(|e| e.to_string());
     }
     let node = to_node(dto).map_err(|e| e.to_string())?;
-    Ok(match style.format {
+    Ok(encode_node(&node, style))
+}
+
+/// Encodes an already serialised value (e.g. the list of an AutoBatch's replies) in `style`.
+pub fn encode_node(node: &Node, style: &Style) -> Encoded {
+    let plain = |body: Vec<u8>| Encoded {
+        content_type: style.format.content_type(),
+        content_disposition: None,
+        body: Bytes::from(body),
+    };
+    match style.format {
         Format::Json => match &style.jsonp {
             Some(callback) => {
                 let mut body = Vec::with_capacity(callback.len() + 64);
                 body.extend_from_slice(callback.as_bytes());
                 body.push(b'(');
-                body.extend(json::write(&node, style.casing));
+                body.extend(json::write(node, style.casing));
                 body.push(b')');
                 Encoded {
                     content_type: "text/javascript",
@@ -68,14 +78,14 @@ pub fn encode<T: Serialize>(dto: &T, style: &Style) -> Result<Encoded, String> {
                     body: Bytes::from(body),
                 }
             }
-            None => plain(json::write(&node, style.casing)),
+            None => plain(json::write(node, style.casing)),
         },
-        Format::Jsonl => plain(json::write_lines(&node, style.casing)),
-        Format::Jsv => plain(jsv::write(&node, style.casing).into_bytes()),
-        Format::Xml => plain(xml::write(&node).into_bytes()),
+        Format::Jsonl => plain(json::write_lines(node, style.casing)),
+        Format::Jsv => plain(jsv::write(node, style.casing).into_bytes()),
+        Format::Xml => plain(xml::write(node).into_bytes()),
         Format::Csv => Encoded {
             content_disposition: Some(csv::content_disposition(style.operation)),
-            ..plain(csv::write(&node).into_bytes())
+            ..plain(csv::write(node).into_bytes())
         },
-    })
+    }
 }

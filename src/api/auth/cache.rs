@@ -76,6 +76,7 @@ mod tests {
             user_id: Uuid::nil(),
             agent_id: None,
             roles: vec![],
+            casing: None,
         }
     }
 

@@ -207,6 +207,7 @@ mod tests {
             user_id: Uuid::from_u128(8),
             agent_id: None,
             roles: vec![],
+            casing: None,
         };
         let req = CreateLink {
             resource_type: Some("Quote".into()),

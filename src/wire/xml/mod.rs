@@ -44,10 +44,17 @@ const PRIMITIVE_ITEMS: [&str; 9] = [
     "string", "int", "long", "boolean", "guid", "dateTime", "double", "decimal", "anyType",
 ];
 
-/// Renders `node` as a DataContract XML document.
+/// Renders `node` as a DataContract XML document (a list, e.g. an AutoBatch reply, as
+/// DataContractSerializer writes `T[]`: `<ArrayOf{T}>` in `T`'s namespace).
 pub fn write(node: &Node) -> String {
+    let array_name;
     let (name, ns) = match node {
         Node::Object { type_name, .. } => (contract_name(type_name), type_ns(type_name)),
+        Node::List(items) => {
+            let (ns, item) = item_contract(items);
+            array_name = format!("ArrayOf{item}");
+            (array_name.as_str(), ns)
+        }
         _ => ("Response", API_NS),
     };
     let root = Scope {
