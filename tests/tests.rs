@@ -24,6 +24,7 @@ mod grants;
 mod idempotency;
 mod isolation;
 mod jobs;
+mod jsv_whitespace;
 mod key_revoke;
 mod limits;
 mod links;
