@@ -379,7 +379,10 @@ fn page_size(take: Option<usize>) -> Result<usize, ApiError> {
     )]))
 }
 
-pub(crate) fn respond<T: Serialize>(dto: &T, style: &Style) -> Result<Response, ApiError> {
+pub(crate) fn respond<T: Serialize + schemars::JsonSchema>(
+    dto: &T,
+    style: &Style,
+) -> Result<Response, ApiError> {
     let encoded = encode(dto, style).map_err(ApiError::Internal)?;
     // Room for the transport's fixed, CORS and request-id headers without regrowing.
     let mut headers = HeaderMap::with_capacity(16);

@@ -3,6 +3,7 @@
 //! format-neutral [`Node`] tree.
 
 use bytes::Bytes;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::casing::Casing;
@@ -39,8 +40,10 @@ pub struct Encoded {
     pub body: Bytes,
 }
 
-/// Encodes `dto` in `style`. Fails only on a value serde cannot represent (a bug).
-pub fn encode<T: Serialize>(dto: &T, style: &Style) -> Result<Encoded, String> {
+/// Encodes `dto` in `style`. Fails only on a value serde cannot represent (a bug). CSV needs
+/// the type itself (its columns and which member is written, [`csv::Shape`]), hence
+/// `JsonSchema`, which every DTO derives for `/openapi.json`.
+pub fn encode<T: Serialize + JsonSchema>(dto: &T, style: &Style) -> Result<Encoded, String> {
     let plain = |body: Vec<u8>| Encoded {
         content_type: style.format.content_type(),
         content_disposition: None,
@@ -75,7 +78,7 @@ pub fn encode<T: Serialize>(dto: &T, style: &Style) -> Result<Encoded, String> {
         Format::Xml => plain(xml::write(&node).into_bytes()),
         Format::Csv => Encoded {
             content_disposition: Some(csv::content_disposition(style.operation)),
-            ..plain(csv::write(&node).into_bytes())
+            ..plain(csv::write(&node, &csv::Shape::of::<T>()).into_bytes())
         },
     })
 }
