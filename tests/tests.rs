@@ -17,6 +17,7 @@ mod connections;
 mod contacts;
 mod crash;
 mod csv_injection;
+mod csv_wire;
 mod delivery;
 mod durability;
 mod file_modes;
