@@ -52,7 +52,8 @@ fn a_create_writes_its_delivery_errors_row_even_when_empty() {
             .json(&body)
             .send()
     };
-    let quiet = create(json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@b.co"}));
+    let quiet =
+        create(json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@b.co"}));
     assert_eq!(csv(&quiet), "\r\n");
     let failed = create(json!({
         "ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@b.co",
@@ -87,8 +88,11 @@ fn getting_one_link_writes_its_deliveries_table() {
 #[test]
 fn members_null_in_the_first_row_keep_their_columns() {
     let s = TestServer::start();
-    s.put("/v1/contact/1", json!({"FirstName": "Al", "Phone": "+15551234567"}))
-        .expect(200);
+    s.put(
+        "/v1/contact/1",
+        json!({"FirstName": "Al", "Phone": "+15551234567"}),
+    )
+    .expect(200);
     s.put(
         "/v1/contact/2",
         json!({"FirstName": "Bo", "LastName": "Lind", "EmailWork": "bo@x.example", "EmailPersonal": "bo@y.example"}),
@@ -109,5 +113,8 @@ fn members_null_in_the_first_row_keep_their_columns() {
     let al = rows.iter().find(|r| r[2] == "Al").unwrap();
     assert_eq!((al[3], al[5], al[6], al[7]), ("", "", "", "+15551234567"));
     let bo = rows.iter().find(|r| r[2] == "Bo").unwrap();
-    assert_eq!((bo[3], bo[5], bo[6]), ("Lind", "bo@x.example", "bo@y.example"));
+    assert_eq!(
+        (bo[3], bo[5], bo[6]),
+        ("Lind", "bo@x.example", "bo@y.example")
+    );
 }

@@ -20,7 +20,8 @@ fn send_jsv(s: &TestServer, method: &str, path: &str, body: &str) -> Resp {
 #[test]
 fn edge_blanks_from_a_jsv_client_are_kept_and_written_back_unquoted() {
     let s = TestServer::start();
-    let body = "{ContactId:7,FirstName:Bo ,LastName: Lind,Name:\tBo Lind\t,EmailWork:bo@work.example}";
+    let body =
+        "{ContactId:7,FirstName:Bo ,LastName: Lind,Name:\tBo Lind\t,EmailWork:bo@work.example}";
     let r = send_jsv(&s, "PUT", "/v1/contact/7", body);
     assert_eq!(r.status, 200, "{r:#?}");
     assert!(

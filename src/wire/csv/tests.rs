@@ -84,7 +84,10 @@ fn an_empty_list_writes_the_header_row_and_a_null_list_nothing() {
     );
     let null_list = obj(
         "CustomerLinkResponse",
-        vec![("Link", link(1, "Active", Node::Null)), ("Deliveries", Node::Null)],
+        vec![
+            ("Link", link(1, "Active", Node::Null)),
+            ("Deliveries", Node::Null),
+        ],
     );
     let shape = Shape::ListMember("Deliveries".into(), named(&["DeliveryId"]));
     assert_eq!(write(&null_list, &shape), "");
@@ -130,7 +133,10 @@ fn a_scalar_list_is_one_row_and_an_empty_one_a_bare_row_end() {
 fn a_single_record_or_the_dto_itself_is_one_row() {
     let response = obj(
         "ContactResponse",
-        vec![("ResponseStatus", Node::Null), ("Contact", link(7, "Active", Node::Null))],
+        vec![
+            ("ResponseStatus", Node::Null),
+            ("Contact", link(7, "Active", Node::Null)),
+        ],
     );
     let shape = Shape::ObjectMember("Contact".into(), named(&LINK_COLUMNS));
     assert_eq!(

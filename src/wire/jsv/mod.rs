@@ -31,9 +31,20 @@ fn strip_layout(raw: &str, own_line: bool) -> &str {
         return raw.trim_matches(is_ws);
     }
     let (lead, rest) = raw.split_at(raw.len() - raw.trim_start_matches(is_ws).len());
-    let trail = rest.get(rest.trim_end_matches(is_ws).len()..).unwrap_or_default();
-    let from = if lead.contains(is_line_break) { lead.len() } else { 0 };
-    let to = raw.len() - if trail.contains(is_line_break) { trail.len() } else { 0 };
+    let trail = rest
+        .get(rest.trim_end_matches(is_ws).len()..)
+        .unwrap_or_default();
+    let from = if lead.contains(is_line_break) {
+        lead.len()
+    } else {
+        0
+    };
+    let to = raw.len()
+        - if trail.contains(is_line_break) {
+            trail.len()
+        } else {
+            0
+        };
     raw.get(from..to).unwrap_or_default()
 }
 

@@ -193,7 +193,10 @@ fn line_breaks_are_layout() {
 #[test]
 fn parse_value_reads_any_value() {
     assert_eq!(parse_value("1,2,3"), Ok(json!(["1", "2", "3"])));
-    assert_eq!(parse_value(" a , \"b,c\" ,"), Ok(json!([" a ", "b,c", null])));
+    assert_eq!(
+        parse_value(" a , \"b,c\" ,"),
+        Ok(json!([" a ", "b,c", null]))
+    );
     assert_eq!(parse_value("[1,2]"), Ok(json!(["1", "2"])));
     assert_eq!(parse_value("{A:1}"), Ok(json!({"A": "1"})));
     assert_eq!(parse_value("a}b"), Ok(json!("a}b")));
@@ -303,7 +306,8 @@ fn pretty(compact: &str, newline: &str) -> String {
 
 #[test]
 fn the_pretty_printer_port_matches_the_seed_layout() {
-    let compact = "{ResourceType:String,MaxViews:0,Meta:{String:String},Empty:[],Errors:[{Code:X}]}";
+    let compact =
+        "{ResourceType:String,MaxViews:0,Meta:{String:String},Empty:[],Errors:[{Code:X}]}";
     assert_eq!(
         pretty(compact, "\n"),
         "{\n\tResourceType: String,\n\tMaxViews: 0,\n\tMeta: \n\t{\n\t\tString: String\n\t},\
@@ -321,7 +325,10 @@ fn pretty_printed_replies_read_back() {
         ("Note", s("a, b: c")),
         ("Active", Node::Bool(true)),
         ("Tags", Node::List(vec![s("a"), s("b,c"), s(" d")])),
-        ("Home", obj(vec![("City", s("Springfield")), ("Zip", Node::Int(5))])),
+        (
+            "Home",
+            obj(vec![("City", s("Springfield")), ("Zip", Node::Int(5))]),
+        ),
         ("Empty", Node::List(vec![])),
         ("Last", s("end")),
     ]);
@@ -332,7 +339,11 @@ fn pretty_printed_replies_read_back() {
         "Last": "end",
     });
     for newline in ["\n", "\r\n"] {
-        assert_eq!(parse(&pretty(&compact, newline)), Ok(expected.clone()), "{newline:?}");
+        assert_eq!(
+            parse(&pretty(&compact, newline)),
+            Ok(expected.clone()),
+            "{newline:?}"
+        );
     }
 }
 
@@ -359,7 +370,9 @@ impl Rng {
             '\'', '=', '\u{FEFF}', '\u{A0}', 'é', '✓',
         ];
         let len = self.below(9);
-        (0..len).map(|_| ALPHABET[self.below(ALPHABET.len())]).collect()
+        (0..len)
+            .map(|_| ALPHABET[self.below(ALPHABET.len())])
+            .collect()
     }
 }
 
