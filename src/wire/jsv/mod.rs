@@ -30,22 +30,20 @@ fn strip_layout(raw: &str, own_line: bool) -> &str {
     if own_line {
         return raw.trim_matches(is_ws);
     }
-    let (lead, rest) = raw.split_at(raw.len() - raw.trim_start_matches(is_ws).len());
-    let trail = rest
-        .get(rest.trim_end_matches(is_ws).len()..)
-        .unwrap_or_default();
-    let from = if lead.contains(is_line_break) {
-        lead.len()
+    let lead_len = raw.len() - raw.trim_start_matches(is_ws).len();
+    let body_end = raw.trim_end_matches(is_ws).len();
+    let is_layout = |run: Option<&str>| run.is_some_and(|r| r.contains(is_line_break));
+    let from = if is_layout(raw.get(..lead_len)) {
+        lead_len
     } else {
         0
     };
-    let to = raw.len()
-        - if trail.contains(is_line_break) {
-            trail.len()
-        } else {
-            0
-        };
-    raw.get(from..to).unwrap_or_default()
+    let to = if is_layout(raw.get(body_end..)) {
+        body_end
+    } else {
+        raw.len()
+    };
+    raw.get(from..to.max(from)).unwrap_or_default()
 }
 
 /// Writes a Node as compact JSV, as ServiceStack's writer does (§1.2): null members and null
