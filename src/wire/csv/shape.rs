@@ -1,6 +1,7 @@
 //! What ServiceStack's `CsvSerializer<T>` decides from the response *type* alone
-//! (`T/CsvSerializer.cs` `GetWriteFn`, `T/CsvWriter.cs` `Reset`): which member is written and
-//! which columns the rows have. Values cannot decide either — an empty or null list has no
+//! (`T/CsvSerializer.cs` `GetWriteFn` for a `[DataContract]` type, see `IsDto` in
+//! `T/PlatformExtensions.cs`; `T/CsvWriter.cs` `Reset`): which member is written and which
+//! columns the rows have. Values cannot decide either — an empty or null list has no
 //! record to take names from — so the type's JSON schema (every DTO derives one for
 //! `/openapi.json`) stands in for .NET reflection.
 
