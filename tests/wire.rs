@@ -230,7 +230,9 @@ fn the_seed_jsv_sample_binds_compact_and_pretty() {
         "{}",
         pretty.body
     );
-    let compact: String = filled.lines().map(str::trim).collect();
+    // Compact as ServiceStack's writer writes it: no blank after `:` (on one line such a
+    // blank would belong to the value, as it does in ServiceStack).
+    let compact: String = filled.lines().map(|l| l.replacen(": ", ":", 1)).collect();
     let compact = send(&compact);
     assert_eq!(compact.status, 200, "{compact:#?}");
 }

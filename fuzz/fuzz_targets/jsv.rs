@@ -60,8 +60,20 @@ fn to_node(value: &Value) -> Node {
     }
 }
 
-/// The reader's documented view of a written value: null members are not written, and a list
-/// whose only item is null is written `[]`, which reads back as an empty list.
+/// A key as it reads back once written: the writer quotes a key only for an escape char (it is
+/// then kept exactly); an unquoted key is trimmed like every member name.
+fn written_key(key: &str) -> String {
+    const ESCAPE_CHARS: [char; 9] = ['"', ':', ',', '{', '}', '[', ']', '\r', '\n'];
+    if key.is_empty() || key.contains(ESCAPE_CHARS) {
+        key.to_owned()
+    } else {
+        key.trim_matches([' ', '\t']).to_owned()
+    }
+}
+
+/// The reader's documented view of a written value: null members are not written, a list
+/// whose only item is null is written `[]`, which reads back as an empty list, and unquoted
+/// keys lose their edge blanks.
 fn normalised(value: &Value) -> Value {
     match value {
         Value::Array(items) if items.len() == 1 && items[0].is_null() => Value::Array(vec![]),
@@ -69,7 +81,7 @@ fn normalised(value: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), normalised(v)))
+                .map(|(k, v)| (written_key(k), normalised(v)))
                 .collect(),
         ),
         other => other.clone(),

@@ -83,7 +83,7 @@ pub(super) async fn run(
         }
     }
     let count = replies.len();
-    let encoded = encode_node(&Node::List(replies), style);
+    let encoded = encode_node(&Node::List(replies), style, None);
     let mut headers = HeaderMap::with_capacity(16);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(encoded.content_type));
     headers.insert(COMPLETED, HeaderValue::from(count));

@@ -24,6 +24,7 @@ use hyper::header::{
     WWW_AUTHENTICATE,
 };
 use hyper::{Method, StatusCode};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -322,7 +323,7 @@ async fn dispatch(
 /// Where an operation's reply goes: encoded as the response, or kept as one item of a batch.
 trait Reply {
     type Out;
-    fn put<T: Serialize>(&self, dto: &T) -> Result<Self::Out, ApiError>;
+    fn put<T: Serialize + JsonSchema>(&self, dto: &T) -> Result<Self::Out, ApiError>;
 }
 
 /// The reply is the response, in the request's style.
@@ -330,7 +331,7 @@ struct Encode<'a>(&'a Style);
 
 impl Reply for Encode<'_> {
     type Out = Response;
-    fn put<T: Serialize>(&self, dto: &T) -> Result<Response, ApiError> {
+    fn put<T: Serialize + JsonSchema>(&self, dto: &T) -> Result<Response, ApiError> {
         respond(dto, self.0)
     }
 }
@@ -340,7 +341,7 @@ struct Keep;
 
 impl Reply for Keep {
     type Out = Node;
-    fn put<T: Serialize>(&self, dto: &T) -> Result<Node, ApiError> {
+    fn put<T: Serialize + JsonSchema>(&self, dto: &T) -> Result<Node, ApiError> {
         to_node(dto).map_err(|e| ApiError::Internal(e.to_string()))
     }
 }
@@ -446,7 +447,10 @@ fn page_size(take: Option<usize>) -> Result<usize, ApiError> {
     ]))
 }
 
-pub(crate) fn respond<T: Serialize>(dto: &T, style: &Style) -> Result<Response, ApiError> {
+pub(crate) fn respond<T: Serialize + JsonSchema>(
+    dto: &T,
+    style: &Style,
+) -> Result<Response, ApiError> {
     let encoded = encode(dto, style).map_err(ApiError::Internal)?;
     // Room for the transport's fixed, CORS and request-id headers without regrowing.
     let mut headers = HeaderMap::with_capacity(16);

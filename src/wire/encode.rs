@@ -3,6 +3,7 @@
 //! format-neutral [`Node`] tree.
 
 use bytes::Bytes;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::casing::Casing;
@@ -39,8 +40,10 @@ pub struct Encoded {
     pub body: Bytes,
 }
 
-/// Encodes `dto` in `style`. Fails only on a value serde cannot represent (a bug).
-pub fn encode<T: Serialize>(dto: &T, style: &Style) -> Result<Encoded, String> {
+/// Encodes `dto` in `style`. Fails only on a value serde cannot represent (a bug). CSV needs
+/// the type itself (its columns and which member is written, [`csv::Shape`]), hence
+/// `JsonSchema`, which every DTO derives for `/openapi.json`.
+pub fn encode<T: Serialize + JsonSchema>(dto: &T, style: &Style) -> Result<Encoded, String> {
     let plain = |body: Vec<u8>| Encoded {
         content_type: style.format.content_type(),
         content_disposition: None,
@@ -54,11 +57,13 @@ pub fn encode<T: Serialize>(dto: &T, style: &Style) -> Result<Encoded, String> {
             .map_err(|e| e.to_string());
     }
     let node = to_node(dto).map_err(|e| e.to_string())?;
-    Ok(encode_node(&node, style))
+    let csv_shape = (style.format == Format::Csv).then(csv::Shape::of::<T>);
+    Ok(encode_node(&node, style, csv_shape))
 }
 
 /// Encodes an already serialised value (e.g. the list of an AutoBatch's replies) in `style`.
-pub fn encode_node(node: &Node, style: &Style) -> Encoded {
+/// CSV takes its columns from `csv_shape` (the type's), else from the value itself.
+pub fn encode_node(node: &Node, style: &Style, csv_shape: Option<csv::Shape>) -> Encoded {
     let plain = |body: Vec<u8>| Encoded {
         content_type: style.format.content_type(),
         content_disposition: None,
@@ -85,7 +90,13 @@ pub fn encode_node(node: &Node, style: &Style) -> Encoded {
         Format::Xml => plain(xml::write(node).into_bytes()),
         Format::Csv => Encoded {
             content_disposition: Some(csv::content_disposition(style.operation)),
-            ..plain(csv::write(node).into_bytes())
+            ..plain(
+                csv::write(
+                    node,
+                    &csv_shape.unwrap_or_else(|| csv::Shape::of_node(node)),
+                )
+                .into_bytes(),
+            )
         },
     }
 }

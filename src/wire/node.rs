@@ -59,9 +59,9 @@ pub fn to_node<T: Serialize + ?Sized>(value: &T) -> Result<Node, NodeError> {
 }
 
 impl Node {
-    /// The records CSV and JSONL write, as ServiceStack's `CsvSerializer` picks them: a list's
-    /// items; for a DTO its first list member other than `ResponseStatus`, else its first
-    /// object member as one record, else the DTO itself.
+    /// The records JSONL writes: a list's items; for a DTO its first list member other than
+    /// `ResponseStatus`, else its first object member as one record, else the DTO itself.
+    /// (CSV decides from the type instead, see `wire::csv::Shape`.)
     pub fn rows(&self) -> Vec<&Node> {
         match self {
             Node::List(items) => items.iter().collect(),

@@ -60,6 +60,18 @@ impl Serialize for ErrorBody {
     }
 }
 
+/// For CSV, whose columns come from the type: every error body has the shape of
+/// `ErrorResponse` (only `ResponseStatus` is set), whatever its name.
+impl JsonSchema for ErrorBody {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        ErrorResponse::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        ErrorResponse::json_schema(generator)
+    }
+}
+
 /// The CLR namespace of the service's DTOs (what .NET prints before a type name, e.g. in
 /// `Could not deserialize … using CRM.AgencyPlatform.API.Internal.CustomerLinkCreateRequest'`).
 pub const DTO_NAMESPACE: &str = "CRM.AgencyPlatform.API.Internal";

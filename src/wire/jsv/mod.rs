@@ -14,9 +14,36 @@ const ESCAPE_CHARS: [char; 9] = ['"', ':', ',', '{', '}', '[', ']', '\r', '\n'];
 /// Deeper bodies are refused rather than risking the stack.
 const MAX_DEPTH: usize = 64;
 
-/// Whitespace the reader ignores outside quotes (and trims from raw values).
+/// Whitespace that can be layout (see [`parse`]).
 fn is_ws(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// The writer quotes every string holding CR or LF, so an unquoted line break is always layout.
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\r' | '\n')
+}
+
+/// Drops the edge blanks of an unquoted scalar that are layout: all of them when the item
+/// starts on its own line, otherwise only a leading or trailing run holding a line break.
+fn strip_layout(raw: &str, own_line: bool) -> &str {
+    if own_line {
+        return raw.trim_matches(is_ws);
+    }
+    let lead_len = raw.len() - raw.trim_start_matches(is_ws).len();
+    let body_end = raw.trim_end_matches(is_ws).len();
+    let is_layout = |run: Option<&str>| run.is_some_and(|r| r.contains(is_line_break));
+    let from = if is_layout(raw.get(..lead_len)) {
+        lead_len
+    } else {
+        0
+    };
+    let to = if is_layout(raw.get(body_end..)) {
+        body_end
+    } else {
+        raw.len()
+    };
+    raw.get(from..to.max(from)).unwrap_or_default()
 }
 
 /// Writes a Node as compact JSV, as ServiceStack's writer does (§1.2): null members and null
@@ -83,13 +110,10 @@ fn write_entries<'a, K: AsRef<str>>(
     out.push('}');
 }
 
-/// Quotes iff ServiceStack would (empty, or one of the 9 escape chars), and additionally when
-/// the string starts or ends with whitespace: our reader trims raw values (see [`parse`]), so
-/// without quotes `" x "` would come back as `"x"`. A deliberate deviation that keeps our own
-/// round-trips exact; ServiceStack reads the quoted form identically.
+/// Quotes iff ServiceStack's `EncodeJsv` would: empty, or holding one of the 9 escape chars.
+/// Edge blanks are written as they are (`Bo `), and [`parse`] keeps them.
 fn write_str(out: &mut String, s: &str) {
-    let quote =
-        s.is_empty() || s.contains(ESCAPE_CHARS) || s.starts_with(is_ws) || s.ends_with(is_ws);
+    let quote = s.is_empty() || s.contains(ESCAPE_CHARS);
     if quote {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
@@ -160,15 +184,24 @@ impl std::fmt::Display for JsvError {
 impl std::error::Error for JsvError {}
 
 /// Parses a JSV request body (an object) into a `Value` for binding: objects become
-/// `Value::Object` (keys trimmed), lists `Value::Array`, every scalar `Value::String`, an empty
-/// token (`Name:` before `,`/`}`) `Value::Null`.
+/// `Value::Object` (keys trimmed, as ServiceStack trims member names), lists `Value::Array`,
+/// every scalar `Value::String`, an empty token (`Name:` before `,`/`}`) `Value::Null`.
 ///
-/// Deliberately more tolerant than ServiceStack (servicestack-wire.md §1.3, §1.7 call that
-/// safe): whitespace outside quotes is insignificant everywhere, so the metadata pages'
-/// pretty-printed samples parse as intended. That includes trimming *unquoted* values:
-/// ServiceStack keeps the space in `{Name: Bob}` (`" Bob"`), but every pretty-printed sample
-/// puts a space after `:`, and a client that means leading/trailing blanks can quote the value,
-/// which is kept exactly.
+/// Whitespace is read so that both real clients and the metadata pages' pretty-printed samples
+/// work (servicestack-wire.md §1.3; `T/JsvFormatter.cs`):
+/// - ServiceStack's writer never puts whitespace between tokens and never quotes edge blanks
+///   (`{FirstName:Bo ,LastName: Li}`); it quotes every string holding CR or LF. So an item
+///   that follows `{`, `[` or `,` on the same line is read exactly as ServiceStack reads it:
+///   the value runs from right after `:` (or the separator) to the next `,`/`}`/`]`, blanks
+///   kept. `{Name: Bob}` on one line is `" Bob"`, as in ServiceStack — a real client writes
+///   exactly that for `" Bob"`, and the real client wins.
+/// - The pretty printer puts every member and list item on its own line, a space after each
+///   member's `:` and a line break before a nested `{`/`[` and before each closing bracket.
+///   So an item that starts on its own line (a line break before its name) is laid out: the
+///   blanks around its unquoted value are layout. Quote a value to keep its edge blanks there.
+/// - Any unquoted whitespace run holding a line break is layout wherever it is, and blanks
+///   before a value starting with `{`, `[` or `"` are layout (the writer would have quoted a
+///   string starting that way).
 pub fn parse(text: &str) -> Result<Value, JsvError> {
     let mut r = Reader::new(text);
     r.skip_ws();
@@ -185,14 +218,14 @@ pub fn parse(text: &str) -> Result<Value, JsvError> {
 /// unquoted comma always separates items; empty text is `Value::Null`.
 pub fn parse_value(text: &str) -> Result<Value, JsvError> {
     let mut r = Reader::new(text);
-    let first = r.value(Ctx::Top)?;
+    let first = r.value(Ctx::Top, false)?;
     r.skip_ws();
     if r.at_end() {
         return Ok(first);
     }
     let mut items = vec![first];
     while r.eat(b',') {
-        items.push(r.value(Ctx::Top)?);
+        items.push(r.value(Ctx::Top, false)?);
         r.skip_ws();
     }
     r.finish()?;
@@ -258,10 +291,24 @@ impl<'a> Reader<'a> {
         found
     }
 
-    fn skip_ws(&mut self) {
-        while self.peek().is_some_and(|b| is_ws(char::from(b))) {
+    /// Skips whitespace; true when a line break was among it.
+    fn skip_ws(&mut self) -> bool {
+        let mut line_break = false;
+        while let Some(b) = self.peek().filter(|b| is_ws(char::from(*b))) {
+            line_break |= is_line_break(char::from(b));
             self.pos += 1;
         }
+        line_break
+    }
+
+    /// Whether the whitespace from here on holds a line break (nothing is consumed).
+    fn line_break_ahead(&self) -> bool {
+        self.text
+            .get(self.pos..)
+            .unwrap_or_default()
+            .chars()
+            .take_while(|c| is_ws(*c))
+            .any(is_line_break)
     }
 
     /// Structural bytes are ASCII, so every position we slice at is a char boundary.
@@ -288,17 +335,23 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn value(&mut self, ctx: Ctx) -> Result<Value, JsvError> {
+    /// The value starting exactly here (after `:`, `[` or `,`); `own_line` when its item
+    /// starts on a line of its own (see [`parse`]).
+    fn value(&mut self, ctx: Ctx, own_line: bool) -> Result<Value, JsvError> {
+        let start = self.pos;
         self.skip_ws();
         match self.peek() {
-            None => Ok(Value::Null),
-            Some(b) if ctx.ends_raw(b) => Ok(Value::Null),
             Some(b'{') => self.object(),
             Some(b'[') => self.list(),
             Some(b'"') => self.quoted().map(Value::String),
-            Some(_) => {
-                let raw = self.scan(|b| ctx.ends_raw(b));
-                Ok(Value::String(raw.trim_matches(is_ws).to_owned()))
+            _ => {
+                self.pos = start;
+                let raw = strip_layout(self.scan(|b| ctx.ends_raw(b)), own_line);
+                Ok(if raw.is_empty() {
+                    Value::Null
+                } else {
+                    Value::String(raw.to_owned())
+                })
             }
         }
     }
@@ -351,7 +404,7 @@ impl<'a> Reader<'a> {
         let open = self.enter()?;
         let mut members = Map::new();
         loop {
-            self.skip_ws();
+            let own_line = self.skip_ws();
             if self.eat(b'}') {
                 self.depth -= 1;
                 return Ok(Value::Object(members));
@@ -370,23 +423,29 @@ impl<'a> Reader<'a> {
             if !self.eat(b':') {
                 return Err(self.error("expected ':' after a member name"));
             }
-            members.insert(key, self.value(Ctx::Object)?);
+            members.insert(key, self.value(Ctx::Object, own_line)?);
             if self.separator(b'}', open, "object")? {
                 return Ok(Value::Object(members));
             }
         }
     }
 
+    /// `[]`, or `[` and whitespace holding a line break before `]`, is empty; `[ ]` holds
+    /// one `" "` (that is how the writer writes it).
     fn list(&mut self) -> Result<Value, JsvError> {
         let open = self.enter()?;
         let mut items = Vec::new();
-        self.skip_ws();
-        if self.eat(b']') {
+        let start = self.pos;
+        let line_break = self.skip_ws();
+        if self.peek() == Some(b']') && (line_break || self.pos == start) {
+            self.pos += 1;
             self.depth -= 1;
             return Ok(Value::Array(items));
         }
+        self.pos = start;
         loop {
-            items.push(self.value(Ctx::List)?);
+            let own_line = self.line_break_ahead();
+            items.push(self.value(Ctx::List, own_line)?);
             if self.separator(b']', open, "list")? {
                 return Ok(Value::Array(items));
             }

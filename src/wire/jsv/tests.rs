@@ -56,8 +56,10 @@ fn quoting_rules() {
         ("]", r#""]""#),
         ("a\rb", "\"a\rb\""),
         ("a\nb", "\"a\nb\""),
-        (" lead", r#"" lead""#),
-        ("trail\t", "\"trail\t\""),
+        // `EncodeJsv` never quotes for edge blanks.
+        (" lead", " lead"),
+        ("trail\t", "trail\t"),
+        (" ", " "),
     ] {
         assert_eq!(write(&s(text), Casing::Pascal), written, "{text:?}");
     }
@@ -158,7 +160,32 @@ fn reads_pretty_printed_nesting() {
 fn quoted_strings_are_kept_exactly() {
     let text = r#"{A:"a,b",B:"say ""hi""",C:" padded ",D:"",E: raw  value ,F:"{[:]}"}"#;
     let expected = json!({
-        "A": "a,b", "B": "say \"hi\"", "C": " padded ", "D": "", "E": "raw  value", "F": "{[:]}",
+        "A": "a,b", "B": "say \"hi\"", "C": " padded ", "D": "", "E": " raw  value ", "F": "{[:]}",
+    });
+    assert_eq!(parse(text), Ok(expected));
+}
+
+/// What `JsvServiceClient` sends for edge blanks (issue 11 item 4): ServiceStack's writer
+/// writes them unquoted and its reader keeps them, so ours does too.
+#[test]
+fn edge_blanks_on_one_line_are_kept() {
+    let text = "{FirstName:Bo ,LastName: Li,Name:\t,Blank: ,Tags:[ a,b ,  ], Key :v}";
+    let expected = json!({
+        "FirstName": "Bo ", "LastName": " Li", "Name": "\t", "Blank": " ",
+        "Tags": [" a", "b ", "  "], "Key": "v",
+    });
+    assert_eq!(parse(text), Ok(expected));
+    assert_eq!(parse("{Name: Bob}"), Ok(json!({"Name": " Bob"})));
+    assert_eq!(parse("{A:[ ],B:[]}"), Ok(json!({"A": [" "], "B": []})));
+    assert_eq!(parse_value(" a, b "), Ok(json!([" a", " b "])));
+}
+
+/// Whitespace holding a line break is layout wherever it is: the writer quotes CR and LF.
+#[test]
+fn line_breaks_are_layout() {
+    let text = "{A:x\n,B: \r\n y ,C:\n,D:[\n],E:[a,\n\tb\n],F: z \n}";
+    let expected = json!({
+        "A": "x", "B": "y ", "C": null, "D": [], "E": ["a", "b"], "F": " z",
     });
     assert_eq!(parse(text), Ok(expected));
 }
@@ -166,7 +193,10 @@ fn quoted_strings_are_kept_exactly() {
 #[test]
 fn parse_value_reads_any_value() {
     assert_eq!(parse_value("1,2,3"), Ok(json!(["1", "2", "3"])));
-    assert_eq!(parse_value(" a , \"b,c\" ,"), Ok(json!(["a", "b,c", null])));
+    assert_eq!(
+        parse_value(" a , \"b,c\" ,"),
+        Ok(json!([" a ", "b,c", null]))
+    );
     assert_eq!(parse_value("[1,2]"), Ok(json!(["1", "2"])));
     assert_eq!(parse_value("{A:1}"), Ok(json!({"A": "1"})));
     assert_eq!(parse_value("a}b"), Ok(json!("a}b")));
@@ -202,8 +232,7 @@ fn deep_nesting_is_refused() {
     assert!(parse_value(&"[".repeat(1000)).is_err());
 }
 
-/// Stands in for a property test (no `proptest` here). Strings with leading/trailing
-/// blanks only survive because `write` quotes them: `parse` trims raw values.
+/// Hand-picked strings; [`every_written_string_round_trips`] covers random ones.
 #[test]
 fn strings_round_trip_exactly() {
     #[rustfmt::skip]
@@ -215,5 +244,155 @@ fn strings_round_trip_exactly() {
     for text in texts {
         let written = write(&obj(vec![("S", s(text))]), Casing::Pascal);
         assert_eq!(parse(&written), Ok(json!({ "S": text })), "{written:?}");
+    }
+}
+
+/// `JsvFormatter.Format` (`T/JsvFormatter.cs`), the pretty printer behind the metadata pages'
+/// samples and `?debug`: a line break and tabs after `{`/`[` and after an unquoted `,`, a line
+/// break and tabs before `}`/`]`, one space after a member's first `:`, a line break before a
+/// non-empty nested `{`/`[` value (`{}`/`[]` stay as they are). `newline` is
+/// `Environment.NewLine`.
+fn pretty(compact: &str, newline: &str) -> String {
+    let chars: Vec<char> = compact.chars().collect();
+    let tab_line = |out: &mut String, tabs: usize| {
+        out.push_str(newline);
+        out.extend(std::iter::repeat_n('\t', tabs));
+    };
+    let (mut out, mut tabs, mut first_colon, mut in_string) = (String::new(), 0usize, true, false);
+    let mut i = 0;
+    while i < chars.len() {
+        let (c, prev, next) = (
+            chars[i],
+            i.checked_sub(1).map(|p| chars[p]),
+            chars.get(i + 1).copied(),
+        );
+        if c == '{' || c == '[' {
+            if prev == Some(':') {
+                if matches!(next, Some('}' | ']')) {
+                    out.push(c);
+                    out.push(chars[i + 1]);
+                    i += 2;
+                    continue;
+                }
+                tab_line(&mut out, tabs);
+            }
+            out.push(c);
+            tabs += 1;
+            tab_line(&mut out, tabs);
+            first_colon = true;
+        } else if c == '}' || c == ']' {
+            tabs = tabs.saturating_sub(1);
+            tab_line(&mut out, tabs);
+            out.push(c);
+            first_colon = true;
+        } else if c == '"' {
+            out.push(c);
+            in_string = !in_string;
+        } else if c == ',' && !in_string {
+            out.push(c);
+            tab_line(&mut out, tabs);
+            first_colon = true;
+        } else {
+            out.push(c);
+            if c == ':' && first_colon {
+                out.push(' ');
+                first_colon = false;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn the_pretty_printer_port_matches_the_seed_layout() {
+    let compact =
+        "{ResourceType:String,MaxViews:0,Meta:{String:String},Empty:[],Errors:[{Code:X}]}";
+    assert_eq!(
+        pretty(compact, "\n"),
+        "{\n\tResourceType: String,\n\tMaxViews: 0,\n\tMeta: \n\t{\n\t\tString: String\n\t},\
+         \n\tEmpty: [],\n\tErrors: \n\t[\n\t\t{\n\t\t\tCode: X\n\t\t}\n\t]\n}"
+    );
+}
+
+/// The pretty form of what the writer writes reads back as the compact form does, except
+/// that the edge blanks of unquoted strings are layout there (quote them to keep them).
+#[test]
+fn pretty_printed_replies_read_back() {
+    let node = obj(vec![
+        ("Name", s("Ann O'Neil")),
+        ("Padded", s(" x ")),
+        ("Note", s("a, b: c")),
+        ("Active", Node::Bool(true)),
+        ("Tags", Node::List(vec![s("a"), s("b,c"), s(" d")])),
+        (
+            "Home",
+            obj(vec![("City", s("Springfield")), ("Zip", Node::Int(5))]),
+        ),
+        ("Empty", Node::List(vec![])),
+        ("Last", s("end")),
+    ]);
+    let compact = write(&node, Casing::Pascal);
+    let expected = json!({
+        "Name": "Ann O'Neil", "Padded": "x", "Note": "a, b: c", "Active": "True",
+        "Tags": ["a", "b,c", "d"], "Home": {"City": "Springfield", "Zip": "5"}, "Empty": [],
+        "Last": "end",
+    });
+    for newline in ["\n", "\r\n"] {
+        assert_eq!(
+            parse(&pretty(&compact, newline)),
+            Ok(expected.clone()),
+            "{newline:?}"
+        );
+    }
+}
+
+/// A small xorshift generator, so the property tests need no extra crate and are repeatable.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap()
+    }
+
+    /// A string drawn mostly from the characters that matter to JSV: the 9 escape chars,
+    /// blanks, quotes, BOM/NBSP and a few letters.
+    fn string(&mut self) -> String {
+        const ALPHABET: [char; 22] = [
+            '"', ':', ',', '{', '}', '[', ']', '\r', '\n', ' ', ' ', '\t', 'a', 'b', 'Z', '0',
+            '\'', '=', '\u{FEFF}', '\u{A0}', 'é', '✓',
+        ];
+        let len = self.below(9);
+        (0..len)
+            .map(|_| ALPHABET[self.below(ALPHABET.len())])
+            .collect()
+    }
+}
+
+/// Property: every string ServiceStack's writer would write — as a member, as a list item,
+/// alone or among others — reads back exactly (issue 11 item 4).
+#[test]
+fn every_written_string_round_trips() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..20_000 {
+        let (a, b, c) = (rng.string(), rng.string(), rng.string());
+        let node = obj(vec![
+            ("A", s(&a)),
+            ("L", Node::List(vec![s(&b), s(&c)])),
+            ("N", obj(vec![("B", s(&b))])),
+            ("C", s(&c)),
+        ]);
+        let written = write(&node, Casing::Pascal);
+        let expected = json!({"A": a, "L": [b, c], "N": {"B": b}, "C": c});
+        assert_eq!(parse(&written), Ok(expected), "{written:?}");
+        let alone = write(&Node::List(vec![s(&a)]), Casing::Pascal);
+        assert_eq!(parse_value(&alone), Ok(json!([a])), "{alone:?}");
     }
 }
