@@ -173,9 +173,10 @@ fn issue10_full_disk_answers_503_and_writes_resume_without_a_restart() {
 
     // The admin CLI on a full disk: a clear error and a non-zero exit, never a panic.
     let filler = fill(fs.path());
-    // A small write may still fit in pages the file already has; keep writing until one fails.
+    // A small write may still fit in pages the file already has (redb's repair frees the
+    // failed commit's pages): write records too large for that, until one fails.
     let failed = (0..100)
-        .map(|n| format!("Full Disk {n} {}", "x".repeat(200)))
+        .map(|n| format!("Full Disk {n} {}", "x".repeat(16 * 1024)))
         .map(|name| cli(&["tenant", "create", "--name", &name, "--data", d]))
         .find(|(code, _, _)| *code != 0);
     let (code, _, err) = failed.expect("a tenant create fails on a full disk");
