@@ -271,12 +271,3 @@ fn deny_later(state: &AppState, link: &LinkRecord, why: &str, actor: &Actor, now
         dropped.fetch_add(1, Ordering::Relaxed);
     }
 }
-
-/// Minimal HTML escaping for text placed in markup.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
