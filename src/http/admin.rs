@@ -103,7 +103,12 @@ async fn metrics(state: &AppState, headers: &HeaderMap) -> Response<ResponseBody
 async fn refresh_link_gauges(state: &AppState) {
     let now = state.clock.now();
     let every = state.config.metrics.links_refresh.as_millis() as i64;
-    if state.metrics.links.refreshed_at().is_some_and(|at| now - at < every) {
+    if state
+        .metrics
+        .links
+        .refreshed_at()
+        .is_some_and(|at| now - at < every)
+    {
         return;
     }
     let txn = match state.store.snapshot() {

@@ -54,14 +54,21 @@ impl RequestMetrics {
             .get_or_create(&OpStatus { operation, status })
             .inc();
         let seconds = elapsed.as_secs_f64();
-        self.latency.get_or_create(&Op { operation }).observe(seconds);
+        self.latency
+            .get_or_create(&Op { operation })
+            .observe(seconds);
     }
 
     pub(super) fn register(&self, r: &mut Registry) {
         let help = "Answered requests by operation and status";
         add(r, "customerlink_http_requests", help, &self.by_status);
         let help = "Time from the request head to the response, by operation";
-        add(r, "customerlink_http_request_duration_seconds", help, &self.latency);
+        add(
+            r,
+            "customerlink_http_request_duration_seconds",
+            help,
+            &self.latency,
+        );
     }
 }
 
@@ -93,7 +100,11 @@ impl Default for WriterStats {
 impl WriterStats {
     /// One write transaction of `batch_len` commands took `elapsed` (begin to durable commit).
     pub fn record_commit(&self, batch_len: usize, elapsed: Duration, committed: bool) {
-        let outcome = if committed { &self.commits } else { &self.failed };
+        let outcome = if committed {
+            &self.commits
+        } else {
+            &self.failed
+        };
         outcome.inc();
         self.commands.inc_by(batch_len as u64);
         self.batch_size.observe(batch_len as f64);
@@ -126,7 +137,12 @@ impl WriterStats {
         let help = "Commands per write transaction (group commit)";
         add(r, "customerlink_writer_batch_size", help, &self.batch_size);
         let help = "Time to apply and durably commit one batch";
-        add(r, "customerlink_writer_commit_seconds", help, &self.commit_seconds);
+        add(
+            r,
+            "customerlink_writer_commit_seconds",
+            help,
+            &self.commit_seconds,
+        );
     }
 }
 
