@@ -166,15 +166,38 @@ mod tests {
     }
 
     #[test]
-    fn the_code_form_has_its_ids_and_an_unknown_notice_shows_nothing() {
-        let page = needs_code("Acme", "email", "other", true, false).into_string();
-        assert!(page.contains(
-            "<input id=\"code\" name=\"Code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
-             pattern=\"[0-9 -]*\" required autofocus>"
-        ));
-        assert!(
-            page.contains("<button type=\"submit\" class=\"secondary\">Send me a code</button>")
+    fn the_landing_bodies_are_byte_identical_to_the_former_markup() {
+        let link = LinkView {
+            tenant_name: "Acme",
+            resource_type: "Document",
+            view_count: 0,
+            max_views: 20,
+        };
+        assert_eq!(
+            can_view(&link, "").into_string(),
+            "<h1>Acme shared a Document with you</h1><form method=\"post\" action=\"/portal/open\">\
+             <button type=\"submit\">Open the Document</button></form><p class=\"small\">Each \
+             opening counts as one view (0 of 20 used).</p>"
         );
-        assert!(!page.contains("role="));
+        assert_eq!(
+            needs_code("Acme", "email", "sent", true, true).into_string(),
+            "<h1>Acme shared something with you</h1><p>To make sure it reaches the right person, \
+             we will send a one-time code by email.</p><p class=\"notice\" role=\"status\">If this \
+             link is valid, a code is on its way. You can ask for another in a minute.</p><form \
+             method=\"post\" action=\"/portal/verify\"><label for=\"code\">One-time code</label>\
+             <input id=\"code\" name=\"Code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
+             pattern=\"[0-9 -]*\" required autofocus><button type=\"submit\">Verify</button></form>\
+             <form method=\"post\" action=\"/portal/otp\"><button type=\"submit\" \
+             class=\"secondary\">Send the code again</button></form>"
+        );
+        let page = needs_code("Acme", "email", "other", false, false).into_string();
+        assert!(page.contains("class=\"secondary\">Send me a code</button>"));
+        assert!(!page.contains("role=") && !page.contains("id=\"code\""));
+    }
+
+    #[test]
+    fn the_switch_form_carries_the_token_escaped() {
+        let body = confirm_switch("a\"b").into_string();
+        assert!(body.contains("<input type=\"hidden\" name=\"Token\" value=\"a&quot;b\">"));
     }
 }
