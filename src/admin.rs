@@ -22,34 +22,19 @@ pub struct KeySpec {
 }
 
 /// Why an admin command failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    Store(StoreError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no tenant {}", .0.simple())]
     UnknownTenant(Uuid),
+    #[error("no API key {}", .0.simple())]
     UnknownKey(Uuid),
+    #[error("random source: {0}")]
     Random(getrandom::Error),
     /// A name that cannot be used (see `domain::text`).
+    #[error("{0}")]
     InvalidName(String),
-}
-
-impl std::fmt::Display for AdminError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AdminError::Store(e) => write!(f, "{e}"),
-            AdminError::UnknownTenant(id) => write!(f, "no tenant {}", id.simple()),
-            AdminError::UnknownKey(id) => write!(f, "no API key {}", id.simple()),
-            AdminError::Random(e) => write!(f, "random source: {e}"),
-            AdminError::InvalidName(why) => write!(f, "{why}"),
-        }
-    }
-}
-
-impl std::error::Error for AdminError {}
-
-impl From<StoreError> for AdminError {
-    fn from(e: StoreError) -> Self {
-        AdminError::Store(e)
-    }
 }
 
 impl From<AdminError> for crate::app::StartError {

@@ -40,39 +40,21 @@ pub struct AppState {
 }
 
 /// Why the service could not start (or an admin command could not open the data folder).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
         error: std::io::Error,
     },
-    Policy {
-        path: String,
-        error: String,
-    },
-    Store(StoreError),
+    #[error("policy {path}: {error}")]
+    Policy { path: String, error: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("random source: {0}")]
     Random(getrandom::Error),
+    #[error("delivery: {0}")]
     Delivery(String),
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::Io { path, error } => write!(f, "{}: {error}", path.display()),
-            StartError::Policy { path, error } => write!(f, "policy {path}: {error}"),
-            StartError::Store(e) => write!(f, "{e}"),
-            StartError::Random(e) => write!(f, "random source: {e}"),
-            StartError::Delivery(e) => write!(f, "delivery: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for StartError {}
-
-impl From<StoreError> for StartError {
-    fn from(e: StoreError) -> Self {
-        StartError::Store(e)
-    }
 }
 
 impl AppState {

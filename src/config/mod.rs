@@ -136,8 +136,18 @@ impl CorsSettings {
         origin.filter(|o| {
             self.allowed_origins
                 .iter()
-                .any(|allowed| allowed.eq_ignore_ascii_case(o))
+                .any(|allowed| same_origin(allowed, o))
         })
+    }
+}
+
+/// Whether two URLs (or bare origins) name the same web origin: scheme, host and port as
+/// the `url` crate parses them (case-insensitive host, default ports implied). Unparsable
+/// text and opaque origins (`null`) match nothing.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin().is_tuple() && a.origin() == b.origin(),
+        _ => false,
     }
 }
 
@@ -212,19 +222,12 @@ pub struct Config {
 }
 
 /// A configuration problem, naming the key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {problem}")]
 pub struct ConfigError {
     pub key: String,
     pub problem: String,
 }
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.key, self.problem)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 pub(crate) fn err(key: &str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
@@ -469,6 +472,16 @@ mod tests {
                 "purge.interval_secs"
             ]
         );
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        assert!(same_origin("https://A.example", "https://a.example/portal"));
+        assert!(same_origin("http://a.example:80", "http://a.example"));
+        assert!(!same_origin("http://a.example", "https://a.example"));
+        assert!(!same_origin("https://a.example:8443", "https://a.example"));
+        assert!(!same_origin("null", "null"));
+        assert!(!same_origin("not a url", "not a url"));
     }
 
     #[test]

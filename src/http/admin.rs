@@ -3,8 +3,6 @@
 //! `[metrics] key_file` when set) and `/admin/backup` (a consistent backup stream; only the
 //! operator key from `<data>/operator-key`, never a tenant API key). Health needs no key.
 
-use std::sync::atomic::Ordering;
-
 use bytes::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Method, Response, StatusCode};
@@ -95,7 +93,7 @@ async fn metrics(state: &AppState, headers: &HeaderMap) -> Response<ResponseBody
     let mut r = Response::new(ResponseBody::full(state.metrics.render().into()));
     r.headers_mut().insert(
         CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
     );
     r
 }
@@ -104,9 +102,13 @@ async fn metrics(state: &AppState, headers: &HeaderMap) -> Response<ResponseBody
 /// threads; a failure keeps the old values and is logged).
 async fn refresh_link_gauges(state: &AppState) {
     let now = state.clock.now();
-    let refreshed = state.metrics.links.refreshed_at.load(Ordering::Relaxed) as i64 * 1000;
     let every = state.config.metrics.links_refresh.as_millis() as i64;
-    if refreshed != 0 && now - refreshed < every {
+    if state
+        .metrics
+        .links
+        .refreshed_at()
+        .is_some_and(|at| now - at < every)
+    {
         return;
     }
     let txn = match state.store.snapshot() {

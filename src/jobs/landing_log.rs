@@ -10,7 +10,6 @@
 //! before it answers.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -110,8 +109,7 @@ async fn flush(state: &AppState) {
     let op = WriteOp::Portal(PortalOp::LogLandings(views));
     match state.store.write(op).await {
         Ok(_) => {
-            let logged = &state.metrics.portal.landing_views_logged;
-            logged.fetch_add(count, Ordering::Relaxed);
+            state.metrics.portal.landing_views_logged.inc_by(count);
         }
         Err(e) => tracing::warn!(error = %e, views = count, "could not log landing views"),
     }

@@ -4,7 +4,6 @@
 //! never scans the links table.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use tokio::sync::watch;
 
@@ -20,12 +19,12 @@ pub fn spawn(state: Arc<AppState>) -> Job {
         let state = Arc::clone(&state);
         async move {
             let stats = &state.metrics.purge;
-            stats.runs.fetch_add(1, Ordering::Relaxed);
+            stats.runs.inc();
             match purge_retired(&state, &stopped).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(purged = n, "purged retired links"),
                 Err(e) => {
-                    stats.failures.fetch_add(1, Ordering::Relaxed);
+                    stats.failures.inc();
                     tracing::error!(error = %e, "purge failed; will retry next interval");
                 }
             }
@@ -52,12 +51,7 @@ pub async fn purge_retired(
             _ => PurgeReport::default(),
         };
         total += report.purged;
-        let purged = report.purged as u64;
-        state
-            .metrics
-            .purge
-            .purged
-            .fetch_add(purged, Ordering::Relaxed);
+        state.metrics.purge.purged.inc_by(report.purged as u64);
         if !report.more || *stopped.borrow() {
             return Ok(total);
         }

@@ -2,48 +2,41 @@
 //! (see `jobs::Job::every`), and this count is how an operator learns that one happened.
 //! Every job is listed from its start with 0, so an alert can watch the series' increase.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
 
-use super::header;
+/// The job a panic count belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct Job {
+    job: &'static str,
+}
 
 /// Panicked rounds per job.
 #[derive(Debug, Default)]
 pub struct JobPanics {
-    by_job: Mutex<BTreeMap<&'static str, u64>>,
+    by_job: Family<Job, Counter>,
 }
 
 impl JobPanics {
     /// Lists `job` with 0 panics (keeps its count if already listed).
     pub fn register(&self, job: &'static str) {
-        let mut map = self.by_job.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(job).or_insert(0);
+        drop(self.by_job.get_or_create(&Job { job }));
     }
 
     /// Counts one panicked round of `job`.
     pub fn panicked(&self, job: &'static str) {
-        let mut map = self.by_job.lock().unwrap_or_else(|p| p.into_inner());
-        *map.entry(job).or_insert(0) += 1;
+        self.by_job.get_or_create(&Job { job }).inc();
     }
 
     /// The count for `job` (0 when unknown).
-    pub fn count(&self, job: &str) -> u64 {
-        let map = self.by_job.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(job).copied().unwrap_or(0)
+    pub fn count(&self, job: &'static str) -> u64 {
+        self.by_job.get(&Job { job }).map_or(0, |c| c.get())
     }
 
-    pub(super) fn render(&self, out: &mut String) {
-        let name = "customerlink_job_panics_total";
-        header(
-            out,
-            name,
-            "counter",
-            "Background job rounds that panicked (the job went on with its next round).",
-        );
-        let map = self.by_job.lock().unwrap_or_else(|p| p.into_inner());
-        for (job, n) in map.iter() {
-            let _ = writeln!(out, "{name}{{job=\"{job}\"}} {n}");
-        }
+    pub(super) fn register_in(&self, r: &mut Registry) {
+        let help = "Background job rounds that panicked (the job went on with its next round)";
+        super::add(r, "customerlink_job_panics", help, &self.by_job);
     }
 }

@@ -1,26 +1,43 @@
-//! metrics: what `/metrics` reports, in the Prometheus text format (version 0.0.4). Counters
-//! and histograms are plain atomics fed by the layers that own the events — `http` (requests),
-//! the store's writer (commits, through [`WriterStats`] in its settings), `jobs` (purge, link
-//! gauges, panics) and `delivery` (attempts). Nothing here knows about HTTP; only `links` reads, from
-//! a snapshot it is handed.
+//! metrics: what `/metrics` reports, in the Prometheus text format (version 0.0.4), through
+//! the `prometheus-client` crate. The layers that own the events feed its counters, gauges and
+//! histograms — `http` (requests), the store's writer (commits, through [`WriterStats`] in its
+//! settings), `jobs` (purge, landing log, panics), `delivery` (attempts) and `/metrics` itself
+//! (link gauges, from a snapshot it is handed). Recording is an atomic add after a read lock
+//! of the labelled family; no global lock is taken per request. Nothing here knows about HTTP.
 
-mod histogram;
 mod jobs;
 pub mod links;
+mod stats;
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-pub use histogram::{BATCH_BOUNDS, Histogram, LATENCY_BOUNDS};
+use prometheus_client::encoding::{EncodeMetric, MetricEncoder, prometheus_text};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Metric, Registry};
+
 pub use jobs::JobPanics;
+pub use links::LinkGauges;
+pub use stats::{DeliveryStats, PortalStats, PurgeStats, RequestMetrics, WriterStats};
+
+/// The content type of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// The job name under which a panic while recomputing the link gauges is counted.
 pub const LINK_GAUGES_JOB: &str = "link_gauges";
 
-/// Every metric of one server.
+/// Upper bounds (in seconds) of request and commit latency buckets.
+pub const LATENCY_BOUNDS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+
+/// Upper bounds of writer batch sizes (commands per commit).
+pub const BATCH_BOUNDS: &[f64] = &[
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 4096.0,
+];
+
+/// Every metric of one server, registered once in one registry.
 #[derive(Debug)]
 pub struct Metrics {
     pub requests: RequestMetrics,
@@ -31,13 +48,15 @@ pub struct Metrics {
     pub links: LinkGauges,
     /// Panicked rounds of background jobs (shared with each job's supervisor).
     pub jobs: std::sync::Arc<JobPanics>,
+    uptime: Gauge,
     started: Instant,
+    registry: Registry,
 }
 
 impl Metrics {
     /// `writer` is the instance the store's writer reports to (from its settings).
     pub fn new(writer: std::sync::Arc<WriterStats>) -> Self {
-        let metrics = Metrics {
+        let mut metrics = Metrics {
             requests: RequestMetrics::default(),
             writer,
             purge: PurgeStats::default(),
@@ -45,319 +64,65 @@ impl Metrics {
             portal: PortalStats::default(),
             links: LinkGauges::default(),
             jobs: std::sync::Arc::new(JobPanics::default()),
+            uptime: Gauge::default(),
             started: Instant::now(),
+            registry: Registry::default(),
         };
         metrics.jobs.register(LINK_GAUGES_JOB);
+        metrics.register();
         metrics
+    }
+
+    fn register(&mut self) {
+        let r = &mut self.registry;
+        self.requests.register(r);
+        self.writer.register(r);
+        self.purge.register(r);
+        self.delivery.register(r);
+        self.portal.register(r);
+        self.links.register(r);
+        self.jobs.register_in(r);
+        let help = "Seconds since the server started";
+        add(r, "customerlink_uptime_seconds", help, &self.uptime);
     }
 
     /// The whole exposition, `# HELP`/`# TYPE` lines included.
     pub fn render(&self) -> String {
+        let uptime = self.started.elapsed().as_secs();
+        self.uptime.set(i64::try_from(uptime).unwrap_or(i64::MAX));
         let mut out = String::with_capacity(8192);
-        self.requests.render(&mut out);
-        self.writer.render(&mut out);
-        self.purge.render(&mut out);
-        self.delivery.render(&mut out);
-        self.portal.render(&mut out);
-        self.links.render(&mut out);
-        self.jobs.render(&mut out);
-        header(
-            &mut out,
-            "customerlink_uptime_seconds",
-            "gauge",
-            "Seconds since the server started.",
-        );
-        let _ = writeln!(
-            out,
-            "customerlink_uptime_seconds {}",
-            self.started.elapsed().as_secs()
-        );
+        // Writing into a String fails only if an encoder does, which the crate's do not.
+        let _ = prometheus_text::encode(&mut out, &self.registry);
         out
     }
 }
 
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+/// Registers a clone of `metric` (the clone shares its values) under `name`. Counter names
+/// leave out `_total`, which the encoder appends; `help` leaves out the final period, which
+/// the registry appends.
+fn add<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: &M) {
+    registry.register(name, help, Listed(metric.clone()));
 }
 
-fn counter(out: &mut String, name: &str, help: &str, value: &AtomicU64) {
-    header(out, name, "counter", help);
-    let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
-}
-
-/// Requests by operation (the request DTO name, or a fixed name for service endpoints) and
-/// HTTP status, and a latency histogram per operation. Operation names come from a closed
-/// set, so the number of series is bounded whatever clients send.
-#[derive(Debug, Default)]
-pub struct RequestMetrics {
-    by_op: Mutex<BTreeMap<&'static str, OpStats>>,
-}
-
+/// A metric whose `# HELP`/`# TYPE` lines are written even while it has no series (the
+/// crate leaves out empty families), so every family is listed from the start.
 #[derive(Debug)]
-struct OpStats {
-    by_status: BTreeMap<u16, u64>,
-    latency: Histogram,
-}
+struct Listed<M>(M);
 
-impl RequestMetrics {
-    /// Records one answered request.
-    pub fn record(&self, operation: &'static str, status: u16, elapsed: Duration) {
-        let mut map = self.by_op.lock().unwrap_or_else(|p| p.into_inner());
-        let stats = map.entry(operation).or_insert_with(|| OpStats {
-            by_status: BTreeMap::new(),
-            latency: Histogram::new(LATENCY_BOUNDS),
-        });
-        *stats.by_status.entry(status).or_insert(0) += 1;
-        stats.latency.observe(elapsed.as_secs_f64());
+impl<M: EncodeMetric> EncodeMetric for Listed<M> {
+    fn encode(&self, encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        self.0.encode(encoder)
     }
 
-    fn render(&self, out: &mut String) {
-        let map = self.by_op.lock().unwrap_or_else(|p| p.into_inner());
-        header(
-            out,
-            "customerlink_http_requests_total",
-            "counter",
-            "Answered requests by operation and status.",
-        );
-        for (op, stats) in map.iter() {
-            for (status, n) in &stats.by_status {
-                let _ = writeln!(
-                    out,
-                    "customerlink_http_requests_total{{operation=\"{op}\",status=\"{status}\"}} {n}"
-                );
-            }
-        }
-        let name = "customerlink_http_request_duration_seconds";
-        header(
-            out,
-            name,
-            "histogram",
-            "Time from the request head to the response, by operation.",
-        );
-        for (op, stats) in map.iter() {
-            stats
-                .latency
-                .render(out, name, &format!("operation=\"{op}\""));
-        }
-    }
-}
-
-/// What the single writer thread reports after each batch (see `store::writer`).
-#[derive(Debug)]
-pub struct WriterStats {
-    commits: AtomicU64,
-    failed: AtomicU64,
-    commands: AtomicU64,
-    batch_size: Histogram,
-    commit_seconds: Histogram,
-}
-
-impl Default for WriterStats {
-    fn default() -> Self {
-        WriterStats {
-            commits: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-            commands: AtomicU64::new(0),
-            batch_size: Histogram::new(BATCH_BOUNDS),
-            commit_seconds: Histogram::new(LATENCY_BOUNDS),
-        }
-    }
-}
-
-impl WriterStats {
-    /// One write transaction of `batch_len` commands took `elapsed` (begin to durable commit).
-    pub fn record_commit(&self, batch_len: usize, elapsed: Duration, committed: bool) {
-        let counter = if committed {
-            &self.commits
-        } else {
-            &self.failed
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        self.commands.fetch_add(batch_len as u64, Ordering::Relaxed);
-        self.batch_size.observe(batch_len as f64);
-        self.commit_seconds.observe(elapsed.as_secs_f64());
-    }
-
-    /// Durable commits so far.
-    pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
-    }
-
-    /// Commands applied so far (committed or not).
-    pub fn commands(&self) -> u64 {
-        self.commands.load(Ordering::Relaxed)
-    }
-
-    /// Seconds spent applying and committing batches so far.
-    pub fn commit_seconds_sum(&self) -> f64 {
-        self.commit_seconds.sum()
-    }
-
-    fn render(&self, out: &mut String) {
-        counter(
-            out,
-            "customerlink_writer_commits_total",
-            "Durable write transactions committed.",
-            &self.commits,
-        );
-        counter(
-            out,
-            "customerlink_writer_failed_batches_total",
-            "Write batches that failed (nothing of them was written).",
-            &self.failed,
-        );
-        counter(
-            out,
-            "customerlink_writer_commands_total",
-            "Write commands applied by the writer.",
-            &self.commands,
-        );
-        let name = "customerlink_writer_batch_size";
-        header(
-            out,
-            name,
-            "histogram",
-            "Commands per write transaction (group commit).",
-        );
-        self.batch_size.render(out, name, "");
-        let name = "customerlink_writer_commit_seconds";
-        header(
-            out,
-            name,
-            "histogram",
-            "Time to apply and durably commit one batch.",
-        );
-        self.commit_seconds.render(out, name, "");
-    }
-}
-
-/// The purge job's work.
-#[derive(Debug, Default)]
-pub struct PurgeStats {
-    pub runs: AtomicU64,
-    pub purged: AtomicU64,
-    pub failures: AtomicU64,
-}
-
-impl PurgeStats {
-    fn render(&self, out: &mut String) {
-        counter(
-            out,
-            "customerlink_purge_runs_total",
-            "Purge rounds run.",
-            &self.runs,
-        );
-        counter(
-            out,
-            "customerlink_purge_links_total",
-            "Retired links deleted by purge.",
-            &self.purged,
-        );
-        counter(
-            out,
-            "customerlink_purge_failures_total",
-            "Purge rounds that failed.",
-            &self.failures,
-        );
-    }
-}
-
-/// The landing log's batches (`jobs::landing_log`).
-#[derive(Debug, Default)]
-pub struct PortalStats {
-    pub landing_views_logged: AtomicU64,
-    pub landing_views_dropped: AtomicU64,
-}
-
-impl PortalStats {
-    fn render(&self, out: &mut String) {
-        counter(
-            out,
-            "customerlink_portal_landing_views_logged_total",
-            "Landing page views written to the access log.",
-            &self.landing_views_logged,
-        );
-        counter(
-            out,
-            "customerlink_portal_landing_views_dropped_total",
-            "Landing page views not itemised in the access log because a batch was full.",
-            &self.landing_views_dropped,
-        );
-    }
-}
-
-/// Delivery attempts by channel and result.
-#[derive(Debug, Default)]
-pub struct DeliveryStats {
-    by: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
-}
-
-impl DeliveryStats {
-    /// `result` is one of `sent`, `failed`, `failed_permanent`, `timed_out`.
-    pub fn record(&self, channel: &'static str, result: &'static str) {
-        let mut map = self.by.lock().unwrap_or_else(|p| p.into_inner());
-        *map.entry((channel, result)).or_insert(0) += 1;
-    }
-
-    fn render(&self, out: &mut String) {
-        let name = "customerlink_delivery_attempts_total";
-        header(
-            out,
-            name,
-            "counter",
-            "Delivery attempts by channel and result.",
-        );
-        let map = self.by.lock().unwrap_or_else(|p| p.into_inner());
-        for ((channel, result), n) in map.iter() {
-            let _ = writeln!(
-                out,
-                "{name}{{channel=\"{channel}\",result=\"{result}\"}} {n}"
-            );
-        }
-    }
-}
-
-/// Stored links by status, recomputed by [`links::refresh`] when a scrape finds them stale.
-#[derive(Debug, Default)]
-pub struct LinkGauges {
-    pub total: AtomicU64,
-    pub revoked: AtomicU64,
-    /// Expired and not revoked.
-    pub expired: AtomicU64,
-    /// Unix seconds of the last refresh (0 = not yet).
-    pub refreshed_at: AtomicU64,
-}
-
-impl LinkGauges {
-    fn render(&self, out: &mut String) {
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let (total, revoked, expired) =
-            (load(&self.total), load(&self.revoked), load(&self.expired));
-        let name = "customerlink_links";
-        header(
-            out,
-            name,
-            "gauge",
-            "Stored links by status (live = active or out of views; not yet purged).",
-        );
-        let live = total.saturating_sub(revoked).saturating_sub(expired);
-        for (status, n) in [("live", live), ("expired", expired), ("revoked", revoked)] {
-            let _ = writeln!(out, "{name}{{status=\"{status}\"}} {n}");
-        }
-        let name = "customerlink_links_refreshed_timestamp_seconds";
-        header(
-            out,
-            name,
-            "gauge",
-            "When the link gauges were last computed.",
-        );
-        let _ = writeln!(out, "{name} {}", load(&self.refreshed_at));
+    fn metric_type(&self) -> MetricType {
+        self.0.metric_type()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn exposition_has_every_family_with_labels() {
@@ -367,22 +132,46 @@ mod tests {
         m.requests
             .record("CustomerLinkCreateRequest", 400, Duration::from_millis(1));
         m.writer.record_commit(5, Duration::from_millis(2), true);
-        m.delivery.record("Email", "sent");
-        m.links.total.store(10, Ordering::Relaxed);
-        m.links.revoked.store(3, Ordering::Relaxed);
+        m.links.set(
+            links::LinkCounts {
+                total: 10,
+                revoked: 3,
+                expired: 0,
+            },
+            5_000,
+        );
+        m.purge.runs.inc();
         let text = m.render();
         for line in [
+            "# TYPE customerlink_http_requests_total counter",
+            "# TYPE customerlink_delivery_attempts_total counter",
+            "# HELP customerlink_purge_runs_total Purge rounds run.",
+            "customerlink_purge_runs_total 1",
             "customerlink_http_requests_total{operation=\"CustomerLinkCreateRequest\",status=\"200\"} 1",
             "customerlink_http_requests_total{operation=\"CustomerLinkCreateRequest\",status=\"400\"} 1",
             "customerlink_http_request_duration_seconds_count{operation=\"CustomerLinkCreateRequest\"} 2",
+            "customerlink_http_request_duration_seconds_bucket{operation=\"CustomerLinkCreateRequest\",le=\"0.0025\"} 1",
             "customerlink_writer_commits_total 1",
             "customerlink_writer_batch_size_bucket{le=\"8\"} 1",
-            "customerlink_delivery_attempts_total{channel=\"Email\",result=\"sent\"} 1",
+            "customerlink_writer_batch_size_bucket{le=\"+Inf\"} 1",
             "customerlink_links{status=\"live\"} 7",
             "customerlink_links{status=\"revoked\"} 3",
+            "customerlink_links_refreshed_timestamp_seconds 5",
             "customerlink_job_panics_total{job=\"link_gauges\"} 0",
+            "# TYPE customerlink_uptime_seconds gauge",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
         }
+    }
+
+    #[test]
+    fn a_family_is_listed_before_its_first_series_and_labelled_after() {
+        let m = Metrics::new(std::sync::Arc::default());
+        let text = m.render();
+        assert!(text.contains("# TYPE customerlink_delivery_attempts_total counter\n"));
+        assert!(!text.contains("customerlink_delivery_attempts_total{"));
+        m.delivery.record("Email", "sent");
+        let line = "customerlink_delivery_attempts_total{channel=\"Email\",result=\"sent\"} 1\n";
+        assert!(m.render().contains(line));
     }
 }

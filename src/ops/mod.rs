@@ -18,39 +18,18 @@ use crate::domain::token::Secret;
 use crate::store::StoreError;
 
 /// Why an operator tool failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum OpsError {
-    Io(std::io::Error),
-    Store(StoreError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// The backup file is damaged, truncated, or not a backup.
+    #[error("not a usable backup: {0}")]
     Format(String),
     /// The request cannot be carried out as asked (e.g. a non-empty restore target).
+    #[error("{0}")]
     Refused(String),
-}
-
-impl std::fmt::Display for OpsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            OpsError::Io(e) => write!(f, "{e}"),
-            OpsError::Store(e) => write!(f, "{e}"),
-            OpsError::Format(e) => write!(f, "not a usable backup: {e}"),
-            OpsError::Refused(e) => f.write_str(e),
-        }
-    }
-}
-
-impl std::error::Error for OpsError {}
-
-impl From<std::io::Error> for OpsError {
-    fn from(e: std::io::Error) -> Self {
-        OpsError::Io(e)
-    }
-}
-
-impl From<StoreError> for OpsError {
-    fn from(e: StoreError) -> Self {
-        OpsError::Store(e)
-    }
 }
 
 macro_rules! store_from {

@@ -168,16 +168,9 @@ pub fn member_names<T: DeserializeOwned>() -> &'static [&'static str] {
 
 struct Probe(&'static [&'static str]);
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("probe")]
 struct ProbeDone;
-
-impl std::fmt::Display for ProbeDone {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("probe")
-    }
-}
-
-impl std::error::Error for ProbeDone {}
 
 impl de::Error for ProbeDone {
     fn custom<M: std::fmt::Display>(_: M) -> Self {

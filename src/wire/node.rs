@@ -36,16 +36,9 @@ pub enum Node {
 }
 
 /// Why a value could not become a [`Node`] (only for shapes DTOs never use).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct NodeError(String);
-
-impl std::fmt::Display for NodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for NodeError {}
 
 impl ser::Error for NodeError {
     fn custom<T: std::fmt::Display>(msg: T) -> Self {

@@ -4,8 +4,6 @@
 //! batch), so a caller cannot tell them apart, not even by time. Only `open` consumes a view.
 //! Passcodes go out through the outbox: asking for one never waits for the relay.
 
-use std::sync::atomic::Ordering;
-
 use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::domain::link::{LinkRecord, LinkStatus};
@@ -113,8 +111,7 @@ fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: i64) {
         actor: actor.clone(),
     };
     if !state.portal_limits.landing_views.push(view) {
-        let dropped = &state.metrics.portal.landing_views_dropped;
-        dropped.fetch_add(1, Ordering::Relaxed);
+        state.metrics.portal.landing_views_dropped.inc();
     }
 }
 
@@ -267,16 +264,6 @@ fn deny_later(state: &AppState, link: &LinkRecord, why: &str, actor: &Actor, now
         actor: actor.clone(),
     };
     if !state.portal_limits.landing_views.push_denial(denial) {
-        let dropped = &state.metrics.portal.landing_views_dropped;
-        dropped.fetch_add(1, Ordering::Relaxed);
+        state.metrics.portal.landing_views_dropped.inc();
     }
-}
-
-/// Minimal HTML escaping for text placed in markup.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

@@ -7,7 +7,8 @@ use bytes::Bytes;
 use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, ORIGIN, SET_COOKIE};
 use hyper::{Method, StatusCode};
 
-use super::flow::{self, Landing, Opening, Verification, escape};
+use super::flow::{self, Landing, Opening, Verification};
+use super::pages::{self, LinkView};
 use super::{SESSION_COOKIE, TOKEN_COOKIE, actor, cookie, set_cookie};
 use crate::api::error::ApiError;
 use crate::api::{Request, Response};
@@ -82,11 +83,15 @@ fn secure(state: &AppState) -> bool {
 fn swap_token(state: &AppState, req: &Request, raw_token: &str) -> Response {
     let decoded = form::percent_decode(raw_token).unwrap_or_default();
     let Some(token) = well_formed(&decoded) else {
-        return html(StatusCode::NOT_FOUND, "Link not available", &unavailable());
+        return html(
+            StatusCode::NOT_FOUND,
+            "Link not available",
+            pages::unavailable(),
+        );
     };
     let current = cookie(&req.headers, TOKEN_COOKIE);
     if current.is_some_and(|c| c != token) && !user_initiated(&req.headers) {
-        return confirm_switch(token);
+        return html(StatusCode::OK, "Another link", pages::confirm_switch(token));
     }
     with_token_cookie(state, redirect("/portal"), token)
 }
@@ -105,14 +110,6 @@ fn user_initiated(headers: &HeaderMap) -> bool {
         .is_some_and(|s| s.eq_ignore_ascii_case("same-origin") || s.eq_ignore_ascii_case("none"))
 }
 
-fn confirm_switch(token: &str) -> Response {
-    let body = format!(
-        "<h1>You have another link open</h1><p>Continue with this one? The link you had open stays valid; you can open it again from its message.</p><form method=\"post\" action=\"/portal/switch\"><input type=\"hidden\" name=\"Token\" value=\"{}\"><button type=\"submit\">Continue with this link</button></form><p class=\"small\"><a href=\"/portal\">Back to the link you had open</a></p>",
-        escape(token)
-    );
-    html(StatusCode::OK, "Another link", &body)
-}
-
 /// `POST /portal/switch` from the confirmation form: same-origin only, well-formed only.
 fn switch(state: &AppState, req: &Request) -> Response {
     if !same_origin(state, &req.headers) {
@@ -123,7 +120,11 @@ fn switch(state: &AppState, req: &Request) -> Response {
         .unwrap_or_default();
     match form::get(&fields, "Token").and_then(well_formed) {
         Some(token) => with_token_cookie(state, redirect("/portal"), token),
-        None => html(StatusCode::NOT_FOUND, "Link not available", &unavailable()),
+        None => html(
+            StatusCode::NOT_FOUND,
+            "Link not available",
+            pages::unavailable(),
+        ),
     }
 }
 
@@ -137,11 +138,7 @@ fn with_token_cookie(state: &AppState, mut r: Response, token: &str) -> Response
 }
 
 fn not_allowed() -> Response {
-    html(
-        StatusCode::FORBIDDEN,
-        "Not allowed",
-        "<h1>Not allowed</h1><p>This form must be sent from this site. <a href=\"/portal\">Back to your link</a>.</p>",
-    )
+    html(StatusCode::FORBIDDEN, "Not allowed", pages::not_allowed())
 }
 
 async fn page(state: &AppState, req: &Request) -> Result<Response, ApiError> {
@@ -155,77 +152,37 @@ async fn page(state: &AppState, req: &Request) -> Result<Response, ApiError> {
     let notice = req.query.as_deref().map(form::pairs).unwrap_or_default();
     let notice = form::get(&notice, "m").unwrap_or("");
     Ok(match view {
-        Landing::Unavailable => html(StatusCode::NOT_FOUND, "Link not available", &unavailable()),
+        Landing::Unavailable => html(
+            StatusCode::NOT_FOUND,
+            "Link not available",
+            pages::unavailable(),
+        ),
         Landing::Available {
             link,
             tenant_name,
             can_view,
             code_sent,
         } => {
-            let who = escape(&tenant_name);
             let body = if can_view {
-                format!(
-                    "<h1>{who} shared {} {} with you</h1>{}<form method=\"post\" action=\"/portal/open\"><button type=\"submit\">Open the {}</button></form><p class=\"small\">Each opening counts as one view ({} of {} used).</p>",
-                    article(&link.resource_type),
-                    escape(&link.resource_type),
-                    notice_html(notice),
-                    escape(&link.resource_type),
-                    link.view_count,
-                    link.max_views
-                )
+                let view = LinkView {
+                    tenant_name: &tenant_name,
+                    resource_type: &link.resource_type,
+                    view_count: link.view_count,
+                    max_views: link.max_views,
+                };
+                pages::can_view(&view, notice)
             } else {
                 let channel = if link.otp_channel.as_deref() == Some("Sms") {
                     "text message"
                 } else {
                     "email"
                 };
-                let code_form = if code_sent || notice == "sent" || notice == "wrong" {
-                    "<form method=\"post\" action=\"/portal/verify\"><label for=\"code\">One-time code</label><input id=\"code\" name=\"Code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9 -]*\" required autofocus><button type=\"submit\">Verify</button></form>"
-                } else {
-                    ""
-                };
-                format!(
-                    "<h1>{who} shared something with you</h1><p>To make sure it reaches the right person, we will send a one-time code by {channel}.</p>{}{code_form}<form method=\"post\" action=\"/portal/otp\"><button type=\"submit\" class=\"secondary\">{}</button></form>",
-                    notice_html(notice),
-                    if code_sent {
-                        "Send the code again"
-                    } else {
-                        "Send me a code"
-                    }
-                )
+                let code_form = code_sent || notice == "sent" || notice == "wrong";
+                pages::needs_code(&tenant_name, channel, notice, code_form, code_sent)
             };
-            html(StatusCode::OK, &tenant_name, &body)
+            html(StatusCode::OK, &tenant_name, body)
         }
     })
-}
-
-fn notice_html(notice: &str) -> &'static str {
-    match notice {
-        "sent" => {
-            "<p class=\"notice\" role=\"status\">If this link is valid, a code is on its way. You can ask for another in a minute.</p>"
-        }
-        "wrong" => {
-            "<p class=\"error\" role=\"alert\">That code is not valid. Check it, or ask for a new one.</p>"
-        }
-        "wait" => {
-            "<p class=\"error\" role=\"alert\">Too many attempts. Please wait a while and try again.</p>"
-        }
-        "code" => "<p class=\"error\" role=\"alert\">Please verify the one-time code first.</p>",
-        "verified" => "<p class=\"notice\" role=\"status\">Code accepted.</p>",
-        _ => "",
-    }
-}
-
-/// `a` or `an` before a resource type name.
-fn article(word: &str) -> &'static str {
-    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
-        _ => "a",
-    }
-}
-
-fn unavailable() -> String {
-    "<h1>This link is not available</h1><p>It may have expired or been used up. Ask the sender for a new one.</p>".into()
 }
 
 /// The form posts. Refused when the browser says they come from another origin.
@@ -273,11 +230,7 @@ async fn act(state: &AppState, req: &Request, path: &str) -> Result<Response, Ap
             } => redirect(&url),
             Opening::Opened {
                 target_url: None, ..
-            } => html(
-                StatusCode::OK,
-                "Opened",
-                "<h1>Opened</h1><p>The view was counted, but no application is configured to show this kind of resource. Please contact the sender.</p>",
-            ),
+            } => html(StatusCode::OK, "Opened", pages::opened_nowhere()),
             Opening::NeedsCode => redirect("/portal?m=code"),
             Opening::Unavailable => redirect("/portal"),
         },
@@ -295,12 +248,7 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(origin) = header(ORIGIN.as_str()).filter(|o| *o != "null") else {
         return true;
     };
-    let public = &state.config.public_url;
-    let public_origin = public
-        .find("://")
-        .and_then(|i| public[i + 3..].find('/').map(|j| &public[..i + 3 + j]))
-        .unwrap_or(public);
-    origin.eq_ignore_ascii_case(public_origin)
+    crate::config::same_origin(origin, &state.config.public_url)
 }
 
 fn redirect(to: &str) -> Response {
@@ -315,11 +263,8 @@ fn redirect(to: &str) -> Response {
     r
 }
 
-fn html(status: StatusCode, title: &str, body: &str) -> Response {
-    let page = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><link rel=\"stylesheet\" href=\"/portal/style.css\"></head><body><main>{body}</main></body></html>",
-        escape(title)
-    );
+fn html(status: StatusCode, title: &str, body: maud::Markup) -> Response {
+    let page = pages::document(title, body);
     raw(status, "text/html; charset=utf-8", page.into())
 }
 

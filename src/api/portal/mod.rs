@@ -6,6 +6,7 @@
 pub mod api;
 pub mod flow;
 pub mod html;
+mod pages;
 
 use hyper::header::{COOKIE, HeaderMap, USER_AGENT};
 

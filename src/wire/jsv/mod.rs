@@ -163,7 +163,8 @@ fn shortest_xsd(ms: i64) -> String {
 }
 
 /// A structural error in a JSV text; `offset` is a byte offset into it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid JSV at offset {offset}: {message}")]
 pub struct JsvError {
     pub message: String,
     pub offset: usize,
@@ -174,14 +175,6 @@ impl JsvError {
         JsvError { message, offset }
     }
 }
-
-impl std::fmt::Display for JsvError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid JSV at offset {}: {}", self.offset, self.message)
-    }
-}
-
-impl std::error::Error for JsvError {}
 
 /// Parses a JSV request body (an object) into a `Value` for binding: objects become
 /// `Value::Object` (keys trimmed, as ServiceStack trims member names), lists `Value::Array`,

@@ -231,21 +231,30 @@ fn ordered<'a>(
     sorted
 }
 
-/// Escapes text content. CR is written as a character reference so it survives the reader's
-/// line-end normalisation; characters XML 1.0 forbids become U+FFFD.
+/// Escapes text content with quick_xml's `&<>` escaper. CR is written as a character
+/// reference so it survives the reader's line-end normalisation; characters XML 1.0 forbids
+/// become U+FFFD.
 fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            '\t' | '\n' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'.. => {
-                out.push(c);
-            }
-            _ => out.push('\u{FFFD}'),
+    let allowed: std::borrow::Cow<'_, str> = if text.chars().all(xml_char) {
+        text.into()
+    } else {
+        text.chars()
+            .map(|c| if xml_char(c) { c } else { '\u{FFFD}' })
+            .collect::<String>()
+            .into()
+    };
+    let escaped = quick_xml::escape::partial_escape(allowed);
+    for (i, part) in escaped.split('\r').enumerate() {
+        if i > 0 {
+            out.push_str("&#xD;");
         }
+        out.push_str(part);
     }
+}
+
+/// Whether XML 1.0 allows `c` in text.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// A UTC `DateTime` as DataContract writes it: `2024-03-05T14:30:00Z`, `…:00.123Z`.

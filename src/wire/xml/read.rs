@@ -12,7 +12,8 @@ use super::PRIMITIVE_ITEMS;
 const MAX_DEPTH: usize = 64;
 
 /// Why a request body is not acceptable XML.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct XmlError {
     pub message: String,
 }
@@ -24,14 +25,6 @@ impl XmlError {
         }
     }
 }
-
-impl std::fmt::Display for XmlError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for XmlError {}
 
 fn fail(what: &str) -> impl Fn(quick_xml::Error) -> XmlError + '_ {
     move |e| XmlError::new(format!("{what}: {e}"))
