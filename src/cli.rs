@@ -194,30 +194,46 @@ fn serve(config: Config) -> Result<i32, String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
+        // Before anything can tell the world the server is up, so a SIGTERM sent as soon as
+        // it answers always finds the handler (the default action would kill the process).
+        let shutdown = shutdown_signal();
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-        app::run(config, Arc::new(SystemClock), listener, shutdown_signal())
+        app::run(config, Arc::new(SystemClock), listener, shutdown)
             .await
             .map_err(|e| e.to_string())
     })?;
     Ok(0)
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// Registers the SIGINT and SIGTERM handlers now (inside the runtime) and returns what
+/// completes on the first of them. Registering lazily, on the future's first poll, would leave
+/// a window in which a signal still has its default, fatal effect.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            match (term, int) {
+                (Some(mut term), Some(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn with_state(
