@@ -537,6 +537,7 @@ fn the_access_log_outlives_the_link() {
         .send()
         .expect(200);
     // The landing view is logged in the landing log's next batch: let it land first.
+    s.flush_landing_log();
     crate::support::sinks::wait_until(
         || {
             s.get(&format!("/v1/customerlink/{link_uid}/log"))
@@ -558,6 +559,7 @@ fn the_access_log_outlives_the_link() {
         .expect(200);
     portal(&s, "POST", &format!("/portal/{token}/open")).send();
     // A dead link's denied open is logged in the landing log's next batch: let it land.
+    s.flush_landing_log();
     crate::support::sinks::wait_until(
         || {
             s.get(&format!("/v1/customerlink/{link_uid}/log"))

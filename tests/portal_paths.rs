@@ -92,6 +92,7 @@ fn dead_and_unknown_tokens_cost_the_same_no_write() {
         assert_eq!(portal(&s, &dead, "open").status, 404);
         assert_eq!(portal(&s, &unknown, "open").status, 404);
     }
+    s.flush_landing_log();
     wait_until(
         || {
             s.get(&format!("/v1/customerlink/{uid}/log"))

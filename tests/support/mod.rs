@@ -129,6 +129,13 @@ impl TestServer {
         }
     }
 
+    /// Moves the clock by the landing log's flush interval, so what it collected so far is
+    /// written in its next round; then wait for the row or metric that shows it.
+    pub fn flush_landing_log(&self) {
+        let every = customerlink::jobs::landing_log::FLUSH_EVERY;
+        self.clock.advance_millis(every.as_millis() as i64);
+    }
+
     /// A request with the initial key as Bearer token.
     pub fn req(&self, method: &str, path: &str) -> Req {
         Req::new(self.addr, method, path).bearer(&self.key)
