@@ -103,8 +103,8 @@ pub fn ensure(db: &Database) -> Result<(), StoreError> {
             }
             Some(_) => {}
         }
-        visit_all(&mut Create(&txn))?;
     }
+    visit_all(&mut Create(&txn))?;
     txn.commit()?;
     Ok(())
 }
