@@ -213,7 +213,7 @@ fn passcode_flow_with_resend_of_the_same_code_and_cookie_scoping() {
     portal(&s, "POST", &format!("/portal/{token}/otp"))
         .send()
         .expect(200);
-    std::thread::sleep(Duration::from_millis(200));
+    s.job_round("outbox", Duration::from_secs(5));
     assert_eq!(sink.mails().len(), 1, "cooldown: nothing sent within 60 s");
     s.clock.advance_millis(61_000);
     portal(&s, "POST", &format!("/portal/{token}/otp"))

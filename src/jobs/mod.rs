@@ -136,6 +136,7 @@ async fn next_round(
 
 /// Runs one round in its own task, so that a panic ends only that task: the panic is logged
 /// (its message was already printed by the panic hook) and counted, and the caller goes on.
+/// Every finished round is counted (`customerlink_job_rounds_total{job}`).
 async fn supervised(
     name: &'static str,
     panics: &JobPanics,
@@ -150,6 +151,7 @@ async fn supervised(
             "a job round panicked; the next round runs as scheduled"
         );
     }
+    panics.finished(name);
 }
 
 #[cfg(test)]
