@@ -1,8 +1,9 @@
 //! metrics: what `/metrics` reports, in the Prometheus text format (version 0.0.4). Counters
 //! and histograms are plain atomics fed by the layers that own the events — `http` (requests),
-//! the store's writer (commits, through [`WriterStats`] in its settings), `jobs` (purge, link
-//! gauges, panics) and `delivery` (attempts). Nothing here knows about HTTP; only `links` reads, from
-//! a snapshot it is handed.
+//! the store's writer (commits, through [`WriterStats`] in its settings), `jobs` (purge, job
+//! rounds and panics) and `delivery` (attempts). The link gauges are no job's: a scrape that
+//! finds them stale recomputes them ([`links::refresh`]). Nothing here knows about HTTP; only
+//! `links` reads, from a snapshot it is handed.
 
 mod histogram;
 mod jobs;
