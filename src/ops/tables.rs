@@ -1,7 +1,7 @@
 //! Every table of the store, dumped and loaded as raw key and value bytes (redb's own
 //! encodings of the table's types), so the backup does not depend on record schemas. The
 //! tables come from the store's one list (`store::tables::visit_all`); a backup still refuses
-//! a database with a table it does not know (one an older build never declared).
+//! a database with a table it does not know (one a newer build added).
 
 use std::convert::Infallible;
 use std::io;
@@ -103,7 +103,7 @@ pub fn check_covered(txn: &ReadTransaction) -> Result<(), OpsError> {
     for handle in txn.list_tables()? {
         if find(handle.name()).is_none() {
             return Err(OpsError::Refused(format!(
-                "table '{}' is not covered by the backup (add it to src/ops/tables.rs)",
+                "table '{}' is not covered by the backup (declare it in src/store/tables.rs)",
                 handle.name()
             )));
         }
