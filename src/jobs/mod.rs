@@ -1,6 +1,8 @@
 //! jobs: background work that runs in rounds — purge of retired links, the outbox worker
 //! that retries deliveries, and the landing log's batch writes. Each is a [`Job`]: one round
-//! every interval until its `stop` is awaited, which lets the round in progress finish.
+//! every interval until its `stop` is awaited, which lets the round in progress finish. The
+//! interval is waited out on the injected [`Clock`] (the system's timer in production), so a
+//! test's manual clock runs the rounds and no test waits on wall time.
 //! Each round runs supervised: a round that panics is logged and counted in
 //! `customerlink_job_panics_total{job}`, and the job goes on with its next round, so one bad
 //! record or bug cannot silently stop purges, deliveries or the access log for good.
