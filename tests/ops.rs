@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 
+use crate::support::sinks::wait_until;
 use crate::support::{Req, TestServer, cli, uid};
 
 fn create(s: &TestServer, n: u128) -> Value {
@@ -178,15 +179,13 @@ fn compact_shrinks_a_stopped_folder_and_refuses_a_running_one() {
             .expect(200);
     }
     s.clock.advance_hours(1);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !Req::new(s.addr, "GET", "/metrics")
-        .send()
-        .body
-        .contains("customerlink_purge_links_total 380")
-    {
-        assert!(std::time::Instant::now() < deadline, "purge did not run");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_until(
+        || {
+            let metrics = Req::new(s.addr, "GET", "/metrics").send().body;
+            metrics.contains("customerlink_purge_links_total 380")
+        },
+        "purge",
+    );
     let (dir, _) = s.stop();
     let dir = dir.unwrap();
     let state_dir = dir.path();

@@ -213,7 +213,7 @@ fn passcode_flow_with_resend_of_the_same_code_and_cookie_scoping() {
     portal(&s, "POST", &format!("/portal/{token}/otp"))
         .send()
         .expect(200);
-    std::thread::sleep(Duration::from_millis(200));
+    s.job_round("outbox", Duration::from_secs(5));
     assert_eq!(sink.mails().len(), 1, "cooldown: nothing sent within 60 s");
     s.clock.advance_millis(61_000);
     portal(&s, "POST", &format!("/portal/{token}/otp"))
@@ -537,6 +537,7 @@ fn the_access_log_outlives_the_link() {
         .send()
         .expect(200);
     // The landing view is logged in the landing log's next batch: let it land first.
+    s.flush_landing_log();
     crate::support::sinks::wait_until(
         || {
             s.get(&format!("/v1/customerlink/{link_uid}/log"))
@@ -558,6 +559,7 @@ fn the_access_log_outlives_the_link() {
         .expect(200);
     portal(&s, "POST", &format!("/portal/{token}/open")).send();
     // A dead link's denied open is logged in the landing log's next batch: let it land.
+    s.flush_landing_log();
     crate::support::sinks::wait_until(
         || {
             s.get(&format!("/v1/customerlink/{link_uid}/log"))

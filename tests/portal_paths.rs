@@ -3,7 +3,7 @@
 //! request answers before the relay does (the code goes through the durable outbox).
 
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use customerlink::config::{Config, EmailSettings};
 use customerlink::domain::token::Secret;
@@ -62,7 +62,10 @@ fn dead_and_unknown_tokens_cost_the_same_no_write() {
     s.post(&format!("/v1/customerlink/{uid}/revoke"), json!({}))
         .expect(200);
     let unknown = "C".repeat(43);
-    std::thread::sleep(Duration::from_millis(300));
+    // The jobs' first rounds (run at start) write too; the clock stays, so none follows.
+    for job in ["purge", "outbox", "landing_log"] {
+        wait_until(|| s.job_rounds(job) >= 1, job);
+    }
     for step in ["otp", "verify"] {
         for token in [dead.as_str(), unknown.as_str()] {
             let before = commits(&s);
@@ -92,6 +95,7 @@ fn dead_and_unknown_tokens_cost_the_same_no_write() {
         assert_eq!(portal(&s, &dead, "open").status, 404);
         assert_eq!(portal(&s, &unknown, "open").status, 404);
     }
+    s.flush_landing_log();
     wait_until(
         || {
             s.get(&format!("/v1/customerlink/{uid}/log"))
@@ -117,16 +121,14 @@ fn a_passcode_request_answers_before_a_silent_relay_does() {
     let s = TestServer::start_with(|c| with_email(c, url));
     let doc = document(&s, 2);
     let token = portal_token(&doc);
-    let started = Instant::now();
     portal(&s, &token, "otp").expect(200);
-    let took = started.elapsed();
-    assert!(
-        took < Duration::from_millis(1500),
-        "the request waited {took:?} for the relay (its timeout is 3 s)"
-    );
     let uid = doc["Link"]["CustomerLinkUID"].as_str().unwrap();
     let d = s.get(&format!("/v1/customerlink/{uid}")).expect(200)["Deliveries"][0].clone();
     assert_eq!(d["Kind"], "Passcode", "queued durably: {d}");
+    assert!(
+        d["LastError"].is_null(),
+        "answered before the attempt on the silent relay ended (its timeout is 3 s): {d}"
+    );
     drop(relay);
 }
 
@@ -136,7 +138,8 @@ fn a_queued_passcode_goes_out_at_once_through_the_woken_worker() {
     let s = TestServer::start_with(|c| with_email(c, sink.url()));
     let doc = document(&s, 3);
     let token = portal_token(&doc);
-    std::thread::sleep(Duration::from_millis(200));
+    // After the worker's first round (at start), only a wake runs one: the clock stays.
+    wait_until(|| s.job_rounds("outbox") >= 1, "the worker's first round");
     portal(&s, &token, "otp").expect(200);
     let mail = sink.wait_for(1).remove(0);
     let text = mail.unwrapped();

@@ -1,10 +1,11 @@
 //! Purge deletes links retired (expired or revoked) for longer than the retention, with every
 //! index entry, and nothing else.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::sinks::wait_until;
 use crate::support::{TestServer, cli, uid};
 
 fn create(s: &TestServer, resource: u128, hours: u32) -> String {
@@ -13,14 +14,6 @@ fn create(s: &TestServer, resource: u128, hours: u32) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn wait_until(mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "purge did not happen in time");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -47,8 +40,14 @@ fn purge_removes_long_retired_links_and_their_index_entries_only() {
     // Now = +12h: retired before +2h is purged. The 1h link (expired at +1h) and the link
     // revoked at 0 go; the 2h link expired exactly at the boundary and the later revocation stay.
     s.clock.advance_hours(9);
-    wait_until(|| s.get(&format!("/v1/customerlink/{expires_1h}")).status == 404);
-    wait_until(|| s.get(&format!("/v1/customerlink/{revoked}")).status == 404);
+    wait_until(
+        || s.get(&format!("/v1/customerlink/{expires_1h}")).status == 404,
+        "purge",
+    );
+    wait_until(
+        || s.get(&format!("/v1/customerlink/{revoked}")).status == 404,
+        "purge",
+    );
     for kept in [&expires_2h, &long_lived, &revoked_later] {
         s.get(&format!("/v1/customerlink/{kept}")).expect(200);
     }

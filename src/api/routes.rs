@@ -1,6 +1,6 @@
 //! The route table: every operation, its verbs, its custom route and its request DTO name.
-//! The router, the predefined `/api/{Operation}` routes and (later) the OpenAPI description
-//! all read this one table, so they cannot drift apart.
+//! The router, the predefined `/api/{Operation}` routes and the OpenAPI description
+//! (`/openapi.json`) all read this one table, so they cannot drift apart.
 
 use std::sync::OnceLock;
 

@@ -93,7 +93,8 @@ impl LandingViews {
 /// Starts the landing log; stopping it writes what is still collected.
 pub fn spawn(state: Arc<AppState>) -> Job {
     let panics = Arc::clone(&state.metrics.jobs);
-    Job::every("landing_log", panics, FLUSH_EVERY, true, move |_| {
+    let clock = Arc::clone(&state.clock);
+    Job::every("landing_log", panics, clock, FLUSH_EVERY, true, move |_| {
         let state = Arc::clone(&state);
         async move { flush(&state).await }
     })

@@ -20,7 +20,8 @@ pub fn spawn(state: Arc<AppState>) -> Job {
     let period = state.config.delivery.worker_interval;
     let panics = Arc::clone(&state.metrics.jobs);
     let wake = Arc::clone(&state.deliverer.wake);
-    Job::every_or_when_woken("outbox", panics, period, wake, move |_| {
+    let clock = Arc::clone(&state.clock);
+    Job::every_or_when_woken("outbox", panics, clock, period, wake, move |_| {
         let state = Arc::clone(&state);
         async move {
             if let Err(e) = run_due(&state).await {

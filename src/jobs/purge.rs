@@ -15,7 +15,8 @@ use crate::store::{PurgeReport, StoreError, WriteOp, WriteOutcome};
 pub fn spawn(state: Arc<AppState>) -> Job {
     let period = state.config.purge.interval;
     let panics = Arc::clone(&state.metrics.jobs);
-    Job::every("purge", panics, period, false, move |stopped| {
+    let clock = Arc::clone(&state.clock);
+    Job::every("purge", panics, clock, period, false, move |stopped| {
         let state = Arc::clone(&state);
         async move {
             let stats = &state.metrics.purge;

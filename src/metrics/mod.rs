@@ -1,9 +1,10 @@
 //! metrics: what `/metrics` reports, in the Prometheus text format (version 0.0.4), through
 //! the `prometheus-client` crate. The layers that own the events feed its counters, gauges and
 //! histograms — `http` (requests), the store's writer (commits, through [`WriterStats`] in its
-//! settings), `jobs` (purge, landing log, panics), `delivery` (attempts) and `/metrics` itself
-//! (link gauges, from a snapshot it is handed). Recording is an atomic add after a read lock
-//! of the labelled family; no global lock is taken per request. Nothing here knows about HTTP.
+//! settings), `jobs` (purge, landing log, job rounds and panics), `delivery` (attempts) and
+//! `/metrics` itself (link gauges: a scrape that finds them stale recomputes them from a
+//! snapshot it is handed). Recording is an atomic add after a read lock of the labelled
+//! family; no global lock is taken per request. Nothing here knows about HTTP.
 
 mod jobs;
 pub mod links;

@@ -59,7 +59,7 @@ impl Extras {
 
 /// Entries in the snapshot (for progress).
 pub fn count(txn: &ReadTransaction) -> Result<u64, OpsError> {
-    tables::ALL.iter().map(|t| t.len(txn)).sum()
+    tables::all().iter().map(|t| t.len(txn)).sum()
 }
 
 /// Writes the whole snapshot to `out`.
@@ -71,7 +71,7 @@ pub fn write(
 ) -> Result<Summary, OpsError> {
     tables::check_covered(txn)?;
     let mut counts = Vec::new();
-    for t in tables::ALL {
+    for t in tables::all() {
         counts.push((t.name().to_owned(), t.len(txn)?));
     }
     let total = counts.iter().map(|(_, n)| n).sum();
@@ -88,7 +88,7 @@ pub fn write(
         w.file(name, contents)?;
     }
     let mut done = 0u64;
-    for t in tables::ALL {
+    for t in tables::all() {
         w.table(t.name())?;
         t.dump(txn, &mut |k, v| {
             done += 1;

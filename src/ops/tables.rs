@@ -1,9 +1,11 @@
 //! Every table of the store, dumped and loaded as raw key and value bytes (redb's own
 //! encodings of the table's types), so the backup does not depend on record schemas. The
-//! list must name every table: a backup refuses a database with a table it does not know
-//! (a new table must be added here, or it would silently be left out).
+//! tables come from the store's one list (`store::tables::visit_all`); a backup still refuses
+//! a database with a table it does not know (one a newer build added).
 
+use std::convert::Infallible;
 use std::io;
+use std::sync::LazyLock;
 
 use redb::{
     Key, MultimapTableHandle, ReadTransaction, ReadableTable, ReadableTableMetadata,
@@ -11,13 +13,13 @@ use redb::{
 };
 
 use super::OpsError;
-use crate::store::tables::*;
+use crate::store::tables::{self, TableVisitor};
 
 /// Receives one raw entry (key bytes, value bytes).
 pub type EntrySink<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> io::Result<()>;
 
 /// Dumps and loads one table.
-pub trait TableCodec: Sync {
+pub trait TableCodec: Send + Sync {
     fn name(&self) -> &str;
     fn len(&self, txn: &ReadTransaction) -> Result<u64, OpsError>;
     fn dump(&self, txn: &ReadTransaction, each: EntrySink<'_>) -> Result<(), OpsError>;
@@ -31,7 +33,7 @@ fn width_ok<T: Value>(bytes: &[u8]) -> bool {
     T::fixed_width().is_none_or(|w| w == bytes.len())
 }
 
-impl<K: Key + Sync + 'static, V: Value + Sync + 'static> TableCodec for Typed<K, V> {
+impl<K: Key + Send + Sync + 'static, V: Value + Send + Sync + 'static> TableCodec for Typed<K, V> {
     fn name(&self) -> &str {
         self.0.name()
     }
@@ -65,35 +67,35 @@ impl<K: Key + Sync + 'static, V: Value + Sync + 'static> TableCodec for Typed<K,
     }
 }
 
-/// Every table, in dump order.
-pub static ALL: &[&dyn TableCodec] = &[
-    &Typed(META),
-    &Typed(TENANTS),
-    &Typed(API_KEYS),
-    &Typed(API_KEY_IDS),
-    &Typed(LINKS),
-    &Typed(LINKS_BY_TOKEN),
-    &Typed(LINKS_BY_TENANT),
-    &Typed(LINKS_BY_RESOURCE),
-    &Typed(LINKS_BY_EXPIRY),
-    &Typed(LINKS_BY_REVOKED),
-    &Typed(OUTBOX),
-    &Typed(OUTBOX_DUE),
-    &Typed(DELIVERIES_BY_LINK),
-    &Typed(SEND_COUNTS),
-    &Typed(GRANTS),
-    &Typed(GRANTS_BY_EXPIRY),
-    &Typed(ACCESS_LOG),
-    &Typed(ACCESS_LOG_NOISE),
-    &Typed(LOG_TOMBSTONES),
-    &Typed(CONTACTS),
-    &Typed(IDEMPOTENCY),
-    &Typed(IDEMPOTENCY_BY_TIME),
-];
+/// Every table's codec, in dump order (the store's one list, [`tables::visit_all`]).
+pub fn all() -> &'static [Box<dyn TableCodec>] {
+    static ALL: LazyLock<Vec<Box<dyn TableCodec>>> = LazyLock::new(|| {
+        let mut codecs = Codecs(Vec::new());
+        let Ok(()) = tables::visit_all(&mut codecs);
+        codecs.0
+    });
+    &ALL
+}
+
+/// Collects a codec per table.
+struct Codecs(Vec<Box<dyn TableCodec>>);
+
+impl TableVisitor for Codecs {
+    type Error = Infallible;
+
+    fn visit<K, V>(&mut self, table: TableDefinition<'static, K, V>) -> Result<(), Infallible>
+    where
+        K: Key + Send + Sync + 'static,
+        V: Value + Send + Sync + 'static,
+    {
+        self.0.push(Box::new(Typed(table)));
+        Ok(())
+    }
+}
 
 /// The codec of a table by name.
 pub fn find(name: &str) -> Option<&'static dyn TableCodec> {
-    ALL.iter().copied().find(|t| t.name() == name)
+    all().iter().map(|t| &**t).find(|t| t.name() == name)
 }
 
 /// Fails if the snapshot holds a table this list does not cover.
@@ -101,7 +103,7 @@ pub fn check_covered(txn: &ReadTransaction) -> Result<(), OpsError> {
     for handle in txn.list_tables()? {
         if find(handle.name()).is_none() {
             return Err(OpsError::Refused(format!(
-                "table '{}' is not covered by the backup (add it to src/ops/tables.rs)",
+                "table '{}' is not covered by the backup (declare it in src/store/tables.rs)",
                 handle.name()
             )));
         }

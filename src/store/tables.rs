@@ -1,67 +1,87 @@
 //! Every table of the file and its key layout (documented in `docs/storage.md`). Index tables
 //! map to the primary key only; they are written in the same transaction as their record.
 
-use redb::{Database, ReadableTable, TableDefinition};
+use redb::{Database, Key, ReadableTable, TableDefinition, Value, WriteTransaction};
 
 use super::StoreError;
 
-/// Counters and format markers: `schema_version`, `next_link_id`, `reopens`.
-pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-/// tenant id → Tenant.
-pub const TENANTS: TableDefinition<u128, &[u8]> = TableDefinition::new("tenants");
-/// keyed hash of the API key → ApiKeyRecord.
-pub const API_KEYS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("api_keys");
-/// key id → keyed hash (to list and revoke keys by id).
-pub const API_KEY_IDS: TableDefinition<u128, [u8; 32]> = TableDefinition::new("api_key_ids");
-/// link uid → LinkRecord (primary).
-pub const LINKS: TableDefinition<u128, &[u8]> = TableDefinition::new("links");
-/// keyed token hash → link uid.
-pub const LINKS_BY_TOKEN: TableDefinition<[u8; 32], u128> = TableDefinition::new("links_by_token");
-/// (tenant, link id) → link uid; newest first by reverse iteration.
-pub const LINKS_BY_TENANT: TableDefinition<(u128, u64), u128> =
-    TableDefinition::new("links_by_tenant");
-/// (tenant, lower-cased resource type, resource uid, link id) → link uid.
-pub const LINKS_BY_RESOURCE: TableDefinition<(u128, &str, u128, u64), u128> =
-    TableDefinition::new("links_by_resource");
-/// (expires at, link uid) → (); every stored link has exactly one entry.
-pub const LINKS_BY_EXPIRY: TableDefinition<(i64, u128), ()> =
-    TableDefinition::new("links_by_expiry");
-/// (revoked at, link uid) → (); exactly the revoked links.
-pub const LINKS_BY_REVOKED: TableDefinition<(i64, u128), ()> =
-    TableDefinition::new("links_by_revoked");
-/// delivery id → DeliveryRecord (the outbox).
-pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
-/// (next attempt at, delivery id) → (); exactly the queued deliveries.
-pub const OUTBOX_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("outbox_due");
-/// (link uid, delivery id) → (); every delivery of a link.
-pub const DELIVERIES_BY_LINK: TableDefinition<(u128, u64), ()> =
-    TableDefinition::new("deliveries_by_link");
-/// (`to:<address>` or `tenant:<id>`, hour since epoch) → messages queued in that hour.
-pub const SEND_COUNTS: TableDefinition<(&str, i64), u32> = TableDefinition::new("send_counts");
-/// keyed hash of a hand-off grant → GrantRecord (removed when exchanged or by purge).
-pub const GRANTS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("grants");
-/// (expires at, keyed grant hash) → (); exactly the stored grants.
-pub const GRANTS_BY_EXPIRY: TableDefinition<(i64, [u8; 32]), ()> =
-    TableDefinition::new("grants_by_expiry");
-/// (link uid, entry id) → AccessLogEntry: every lifecycle row, and at most
-/// `NOISE_ROWS_PER_LINK` aggregated noise rows per link.
-pub const ACCESS_LOG: TableDefinition<(u128, u64), &[u8]> = TableDefinition::new("access_log");
-/// (link uid, noise key "event|outcome|address") → (entry id, last seen): exactly the
-/// aggregated noise rows of `access_log`, so a repeat finds its row without a scan.
-pub const ACCESS_LOG_NOISE: TableDefinition<(u128, &str), (u64, i64)> =
-    TableDefinition::new("access_log_noise");
-/// (purged at, link uid) → tenant: logs of purged links, deleted after the retention window.
-pub const LOG_TOMBSTONES: TableDefinition<(i64, u128), u128> =
-    TableDefinition::new("log_tombstones");
-/// (tenant, BLAKE3 of the client's `Idempotency-Key`) → IdempotencyRecord: the create or
-/// resend that key made, written in the same transaction as that link.
-pub const IDEMPOTENCY: TableDefinition<(u128, [u8; 32]), &[u8]> =
-    TableDefinition::new("idempotency");
-/// (created at, tenant, key hash) → (); exactly the stored idempotency records (for purge).
-pub const IDEMPOTENCY_BY_TIME: TableDefinition<(i64, u128, [u8; 32]), ()> =
-    TableDefinition::new("idempotency_by_time");
-/// (tenant, contact id) → Contact.
-pub const CONTACTS: TableDefinition<(u128, i32), &[u8]> = TableDefinition::new("contacts");
+/// Declares every table once: its constant, and its entry in [`ALL`] and [`visit_all`], so no
+/// list of tables can miss one.
+macro_rules! tables {
+    ($($(#[doc = $doc:literal])* $ident:ident: $name:literal, $key:ty => $value:ty;)*) => {
+        $($(#[doc = $doc])* pub const $ident: TableDefinition<$key, $value> = TableDefinition::new($name);)*
+
+        /// Every table as (name, key type, value type), in dump order; `docs/storage.md` lists
+        /// the same (a unit test compares them).
+        pub const ALL: &[(&str, &str, &str)] = &[$(($name, stringify!($key), stringify!($value))),*];
+
+        /// Hands every table's definition to `visitor`, in the order of [`ALL`].
+        pub fn visit_all<T: TableVisitor>(visitor: &mut T) -> Result<(), T::Error> {
+            $(visitor.visit($ident)?;)*
+            Ok(())
+        }
+    };
+}
+
+/// Does something with each table's typed definition (see [`visit_all`]), so code that
+/// needs every table (create on open, backup) takes them from the one list.
+pub trait TableVisitor {
+    type Error;
+    fn visit<K, V>(&mut self, table: TableDefinition<'static, K, V>) -> Result<(), Self::Error>
+    where
+        K: Key + Send + Sync + 'static,
+        V: Value + Send + Sync + 'static;
+}
+
+tables! {
+    /// Counters and format markers: `schema_version`, `next_link_id`, `reopens`.
+    META: "meta", &str => u64;
+    /// tenant id → Tenant.
+    TENANTS: "tenants", u128 => &[u8];
+    /// keyed hash of the API key → ApiKeyRecord.
+    API_KEYS: "api_keys", [u8; 32] => &[u8];
+    /// key id → keyed hash (to list and revoke keys by id).
+    API_KEY_IDS: "api_key_ids", u128 => [u8; 32];
+    /// link uid → LinkRecord (primary).
+    LINKS: "links", u128 => &[u8];
+    /// keyed token hash → link uid.
+    LINKS_BY_TOKEN: "links_by_token", [u8; 32] => u128;
+    /// (tenant, link id) → link uid; newest first by reverse iteration.
+    LINKS_BY_TENANT: "links_by_tenant", (u128, u64) => u128;
+    /// (tenant, lower-cased resource type, resource uid, link id) → link uid.
+    LINKS_BY_RESOURCE: "links_by_resource", (u128, &str, u128, u64) => u128;
+    /// (expires at, link uid) → (); every stored link has exactly one entry.
+    LINKS_BY_EXPIRY: "links_by_expiry", (i64, u128) => ();
+    /// (revoked at, link uid) → (); exactly the revoked links.
+    LINKS_BY_REVOKED: "links_by_revoked", (i64, u128) => ();
+    /// delivery id → DeliveryRecord (the outbox).
+    OUTBOX: "outbox", u64 => &[u8];
+    /// (next attempt at, delivery id) → (); exactly the queued deliveries.
+    OUTBOX_DUE: "outbox_due", (i64, u64) => ();
+    /// (link uid, delivery id) → (); every delivery of a link.
+    DELIVERIES_BY_LINK: "deliveries_by_link", (u128, u64) => ();
+    /// (`to:<address>` or `tenant:<id>`, hour since epoch) → messages queued in that hour.
+    SEND_COUNTS: "send_counts", (&str, i64) => u32;
+    /// keyed hash of a hand-off grant → GrantRecord (removed when exchanged or by purge).
+    GRANTS: "grants", [u8; 32] => &[u8];
+    /// (expires at, keyed grant hash) → (); exactly the stored grants.
+    GRANTS_BY_EXPIRY: "grants_by_expiry", (i64, [u8; 32]) => ();
+    /// (link uid, entry id) → AccessLogEntry: every lifecycle row, and at most
+    /// `NOISE_ROWS_PER_LINK` aggregated noise rows per link.
+    ACCESS_LOG: "access_log", (u128, u64) => &[u8];
+    /// (link uid, noise key "event|outcome|address") → (entry id, last seen): exactly the
+    /// aggregated noise rows of `access_log`, so a repeat finds its row without a scan.
+    ACCESS_LOG_NOISE: "access_log_noise", (u128, &str) => (u64, i64);
+    /// (purged at, link uid) → tenant: logs of purged links, deleted after the retention window.
+    LOG_TOMBSTONES: "log_tombstones", (i64, u128) => u128;
+    /// (tenant, contact id) → Contact.
+    CONTACTS: "contacts", (u128, i32) => &[u8];
+    /// (tenant, BLAKE3 of the client's `Idempotency-Key`) → IdempotencyRecord: the create or
+    /// resend that key made, written in the same transaction as that link.
+    IDEMPOTENCY: "idempotency", (u128, [u8; 32]) => &[u8];
+    /// (created at, tenant, key hash) → (); exactly the stored idempotency records (for purge).
+    IDEMPOTENCY_BY_TIME: "idempotency_by_time", (i64, u128, [u8; 32]) => ();
+}
 
 /// The on-disk format version this build writes.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -83,30 +103,26 @@ pub fn ensure(db: &Database) -> Result<(), StoreError> {
             }
             Some(_) => {}
         }
-        txn.open_table(TENANTS)?;
-        txn.open_table(API_KEYS)?;
-        txn.open_table(API_KEY_IDS)?;
-        txn.open_table(LINKS)?;
-        txn.open_table(LINKS_BY_TOKEN)?;
-        txn.open_table(LINKS_BY_TENANT)?;
-        txn.open_table(LINKS_BY_RESOURCE)?;
-        txn.open_table(LINKS_BY_EXPIRY)?;
-        txn.open_table(LINKS_BY_REVOKED)?;
-        txn.open_table(CONTACTS)?;
-        txn.open_table(OUTBOX)?;
-        txn.open_table(OUTBOX_DUE)?;
-        txn.open_table(DELIVERIES_BY_LINK)?;
-        txn.open_table(SEND_COUNTS)?;
-        txn.open_table(GRANTS)?;
-        txn.open_table(GRANTS_BY_EXPIRY)?;
-        txn.open_table(ACCESS_LOG)?;
-        txn.open_table(ACCESS_LOG_NOISE)?;
-        txn.open_table(LOG_TOMBSTONES)?;
-        txn.open_table(IDEMPOTENCY)?;
-        txn.open_table(IDEMPOTENCY_BY_TIME)?;
     }
+    visit_all(&mut Create(&txn))?;
     txn.commit()?;
     Ok(())
+}
+
+/// Opens (so creates) each table in one write transaction.
+struct Create<'a>(&'a WriteTransaction);
+
+impl TableVisitor for Create<'_> {
+    type Error = StoreError;
+
+    fn visit<K, V>(&mut self, table: TableDefinition<'static, K, V>) -> Result<(), StoreError>
+    where
+        K: Key + Send + Sync + 'static,
+        V: Value + Send + Sync + 'static,
+    {
+        self.0.open_table(table)?;
+        Ok(())
+    }
 }
 
 /// Proves a write lands after a reopen: counts reopens in `meta` (`reopens`) and commits.
@@ -120,4 +136,52 @@ pub fn probe(db: &Database) -> Result<(), StoreError> {
     }
     txn.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The (name, key type, value type) rows of the "Tables" section of `docs/storage.md`.
+    fn documented(doc: &str) -> Vec<(String, String, String)> {
+        let section = doc.split("\n## Tables\n").nth(1).unwrap_or_default();
+        let section = section.split("\n## ").next().unwrap_or_default();
+        section
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .map(|line| {
+                let cell = |n: usize| line.split(" | ").nth(n).unwrap_or_default();
+                let plain = |n: usize| cell(n).trim_matches(|c| c == '|' || c == ' ' || c == '`');
+                (plain(0).into(), compact(plain(1)), compact(plain(2)))
+            })
+            .collect()
+    }
+
+    /// A type's text without spaces, so `stringify!` spacing does not matter.
+    fn compact(ty: &str) -> String {
+        ty.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    #[test]
+    fn the_storage_doc_lists_exactly_the_tables_in_code() {
+        let mut documented = documented(include_str!("../../docs/storage.md"));
+        let mut declared: Vec<_> = ALL
+            .iter()
+            .map(|(name, key, value)| ((*name).to_owned(), compact(key), compact(value)))
+            .collect();
+        documented.sort();
+        declared.sort();
+        assert_eq!(
+            documented, declared,
+            "docs/storage.md's table list is out of date"
+        );
+    }
+
+    #[test]
+    fn every_table_has_a_unique_name() {
+        let mut names: Vec<_> = ALL.iter().map(|t| t.0).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+    }
 }

@@ -129,6 +129,34 @@ impl TestServer {
         }
     }
 
+    /// Moves the clock by the landing log's flush interval, so what it collected so far is
+    /// written in its next round; then wait for the row or metric that shows it.
+    pub fn flush_landing_log(&self) {
+        let every = customerlink::jobs::landing_log::FLUSH_EVERY;
+        self.clock.advance_millis(every.as_millis() as i64);
+    }
+
+    /// Finished rounds of a background job (`customerlink_job_rounds_total{job}`).
+    pub fn job_rounds(&self, job: &str) -> u64 {
+        let prefix = format!("customerlink_job_rounds_total{{job=\"{job}\"}} ");
+        let metrics = Req::new(self.addr, "GET", "/metrics").send().body;
+        let line = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()));
+        line.and_then(|n| n.trim().parse().ok()).unwrap_or(0)
+    }
+
+    /// Waits until `job` finished a whole round that started after this call, moving the
+    /// clock by its `period` to run each round: the round in progress (if any) may finish
+    /// first, so this waits for two. Then "nothing happened" is an answer, not a guess.
+    pub fn job_round(&self, job: &str, period: Duration) {
+        for _ in 0..2 {
+            let done = self.job_rounds(job);
+            self.clock.advance_millis(period.as_millis() as i64);
+            sinks::wait_until(|| self.job_rounds(job) > done, job);
+        }
+    }
+
     /// A request with the initial key as Bearer token.
     pub fn req(&self, method: &str, path: &str) -> Req {
         Req::new(self.addr, method, path).bearer(&self.key)

@@ -26,7 +26,8 @@ fn with_status(mut response: Response, status: StatusCode) -> Response {
     response
 }
 
-/// The landing view as a DTO (also used by the code request, as the share landing is).
+/// The landing view as a DTO. Only the landing uses it (always with `code_just_requested`
+/// false): the code request answers with its own fixed DTO, which says nothing of the link.
 pub fn landing_dto(
     landing: &Landing,
     code_just_requested: bool,
