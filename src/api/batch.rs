@@ -13,9 +13,12 @@ use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use super::body::Body;
+use super::dispatch::execute;
 use super::error::ApiError;
+use super::handler::{Call, Handler};
+use super::respond::error_response_with;
 use super::routes::Matched;
-use super::{Call, Keep, Request, Response, auth, error_response_with, execute};
+use super::{Request, Response, auth};
 use crate::app::AppState;
 use crate::domain::tenant::CasingPin;
 use crate::domain::{FieldError, Rule};
@@ -40,11 +43,11 @@ pub(super) async fn run(
     casing: impl Fn(Option<CasingPin>) -> Casing,
 ) -> Result<Response, ApiError> {
     let op = matched.route.request;
-    if matched.route.op.is_public() {
+    let Handler::Staff(handler) = matched.route.handler else {
         return Err(ApiError::NotFound(format!(
             "{op}[] is not offered: portal operations are sent one request at a time."
         )));
-    }
+    };
     let items = match body.value {
         None => Vec::new(),
         Some(Value::Array(items)) => items,
@@ -77,7 +80,8 @@ pub(super) async fn run(
             },
             query: &[],
         };
-        match execute(state, req, &caller, call, Some(i), &Keep).await {
+        let reply = execute(handler, state, req, &caller, call, Some(i)).await;
+        match reply.and_then(|dto| dto.keep()) {
             Ok(reply) => replies.push(reply),
             Err(e) => return Ok(failed(&e, i, style)),
         }
