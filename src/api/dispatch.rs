@@ -181,7 +181,7 @@ async fn run(
     form: Vec<(String, String)>,
 ) -> Result<Response, ApiError> {
     match resolved.target {
-        Target::Page(route) => html::handle(state, req, route).await,
+        Target::Page(route) => html::handle(state, html::Browser::of(state, req), route).await,
         Target::Preflight => Ok(plain(HeaderMap::new(), Bytes::new())),
         Target::OpenApi => {
             exchange.vary_accept = false;
@@ -311,4 +311,114 @@ fn effective_method(
             || req.method.as_str().to_owned(),
             |m| m.trim().to_ascii_uppercase(),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::Method;
+
+    fn request(method: Method, path: &str, headers: &[(&'static str, &'static str)]) -> Request {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        Request {
+            method,
+            path: path.into(),
+            query: None,
+            headers: map,
+            body: Bytes::new(),
+            remote: None,
+        }
+    }
+
+    fn resolved(req: &Request, form: &[(String, String)]) -> Resolved {
+        resolve(req, &req.path, &[], form)
+    }
+
+    #[test]
+    fn the_label_is_what_dispatch_runs_after_the_method_override() {
+        let over = [("x-http-method-override", "get")];
+        let r = resolved(&request(Method::POST, "/v1/customerlink", &over), &[]);
+        assert_eq!(
+            (r.label(), r.method.as_str()),
+            ("CustomerLinkQueryRequest", "GET")
+        );
+        let form = [("X-Http-Method-Override".to_owned(), "DELETE".to_owned())];
+        let r = resolved(&request(Method::POST, "/v1/customerlink/abc", &[]), &form);
+        assert_eq!(r.label(), "CustomerLinkRevokeRequest");
+        let r = resolved(&request(Method::HEAD, "/v1/customerlink/abc", &[]), &[]);
+        assert_eq!(r.label(), "CustomerLinkRequest");
+        let preflight = [("x-http-method-override", "OPTIONS")];
+        let r = resolved(&request(Method::POST, "/v1/customerlink", &preflight), &[]);
+        assert_eq!(r.label(), "Preflight");
+    }
+
+    #[test]
+    fn pages_misses_and_fixed_names() {
+        let html = [("accept", "text/html")];
+        let cases = [
+            (
+                Method::GET,
+                "/portal",
+                &[][..],
+                "PortalPage",
+                Surface::Portal,
+            ),
+            (
+                Method::GET,
+                "/portal/t",
+                &html[..],
+                "PortalPage",
+                Surface::Portal,
+            ),
+            (
+                Method::GET,
+                "/portal/t",
+                &[][..],
+                "PortalLandingRequest",
+                Surface::Portal,
+            ),
+            (
+                Method::OPTIONS,
+                "/portal/t/otp",
+                &[][..],
+                "Preflight",
+                Surface::Portal,
+            ),
+            (
+                Method::PATCH,
+                "/portal/t/open",
+                &[][..],
+                "WrongVerb",
+                Surface::Portal,
+            ),
+            (
+                Method::PATCH,
+                "/v1/customerlink",
+                &[][..],
+                "WrongVerb",
+                Surface::Staff,
+            ),
+            (
+                Method::GET,
+                "/nope/secret-looking",
+                &[][..],
+                "NotFound",
+                Surface::Staff,
+            ),
+            (
+                Method::GET,
+                "/OpenAPI.json",
+                &[][..],
+                "OpenApi",
+                Surface::Staff,
+            ),
+        ];
+        for (method, path, headers, label, surface) in cases {
+            let r = resolved(&request(method, path, headers), &[]);
+            assert_eq!((r.label(), r.surface), (label, surface), "{path}");
+        }
+    }
 }

@@ -604,6 +604,29 @@ mod tests {
     }
 
     #[test]
+    fn one_lookup_finds_the_operation_and_the_path_s_surface() {
+        let l = lookup("PATCH", "/Portal/t/verify");
+        assert_eq!(
+            (l.found.unwrap_err(), l.at),
+            (
+                Miss::WrongVerb("PortalVerifyRequest"),
+                Some(Op::PortalVerify)
+            )
+        );
+        let l = lookup("GET", "/api/PortalOpenRequest");
+        assert_eq!(
+            (l.found.unwrap_err(), l.at),
+            (Miss::WrongVerb("PortalOpenRequest"), Some(Op::PortalOpen))
+        );
+        let l = lookup("DELETE", "/v1/contact/c1");
+        assert_eq!(
+            (l.found.unwrap().route.op, l.at),
+            (Op::DeleteContact, Some(Op::PutContact))
+        );
+        assert_eq!(lookup("GET", "/a/b/c/d/e/f/g/h/i").at, None);
+    }
+
+    #[test]
     fn predefined_api_route_by_name() {
         assert_eq!(
             find("POST", "/api/customerlinkcreaterequest")
