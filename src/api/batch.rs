@@ -48,26 +48,7 @@ pub(super) async fn run(
             "{op}[] is not offered: portal operations are sent one request at a time."
         )));
     };
-    let items = match body.value {
-        None => Vec::new(),
-        Some(Value::Array(items)) => items,
-        Some(_) => {
-            return Err(ApiError::Bind(BindError::Unreadable {
-                content_type: None,
-                detail: format!("a batch of {op} is an array of requests"),
-            }));
-        }
-    };
-    if items.len() > MAX_ITEMS {
-        return Err(ApiError::Invalid(vec![
-            FieldError::new("Requests", Rule::Custom("LessThanOrEqual"))
-                .value(items.len())
-                .message(format!(
-                    "A batch may hold at most {MAX_ITEMS} requests; this one has {}.",
-                    items.len()
-                )),
-        ]));
-    }
+    let items = items(op, body.value)?;
     let caller = auth::authenticate(state, &req.headers, matched.route.op)?;
     style.casing = casing(caller.casing);
     let mut replies = Vec::with_capacity(items.len());
@@ -97,6 +78,31 @@ pub(super) async fn run(
         headers,
         body: encoded.body,
     })
+}
+
+/// The requests of a batch body: an array of at most [`MAX_ITEMS`] (no body is none).
+fn items(op: &str, value: Option<Value>) -> Result<Vec<Value>, ApiError> {
+    let items = match value {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(ApiError::Bind(BindError::Unreadable {
+                content_type: None,
+                detail: format!("a batch of {op} is an array of requests"),
+            }));
+        }
+    };
+    if items.len() > MAX_ITEMS {
+        return Err(ApiError::Invalid(vec![
+            FieldError::new("Requests", Rule::Custom("LessThanOrEqual"))
+                .value(items.len())
+                .message(format!(
+                    "A batch may hold at most {MAX_ITEMS} requests; this one has {}.",
+                    items.len()
+                )),
+        ]));
+    }
+    Ok(items)
 }
 
 /// The error of request `index`, marked as ServiceStack marks it.

@@ -223,18 +223,9 @@ async fn operate(
     matched: Matched,
     form: Vec<(String, String)>,
 ) -> Result<Response, ApiError> {
+    settle_format(exchange, &matched);
     let query = &exchange.query[..];
     let style = &mut exchange.style;
-    style.operation = matched.route.request;
-    if let Some(own) = matched
-        .predefined
-        .filter(|_| matches!(exchange.decided_by, Decided::Accept | Decided::Default))
-    {
-        style.format = own;
-    }
-    if style.jsonp.is_some() && style.format != Format::Json {
-        style.jsonp = None;
-    }
     let body = body::read(req, matched.predefined, matched.batch, form)?;
     let sent = Casing::of_members(
         body.member_names()
@@ -272,6 +263,22 @@ async fn operate(
                 .await?
                 .respond(style)
         }
+    }
+}
+
+/// The operation the style names, and a predefined route's own format unless the request
+/// named one explicitly (JSONP only with JSON).
+fn settle_format(exchange: &mut Exchange, matched: &Matched) {
+    let style = &mut exchange.style;
+    style.operation = matched.route.request;
+    if let Some(own) = matched
+        .predefined
+        .filter(|_| matches!(exchange.decided_by, Decided::Accept | Decided::Default))
+    {
+        style.format = own;
+    }
+    if style.jsonp.is_some() && style.format != Format::Json {
+        style.jsonp = None;
     }
 }
 
