@@ -43,7 +43,7 @@ pub(super) async fn run(
     casing: impl Fn(Option<CasingPin>) -> Casing,
 ) -> Result<Response, ApiError> {
     let op = matched.route.request;
-    let Handler::Staff(handler) = matched.route.handler else {
+    let Handler::Staff(_, handler) = matched.route.handler else {
         return Err(ApiError::NotFound(format!(
             "{op}[] is not offered: portal operations are sent one request at a time."
         )));

@@ -256,7 +256,7 @@ async fn operate(
             })
             .await
         }
-        Handler::Staff(run) => {
+        Handler::Staff(_, run) => {
             let caller = auth::authenticate(state, &req.headers, call.matched.route.op)?;
             style.casing = rule.decide(caller.casing, sent);
             execute(run, state, req, &caller, call, None)

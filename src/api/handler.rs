@@ -18,7 +18,7 @@ use super::portal::Visitor;
 use super::routes::Matched;
 use super::{Response, respond::respond};
 use crate::app::AppState;
-use crate::domain::tenant::StaffCaller;
+use crate::domain::tenant::{Role, StaffCaller};
 use crate::wire::bind::{Sources, bind};
 use crate::wire::encode::Style;
 use crate::wire::node::{Node, to_node};
@@ -35,18 +35,28 @@ pub type PortalFn = for<'a> fn(PortalCall<'a>) -> Pending<'a, Response>;
 /// The handler of one route-table row. Matched once, in dispatch.
 #[derive(Clone, Copy)]
 pub enum Handler {
-    /// Needs an API key with the role `Op::needs` names; may be batched.
-    Staff(StaffFn),
+    /// Needs an API key with this role; may be batched.
+    Staff(Role, StaffFn),
     /// Public (the token in the path is the credential); never batched.
     Portal(PortalFn),
 }
 
+impl Handler {
+    /// The role an API key must have; `None` for the public (portal) operations.
+    pub fn needs(self) -> Option<Role> {
+        match self {
+            Handler::Staff(role, _) => Some(role),
+            Handler::Portal(_) => None,
+        }
+    }
+}
+
 impl fmt::Debug for Handler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Handler::Staff(_) => "Staff",
-            Handler::Portal(_) => "Portal",
-        })
+        match self {
+            Handler::Staff(role, _) => write!(f, "Staff({role:?})"),
+            Handler::Portal(_) => f.write_str("Portal"),
+        }
     }
 }
 
@@ -107,21 +117,24 @@ impl<T: Serialize + Send> Reply for T {
 /// A staff operation's answer.
 pub type Dto = Box<dyn Reply>;
 
-/// The [`Handler`] of a staff row: `staff!(module::f)` for a synchronous
-/// `f(state, caller, dto)`, `staff!(async module::f)` for an async one, and
-/// `staff!(async once module::f)` for one that also takes the request's `Idempotency-Key`.
+/// The [`Handler`] of a staff row, with the role its key needs: `staff!(Role::X => module::f)`
+/// for a synchronous `f(state, caller, dto)`, `staff!(async Role::X => module::f)` for an
+/// async one, and `staff!(async once Role::X => module::f)` for one that also takes the
+/// request's `Idempotency-Key`.
 macro_rules! staff {
-    ($($f:ident)::+) => {
-        $crate::api::handler::Handler::Staff(|c| {
+    (async once $role:path => $($f:ident)::+) => {
+        $crate::api::handler::Handler::Staff($role, |c| {
             Box::pin(async move {
+                let operation = c.call.matched.route.request;
                 let dto = c.call.bind()?;
-                let reply = $($f)::+(c.state, c.caller, dto)?;
+                let once = $crate::api::idempotency::Once::for_item(c.headers, operation, &dto, c.item)?;
+                let reply = $($f)::+(c.state, c.caller, dto, once).await?;
                 Ok(Box::new(reply) as $crate::api::handler::Dto)
             })
         })
     };
-    (async $($f:ident)::+) => {
-        $crate::api::handler::Handler::Staff(|c| {
+    (async $role:path => $($f:ident)::+) => {
+        $crate::api::handler::Handler::Staff($role, |c| {
             Box::pin(async move {
                 let dto = c.call.bind()?;
                 let reply = $($f)::+(c.state, c.caller, dto).await?;
@@ -129,13 +142,11 @@ macro_rules! staff {
             })
         })
     };
-    (async once $($f:ident)::+) => {
-        $crate::api::handler::Handler::Staff(|c| {
+    ($role:path => $($f:ident)::+) => {
+        $crate::api::handler::Handler::Staff($role, |c| {
             Box::pin(async move {
-                let operation = c.call.matched.route.request;
                 let dto = c.call.bind()?;
-                let once = $crate::api::idempotency::Once::for_item(c.headers, operation, &dto, c.item)?;
-                let reply = $($f)::+(c.state, c.caller, dto, once).await?;
+                let reply = $($f)::+(c.state, c.caller, dto)?;
                 Ok(Box::new(reply) as $crate::api::handler::Dto)
             })
         })

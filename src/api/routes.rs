@@ -41,26 +41,14 @@ impl Op {
         self.needs().is_none()
     }
 
-    /// The role an API key must have to call this operation; `None` for the public ones.
-    /// Authentication checks it in one place ([`super::auth::authenticate`]), so a new
-    /// operation cannot be added without saying who may call it.
+    /// The role an API key must have to call this operation; `None` for the public ones. The
+    /// row's handler declares it (a staff handler cannot be written without a role) and
+    /// authentication checks it in one place ([`super::auth::authenticate`]).
     pub fn needs(self) -> Option<Role> {
-        match self {
-            Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen => None,
-            Op::IntrospectGrant => Some(Role::ResourceServer),
-            Op::CreateLink
-            | Op::ListResourceLinks
-            | Op::QueryLinks
-            | Op::GetLink
-            | Op::RevokeLink
-            | Op::ResendLink
-            | Op::UnlockLink
-            | Op::LinkLog
-            | Op::PutContact
-            | Op::GetContact
-            | Op::DeleteContact
-            | Op::ListContacts => Some(Role::Staff),
-        }
+        ROUTES
+            .iter()
+            .find(|r| r.op == self)
+            .and_then(|r| r.handler.needs())
     }
 
     /// The policy this operation carries however it is reached (custom route in any spelling,
@@ -120,7 +108,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkCreateRequest",
         response: "CustomerLinkCreateResponse",
         schemas: pair::<CustomerLinkCreateRequest, CustomerLinkCreateResponse>,
-        handler: staff!(async once customerlink::create),
+        handler: staff!(async once Role::Staff => customerlink::create),
     },
     Route {
         verbs: &["GET"],
@@ -129,7 +117,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkQueryRequest",
         response: "CustomerLinkListResponse",
         schemas: pair::<CustomerLinkQueryRequest, CustomerLinkListResponse>,
-        handler: staff!(customerlink::query),
+        handler: staff!(Role::Staff => customerlink::query),
     },
     Route {
         verbs: &["POST"],
@@ -138,7 +126,7 @@ pub const ROUTES: &[Route] = &[
         request: "GrantIntrospectRequest",
         response: "GrantIntrospectResponse",
         schemas: pair::<GrantIntrospectRequest, GrantIntrospectResponse>,
-        handler: staff!(async customerlink::introspect),
+        handler: staff!(async Role::ResourceServer => customerlink::introspect),
     },
     Route {
         verbs: &["GET"],
@@ -147,7 +135,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkListRequest",
         response: "CustomerLinkListResponse",
         schemas: pair::<CustomerLinkListRequest, CustomerLinkListResponse>,
-        handler: staff!(customerlink::list_for_resource),
+        handler: staff!(Role::Staff => customerlink::list_for_resource),
     },
     Route {
         verbs: &["GET"],
@@ -156,7 +144,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRequest, CustomerLinkResponse>,
-        handler: staff!(customerlink::get),
+        handler: staff!(Role::Staff => customerlink::get),
     },
     Route {
         verbs: &["DELETE"],
@@ -165,7 +153,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkRevokeRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
-        handler: staff!(async customerlink::revoke),
+        handler: staff!(async Role::Staff => customerlink::revoke),
     },
     Route {
         verbs: &["POST"],
@@ -174,7 +162,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkRevokeRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
-        handler: staff!(async customerlink::revoke),
+        handler: staff!(async Role::Staff => customerlink::revoke),
     },
     Route {
         verbs: &["POST"],
@@ -183,7 +171,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkResendRequest",
         response: "CustomerLinkCreateResponse",
         schemas: pair::<CustomerLinkResendRequest, CustomerLinkCreateResponse>,
-        handler: staff!(async once customerlink::resend),
+        handler: staff!(async once Role::Staff => customerlink::resend),
     },
     Route {
         verbs: &["POST"],
@@ -192,7 +180,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkUnlockRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkUidRequest, CustomerLinkResponse>,
-        handler: staff!(async customerlink::unlock),
+        handler: staff!(async Role::Staff => customerlink::unlock),
     },
     Route {
         verbs: &["GET"],
@@ -201,7 +189,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkLogRequest",
         response: "CustomerLinkLogResponse",
         schemas: pair::<CustomerLinkUidRequest, CustomerLinkLogResponse>,
-        handler: staff!(customerlink::access_log),
+        handler: staff!(Role::Staff => customerlink::access_log),
     },
     Route {
         verbs: &["GET"],
@@ -246,7 +234,7 @@ pub const ROUTES: &[Route] = &[
         request: "ContactListRequest",
         response: "ContactListResponse",
         schemas: pair::<ContactListRequest, ContactListResponse>,
-        handler: staff!(contact::list),
+        handler: staff!(Role::Staff => contact::list),
     },
     Route {
         verbs: &["PUT"],
@@ -255,7 +243,7 @@ pub const ROUTES: &[Route] = &[
         request: "ContactPutRequest",
         response: "ContactResponse",
         schemas: pair::<Contact, ContactResponse>,
-        handler: staff!(async contact::put),
+        handler: staff!(async Role::Staff => contact::put),
     },
     Route {
         verbs: &["GET"],
@@ -264,7 +252,7 @@ pub const ROUTES: &[Route] = &[
         request: "ContactRequest",
         response: "ContactResponse",
         schemas: pair::<ContactRequest, ContactResponse>,
-        handler: staff!(contact::get),
+        handler: staff!(Role::Staff => contact::get),
     },
     Route {
         verbs: &["DELETE"],
@@ -273,7 +261,7 @@ pub const ROUTES: &[Route] = &[
         request: "ContactDeleteRequest",
         response: "EmptyResponse",
         schemas: pair::<ContactRequest, EmptyResponse>,
-        handler: staff!(async contact::delete),
+        handler: staff!(async Role::Staff => contact::delete),
     },
 ];
 
@@ -601,6 +589,16 @@ mod tests {
             Some(Surface::Staff)
         );
         assert_eq!(op_at("/portal"), None);
+    }
+
+    #[test]
+    fn every_row_of_an_operation_declares_the_same_role() {
+        for route in ROUTES {
+            assert_eq!(route.handler.needs(), route.op.needs(), "{}", route.path);
+        }
+        assert_eq!(Op::IntrospectGrant.needs(), Some(Role::ResourceServer));
+        assert_eq!(Op::PortalOpen.needs(), None);
+        assert_eq!(Op::DeleteContact.needs(), Some(Role::Staff));
     }
 
     #[test]
