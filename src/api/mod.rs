@@ -3,8 +3,9 @@
 //! and store; `respond` encodes the reply (or the error) in the negotiated format and casing.
 //! Transport details (sockets, limits, CORS headers) stay in `http`.
 //!
-//! The request path: `exchange` negotiates the reply style, `dispatch` looks the request up
-//! once in `routes` (whose rows hold their `handler`), and `respond` encodes the answer.
+//! The request path: `exchange` negotiates the reply style, `resolve` looks the request up
+//! once in `routes` (whose rows hold their `handler`), `dispatch` runs what it found, and
+//! `respond` encodes the answer.
 
 pub mod auth;
 mod batch;
@@ -22,6 +23,7 @@ mod idempotency;
 pub mod limits;
 pub mod openapi;
 pub mod portal;
+mod resolve;
 mod respond;
 pub mod routes;
 
