@@ -43,6 +43,7 @@ mod proxies;
 mod purge;
 mod resource_types;
 mod roles;
+mod routing;
 mod send_limits;
 mod storage_faults;
 mod vary_and_escapes;

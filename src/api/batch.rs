@@ -13,9 +13,12 @@ use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use super::body::Body;
+use super::dispatch::execute;
 use super::error::ApiError;
+use super::handler::{Call, Handler};
+use super::respond::error_response_with;
 use super::routes::Matched;
-use super::{Call, Keep, Request, Response, auth, error_response_with, execute};
+use super::{Request, Response, auth};
 use crate::app::AppState;
 use crate::domain::tenant::CasingPin;
 use crate::domain::{FieldError, Rule};
@@ -40,12 +43,46 @@ pub(super) async fn run(
     casing: impl Fn(Option<CasingPin>) -> Casing,
 ) -> Result<Response, ApiError> {
     let op = matched.route.request;
-    if matched.route.op.is_public() {
+    let Handler::Staff(_, handler) = matched.route.handler else {
         return Err(ApiError::NotFound(format!(
             "{op}[] is not offered: portal operations are sent one request at a time."
         )));
+    };
+    let items = items(op, body.value)?;
+    let caller = auth::authenticate(state, &req.headers, matched.route.op)?;
+    style.casing = casing(caller.casing);
+    let mut replies = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let call = Call {
+            matched: matched.clone(),
+            body: Body {
+                value: Some(item),
+                form: Vec::new(),
+            },
+            query: &[],
+        };
+        let reply = execute(handler, state, req, &caller, call, Some(i)).await;
+        match reply.and_then(|dto| dto.keep()) {
+            Ok(reply) => replies.push(reply),
+            Err(e) => return Ok(failed(&e, i, style)),
+        }
     }
-    let items = match body.value {
+    let count = replies.len();
+    let encoded = encode_node(&Node::List(replies), style, None);
+    let mut headers = HeaderMap::with_capacity(16);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(encoded.content_type));
+    headers.insert(COMPLETED, HeaderValue::from(count));
+    Ok(Response {
+        status: StatusCode::OK,
+        reason: None,
+        headers,
+        body: encoded.body,
+    })
+}
+
+/// The requests of a batch body: an array of at most [`MAX_ITEMS`] (no body is none).
+fn items(op: &str, value: Option<Value>) -> Result<Vec<Value>, ApiError> {
+    let items = match value {
         None => Vec::new(),
         Some(Value::Array(items)) => items,
         Some(_) => {
@@ -65,34 +102,7 @@ pub(super) async fn run(
                 )),
         ]));
     }
-    let caller = auth::authenticate(state, &req.headers, matched.route.op)?;
-    style.casing = casing(caller.casing);
-    let mut replies = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let call = Call {
-            matched: matched.clone(),
-            body: Body {
-                value: Some(item),
-                form: Vec::new(),
-            },
-            query: &[],
-        };
-        match execute(state, req, &caller, call, Some(i), &Keep).await {
-            Ok(reply) => replies.push(reply),
-            Err(e) => return Ok(failed(&e, i, style)),
-        }
-    }
-    let count = replies.len();
-    let encoded = encode_node(&Node::List(replies), style, None);
-    let mut headers = HeaderMap::with_capacity(16);
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(encoded.content_type));
-    headers.insert(COMPLETED, HeaderValue::from(count));
-    Ok(Response {
-        status: StatusCode::OK,
-        reason: None,
-        headers,
-        body: encoded.body,
-    })
+    Ok(items)
 }
 
 /// The error of request `index`, marked as ServiceStack marks it.

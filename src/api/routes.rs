@@ -1,12 +1,15 @@
-//! The route table: every operation, its verbs, its custom route and its request DTO name.
-//! The router, the predefined `/api/{Operation}` routes and the OpenAPI description
-//! (`/openapi.json`) all read this one table, so they cannot drift apart.
+//! The route table: every operation, its verbs, its custom route, its request DTO name and its
+//! handler. The router, the predefined `/api/{Operation}` routes, dispatch, the metrics label
+//! and `/openapi.json` all read this one table, so they cannot drift apart.
 
 use std::sync::OnceLock;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use super::dto::*;
+use super::handler::{Handler, portal, staff};
+use super::portal::api as portal_api;
+use super::{contact, customerlink};
 use crate::domain::tenant::Role;
 use crate::wire::Format;
 
@@ -38,26 +41,14 @@ impl Op {
         self.needs().is_none()
     }
 
-    /// The role an API key must have to call this operation; `None` for the public ones.
-    /// Authentication checks it in one place ([`super::auth::authenticate`]), so a new
-    /// operation cannot be added without saying who may call it.
+    /// The role an API key must have to call this operation; `None` for the public ones. The
+    /// row's handler declares it (a staff handler cannot be written without a role) and
+    /// authentication checks it in one place ([`super::auth::authenticate`]).
     pub fn needs(self) -> Option<Role> {
-        match self {
-            Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen => None,
-            Op::IntrospectGrant => Some(Role::ResourceServer),
-            Op::CreateLink
-            | Op::ListResourceLinks
-            | Op::QueryLinks
-            | Op::GetLink
-            | Op::RevokeLink
-            | Op::ResendLink
-            | Op::UnlockLink
-            | Op::LinkLog
-            | Op::PutContact
-            | Op::GetContact
-            | Op::DeleteContact
-            | Op::ListContacts => Some(Role::Staff),
-        }
+        ROUTES
+            .iter()
+            .find(|r| r.op == self)
+            .and_then(|r| r.handler.needs())
     }
 
     /// The policy this operation carries however it is reached (custom route in any spelling,
@@ -94,6 +85,8 @@ pub struct Route {
     pub response: &'static str,
     /// JSON Schemas of the request and response DTOs (for `/openapi.json`).
     pub schemas: SchemaPair,
+    /// What runs the operation.
+    pub handler: Handler,
 }
 
 /// Builds the (request, response) schemas of an operation in a shared generator.
@@ -115,6 +108,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkCreateRequest",
         response: "CustomerLinkCreateResponse",
         schemas: pair::<CustomerLinkCreateRequest, CustomerLinkCreateResponse>,
+        handler: staff!(async once Role::Staff => customerlink::create),
     },
     Route {
         verbs: &["GET"],
@@ -123,6 +117,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkQueryRequest",
         response: "CustomerLinkListResponse",
         schemas: pair::<CustomerLinkQueryRequest, CustomerLinkListResponse>,
+        handler: staff!(Role::Staff => customerlink::query),
     },
     Route {
         verbs: &["POST"],
@@ -131,6 +126,7 @@ pub const ROUTES: &[Route] = &[
         request: "GrantIntrospectRequest",
         response: "GrantIntrospectResponse",
         schemas: pair::<GrantIntrospectRequest, GrantIntrospectResponse>,
+        handler: staff!(async Role::ResourceServer => customerlink::introspect),
     },
     Route {
         verbs: &["GET"],
@@ -139,6 +135,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkListRequest",
         response: "CustomerLinkListResponse",
         schemas: pair::<CustomerLinkListRequest, CustomerLinkListResponse>,
+        handler: staff!(Role::Staff => customerlink::list_for_resource),
     },
     Route {
         verbs: &["GET"],
@@ -147,6 +144,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRequest, CustomerLinkResponse>,
+        handler: staff!(Role::Staff => customerlink::get),
     },
     Route {
         verbs: &["DELETE"],
@@ -155,6 +153,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkRevokeRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
+        handler: staff!(async Role::Staff => customerlink::revoke),
     },
     Route {
         verbs: &["POST"],
@@ -163,6 +162,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkRevokeRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
+        handler: staff!(async Role::Staff => customerlink::revoke),
     },
     Route {
         verbs: &["POST"],
@@ -171,6 +171,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkResendRequest",
         response: "CustomerLinkCreateResponse",
         schemas: pair::<CustomerLinkResendRequest, CustomerLinkCreateResponse>,
+        handler: staff!(async once Role::Staff => customerlink::resend),
     },
     Route {
         verbs: &["POST"],
@@ -179,6 +180,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkUnlockRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkUidRequest, CustomerLinkResponse>,
+        handler: staff!(async Role::Staff => customerlink::unlock),
     },
     Route {
         verbs: &["GET"],
@@ -187,6 +189,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkLogRequest",
         response: "CustomerLinkLogResponse",
         schemas: pair::<CustomerLinkUidRequest, CustomerLinkLogResponse>,
+        handler: staff!(Role::Staff => customerlink::access_log),
     },
     Route {
         verbs: &["GET"],
@@ -195,6 +198,7 @@ pub const ROUTES: &[Route] = &[
         request: "PortalLandingRequest",
         response: "PortalLandingResponse",
         schemas: pair::<PortalTokenRequest, PortalLandingResponse>,
+        handler: portal!(portal_api::landing),
     },
     Route {
         verbs: &["POST"],
@@ -203,6 +207,7 @@ pub const ROUTES: &[Route] = &[
         request: "PortalOtpRequest",
         response: "PortalLandingResponse",
         schemas: pair::<PortalTokenRequest, PortalLandingResponse>,
+        handler: portal!(async portal_api::request_code),
     },
     Route {
         verbs: &["POST"],
@@ -211,6 +216,7 @@ pub const ROUTES: &[Route] = &[
         request: "PortalVerifyRequest",
         response: "PortalVerifyResponse",
         schemas: pair::<PortalVerifyRequest, PortalVerifyResponse>,
+        handler: portal!(async portal_api::verify),
     },
     Route {
         verbs: &["POST"],
@@ -219,6 +225,7 @@ pub const ROUTES: &[Route] = &[
         request: "PortalOpenRequest",
         response: "PortalOpenResponse",
         schemas: pair::<PortalTokenRequest, PortalOpenResponse>,
+        handler: portal!(async portal_api::open),
     },
     Route {
         verbs: &["GET"],
@@ -227,6 +234,7 @@ pub const ROUTES: &[Route] = &[
         request: "ContactListRequest",
         response: "ContactListResponse",
         schemas: pair::<ContactListRequest, ContactListResponse>,
+        handler: staff!(Role::Staff => contact::list),
     },
     Route {
         verbs: &["PUT"],
@@ -235,6 +243,7 @@ pub const ROUTES: &[Route] = &[
         request: "ContactPutRequest",
         response: "ContactResponse",
         schemas: pair::<Contact, ContactResponse>,
+        handler: staff!(async Role::Staff => contact::put),
     },
     Route {
         verbs: &["GET"],
@@ -243,6 +252,7 @@ pub const ROUTES: &[Route] = &[
         request: "ContactRequest",
         response: "ContactResponse",
         schemas: pair::<ContactRequest, ContactResponse>,
+        handler: staff!(Role::Staff => contact::get),
     },
     Route {
         verbs: &["DELETE"],
@@ -251,6 +261,7 @@ pub const ROUTES: &[Route] = &[
         request: "ContactDeleteRequest",
         response: "EmptyResponse",
         schemas: pair::<ContactRequest, EmptyResponse>,
+        handler: staff!(async Role::Staff => contact::delete),
     },
 ];
 
@@ -382,26 +393,55 @@ fn members_of(schemas: SchemaPair) -> Vec<String> {
 
 /// Finds the operation for a verb and path (path literals compare case-insensitively).
 pub fn find(verb: &str, path: &str) -> Result<Matched, Miss> {
-    let (segments, count) = split(path).ok_or(Miss::NotFound)?;
+    lookup(verb, path).found
+}
+
+/// One lookup of a verb and path: what [`find`] finds, and the operation the path reaches
+/// with any verb ([`op_at`]), from the same pass over the table.
+#[derive(Debug)]
+pub struct Lookup {
+    pub found: Result<Matched, Miss>,
+    pub at: Option<Op>,
+}
+
+/// See [`Lookup`].
+pub fn lookup(verb: &str, path: &str) -> Lookup {
+    let Some((segments, count)) = split(path) else {
+        return Lookup {
+            found: Err(Miss::NotFound),
+            at: None,
+        };
+    };
     let segments = &segments[..count];
     if let Some(p) = predefined(segments) {
-        return find_by_name(verb, &p);
+        let at = ROUTES
+            .iter()
+            .find(|r| r.request.eq_ignore_ascii_case(p.name));
+        return Lookup {
+            found: find_by_name(verb, &p),
+            at: at.map(|r| r.op),
+        };
     }
+    let mut at = None;
     let mut wrong_verb = None;
-    for route in ROUTES {
-        if let Some(vars) = match_path(route.path, segments) {
-            if route.verbs.iter().any(|v| v.eq_ignore_ascii_case(verb)) {
-                return Ok(Matched {
-                    route,
-                    vars,
-                    predefined: None,
-                    batch: false,
-                });
-            }
-            wrong_verb.get_or_insert(route.request);
+    for route in ROUTES.iter().filter(|r| shape_matches(r.path, segments)) {
+        at.get_or_insert(route.op);
+        let Some(vars) = match_path(route.path, segments) else {
+            continue;
+        };
+        if route.verbs.iter().any(|v| v.eq_ignore_ascii_case(verb)) {
+            let found = Ok(Matched {
+                route,
+                vars,
+                predefined: None,
+                batch: false,
+            });
+            return Lookup { found, at };
         }
+        wrong_verb.get_or_insert(route.request);
     }
-    Err(wrong_verb.map_or(Miss::NotFound, Miss::WrongVerb))
+    let found = Err(wrong_verb.map_or(Miss::NotFound, Miss::WrongVerb));
+    Lookup { found, at }
 }
 
 /// `/api/{Op}` (JSON) and `/{fmt}/reply/{Op}`, `/{fmt}/oneway/{Op}` (servicestack-wire.md §3.3);
@@ -451,14 +491,12 @@ fn find_by_name(verb: &str, p: &Predefined<'_>) -> Result<Matched, Miss> {
     })
 }
 
-/// Matches without allocating unless the route matches (routing runs twice per request:
-/// once for the metrics label, once to dispatch).
+/// Binds the path variables of a route whose shape matches; `None` when one does not
+/// percent-decode.
 fn match_path(pattern: &str, segments: &[&str]) -> Option<Vec<(String, String)>> {
-    let parts = || pattern.trim_matches('/').split('/');
-    if !shape_matches(pattern, segments) {
-        return None;
-    }
-    parts()
+    pattern
+        .trim_matches('/')
+        .split('/')
         .zip(segments)
         .filter_map(|(part, segment)| variable(part).map(|name| (name, segment)))
         .map(|(name, segment)| {
@@ -551,6 +589,39 @@ mod tests {
             Some(Surface::Staff)
         );
         assert_eq!(op_at("/portal"), None);
+    }
+
+    #[test]
+    fn every_row_of_an_operation_declares_the_same_role() {
+        for route in ROUTES {
+            assert_eq!(route.handler.needs(), route.op.needs(), "{}", route.path);
+        }
+        assert_eq!(Op::IntrospectGrant.needs(), Some(Role::ResourceServer));
+        assert_eq!(Op::PortalOpen.needs(), None);
+        assert_eq!(Op::DeleteContact.needs(), Some(Role::Staff));
+    }
+
+    #[test]
+    fn one_lookup_finds_the_operation_and_the_path_s_surface() {
+        let l = lookup("PATCH", "/Portal/t/verify");
+        assert_eq!(
+            (l.found.unwrap_err(), l.at),
+            (
+                Miss::WrongVerb("PortalVerifyRequest"),
+                Some(Op::PortalVerify)
+            )
+        );
+        let l = lookup("GET", "/api/PortalOpenRequest");
+        assert_eq!(
+            (l.found.unwrap_err(), l.at),
+            (Miss::WrongVerb("PortalOpenRequest"), Some(Op::PortalOpen))
+        );
+        let l = lookup("DELETE", "/v1/contact/c1");
+        assert_eq!(
+            (l.found.unwrap().route.op, l.at),
+            (Op::DeleteContact, Some(Op::PutContact))
+        );
+        assert_eq!(lookup("GET", "/a/b/c/d/e/f/g/h/i").at, None);
     }
 
     #[test]

@@ -14,24 +14,25 @@ use crate::ops::{backup, operator};
 /// `POST /admin/keys/{id}/revoke`, also for the operator key only.
 mod keys;
 
-/// The answer if `path` is a service endpoint; `None` hands the request to the API.
+/// The answer if `path` is a service endpoint, with the endpoint's fixed name for metrics and
+/// logs; `None` hands the request to the API.
 pub(super) async fn handle(
     state: &AppState,
     method: &Method,
     path: &str,
     headers: &HeaderMap,
-) -> Option<Response<ResponseBody>> {
+) -> Option<(&'static str, Response<ResponseBody>)> {
     if let Some(response) = keys::handle(state, method, path, headers).await {
-        return Some(response);
+        return Some(("AdminRevokeKey", response));
     }
     if method != Method::GET && method != Method::HEAD {
         return None;
     }
     Some(match path {
-        "/health/live" => text(StatusCode::OK, "live\n"),
-        "/health/ready" => ready(state),
-        "/metrics" => metrics(state, headers).await,
-        "/admin/backup" => backup(state, headers),
+        "/health/live" => ("HealthLive", text(StatusCode::OK, "live\n")),
+        "/health/ready" => ("HealthReady", ready(state)),
+        "/metrics" => ("Metrics", metrics(state, headers).await),
+        "/admin/backup" => ("AdminBackup", backup(state, headers)),
         _ => return None,
     })
 }

@@ -20,7 +20,7 @@ use hyper::{Request, Response};
 use tracing::Instrument as _;
 
 use super::body::ResponseBody;
-use super::{admin, client_ip, label};
+use super::{admin, client_ip};
 use crate::api::{self, error::ApiError};
 use crate::app::AppState;
 
@@ -35,10 +35,14 @@ pub(super) async fn handle(
 ) -> Response<ResponseBody> {
     let started = Instant::now();
     let id = request_id(req.headers());
-    let operation = label::operation(req.method(), req.uri().path());
-    let span =
-        tracing::info_span!("request", id = %id.to_str().unwrap_or_default(), op = operation);
-    let mut response = answer(state, req, remote).instrument(span.clone()).await;
+    // The operation is named once the request is looked up (`api` records it on this span).
+    let span = tracing::info_span!(
+        "request",
+        id = %id.to_str().unwrap_or_default(),
+        op = tracing::field::Empty
+    );
+    let (mut response, operation) = answer(state, req, remote).instrument(span.clone()).await;
+    span.record("op", operation);
     response.headers_mut().insert(REQUEST_ID, id);
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
@@ -88,16 +92,17 @@ fn fresh_request_id() -> HeaderValue {
         .unwrap_or(HeaderValue::from_static("-"))
 }
 
+/// The response and the name of what answered it (a service endpoint or the api's lookup).
 async fn answer(
     state: &AppState,
     req: Request<Incoming>,
     remote: SocketAddr,
-) -> Response<ResponseBody> {
+) -> (Response<ResponseBody>, &'static str) {
     let (parts, body) = req.into_parts();
-    if let Some(response) =
+    if let Some((operation, response)) =
         admin::handle(state, &parts.method, parts.uri.path(), &parts.headers).await
     {
-        return response;
+        return (response, operation);
     }
     let client = client_ip::client_ip(&state.config.http, &parts.headers, remote.ip());
     let origin = parts
@@ -105,7 +110,7 @@ async fn answer(
         .get(ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let request = api::Request {
+    let mut request = api::Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
@@ -113,41 +118,34 @@ async fn answer(
         body: Bytes::new(),
         remote: Some(client),
     };
-    // Kept to answer a timeout in the request's format (cheap: the URI shares its bytes).
-    let (method, uri) = (request.method.clone(), parts.uri);
     let limit = state.config.http.request_timeout;
-    let response = match tokio::time::timeout(limit, read_and_handle(state, request, body)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(limit_secs = limit.as_secs(), "request timeout");
-            let request = api::Request {
-                method,
-                path: uri.path().to_owned(),
-                query: uri.query().map(str::to_owned),
-                headers: hyper::HeaderMap::new(),
-                body: Bytes::new(),
-                remote: Some(client),
-            };
-            let e = ApiError::Unavailable("The request took too long to handle.".into());
-            api::reject(state, &request, &e)
-        }
-    };
+    let (response, operation) =
+        match tokio::time::timeout(limit, read_and_handle(state, &mut request, body)).await {
+            Ok(answered) => answered,
+            Err(_) => {
+                tracing::warn!(limit_secs = limit.as_secs(), "request timeout");
+                let e = ApiError::Unavailable("The request took too long to handle.".into());
+                // The request (headers included) outlives the dropped handling, so the 503 is
+                // in the format the request negotiated.
+                api::reject(state, &request, &e)
+            }
+        };
     let mut response = into_hyper(response);
     add_cors_headers(&mut response, state, origin.as_deref());
-    response
+    (response, operation)
 }
 
 async fn read_and_handle(
     state: &AppState,
-    mut request: api::Request,
+    request: &mut api::Request,
     body: Incoming,
-) -> api::Response {
+) -> (api::Response, &'static str) {
     match read_body(state, &request.headers, body).await {
         Ok(bytes) => {
             request.body = bytes;
             api::handle(state, request).await
         }
-        Err(e) => api::reject(state, &request, &e),
+        Err(e) => api::reject(state, request, &e),
     }
 }
 

@@ -9,7 +9,6 @@ mod body;
 mod client_ip;
 mod exchange;
 mod io;
-mod label;
 mod server;
 mod slots;
 

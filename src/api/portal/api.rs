@@ -6,10 +6,10 @@ use hyper::StatusCode;
 use hyper::header::{HeaderValue, SET_COOKIE};
 
 use super::flow::{self, Landing, Opening, Verification};
-use super::{SESSION_COOKIE, actor, cookie, set_cookie};
+use super::{SESSION_COOKIE, Visitor, set_cookie};
 use crate::api::dto::*;
 use crate::api::error::ApiError;
-use crate::api::{Request, Response, respond};
+use crate::api::{Response, respond};
 use crate::app::AppState;
 use crate::domain::portal::SESSION_TTL_MS;
 use crate::wire::encode::Style;
@@ -60,16 +60,11 @@ pub fn landing_dto(
 
 pub fn landing(
     state: &AppState,
-    req: &Request,
+    visitor: &Visitor,
     dto: PortalTokenRequest,
     style: &Style,
 ) -> Result<Response, ApiError> {
-    let view = flow::landing(
-        state,
-        &token(dto.Token),
-        cookie(&req.headers, SESSION_COOKIE),
-        &actor(req),
-    )?;
+    let view = flow::landing(state, &token(dto.Token), visitor.session(), &visitor.actor)?;
     let (status, body) = landing_dto(&view, false);
     Ok(with_status(respond(&body, style)?, status))
 }
@@ -77,13 +72,12 @@ pub fn landing(
 /// Always the same answer, whether or not a code went out (no enumeration).
 pub async fn request_code(
     state: &AppState,
-    req: &Request,
+    visitor: &Visitor,
     dto: PortalTokenRequest,
     style: &Style,
 ) -> Result<Response, ApiError> {
     let token = token(dto.Token);
-    let who = actor(req);
-    flow::request_code(state, &token, &who).await?;
+    flow::request_code(state, &token, &visitor.actor).await?;
     let body = PortalLandingResponse {
         Status: "CodeRequested".into(),
         Message: Some(
@@ -99,12 +93,12 @@ pub async fn request_code(
 
 pub async fn verify(
     state: &AppState,
-    req: &Request,
+    visitor: &Visitor,
     dto: PortalVerifyRequest,
     style: &Style,
 ) -> Result<Response, ApiError> {
     let code = dto.Code.unwrap_or_default();
-    let result = flow::verify(state, &token(dto.Token), &code, &actor(req)).await?;
+    let result = flow::verify(state, &token(dto.Token), &code, &visitor.actor).await?;
     let secure = state.config.public_url.starts_with("https://");
     let (status, body, cookie) = match result {
         Verification::Verified { session } => (
@@ -159,17 +153,11 @@ pub async fn verify(
 
 pub async fn open(
     state: &AppState,
-    req: &Request,
+    visitor: &Visitor,
     dto: PortalTokenRequest,
     style: &Style,
 ) -> Result<Response, ApiError> {
-    let result = flow::open(
-        state,
-        &token(dto.Token),
-        cookie(&req.headers, SESSION_COOKIE),
-        &actor(req),
-    )
-    .await?;
+    let result = flow::open(state, &token(dto.Token), visitor.session(), &visitor.actor).await?;
     let (status, body) = match result {
         Opening::Opened {
             grant,

@@ -9,7 +9,7 @@ use hyper::{Method, StatusCode};
 
 use super::flow::{self, Landing, Opening, Verification};
 use super::pages::{self, LinkView};
-use super::{SESSION_COOKIE, TOKEN_COOKIE, actor, cookie, set_cookie};
+use super::{SESSION_COOKIE, TOKEN_COOKIE, Visitor, cookie, set_cookie};
 use crate::api::error::ApiError;
 use crate::api::{Request, Response};
 use crate::app::AppState;
@@ -52,14 +52,43 @@ pub fn route(req: &Request) -> Option<Route> {
     }
 }
 
+/// What a browser page may know of its request, typed (never the raw request): who asks,
+/// the link cookie, whether the browser vouches for the request, the posted form fields and
+/// the notice the previous step left in the query.
+#[derive(Debug)]
+pub struct Browser {
+    visitor: Visitor,
+    token: Option<String>,
+    same_origin: bool,
+    user_initiated: bool,
+    form: Vec<(String, String)>,
+    notice: String,
+}
+
+impl Browser {
+    pub fn of(state: &AppState, req: &Request) -> Browser {
+        let query = req.query.as_deref().map(form::pairs).unwrap_or_default();
+        Browser {
+            visitor: Visitor::of(req),
+            token: cookie(&req.headers, TOKEN_COOKIE).map(str::to_owned),
+            same_origin: same_origin(state, &req.headers),
+            user_initiated: user_initiated(&req.headers),
+            form: std::str::from_utf8(&req.body)
+                .map(form::pairs)
+                .unwrap_or_default(),
+            notice: form::get(&query, "m").unwrap_or("").to_owned(),
+        }
+    }
+}
+
 /// Answers a browser route.
-pub async fn handle(state: &AppState, req: &Request, route: Route) -> Result<Response, ApiError> {
+pub async fn handle(state: &AppState, b: Browser, route: Route) -> Result<Response, ApiError> {
     match route {
         Route::Style => Ok(raw(StatusCode::OK, "text/css; charset=utf-8", STYLE.into())),
-        Route::Page => page(state, req).await,
-        Route::Act(path) => act(state, req, path).await,
-        Route::Switch => Ok(switch(state, req)),
-        Route::Swap(token) => Ok(swap_token(state, req, &token)),
+        Route::Page => page(state, &b).await,
+        Route::Act(path) => act(state, &b, path).await,
+        Route::Switch => Ok(switch(state, &b)),
+        Route::Swap(token) => Ok(swap_token(state, &b, &token)),
     }
 }
 
@@ -80,7 +109,7 @@ fn secure(state: &AppState) -> bool {
 /// browser does not vouch for as the user's own (`Sec-Fetch-Site` other than `same-origin` or
 /// `none`, or absent) may not replace a different link's cookie: it gets a same-origin
 /// confirmation form instead, so another site cannot swap the recipient's open link.
-fn swap_token(state: &AppState, req: &Request, raw_token: &str) -> Response {
+fn swap_token(state: &AppState, b: &Browser, raw_token: &str) -> Response {
     let decoded = form::percent_decode(raw_token).unwrap_or_default();
     let Some(token) = well_formed(&decoded) else {
         return html(
@@ -89,8 +118,8 @@ fn swap_token(state: &AppState, req: &Request, raw_token: &str) -> Response {
             pages::unavailable(),
         );
     };
-    let current = cookie(&req.headers, TOKEN_COOKIE);
-    if current.is_some_and(|c| c != token) && !user_initiated(&req.headers) {
+    let current = b.token.as_deref();
+    if current.is_some_and(|c| c != token) && !b.user_initiated {
         return html(StatusCode::OK, "Another link", pages::confirm_switch(token));
     }
     with_token_cookie(state, redirect("/portal"), token)
@@ -111,14 +140,11 @@ fn user_initiated(headers: &HeaderMap) -> bool {
 }
 
 /// `POST /portal/switch` from the confirmation form: same-origin only, well-formed only.
-fn switch(state: &AppState, req: &Request) -> Response {
-    if !same_origin(state, &req.headers) {
+fn switch(state: &AppState, b: &Browser) -> Response {
+    if !b.same_origin {
         return not_allowed();
     }
-    let fields = std::str::from_utf8(&req.body)
-        .map(form::pairs)
-        .unwrap_or_default();
-    match form::get(&fields, "Token").and_then(well_formed) {
+    match form::get(&b.form, "Token").and_then(well_formed) {
         Some(token) => with_token_cookie(state, redirect("/portal"), token),
         None => html(
             StatusCode::NOT_FOUND,
@@ -141,16 +167,10 @@ fn not_allowed() -> Response {
     html(StatusCode::FORBIDDEN, "Not allowed", pages::not_allowed())
 }
 
-async fn page(state: &AppState, req: &Request) -> Result<Response, ApiError> {
-    let token = cookie(&req.headers, TOKEN_COOKIE).unwrap_or("");
-    let view = flow::landing(
-        state,
-        token,
-        cookie(&req.headers, SESSION_COOKIE),
-        &actor(req),
-    )?;
-    let notice = req.query.as_deref().map(form::pairs).unwrap_or_default();
-    let notice = form::get(&notice, "m").unwrap_or("");
+async fn page(state: &AppState, b: &Browser) -> Result<Response, ApiError> {
+    let token = b.token.as_deref().unwrap_or("");
+    let view = flow::landing(state, token, b.visitor.session(), &b.visitor.actor)?;
+    let notice = b.notice.as_str();
     Ok(match view {
         Landing::Unavailable => html(
             StatusCode::NOT_FOUND,
@@ -186,24 +206,21 @@ async fn page(state: &AppState, req: &Request) -> Result<Response, ApiError> {
 }
 
 /// The form posts. Refused when the browser says they come from another origin.
-async fn act(state: &AppState, req: &Request, path: &str) -> Result<Response, ApiError> {
-    if !same_origin(state, &req.headers) {
+async fn act(state: &AppState, b: &Browser, path: &str) -> Result<Response, ApiError> {
+    if !b.same_origin {
         return Ok(not_allowed());
     }
-    let token = cookie(&req.headers, TOKEN_COOKIE).unwrap_or("").to_owned();
-    let session = cookie(&req.headers, SESSION_COOKIE);
-    let who = actor(req);
+    let token = b.token.clone().unwrap_or_default();
+    let session = b.visitor.session();
+    let who = &b.visitor.actor;
     Ok(match path {
         "/portal/otp" => {
-            flow::request_code(state, &token, &who).await?;
+            flow::request_code(state, &token, who).await?;
             redirect("/portal?m=sent")
         }
         "/portal/verify" => {
-            let fields = std::str::from_utf8(&req.body)
-                .map(form::pairs)
-                .unwrap_or_default();
-            let code = form::get(&fields, "Code").unwrap_or("");
-            match flow::verify(state, &token, code, &who).await? {
+            let code = form::get(&b.form, "Code").unwrap_or("");
+            match flow::verify(state, &token, code, who).await? {
                 Verification::Verified { session } => {
                     let mut r = redirect("/portal?m=verified");
                     let cookie = set_cookie(
@@ -223,7 +240,7 @@ async fn act(state: &AppState, req: &Request, path: &str) -> Result<Response, Ap
                 Verification::Unavailable => redirect("/portal"),
             }
         }
-        _ => match flow::open(state, &token, session, &who).await? {
+        _ => match flow::open(state, &token, session, who).await? {
             Opening::Opened {
                 target_url: Some(url),
                 ..

@@ -48,6 +48,28 @@ impl PortalLimits {
     }
 }
 
+/// What a portal operation may know of its request: who asks and the session cookie they
+/// carry — typed, so a step cannot reach for anything else of the raw request.
+#[derive(Debug)]
+pub struct Visitor {
+    pub actor: Actor,
+    /// The verified-passcode cookie ([`SESSION_COOKIE`]), if sent.
+    pub session: Option<String>,
+}
+
+impl Visitor {
+    pub fn of(req: &Request) -> Visitor {
+        Visitor {
+            actor: actor(req),
+            session: cookie(&req.headers, SESSION_COOKIE).map(str::to_owned),
+        }
+    }
+
+    pub fn session(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+}
+
 /// Who is asking: the client address and User-Agent (for the access log and limits).
 pub fn actor(req: &Request) -> Actor {
     Actor {

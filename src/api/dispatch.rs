@@ -1,0 +1,228 @@
+//! Dispatch: runs what the one lookup of a request ([`super::resolve`]) found — under the edge
+//! policy of its surface (portal limit and headers), with the handler its route row holds —
+//! and answers the label metrics and logs name it by.
+
+use bytes::Bytes;
+use hyper::StatusCode;
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+
+use super::body;
+use super::error::ApiError;
+use super::exchange::Exchange;
+use super::handler::{Call, Dto, Handler, PortalCall, StaffCall, StaffFn};
+use super::portal::{Visitor, html};
+use super::resolve::{Resolved, Target, resolve};
+use super::respond::error_response;
+use super::routes::{self, Matched, Miss, Surface};
+use super::{Request, Response, auth, batch};
+use crate::app::AppState;
+use crate::domain::tenant::StaffCaller;
+use crate::wire::Format;
+use crate::wire::casing::Casing;
+use crate::wire::negotiate::Decided;
+
+/// Answers one request, and names it for metrics; never fails (errors become error responses).
+pub async fn handle(state: &AppState, req: &Request) -> (Response, &'static str) {
+    let mut exchange = Exchange::new(state, req);
+    let form = body::form_fields(req);
+    let resolved = resolve(req, &exchange.path, &exchange.query, &form);
+    let label = resolved.label();
+    tracing::Span::current().record("op", label);
+    let surface = resolved.surface;
+    let page = matches!(resolved.target, Target::Page(_));
+    let outcome = if surface == Surface::Portal && !portal_budget(state, req) {
+        Err(too_many(state))
+    } else {
+        run(state, req, &mut exchange, resolved, form).await
+    };
+    let mut response = outcome.unwrap_or_else(|e| error_response(&e, &exchange.style));
+    finish(&exchange, page, surface, &mut response);
+    (response, label)
+}
+
+/// An error found before the request was read (e.g. a body over the limit), in the format the
+/// request negotiated, as the error of the operation the request is addressed to.
+pub fn reject(state: &AppState, req: &Request, e: &ApiError) -> (Response, &'static str) {
+    let mut exchange = Exchange::new(state, req);
+    let resolved = resolve(req, &exchange.path, &exchange.query, &[]);
+    if let Target::Op(matched) = &resolved.target {
+        exchange.style.operation = matched.route.request;
+    }
+    let mut response = error_response(e, &exchange.style);
+    let page = matches!(resolved.target, Target::Page(_));
+    finish(&exchange, page, resolved.surface, &mut response);
+    (response, resolved.label())
+}
+
+/// `Vary: Accept` (not on browser pages) and the portal's headers on its surface.
+fn finish(exchange: &Exchange, page: bool, surface: Surface, response: &mut Response) {
+    if !page {
+        exchange.vary(response);
+    }
+    if surface == Surface::Portal {
+        portal_headers(&mut response.headers);
+    }
+}
+
+/// Counts one portal request against the client's per-minute budget.
+fn portal_budget(state: &AppState, req: &Request) -> bool {
+    let ip = req.remote.map(|ip| ip.to_string()).unwrap_or_default();
+    state.portal_limits.requests.hit(&ip, state.clock.now())
+}
+
+fn too_many(state: &AppState) -> ApiError {
+    let now = state.clock.now();
+    ApiError::TooManyRequests {
+        message: "Too many requests; slow down.".into(),
+        retry_after_secs: state.portal_limits.requests.retry_after_secs(now),
+    }
+}
+
+/// What every portal response carries: nothing cached, no referrer leaking the token, not
+/// indexed, not framed, and a CSP that allows only this origin's stylesheet.
+fn portal_headers(headers: &mut HeaderMap) {
+    let fixed = [
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+        ("x-robots-tag", "noindex, nofollow"),
+        ("x-frame-options", "DENY"),
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+}
+
+/// Runs what the request resolved to.
+async fn run(
+    state: &AppState,
+    req: &Request,
+    exchange: &mut Exchange,
+    resolved: Resolved,
+    form: Vec<(String, String)>,
+) -> Result<Response, ApiError> {
+    match resolved.target {
+        Target::Page(route) => html::handle(state, html::Browser::of(state, req), route).await,
+        Target::Preflight => Ok(plain(HeaderMap::new(), Bytes::new())),
+        Target::OpenApi => {
+            exchange.vary_accept = false;
+            let mut headers = HeaderMap::new();
+            let json = HeaderValue::from_static(Format::Json.content_type());
+            headers.insert(CONTENT_TYPE, json);
+            Ok(plain(headers, state.openapi.clone()))
+        }
+        Target::Miss(miss) => Err(missed(miss, resolved.method, &exchange.path)),
+        Target::Op(matched) => operate(state, req, exchange, matched, form).await,
+    }
+}
+
+/// A 200 with these headers and body.
+fn plain(headers: HeaderMap, body: Bytes) -> Response {
+    Response {
+        status: StatusCode::OK,
+        reason: None,
+        headers,
+        body,
+    }
+}
+
+fn missed(miss: Miss, method: String, path: &str) -> ApiError {
+    match miss {
+        Miss::NotFound => ApiError::NotFound(format!("No operation at {method} {path}")),
+        Miss::WrongVerb(operation) => ApiError::MethodNotAllowed {
+            method,
+            operation: operation.to_owned(),
+        },
+    }
+}
+
+/// Reads the body for the matched operation, settles the reply style and runs the row's handler.
+async fn operate(
+    state: &AppState,
+    req: &Request,
+    exchange: &mut Exchange,
+    matched: Matched,
+    form: Vec<(String, String)>,
+) -> Result<Response, ApiError> {
+    settle_format(exchange, &matched);
+    let query = &exchange.query[..];
+    let style = &mut exchange.style;
+    let body = body::read(req, matched.predefined, matched.batch, form)?;
+    let sent = Casing::of_members(
+        body.member_names()
+            .chain(query.iter().map(|(k, _)| k.as_str())),
+        routes::request_members(matched.route.request),
+    );
+    let rule = exchange.casing;
+    style.casing = rule.decide(None, sent);
+    if matched.batch {
+        return batch::run(state, req, matched, body, style, |pin| {
+            rule.decide(pin, sent)
+        })
+        .await;
+    }
+    let call = Call {
+        matched,
+        body,
+        query,
+    };
+    match call.matched.route.handler {
+        Handler::Portal(run) => {
+            let visitor = Visitor::of(req);
+            run(PortalCall {
+                state,
+                visitor,
+                style,
+                call,
+            })
+            .await
+        }
+        Handler::Staff(_, run) => {
+            let caller = auth::authenticate(state, &req.headers, call.matched.route.op)?;
+            style.casing = rule.decide(caller.casing, sent);
+            execute(run, state, req, &caller, call, None)
+                .await?
+                .respond(style)
+        }
+    }
+}
+
+/// The operation the style names, and a predefined route's own format unless the request
+/// named one explicitly (JSONP only with JSON).
+fn settle_format(exchange: &mut Exchange, matched: &Matched) {
+    let style = &mut exchange.style;
+    style.operation = matched.route.request;
+    if let Some(own) = matched
+        .predefined
+        .filter(|_| matches!(exchange.decided_by, Decided::Accept | Decided::Default))
+    {
+        style.format = own;
+    }
+    if style.jsonp.is_some() && style.format != Format::Json {
+        style.jsonp = None;
+    }
+}
+
+/// Runs one staff operation for an authenticated caller. `item` is the index within an
+/// AutoBatch (it scopes the `Idempotency-Key` to the item).
+pub(super) async fn execute(
+    run: StaffFn,
+    state: &AppState,
+    req: &Request,
+    caller: &StaffCaller,
+    call: Call<'_>,
+    item: Option<usize>,
+) -> Result<Dto, ApiError> {
+    let headers = &req.headers;
+    run(StaffCall {
+        state,
+        caller,
+        headers,
+        item,
+        call,
+    })
+    .await
+}

@@ -1,0 +1,215 @@
+//! The one lookup of a request: a browser page of the portal, a preflight, the OpenAPI
+//! document or an operation of the route table — after `X-Http-Method-Override` — with the
+//! surface of what its path reaches. Dispatch, the edge policy, the error's root DTO and the
+//! metrics label all read this one answer, so they cannot disagree.
+
+use super::portal::html;
+use super::routes::{self, Matched, Miss, Op, Surface};
+use super::{Request, header};
+use crate::wire;
+
+/// What a request resolves to.
+#[derive(Debug)]
+pub(super) enum Target {
+    /// A browser page of the portal.
+    Page(html::Route),
+    /// `OPTIONS` (a CORS preflight), by any method override.
+    Preflight,
+    /// `GET /openapi.json`.
+    OpenApi,
+    /// An operation of the route table.
+    Op(Matched),
+    Miss(Miss),
+}
+
+/// One lookup of a request: its target, the effective method (after `X-Http-Method-Override`)
+/// and the edge policy of what its path reaches.
+#[derive(Debug)]
+pub(super) struct Resolved {
+    pub target: Target,
+    pub method: String,
+    pub surface: Surface,
+}
+
+impl Resolved {
+    /// The name metrics and logs give the request: a closed set (no path text ever becomes a
+    /// label), so series stay bounded and no token in a path reaches a log.
+    pub fn label(&self) -> &'static str {
+        match &self.target {
+            Target::Page(_) => "PortalPage",
+            Target::Preflight => "Preflight",
+            Target::OpenApi => "OpenApi",
+            Target::Op(m) => m.route.request,
+            Target::Miss(Miss::WrongVerb(_)) => "WrongVerb",
+            Target::Miss(Miss::NotFound) => "NotFound",
+        }
+    }
+}
+
+/// Looks a request up once: a browser page (by the real method), else by the effective method
+/// a preflight, the OpenAPI document or the route table's operation. The surface is the one of
+/// the operation the path reaches by any verb (so a wrong verb keeps its path's policy).
+pub(super) fn resolve(
+    req: &Request,
+    path: &str,
+    query: &[(String, String)],
+    form: &[(String, String)],
+) -> Resolved {
+    let method = effective_method(req, query, form);
+    if let Some(route) = html::route(req) {
+        let target = Target::Page(route);
+        return Resolved {
+            target,
+            method,
+            surface: Surface::Portal,
+        };
+    }
+    let verb = if method == "HEAD" {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    let lookup = routes::lookup(verb, path);
+    let surface = lookup.at.map_or(Surface::Staff, Op::surface);
+    let target = if method == "OPTIONS" {
+        Target::Preflight
+    } else if verb == "GET" && req.path.eq_ignore_ascii_case("/openapi.json") {
+        Target::OpenApi
+    } else {
+        lookup.found.map_or_else(Target::Miss, Target::Op)
+    };
+    Resolved {
+        target,
+        method,
+        surface,
+    }
+}
+
+/// `X-Http-Method-Override` header, then query, then form field, then the real method
+/// (servicestack-wire.md §7.3).
+fn effective_method(
+    req: &Request,
+    query: &[(String, String)],
+    form: &[(String, String)],
+) -> String {
+    let name = "X-Http-Method-Override";
+    header(&req.headers, name)
+        .or_else(|| wire::form::get(query, name))
+        .or_else(|| wire::form::get(form, name))
+        .map_or_else(
+            || req.method.as_str().to_owned(),
+            |m| m.trim().to_ascii_uppercase(),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use hyper::Method;
+    use hyper::header::{HeaderMap, HeaderValue};
+
+    fn request(method: Method, path: &str, headers: &[(&'static str, &'static str)]) -> Request {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        Request {
+            method,
+            path: path.into(),
+            query: None,
+            headers: map,
+            body: Bytes::new(),
+            remote: None,
+        }
+    }
+
+    fn resolved(req: &Request, form: &[(String, String)]) -> Resolved {
+        resolve(req, &req.path, &[], form)
+    }
+
+    #[test]
+    fn the_label_is_what_dispatch_runs_after_the_method_override() {
+        let over = [("x-http-method-override", "get")];
+        let r = resolved(&request(Method::POST, "/v1/customerlink", &over), &[]);
+        assert_eq!(
+            (r.label(), r.method.as_str()),
+            ("CustomerLinkQueryRequest", "GET")
+        );
+        let form = [("X-Http-Method-Override".to_owned(), "DELETE".to_owned())];
+        let r = resolved(&request(Method::POST, "/v1/customerlink/abc", &[]), &form);
+        assert_eq!(r.label(), "CustomerLinkRevokeRequest");
+        let r = resolved(&request(Method::HEAD, "/v1/customerlink/abc", &[]), &[]);
+        assert_eq!(r.label(), "CustomerLinkRequest");
+        let preflight = [("x-http-method-override", "OPTIONS")];
+        let r = resolved(&request(Method::POST, "/v1/customerlink", &preflight), &[]);
+        assert_eq!(r.label(), "Preflight");
+    }
+
+    #[test]
+    fn pages_misses_and_fixed_names() {
+        let html = [("accept", "text/html")];
+        let cases = [
+            (
+                Method::GET,
+                "/portal",
+                &[][..],
+                "PortalPage",
+                Surface::Portal,
+            ),
+            (
+                Method::GET,
+                "/portal/t",
+                &html[..],
+                "PortalPage",
+                Surface::Portal,
+            ),
+            (
+                Method::GET,
+                "/portal/t",
+                &[][..],
+                "PortalLandingRequest",
+                Surface::Portal,
+            ),
+            (
+                Method::OPTIONS,
+                "/portal/t/otp",
+                &[][..],
+                "Preflight",
+                Surface::Portal,
+            ),
+            (
+                Method::PATCH,
+                "/portal/t/open",
+                &[][..],
+                "WrongVerb",
+                Surface::Portal,
+            ),
+            (
+                Method::PATCH,
+                "/v1/customerlink",
+                &[][..],
+                "WrongVerb",
+                Surface::Staff,
+            ),
+            (
+                Method::GET,
+                "/nope/secret-looking",
+                &[][..],
+                "NotFound",
+                Surface::Staff,
+            ),
+            (
+                Method::GET,
+                "/OpenAPI.json",
+                &[][..],
+                "OpenApi",
+                Surface::Staff,
+            ),
+        ];
+        for (method, path, headers, label, surface) in cases {
+            let r = resolved(&request(method, path, headers), &[]);
+            assert_eq!((r.label(), r.surface), (label, surface), "{path}");
+        }
+    }
+}
