@@ -14,7 +14,10 @@ use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, pla
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{FieldError, Rule};
-use crate::store::{PortalOp, PortalOutcome, ResendRefusal, WriteOp, WriteOutcome};
+use crate::store::commands::{
+    self as cmd, ConsumeGrant, LinkQueued, Resend, ResendOutcome, RevokeLink, UnlockLink,
+};
+use crate::store::{Apply, Replayable, ResendRefusal};
 
 /// `POST /v1/customerlink` (and its aliases). With an `Idempotency-Key` (`once`), a repeat of
 /// the same request answers with the first result instead of making a second link.
@@ -72,7 +75,7 @@ pub async fn create(
         .as_ref()
         .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))
         .transpose()?;
-    let op = WriteOp::CreateLink {
+    let op = cmd::CreateLink {
         link: Box::new(planned.record),
         deliveries,
         limits: delivery::limits(state, now),
@@ -82,11 +85,11 @@ pub async fn create(
         state,
         caller,
         once: once.as_ref(),
-        uid,
         token: &token,
         now,
     };
-    call.respond(op, &mut delivery_errors).await
+    let outcome = state.store.write(op).await?.map(Ok);
+    call.respond(outcome, &mut delivery_errors).await
 }
 
 fn first_result(
@@ -102,71 +105,59 @@ struct Created<'a> {
     state: &'a AppState,
     caller: &'a StaffCaller,
     once: Option<&'a Once>,
-    /// The link written (for a resend's "not found").
-    uid: Uuid,
     token: &'a LinkToken,
     now: i64,
 }
 
 impl Created<'_> {
-    /// Writes the op and answers like a create (or with the key's first result).
+    /// Answers a written create or resend like a create (or with the key's first result):
+    /// makes the first delivery attempts.
     async fn respond(
         self,
-        op: WriteOp,
+        outcome: Replayable<Result<LinkQueued, ApiError>>,
         delivery_errors: &mut Vec<String>,
     ) -> Result<CustomerLinkCreateResponse, ApiError> {
-        let outcome = self.state.store.write(op).await?;
-        if let (WriteOutcome::Replay(record), Some(once)) = (&outcome, self.once) {
-            return once.replay(self.state, self.caller, record);
-        }
-        let (state, uid) = (self.state, self.uid);
-        created_response(state, uid, outcome, self.token, self.now, delivery_errors).await
+        let written = match (outcome, self.once) {
+            (Replayable::Fresh(written), _) => written?,
+            (Replayable::Replay(record), Some(once)) => {
+                return once.replay(self.state, self.caller, &record);
+            }
+            (Replayable::Replay(_), None) => {
+                return Err(ApiError::Internal(
+                    "a replay without an idempotency key".into(),
+                ));
+            }
+        };
+        let state = self.state;
+        delivery_errors.extend(written.refused);
+        delivery_errors.extend(delivery::first_attempts(state, &written.queued, self.token).await);
+        Ok(CustomerLinkCreateResponse {
+            ResponseStatus: None,
+            Link: CustomerLinkExtended::from_record(&written.link, self.now),
+            PortalUrl: format!("{}/portal/{}", state.config.public_url, self.token.encode()),
+            DeliveryErrors: std::mem::take(delivery_errors),
+        })
     }
 }
 
-/// After a create or resend was written: makes the first delivery attempts and answers like
-/// a create.
-async fn created_response(
-    state: &AppState,
-    uid: Uuid,
-    outcome: WriteOutcome,
-    token: &LinkToken,
-    now: i64,
-    delivery_errors: &mut Vec<String>,
-) -> Result<CustomerLinkCreateResponse, ApiError> {
-    let (link, queued, refused) = match outcome {
-        WriteOutcome::Created {
-            link,
-            queued,
-            refused,
-        } => (link, queued, refused),
-        WriteOutcome::NotFound => return Err(not_found(uid)),
-        WriteOutcome::ResendRefused(ResendRefusal::NotActive(status)) => {
-            return Err(ApiError::Conflict(format!(
+/// What a resend refused, as the API answers it.
+fn resend_result(outcome: ResendOutcome, uid: Uuid) -> Result<LinkQueued, ApiError> {
+    match outcome {
+        ResendOutcome::Resent(written) => Ok(written),
+        ResendOutcome::NotFound => Err(not_found(uid)),
+        ResendOutcome::Refused(ResendRefusal::NotActive(status)) => {
+            Err(ApiError::Conflict(format!(
                 "The link is {}; only active links can be re-sent.",
                 status.as_str()
-            )));
+            )))
         }
-        WriteOutcome::ResendRefused(ResendRefusal::RateLimited { retry_after_ms }) => {
-            return Err(ApiError::TooManyRequests {
+        ResendOutcome::Refused(ResendRefusal::RateLimited { retry_after_ms }) => {
+            Err(ApiError::TooManyRequests {
                 message: "This link was re-sent too recently.".into(),
                 retry_after_secs: (retry_after_ms.max(0) as u64).div_ceil(1000),
-            });
+            })
         }
-        other => {
-            return Err(ApiError::Internal(format!(
-                "unexpected write outcome {other:?}"
-            )));
-        }
-    };
-    delivery_errors.extend(refused);
-    delivery_errors.extend(delivery::first_attempts(state, &queued, token).await);
-    Ok(CustomerLinkCreateResponse {
-        ResponseStatus: None,
-        Link: CustomerLinkExtended::from_record(&link, now),
-        PortalUrl: format!("{}/portal/{}", state.config.public_url, token.encode()),
-        DeliveryErrors: std::mem::take(delivery_errors),
-    })
+    }
 }
 
 /// `POST /v1/customerlink/{uid}/resend`: a new token (the old URL stops working at once),
@@ -226,7 +217,7 @@ pub async fn resend(
     let (deliveries, mut delivery_errors) =
         delivery::plan(state, &link, &token, wanted, contact.as_ref())?;
     let d = &state.config.delivery;
-    let op = WriteOp::Resend {
+    let op = Resend {
         tenant_id: caller.tenant_id,
         uid,
         by: caller.user_id,
@@ -245,11 +236,12 @@ pub async fn resend(
         state,
         caller,
         once: once.as_ref(),
-        uid,
         token: &token,
         now,
     };
-    call.respond(op, &mut delivery_errors).await
+    let outcome = state.store.write(op).await?;
+    let outcome = outcome.map(|o| resend_result(o, uid));
+    call.respond(outcome, &mut delivery_errors).await
 }
 
 pub fn list_for_resource(
@@ -336,7 +328,7 @@ pub async fn revoke(
 ) -> Result<CustomerLinkResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
     let now = state.clock.now();
-    let op = WriteOp::RevokeLink {
+    let op = RevokeLink {
         tenant_id: caller.tenant_id,
         uid,
         by: caller.user_id,
@@ -346,16 +338,13 @@ pub async fn revoke(
 }
 
 /// Applies a staff write to one link and answers with the link as it now is.
-async fn write_link(
+async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
     state: &AppState,
     uid: Uuid,
-    op: WriteOp,
+    op: C,
     now: i64,
 ) -> Result<CustomerLinkResponse, ApiError> {
-    let link = match state.store.write(op).await? {
-        WriteOutcome::NotFound => return Err(not_found(uid)),
-        other => expect_link(other)?,
-    };
+    let link = state.store.write(op).await?.ok_or_else(|| not_found(uid))?;
     Ok(CustomerLinkResponse {
         ResponseStatus: None,
         Link: CustomerLinkExtended::from_record(&link, now),
@@ -393,15 +382,6 @@ fn not_found(uid: Uuid) -> ApiError {
     ApiError::NotFound(format!("Customer link {} not found", uid.simple()))
 }
 
-fn expect_link(outcome: WriteOutcome) -> Result<LinkRecord, ApiError> {
-    match outcome {
-        WriteOutcome::Link(link) => Ok(*link),
-        other => Err(ApiError::Internal(format!(
-            "unexpected write outcome {other:?}"
-        ))),
-    }
-}
-
 /// `POST /v1/customerlink/{uid}/unlock`: lifts a passcode lock and clears the failure count.
 pub async fn unlock(
     state: &AppState,
@@ -410,12 +390,12 @@ pub async fn unlock(
 ) -> Result<CustomerLinkResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
     let now = state.clock.now();
-    let op = WriteOp::Portal(PortalOp::Unlock {
+    let op = UnlockLink {
         tenant_id: caller.tenant_id,
         uid,
         by: caller.user_id,
         at: now,
-    });
+    };
     write_link(state, uid, op, now).await
 }
 
@@ -454,15 +434,13 @@ pub async fn introspect(
     else {
         return Ok(GrantIntrospectResponse::default());
     };
-    let op = WriteOp::Portal(PortalOp::ConsumeGrant {
+    let op = ConsumeGrant {
         grant: state.keys.grant(&grant),
         tenant_id: caller.tenant_id,
         at: state.clock.now(),
-    });
+    };
     Ok(match state.store.write(op).await? {
-        WriteOutcome::Portal(PortalOutcome::Grant(record)) => {
-            GrantIntrospectResponse::active(&record)
-        }
-        _ => GrantIntrospectResponse::default(),
+        Some(record) => GrantIntrospectResponse::active(&record),
+        None => GrantIntrospectResponse::default(),
     })
 }

@@ -9,7 +9,11 @@ use uuid::Uuid;
 
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
-use super::ops::{AttemptOutcome, ResendRefusal, RetryPolicy, SendLimits, WriteOutcome};
+use super::super::commands::{
+    AttemptOutcome, LeaseDue, LinkQueued, RecordAttempt, Resend, ResendOutcome, ResendRefusal,
+    RetryPolicy, SendLimits,
+};
+use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::delivery::{
     DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, retry_delay_ms,
@@ -17,7 +21,6 @@ use crate::domain::delivery::{
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::policy::Channel;
 use crate::domain::portal::{AccessEvent, Actor};
-use crate::domain::token::SecretHash;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -39,12 +42,30 @@ pub(super) fn channel_list(queued: &[DeliveryRecord]) -> String {
     names.join(",")
 }
 
+impl Apply for RecordAttempt {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        t.record_attempt(self.delivery_id, self.at, &self.outcome, self.retry)
+    }
+}
+
+impl Apply for LeaseDue {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        t.lease_due(self.now, self.lease_until, self.limit)
+    }
+}
+
+impl Apply for Resend {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        t.idempotent(self.idempotency.as_deref(), |t| t.resend(self))
+    }
+}
+
 impl Tables<'_> {
     /// Queues each delivery unless its recipient or the tenant is over the hourly limit.
     pub(super) fn queue_deliveries(
         &mut self,
         link: &LinkRecord,
-        deliveries: Vec<NewDelivery>,
+        deliveries: &[NewDelivery],
         limits: SendLimits,
         now: i64,
     ) -> Result<(Vec<DeliveryRecord>, Vec<String>), StoreError> {
@@ -84,8 +105,8 @@ impl Tables<'_> {
                 link_uid: link.uid,
                 tenant_id: link.tenant_id,
                 channel: d.channel,
-                to: d.to,
-                sealed_token: d.sealed_token,
+                to: d.to.clone(),
+                sealed_token: d.sealed_token.clone(),
                 status: DeliveryStatus::Queued,
                 attempts: 0,
                 next_attempt_at: limits.first_retry_at,
@@ -181,18 +202,18 @@ impl Tables<'_> {
 
     /// Counts an attempt: sent, retried later (exponential backoff), or given up.
     /// An attempt on a delivery that is no longer queued (superseded meanwhile) changes nothing.
-    pub(super) fn record_attempt(
+    fn record_attempt(
         &mut self,
         id: u64,
         at: i64,
-        outcome: AttemptOutcome,
+        outcome: &AttemptOutcome,
         retry: RetryPolicy,
-    ) -> Result<WriteOutcome, StoreError> {
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
         let Some(mut record) = self.load_delivery(id)? else {
-            return Ok(WriteOutcome::NotFound);
+            return Ok(None);
         };
         if record.status != DeliveryStatus::Queued {
-            return Ok(WriteOutcome::Deliveries(vec![record]));
+            return Ok(Some(record));
         }
         self.outbox_due.remove((record.next_attempt_at, id))?;
         record.attempts += 1;
@@ -204,8 +225,8 @@ impl Tables<'_> {
                 record.last_error = None;
             }
             AttemptOutcome::Failed { permanent, error } => {
-                record.last_error = Some(error);
-                if permanent || record.attempts >= retry.max_attempts {
+                record.last_error = Some(error.clone());
+                if *permanent || record.attempts >= retry.max_attempts {
                     record.status = DeliveryStatus::Failed;
                 } else {
                     record.next_attempt_at = at.saturating_add(retry_delay_ms(
@@ -219,7 +240,7 @@ impl Tables<'_> {
         }
         self.store_delivery(&record)?;
         self.log_attempt(&record, at)?;
-        Ok(WriteOutcome::Deliveries(vec![record]))
+        Ok(Some(record))
     }
 
     /// The access log row for an attempt: `Delivered`/`DeliveryFailed` for a link,
@@ -262,12 +283,12 @@ impl Tables<'_> {
     }
 
     /// Hands out due deliveries, moving each one's next attempt to `lease_until`.
-    pub(super) fn lease_due(
+    fn lease_due(
         &mut self,
         now: i64,
         lease_until: i64,
         limit: usize,
-    ) -> Result<WriteOutcome, StoreError> {
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
         let mut due = Vec::new();
         for entry in self.outbox_due.range(..=(now, u64::MAX))?.take(limit) {
             due.push(entry?.0.value());
@@ -293,30 +314,22 @@ impl Tables<'_> {
             self.outbox_due.insert((lease_until, id), ())?;
             leased.push(record);
         }
-        Ok(WriteOutcome::Deliveries(leased))
+        Ok(leased)
     }
 
-    /// See [`super::WriteOp::Resend`]. Every check happens before the first mutation.
-    pub(super) fn resend(
-        &mut self,
-        (tenant_id, uid, by): (Uuid, Uuid, Uuid),
-        token_hash: SecretHash,
-        at: i64,
-        deliveries: Vec<NewDelivery>,
-        limits: SendLimits,
-        (cooldown_ms, per_hour): (i64, u32),
-    ) -> Result<WriteOutcome, StoreError> {
+    /// See [`Resend`]. Every check happens before the first mutation.
+    fn resend(&mut self, cmd: &Resend) -> Result<ResendOutcome, StoreError> {
+        let (uid, at) = (cmd.uid, cmd.at);
+        let (cooldown_ms, per_hour) = (cmd.cooldown_ms, cmd.per_hour);
         let Some(mut link) = self
             .load_link_record(uid.as_u128())?
-            .filter(|l| l.tenant_id == tenant_id)
+            .filter(|l| l.tenant_id == cmd.tenant_id)
         else {
-            return Ok(WriteOutcome::NotFound);
+            return Ok(ResendOutcome::NotFound);
         };
         let status = link.status(at);
         if status != LinkStatus::Active {
-            return Ok(WriteOutcome::ResendRefused(ResendRefusal::NotActive(
-                status,
-            )));
+            return Ok(ResendOutcome::Refused(ResendRefusal::NotActive(status)));
         }
         let mut recent: Vec<i64> = link
             .resent_at
@@ -326,23 +339,23 @@ impl Tables<'_> {
             .collect();
         let last = recent.iter().copied().max();
         if let Some(last) = last.filter(|last| at - last < cooldown_ms) {
-            return Ok(WriteOutcome::ResendRefused(ResendRefusal::RateLimited {
+            return Ok(ResendOutcome::Refused(ResendRefusal::RateLimited {
                 retry_after_ms: cooldown_ms - (at - last),
             }));
         }
         if recent.len() >= per_hour as usize {
             let oldest = recent.iter().copied().min().unwrap_or(at);
-            return Ok(WriteOutcome::ResendRefused(ResendRefusal::RateLimited {
+            return Ok(ResendOutcome::Refused(ResendRefusal::RateLimited {
                 retry_after_ms: oldest + HOUR_MS - at,
             }));
         }
         self.supersede_queued(uid.as_u128())?;
         self.by_token.remove(link.token_hash)?;
-        link.token_hash = token_hash.0;
+        link.token_hash = cmd.token_hash.0;
         self.by_token.insert(link.token_hash, uid.as_u128())?;
         recent.push(at);
         link.resent_at = recent;
-        let (queued, refused) = self.queue_deliveries(&link, deliveries, limits, at)?;
+        let (queued, refused) = self.queue_deliveries(&link, &cmd.deliveries, cmd.limits, at)?;
         if !queued.is_empty() {
             link.delivery_channels = channel_list(&queued);
         }
@@ -352,14 +365,14 @@ impl Tables<'_> {
             AccessEvent::Resent,
             "Success",
             Some(format!("new token; {} queued", channel_list(&queued))),
-            &Actor::staff(by),
+            &Actor::staff(cmd.by),
             at,
         )?;
-        Ok(WriteOutcome::Created {
+        Ok(ResendOutcome::Resent(LinkQueued {
             link: Box::new(link),
             queued,
             refused,
-        })
+        }))
     }
 
     fn delivery_ids(&self, link_uid: u128) -> Result<Vec<u64>, StoreError> {

@@ -6,102 +6,110 @@ use redb::ReadableTable;
 
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
-use super::ops::{PortalOp, PortalOutcome, WriteOutcome};
+use super::super::commands::{
+    ConsumeGrant, IssueOtp, IssueOtpOutcome, LogDenials, LogEvent, LogLandings, OpenLink,
+    OpenOutcome, UnlockLink, VerifyOtp, VerifyOutcome,
+};
+use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{self, FAILURES_PER_LINK, OtpState, SendDecision};
 use crate::domain::portal::{AccessEvent, Actor, GRANT_TTL_MS, GrantRecord};
 
-impl Tables<'_> {
-    pub(super) fn portal(&mut self, op: PortalOp) -> Result<WriteOutcome, StoreError> {
-        let outcome = match op {
-            PortalOp::IssueOtp {
-                token_hash,
-                fresh,
-                at,
-                actor,
-            } => self.issue_otp(token_hash, fresh, at, &actor)?,
-            PortalOp::VerifyOtp {
-                token_hash,
-                candidate,
-                at,
-                actor,
-            } => self.verify_otp(token_hash, candidate.0, at, &actor)?,
-            PortalOp::Open {
-                token_hash,
-                verified_for,
-                grant,
-                at,
-                actor,
-            } => self.open_link(token_hash, verified_for, grant.0, at, &actor)?,
-            PortalOp::Unlock {
-                tenant_id,
-                uid,
-                by,
-                at,
-            } => {
-                let Some(mut link) = self
-                    .load_link_record(uid.as_u128())?
-                    .filter(|l| l.tenant_id == tenant_id)
-                else {
-                    return Ok(WriteOutcome::NotFound);
-                };
-                if link.locked_at.is_some() || link.otp_failures > 0 {
-                    link.locked_at = None;
-                    link.otp_failures = 0;
-                    self.store_link(&link)?;
-                    self.log(
-                        &link,
-                        AccessEvent::Unlocked,
-                        "Success",
-                        None,
-                        &Actor::staff(by),
-                        at,
-                    )?;
-                }
-                return Ok(WriteOutcome::Link(Box::new(link)));
-            }
-            PortalOp::ConsumeGrant {
-                grant,
-                tenant_id,
-                at,
-            } => self.consume_grant(grant.0, tenant_id, at)?,
-            PortalOp::Log {
-                token_hash,
-                event,
-                outcome,
-                detail,
-                at,
-                actor,
-            } => {
-                if let Some(link) = self.link_by_token(token_hash)? {
-                    self.log(&link, event, outcome, detail, &actor, at)?;
-                }
-                PortalOutcome::Done
-            }
-            PortalOp::LogDenials(denials) => {
-                for denial in denials {
-                    if let Some(link) = self.link_by_token(denial.token_hash)? {
-                        let event = AccessEvent::OpenDenied;
-                        let (detail, actor) = (Some(denial.detail), &denial.actor);
-                        self.log_repeated(&link, event, "Failure", detail, actor, denial.repeats)?;
-                    }
-                }
-                PortalOutcome::Done
-            }
-            PortalOp::LogLandings(views) => {
-                for view in views {
-                    if let Some(link) = self.load_link_record(view.link_uid.as_u128())? {
-                        let event = AccessEvent::LandingViewed;
-                        self.log(&link, event, "Info", None, &view.actor, view.at)?;
-                    }
-                }
-                PortalOutcome::Done
-            }
-        };
-        Ok(WriteOutcome::Portal(outcome))
+impl Apply for IssueOtp {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<IssueOtpOutcome, StoreError> {
+        t.issue_otp(self)
     }
+}
 
+impl Apply for VerifyOtp {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<VerifyOutcome, StoreError> {
+        t.verify_otp(self.token_hash, self.candidate.0, self.at, &self.actor)
+    }
+}
+
+impl Apply for OpenLink {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<OpenOutcome, StoreError> {
+        t.open_link(self)
+    }
+}
+
+impl Apply for UnlockLink {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        let Some(mut link) = t
+            .load_link_record(self.uid.as_u128())?
+            .filter(|l| l.tenant_id == self.tenant_id)
+        else {
+            return Ok(None);
+        };
+        if link.locked_at.is_some() || link.otp_failures > 0 {
+            link.locked_at = None;
+            link.otp_failures = 0;
+            t.store_link(&link)?;
+            let actor = Actor::staff(self.by);
+            t.log(
+                &link,
+                AccessEvent::Unlocked,
+                "Success",
+                None,
+                &actor,
+                self.at,
+            )?;
+        }
+        Ok(Some(Box::new(link)))
+    }
+}
+
+impl Apply for ConsumeGrant {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        Ok(t.consume_grant(self.grant.0, self.tenant_id, self.at)?
+            .map(Box::new))
+    }
+}
+
+impl Apply for LogEvent {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<(), StoreError> {
+        if let Some(link) = t.link_by_token(self.token_hash)? {
+            let detail = self.detail.clone();
+            t.log(
+                &link,
+                self.event,
+                self.outcome,
+                detail,
+                &self.actor,
+                self.at,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Apply for LogDenials {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<(), StoreError> {
+        for denial in &self.0 {
+            if let Some(link) = t.link_by_token(denial.token_hash)? {
+                let event = AccessEvent::OpenDenied;
+                let (detail, actor) = (Some(denial.detail.clone()), &denial.actor);
+                t.log_repeated(&link, event, "Failure", detail, actor, denial.repeats)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Apply for LogLandings {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<(), StoreError> {
+        for view in &self.0 {
+            if let Some(link) = t.load_link_record(view.link_uid.as_u128())? {
+                let event = AccessEvent::LandingViewed;
+                t.log(&link, event, "Info", None, &view.actor, view.at)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Tables<'_> {
     fn link_by_token(&self, token_hash: [u8; 32]) -> Result<Option<LinkRecord>, StoreError> {
         match self.by_token.get(token_hash)?.map(|g| g.value()) {
             Some(uid) => self.load_link_record(uid),
@@ -116,15 +124,13 @@ impl Tables<'_> {
             .filter(|l| l.status(at) == LinkStatus::Active))
     }
 
-    fn issue_otp(
-        &mut self,
-        token_hash: [u8; 32],
-        fresh: (crate::domain::token::SecretHash, Vec<u8>),
-        at: i64,
-        actor: &Actor,
-    ) -> Result<PortalOutcome, StoreError> {
-        let Some(mut link) = self.active_link(token_hash, at)?.filter(|l| l.require_otp) else {
-            return Ok(PortalOutcome::Unavailable);
+    fn issue_otp(&mut self, cmd: &IssueOtp) -> Result<IssueOtpOutcome, StoreError> {
+        let (at, actor, fresh) = (cmd.at, &cmd.actor, &cmd.fresh);
+        let Some(mut link) = self
+            .active_link(cmd.token_hash, at)?
+            .filter(|l| l.require_otp)
+        else {
+            return Ok(IssueOtpOutcome::Unavailable);
         };
         let decision = otp::decide_send(link.otp.as_ref(), at);
         let sealed_code = match (decision, link.otp.as_mut()) {
@@ -137,7 +143,7 @@ impl Tables<'_> {
                     actor,
                     at,
                 )?;
-                return Ok(PortalOutcome::CodeRefused { retry_after_ms });
+                return Ok(IssueOtpOutcome::Refused { retry_after_ms });
             }
             (SendDecision::SameCode, Some(live)) => {
                 live.sent_at.retain(|t| at - t < 3_600_000);
@@ -160,12 +166,12 @@ impl Tables<'_> {
                     tries: 0,
                     sent_at,
                 });
-                fresh.1
+                fresh.1.clone()
             }
         };
         self.store_link(&link)?;
         let queued = self.queue_passcode(&link, sealed_code, at, actor)?;
-        Ok(PortalOutcome::CodeQueued(queued.map(Box::new)))
+        Ok(IssueOtpOutcome::Queued(queued.map(Box::new)))
     }
 
     fn verify_otp(
@@ -174,9 +180,9 @@ impl Tables<'_> {
         candidate: [u8; 32],
         at: i64,
         actor: &Actor,
-    ) -> Result<PortalOutcome, StoreError> {
+    ) -> Result<VerifyOutcome, StoreError> {
         let Some(mut link) = self.active_link(token_hash, at)?.filter(|l| l.require_otp) else {
-            return Ok(PortalOutcome::Unavailable);
+            return Ok(VerifyOutcome::Unavailable);
         };
         // Count the attempt first; only then compare.
         link.otp_failures += 1;
@@ -193,7 +199,7 @@ impl Tables<'_> {
             link.otp = None;
             self.store_link(&link)?;
             self.log(&link, AccessEvent::OtpVerified, "Success", None, actor, at)?;
-            return Ok(PortalOutcome::Verified(Box::new(link)));
+            return Ok(VerifyOutcome::Verified(Box::new(link)));
         }
         let locked = link.otp_failures >= FAILURES_PER_LINK;
         if locked {
@@ -222,19 +228,13 @@ impl Tables<'_> {
                 at,
             )?;
         }
-        Ok(PortalOutcome::NotVerified { locked })
+        Ok(VerifyOutcome::NotVerified { locked })
     }
 
-    fn open_link(
-        &mut self,
-        token_hash: [u8; 32],
-        verified_for: Option<[u8; 32]>,
-        grant: [u8; 32],
-        at: i64,
-        actor: &Actor,
-    ) -> Result<PortalOutcome, StoreError> {
-        let Some(mut link) = self.link_by_token(token_hash)? else {
-            return Ok(PortalOutcome::Unavailable);
+    fn open_link(&mut self, cmd: &OpenLink) -> Result<OpenOutcome, StoreError> {
+        let (at, actor, grant) = (cmd.at, &cmd.actor, cmd.grant.0);
+        let Some(mut link) = self.link_by_token(cmd.token_hash)? else {
+            return Ok(OpenOutcome::Unavailable);
         };
         let status = link.status(at);
         if status != LinkStatus::Active {
@@ -246,9 +246,9 @@ impl Tables<'_> {
                 actor,
                 at,
             )?;
-            return Ok(PortalOutcome::Unavailable);
+            return Ok(OpenOutcome::Unavailable);
         }
-        if link.require_otp && verified_for != Some(link.token_hash) {
+        if link.require_otp && cmd.verified_for != Some(link.token_hash) {
             self.log(
                 &link,
                 AccessEvent::OpenDenied,
@@ -257,7 +257,7 @@ impl Tables<'_> {
                 actor,
                 at,
             )?;
-            return Ok(PortalOutcome::OpenDenied {
+            return Ok(OpenOutcome::Denied {
                 reason: "passcode not verified",
             });
         }
@@ -287,7 +287,7 @@ impl Tables<'_> {
             actor,
             at,
         )?;
-        Ok(PortalOutcome::Opened(Box::new(link)))
+        Ok(OpenOutcome::Opened(Box::new(link)))
     }
 
     /// Exchanges a grant once. Its link is read in this same transaction, so a revocation,
@@ -297,21 +297,21 @@ impl Tables<'_> {
         grant: [u8; 32],
         tenant_id: uuid::Uuid,
         at: i64,
-    ) -> Result<PortalOutcome, StoreError> {
+    ) -> Result<Option<GrantRecord>, StoreError> {
         let record: Option<GrantRecord> = match self.grants.get(grant)? {
             Some(g) => Some(decode(g.value())?),
             None => None,
         };
         let Some(record) = record.filter(|r| r.tenant_id == tenant_id) else {
-            return Ok(PortalOutcome::Unavailable);
+            return Ok(None);
         };
         self.grants.remove(grant)?;
         self.grants_by_expiry.remove((record.expires_at, grant))?;
         let link = self.load_link_record(record.link_uid.as_u128())?;
         if at >= record.expires_at || !record.is_backed_by(link.as_ref(), at) {
-            return Ok(PortalOutcome::Unavailable);
+            return Ok(None);
         }
-        Ok(PortalOutcome::Grant(Box::new(record)))
+        Ok(Some(record))
     }
 
     /// Deletes grants that can no longer be exchanged.
