@@ -252,3 +252,6 @@ fn apply_all(txn: &WriteTransaction, jobs: &mut [Box<dyn Job>]) -> Result<(), St
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
