@@ -9,8 +9,8 @@ use super::error::ApiError;
 use super::idempotency::Once;
 use crate::app::AppState;
 use crate::domain::contact::Contact;
-use crate::domain::link::missing_address;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
+use crate::domain::resend::{self, ResendRules};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{FieldError, Rule};
@@ -181,37 +181,8 @@ pub async fn resend(
         Ok((link, contact))
     })?;
     let link = link.ok_or_else(|| not_found(uid))?;
-    let wanted = match (req.DeliverEmail, req.DeliverSms) {
-        (None, None) if link.delivery_channels.is_empty() => (
-            link.recipient_email.is_some(),
-            link.recipient_email.is_none(),
-        ),
-        (None, None) => (
-            link.delivery_channels.contains("Email"),
-            link.delivery_channels.contains("Sms"),
-        ),
-        (email, sms) => (email.unwrap_or(false), sms.unwrap_or(false)),
-    };
-    let missing = [
-        (
-            wanted.0 && link.recipient_email.is_none(),
-            "DeliverEmail",
-            "email address",
-        ),
-        (
-            wanted.1 && link.recipient_phone.is_none(),
-            "DeliverSms",
-            "phone number",
-        ),
-    ];
-    let invalid: Vec<FieldError> = missing
-        .iter()
-        .filter(|m| m.0)
-        .map(|m| missing_address(m.1, m.2))
-        .collect();
-    if !invalid.is_empty() {
-        return Err(ApiError::Invalid(invalid));
-    }
+    let wanted =
+        resend::channels(&link, req.DeliverEmail, req.DeliverSms).map_err(ApiError::Invalid)?;
     let token = LinkToken::generate()?;
     let now = state.clock.now();
     let (deliveries, mut delivery_errors) =
@@ -225,8 +196,10 @@ pub async fn resend(
         at: now,
         deliveries,
         limits: delivery::limits(state, now),
-        cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
-        per_hour: d.resends_per_hour,
+        rules: ResendRules {
+            cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
+            per_hour: d.resends_per_hour,
+        },
         idempotency: once
             .as_ref()
             .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))

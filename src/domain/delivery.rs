@@ -140,6 +140,49 @@ pub fn allowed_channels(
     (allowed, refused)
 }
 
+/// `Email,Sms`: the channels of the given deliveries, in order.
+pub fn channel_list(deliveries: &[DeliveryRecord]) -> String {
+    let names: Vec<&str> = deliveries.iter().map(|d| d.channel.as_str()).collect();
+    names.join(",")
+}
+
+/// Per-hour send limits, and when a just-queued delivery's first attempt may be retried by
+/// the worker (after the create call's own attempt has had its chance).
+#[derive(Debug, Clone, Copy)]
+pub struct SendLimits {
+    pub per_recipient_per_hour: u32,
+    pub per_tenant_per_hour: u32,
+    pub first_retry_at: i64,
+}
+
+/// Messages already sent this hour, to one recipient (within the tenant) and by the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentThisHour {
+    pub recipient: u32,
+    pub tenant: u32,
+}
+
+/// Why one more message on `channel` may not go out this hour, if it may not: the
+/// recipient's limit is checked before the tenant's.
+pub fn over_limit(channel: Channel, sent: SentThisHour, limits: &SendLimits) -> Option<String> {
+    let over = [
+        (
+            sent.recipient,
+            limits.per_recipient_per_hour,
+            "this recipient",
+        ),
+        (sent.tenant, limits.per_tenant_per_hour, "the tenant"),
+    ]
+    .into_iter()
+    .find(|(count, limit, _)| count >= limit);
+    over.map(|(_, limit, who)| {
+        format!(
+            "{} not sent: {who} reached its limit of {limit} messages per hour.",
+            channel.as_str()
+        )
+    })
+}
+
 /// When attempt number `attempts` (1-based, just failed) is retried: exponential from
 /// `initial_ms`, capped at `max_ms`.
 pub fn retry_delay_ms(attempts: u32, initial_ms: i64, max_ms: i64) -> i64 {
@@ -258,5 +301,24 @@ mod tests {
     fn masking() {
         assert_eq!(mask("ann@example.com"), "a***@example.com");
         assert_eq!(mask("+15551234567"), "+1******4567");
+    }
+
+    #[test]
+    fn the_recipient_limit_is_checked_before_the_tenant_limit() {
+        let limits = SendLimits {
+            per_recipient_per_hour: 2,
+            per_tenant_per_hour: 5,
+            first_retry_at: 0,
+        };
+        let sent = |recipient, tenant| SentThisHour { recipient, tenant };
+        assert_eq!(over_limit(Channel::Email, sent(1, 4), &limits), None);
+        assert_eq!(
+            over_limit(Channel::Sms, sent(2, 5), &limits).as_deref(),
+            Some("Sms not sent: this recipient reached its limit of 2 messages per hour.")
+        );
+        assert_eq!(
+            over_limit(Channel::Email, sent(0, 5), &limits).as_deref(),
+            Some("Email not sent: the tenant reached its limit of 5 messages per hour.")
+        );
     }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::contact::{Contact, phone_error};
+use super::delivery::{DeliveryRecord, channel_list};
 use super::policy::{Channel, Policy};
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::resource_type::{self, Unusable};
@@ -127,6 +128,14 @@ impl LinkRecord {
         }
     }
 
+    /// Records the channels the link went out on (`Email,Sms`), from the deliveries just
+    /// queued; a resend that queued none keeps the channels of the last one that did.
+    pub fn sent_over(&mut self, queued: &[DeliveryRecord]) {
+        if !queued.is_empty() {
+            self.delivery_channels = channel_list(queued);
+        }
+    }
+
     /// When the link stopped being usable for good (revoked or expired), if it has.
     pub fn retired_at(&self, now: i64) -> Option<i64> {
         match (self.revoked_at, now >= self.expires_at) {
@@ -240,13 +249,6 @@ pub fn plan_link(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut channels = Vec::new();
-    if req.deliver_email {
-        channels.push(Channel::Email.as_str());
-    }
-    if req.deliver_sms {
-        channels.push(Channel::Sms.as_str());
-    }
     Ok(NewLink {
         record: LinkRecord {
             link_id: 0,
@@ -258,7 +260,8 @@ pub fn plan_link(
             sensitivity_tier: tier_name.to_owned(),
             require_otp: tier.require_otp,
             otp_channel: otp_channel.map(|c| c.as_str().to_owned()),
-            delivery_channels: channels.join(","),
+            // Set by `sent_over` from the deliveries actually queued.
+            delivery_channels: String::new(),
             recipient_contact_id: recipient.contact_id,
             recipient_email: recipient.email,
             recipient_phone: recipient.phone,
@@ -356,20 +359,28 @@ fn resolve_recipient(
             sms_consent: false,
         },
     };
-    if req.deliver_email && recipient.email.is_none() {
-        errors.push(missing_address("DeliverEmail", "email address"));
-    }
-    if req.deliver_sms && recipient.phone.is_none() {
-        errors.push(missing_address("DeliverSms", "phone number"));
-    }
+    let wanted = (req.deliver_email, req.deliver_sms);
+    let has = (recipient.email.is_some(), recipient.phone.is_some());
+    errors.extend(missing_addresses(wanted, has));
     (errors.len() == before).then_some(recipient)
 }
 
-/// The error for a delivery channel asked for without an address to deliver to.
-pub fn missing_address(field: &'static str, what: &str) -> FieldError {
-    FieldError::new(field, Rule::Predicate)
-        .value("True")
-        .message(format!("'{{PropertyName}}' needs a recipient {what}."))
+/// The errors for delivery channels (email, sms) asked for without an address to deliver to,
+/// on create and on resend alike.
+pub fn missing_addresses(wanted: (bool, bool), has: (bool, bool)) -> Vec<FieldError> {
+    let missing = [
+        (wanted.0 && !has.0, "DeliverEmail", "email address"),
+        (wanted.1 && !has.1, "DeliverSms", "phone number"),
+    ];
+    missing
+        .into_iter()
+        .filter(|m| m.0)
+        .map(|(_, field, what)| {
+            FieldError::new(field, Rule::Predicate)
+                .value("True")
+                .message(format!("'{{PropertyName}}' needs a recipient {what}."))
+        })
+        .collect()
 }
 
 fn bounded(
@@ -421,6 +432,41 @@ fn clean_resource_type(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Optio
 
 fn non_empty(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A sample record for other domain modules' unit tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+    use crate::domain::policy::DEFAULT_POLICY;
+
+    /// An active Quote link for `a@b.co`, created at 0.
+    pub fn record() -> LinkRecord {
+        let req = CreateLink {
+            resource_type: Some("Quote".into()),
+            resource_uid: Some(Uuid::from_u128(5)),
+            recipient_email: Some("a@b.co".into()),
+            ..CreateLink::default()
+        };
+        let caller = StaffCaller {
+            tenant_id: Uuid::from_u128(7),
+            user_id: Uuid::from_u128(8),
+            agent_id: None,
+            roles: vec![],
+            casing: None,
+        };
+        let policy = Policy::parse(DEFAULT_POLICY).unwrap();
+        let planned = plan_link(
+            &req,
+            ContactLookup::NotRequested,
+            &policy,
+            &caller,
+            0,
+            Uuid::from_u128(9),
+            SecretHash([1; 32]),
+        );
+        planned.unwrap().record
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use super::outbox::SendLimits;
 use super::{Command, Replayable};
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, NewDelivery};
-use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::link::LinkRecord;
+pub use crate::domain::resend::{ResendRefusal, ResendRules};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
 use crate::store::IdempotencyStamp;
@@ -75,8 +76,7 @@ pub struct Resend {
     pub at: i64,
     pub deliveries: Vec<NewDelivery>,
     pub limits: SendLimits,
-    pub cooldown_ms: i64,
-    pub per_hour: u32,
+    pub rules: ResendRules,
     pub idempotency: Option<Box<IdempotencyStamp>>,
 }
 
@@ -91,15 +91,6 @@ pub enum ResendOutcome {
     /// No such link in this tenant; nothing was written.
     NotFound,
     Refused(ResendRefusal),
-}
-
-/// Why a resend was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResendRefusal {
-    /// Revoked, expired or exhausted links are not re-sent.
-    NotActive(LinkStatus),
-    /// Too soon after the previous resend, or too many in the last hour.
-    RateLimited { retry_after_ms: i64 },
 }
 
 /// Sets the revocation once; revoking again returns the link unchanged. `None`: no such

@@ -9,7 +9,8 @@ mod portal;
 
 pub use link::{
     ContactWritten, CreateApiKey, CreateLink, CreateTenant, DeleteContact, LinkQueued, PurgeReport,
-    PurgeRetired, PutContact, Resend, ResendOutcome, ResendRefusal, RevokeApiKey, RevokeLink,
+    PurgeRetired, PutContact, Resend, ResendOutcome, ResendRefusal, ResendRules, RevokeApiKey,
+    RevokeLink,
 };
 pub use outbox::{AttemptOutcome, LeaseDue, RecordAttempt, RetryPolicy, SendLimits};
 pub use portal::{

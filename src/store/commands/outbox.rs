@@ -2,15 +2,7 @@
 
 use super::Command;
 use crate::domain::delivery::DeliveryRecord;
-
-/// Per-hour send limits, and when a just-queued delivery's first attempt may be retried by
-/// the worker (after the create call's own attempt has had its chance).
-#[derive(Debug, Clone, Copy)]
-pub struct SendLimits {
-    pub per_recipient_per_hour: u32,
-    pub per_tenant_per_hour: u32,
-    pub first_retry_at: i64,
-}
+pub use crate::domain::delivery::SendLimits;
 
 /// Records the result of one delivery attempt and schedules a retry or gives up. `None`:
 /// the delivery no longer exists.

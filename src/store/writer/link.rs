@@ -10,7 +10,6 @@ use super::super::commands::{
     PurgeRetired, PutContact, RevokeApiKey, RevokeLink,
 };
 use super::job::Apply;
-use super::outbox::channel_list;
 use super::tables::Tables;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessEvent, Actor};
@@ -154,7 +153,7 @@ impl Tables<'_> {
         link.link_id = next;
         let (queued, refused) =
             self.queue_deliveries(&link, deliveries, limits, link.created_at)?;
-        link.delivery_channels = channel_list(&queued);
+        link.sent_over(&queued);
         let uid = link.uid.as_u128();
         let tenant = link.tenant_id.as_u128();
         self.meta.insert("next_link_id", next + 1)?;

@@ -10,17 +10,19 @@ use uuid::Uuid;
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::super::commands::{
-    AttemptOutcome, LeaseDue, LinkQueued, RecordAttempt, Resend, ResendOutcome, ResendRefusal,
-    RetryPolicy, SendLimits,
+    AttemptOutcome, LeaseDue, LinkQueued, RecordAttempt, Resend, ResendOutcome, RetryPolicy,
+    SendLimits,
 };
 use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::delivery::{
-    DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, retry_delay_ms,
+    DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channel_list,
+    over_limit, retry_delay_ms,
 };
-use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::link::LinkRecord;
 use crate::domain::policy::Channel;
 use crate::domain::portal::{AccessEvent, Actor};
+use crate::domain::resend;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -34,12 +36,6 @@ const MAX_UNFINISHED_LEASES: u32 = 3;
 /// older `to:<address>` form are never read again and expire with their hour.)
 fn recipient_key(tenant_id: Uuid, to: &str) -> String {
     format!("to:{}:{}", tenant_id.simple(), to.to_lowercase())
-}
-
-/// `Email,Sms` for the channels that were queued.
-pub(super) fn channel_list(queued: &[DeliveryRecord]) -> String {
-    let names: Vec<&str> = queued.iter().map(|d| d.channel.as_str()).collect();
-    names.join(",")
 }
 
 impl Apply for RecordAttempt {
@@ -77,17 +73,12 @@ impl Tables<'_> {
             let to_key = recipient_key(link.tenant_id, &d.to);
             let to_count = self.count(&to_key, hour)?;
             let tenant_count = self.count(&tenant_key, hour)?;
-            let over = [
-                (to_count, limits.per_recipient_per_hour, "this recipient"),
-                (tenant_count, limits.per_tenant_per_hour, "the tenant"),
-            ]
-            .into_iter()
-            .find(|(count, limit, _)| count >= limit);
-            if let Some((_, limit, who)) = over {
-                refused.push(format!(
-                    "{} not sent: {who} reached its limit of {limit} messages per hour.",
-                    d.channel.as_str()
-                ));
+            let sent = SentThisHour {
+                recipient: to_count,
+                tenant: tenant_count,
+            };
+            if let Some(reason) = over_limit(d.channel, sent, &limits) {
+                refused.push(reason);
                 continue;
             }
             self.send_counts
@@ -320,45 +311,21 @@ impl Tables<'_> {
     /// See [`Resend`]. Every check happens before the first mutation.
     fn resend(&mut self, cmd: &Resend) -> Result<ResendOutcome, StoreError> {
         let (uid, at) = (cmd.uid, cmd.at);
-        let (cooldown_ms, per_hour) = (cmd.cooldown_ms, cmd.per_hour);
         let Some(mut link) = self
             .load_link_record(uid.as_u128())?
             .filter(|l| l.tenant_id == cmd.tenant_id)
         else {
             return Ok(ResendOutcome::NotFound);
         };
-        let status = link.status(at);
-        if status != LinkStatus::Active {
-            return Ok(ResendOutcome::Refused(ResendRefusal::NotActive(status)));
-        }
-        let mut recent: Vec<i64> = link
-            .resent_at
-            .iter()
-            .copied()
-            .filter(|t| at - t < HOUR_MS)
-            .collect();
-        let last = recent.iter().copied().max();
-        if let Some(last) = last.filter(|last| at - last < cooldown_ms) {
-            return Ok(ResendOutcome::Refused(ResendRefusal::RateLimited {
-                retry_after_ms: cooldown_ms - (at - last),
-            }));
-        }
-        if recent.len() >= per_hour as usize {
-            let oldest = recent.iter().copied().min().unwrap_or(at);
-            return Ok(ResendOutcome::Refused(ResendRefusal::RateLimited {
-                retry_after_ms: oldest + HOUR_MS - at,
-            }));
+        if let Err(refusal) = resend::resend(&mut link, at, cmd.rules) {
+            return Ok(ResendOutcome::Refused(refusal));
         }
         self.supersede_queued(uid.as_u128())?;
         self.by_token.remove(link.token_hash)?;
         link.token_hash = cmd.token_hash.0;
         self.by_token.insert(link.token_hash, uid.as_u128())?;
-        recent.push(at);
-        link.resent_at = recent;
         let (queued, refused) = self.queue_deliveries(&link, &cmd.deliveries, cmd.limits, at)?;
-        if !queued.is_empty() {
-            link.delivery_channels = channel_list(&queued);
-        }
+        link.sent_over(&queued);
         self.store_link(&link)?;
         self.log(
             &link,

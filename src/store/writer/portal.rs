@@ -13,8 +13,9 @@ use super::super::commands::{
 use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::link::{LinkRecord, LinkStatus};
-use crate::domain::otp::{self, FAILURES_PER_LINK, OtpState, SendDecision};
+use crate::domain::otp::{self, CodeEntry, CodeRequest, FAILURES_PER_LINK};
 use crate::domain::portal::{AccessEvent, Actor, GRANT_TTL_MS, GrantRecord};
+use crate::domain::token::SecretHash;
 
 impl Apply for IssueOtp {
     fn apply(&self, t: &mut Tables<'_>) -> Result<IssueOtpOutcome, StoreError> {
@@ -24,7 +25,7 @@ impl Apply for IssueOtp {
 
 impl Apply for VerifyOtp {
     fn apply(&self, t: &mut Tables<'_>) -> Result<VerifyOutcome, StoreError> {
-        t.verify_otp(self.token_hash, self.candidate.0, self.at, &self.actor)
+        t.verify_otp(self.token_hash, &self.candidate, self.at, &self.actor)
     }
 }
 
@@ -132,41 +133,12 @@ impl Tables<'_> {
         else {
             return Ok(IssueOtpOutcome::Unavailable);
         };
-        let decision = otp::decide_send(link.otp.as_ref(), at);
-        let sealed_code = match (decision, link.otp.as_mut()) {
-            (SendDecision::Refused { retry_after_ms }, _) => {
-                self.log(
-                    &link,
-                    AccessEvent::OtpSent,
-                    "Failure",
-                    Some("cooldown or hourly limit".into()),
-                    actor,
-                    at,
-                )?;
+        let sealed_code = match otp::request_code(&mut link.otp, (&fresh.0, &fresh.1), at) {
+            CodeRequest::Send { sealed_code } => sealed_code,
+            CodeRequest::Refused { retry_after_ms } => {
+                let detail = Some("cooldown or hourly limit".into());
+                self.log(&link, AccessEvent::OtpSent, "Failure", detail, actor, at)?;
                 return Ok(IssueOtpOutcome::Refused { retry_after_ms });
-            }
-            (SendDecision::SameCode, Some(live)) => {
-                live.sent_at.retain(|t| at - t < 3_600_000);
-                live.sent_at.push(at);
-                live.sealed_code.clone()
-            }
-            _ => {
-                let mut sent_at: Vec<i64> = link
-                    .otp
-                    .as_ref()
-                    .map(|s| s.sent_at.clone())
-                    .unwrap_or_default();
-                sent_at.retain(|t| at - t < 3_600_000);
-                sent_at.push(at);
-                link.otp = Some(OtpState {
-                    code_hash: fresh.0.0,
-                    sealed_code: fresh.1.clone(),
-                    issued_at: at,
-                    expires_at: at + otp::CODE_TTL_MS,
-                    tries: 0,
-                    sent_at,
-                });
-                fresh.1.clone()
             }
         };
         self.store_link(&link)?;
@@ -177,34 +149,21 @@ impl Tables<'_> {
     fn verify_otp(
         &mut self,
         token_hash: [u8; 32],
-        candidate: [u8; 32],
+        candidate: &SecretHash,
         at: i64,
         actor: &Actor,
     ) -> Result<VerifyOutcome, StoreError> {
         let Some(mut link) = self.active_link(token_hash, at)?.filter(|l| l.require_otp) else {
             return Ok(VerifyOutcome::Unavailable);
         };
-        // Count the attempt first; only then compare.
-        link.otp_failures += 1;
-        let live = link.otp.as_mut().filter(|s| s.is_live(at));
-        let matched = match live {
-            Some(state) => {
-                state.tries += 1;
-                blake3::Hash::from_bytes(state.code_hash) == blake3::Hash::from_bytes(candidate)
+        let locked = match otp::enter_code(&mut link, candidate, at) {
+            CodeEntry::Verified => {
+                self.store_link(&link)?;
+                self.log(&link, AccessEvent::OtpVerified, "Success", None, actor, at)?;
+                return Ok(VerifyOutcome::Verified(Box::new(link)));
             }
-            None => false,
+            CodeEntry::Wrong { locked } => locked,
         };
-        if matched {
-            link.otp_failures = 0;
-            link.otp = None;
-            self.store_link(&link)?;
-            self.log(&link, AccessEvent::OtpVerified, "Success", None, actor, at)?;
-            return Ok(VerifyOutcome::Verified(Box::new(link)));
-        }
-        let locked = link.otp_failures >= FAILURES_PER_LINK;
-        if locked {
-            link.locked_at = Some(at);
-        }
         self.store_link(&link)?;
         let detail = format!(
             "wrong or expired code ({} of {FAILURES_PER_LINK})",

@@ -88,7 +88,9 @@ fn a_storage_failure_fails_the_whole_batch() {
     let (a, _a_rx) = job(CreateTenant(tenant(1)));
     let (b, _b_rx) = job(DiskFails);
     let Err(Failed {
-        error, at_commit, jobs,
+        error,
+        at_commit,
+        jobs,
     }) = apply_batch(&db, vec![a, b], false)
     else {
         panic!("the batch must fail");
