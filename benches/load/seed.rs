@@ -160,7 +160,6 @@ pub fn new_link(
             per_tenant_per_hour: 1000,
             first_retry_at: now,
         },
-        idempotency: None,
     };
     Ok((op, uid, token.encode()))
 }

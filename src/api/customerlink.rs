@@ -15,7 +15,8 @@ use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{FieldError, Rule};
 use crate::store::commands::{
-    self as cmd, ConsumeGrant, LinkQueued, Resend, ResendOutcome, RevokeLink, UnlockLink,
+    self as cmd, ConsumeGrant, Idempotent, LinkQueued, Resend, ResendOutcome, RevokeLink,
+    UnlockLink,
 };
 use crate::store::{Apply, Replayable, ResendRefusal};
 
@@ -70,26 +71,24 @@ pub async fn create(
     let wanted = (input.deliver_email, input.deliver_sms);
     let (deliveries, mut delivery_errors) =
         delivery::plan(state, &planned.record, &token, wanted, contact.as_ref())?;
-    let uid = planned.record.uid;
-    let idempotency = once
-        .as_ref()
-        .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))
-        .transpose()?;
-    let op = cmd::CreateLink {
-        link: Box::new(planned.record),
-        deliveries,
-        limits: delivery::limits(state, now),
-        idempotency,
-    };
     let call = Created {
         state,
         caller,
         once: once.as_ref(),
+        uid: planned.record.uid,
         token: &token,
         now,
     };
-    let outcome = state.store.write(op).await?.map(Ok);
-    call.respond(outcome, &mut delivery_errors).await
+    let op = cmd::CreateLink {
+        link: Box::new(planned.record),
+        deliveries,
+        limits: delivery::limits(state, now),
+    };
+    let written = match call.write(op, &delivery_errors).await? {
+        Ok(written) => written,
+        Err(first) => return Ok(first),
+    };
+    call.respond(written, &mut delivery_errors).await
 }
 
 fn first_result(
@@ -105,29 +104,49 @@ struct Created<'a> {
     state: &'a AppState,
     caller: &'a StaffCaller,
     once: Option<&'a Once>,
+    uid: Uuid,
     token: &'a LinkToken,
     now: i64,
 }
 
 impl Created<'_> {
-    /// Answers a written create or resend like a create (or with the key's first result):
-    /// makes the first delivery attempts.
+    /// Writes the create or resend, under the caller's idempotency key if it sent one; a key
+    /// that already names a result answers with that result (`Err`) and writes nothing.
+    async fn write<C>(
+        &self,
+        command: C,
+        delivery_errors: &[String],
+    ) -> Result<Result<C::Output, CustomerLinkCreateResponse>, ApiError>
+    where
+        C: Apply,
+        Idempotent<C>: Apply<Output = Replayable<C::Output>>,
+    {
+        let (state, caller) = (self.state, self.caller);
+        let Some(once) = self.once else {
+            return Ok(Ok(state.store.write(command).await?));
+        };
+        let stamp = once.stamp(
+            state,
+            caller,
+            self.uid,
+            self.token,
+            self.now,
+            delivery_errors,
+        )?;
+        Ok(
+            match state.store.write(Idempotent { command, stamp }).await? {
+                Replayable::Fresh(output) => Ok(output),
+                Replayable::Replay(record) => Err(once.replay(state, caller, &record)?),
+            },
+        )
+    }
+
+    /// Answers a written create or resend like a create: makes the first delivery attempts.
     async fn respond(
         self,
-        outcome: Replayable<Result<LinkQueued, ApiError>>,
+        written: LinkQueued,
         delivery_errors: &mut Vec<String>,
     ) -> Result<CustomerLinkCreateResponse, ApiError> {
-        let written = match (outcome, self.once) {
-            (Replayable::Fresh(written), _) => written?,
-            (Replayable::Replay(record), Some(once)) => {
-                return once.replay(self.state, self.caller, &record);
-            }
-            (Replayable::Replay(_), None) => {
-                return Err(ApiError::Internal(
-                    "a replay without an idempotency key".into(),
-                ));
-            }
-        };
         let state = self.state;
         delivery_errors.extend(written.refused);
         delivery_errors.extend(delivery::first_attempts(state, &written.queued, self.token).await);
@@ -200,21 +219,20 @@ pub async fn resend(
             cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
             per_hour: d.resends_per_hour,
         },
-        idempotency: once
-            .as_ref()
-            .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))
-            .transpose()?,
     };
     let call = Created {
         state,
         caller,
         once: once.as_ref(),
+        uid,
         token: &token,
         now,
     };
-    let outcome = state.store.write(op).await?;
-    let outcome = outcome.map(|o| resend_result(o, uid));
-    call.respond(outcome, &mut delivery_errors).await
+    let written = match call.write(op, &delivery_errors).await? {
+        Ok(outcome) => resend_result(outcome, uid)?,
+        Err(first) => return Ok(first),
+    };
+    call.respond(written, &mut delivery_errors).await
 }
 
 pub fn list_for_resource(

@@ -2,15 +2,14 @@
 
 use uuid::Uuid;
 
+use super::Command;
 use super::outbox::SendLimits;
-use super::{Command, Replayable};
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, NewDelivery};
 use crate::domain::link::LinkRecord;
 pub use crate::domain::resend::{ResendRefusal, ResendRules};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
-use crate::store::IdempotencyStamp;
 
 /// Stores a new tenant.
 #[derive(Debug)]
@@ -49,12 +48,10 @@ pub struct CreateLink {
     pub link: Box<LinkRecord>,
     pub deliveries: Vec<NewDelivery>,
     pub limits: SendLimits,
-    /// Run under the client's idempotency key (see [`IdempotencyStamp`]).
-    pub idempotency: Option<Box<IdempotencyStamp>>,
 }
 
 impl Command for CreateLink {
-    type Output = Replayable<LinkQueued>;
+    type Output = LinkQueued;
 }
 
 /// A link created or re-sent: its deliveries queued, and why others were not.
@@ -77,11 +74,10 @@ pub struct Resend {
     pub deliveries: Vec<NewDelivery>,
     pub limits: SendLimits,
     pub rules: ResendRules,
-    pub idempotency: Option<Box<IdempotencyStamp>>,
 }
 
 impl Command for Resend {
-    type Output = Replayable<ResendOutcome>;
+    type Output = ResendOutcome;
 }
 
 /// What a resend did.

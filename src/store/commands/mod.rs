@@ -18,13 +18,26 @@ pub use portal::{
     OpenOutcome, UnlockLink, VerifyOtp, VerifyOutcome,
 };
 
-use super::IdempotencyRecord;
+use super::{IdempotencyRecord, IdempotencyStamp};
 
 /// One logical write and what it answers. Rejections that are part of normal operation (a
 /// link that does not exist, a refused resend) are `Output` values, not errors.
 pub trait Command: Send + 'static {
     /// What the command reports once its batch is durable.
     type Output: Send + 'static;
+}
+
+/// Runs `command` (a create or resend) under a client's idempotency key: if the key already
+/// names a live result, that is the answer and nothing is written; otherwise the stamp's
+/// record is stored in the same commit as the command's writes.
+#[derive(Debug)]
+pub struct Idempotent<C> {
+    pub command: C,
+    pub stamp: Box<IdempotencyStamp>,
+}
+
+impl<C: Command> Command for Idempotent<C> {
+    type Output = Replayable<C::Output>;
 }
 
 /// The answer of a command run under an idempotency key.
@@ -34,14 +47,4 @@ pub enum Replayable<T> {
     Fresh(T),
     /// The key already names a live result; nothing was written.
     Replay(Box<IdempotencyRecord>),
-}
-
-impl<T> Replayable<T> {
-    /// Maps the answer of a command that ran, keeping a replay as it is.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Replayable<U> {
-        match self {
-            Replayable::Fresh(t) => Replayable::Fresh(f(t)),
-            Replayable::Replay(record) => Replayable::Replay(record),
-        }
-    }
 }

@@ -240,7 +240,6 @@ mod tests {
                 link: Box::new(link),
                 deliveries: vec![],
                 limits,
-                idempotency: None,
             })
             .unwrap();
         uid

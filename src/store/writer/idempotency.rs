@@ -6,12 +6,13 @@ use redb::ReadableTable;
 
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
-use super::super::commands::{LinkQueued, Replayable, ResendOutcome};
+use super::super::commands::{Idempotent, LinkQueued, Replayable, ResendOutcome};
 use super::super::idempotency::{IDEMPOTENCY_WINDOW_MS, IdempotencyRecord, IdempotencyStamp};
+use super::job::Apply;
 use super::tables::Tables;
 
 /// An answer that may have queued a link (then its key's record is stored).
-pub(super) trait MaybeQueued {
+pub trait MaybeQueued {
     fn queued(&self) -> Option<&LinkQueued>;
 }
 
@@ -30,19 +31,26 @@ impl MaybeQueued for ResendOutcome {
     }
 }
 
+impl<C> Apply for Idempotent<C>
+where
+    C: Apply,
+    C::Output: MaybeQueued,
+{
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        t.idempotent(&self.stamp, |t| self.command.apply(t))
+    }
+}
+
 impl Tables<'_> {
     /// Runs `write` unless the stamp's key already names a live result (then returns it as
     /// [`Replayable::Replay`] and writes nothing). A successful create or resend stores the
     /// stamp's record, replacing an expired one. Invariant: `idempotency_by_time` holds
     /// exactly one entry per record.
-    pub(super) fn idempotent<T: MaybeQueued>(
+    fn idempotent<T: MaybeQueued>(
         &mut self,
-        stamp: Option<&IdempotencyStamp>,
+        stamp: &IdempotencyStamp,
         write: impl FnOnce(&mut Self) -> Result<T, StoreError>,
     ) -> Result<Replayable<T>, StoreError> {
-        let Some(stamp) = stamp else {
-            return Ok(Replayable::Fresh(write(self)?));
-        };
         let key = (stamp.tenant_id.as_u128(), stamp.key.0);
         let existing = match self.idempotency.get(key)? {
             Some(g) => Some(decode::<IdempotencyRecord>(g.value())?),

@@ -56,10 +56,7 @@ impl Apply for RevokeApiKey {
 
 impl Apply for CreateLink {
     fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
-        let stamp = self.idempotency.as_deref();
-        t.idempotent(stamp, |t| {
-            t.create_link((*self.link).clone(), &self.deliveries, self.limits)
-        })
+        t.create_link((*self.link).clone(), &self.deliveries, self.limits)
     }
 }
 

@@ -52,7 +52,7 @@ impl Apply for LeaseDue {
 
 impl Apply for Resend {
     fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
-        t.idempotent(self.idempotency.as_deref(), |t| t.resend(self))
+        t.resend(self)
     }
 }
 
