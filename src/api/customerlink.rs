@@ -43,13 +43,7 @@ pub async fn create(
         expires_in_hours: req.ExpiresInHours,
         max_views: req.MaxViews,
     };
-    let contact: Option<Contact> = match input.recipient_contact_id {
-        Some(id) => state
-            .store
-            .read(|r| r.contact(caller.tenant_id, id))?
-            .filter(Contact::is_usable),
-        None => None,
-    };
+    let contact = usable_contact(state, caller, input.recipient_contact_id)?;
     let lookup = match (&contact, input.recipient_contact_id) {
         (Some(c), _) => ContactLookup::Found(c),
         (None, Some(_)) => ContactLookup::Missing,
@@ -89,6 +83,19 @@ pub async fn create(
         Err(first) => return Ok(first),
     };
     call.respond(written, &mut delivery_errors).await
+}
+
+/// The contact a create names, if it exists in the caller's tenant and may be used.
+fn usable_contact(
+    state: &AppState,
+    caller: &StaffCaller,
+    id: Option<i32>,
+) -> Result<Option<Contact>, ApiError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let contact = state.store.read(|r| r.contact(caller.tenant_id, id))?;
+    Ok(contact.filter(Contact::is_usable))
 }
 
 fn first_result(

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::contact::{Contact, phone_error};
 use super::delivery::{DeliveryRecord, channel_list};
-use super::policy::{Channel, Policy};
+use super::policy::{Channel, Policy, Tier};
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::resource_type::{self, Unusable};
 use super::tenant::StaffCaller;
@@ -206,46 +206,13 @@ pub fn plan_link(
         tier
     });
     let recipient = resolve_recipient(req, contact, &mut errors);
-    let limits = tier.map(|(_, tier)| {
-        let hours = bounded(
-            req.expires_in_hours,
-            tier.default_expires_in_hours,
-            tier.max_expires_in_hours,
-            "ExpiresInHours",
-            &mut errors,
-        );
-        let views = bounded(
-            req.max_views,
-            tier.max_views,
-            tier.max_views,
-            "MaxViews",
-            &mut errors,
-        );
-        (hours, views)
-    });
+    let limits = tier.map(|(_, tier)| tier_limits(req, tier, &mut errors));
     let (Some(resource_type), Some((tier_name, tier)), Some(recipient), Some((hours, max_views))) =
         (resource_type, tier, recipient, limits)
     else {
         return Err(errors);
     };
-    let otp_channel = if tier.require_otp {
-        let channel = tier
-            .otp_channels
-            .iter()
-            .copied()
-            .find(|c| recipient.can_receive(*c));
-        if channel.is_none() {
-            errors.push(
-                FieldError::new("RecipientEmail", Rule::NotEmpty).message(format!(
-                    "Tier '{tier_name}' requires a one-time passcode, but the recipient has no \
-                 address for any of its channels."
-                )),
-            );
-        }
-        channel
-    } else {
-        None
-    };
+    let otp_channel = otp_channel((tier_name, tier), &recipient, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -283,6 +250,50 @@ pub fn plan_link(
             locked_at: None,
         },
     })
+}
+
+/// Expiry (hours) and view cap within the tier's bounds.
+fn tier_limits(req: &CreateLink, tier: &Tier, errors: &mut Vec<FieldError>) -> (u32, u32) {
+    let hours = bounded(
+        req.expires_in_hours,
+        tier.default_expires_in_hours,
+        tier.max_expires_in_hours,
+        "ExpiresInHours",
+        errors,
+    );
+    let views = bounded(
+        req.max_views,
+        tier.max_views,
+        tier.max_views,
+        "MaxViews",
+        errors,
+    );
+    (hours, views)
+}
+
+/// The passcode channel of a tier that requires one: the first the recipient can receive.
+fn otp_channel(
+    (tier_name, tier): (&str, &Tier),
+    recipient: &Recipient,
+    errors: &mut Vec<FieldError>,
+) -> Option<Channel> {
+    if !tier.require_otp {
+        return None;
+    }
+    let channel = tier
+        .otp_channels
+        .iter()
+        .copied()
+        .find(|c| recipient.can_receive(*c));
+    if channel.is_none() {
+        errors.push(
+            FieldError::new("RecipientEmail", Rule::NotEmpty).message(format!(
+                "Tier '{tier_name}' requires a one-time passcode, but the recipient has no \
+                 address for any of its channels."
+            )),
+        );
+    }
+    channel
 }
 
 struct Recipient {
