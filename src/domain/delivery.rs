@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::link::LinkRecord;
 use super::policy::Channel;
 
 /// Where one delivery of one link stands.
@@ -74,6 +75,35 @@ pub struct DeliveryRecord {
     /// (the process stopped mid-send); past a bound the delivery is given up.
     #[serde(default)]
     pub unfinished_leases: u32,
+}
+
+impl DeliveryRecord {
+    /// A delivery of `link` about to be queued, first due at `due_at` (the store assigns its
+    /// id).
+    pub fn queued(
+        link: &LinkRecord,
+        kind: DeliveryKind,
+        new: NewDelivery,
+        due_at: i64,
+        now: i64,
+    ) -> Self {
+        DeliveryRecord {
+            delivery_id: 0,
+            link_uid: link.uid,
+            tenant_id: link.tenant_id,
+            channel: new.channel,
+            to: new.to,
+            sealed_token: new.sealed_token,
+            status: DeliveryStatus::Queued,
+            attempts: 0,
+            next_attempt_at: due_at,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+            kind,
+            unfinished_leases: 0,
+        }
+    }
 }
 
 /// A delivery to queue with a new link (or a resend).

@@ -136,6 +136,16 @@ impl LinkRecord {
         }
     }
 
+    /// Where its passcodes go: the passcode channel and the recipient's address on it (`None`
+    /// when the recipient has none).
+    pub fn passcode_address(&self) -> (Channel, Option<&str>) {
+        let (channel, to) = match self.otp_channel.as_deref() {
+            Some("Sms") => (Channel::Sms, self.recipient_phone.as_deref()),
+            _ => (Channel::Email, self.recipient_email.as_deref()),
+        };
+        (channel, to.filter(|t| !t.is_empty()))
+    }
+
     /// When the link stopped being usable for good (revoked or expired), if it has.
     pub fn retired_at(&self, now: i64) -> Option<i64> {
         match (self.revoked_at, now >= self.expires_at) {
@@ -587,5 +597,40 @@ mod tests {
         link.revoked_at = Some(2_000);
         assert_eq!(link.status(1_000), LinkStatus::Revoked);
         assert_eq!(link.retired_at(1_000), Some(2_000));
+    }
+
+    #[test]
+    fn passcodes_go_to_the_address_on_the_passcode_channel() {
+        let mut link = tests_support::record();
+        link.otp_channel = Some("Sms".into());
+        assert_eq!(link.passcode_address(), (Channel::Sms, None));
+        link.recipient_phone = Some("+15550100".into());
+        assert_eq!(link.passcode_address(), (Channel::Sms, Some("+15550100")));
+        link.otp_channel = None;
+        assert_eq!(link.passcode_address(), (Channel::Email, Some("a@b.co")));
+    }
+
+    #[test]
+    fn the_channels_are_those_last_queued() {
+        let mut link = tests_support::record();
+        assert_eq!(
+            link.delivery_channels, "",
+            "nothing is queued before the store writes"
+        );
+        let new = |channel, to: &str| crate::domain::delivery::NewDelivery {
+            channel,
+            to: to.into(),
+            sealed_token: vec![],
+        };
+        let kind = crate::domain::delivery::DeliveryKind::Link;
+        let email = DeliveryRecord::queued(&link, kind, new(Channel::Email, "a@b.co"), 0, 0);
+        let sms = DeliveryRecord::queued(&link, kind, new(Channel::Sms, "+15550100"), 0, 0);
+        link.sent_over(&[email, sms]);
+        assert_eq!(link.delivery_channels, "Email,Sms");
+        link.sent_over(&[]);
+        assert_eq!(
+            link.delivery_channels, "Email,Sms",
+            "a resend that queued none keeps them"
+        );
     }
 }

@@ -20,7 +20,6 @@ use crate::domain::delivery::{
     over_limit, retry_delay_ms,
 };
 use crate::domain::link::LinkRecord;
-use crate::domain::policy::Channel;
 use crate::domain::portal::{AccessEvent, Actor};
 use crate::domain::resend;
 
@@ -85,33 +84,9 @@ impl Tables<'_> {
                 .insert((to_key.as_str(), hour), to_count + 1)?;
             self.send_counts
                 .insert((tenant_key.as_str(), hour), tenant_count + 1)?;
-            let id = self
-                .meta
-                .get("next_delivery_id")?
-                .map(|g| g.value())
-                .unwrap_or(1);
-            self.meta.insert("next_delivery_id", id + 1)?;
-            let record = DeliveryRecord {
-                delivery_id: id,
-                link_uid: link.uid,
-                tenant_id: link.tenant_id,
-                channel: d.channel,
-                to: d.to.clone(),
-                sealed_token: d.sealed_token.clone(),
-                status: DeliveryStatus::Queued,
-                attempts: 0,
-                next_attempt_at: limits.first_retry_at,
-                last_error: None,
-                created_at: now,
-                sent_at: None,
-                kind: DeliveryKind::Link,
-                unfinished_leases: 0,
-            };
-            self.store_delivery(&record)?;
-            self.outbox_due.insert((record.next_attempt_at, id), ())?;
-            self.deliveries_by_link
-                .insert((link.uid.as_u128(), id), ())?;
-            queued.push(record);
+            let due = limits.first_retry_at;
+            let record = DeliveryRecord::queued(link, DeliveryKind::Link, d.clone(), due, now);
+            queued.push(self.enqueue(record)?);
         }
         Ok((queued, refused))
     }
@@ -126,11 +101,8 @@ impl Tables<'_> {
         at: i64,
         actor: &Actor,
     ) -> Result<Option<DeliveryRecord>, StoreError> {
-        let (channel, to) = match link.otp_channel.as_deref() {
-            Some("Sms") => (Channel::Sms, link.recipient_phone.clone()),
-            _ => (Channel::Email, link.recipient_email.clone()),
-        };
-        let Some(to) = to.filter(|t| !t.is_empty()) else {
+        let (channel, to) = link.passcode_address();
+        let Some(to) = to else {
             let detail = format!("no {} address for the passcode", channel.as_str());
             self.log(
                 link,
@@ -142,36 +114,33 @@ impl Tables<'_> {
             )?;
             return Ok(None);
         };
+        let new = NewDelivery {
+            channel,
+            to: to.to_owned(),
+            sealed_token: sealed_code,
+        };
+        let record = DeliveryRecord::queued(link, DeliveryKind::Passcode, new, at, at);
+        let record = self.enqueue(record)?;
+        // Who asked is recorded now; the attempt's outcome gets its own row when it is known.
+        let detail = format!("queued for {}", channel.as_str());
+        self.log(link, AccessEvent::OtpSent, "Info", Some(detail), actor, at)?;
+        Ok(Some(record))
+    }
+
+    /// Stores a new queued delivery under the next id with its index entries.
+    fn enqueue(&mut self, mut record: DeliveryRecord) -> Result<DeliveryRecord, StoreError> {
         let id = self
             .meta
             .get("next_delivery_id")?
             .map(|g| g.value())
             .unwrap_or(1);
         self.meta.insert("next_delivery_id", id + 1)?;
-        let record = DeliveryRecord {
-            delivery_id: id,
-            link_uid: link.uid,
-            tenant_id: link.tenant_id,
-            channel,
-            to,
-            sealed_token: sealed_code,
-            status: DeliveryStatus::Queued,
-            attempts: 0,
-            next_attempt_at: at,
-            last_error: None,
-            created_at: at,
-            sent_at: None,
-            kind: DeliveryKind::Passcode,
-            unfinished_leases: 0,
-        };
+        record.delivery_id = id;
         self.store_delivery(&record)?;
-        self.outbox_due.insert((at, id), ())?;
+        self.outbox_due.insert((record.next_attempt_at, id), ())?;
         self.deliveries_by_link
-            .insert((link.uid.as_u128(), id), ())?;
-        // Who asked is recorded now; the attempt's outcome gets its own row when it is known.
-        let detail = format!("queued for {}", channel.as_str());
-        self.log(link, AccessEvent::OtpSent, "Info", Some(detail), actor, at)?;
-        Ok(Some(record))
+            .insert((record.link_uid.as_u128(), id), ())?;
+        Ok(record)
     }
 
     fn count(&self, key: &str, hour: i64) -> Result<u32, StoreError> {
