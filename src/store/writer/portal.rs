@@ -14,7 +14,7 @@ use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{self, CodeEntry, CodeRequest, FAILURES_PER_LINK};
-use crate::domain::portal::{AccessEvent, Actor, GRANT_TTL_MS, GrantRecord};
+use crate::domain::portal::{self, AccessEvent, Actor, GrantRecord, OpenRefusal};
 use crate::domain::token::SecretHash;
 
 impl Apply for IssueOtp {
@@ -195,45 +195,20 @@ impl Tables<'_> {
         let Some(mut link) = self.link_by_token(cmd.token_hash)? else {
             return Ok(OpenOutcome::Unavailable);
         };
-        let status = link.status(at);
-        if status != LinkStatus::Active {
-            self.log(
-                &link,
-                AccessEvent::OpenDenied,
-                "Failure",
-                Some(status.as_str().to_owned()),
-                actor,
-                at,
-            )?;
-            return Ok(OpenOutcome::Unavailable);
-        }
-        if link.require_otp && cmd.verified_for != Some(link.token_hash) {
-            self.log(
-                &link,
-                AccessEvent::OpenDenied,
-                "Failure",
-                Some("passcode not verified".into()),
-                actor,
-                at,
-            )?;
-            return Ok(OpenOutcome::Denied {
-                reason: "passcode not verified",
-            });
-        }
-        link.view_count += 1;
-        self.store_link(&link)?;
-        let record = GrantRecord {
-            link_uid: link.uid,
-            link_id: link.link_id,
-            tenant_id: link.tenant_id,
-            resource_type: link.resource_type.clone(),
-            resource_uid: link.resource_uid,
-            recipient_display_name: link.recipient_display_name.clone(),
-            recipient_email: link.recipient_email.clone(),
-            recipient_phone: link.recipient_phone.clone(),
-            expires_at: at + GRANT_TTL_MS,
-            token_hash: link.token_hash,
+        let record = match portal::open(&mut link, cmd.verified_for, at) {
+            Ok(record) => record,
+            Err(refusal) => {
+                let detail = Some(refusal.detail().to_owned());
+                self.log(&link, AccessEvent::OpenDenied, "Failure", detail, actor, at)?;
+                return Ok(match refusal {
+                    OpenRefusal::Dead(_) => OpenOutcome::Unavailable,
+                    OpenRefusal::PasscodeNotVerified => OpenOutcome::Denied {
+                        reason: refusal.detail(),
+                    },
+                });
+            }
         };
+        self.store_link(&link)?;
         self.grants.insert(grant, encode(&record)?.as_slice())?;
         self.grants_by_expiry
             .insert((record.expires_at, grant), ())?;
