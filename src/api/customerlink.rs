@@ -31,18 +31,7 @@ pub async fn create(
     if let Some(first) = first_result(state, caller, once.as_ref())? {
         return Ok(first);
     }
-    let input = CreateLink {
-        resource_type: req.ResourceType,
-        resource_uid: req.ResourceUid.map(|g| g.0),
-        // 0 is what clients with non-nullable ids send for "none".
-        recipient_contact_id: req.RecipientContactId.filter(|id| *id != 0),
-        recipient_email: req.RecipientEmail,
-        recipient_phone: req.RecipientPhone,
-        deliver_email: req.DeliverEmail.unwrap_or(false),
-        deliver_sms: req.DeliverSms.unwrap_or(false),
-        expires_in_hours: req.ExpiresInHours,
-        max_views: req.MaxViews,
-    };
+    let input = create_input(req);
     let contact = usable_contact(state, caller, input.recipient_contact_id)?;
     let lookup = match (&contact, input.recipient_contact_id) {
         (Some(c), _) => ContactLookup::Found(c),
@@ -83,6 +72,22 @@ pub async fn create(
         Err(first) => return Ok(first),
     };
     call.respond(written, &mut delivery_errors).await
+}
+
+/// The domain's view of a create request.
+fn create_input(req: CustomerLinkCreateRequest) -> CreateLink {
+    CreateLink {
+        resource_type: req.ResourceType,
+        resource_uid: req.ResourceUid.map(|g| g.0),
+        // 0 is what clients with non-nullable ids send for "none".
+        recipient_contact_id: req.RecipientContactId.filter(|id| *id != 0),
+        recipient_email: req.RecipientEmail,
+        recipient_phone: req.RecipientPhone,
+        deliver_email: req.DeliverEmail.unwrap_or(false),
+        deliver_sms: req.DeliverSms.unwrap_or(false),
+        expires_in_hours: req.ExpiresInHours,
+        max_views: req.MaxViews,
+    }
 }
 
 /// The contact a create names, if it exists in the caller's tenant and may be used.

@@ -204,17 +204,9 @@ pub fn plan_link(
             None => error,
         });
     }
-    let tier = resource_type.as_deref().and_then(|rt| {
-        let tier = policy.tier_for(rt);
-        if tier.is_none() {
-            errors.push(
-                FieldError::new("ResourceType", Rule::Predicate)
-                    .value(rt)
-                    .message("'{PropertyName}' '{PropertyValue}' is not allowed by the policy."),
-            );
-        }
-        tier
-    });
+    let tier = resource_type
+        .as_deref()
+        .and_then(|rt| tier_of(policy, rt, &mut errors));
     let recipient = resolve_recipient(req, contact, &mut errors);
     let limits = tier.map(|(_, tier)| tier_limits(req, tier, &mut errors));
     let (Some(resource_type), Some((tier_name, tier)), Some(recipient), Some((hours, max_views))) =
@@ -260,6 +252,23 @@ pub fn plan_link(
             locked_at: None,
         },
     })
+}
+
+/// The policy tier of a resource type; an error when the policy does not allow the type.
+fn tier_of<'p>(
+    policy: &'p Policy,
+    resource_type: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<(&'p str, &'p Tier)> {
+    let tier = policy.tier_for(resource_type);
+    if tier.is_none() {
+        errors.push(
+            FieldError::new("ResourceType", Rule::Predicate)
+                .value(resource_type)
+                .message("'{PropertyName}' '{PropertyValue}' is not allowed by the policy."),
+        );
+    }
+    tier
 }
 
 /// Expiry (hours) and view cap within the tier's bounds.
