@@ -197,13 +197,7 @@ pub fn plan_link(
 ) -> Result<NewLink, Vec<FieldError>> {
     let mut errors = Vec::new();
     let resource_type = clean_resource_type(req.resource_type.as_deref(), &mut errors);
-    if req.resource_uid.is_none_or(|u| u.is_nil()) {
-        let error = FieldError::new("ResourceUid", Rule::NotEmpty);
-        errors.push(match req.resource_uid {
-            Some(nil) => error.value(nil.hyphenated()),
-            None => error,
-        });
-    }
+    errors.extend(resource_uid_error(req.resource_uid));
     let tier = resource_type
         .as_deref()
         .and_then(|rt| tier_of(policy, rt, &mut errors));
@@ -252,6 +246,16 @@ pub fn plan_link(
             locked_at: None,
         },
     })
+}
+
+/// The error for a missing or nil resource uid.
+fn resource_uid_error(uid: Option<Uuid>) -> Option<FieldError> {
+    let error = FieldError::new("ResourceUid", Rule::NotEmpty);
+    match uid {
+        None => Some(error),
+        Some(nil) if nil.is_nil() => Some(error.value(nil.hyphenated())),
+        Some(_) => None,
+    }
 }
 
 /// The policy tier of a resource type; an error when the policy does not allow the type.
