@@ -44,6 +44,8 @@ pub struct LinkRecord {
     pub sensitivity_tier: String,
     pub require_otp: bool,
     pub otp_channel: Option<String>,
+    /// `Email,Sms`: the channels the link last went out on, set only by
+    /// [`LinkRecord::sent_over`] from the deliveries actually queued.
     pub delivery_channels: String,
     pub recipient_contact_id: Option<i32>,
     pub recipient_email: Option<String>,
@@ -223,7 +225,6 @@ pub fn plan_link(
             sensitivity_tier: tier_name.to_owned(),
             require_otp: tier.require_otp,
             otp_channel: otp_channel.map(|c| c.as_str().to_owned()),
-            // Set by `sent_over` from the deliveries actually queued.
             delivery_channels: String::new(),
             recipient_contact_id: recipient.contact_id,
             recipient_email: recipient.email,
