@@ -330,6 +330,28 @@ struct Recipient {
 }
 
 impl Recipient {
+    /// The contact's addresses unless the request gave its own, or an ad-hoc recipient.
+    fn new(contact: Option<&Contact>, email: Option<String>, phone: Option<String>) -> Self {
+        match contact {
+            Some(c) => Recipient {
+                kind: RecipientType::Contact,
+                contact_id: Some(c.contact_id),
+                email: email.or_else(|| c.email().map(str::to_owned)),
+                phone: phone.or_else(|| c.phone().and_then(normalise_phone)),
+                display_name: c.display_name(),
+                sms_consent: c.sms_consent(),
+            },
+            None => Recipient {
+                kind: RecipientType::AdHoc,
+                contact_id: None,
+                display_name: email.clone().or_else(|| phone.clone()),
+                email,
+                phone,
+                sms_consent: false,
+            },
+        }
+    }
+
     fn can_receive(&self, channel: Channel) -> bool {
         match channel {
             Channel::Email => self.email.is_some(),
@@ -376,24 +398,7 @@ fn resolve_recipient(
             ),
         );
     }
-    let recipient = match contact {
-        Some(c) => Recipient {
-            kind: RecipientType::Contact,
-            contact_id: Some(c.contact_id),
-            email: email.or_else(|| c.email().map(str::to_owned)),
-            phone: phone.or_else(|| c.phone().and_then(normalise_phone)),
-            display_name: c.display_name(),
-            sms_consent: c.sms_consent(),
-        },
-        None => Recipient {
-            kind: RecipientType::AdHoc,
-            contact_id: None,
-            display_name: email.clone().or_else(|| phone.clone()),
-            email,
-            phone,
-            sms_consent: false,
-        },
-    };
+    let recipient = Recipient::new(contact, email, phone);
     let wanted = (req.deliver_email, req.deliver_sms);
     let has = (recipient.email.is_some(), recipient.phone.is_some());
     errors.extend(missing_addresses(wanted, has));

@@ -150,6 +150,12 @@ fn check_link_indexes(
         ("links_by_resource", by_resource.len()?),
         ("links_by_expiry", by_expiry.len()?),
     ];
+    check_index_sizes(sizes, by_revoked.len()?, report);
+    Ok(())
+}
+
+/// Index sizes against the link counts: more entries than links are stale entries.
+fn check_index_sizes(sizes: [(&str, u64); 4], revoked: u64, report: &mut CheckReport) {
     for (index, len) in sizes {
         if len != report.links {
             report.problems.push(format!(
@@ -158,14 +164,12 @@ fn check_link_indexes(
             ));
         }
     }
-    if by_revoked.len()? != report.revoked_links {
+    if revoked != report.revoked_links {
         report.problems.push(format!(
-            "links_by_revoked has {} entries for {} revoked links",
-            by_revoked.len()?,
+            "links_by_revoked has {revoked} entries for {} revoked links",
             report.revoked_links
         ));
     }
-    Ok(())
 }
 
 fn check_keys(r: &Reader, report: &mut CheckReport) -> Result<(), StoreError> {
