@@ -110,27 +110,25 @@ fn check_link_indexes(
                 l.link_id
             ));
         }
-        let expect = |found: Option<u128>, index: &str, problems: &mut Vec<String>| {
-            if found != Some(uid) {
-                problems.push(format!("{name}: missing or wrong entry in {index}"));
-            }
-        };
-        expect(
-            by_token.get(l.token_hash)?.map(|g| g.value()),
-            "links_by_token",
-            &mut report.problems,
-        );
-        expect(
-            by_tenant.get((tenant, l.link_id))?.map(|g| g.value()),
-            "links_by_tenant",
-            &mut report.problems,
-        );
         let resource_key = (tenant, rt.as_str(), l.resource_uid.as_u128(), l.link_id);
-        expect(
-            by_resource.get(resource_key)?.map(|g| g.value()),
-            "links_by_resource",
-            &mut report.problems,
-        );
+        let found = [
+            (
+                by_token.get(l.token_hash)?.map(|g| g.value()),
+                "links_by_token",
+            ),
+            (
+                by_tenant.get((tenant, l.link_id))?.map(|g| g.value()),
+                "links_by_tenant",
+            ),
+            (
+                by_resource.get(resource_key)?.map(|g| g.value()),
+                "links_by_resource",
+            ),
+        ];
+        for (_, index) in found.iter().filter(|(found, _)| *found != Some(uid)) {
+            let problem = format!("{name}: missing or wrong entry in {index}");
+            report.problems.push(problem);
+        }
         if by_expiry.get((l.expires_at, uid))?.is_none() {
             report
                 .problems
