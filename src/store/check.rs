@@ -111,19 +111,13 @@ fn check_link_indexes(
             ));
         }
         let resource_key = (tenant, rt.as_str(), l.resource_uid.as_u128(), l.link_id);
+        let token = by_token.get(l.token_hash)?.map(|g| g.value());
+        let in_tenant = by_tenant.get((tenant, l.link_id))?.map(|g| g.value());
+        let resource = by_resource.get(resource_key)?.map(|g| g.value());
         let found = [
-            (
-                by_token.get(l.token_hash)?.map(|g| g.value()),
-                "links_by_token",
-            ),
-            (
-                by_tenant.get((tenant, l.link_id))?.map(|g| g.value()),
-                "links_by_tenant",
-            ),
-            (
-                by_resource.get(resource_key)?.map(|g| g.value()),
-                "links_by_resource",
-            ),
+            (token, "links_by_token"),
+            (in_tenant, "links_by_tenant"),
+            (resource, "links_by_resource"),
         ];
         for (_, index) in found.iter().filter(|(found, _)| *found != Some(uid)) {
             let problem = format!("{name}: missing or wrong entry in {index}");
