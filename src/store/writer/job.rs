@@ -9,7 +9,8 @@ use super::super::commands::Command;
 use super::tables::Tables;
 
 /// How this store applies a [`Command`] inside a write transaction. Taking `&self` lets the
-/// writer apply a batch again without a command that failed (see `apply_batch`).
+/// writer apply a batch again without a command that failed (see `apply_batch`). Sealed in
+/// effect: `Tables` cannot be named outside the store, so only the store implements it.
 pub trait Apply: Command {
     fn apply(&self, tables: &mut Tables<'_>) -> Result<Self::Output, StoreError>;
 }
