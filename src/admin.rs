@@ -7,7 +7,8 @@ use uuid::Uuid;
 use crate::domain::tenant::{ApiKeyRecord, CasingPin, Tenant};
 use crate::domain::text::is_name_char;
 use crate::domain::token::{ApiKey, HashKeys, Secret};
-use crate::store::{Store, StoreError, WriteOp, WriteOutcome};
+use crate::store::commands::{CreateApiKey, CreateTenant, RevokeApiKey};
+use crate::store::{Store, StoreError};
 
 /// What a new API key grants.
 #[derive(Debug, Clone)]
@@ -63,7 +64,7 @@ pub fn create_tenant(store: &Store, name: &str, now: i64) -> Result<Uuid, AdminE
         created_at: now,
     };
     let id = tenant.tenant_id;
-    store.write_blocking(WriteOp::CreateTenant(tenant))?;
+    store.write_blocking(CreateTenant(tenant))?;
     Ok(id)
 }
 
@@ -89,7 +90,7 @@ pub fn create_key(
         revoked_at: None,
         casing: spec.casing,
     };
-    store.write_blocking(WriteOp::CreateApiKey {
+    store.write_blocking(CreateApiKey {
         hash: keys.api_key(&key),
         record,
     })?;
@@ -106,8 +107,8 @@ pub fn list_keys(store: &Store, tenant_id: Uuid) -> Result<Vec<ApiKeyRecord>, Ad
 
 /// Revokes a key by id; revoking twice is harmless.
 pub fn revoke_key(store: &Store, key_id: Uuid, now: i64) -> Result<(), AdminError> {
-    match store.write_blocking(WriteOp::RevokeApiKey { key_id, at: now })? {
-        WriteOutcome::NotFound => Err(AdminError::UnknownKey(key_id)),
-        _ => Ok(()),
+    match store.write_blocking(RevokeApiKey { key_id, at: now })? {
+        false => Err(AdminError::UnknownKey(key_id)),
+        true => Ok(()),
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use customerlink::config::{Config, EmailSettings, FileConfig, Overrides};
 use customerlink::domain::tenant::Tenant;
 use customerlink::domain::token::Secret;
-use customerlink::store::{Store, WriteOp};
+use customerlink::store::Store;
+use customerlink::store::commands::CreateTenant;
 use serde_json::{Value, json};
 
 use crate::support::sinks::{SmtpSink, wait_until};
@@ -95,7 +96,7 @@ fn poisoned_tenant() -> Poisoned {
     let config = Config::resolve(overrides, FileConfig::default()).unwrap();
     let store = Store::open(&config.database_path(), &config.writer).unwrap();
     store
-        .write_blocking(WriteOp::CreateTenant(Tenant {
+        .write_blocking(CreateTenant(Tenant {
             tenant_id: uuid::Uuid::parse_str(&tenant).unwrap(),
             name: "Acme\r\nBcc: victim@example.com".into(),
             created_at: 0,

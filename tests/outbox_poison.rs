@@ -7,7 +7,8 @@ use std::time::Duration;
 use customerlink::clock::Clock;
 use customerlink::config::{Config, EmailSettings, FileConfig, Overrides};
 use customerlink::domain::token::Secret;
-use customerlink::store::{Store, WriteOp, WriteOutcome};
+use customerlink::store::Store;
+use customerlink::store::commands::LeaseDue;
 use serde_json::json;
 
 use crate::support::sinks::SmtpSink;
@@ -52,14 +53,12 @@ fn a_delivery_whose_attempts_never_finish_is_given_up() {
     let mut now = clock.now() + 3_600_000;
     let mut leased = Vec::new();
     for _ in 0..4 {
-        let op = WriteOp::LeaseDue {
+        let op = LeaseDue {
             now,
             lease_until: now + 1,
             limit: 32,
         };
-        let WriteOutcome::Deliveries(due) = store.write_blocking(op).unwrap() else {
-            panic!("LeaseDue answers with deliveries");
-        };
+        let due = store.write_blocking(op).unwrap();
         leased.push(due.len());
         now += 10;
     }

@@ -14,7 +14,8 @@ use customerlink::domain::link::{ContactLookup, CreateLink, plan_link};
 use customerlink::domain::policy::Policy;
 use customerlink::domain::tenant::StaffCaller;
 use customerlink::domain::token::{HashKeys, LinkToken};
-use customerlink::store::{SendLimits, WriteOp};
+use customerlink::store::SendLimits;
+use customerlink::store::commands::CreateLink as Create;
 use uuid::Uuid;
 
 /// Links per resource: list-by-resource returns this many.
@@ -131,7 +132,7 @@ pub fn new_link(
     caller: &StaffCaller,
     i: u64,
     now: i64,
-) -> Result<(WriteOp, Uuid, String), String> {
+) -> Result<(Create, Uuid, String), String> {
     let token = LinkToken::generate().map_err(|e| e.to_string())?;
     let req = CreateLink {
         resource_type: Some("Quote".into()),
@@ -151,7 +152,7 @@ pub fn new_link(
         keys.link_token(&token),
     )
     .map_err(|e| format!("{e:?}"))?;
-    let op = WriteOp::CreateLink {
+    let op = Create {
         link: Box::new(planned.record),
         deliveries: Vec::new(),
         limits: SendLimits {
@@ -159,7 +160,6 @@ pub fn new_link(
             per_tenant_per_hour: 1000,
             first_retry_at: now,
         },
-        idempotency: None,
     };
     Ok((op, uid, token.encode()))
 }

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::{FieldError, Rule};
-use crate::store::{WriteOp, WriteOutcome};
+use crate::store::commands::{DeleteContact, PutContact};
 
 pub async fn put(
     state: &AppState,
@@ -17,19 +17,11 @@ pub async fn put(
         .into_domain(caller.tenant_id, state.clock.now())
         .validate()
         .map_err(ApiError::Invalid)?;
-    match state
-        .store
-        .write(WriteOp::PutContact(Box::new(contact)))
-        .await?
-    {
-        WriteOutcome::Contact { contact, .. } => Ok(ContactResponse {
-            ResponseStatus: None,
-            Contact: Contact::from_domain(&contact),
-        }),
-        other => Err(ApiError::Internal(format!(
-            "unexpected write outcome {other:?}"
-        ))),
-    }
+    let written = state.store.write(PutContact(Box::new(contact))).await?;
+    Ok(ContactResponse {
+        ResponseStatus: None,
+        Contact: Contact::from_domain(&written.contact),
+    })
 }
 
 pub fn get(
@@ -54,13 +46,13 @@ pub async fn delete(
     req: ContactRequest,
 ) -> Result<EmptyResponse, ApiError> {
     let id = required_id(req.ContactId)?;
-    let op = WriteOp::DeleteContact {
+    let op = DeleteContact {
         tenant_id: caller.tenant_id,
         contact_id: id,
     };
     match state.store.write(op).await? {
-        WriteOutcome::NotFound => Err(not_found(id)),
-        _ => Ok(EmptyResponse::default()),
+        false => Err(not_found(id)),
+        true => Ok(EmptyResponse::default()),
     }
 }
 

@@ -9,12 +9,16 @@ use super::error::ApiError;
 use super::idempotency::Once;
 use crate::app::AppState;
 use crate::domain::contact::Contact;
-use crate::domain::link::missing_address;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
+use crate::domain::resend::{self, ResendRules};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{FieldError, Rule};
-use crate::store::{PortalOp, PortalOutcome, ResendRefusal, WriteOp, WriteOutcome};
+use crate::store::commands::{
+    self as cmd, ConsumeGrant, Idempotent, LinkQueued, Resend, ResendOutcome, RevokeLink,
+    UnlockLink,
+};
+use crate::store::{Apply, Replayable, ResendRefusal};
 
 /// `POST /v1/customerlink` (and its aliases). With an `Idempotency-Key` (`once`), a repeat of
 /// the same request answers with the first result instead of making a second link.
@@ -27,25 +31,8 @@ pub async fn create(
     if let Some(first) = first_result(state, caller, once.as_ref())? {
         return Ok(first);
     }
-    let input = CreateLink {
-        resource_type: req.ResourceType,
-        resource_uid: req.ResourceUid.map(|g| g.0),
-        // 0 is what clients with non-nullable ids send for "none".
-        recipient_contact_id: req.RecipientContactId.filter(|id| *id != 0),
-        recipient_email: req.RecipientEmail,
-        recipient_phone: req.RecipientPhone,
-        deliver_email: req.DeliverEmail.unwrap_or(false),
-        deliver_sms: req.DeliverSms.unwrap_or(false),
-        expires_in_hours: req.ExpiresInHours,
-        max_views: req.MaxViews,
-    };
-    let contact: Option<Contact> = match input.recipient_contact_id {
-        Some(id) => state
-            .store
-            .read(|r| r.contact(caller.tenant_id, id))?
-            .filter(Contact::is_usable),
-        None => None,
-    };
+    let input = create_input(req);
+    let contact = usable_contact(state, caller, input.recipient_contact_id)?;
     let lookup = match (&contact, input.recipient_contact_id) {
         (Some(c), _) => ContactLookup::Found(c),
         (None, Some(_)) => ContactLookup::Missing,
@@ -67,26 +54,53 @@ pub async fn create(
     let wanted = (input.deliver_email, input.deliver_sms);
     let (deliveries, mut delivery_errors) =
         delivery::plan(state, &planned.record, &token, wanted, contact.as_ref())?;
-    let uid = planned.record.uid;
-    let idempotency = once
-        .as_ref()
-        .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))
-        .transpose()?;
-    let op = WriteOp::CreateLink {
-        link: Box::new(planned.record),
-        deliveries,
-        limits: delivery::limits(state, now),
-        idempotency,
-    };
     let call = Created {
         state,
         caller,
         once: once.as_ref(),
-        uid,
+        uid: planned.record.uid,
         token: &token,
         now,
     };
-    call.respond(op, &mut delivery_errors).await
+    let op = cmd::CreateLink {
+        link: Box::new(planned.record),
+        deliveries,
+        limits: delivery::limits(state, now),
+    };
+    let written = match call.write(op, &delivery_errors).await? {
+        Ok(written) => written,
+        Err(first) => return Ok(first),
+    };
+    call.respond(written, &mut delivery_errors).await
+}
+
+/// The domain's view of a create request.
+fn create_input(req: CustomerLinkCreateRequest) -> CreateLink {
+    CreateLink {
+        resource_type: req.ResourceType,
+        resource_uid: req.ResourceUid.map(|g| g.0),
+        // 0 is what clients with non-nullable ids send for "none".
+        recipient_contact_id: req.RecipientContactId.filter(|id| *id != 0),
+        recipient_email: req.RecipientEmail,
+        recipient_phone: req.RecipientPhone,
+        deliver_email: req.DeliverEmail.unwrap_or(false),
+        deliver_sms: req.DeliverSms.unwrap_or(false),
+        expires_in_hours: req.ExpiresInHours,
+        max_views: req.MaxViews,
+    }
+}
+
+/// The contact a create names, if it exists in the caller's tenant and may be used.
+fn usable_contact(
+    state: &AppState,
+    caller: &StaffCaller,
+    id: Option<i32>,
+) -> Result<Option<Contact>, ApiError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let contact = state.store.read(|r| r.contact(caller.tenant_id, id))?;
+    Ok(contact.filter(Contact::is_usable))
 }
 
 fn first_result(
@@ -102,71 +116,79 @@ struct Created<'a> {
     state: &'a AppState,
     caller: &'a StaffCaller,
     once: Option<&'a Once>,
-    /// The link written (for a resend's "not found").
     uid: Uuid,
     token: &'a LinkToken,
     now: i64,
 }
 
 impl Created<'_> {
-    /// Writes the op and answers like a create (or with the key's first result).
+    /// Writes the create or resend, under the caller's idempotency key if it sent one; a key
+    /// that already names a result answers with that result (`Err`) and writes nothing.
+    async fn write<C>(
+        &self,
+        command: C,
+        delivery_errors: &[String],
+    ) -> Result<Result<C::Output, CustomerLinkCreateResponse>, ApiError>
+    where
+        C: Apply,
+        Idempotent<C>: Apply<Output = Replayable<C::Output>>,
+    {
+        let (state, caller) = (self.state, self.caller);
+        let Some(once) = self.once else {
+            return Ok(Ok(state.store.write(command).await?));
+        };
+        let stamp = once.stamp(
+            state,
+            caller,
+            self.uid,
+            self.token,
+            self.now,
+            delivery_errors,
+        )?;
+        Ok(
+            match state.store.write(Idempotent { command, stamp }).await? {
+                Replayable::Fresh(output) => Ok(output),
+                Replayable::Replay(record) => Err(once.replay(state, caller, &record)?),
+            },
+        )
+    }
+
+    /// Answers a written create or resend like a create: makes the first delivery attempts.
     async fn respond(
         self,
-        op: WriteOp,
+        written: LinkQueued,
         delivery_errors: &mut Vec<String>,
     ) -> Result<CustomerLinkCreateResponse, ApiError> {
-        let outcome = self.state.store.write(op).await?;
-        if let (WriteOutcome::Replay(record), Some(once)) = (&outcome, self.once) {
-            return once.replay(self.state, self.caller, record);
-        }
-        let (state, uid) = (self.state, self.uid);
-        created_response(state, uid, outcome, self.token, self.now, delivery_errors).await
+        let state = self.state;
+        delivery_errors.extend(written.refused);
+        delivery_errors.extend(delivery::first_attempts(state, &written.queued, self.token).await);
+        Ok(CustomerLinkCreateResponse {
+            ResponseStatus: None,
+            Link: CustomerLinkExtended::from_record(&written.link, self.now),
+            PortalUrl: format!("{}/portal/{}", state.config.public_url, self.token.encode()),
+            DeliveryErrors: std::mem::take(delivery_errors),
+        })
     }
 }
 
-/// After a create or resend was written: makes the first delivery attempts and answers like
-/// a create.
-async fn created_response(
-    state: &AppState,
-    uid: Uuid,
-    outcome: WriteOutcome,
-    token: &LinkToken,
-    now: i64,
-    delivery_errors: &mut Vec<String>,
-) -> Result<CustomerLinkCreateResponse, ApiError> {
-    let (link, queued, refused) = match outcome {
-        WriteOutcome::Created {
-            link,
-            queued,
-            refused,
-        } => (link, queued, refused),
-        WriteOutcome::NotFound => return Err(not_found(uid)),
-        WriteOutcome::ResendRefused(ResendRefusal::NotActive(status)) => {
-            return Err(ApiError::Conflict(format!(
+/// What a resend refused, as the API answers it.
+fn resend_result(outcome: ResendOutcome, uid: Uuid) -> Result<LinkQueued, ApiError> {
+    match outcome {
+        ResendOutcome::Resent(written) => Ok(written),
+        ResendOutcome::NotFound => Err(not_found(uid)),
+        ResendOutcome::Refused(ResendRefusal::NotActive(status)) => {
+            Err(ApiError::Conflict(format!(
                 "The link is {}; only active links can be re-sent.",
                 status.as_str()
-            )));
+            )))
         }
-        WriteOutcome::ResendRefused(ResendRefusal::RateLimited { retry_after_ms }) => {
-            return Err(ApiError::TooManyRequests {
+        ResendOutcome::Refused(ResendRefusal::RateLimited { retry_after_ms }) => {
+            Err(ApiError::TooManyRequests {
                 message: "This link was re-sent too recently.".into(),
                 retry_after_secs: (retry_after_ms.max(0) as u64).div_ceil(1000),
-            });
+            })
         }
-        other => {
-            return Err(ApiError::Internal(format!(
-                "unexpected write outcome {other:?}"
-            )));
-        }
-    };
-    delivery_errors.extend(refused);
-    delivery_errors.extend(delivery::first_attempts(state, &queued, token).await);
-    Ok(CustomerLinkCreateResponse {
-        ResponseStatus: None,
-        Link: CustomerLinkExtended::from_record(&link, now),
-        PortalUrl: format!("{}/portal/{}", state.config.public_url, token.encode()),
-        DeliveryErrors: std::mem::take(delivery_errors),
-    })
+    }
 }
 
 /// `POST /v1/customerlink/{uid}/resend`: a new token (the old URL stops working at once),
@@ -190,43 +212,14 @@ pub async fn resend(
         Ok((link, contact))
     })?;
     let link = link.ok_or_else(|| not_found(uid))?;
-    let wanted = match (req.DeliverEmail, req.DeliverSms) {
-        (None, None) if link.delivery_channels.is_empty() => (
-            link.recipient_email.is_some(),
-            link.recipient_email.is_none(),
-        ),
-        (None, None) => (
-            link.delivery_channels.contains("Email"),
-            link.delivery_channels.contains("Sms"),
-        ),
-        (email, sms) => (email.unwrap_or(false), sms.unwrap_or(false)),
-    };
-    let missing = [
-        (
-            wanted.0 && link.recipient_email.is_none(),
-            "DeliverEmail",
-            "email address",
-        ),
-        (
-            wanted.1 && link.recipient_phone.is_none(),
-            "DeliverSms",
-            "phone number",
-        ),
-    ];
-    let invalid: Vec<FieldError> = missing
-        .iter()
-        .filter(|m| m.0)
-        .map(|m| missing_address(m.1, m.2))
-        .collect();
-    if !invalid.is_empty() {
-        return Err(ApiError::Invalid(invalid));
-    }
+    let wanted =
+        resend::channels(&link, req.DeliverEmail, req.DeliverSms).map_err(ApiError::Invalid)?;
     let token = LinkToken::generate()?;
     let now = state.clock.now();
     let (deliveries, mut delivery_errors) =
         delivery::plan(state, &link, &token, wanted, contact.as_ref())?;
     let d = &state.config.delivery;
-    let op = WriteOp::Resend {
+    let op = Resend {
         tenant_id: caller.tenant_id,
         uid,
         by: caller.user_id,
@@ -234,12 +227,10 @@ pub async fn resend(
         at: now,
         deliveries,
         limits: delivery::limits(state, now),
-        cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
-        per_hour: d.resends_per_hour,
-        idempotency: once
-            .as_ref()
-            .map(|o| o.stamp(state, caller, uid, &token, now, &delivery_errors))
-            .transpose()?,
+        rules: ResendRules {
+            cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
+            per_hour: d.resends_per_hour,
+        },
     };
     let call = Created {
         state,
@@ -249,7 +240,11 @@ pub async fn resend(
         token: &token,
         now,
     };
-    call.respond(op, &mut delivery_errors).await
+    let written = match call.write(op, &delivery_errors).await? {
+        Ok(outcome) => resend_result(outcome, uid)?,
+        Err(first) => return Ok(first),
+    };
+    call.respond(written, &mut delivery_errors).await
 }
 
 pub fn list_for_resource(
@@ -336,7 +331,7 @@ pub async fn revoke(
 ) -> Result<CustomerLinkResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
     let now = state.clock.now();
-    let op = WriteOp::RevokeLink {
+    let op = RevokeLink {
         tenant_id: caller.tenant_id,
         uid,
         by: caller.user_id,
@@ -346,16 +341,13 @@ pub async fn revoke(
 }
 
 /// Applies a staff write to one link and answers with the link as it now is.
-async fn write_link(
+async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
     state: &AppState,
     uid: Uuid,
-    op: WriteOp,
+    op: C,
     now: i64,
 ) -> Result<CustomerLinkResponse, ApiError> {
-    let link = match state.store.write(op).await? {
-        WriteOutcome::NotFound => return Err(not_found(uid)),
-        other => expect_link(other)?,
-    };
+    let link = state.store.write(op).await?.ok_or_else(|| not_found(uid))?;
     Ok(CustomerLinkResponse {
         ResponseStatus: None,
         Link: CustomerLinkExtended::from_record(&link, now),
@@ -393,15 +385,6 @@ fn not_found(uid: Uuid) -> ApiError {
     ApiError::NotFound(format!("Customer link {} not found", uid.simple()))
 }
 
-fn expect_link(outcome: WriteOutcome) -> Result<LinkRecord, ApiError> {
-    match outcome {
-        WriteOutcome::Link(link) => Ok(*link),
-        other => Err(ApiError::Internal(format!(
-            "unexpected write outcome {other:?}"
-        ))),
-    }
-}
-
 /// `POST /v1/customerlink/{uid}/unlock`: lifts a passcode lock and clears the failure count.
 pub async fn unlock(
     state: &AppState,
@@ -410,12 +393,12 @@ pub async fn unlock(
 ) -> Result<CustomerLinkResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
     let now = state.clock.now();
-    let op = WriteOp::Portal(PortalOp::Unlock {
+    let op = UnlockLink {
         tenant_id: caller.tenant_id,
         uid,
         by: caller.user_id,
         at: now,
-    });
+    };
     write_link(state, uid, op, now).await
 }
 
@@ -454,15 +437,13 @@ pub async fn introspect(
     else {
         return Ok(GrantIntrospectResponse::default());
     };
-    let op = WriteOp::Portal(PortalOp::ConsumeGrant {
+    let op = ConsumeGrant {
         grant: state.keys.grant(&grant),
         tenant_id: caller.tenant_id,
         at: state.clock.now(),
-    });
+    };
     Ok(match state.store.write(op).await? {
-        WriteOutcome::Portal(PortalOutcome::Grant(record)) => {
-            GrantIntrospectResponse::active(&record)
-        }
-        _ => GrantIntrospectResponse::default(),
+        Some(record) => GrantIntrospectResponse::active(&record),
+        None => GrantIntrospectResponse::default(),
     })
 }

@@ -16,7 +16,8 @@ use crate::domain::delivery::{DeliveryKind, DeliveryRecord, mask};
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::policy::Channel;
 use crate::domain::token::{LinkToken, Secret};
-use crate::store::{AttemptOutcome, RetryPolicy, WriteOp};
+use crate::store::commands::RecordAttempt;
+use crate::store::{AttemptOutcome, RetryPolicy};
 
 /// Sends `record` with `token` and records the outcome. Returns the failure, if any, as
 /// staff should read it (no token, recipient masked).
@@ -100,7 +101,7 @@ async fn finish(
             error: e.reason.clone(),
         },
     };
-    let op = WriteOp::RecordAttempt {
+    let op = RecordAttempt {
         delivery_id: record.delivery_id,
         at: state.clock.now(),
         outcome,

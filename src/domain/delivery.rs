@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::link::LinkRecord;
 use super::policy::Channel;
 
 /// Where one delivery of one link stands.
@@ -76,6 +77,35 @@ pub struct DeliveryRecord {
     pub unfinished_leases: u32,
 }
 
+impl DeliveryRecord {
+    /// A delivery of `link` about to be queued, first due at `due_at` (the store assigns its
+    /// id).
+    pub fn queued(
+        link: &LinkRecord,
+        kind: DeliveryKind,
+        new: NewDelivery,
+        due_at: i64,
+        now: i64,
+    ) -> Self {
+        DeliveryRecord {
+            delivery_id: 0,
+            link_uid: link.uid,
+            tenant_id: link.tenant_id,
+            channel: new.channel,
+            to: new.to,
+            sealed_token: new.sealed_token,
+            status: DeliveryStatus::Queued,
+            attempts: 0,
+            next_attempt_at: due_at,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+            kind,
+            unfinished_leases: 0,
+        }
+    }
+}
+
 /// A delivery to queue with a new link (or a resend).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDelivery {
@@ -138,6 +168,49 @@ pub fn allowed_channels(
         }
     }
     (allowed, refused)
+}
+
+/// `Email,Sms`: the channels of the given deliveries, in order.
+pub fn channel_list(deliveries: &[DeliveryRecord]) -> String {
+    let names: Vec<&str> = deliveries.iter().map(|d| d.channel.as_str()).collect();
+    names.join(",")
+}
+
+/// Per-hour send limits, and when a just-queued delivery's first attempt may be retried by
+/// the worker (after the create call's own attempt has had its chance).
+#[derive(Debug, Clone, Copy)]
+pub struct SendLimits {
+    pub per_recipient_per_hour: u32,
+    pub per_tenant_per_hour: u32,
+    pub first_retry_at: i64,
+}
+
+/// Messages already sent this hour, to one recipient (within the tenant) and by the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentThisHour {
+    pub recipient: u32,
+    pub tenant: u32,
+}
+
+/// Why one more message on `channel` may not go out this hour, if it may not: the
+/// recipient's limit is checked before the tenant's.
+pub fn over_limit(channel: Channel, sent: SentThisHour, limits: &SendLimits) -> Option<String> {
+    let over = [
+        (
+            sent.recipient,
+            limits.per_recipient_per_hour,
+            "this recipient",
+        ),
+        (sent.tenant, limits.per_tenant_per_hour, "the tenant"),
+    ]
+    .into_iter()
+    .find(|(count, limit, _)| count >= limit);
+    over.map(|(_, limit, who)| {
+        format!(
+            "{} not sent: {who} reached its limit of {limit} messages per hour.",
+            channel.as_str()
+        )
+    })
 }
 
 /// When attempt number `attempts` (1-based, just failed) is retried: exponential from
@@ -258,5 +331,24 @@ mod tests {
     fn masking() {
         assert_eq!(mask("ann@example.com"), "a***@example.com");
         assert_eq!(mask("+15551234567"), "+1******4567");
+    }
+
+    #[test]
+    fn the_recipient_limit_is_checked_before_the_tenant_limit() {
+        let limits = SendLimits {
+            per_recipient_per_hour: 2,
+            per_tenant_per_hour: 5,
+            first_retry_at: 0,
+        };
+        let sent = |recipient, tenant| SentThisHour { recipient, tenant };
+        assert_eq!(over_limit(Channel::Email, sent(1, 4), &limits), None);
+        assert_eq!(
+            over_limit(Channel::Sms, sent(2, 5), &limits).as_deref(),
+            Some("Sms not sent: this recipient reached its limit of 2 messages per hour.")
+        );
+        assert_eq!(
+            over_limit(Channel::Email, sent(0, 5), &limits).as_deref(),
+            Some("Email not sent: the tenant reached its limit of 5 messages per hour.")
+        );
     }
 }

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::contact::{Contact, phone_error};
-use super::policy::{Channel, Policy};
+use super::delivery::{DeliveryRecord, channel_list};
+use super::policy::{Channel, Policy, Tier};
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::resource_type::{self, Unusable};
 use super::tenant::StaffCaller;
@@ -43,6 +44,8 @@ pub struct LinkRecord {
     pub sensitivity_tier: String,
     pub require_otp: bool,
     pub otp_channel: Option<String>,
+    /// `Email,Sms`: the channels the link last went out on, set only by
+    /// [`LinkRecord::sent_over`] from the deliveries actually queued.
     pub delivery_channels: String,
     pub recipient_contact_id: Option<i32>,
     pub recipient_email: Option<String>,
@@ -127,6 +130,24 @@ impl LinkRecord {
         }
     }
 
+    /// Records the channels the link went out on (`Email,Sms`), from the deliveries just
+    /// queued; a resend that queued none keeps the channels of the last one that did.
+    pub fn sent_over(&mut self, queued: &[DeliveryRecord]) {
+        if !queued.is_empty() {
+            self.delivery_channels = channel_list(queued);
+        }
+    }
+
+    /// Where its passcodes go: the passcode channel and the recipient's address on it (`None`
+    /// when the recipient has none).
+    pub fn passcode_address(&self) -> (Channel, Option<&str>) {
+        let (channel, to) = match self.otp_channel.as_deref() {
+            Some("Sms") => (Channel::Sms, self.recipient_phone.as_deref()),
+            _ => (Channel::Email, self.recipient_email.as_deref()),
+        };
+        (channel, to.filter(|t| !t.is_empty()))
+    }
+
     /// When the link stopped being usable for good (revoked or expired), if it has.
     pub fn retired_at(&self, now: i64) -> Option<i64> {
         match (self.revoked_at, now >= self.expires_at) {
@@ -178,74 +199,20 @@ pub fn plan_link(
 ) -> Result<NewLink, Vec<FieldError>> {
     let mut errors = Vec::new();
     let resource_type = clean_resource_type(req.resource_type.as_deref(), &mut errors);
-    if req.resource_uid.is_none_or(|u| u.is_nil()) {
-        let error = FieldError::new("ResourceUid", Rule::NotEmpty);
-        errors.push(match req.resource_uid {
-            Some(nil) => error.value(nil.hyphenated()),
-            None => error,
-        });
-    }
-    let tier = resource_type.as_deref().and_then(|rt| {
-        let tier = policy.tier_for(rt);
-        if tier.is_none() {
-            errors.push(
-                FieldError::new("ResourceType", Rule::Predicate)
-                    .value(rt)
-                    .message("'{PropertyName}' '{PropertyValue}' is not allowed by the policy."),
-            );
-        }
-        tier
-    });
+    errors.extend(resource_uid_error(req.resource_uid));
+    let tier = resource_type
+        .as_deref()
+        .and_then(|rt| tier_of(policy, rt, &mut errors));
     let recipient = resolve_recipient(req, contact, &mut errors);
-    let limits = tier.map(|(_, tier)| {
-        let hours = bounded(
-            req.expires_in_hours,
-            tier.default_expires_in_hours,
-            tier.max_expires_in_hours,
-            "ExpiresInHours",
-            &mut errors,
-        );
-        let views = bounded(
-            req.max_views,
-            tier.max_views,
-            tier.max_views,
-            "MaxViews",
-            &mut errors,
-        );
-        (hours, views)
-    });
+    let limits = tier.map(|(_, tier)| tier_limits(req, tier, &mut errors));
     let (Some(resource_type), Some((tier_name, tier)), Some(recipient), Some((hours, max_views))) =
         (resource_type, tier, recipient, limits)
     else {
         return Err(errors);
     };
-    let otp_channel = if tier.require_otp {
-        let channel = tier
-            .otp_channels
-            .iter()
-            .copied()
-            .find(|c| recipient.can_receive(*c));
-        if channel.is_none() {
-            errors.push(
-                FieldError::new("RecipientEmail", Rule::NotEmpty).message(format!(
-                    "Tier '{tier_name}' requires a one-time passcode, but the recipient has no \
-                 address for any of its channels."
-                )),
-            );
-        }
-        channel
-    } else {
-        None
-    };
+    let otp_channel = otp_channel((tier_name, tier), &recipient, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
-    }
-    let mut channels = Vec::new();
-    if req.deliver_email {
-        channels.push(Channel::Email.as_str());
-    }
-    if req.deliver_sms {
-        channels.push(Channel::Sms.as_str());
     }
     Ok(NewLink {
         record: LinkRecord {
@@ -258,7 +225,7 @@ pub fn plan_link(
             sensitivity_tier: tier_name.to_owned(),
             require_otp: tier.require_otp,
             otp_channel: otp_channel.map(|c| c.as_str().to_owned()),
-            delivery_channels: channels.join(","),
+            delivery_channels: String::new(),
             recipient_contact_id: recipient.contact_id,
             recipient_email: recipient.email,
             recipient_phone: recipient.phone,
@@ -282,6 +249,77 @@ pub fn plan_link(
     })
 }
 
+/// The error for a missing or nil resource uid.
+fn resource_uid_error(uid: Option<Uuid>) -> Option<FieldError> {
+    let error = FieldError::new("ResourceUid", Rule::NotEmpty);
+    match uid {
+        None => Some(error),
+        Some(nil) if nil.is_nil() => Some(error.value(nil.hyphenated())),
+        Some(_) => None,
+    }
+}
+
+/// The policy tier of a resource type; an error when the policy does not allow the type.
+fn tier_of<'p>(
+    policy: &'p Policy,
+    resource_type: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<(&'p str, &'p Tier)> {
+    let tier = policy.tier_for(resource_type);
+    if tier.is_none() {
+        errors.push(
+            FieldError::new("ResourceType", Rule::Predicate)
+                .value(resource_type)
+                .message("'{PropertyName}' '{PropertyValue}' is not allowed by the policy."),
+        );
+    }
+    tier
+}
+
+/// Expiry (hours) and view cap within the tier's bounds.
+fn tier_limits(req: &CreateLink, tier: &Tier, errors: &mut Vec<FieldError>) -> (u32, u32) {
+    let hours = bounded(
+        req.expires_in_hours,
+        tier.default_expires_in_hours,
+        tier.max_expires_in_hours,
+        "ExpiresInHours",
+        errors,
+    );
+    let views = bounded(
+        req.max_views,
+        tier.max_views,
+        tier.max_views,
+        "MaxViews",
+        errors,
+    );
+    (hours, views)
+}
+
+/// The passcode channel of a tier that requires one: the first the recipient can receive.
+fn otp_channel(
+    (tier_name, tier): (&str, &Tier),
+    recipient: &Recipient,
+    errors: &mut Vec<FieldError>,
+) -> Option<Channel> {
+    if !tier.require_otp {
+        return None;
+    }
+    let channel = tier
+        .otp_channels
+        .iter()
+        .copied()
+        .find(|c| recipient.can_receive(*c));
+    if channel.is_none() {
+        errors.push(
+            FieldError::new("RecipientEmail", Rule::NotEmpty).message(format!(
+                "Tier '{tier_name}' requires a one-time passcode, but the recipient has no \
+                 address for any of its channels."
+            )),
+        );
+    }
+    channel
+}
+
 struct Recipient {
     kind: RecipientType,
     contact_id: Option<i32>,
@@ -292,6 +330,28 @@ struct Recipient {
 }
 
 impl Recipient {
+    /// The contact's addresses unless the request gave its own, or an ad-hoc recipient.
+    fn new(contact: Option<&Contact>, email: Option<String>, phone: Option<String>) -> Self {
+        match contact {
+            Some(c) => Recipient {
+                kind: RecipientType::Contact,
+                contact_id: Some(c.contact_id),
+                email: email.or_else(|| c.email().map(str::to_owned)),
+                phone: phone.or_else(|| c.phone().and_then(normalise_phone)),
+                display_name: c.display_name(),
+                sms_consent: c.sms_consent(),
+            },
+            None => Recipient {
+                kind: RecipientType::AdHoc,
+                contact_id: None,
+                display_name: email.clone().or_else(|| phone.clone()),
+                email,
+                phone,
+                sms_consent: false,
+            },
+        }
+    }
+
     fn can_receive(&self, channel: Channel) -> bool {
         match channel {
             Channel::Email => self.email.is_some(),
@@ -338,38 +398,29 @@ fn resolve_recipient(
             ),
         );
     }
-    let recipient = match contact {
-        Some(c) => Recipient {
-            kind: RecipientType::Contact,
-            contact_id: Some(c.contact_id),
-            email: email.or_else(|| c.email().map(str::to_owned)),
-            phone: phone.or_else(|| c.phone().and_then(normalise_phone)),
-            display_name: c.display_name(),
-            sms_consent: c.sms_consent(),
-        },
-        None => Recipient {
-            kind: RecipientType::AdHoc,
-            contact_id: None,
-            display_name: email.clone().or_else(|| phone.clone()),
-            email,
-            phone,
-            sms_consent: false,
-        },
-    };
-    if req.deliver_email && recipient.email.is_none() {
-        errors.push(missing_address("DeliverEmail", "email address"));
-    }
-    if req.deliver_sms && recipient.phone.is_none() {
-        errors.push(missing_address("DeliverSms", "phone number"));
-    }
+    let recipient = Recipient::new(contact, email, phone);
+    let wanted = (req.deliver_email, req.deliver_sms);
+    let has = (recipient.email.is_some(), recipient.phone.is_some());
+    errors.extend(missing_addresses(wanted, has));
     (errors.len() == before).then_some(recipient)
 }
 
-/// The error for a delivery channel asked for without an address to deliver to.
-pub fn missing_address(field: &'static str, what: &str) -> FieldError {
-    FieldError::new(field, Rule::Predicate)
-        .value("True")
-        .message(format!("'{{PropertyName}}' needs a recipient {what}."))
+/// The errors for delivery channels (email, sms) asked for without an address to deliver to,
+/// on create and on resend alike.
+pub fn missing_addresses(wanted: (bool, bool), has: (bool, bool)) -> Vec<FieldError> {
+    let missing = [
+        (wanted.0 && !has.0, "DeliverEmail", "email address"),
+        (wanted.1 && !has.1, "DeliverSms", "phone number"),
+    ];
+    missing
+        .into_iter()
+        .filter(|m| m.0)
+        .map(|(_, field, what)| {
+            FieldError::new(field, Rule::Predicate)
+                .value("True")
+                .message(format!("'{{PropertyName}}' needs a recipient {what}."))
+        })
+        .collect()
 }
 
 fn bounded(
@@ -421,6 +472,41 @@ fn clean_resource_type(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Optio
 
 fn non_empty(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A sample record for other domain modules' unit tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+    use crate::domain::policy::DEFAULT_POLICY;
+
+    /// An active Quote link for `a@b.co`, created at 0.
+    pub fn record() -> LinkRecord {
+        let req = CreateLink {
+            resource_type: Some("Quote".into()),
+            resource_uid: Some(Uuid::from_u128(5)),
+            recipient_email: Some("a@b.co".into()),
+            ..CreateLink::default()
+        };
+        let caller = StaffCaller {
+            tenant_id: Uuid::from_u128(7),
+            user_id: Uuid::from_u128(8),
+            agent_id: None,
+            roles: vec![],
+            casing: None,
+        };
+        let policy = Policy::parse(DEFAULT_POLICY).unwrap();
+        let planned = plan_link(
+            &req,
+            ContactLookup::NotRequested,
+            &policy,
+            &caller,
+            0,
+            Uuid::from_u128(9),
+            SecretHash([1; 32]),
+        );
+        planned.unwrap().record
+    }
 }
 
 #[cfg(test)]
@@ -530,5 +616,40 @@ mod tests {
         link.revoked_at = Some(2_000);
         assert_eq!(link.status(1_000), LinkStatus::Revoked);
         assert_eq!(link.retired_at(1_000), Some(2_000));
+    }
+
+    #[test]
+    fn passcodes_go_to_the_address_on_the_passcode_channel() {
+        let mut link = tests_support::record();
+        link.otp_channel = Some("Sms".into());
+        assert_eq!(link.passcode_address(), (Channel::Sms, None));
+        link.recipient_phone = Some("+15550100".into());
+        assert_eq!(link.passcode_address(), (Channel::Sms, Some("+15550100")));
+        link.otp_channel = None;
+        assert_eq!(link.passcode_address(), (Channel::Email, Some("a@b.co")));
+    }
+
+    #[test]
+    fn the_channels_are_those_last_queued() {
+        let mut link = tests_support::record();
+        assert_eq!(
+            link.delivery_channels, "",
+            "nothing is queued before the store writes"
+        );
+        let new = |channel, to: &str| crate::domain::delivery::NewDelivery {
+            channel,
+            to: to.into(),
+            sealed_token: vec![],
+        };
+        let kind = crate::domain::delivery::DeliveryKind::Link;
+        let email = DeliveryRecord::queued(&link, kind, new(Channel::Email, "a@b.co"), 0, 0);
+        let sms = DeliveryRecord::queued(&link, kind, new(Channel::Sms, "+15550100"), 0, 0);
+        link.sent_over(&[email, sms]);
+        assert_eq!(link.delivery_channels, "Email,Sms");
+        link.sent_over(&[]);
+        assert_eq!(
+            link.delivery_channels, "Email,Sms",
+            "a resend that queued none keeps them"
+        );
     }
 }

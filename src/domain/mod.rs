@@ -9,6 +9,7 @@ pub mod otp;
 pub mod policy;
 pub mod portal;
 pub mod recipient;
+pub mod resend;
 pub mod resource_type;
 pub mod tenant;
 pub mod text;

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::token::{Secret, random_bytes};
+use super::link::LinkRecord;
+use super::token::{Secret, SecretHash, random_bytes};
 
 /// A code is valid this long after it was issued.
 pub const CODE_TTL_MS: i64 = 10 * 60_000;
@@ -82,6 +83,89 @@ pub fn decide_send(state: Option<&OtpState>, now: i64) -> SendDecision {
         Some(s) if s.is_live(now) => SendDecision::SameCode,
         _ => SendDecision::NewCode,
     }
+}
+
+/// What a code request did to the link's passcode state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRequest {
+    /// Nothing sent: cooldown or hourly limit.
+    Refused { retry_after_ms: i64 },
+    /// Send this code (sealed): the live one again, or the fresh one now live.
+    Send { sealed_code: Vec<u8> },
+}
+
+/// A code request at `at`: refused ([`decide_send`]), the live code re-sent, or `fresh` (the
+/// new code's hash and sealed copy) made the live code. Every send is counted in the link's
+/// one-hour window, which forgets older sends.
+pub fn request_code(
+    state: &mut Option<OtpState>,
+    fresh: (&SecretHash, &[u8]),
+    at: i64,
+) -> CodeRequest {
+    let decision = decide_send(state.as_ref(), at);
+    if let SendDecision::Refused { retry_after_ms } = decision {
+        return CodeRequest::Refused { retry_after_ms };
+    }
+    let mut sent_at = state
+        .as_ref()
+        .map(|s| s.sent_at.clone())
+        .unwrap_or_default();
+    sent_at.retain(|t| at - t < HOUR_MS);
+    sent_at.push(at);
+    if let Some(live) = state
+        .as_mut()
+        .filter(|_| decision == SendDecision::SameCode)
+    {
+        live.sent_at = sent_at;
+        return CodeRequest::Send {
+            sealed_code: live.sealed_code.clone(),
+        };
+    }
+    *state = Some(OtpState {
+        code_hash: fresh.0.0,
+        sealed_code: fresh.1.to_vec(),
+        issued_at: at,
+        expires_at: at + CODE_TTL_MS,
+        tries: 0,
+        sent_at,
+    });
+    CodeRequest::Send {
+        sealed_code: fresh.1.to_vec(),
+    }
+}
+
+/// What one entered code did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeEntry {
+    Verified,
+    /// Wrong or dead code; `locked` when this entry used up the link's budget.
+    Wrong {
+        locked: bool,
+    },
+}
+
+/// Counts the entry first, then compares `candidate` (the keyed hash of what was typed) with
+/// the live code in constant time. A match clears the code and the link's failures; a miss
+/// counts against the code and the link, and locks the link once its budget is spent.
+pub fn enter_code(link: &mut LinkRecord, candidate: &SecretHash, at: i64) -> CodeEntry {
+    link.otp_failures += 1;
+    let matched = match link.otp.as_mut().filter(|s| s.is_live(at)) {
+        Some(state) => {
+            state.tries += 1;
+            blake3::Hash::from_bytes(state.code_hash) == blake3::Hash::from_bytes(candidate.0)
+        }
+        None => false,
+    };
+    if matched {
+        link.otp_failures = 0;
+        link.otp = None;
+        return CodeEntry::Verified;
+    }
+    let locked = link.otp_failures >= FAILURES_PER_LINK;
+    if locked {
+        link.locked_at = Some(at);
+    }
+    CodeEntry::Wrong { locked }
 }
 
 /// A new code of `digits` decimal digits, uniformly distributed.
@@ -165,5 +249,81 @@ mod tests {
     #[test]
     fn entries_are_normalised() {
         assert_eq!(normalise_entry(" 123-456 "), "123456");
+    }
+
+    #[test]
+    fn a_request_issues_a_fresh_code_then_re_sends_the_live_one() {
+        let mut otp = None;
+        let fresh = SecretHash([7; 32]);
+        let first = request_code(&mut otp, (&fresh, b"sealed-1"), 0);
+        assert_eq!(
+            first,
+            CodeRequest::Send {
+                sealed_code: b"sealed-1".to_vec()
+            }
+        );
+        let again = request_code(
+            &mut otp,
+            (&SecretHash([8; 32]), b"sealed-2"),
+            SEND_COOLDOWN_MS,
+        );
+        assert_eq!(
+            again,
+            CodeRequest::Send {
+                sealed_code: b"sealed-1".to_vec()
+            }
+        );
+        let live = otp.clone().unwrap();
+        assert_eq!(
+            (live.code_hash, live.sent_at),
+            ([7; 32], vec![0, SEND_COOLDOWN_MS])
+        );
+        let too_soon = request_code(&mut otp, (&fresh, b"x"), SEND_COOLDOWN_MS + 1);
+        assert_eq!(
+            too_soon,
+            CodeRequest::Refused {
+                retry_after_ms: SEND_COOLDOWN_MS - 1
+            }
+        );
+        let later = CODE_TTL_MS + HOUR_MS;
+        let renewed = request_code(&mut otp, (&SecretHash([9; 32]), b"sealed-3"), later);
+        assert_eq!(
+            renewed,
+            CodeRequest::Send {
+                sealed_code: b"sealed-3".to_vec()
+            }
+        );
+        assert_eq!(
+            otp.unwrap().sent_at,
+            [later],
+            "sends older than an hour are forgotten"
+        );
+    }
+
+    #[test]
+    fn entries_count_first_and_lock_the_link_when_the_budget_is_spent() {
+        let mut link = crate::domain::link::tests_support::record();
+        let code = SecretHash([7; 32]);
+        request_code(&mut link.otp, (&code, b"s"), 0);
+        assert_eq!(
+            enter_code(&mut link, &SecretHash([1; 32]), 1),
+            CodeEntry::Wrong { locked: false }
+        );
+        assert_eq!(
+            (link.otp_failures, link.otp.as_ref().map(|s| s.tries)),
+            (1, Some(1))
+        );
+        assert_eq!(enter_code(&mut link, &code, 2), CodeEntry::Verified);
+        assert_eq!((link.otp_failures, link.otp.is_none()), (0, true));
+        link.otp_failures = FAILURES_PER_LINK - 1;
+        assert_eq!(
+            enter_code(&mut link, &code, 3),
+            CodeEntry::Wrong { locked: true }
+        );
+        assert_eq!(
+            link.locked_at,
+            Some(3),
+            "no live code: the entry is wrong and locks"
+        );
     }
 }

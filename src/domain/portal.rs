@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::link::LinkRecord;
+use super::link::{LinkRecord, LinkStatus};
 use super::token::{HashKeys, Secret, random_bytes};
 
 /// How long a verified session lasts.
@@ -92,6 +92,55 @@ impl GrantRecord {
                 && l.token_hash == self.token_hash
         })
     }
+}
+
+/// Why a request may not open a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenRefusal {
+    /// Revoked, expired, exhausted or locked.
+    Dead(LinkStatus),
+    /// The link requires a passcode and the request's session was not verified for this
+    /// token.
+    PasscodeNotVerified,
+}
+
+impl OpenRefusal {
+    /// The access log's detail for the refused open.
+    pub fn detail(self) -> &'static str {
+        match self {
+            OpenRefusal::Dead(status) => status.as_str(),
+            OpenRefusal::PasscodeNotVerified => "passcode not verified",
+        }
+    }
+}
+
+/// Opens `link` at `at` for a request whose valid session cookie named `verified_for`:
+/// counts the view and returns what the hand-off grant tells, or why it may not open.
+pub fn open(
+    link: &mut LinkRecord,
+    verified_for: Option<[u8; 32]>,
+    at: i64,
+) -> Result<GrantRecord, OpenRefusal> {
+    let status = link.status(at);
+    if status != LinkStatus::Active {
+        return Err(OpenRefusal::Dead(status));
+    }
+    if link.require_otp && verified_for != Some(link.token_hash) {
+        return Err(OpenRefusal::PasscodeNotVerified);
+    }
+    link.view_count += 1;
+    Ok(GrantRecord {
+        link_uid: link.uid,
+        link_id: link.link_id,
+        tenant_id: link.tenant_id,
+        resource_type: link.resource_type.clone(),
+        resource_uid: link.resource_uid,
+        recipient_display_name: link.recipient_display_name.clone(),
+        recipient_email: link.recipient_email.clone(),
+        recipient_phone: link.recipient_phone.clone(),
+        expires_at: at + GRANT_TTL_MS,
+        token_hash: link.token_hash,
+    })
 }
 
 /// A landing page view on its way to the access log (written in batches, see
@@ -431,5 +480,27 @@ mod tests {
         let (text, bytes) = new_grant().unwrap();
         assert_eq!(parse_grant(text.expose()), Some(bytes));
         assert_eq!(parse_grant("short"), None);
+    }
+
+    #[test]
+    fn an_open_counts_the_view_only_when_the_link_may_be_opened() {
+        let mut link = crate::domain::link::tests_support::record();
+        link.max_views = 1;
+        let grant = open(&mut link, None, 10).unwrap();
+        assert_eq!((link.view_count, grant.expires_at), (1, 10 + GRANT_TTL_MS));
+        assert_eq!(grant.token_hash, link.token_hash);
+        let refused = open(&mut link, None, 11);
+        assert_eq!(refused, Err(OpenRefusal::Dead(LinkStatus::Exhausted)));
+        assert_eq!(link.view_count, 1);
+        link.max_views = 5;
+        link.require_otp = true;
+        let refused = open(&mut link, Some([0; 32]), 12).unwrap_err();
+        assert_eq!(
+            (refused, refused.detail()),
+            (OpenRefusal::PasscodeNotVerified, "passcode not verified")
+        );
+        let verified = Some(link.token_hash);
+        assert!(open(&mut link, verified, 13).is_ok());
+        assert_eq!(link.view_count, 2);
     }
 }

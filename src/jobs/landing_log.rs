@@ -16,7 +16,7 @@ use std::time::Duration;
 use super::Job;
 use crate::app::AppState;
 use crate::domain::portal::{Actor, LandingView, RepeatedDenial, Repeats};
-use crate::store::{PortalOp, WriteOp};
+use crate::store::commands::{LogDenials, LogLandings};
 
 /// How often collected views are written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
@@ -107,7 +107,7 @@ async fn flush(state: &AppState) {
         return;
     }
     let count = views.len() as u64;
-    let op = WriteOp::Portal(PortalOp::LogLandings(views));
+    let op = LogLandings(views);
     match state.store.write(op).await {
         Ok(_) => {
             state.metrics.portal.landing_views_logged.inc_by(count);
@@ -124,7 +124,7 @@ async fn flush_denials(state: &AppState) {
         return;
     }
     let count = denials.len();
-    let op = WriteOp::Portal(PortalOp::LogDenials(denials));
+    let op = LogDenials(denials);
     if let Err(e) = state.store.write(op).await {
         tracing::warn!(error = %e, denials = count, "could not log denied opens");
     }

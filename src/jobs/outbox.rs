@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::Job;
 use crate::app::AppState;
 use crate::delivery::outbox::attempt_queued;
-use crate::store::{WriteOp, WriteOutcome};
+use crate::store::commands::LeaseDue;
 
 /// How many deliveries one round takes.
 const ROUND: usize = 32;
@@ -35,14 +35,12 @@ pub fn spawn(state: Arc<AppState>) -> Job {
 pub async fn run_due(state: &AppState) -> Result<usize, crate::store::StoreError> {
     let now = state.clock.now();
     let lease = state.config.delivery.attempt_timeout.as_millis() as i64 * 2 + 60_000;
-    let op = WriteOp::LeaseDue {
+    let op = LeaseDue {
         now,
         lease_until: now.saturating_add(lease),
         limit: ROUND,
     };
-    let WriteOutcome::Deliveries(due) = state.store.write(op).await? else {
-        return Ok(0);
-    };
+    let due = state.store.write(op).await?;
     for record in &due {
         if let Err(reason) = attempt_queued(state, record).await {
             tracing::warn!(delivery = record.delivery_id, reason = %reason, "delivery attempt failed");

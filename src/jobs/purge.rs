@@ -9,7 +9,8 @@ use tokio::sync::watch;
 
 use super::Job;
 use crate::app::AppState;
-use crate::store::{PurgeReport, StoreError, WriteOp, WriteOutcome};
+use crate::store::StoreError;
+use crate::store::commands::PurgeRetired;
 
 /// Starts the purge job; stopping it ends the current round after its batch.
 pub fn spawn(state: Arc<AppState>) -> Job {
@@ -42,15 +43,12 @@ pub async fn purge_retired(
     let mut total = 0;
     loop {
         let now = state.clock.now();
-        let op = WriteOp::Purge {
+        let op = PurgeRetired {
             retired_before: now.saturating_sub(settings.retention_ms),
             limit: settings.batch_size,
             now,
         };
-        let report = match state.store.write(op).await? {
-            WriteOutcome::Purged(report) => report,
-            _ => PurgeReport::default(),
-        };
+        let report = state.store.write(op).await?;
         total += report.purged;
         state.metrics.purge.purged.inc_by(report.purged as u64);
         if !report.more || *stopped.borrow() {

@@ -110,27 +110,19 @@ fn check_link_indexes(
                 l.link_id
             ));
         }
-        let expect = |found: Option<u128>, index: &str, problems: &mut Vec<String>| {
-            if found != Some(uid) {
-                problems.push(format!("{name}: missing or wrong entry in {index}"));
-            }
-        };
-        expect(
-            by_token.get(l.token_hash)?.map(|g| g.value()),
-            "links_by_token",
-            &mut report.problems,
-        );
-        expect(
-            by_tenant.get((tenant, l.link_id))?.map(|g| g.value()),
-            "links_by_tenant",
-            &mut report.problems,
-        );
         let resource_key = (tenant, rt.as_str(), l.resource_uid.as_u128(), l.link_id);
-        expect(
-            by_resource.get(resource_key)?.map(|g| g.value()),
-            "links_by_resource",
-            &mut report.problems,
-        );
+        let token = by_token.get(l.token_hash)?.map(|g| g.value());
+        let in_tenant = by_tenant.get((tenant, l.link_id))?.map(|g| g.value());
+        let resource = by_resource.get(resource_key)?.map(|g| g.value());
+        let found = [
+            (token, "links_by_token"),
+            (in_tenant, "links_by_tenant"),
+            (resource, "links_by_resource"),
+        ];
+        for (_, index) in found.iter().filter(|(found, _)| *found != Some(uid)) {
+            let problem = format!("{name}: missing or wrong entry in {index}");
+            report.problems.push(problem);
+        }
         if by_expiry.get((l.expires_at, uid))?.is_none() {
             report
                 .problems
@@ -150,6 +142,12 @@ fn check_link_indexes(
         ("links_by_resource", by_resource.len()?),
         ("links_by_expiry", by_expiry.len()?),
     ];
+    check_index_sizes(sizes, by_revoked.len()?, report);
+    Ok(())
+}
+
+/// Index sizes against the link counts: more entries than links are stale entries.
+fn check_index_sizes(sizes: [(&str, u64); 4], revoked: u64, report: &mut CheckReport) {
     for (index, len) in sizes {
         if len != report.links {
             report.problems.push(format!(
@@ -158,14 +156,12 @@ fn check_link_indexes(
             ));
         }
     }
-    if by_revoked.len()? != report.revoked_links {
+    if revoked != report.revoked_links {
         report.problems.push(format!(
-            "links_by_revoked has {} entries for {} revoked links",
-            by_revoked.len()?,
+            "links_by_revoked has {revoked} entries for {} revoked links",
             report.revoked_links
         ));
     }
-    Ok(())
 }
 
 fn check_keys(r: &Reader, report: &mut CheckReport) -> Result<(), StoreError> {

@@ -1,5 +1,5 @@
 //! The store's one error type. Rejections that are part of normal operation (a link that does
-//! not exist) are not errors: they are [`super::WriteOutcome`] values.
+//! not exist) are not errors: they are values of each command's `Output` (`commands`).
 
 /// What can go wrong below the domain.
 #[derive(Debug, Clone)]
@@ -38,6 +38,12 @@ impl std::fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 impl StoreError {
+    /// Whether this error, met while applying a command, fails its whole batch: the disk or
+    /// the handle failed, not the command (a damaged record rejects only its command).
+    pub(super) fn fails_batch(&self) -> bool {
+        matches!(self, StoreError::Io(_) | StoreError::Unavailable { .. })
+    }
+
     pub(super) fn from_open(e: redb::DatabaseError) -> Self {
         match e {
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked,

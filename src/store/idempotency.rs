@@ -52,7 +52,7 @@ impl IdempotencyRecord {
 }
 
 /// Asks a create or resend to run under a key: if the tenant's key already names a live
-/// result, the writer returns it (`WriteOutcome::Replay`) and writes nothing; otherwise it
+/// result, the writer returns it (`Replayable::Replay`) and writes nothing; otherwise it
 /// stores `record` (with the refused deliveries added) beside the link.
 #[derive(Debug, Clone)]
 pub struct IdempotencyStamp {

@@ -5,6 +5,7 @@
 
 mod check;
 mod codec;
+pub mod commands;
 mod db;
 mod error;
 mod idempotency;
@@ -18,13 +19,13 @@ use std::sync::{Arc, Mutex};
 use redb::ReadableDatabase;
 
 pub use check::CheckReport;
+pub use commands::{
+    AttemptOutcome, Command, PurgeReport, Replayable, ResendRefusal, RetryPolicy, SendLimits,
+};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
 pub use reader::{LinkPage, Reader};
-pub use writer::{
-    AttemptOutcome, PortalOp, PortalOutcome, PurgeReport, ResendRefusal, RetryPolicy, SendLimits,
-    WriteOp, WriteOutcome,
-};
+pub use writer::Apply;
 
 use crate::config::WriterSettings;
 
@@ -52,16 +53,17 @@ impl Store {
         })
     }
 
-    /// Applies one command durably. `Ok` means it is on disk (or was a no-op/rejection).
-    /// [`StoreError::Unavailable`] means the disk failed: the command may or may not have
-    /// become durable (redb's commit contract). Any other `Err` means nothing was written.
-    pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome, StoreError> {
-        self.writer.send(op).await
+    /// Applies one command durably and answers exactly its output. `Ok` means it is on disk
+    /// (or was a no-op/rejection). [`StoreError::Unavailable`] means the disk failed: the
+    /// command may or may not have become durable (redb's commit contract). Any other `Err`
+    /// means nothing of it was written.
+    pub async fn write<C: Apply>(&self, command: C) -> Result<C::Output, StoreError> {
+        self.writer.send(command).await
     }
 
     /// [`Store::write`] for synchronous callers (admin commands); not for async contexts.
-    pub fn write_blocking(&self, op: WriteOp) -> Result<WriteOutcome, StoreError> {
-        self.writer.send_blocking(op)
+    pub fn write_blocking<C: Apply>(&self, command: C) -> Result<C::Output, StoreError> {
+        self.writer.send_blocking(command)
     }
 
     /// Runs `f` in one short read transaction. The closure is synchronous, so the snapshot

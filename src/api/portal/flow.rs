@@ -13,7 +13,9 @@ use crate::domain::portal::{
 };
 use crate::domain::token::{LinkToken, Secret, SecretHash};
 use crate::jobs::landing_log::DeniedOpen;
-use crate::store::{PortalOp, PortalOutcome, WriteOp, WriteOutcome};
+use crate::store::commands::{
+    IssueOtp, IssueOtpOutcome, OpenLink, OpenOutcome, VerifyOtp, VerifyOutcome,
+};
 
 /// What the landing page may show.
 #[derive(Debug, Clone)]
@@ -135,13 +137,13 @@ pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Resul
     let sealed = state
         .keys
         .seal(code.expose().as_bytes(), link.uid.as_bytes())?;
-    let op = WriteOp::Portal(PortalOp::IssueOtp {
+    let op = IssueOtp {
         token_hash: hash.0,
         fresh: (state.keys.otp(link.uid.as_bytes(), code.expose()), sealed),
         at: now,
         actor: actor.clone(),
-    });
-    if let WriteOutcome::Portal(PortalOutcome::CodeQueued(Some(_))) = state.store.write(op).await? {
+    };
+    if let IssueOtpOutcome::Queued(Some(_)) = state.store.write(op).await? {
         state.deliverer.wake.notify_one();
     }
     Ok(())
@@ -184,18 +186,20 @@ pub async fn verify(
         });
     }
     let candidate = state.keys.otp(link.uid.as_bytes(), &normalise_entry(entry));
-    let op = WriteOp::Portal(PortalOp::VerifyOtp {
+    let op = VerifyOtp {
         token_hash: hash.0,
         candidate,
         at: now,
         actor: actor.clone(),
-    });
+    };
     Ok(match state.store.write(op).await? {
-        WriteOutcome::Portal(PortalOutcome::Verified(link)) => Verification::Verified {
+        VerifyOutcome::Verified(link) => Verification::Verified {
             session: session_cookie(&state.keys, &link, now + SESSION_TTL_MS),
         },
-        WriteOutcome::Portal(PortalOutcome::NotVerified { locked: false }) => Verification::Wrong,
-        _ => Verification::Unavailable,
+        VerifyOutcome::NotVerified { locked: false } => Verification::Wrong,
+        VerifyOutcome::NotVerified { locked: true } | VerifyOutcome::Unavailable => {
+            Verification::Unavailable
+        }
     })
 }
 
@@ -222,15 +226,15 @@ pub async fn open(
         .filter(|s| session_is_valid(&state.keys, &link, s, now))
         .map(|_| link.token_hash);
     let (grant, grant_bytes) = new_grant()?;
-    let op = WriteOp::Portal(PortalOp::Open {
+    let op = OpenLink {
         token_hash: hash.0,
         verified_for,
         grant: state.keys.grant(&grant_bytes),
         at: now,
         actor: actor.clone(),
-    });
+    };
     Ok(match state.store.write(op).await? {
-        WriteOutcome::Portal(PortalOutcome::Opened(link)) => {
+        OpenOutcome::Opened(link) => {
             let target_url = state
                 .policy
                 .resource_url(
@@ -248,8 +252,8 @@ pub async fn open(
                 grant_expires_at: now + crate::domain::portal::GRANT_TTL_MS,
             }
         }
-        WriteOutcome::Portal(PortalOutcome::OpenDenied { .. }) => Opening::NeedsCode,
-        _ => Opening::Unavailable,
+        OpenOutcome::Denied { .. } => Opening::NeedsCode,
+        OpenOutcome::Unavailable => Opening::Unavailable,
     })
 }
 

@@ -10,7 +10,7 @@ use super::super::body::ResponseBody;
 use super::{bearer, text, unauthorized};
 use crate::app::AppState;
 use crate::ops::operator;
-use crate::store::{WriteOp, WriteOutcome};
+use crate::store::commands::RevokeApiKey;
 use crate::wire::types::Guid;
 
 /// The answer if `path` is the revoke route; `None` otherwise.
@@ -31,13 +31,13 @@ pub(super) async fn handle(
     let Some(key_id) = Guid::parse(id).map(|g| g.0) else {
         return Some(text(StatusCode::BAD_REQUEST, "not a key id\n"));
     };
-    let op = WriteOp::RevokeApiKey {
+    let op = RevokeApiKey {
         key_id,
         at: state.clock.now(),
     };
     Some(match state.store.write(op).await {
-        Ok(WriteOutcome::NotFound) => text(StatusCode::NOT_FOUND, "no such API key\n"),
-        Ok(_) => {
+        Ok(false) => text(StatusCode::NOT_FOUND, "no such API key\n"),
+        Ok(true) => {
             state.key_cache.forget(key_id);
             tracing::info!(key = %key_id.simple(), "API key revoked by the operator");
             text(StatusCode::OK, "revoked\n")

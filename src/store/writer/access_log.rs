@@ -194,7 +194,8 @@ mod tests {
     use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK};
     use crate::domain::tenant::StaffCaller;
     use crate::domain::token::SecretHash;
-    use crate::store::{PortalOp, SendLimits, Store, WriteOp};
+    use crate::store::commands::{CreateLink as Create, LogEvent, RevokeLink};
+    use crate::store::{SendLimits, Store};
 
     fn open(dir: &std::path::Path) -> Store {
         let config = Config::resolve(Overrides::default(), FileConfig::default()).unwrap();
@@ -235,18 +236,17 @@ mod tests {
             first_retry_at: 0,
         };
         store
-            .write_blocking(WriteOp::CreateLink {
+            .write_blocking(Create {
                 link: Box::new(link),
                 deliveries: vec![],
                 limits,
-                idempotency: None,
             })
             .unwrap();
         uid
     }
 
     fn denied(store: &Store, ip: &str, at: i64) {
-        let op = WriteOp::Portal(PortalOp::Log {
+        let op = LogEvent {
             token_hash: [7; 32],
             event: AccessEvent::OpenDenied,
             outcome: "Failure",
@@ -256,7 +256,7 @@ mod tests {
                 ip: Some(ip.into()),
                 ..Actor::default()
             },
-        });
+        };
         store.write_blocking(op).unwrap();
     }
 
@@ -267,7 +267,7 @@ mod tests {
         let uid = create(&store);
         let tenant = Uuid::from_u128(9);
         store
-            .write_blocking(WriteOp::RevokeLink {
+            .write_blocking(RevokeLink {
                 tenant_id: tenant,
                 uid,
                 by: Uuid::from_u128(8),

@@ -6,23 +6,51 @@ use redb::ReadableTable;
 
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
+use super::super::commands::{Idempotent, LinkQueued, Replayable, ResendOutcome};
 use super::super::idempotency::{IDEMPOTENCY_WINDOW_MS, IdempotencyRecord, IdempotencyStamp};
-use super::ops::WriteOutcome;
+use super::job::Apply;
 use super::tables::Tables;
+
+/// An answer that may have queued a link (then its key's record is stored).
+pub trait MaybeQueued {
+    fn queued(&self) -> Option<&LinkQueued>;
+}
+
+impl MaybeQueued for LinkQueued {
+    fn queued(&self) -> Option<&LinkQueued> {
+        Some(self)
+    }
+}
+
+impl MaybeQueued for ResendOutcome {
+    fn queued(&self) -> Option<&LinkQueued> {
+        match self {
+            ResendOutcome::Resent(queued) => Some(queued),
+            ResendOutcome::NotFound | ResendOutcome::Refused(_) => None,
+        }
+    }
+}
+
+impl<C> Apply for Idempotent<C>
+where
+    C: Apply,
+    C::Output: MaybeQueued,
+{
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        t.idempotent(&self.stamp, |t| self.command.apply(t))
+    }
+}
 
 impl Tables<'_> {
     /// Runs `write` unless the stamp's key already names a live result (then returns it as
-    /// [`WriteOutcome::Replay`] and writes nothing). A successful create or resend stores the
+    /// [`Replayable::Replay`] and writes nothing). A successful create or resend stores the
     /// stamp's record, replacing an expired one. Invariant: `idempotency_by_time` holds
     /// exactly one entry per record.
-    pub(super) fn idempotent(
+    fn idempotent<T: MaybeQueued>(
         &mut self,
-        stamp: Option<Box<IdempotencyStamp>>,
-        write: impl FnOnce(&mut Self) -> Result<WriteOutcome, StoreError>,
-    ) -> Result<WriteOutcome, StoreError> {
-        let Some(stamp) = stamp else {
-            return write(self);
-        };
+        stamp: &IdempotencyStamp,
+        write: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<Replayable<T>, StoreError> {
         let key = (stamp.tenant_id.as_u128(), stamp.key.0);
         let existing = match self.idempotency.get(key)? {
             Some(g) => Some(decode::<IdempotencyRecord>(g.value())?),
@@ -31,22 +59,24 @@ impl Tables<'_> {
         if let Some(found) = &existing
             && found.is_live(stamp.record.created_at)
         {
-            return Ok(WriteOutcome::Replay(Box::new(found.clone())));
+            return Ok(Replayable::Replay(Box::new(found.clone())));
         }
         let outcome = write(self)?;
-        let WriteOutcome::Created { refused, .. } = &outcome else {
-            return Ok(outcome);
+        let Some(queued) = outcome.queued() else {
+            return Ok(Replayable::Fresh(outcome));
         };
         if let Some(old) = existing {
             self.idempotency_by_time
                 .remove((old.created_at, key.0, key.1))?;
         }
-        let mut record = stamp.record;
-        record.delivery_errors.extend(refused.iter().cloned());
+        let mut record = stamp.record.clone();
+        record
+            .delivery_errors
+            .extend(queued.refused.iter().cloned());
         self.idempotency.insert(key, encode(&record)?.as_slice())?;
         self.idempotency_by_time
             .insert((record.created_at, key.0, key.1), ())?;
-        Ok(outcome)
+        Ok(Replayable::Fresh(outcome))
     }
 
     /// Removes up to `limit` records older than the window at `now`; returns whether more

@@ -1,8 +1,9 @@
 //! The single writer thread (DESIGN.md decision 1). Handlers queue commands; the thread takes
 //! everything already queued, applies it in ONE write transaction, commits once (durable) and
 //! answers each caller. While a commit's fsync runs, new commands pile up, so batches grow
-//! with load by themselves. Each command checks before it mutates, so a rejected command never
-//! touches the batch; only an I/O failure fails the whole batch. A failed batch follows redb's
+//! with load by themselves. A command that fails (a damaged record) is taken out and the
+//! batch applied again without it, so it leaves no half writes and takes no batch-mate down;
+//! only an I/O failure fails the whole batch. A failed batch follows redb's
 //! commit contract: it may still have become durable, so its callers get
 //! [`StoreError::Unavailable`], the handle is closed and the thread reopens the file with
 //! backoff, answering everything queued meanwhile with the same error (`recover`).
@@ -10,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redb::Database;
+use redb::{Database, WriteTransaction};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 
@@ -20,19 +21,18 @@ use crate::config::WriterSettings;
 
 mod access_log;
 mod idempotency;
-mod ops;
+mod job;
+mod link;
 mod outbox;
 mod portal;
 mod tables;
 
-pub use ops::{
-    AttemptOutcome, PortalOp, PortalOutcome, PurgeReport, ResendRefusal, RetryPolicy, SendLimits,
-    WriteOp, WriteOutcome,
-};
+pub use job::Apply;
+use job::{Job, Queued};
 use tables::Tables;
 
 enum Request {
-    Op(WriteOp, oneshot::Sender<Result<WriteOutcome, StoreError>>),
+    Job(Box<dyn Job>),
     Stop,
 }
 
@@ -42,19 +42,19 @@ pub(super) struct WriterHandle {
 }
 
 impl WriterHandle {
-    pub(super) async fn send(&self, op: WriteOp) -> Result<WriteOutcome, StoreError> {
+    pub(super) async fn send<C: Apply>(&self, command: C) -> Result<C::Output, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Request::Op(op, reply))
+            .send(Request::Job(Box::new(Queued::new(command, reply))))
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    pub(super) fn send_blocking(&self, op: WriteOp) -> Result<WriteOutcome, StoreError> {
+    pub(super) fn send_blocking<C: Apply>(&self, command: C) -> Result<C::Output, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .blocking_send(Request::Op(op, reply))
+            .blocking_send(Request::Job(Box::new(Queued::new(command, reply))))
             .map_err(|_| StoreError::Closed)?;
         rx.blocking_recv().map_err(|_| StoreError::Closed)?
     }
@@ -97,7 +97,7 @@ fn run(db: &DbCell, mut rx: mpsc::Receiver<Request>, settings: &WriterSettings) 
         let mut next = Some(first);
         while let Some(request) = next.take() {
             match request {
-                Request::Op(op, reply) => batch.push((op, reply)),
+                Request::Job(job) => batch.push(job),
                 Request::Stop => {
                     stop = true;
                     break;
@@ -132,9 +132,9 @@ fn recover(db: &DbCell, rx: &mut mpsc::Receiver<Request>) -> bool {
         }
         loop {
             match rx.try_recv() {
-                Ok(Request::Op(_, reply)) => {
+                Ok(Request::Job(job)) => {
                     let retry_after_secs = db.retry_after_secs().unwrap_or(1);
-                    let _ = reply.send(Err(StoreError::Unavailable { retry_after_secs }));
+                    job.answer(Err(StoreError::Unavailable { retry_after_secs }));
                 }
                 Ok(Request::Stop) | Err(TryRecvError::Disconnected) => return false,
                 Err(TryRecvError::Empty) => break,
@@ -144,84 +144,114 @@ fn recover(db: &DbCell, rx: &mut mpsc::Receiver<Request>) -> bool {
     }
 }
 
-type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
-
 /// Applies and commits one batch on the current handle. Returns whether it was committed.
 /// A failed commit, or any failure after which the handle refuses writes (redb's contract),
 /// faults the handle so the next round reopens it, and the batch is answered with
 /// [`StoreError::Unavailable`]: it may have become durable. A failure before the commit on a
-/// handle that still writes (e.g. a purge aborted on a damaged record) keeps its error.
-fn write_batch(db: &DbCell, batch: &mut Vec<(WriteOp, Reply)>, quick_repair: bool) -> bool {
-    let (ops, replies): (Vec<WriteOp>, Vec<Reply>) = batch.drain(..).unzip();
-    let error = match db.current() {
-        Err(e) => e,
-        Ok(handle) => match apply_batch(&handle, ops, quick_repair) {
-            Ok(outcomes) => {
-                db.committed();
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(outcome);
-                }
-                return true;
-            }
-            Err(failed) if failed.at_commit || handle.begin_write().is_err() => {
+/// handle that still writes keeps its error.
+fn write_batch(db: &DbCell, batch: &mut Vec<Box<dyn Job>>, quick_repair: bool) -> bool {
+    let jobs = std::mem::take(batch);
+    let handle = match db.current() {
+        Ok(handle) => handle,
+        Err(e) => {
+            answer_all(jobs, &Err(e));
+            return false;
+        }
+    };
+    match apply_batch(&handle, jobs, quick_repair) {
+        Ok(done) => {
+            db.committed();
+            answer_all(done, &Ok(()));
+            true
+        }
+        Err(failed) => {
+            let error = if failed.at_commit || handle.begin_write().is_err() {
                 drop(handle);
                 tracing::error!(error = %failed.error, "write batch failed; reopening the database");
                 db.fault();
-                StoreError::Unavailable {
-                    retry_after_secs: db.retry_after_secs().unwrap_or(1),
-                }
-            }
-            Err(failed) => {
+                let retry_after_secs = db.retry_after_secs().unwrap_or(1);
+                StoreError::Unavailable { retry_after_secs }
+            } else {
                 tracing::error!(error = %failed.error, "write batch failed; nothing of it was committed");
                 failed.error
-            }
-        },
-    };
-    for reply in replies {
-        let _ = reply.send(Err(error.clone()));
+            };
+            answer_all(failed.jobs, &Err(error));
+            false
+        }
     }
-    false
 }
 
-/// Why a batch was not committed, and whether it failed in the commit itself.
+fn answer_all(jobs: Vec<Box<dyn Job>>, batch: &Result<(), StoreError>) {
+    for job in jobs {
+        job.answer(batch.clone());
+    }
+}
+
+/// Why a batch was not committed, whether it failed in the commit itself, and the jobs
+/// still to answer.
 struct Failed {
     error: StoreError,
     at_commit: bool,
+    jobs: Vec<Box<dyn Job>>,
 }
 
-impl From<StoreError> for Failed {
-    fn from(error: StoreError) -> Self {
-        Failed {
-            error,
-            at_commit: false,
-        }
-    }
+/// Where applying a batch stopped: a storage failure (the whole batch fails) or the command
+/// at this index failed (only it does).
+enum Stopped {
+    Batch(StoreError),
+    Command(usize),
 }
 
-/// Applies `ops` in one transaction and commits it; one outcome per op, in order. An `Err`
-/// fails the whole batch.
+/// Applies the jobs in one transaction and commits it; returns the jobs to answer. A job
+/// whose command fails other than by I/O is answered with its error at once, the
+/// transaction is aborted (so none of its writes survive) and the rest are applied again
+/// in a new one. redb cannot roll back one command instead: `ephemeral_savepoint` is refused
+/// once the transaction has opened a table (see docs/storage.md).
 fn apply_batch(
     db: &Database,
-    ops: Vec<WriteOp>,
+    mut jobs: Vec<Box<dyn Job>>,
     quick_repair: bool,
-) -> Result<Vec<Result<WriteOutcome, StoreError>>, Failed> {
-    let mut txn = db.begin_write().map_err(StoreError::from)?;
-    txn.set_quick_repair(quick_repair);
-    let mut outcomes = Vec::with_capacity(ops.len());
-    {
-        let mut tables = Tables::open(&txn)?;
-        for op in ops {
-            match tables.apply(op) {
-                Err(e @ (StoreError::Io(_) | StoreError::Unavailable { .. })) => {
-                    return Err(e.into());
+) -> Result<Vec<Box<dyn Job>>, Failed> {
+    loop {
+        let fail = |error, at_commit, jobs| Failed {
+            error,
+            at_commit,
+            jobs,
+        };
+        let mut txn = match db.begin_write() {
+            Ok(txn) => txn,
+            Err(e) => return Err(fail(e.into(), false, jobs)),
+        };
+        txn.set_quick_repair(quick_repair);
+        match apply_all(&txn, &mut jobs) {
+            Ok(()) => {
+                return match txn.commit() {
+                    Ok(()) => Ok(jobs),
+                    Err(e) => Err(fail(e.into(), true, jobs)),
+                };
+            }
+            Err(Stopped::Batch(error)) => return Err(fail(error, false, jobs)),
+            Err(Stopped::Command(index)) => {
+                if let Err(e) = txn.abort() {
+                    return Err(fail(e.into(), false, jobs));
                 }
-                outcome => outcomes.push(outcome),
+                jobs.remove(index).answer(Ok(()));
             }
         }
     }
-    txn.commit().map_err(|e| Failed {
-        error: e.into(),
-        at_commit: true,
-    })?;
-    Ok(outcomes)
 }
+
+fn apply_all(txn: &WriteTransaction, jobs: &mut [Box<dyn Job>]) -> Result<(), Stopped> {
+    let mut tables = Tables::open(txn).map_err(Stopped::Batch)?;
+    for (index, job) in jobs.iter_mut().enumerate() {
+        match job.apply(&mut tables) {
+            Ok(()) => {}
+            Err(e) if e.fails_batch() => return Err(Stopped::Batch(e)),
+            Err(_) => return Err(Stopped::Command(index)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -9,15 +9,19 @@ use uuid::Uuid;
 
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
-use super::ops::{AttemptOutcome, ResendRefusal, RetryPolicy, SendLimits, WriteOutcome};
+use super::super::commands::{
+    AttemptOutcome, LeaseDue, LinkQueued, RecordAttempt, Resend, ResendOutcome, RetryPolicy,
+    SendLimits,
+};
+use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::delivery::{
-    DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, retry_delay_ms,
+    DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channel_list,
+    over_limit, retry_delay_ms,
 };
-use crate::domain::link::{LinkRecord, LinkStatus};
-use crate::domain::policy::Channel;
+use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessEvent, Actor};
-use crate::domain::token::SecretHash;
+use crate::domain::resend;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -33,10 +37,22 @@ fn recipient_key(tenant_id: Uuid, to: &str) -> String {
     format!("to:{}:{}", tenant_id.simple(), to.to_lowercase())
 }
 
-/// `Email,Sms` for the channels that were queued.
-pub(super) fn channel_list(queued: &[DeliveryRecord]) -> String {
-    let names: Vec<&str> = queued.iter().map(|d| d.channel.as_str()).collect();
-    names.join(",")
+impl Apply for RecordAttempt {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        t.record_attempt(self.delivery_id, self.at, &self.outcome, self.retry)
+    }
+}
+
+impl Apply for LeaseDue {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        t.lease_due(self.now, self.lease_until, self.limit)
+    }
+}
+
+impl Apply for Resend {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        t.resend(self)
+    }
 }
 
 impl Tables<'_> {
@@ -44,7 +60,7 @@ impl Tables<'_> {
     pub(super) fn queue_deliveries(
         &mut self,
         link: &LinkRecord,
-        deliveries: Vec<NewDelivery>,
+        deliveries: &[NewDelivery],
         limits: SendLimits,
         now: i64,
     ) -> Result<(Vec<DeliveryRecord>, Vec<String>), StoreError> {
@@ -56,50 +72,21 @@ impl Tables<'_> {
             let to_key = recipient_key(link.tenant_id, &d.to);
             let to_count = self.count(&to_key, hour)?;
             let tenant_count = self.count(&tenant_key, hour)?;
-            let over = [
-                (to_count, limits.per_recipient_per_hour, "this recipient"),
-                (tenant_count, limits.per_tenant_per_hour, "the tenant"),
-            ]
-            .into_iter()
-            .find(|(count, limit, _)| count >= limit);
-            if let Some((_, limit, who)) = over {
-                refused.push(format!(
-                    "{} not sent: {who} reached its limit of {limit} messages per hour.",
-                    d.channel.as_str()
-                ));
+            let sent = SentThisHour {
+                recipient: to_count,
+                tenant: tenant_count,
+            };
+            if let Some(reason) = over_limit(d.channel, sent, &limits) {
+                refused.push(reason);
                 continue;
             }
             self.send_counts
                 .insert((to_key.as_str(), hour), to_count + 1)?;
             self.send_counts
                 .insert((tenant_key.as_str(), hour), tenant_count + 1)?;
-            let id = self
-                .meta
-                .get("next_delivery_id")?
-                .map(|g| g.value())
-                .unwrap_or(1);
-            self.meta.insert("next_delivery_id", id + 1)?;
-            let record = DeliveryRecord {
-                delivery_id: id,
-                link_uid: link.uid,
-                tenant_id: link.tenant_id,
-                channel: d.channel,
-                to: d.to,
-                sealed_token: d.sealed_token,
-                status: DeliveryStatus::Queued,
-                attempts: 0,
-                next_attempt_at: limits.first_retry_at,
-                last_error: None,
-                created_at: now,
-                sent_at: None,
-                kind: DeliveryKind::Link,
-                unfinished_leases: 0,
-            };
-            self.store_delivery(&record)?;
-            self.outbox_due.insert((record.next_attempt_at, id), ())?;
-            self.deliveries_by_link
-                .insert((link.uid.as_u128(), id), ())?;
-            queued.push(record);
+            let due = limits.first_retry_at;
+            let record = DeliveryRecord::queued(link, DeliveryKind::Link, d.clone(), due, now);
+            queued.push(self.enqueue(record)?);
         }
         Ok((queued, refused))
     }
@@ -114,11 +101,8 @@ impl Tables<'_> {
         at: i64,
         actor: &Actor,
     ) -> Result<Option<DeliveryRecord>, StoreError> {
-        let (channel, to) = match link.otp_channel.as_deref() {
-            Some("Sms") => (Channel::Sms, link.recipient_phone.clone()),
-            _ => (Channel::Email, link.recipient_email.clone()),
-        };
-        let Some(to) = to.filter(|t| !t.is_empty()) else {
+        let (channel, to) = link.passcode_address();
+        let Some(to) = to else {
             let detail = format!("no {} address for the passcode", channel.as_str());
             self.log(
                 link,
@@ -130,36 +114,33 @@ impl Tables<'_> {
             )?;
             return Ok(None);
         };
+        let new = NewDelivery {
+            channel,
+            to: to.to_owned(),
+            sealed_token: sealed_code,
+        };
+        let record = DeliveryRecord::queued(link, DeliveryKind::Passcode, new, at, at);
+        let record = self.enqueue(record)?;
+        // Who asked is recorded now; the attempt's outcome gets its own row when it is known.
+        let detail = format!("queued for {}", channel.as_str());
+        self.log(link, AccessEvent::OtpSent, "Info", Some(detail), actor, at)?;
+        Ok(Some(record))
+    }
+
+    /// Stores a new queued delivery under the next id with its index entries.
+    fn enqueue(&mut self, mut record: DeliveryRecord) -> Result<DeliveryRecord, StoreError> {
         let id = self
             .meta
             .get("next_delivery_id")?
             .map(|g| g.value())
             .unwrap_or(1);
         self.meta.insert("next_delivery_id", id + 1)?;
-        let record = DeliveryRecord {
-            delivery_id: id,
-            link_uid: link.uid,
-            tenant_id: link.tenant_id,
-            channel,
-            to,
-            sealed_token: sealed_code,
-            status: DeliveryStatus::Queued,
-            attempts: 0,
-            next_attempt_at: at,
-            last_error: None,
-            created_at: at,
-            sent_at: None,
-            kind: DeliveryKind::Passcode,
-            unfinished_leases: 0,
-        };
+        record.delivery_id = id;
         self.store_delivery(&record)?;
-        self.outbox_due.insert((at, id), ())?;
+        self.outbox_due.insert((record.next_attempt_at, id), ())?;
         self.deliveries_by_link
-            .insert((link.uid.as_u128(), id), ())?;
-        // Who asked is recorded now; the attempt's outcome gets its own row when it is known.
-        let detail = format!("queued for {}", channel.as_str());
-        self.log(link, AccessEvent::OtpSent, "Info", Some(detail), actor, at)?;
-        Ok(Some(record))
+            .insert((record.link_uid.as_u128(), id), ())?;
+        Ok(record)
     }
 
     fn count(&self, key: &str, hour: i64) -> Result<u32, StoreError> {
@@ -181,18 +162,18 @@ impl Tables<'_> {
 
     /// Counts an attempt: sent, retried later (exponential backoff), or given up.
     /// An attempt on a delivery that is no longer queued (superseded meanwhile) changes nothing.
-    pub(super) fn record_attempt(
+    fn record_attempt(
         &mut self,
         id: u64,
         at: i64,
-        outcome: AttemptOutcome,
+        outcome: &AttemptOutcome,
         retry: RetryPolicy,
-    ) -> Result<WriteOutcome, StoreError> {
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
         let Some(mut record) = self.load_delivery(id)? else {
-            return Ok(WriteOutcome::NotFound);
+            return Ok(None);
         };
         if record.status != DeliveryStatus::Queued {
-            return Ok(WriteOutcome::Deliveries(vec![record]));
+            return Ok(Some(record));
         }
         self.outbox_due.remove((record.next_attempt_at, id))?;
         record.attempts += 1;
@@ -204,8 +185,8 @@ impl Tables<'_> {
                 record.last_error = None;
             }
             AttemptOutcome::Failed { permanent, error } => {
-                record.last_error = Some(error);
-                if permanent || record.attempts >= retry.max_attempts {
+                record.last_error = Some(error.clone());
+                if *permanent || record.attempts >= retry.max_attempts {
                     record.status = DeliveryStatus::Failed;
                 } else {
                     record.next_attempt_at = at.saturating_add(retry_delay_ms(
@@ -219,7 +200,7 @@ impl Tables<'_> {
         }
         self.store_delivery(&record)?;
         self.log_attempt(&record, at)?;
-        Ok(WriteOutcome::Deliveries(vec![record]))
+        Ok(Some(record))
     }
 
     /// The access log row for an attempt: `Delivered`/`DeliveryFailed` for a link,
@@ -262,12 +243,12 @@ impl Tables<'_> {
     }
 
     /// Hands out due deliveries, moving each one's next attempt to `lease_until`.
-    pub(super) fn lease_due(
+    fn lease_due(
         &mut self,
         now: i64,
         lease_until: i64,
         limit: usize,
-    ) -> Result<WriteOutcome, StoreError> {
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
         let mut due = Vec::new();
         for entry in self.outbox_due.range(..=(now, u64::MAX))?.take(limit) {
             due.push(entry?.0.value());
@@ -293,73 +274,41 @@ impl Tables<'_> {
             self.outbox_due.insert((lease_until, id), ())?;
             leased.push(record);
         }
-        Ok(WriteOutcome::Deliveries(leased))
+        Ok(leased)
     }
 
-    /// See [`super::WriteOp::Resend`]. Every check happens before the first mutation.
-    pub(super) fn resend(
-        &mut self,
-        (tenant_id, uid, by): (Uuid, Uuid, Uuid),
-        token_hash: SecretHash,
-        at: i64,
-        deliveries: Vec<NewDelivery>,
-        limits: SendLimits,
-        (cooldown_ms, per_hour): (i64, u32),
-    ) -> Result<WriteOutcome, StoreError> {
+    /// See [`Resend`]. Every check happens before the first mutation.
+    fn resend(&mut self, cmd: &Resend) -> Result<ResendOutcome, StoreError> {
+        let (uid, at) = (cmd.uid, cmd.at);
         let Some(mut link) = self
             .load_link_record(uid.as_u128())?
-            .filter(|l| l.tenant_id == tenant_id)
+            .filter(|l| l.tenant_id == cmd.tenant_id)
         else {
-            return Ok(WriteOutcome::NotFound);
+            return Ok(ResendOutcome::NotFound);
         };
-        let status = link.status(at);
-        if status != LinkStatus::Active {
-            return Ok(WriteOutcome::ResendRefused(ResendRefusal::NotActive(
-                status,
-            )));
-        }
-        let mut recent: Vec<i64> = link
-            .resent_at
-            .iter()
-            .copied()
-            .filter(|t| at - t < HOUR_MS)
-            .collect();
-        let last = recent.iter().copied().max();
-        if let Some(last) = last.filter(|last| at - last < cooldown_ms) {
-            return Ok(WriteOutcome::ResendRefused(ResendRefusal::RateLimited {
-                retry_after_ms: cooldown_ms - (at - last),
-            }));
-        }
-        if recent.len() >= per_hour as usize {
-            let oldest = recent.iter().copied().min().unwrap_or(at);
-            return Ok(WriteOutcome::ResendRefused(ResendRefusal::RateLimited {
-                retry_after_ms: oldest + HOUR_MS - at,
-            }));
+        if let Err(refusal) = resend::resend(&mut link, at, cmd.rules) {
+            return Ok(ResendOutcome::Refused(refusal));
         }
         self.supersede_queued(uid.as_u128())?;
         self.by_token.remove(link.token_hash)?;
-        link.token_hash = token_hash.0;
+        link.token_hash = cmd.token_hash.0;
         self.by_token.insert(link.token_hash, uid.as_u128())?;
-        recent.push(at);
-        link.resent_at = recent;
-        let (queued, refused) = self.queue_deliveries(&link, deliveries, limits, at)?;
-        if !queued.is_empty() {
-            link.delivery_channels = channel_list(&queued);
-        }
+        let (queued, refused) = self.queue_deliveries(&link, &cmd.deliveries, cmd.limits, at)?;
+        link.sent_over(&queued);
         self.store_link(&link)?;
         self.log(
             &link,
             AccessEvent::Resent,
             "Success",
             Some(format!("new token; {} queued", channel_list(&queued))),
-            &Actor::staff(by),
+            &Actor::staff(cmd.by),
             at,
         )?;
-        Ok(WriteOutcome::Created {
+        Ok(ResendOutcome::Resent(LinkQueued {
             link: Box::new(link),
             queued,
             refused,
-        })
+        }))
     }
 
     fn delivery_ids(&self, link_uid: u128) -> Result<Vec<u64>, StoreError> {

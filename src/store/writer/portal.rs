@@ -6,102 +6,111 @@ use redb::ReadableTable;
 
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
-use super::ops::{PortalOp, PortalOutcome, WriteOutcome};
+use super::super::commands::{
+    ConsumeGrant, IssueOtp, IssueOtpOutcome, LogDenials, LogEvent, LogLandings, OpenLink,
+    OpenOutcome, UnlockLink, VerifyOtp, VerifyOutcome,
+};
+use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::link::{LinkRecord, LinkStatus};
-use crate::domain::otp::{self, FAILURES_PER_LINK, OtpState, SendDecision};
-use crate::domain::portal::{AccessEvent, Actor, GRANT_TTL_MS, GrantRecord};
+use crate::domain::otp::{self, CodeEntry, CodeRequest, FAILURES_PER_LINK};
+use crate::domain::portal::{self, AccessEvent, Actor, GrantRecord, OpenRefusal};
+use crate::domain::token::SecretHash;
+
+impl Apply for IssueOtp {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<IssueOtpOutcome, StoreError> {
+        t.issue_otp(self)
+    }
+}
+
+impl Apply for VerifyOtp {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<VerifyOutcome, StoreError> {
+        t.verify_otp(self.token_hash, &self.candidate, self.at, &self.actor)
+    }
+}
+
+impl Apply for OpenLink {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<OpenOutcome, StoreError> {
+        t.open_link(self)
+    }
+}
+
+impl Apply for UnlockLink {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        let Some(mut link) = t
+            .load_link_record(self.uid.as_u128())?
+            .filter(|l| l.tenant_id == self.tenant_id)
+        else {
+            return Ok(None);
+        };
+        if link.locked_at.is_some() || link.otp_failures > 0 {
+            link.locked_at = None;
+            link.otp_failures = 0;
+            t.store_link(&link)?;
+            let actor = Actor::staff(self.by);
+            t.log(
+                &link,
+                AccessEvent::Unlocked,
+                "Success",
+                None,
+                &actor,
+                self.at,
+            )?;
+        }
+        Ok(Some(Box::new(link)))
+    }
+}
+
+impl Apply for ConsumeGrant {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        Ok(t.consume_grant(self.grant.0, self.tenant_id, self.at)?
+            .map(Box::new))
+    }
+}
+
+impl Apply for LogEvent {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<(), StoreError> {
+        if let Some(link) = t.link_by_token(self.token_hash)? {
+            let detail = self.detail.clone();
+            t.log(
+                &link,
+                self.event,
+                self.outcome,
+                detail,
+                &self.actor,
+                self.at,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Apply for LogDenials {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<(), StoreError> {
+        for denial in &self.0 {
+            if let Some(link) = t.link_by_token(denial.token_hash)? {
+                let event = AccessEvent::OpenDenied;
+                let (detail, actor) = (Some(denial.detail.clone()), &denial.actor);
+                t.log_repeated(&link, event, "Failure", detail, actor, denial.repeats)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Apply for LogLandings {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<(), StoreError> {
+        for view in &self.0 {
+            if let Some(link) = t.load_link_record(view.link_uid.as_u128())? {
+                let event = AccessEvent::LandingViewed;
+                t.log(&link, event, "Info", None, &view.actor, view.at)?;
+            }
+        }
+        Ok(())
+    }
+}
 
 impl Tables<'_> {
-    pub(super) fn portal(&mut self, op: PortalOp) -> Result<WriteOutcome, StoreError> {
-        let outcome = match op {
-            PortalOp::IssueOtp {
-                token_hash,
-                fresh,
-                at,
-                actor,
-            } => self.issue_otp(token_hash, fresh, at, &actor)?,
-            PortalOp::VerifyOtp {
-                token_hash,
-                candidate,
-                at,
-                actor,
-            } => self.verify_otp(token_hash, candidate.0, at, &actor)?,
-            PortalOp::Open {
-                token_hash,
-                verified_for,
-                grant,
-                at,
-                actor,
-            } => self.open_link(token_hash, verified_for, grant.0, at, &actor)?,
-            PortalOp::Unlock {
-                tenant_id,
-                uid,
-                by,
-                at,
-            } => {
-                let Some(mut link) = self
-                    .load_link_record(uid.as_u128())?
-                    .filter(|l| l.tenant_id == tenant_id)
-                else {
-                    return Ok(WriteOutcome::NotFound);
-                };
-                if link.locked_at.is_some() || link.otp_failures > 0 {
-                    link.locked_at = None;
-                    link.otp_failures = 0;
-                    self.store_link(&link)?;
-                    self.log(
-                        &link,
-                        AccessEvent::Unlocked,
-                        "Success",
-                        None,
-                        &Actor::staff(by),
-                        at,
-                    )?;
-                }
-                return Ok(WriteOutcome::Link(Box::new(link)));
-            }
-            PortalOp::ConsumeGrant {
-                grant,
-                tenant_id,
-                at,
-            } => self.consume_grant(grant.0, tenant_id, at)?,
-            PortalOp::Log {
-                token_hash,
-                event,
-                outcome,
-                detail,
-                at,
-                actor,
-            } => {
-                if let Some(link) = self.link_by_token(token_hash)? {
-                    self.log(&link, event, outcome, detail, &actor, at)?;
-                }
-                PortalOutcome::Done
-            }
-            PortalOp::LogDenials(denials) => {
-                for denial in denials {
-                    if let Some(link) = self.link_by_token(denial.token_hash)? {
-                        let event = AccessEvent::OpenDenied;
-                        let (detail, actor) = (Some(denial.detail), &denial.actor);
-                        self.log_repeated(&link, event, "Failure", detail, actor, denial.repeats)?;
-                    }
-                }
-                PortalOutcome::Done
-            }
-            PortalOp::LogLandings(views) => {
-                for view in views {
-                    if let Some(link) = self.load_link_record(view.link_uid.as_u128())? {
-                        let event = AccessEvent::LandingViewed;
-                        self.log(&link, event, "Info", None, &view.actor, view.at)?;
-                    }
-                }
-                PortalOutcome::Done
-            }
-        };
-        Ok(WriteOutcome::Portal(outcome))
-    }
-
     fn link_by_token(&self, token_hash: [u8; 32]) -> Result<Option<LinkRecord>, StoreError> {
         match self.by_token.get(token_hash)?.map(|g| g.value()) {
             Some(uid) => self.load_link_record(uid),
@@ -116,89 +125,45 @@ impl Tables<'_> {
             .filter(|l| l.status(at) == LinkStatus::Active))
     }
 
-    fn issue_otp(
-        &mut self,
-        token_hash: [u8; 32],
-        fresh: (crate::domain::token::SecretHash, Vec<u8>),
-        at: i64,
-        actor: &Actor,
-    ) -> Result<PortalOutcome, StoreError> {
-        let Some(mut link) = self.active_link(token_hash, at)?.filter(|l| l.require_otp) else {
-            return Ok(PortalOutcome::Unavailable);
+    fn issue_otp(&mut self, cmd: &IssueOtp) -> Result<IssueOtpOutcome, StoreError> {
+        let (at, actor, fresh) = (cmd.at, &cmd.actor, &cmd.fresh);
+        let Some(mut link) = self
+            .active_link(cmd.token_hash, at)?
+            .filter(|l| l.require_otp)
+        else {
+            return Ok(IssueOtpOutcome::Unavailable);
         };
-        let decision = otp::decide_send(link.otp.as_ref(), at);
-        let sealed_code = match (decision, link.otp.as_mut()) {
-            (SendDecision::Refused { retry_after_ms }, _) => {
-                self.log(
-                    &link,
-                    AccessEvent::OtpSent,
-                    "Failure",
-                    Some("cooldown or hourly limit".into()),
-                    actor,
-                    at,
-                )?;
-                return Ok(PortalOutcome::CodeRefused { retry_after_ms });
-            }
-            (SendDecision::SameCode, Some(live)) => {
-                live.sent_at.retain(|t| at - t < 3_600_000);
-                live.sent_at.push(at);
-                live.sealed_code.clone()
-            }
-            _ => {
-                let mut sent_at: Vec<i64> = link
-                    .otp
-                    .as_ref()
-                    .map(|s| s.sent_at.clone())
-                    .unwrap_or_default();
-                sent_at.retain(|t| at - t < 3_600_000);
-                sent_at.push(at);
-                link.otp = Some(OtpState {
-                    code_hash: fresh.0.0,
-                    sealed_code: fresh.1.clone(),
-                    issued_at: at,
-                    expires_at: at + otp::CODE_TTL_MS,
-                    tries: 0,
-                    sent_at,
-                });
-                fresh.1
+        let sealed_code = match otp::request_code(&mut link.otp, (&fresh.0, &fresh.1), at) {
+            CodeRequest::Send { sealed_code } => sealed_code,
+            CodeRequest::Refused { retry_after_ms } => {
+                let detail = Some("cooldown or hourly limit".into());
+                self.log(&link, AccessEvent::OtpSent, "Failure", detail, actor, at)?;
+                return Ok(IssueOtpOutcome::Refused { retry_after_ms });
             }
         };
         self.store_link(&link)?;
         let queued = self.queue_passcode(&link, sealed_code, at, actor)?;
-        Ok(PortalOutcome::CodeQueued(queued.map(Box::new)))
+        Ok(IssueOtpOutcome::Queued(queued.map(Box::new)))
     }
 
     fn verify_otp(
         &mut self,
         token_hash: [u8; 32],
-        candidate: [u8; 32],
+        candidate: &SecretHash,
         at: i64,
         actor: &Actor,
-    ) -> Result<PortalOutcome, StoreError> {
+    ) -> Result<VerifyOutcome, StoreError> {
         let Some(mut link) = self.active_link(token_hash, at)?.filter(|l| l.require_otp) else {
-            return Ok(PortalOutcome::Unavailable);
+            return Ok(VerifyOutcome::Unavailable);
         };
-        // Count the attempt first; only then compare.
-        link.otp_failures += 1;
-        let live = link.otp.as_mut().filter(|s| s.is_live(at));
-        let matched = match live {
-            Some(state) => {
-                state.tries += 1;
-                blake3::Hash::from_bytes(state.code_hash) == blake3::Hash::from_bytes(candidate)
+        let locked = match otp::enter_code(&mut link, candidate, at) {
+            CodeEntry::Verified => {
+                self.store_link(&link)?;
+                self.log(&link, AccessEvent::OtpVerified, "Success", None, actor, at)?;
+                return Ok(VerifyOutcome::Verified(Box::new(link)));
             }
-            None => false,
+            CodeEntry::Wrong { locked } => locked,
         };
-        if matched {
-            link.otp_failures = 0;
-            link.otp = None;
-            self.store_link(&link)?;
-            self.log(&link, AccessEvent::OtpVerified, "Success", None, actor, at)?;
-            return Ok(PortalOutcome::Verified(Box::new(link)));
-        }
-        let locked = link.otp_failures >= FAILURES_PER_LINK;
-        if locked {
-            link.locked_at = Some(at);
-        }
         self.store_link(&link)?;
         let detail = format!(
             "wrong or expired code ({} of {FAILURES_PER_LINK})",
@@ -222,59 +187,28 @@ impl Tables<'_> {
                 at,
             )?;
         }
-        Ok(PortalOutcome::NotVerified { locked })
+        Ok(VerifyOutcome::NotVerified { locked })
     }
 
-    fn open_link(
-        &mut self,
-        token_hash: [u8; 32],
-        verified_for: Option<[u8; 32]>,
-        grant: [u8; 32],
-        at: i64,
-        actor: &Actor,
-    ) -> Result<PortalOutcome, StoreError> {
-        let Some(mut link) = self.link_by_token(token_hash)? else {
-            return Ok(PortalOutcome::Unavailable);
+    fn open_link(&mut self, cmd: &OpenLink) -> Result<OpenOutcome, StoreError> {
+        let (at, actor, grant) = (cmd.at, &cmd.actor, cmd.grant.0);
+        let Some(mut link) = self.link_by_token(cmd.token_hash)? else {
+            return Ok(OpenOutcome::Unavailable);
         };
-        let status = link.status(at);
-        if status != LinkStatus::Active {
-            self.log(
-                &link,
-                AccessEvent::OpenDenied,
-                "Failure",
-                Some(status.as_str().to_owned()),
-                actor,
-                at,
-            )?;
-            return Ok(PortalOutcome::Unavailable);
-        }
-        if link.require_otp && verified_for != Some(link.token_hash) {
-            self.log(
-                &link,
-                AccessEvent::OpenDenied,
-                "Failure",
-                Some("passcode not verified".into()),
-                actor,
-                at,
-            )?;
-            return Ok(PortalOutcome::OpenDenied {
-                reason: "passcode not verified",
-            });
-        }
-        link.view_count += 1;
+        let record = match portal::open(&mut link, cmd.verified_for, at) {
+            Ok(record) => record,
+            Err(refusal) => {
+                let detail = Some(refusal.detail().to_owned());
+                self.log(&link, AccessEvent::OpenDenied, "Failure", detail, actor, at)?;
+                return Ok(match refusal {
+                    OpenRefusal::Dead(_) => OpenOutcome::Unavailable,
+                    OpenRefusal::PasscodeNotVerified => OpenOutcome::Denied {
+                        reason: refusal.detail(),
+                    },
+                });
+            }
+        };
         self.store_link(&link)?;
-        let record = GrantRecord {
-            link_uid: link.uid,
-            link_id: link.link_id,
-            tenant_id: link.tenant_id,
-            resource_type: link.resource_type.clone(),
-            resource_uid: link.resource_uid,
-            recipient_display_name: link.recipient_display_name.clone(),
-            recipient_email: link.recipient_email.clone(),
-            recipient_phone: link.recipient_phone.clone(),
-            expires_at: at + GRANT_TTL_MS,
-            token_hash: link.token_hash,
-        };
         self.grants.insert(grant, encode(&record)?.as_slice())?;
         self.grants_by_expiry
             .insert((record.expires_at, grant), ())?;
@@ -287,7 +221,7 @@ impl Tables<'_> {
             actor,
             at,
         )?;
-        Ok(PortalOutcome::Opened(Box::new(link)))
+        Ok(OpenOutcome::Opened(Box::new(link)))
     }
 
     /// Exchanges a grant once. Its link is read in this same transaction, so a revocation,
@@ -297,21 +231,21 @@ impl Tables<'_> {
         grant: [u8; 32],
         tenant_id: uuid::Uuid,
         at: i64,
-    ) -> Result<PortalOutcome, StoreError> {
+    ) -> Result<Option<GrantRecord>, StoreError> {
         let record: Option<GrantRecord> = match self.grants.get(grant)? {
             Some(g) => Some(decode(g.value())?),
             None => None,
         };
         let Some(record) = record.filter(|r| r.tenant_id == tenant_id) else {
-            return Ok(PortalOutcome::Unavailable);
+            return Ok(None);
         };
         self.grants.remove(grant)?;
         self.grants_by_expiry.remove((record.expires_at, grant))?;
         let link = self.load_link_record(record.link_uid.as_u128())?;
         if at >= record.expires_at || !record.is_backed_by(link.as_ref(), at) {
-            return Ok(PortalOutcome::Unavailable);
+            return Ok(None);
         }
-        Ok(PortalOutcome::Grant(Box::new(record)))
+        Ok(Some(record))
     }
 
     /// Deletes grants that can no longer be exchanged.

@@ -1,0 +1,158 @@
+//! Resend rules: which channels a resend goes out on, whether the link may be re-sent now
+//! (active, outside the cooldown, under the hourly count), and the resend window it keeps.
+//! Pure: the api asks for the channels, the store applies [`resend`] inside its transaction.
+
+use super::FieldError;
+use super::link::{LinkRecord, LinkStatus, missing_addresses};
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// How often a link may be re-sent.
+#[derive(Debug, Clone, Copy)]
+pub struct ResendRules {
+    /// Minimum time between two resends.
+    pub cooldown_ms: i64,
+    /// Resends in any hour.
+    pub per_hour: u32,
+}
+
+/// Why a resend was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResendRefusal {
+    /// Revoked, expired or exhausted links are not re-sent.
+    NotActive(LinkStatus),
+    /// Too soon after the previous resend, or too many in the last hour.
+    RateLimited { retry_after_ms: i64 },
+}
+
+/// The channels (email, sms) a resend goes out on: those asked for, else the ones the link
+/// last went out on, else email if it has an address, else sms. A channel asked for without
+/// an address is a field error.
+pub fn channels(
+    link: &LinkRecord,
+    email: Option<bool>,
+    sms: Option<bool>,
+) -> Result<(bool, bool), Vec<FieldError>> {
+    let sent = &link.delivery_channels;
+    let wanted = match (email, sms) {
+        (None, None) if sent.is_empty() => (
+            link.recipient_email.is_some(),
+            link.recipient_email.is_none(),
+        ),
+        (None, None) => (sent.contains("Email"), sent.contains("Sms")),
+        (email, sms) => (email.unwrap_or(false), sms.unwrap_or(false)),
+    };
+    let has = (
+        link.recipient_email.is_some(),
+        link.recipient_phone.is_some(),
+    );
+    let errors = missing_addresses(wanted, has);
+    if errors.is_empty() {
+        Ok(wanted)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Re-sends `link` at `at` if the rules allow: records the resend in its one-hour window.
+/// Changes nothing when refused.
+pub fn resend(link: &mut LinkRecord, at: i64, rules: ResendRules) -> Result<(), ResendRefusal> {
+    let status = link.status(at);
+    if status != LinkStatus::Active {
+        return Err(ResendRefusal::NotActive(status));
+    }
+    let mut recent: Vec<i64> = link
+        .resent_at
+        .iter()
+        .copied()
+        .filter(|t| at - t < HOUR_MS)
+        .collect();
+    if let Some(last) = recent.iter().copied().max()
+        && at - last < rules.cooldown_ms
+    {
+        let retry_after_ms = rules.cooldown_ms - (at - last);
+        return Err(ResendRefusal::RateLimited { retry_after_ms });
+    }
+    if recent.len() >= rules.per_hour as usize {
+        let oldest = recent.iter().copied().min().unwrap_or(at);
+        let retry_after_ms = oldest + HOUR_MS - at;
+        return Err(ResendRefusal::RateLimited { retry_after_ms });
+    }
+    recent.push(at);
+    link.resent_at = recent;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(email: Option<&str>, phone: Option<&str>, channels: &str) -> LinkRecord {
+        LinkRecord {
+            recipient_email: email.map(str::to_owned),
+            recipient_phone: phone.map(str::to_owned),
+            delivery_channels: channels.to_owned(),
+            expires_at: i64::MAX,
+            max_views: 10,
+            ..crate::domain::link::tests_support::record()
+        }
+    }
+
+    const RULES: ResendRules = ResendRules {
+        cooldown_ms: 60_000,
+        per_hour: 3,
+    };
+
+    #[test]
+    fn channels_default_to_the_last_ones_then_to_email() {
+        let l = link(Some("a@b.co"), Some("+15550100"), "Sms");
+        assert_eq!(channels(&l, None, None), Ok((false, true)));
+        let l = link(Some("a@b.co"), None, "");
+        assert_eq!(channels(&l, None, None), Ok((true, false)));
+        let l = link(None, Some("+15550100"), "");
+        assert_eq!(channels(&l, None, None), Ok((false, true)));
+        assert_eq!(channels(&l, Some(false), Some(true)), Ok((false, true)));
+    }
+
+    #[test]
+    fn a_channel_without_an_address_is_a_field_error() {
+        let l = link(Some("a@b.co"), None, "Email");
+        let errors = channels(&l, Some(true), Some(true)).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["DeliverSms"]);
+    }
+
+    #[test]
+    fn resends_keep_the_cooldown_and_the_hourly_count() {
+        let mut l = link(Some("a@b.co"), None, "Email");
+        assert_eq!(resend(&mut l, 0, RULES), Ok(()));
+        assert_eq!(
+            resend(&mut l, 1_000, RULES),
+            Err(ResendRefusal::RateLimited {
+                retry_after_ms: 59_000
+            })
+        );
+        assert_eq!(resend(&mut l, 60_000, RULES), Ok(()));
+        assert_eq!(resend(&mut l, 120_000, RULES), Ok(()));
+        assert_eq!(
+            resend(&mut l, 180_000, RULES),
+            Err(ResendRefusal::RateLimited {
+                retry_after_ms: HOUR_MS - 180_000
+            })
+        );
+        assert_eq!(l.resent_at, [0, 60_000, 120_000]);
+        assert_eq!(resend(&mut l, HOUR_MS + 1, RULES), Ok(()));
+        assert_eq!(l.resent_at, [60_000, 120_000, HOUR_MS + 1]);
+    }
+
+    #[test]
+    fn only_active_links_are_re_sent() {
+        let mut l = link(Some("a@b.co"), None, "Email");
+        l.revoked_at = Some(5);
+        assert_eq!(
+            resend(&mut l, 10, RULES),
+            Err(ResendRefusal::NotActive(LinkStatus::Revoked))
+        );
+        assert!(l.resent_at.is_empty());
+    }
+}

@@ -1,0 +1,151 @@
+//! Commands on tenants, API keys, links and contacts, and the purge.
+
+use uuid::Uuid;
+
+use super::Command;
+use super::outbox::SendLimits;
+use crate::domain::contact::Contact;
+use crate::domain::delivery::{DeliveryRecord, NewDelivery};
+use crate::domain::link::LinkRecord;
+pub use crate::domain::resend::{ResendRefusal, ResendRules};
+use crate::domain::tenant::{ApiKeyRecord, Tenant};
+use crate::domain::token::SecretHash;
+
+/// Stores a new tenant.
+#[derive(Debug)]
+pub struct CreateTenant(pub Tenant);
+
+impl Command for CreateTenant {
+    type Output = ();
+}
+
+/// Stores a new API key under the hash of its secret.
+#[derive(Debug)]
+pub struct CreateApiKey {
+    pub hash: SecretHash,
+    pub record: ApiKeyRecord,
+}
+
+impl Command for CreateApiKey {
+    type Output = ();
+}
+
+/// Revokes a key once; answers `false` when there is no such key.
+#[derive(Debug)]
+pub struct RevokeApiKey {
+    pub key_id: Uuid,
+    pub at: i64,
+}
+
+impl Command for RevokeApiKey {
+    type Output = bool;
+}
+
+/// Stores a new link (the writer assigns `link_id`) and queues its deliveries, each within
+/// the send limits.
+#[derive(Debug)]
+pub struct CreateLink {
+    pub link: Box<LinkRecord>,
+    pub deliveries: Vec<NewDelivery>,
+    pub limits: SendLimits,
+}
+
+impl Command for CreateLink {
+    type Output = LinkQueued;
+}
+
+/// A link created or re-sent: its deliveries queued, and why others were not.
+#[derive(Debug)]
+pub struct LinkQueued {
+    pub link: Box<LinkRecord>,
+    pub queued: Vec<DeliveryRecord>,
+    pub refused: Vec<String>,
+}
+
+/// Replaces the link's token (the old URL stops working in this commit), supersedes its
+/// queued deliveries and queues new ones, if the resend rules allow it at `at`.
+#[derive(Debug)]
+pub struct Resend {
+    pub tenant_id: Uuid,
+    pub uid: Uuid,
+    pub by: Uuid,
+    pub token_hash: SecretHash,
+    pub at: i64,
+    pub deliveries: Vec<NewDelivery>,
+    pub limits: SendLimits,
+    pub rules: ResendRules,
+}
+
+impl Command for Resend {
+    type Output = ResendOutcome;
+}
+
+/// What a resend did.
+#[derive(Debug)]
+pub enum ResendOutcome {
+    Resent(LinkQueued),
+    /// No such link in this tenant; nothing was written.
+    NotFound,
+    Refused(ResendRefusal),
+}
+
+/// Sets the revocation once; revoking again returns the link unchanged. `None`: no such
+/// link in this tenant.
+#[derive(Debug)]
+pub struct RevokeLink {
+    pub tenant_id: Uuid,
+    pub uid: Uuid,
+    pub by: Uuid,
+    pub at: i64,
+}
+
+impl Command for RevokeLink {
+    type Output = Option<Box<LinkRecord>>;
+}
+
+/// Creates or replaces a contact (keeping its guid).
+#[derive(Debug)]
+pub struct PutContact(pub Box<Contact>);
+
+impl Command for PutContact {
+    type Output = ContactWritten;
+}
+
+/// The contact as stored.
+#[derive(Debug)]
+pub struct ContactWritten {
+    pub contact: Box<Contact>,
+    pub created: bool,
+}
+
+/// Deletes a contact; answers `false` when there was none.
+#[derive(Debug)]
+pub struct DeleteContact {
+    pub tenant_id: Uuid,
+    pub contact_id: i32,
+}
+
+impl Command for DeleteContact {
+    type Output = bool;
+}
+
+/// Deletes up to `limit` links retired (expired or revoked) before `retired_before`, with
+/// their deliveries, and send counters of hours before `now`'s previous one.
+#[derive(Debug)]
+pub struct PurgeRetired {
+    pub retired_before: i64,
+    pub limit: usize,
+    pub now: i64,
+}
+
+impl Command for PurgeRetired {
+    type Output = PurgeReport;
+}
+
+/// Result of one purge batch.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub purged: usize,
+    /// More retired links remain (the batch hit its limit).
+    pub more: bool,
+}

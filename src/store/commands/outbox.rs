@@ -1,0 +1,47 @@
+//! Commands of the delivery worker, and the limits the link commands queue under.
+
+use super::Command;
+use crate::domain::delivery::DeliveryRecord;
+pub use crate::domain::delivery::SendLimits;
+
+/// Records the result of one delivery attempt and schedules a retry or gives up. `None`:
+/// the delivery no longer exists.
+#[derive(Debug)]
+pub struct RecordAttempt {
+    pub delivery_id: u64,
+    pub at: i64,
+    pub outcome: AttemptOutcome,
+    pub retry: RetryPolicy,
+}
+
+impl Command for RecordAttempt {
+    type Output = Option<DeliveryRecord>;
+}
+
+/// The result of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Sent,
+    Failed { permanent: bool, error: String },
+}
+
+/// How failed attempts are retried.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub initial_ms: i64,
+    pub max_ms: i64,
+}
+
+/// Takes up to `limit` queued deliveries due at `now`, moving each one's next attempt to
+/// `lease_until` so a crash mid-send retries it later instead of losing it.
+#[derive(Debug)]
+pub struct LeaseDue {
+    pub now: i64,
+    pub lease_until: i64,
+    pub limit: usize,
+}
+
+impl Command for LeaseDue {
+    type Output = Vec<DeliveryRecord>;
+}
