@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use customerlink::config::{Cidr, Config};
 
-use crate::support::TestServer;
+use crate::support::{TestServer, keep_alive};
 
 /// A connection from `127.0.0.<host>`.
 fn connect_from(host: u8, addr: SocketAddr) -> TcpStream {
@@ -35,33 +35,7 @@ fn connect_from(host: u8, addr: SocketAddr) -> TcpStream {
 
 /// One request on a kept-alive connection; the status, or 0 when the server closed it.
 fn exchange(conn: &mut TcpStream, key: &str) -> u16 {
-    let req = format!("GET /v1/contact HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n");
-    if conn.write_all(req.as_bytes()).is_err() {
-        return 0;
-    }
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = match conn.read(&mut buf) {
-            Ok(n) if n > 0 => n,
-            _ => return 0,
-        };
-        raw.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&raw).to_string();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse().unwrap())
-                })
-                .unwrap_or(0);
-            if body.len() >= len {
-                return head[9..12].parse().unwrap();
-            }
-        }
-    }
+    keep_alive::exchange(conn, key).unwrap_or(0)
 }
 
 /// `n` kept-alive connections from `127.0.0.<host>`, each served once and now idle.

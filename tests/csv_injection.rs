@@ -40,12 +40,7 @@ fn a_contact_name_that_is_a_formula_goes_out_as_text() {
 #[test]
 fn a_visitors_user_agent_in_the_access_log_goes_out_as_text() {
     let s = TestServer::start();
-    let created = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@example.com"}),
-        )
-        .expect(200);
+    let created = s.quote_link(1, "a@example.com");
     let token = crate::support::portal_token(&created);
     let link_uid = created["Link"]["CustomerLinkUID"].as_str().unwrap();
     let agent = "=cmd|' /C calc'!A0";

@@ -70,12 +70,7 @@ fn a_create_writes_its_delivery_errors_row_even_when_empty() {
 #[test]
 fn getting_one_link_writes_its_deliveries_table() {
     let s = TestServer::start();
-    let created = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(2), "RecipientEmail": "a@b.co"}),
-        )
-        .expect(200);
+    let created = s.quote_link(2, "a@b.co");
     let link = created["Link"]["CustomerLinkUID"].as_str().unwrap();
     assert_eq!(
         csv(&s.get(&format!("/v1/customerlink/{link}.csv"))),

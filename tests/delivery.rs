@@ -16,12 +16,8 @@ const WORKER_INTERVAL: Duration = Duration::from_millis(50);
 
 fn with_email(c: &mut Config, sink_url: String) {
     c.email = Some(EmailSettings {
-        smtp_url: Secret::new(sink_url),
-        from: "links@example.test".into(),
-        from_name: None,
         reply_to: Some("help@example.test".into()),
-        ca_file: None,
-        timeout: Duration::from_secs(3),
+        ..email_via(sink_url)
     });
     c.delivery.worker_interval = WORKER_INTERVAL;
     c.delivery.backoff_initial = Duration::from_secs(60);
@@ -455,9 +451,6 @@ fn purge_takes_a_links_deliveries_with_it_and_check_agrees() {
         "purge",
     );
     assert_eq!(deliveries(&s, &kept).len(), 1);
-    let (dir, _) = s.stop();
-    let dir = dir.unwrap();
-    let (code, out, err) = crate::support::cli(&["check", "--data", dir.path().to_str().unwrap()]);
-    assert_eq!(code, 0, "{out}{err}");
+    let out = s.check();
     assert!(out.contains("links 1 revoked 0 deliveries 1"), "{out}");
 }

@@ -50,12 +50,7 @@ fn data_survives_a_restart() {
         revoked["Link"]
     );
     assert_eq!(s.get("/v1/contact/3").expect(200)["Contact"]["Name"], "Cy");
-    let third = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "f@g.co"}),
-        )
-        .expect(200);
+    let third = s.quote_link(1, "f@g.co");
     assert_eq!(
         third["Link"]["CustomerLinkId"], 3,
         "ids continue after a restart"
@@ -95,9 +90,6 @@ fn concurrent_creates_get_distinct_ids_and_land_in_every_index() {
     assert_eq!(by_resource["Links"].as_array().unwrap().len(), N);
 
     let s = Arc::into_inner(s).expect("all clients done");
-    let (dir, _) = s.stop();
-    let dir = dir.unwrap();
-    let (code, out, err) = cli(&["check", "--data", dir.path().to_str().unwrap()]);
-    assert_eq!(code, 0, "check failed: {out}{err}");
+    let out = s.check();
     assert!(out.contains(&format!("links {N} ")), "{out}");
 }

@@ -7,46 +7,16 @@ use std::time::Duration;
 use customerlink::config::Config;
 use serde_json::{Value, json};
 
-use crate::support::{Req, TestServer, cli, portal_token, uid};
+use crate::support::{Req, TestServer, create_key_with_roles, portal_token, uid};
 
-/// A server with a `ResourceServer` key of its default tenant. Fields drop in order: the
-/// server stops before its data folder goes.
-struct Fixture {
-    s: TestServer,
-    rs_key: String,
-    _dir: tempfile::TempDir,
-}
-
-fn server_with_resource_key(tweak: fn(&mut Config)) -> Fixture {
+/// A server and a `ResourceServer` key of its default tenant.
+fn server_with_resource_key(tweak: fn(&mut Config)) -> (TestServer, String) {
     let s = TestServer::start_with(tweak);
-    let probe = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(99), "RecipientEmail": "t@example.com"}),
-        )
-        .expect(200);
-    let tenant = probe["Link"]["TenantId"].as_str().unwrap().to_owned();
-    let (dir, clock) = s.stop();
-    let dir = dir.unwrap();
-    let d = dir.path().to_str().unwrap();
-    let (code, key, err) = cli(&[
-        "key",
-        "create",
-        "--data",
-        d,
-        "--tenant",
-        &tenant,
-        "--user",
-        &uid(5),
-        "--role",
-        "ResourceServer",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    Fixture {
-        s: TestServer::start_in(dir.path(), clock, tweak),
-        rs_key: key.trim().to_owned(),
-        _dir: dir,
-    }
+    let tenant = s.tenant_id();
+    s.restart_after(
+        |data| create_key_with_roles(data, &tenant, &["ResourceServer"]),
+        tweak,
+    )
 }
 
 /// Creates a Quote link (no passcode) valid for `hours`; returns (token, uid).
@@ -83,8 +53,8 @@ fn introspect(s: &TestServer, key: &str, grant: &str) -> Value {
 
 #[test]
 fn issue_10_a_grant_ends_when_its_link_is_revoked() {
-    let f = server_with_resource_key(|_| {});
-    let (s, rs_key) = (&f.s, f.rs_key.as_str());
+    let (s, rs_key) = server_with_resource_key(|_| {});
+    let (s, rs_key) = (&s, rs_key.as_str());
     let (token, link_uid) = quote(s, 24);
     let kept = open(s, &token);
     let ended = open(s, &token);
@@ -100,8 +70,8 @@ fn issue_10_a_grant_ends_when_its_link_is_revoked() {
 
 #[test]
 fn issue_10_a_grant_ends_when_its_link_is_resent() {
-    let f = server_with_resource_key(|_| {});
-    let (s, rs_key) = (&f.s, f.rs_key.as_str());
+    let (s, rs_key) = server_with_resource_key(|_| {});
+    let (s, rs_key) = (&s, rs_key.as_str());
     let (token, link_uid) = quote(s, 24);
     let old = open(s, &token);
     let resent = s
@@ -122,11 +92,11 @@ fn issue_10_a_grant_ends_when_its_link_is_resent() {
 
 #[test]
 fn issue_10_a_grant_ends_when_its_link_is_purged() {
-    let f = server_with_resource_key(|c| {
+    let (s, rs_key) = server_with_resource_key(|c| {
         c.purge.interval = Duration::from_millis(30);
         c.purge.retention_ms = 0;
     });
-    let (s, rs_key) = (&f.s, f.rs_key.as_str());
+    let (s, rs_key) = (&s, rs_key.as_str());
     let (token, link_uid) = quote(s, 1);
     s.clock.advance_millis(59 * 60_000);
     let grant = open(s, &token);

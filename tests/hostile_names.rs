@@ -16,14 +16,7 @@ use crate::support::sinks::{SmtpSink, wait_until};
 use crate::support::{Req, TestServer, cli, error_fields, portal_token, uid};
 
 fn with_email(c: &mut Config, url: &str) {
-    c.email = Some(EmailSettings {
-        smtp_url: Secret::new(url.to_owned()),
-        from: "links@example.test".into(),
-        from_name: None,
-        reply_to: None,
-        ca_file: None,
-        timeout: Duration::from_secs(3),
-    });
+    c.email = Some(email_via(url));
     c.delivery.worker_interval = Duration::from_millis(50);
     c.delivery.backoff_initial = Duration::from_millis(100);
 }
@@ -75,45 +68,28 @@ struct Poisoned {
     s: TestServer,
     b: String,
     relay_port: u16,
-    _dir: tempfile::TempDir,
 }
 
 fn poisoned_tenant() -> Poisoned {
     let first = TestServer::start();
-    let link = first
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(9), "RecipientEmail": "x@example.com"}),
-        )
-        .expect(200);
-    let tenant = link["Link"]["TenantId"].as_str().unwrap().to_owned();
-    let (dir, clock) = first.stop();
-    let dir = dir.unwrap();
-    let overrides = Overrides {
-        data: Some(dir.path().to_owned()),
-        ..Overrides::default()
-    };
-    let config = Config::resolve(overrides, FileConfig::default()).unwrap();
-    let store = Store::open(&config.database_path(), &config.writer).unwrap();
-    store
-        .write_blocking(CreateTenant(Tenant {
-            tenant_id: uuid::Uuid::parse_str(&tenant).unwrap(),
-            name: "Acme\r\nBcc: victim@example.com".into(),
-            created_at: 0,
-        }))
-        .unwrap();
-    store.close().unwrap();
-    let (_, b) = crate::support::new_tenant_key(dir.path(), "Tenant B");
+    let tenant = link_tenant(&first.quote_link(9, "x@example.com"));
     let relay_port = SmtpSink::start().stop();
-    let s = TestServer::start_in(dir.path(), clock, |c| {
-        with_email(c, &format!("smtp://127.0.0.1:{relay_port}"));
-    });
-    Poisoned {
-        s,
-        b,
-        relay_port,
-        _dir: dir,
-    }
+    let (s, b) = first.restart_after(
+        |data| {
+            let store = open_store(data);
+            store
+                .write_blocking(CreateTenant(Tenant {
+                    tenant_id: uuid::Uuid::parse_str(&tenant).unwrap(),
+                    name: "Acme\r\nBcc: victim@example.com".into(),
+                    created_at: 0,
+                }))
+                .unwrap();
+            store.close().unwrap();
+            new_tenant_key(data, "Tenant B").1
+        },
+        |c| with_email(c, &format!("smtp://127.0.0.1:{relay_port}")),
+    );
+    Poisoned { s, b, relay_port }
 }
 
 fn deliveries(s: &TestServer, link: &Value) -> Vec<Value> {

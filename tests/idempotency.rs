@@ -72,10 +72,7 @@ fn issue10_same_idempotency_key_twice_makes_one_link_on_every_alias() {
 
 #[test]
 fn issue10_same_idempotency_key_in_two_tenants_makes_two_links() {
-    let (dir, clock) = TestServer::start().stop();
-    let dir = dir.expect("server owned its data folder");
-    let (_, b) = new_tenant_key(dir.path(), "Tenant B");
-    let s = TestServer::start_in(dir.path(), clock, |_| {});
+    let (s, b) = TestServer::with_second_tenant(|_| {});
     let a = s.key.clone();
     let from_a = create_with_key(&s, "/v1/customerlink", "shared-key", &a, 1).expect(200);
     let from_b = create_with_key(&s, "/v1/customerlink", "shared-key", &b, 1).expect(200);
@@ -85,20 +82,13 @@ fn issue10_same_idempotency_key_in_two_tenants_makes_two_links() {
     );
     assert_eq!(links_of_resource(&s, &a, 1), 1);
     assert_eq!(links_of_resource(&s, &b, 1), 1);
-    drop(s);
-    let (code, out, err) = cli(&["check", "--data", dir.path().to_str().expect("utf-8")]);
-    assert_eq!(code, 0, "{out}{err}");
+    s.check();
 }
 
 #[test]
 fn issue10_resend_with_the_same_idempotency_key_resends_once() {
     let s = TestServer::start();
-    let created = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(3), "RecipientEmail": "r@example.com"}),
-        )
-        .expect(200);
+    let created = s.quote_link(3, "r@example.com");
     let link = created["Link"]["CustomerLinkUID"].as_str().expect("uid");
     let resend = |key: &str| {
         s.req("POST", &format!("/v1/customerlink/{link}/resend"))
@@ -138,10 +128,7 @@ fn issue10_purge_forgets_idempotency_keys_after_24_hours() {
     create_with_key(&s, "/v1/customerlink", "younger", &key, 3).expect(200);
     s.clock.advance_hours(2);
     complete_purge_round(&s);
-    let (dir, _) = s.stop();
-    let dir = dir.expect("server owned its data folder");
-    let (code, out, err) = cli(&["check", "--data", dir.path().to_str().expect("utf-8")]);
-    assert_eq!(code, 0, "{out}{err}");
+    let out = s.check();
     assert!(out.contains("idempotency_keys 1"), "{out}");
 }
 

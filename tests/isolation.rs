@@ -9,17 +9,12 @@ use crate::support::{Resp, TestServer, error_fields, new_tenant_key, uid};
 struct Tenants {
     s: TestServer,
     b: String,
-    // Declared last so the server stops before its data folder is deleted.
-    _dir: tempfile::TempDir,
 }
 
 impl Tenants {
     fn start() -> Tenants {
-        let (dir, clock) = TestServer::start().stop();
-        let dir = dir.expect("server owned its data folder");
-        let (_, b) = new_tenant_key(dir.path(), "Tenant B");
-        let s = TestServer::start_in(dir.path(), clock, |_| {});
-        Tenants { s, b, _dir: dir }
+        let (s, b) = TestServer::with_second_tenant(|_| {});
+        Tenants { s, b }
     }
 
     /// A request as tenant B.

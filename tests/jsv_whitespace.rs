@@ -3,9 +3,8 @@
 //! the space; the metadata pages' pretty-printed samples (servicestack-wire.md §1.3,
 //! `T/JsvFormatter.cs`) still bind as meant.
 
-use crate::support::{Resp, TestServer, uid};
+use crate::support::{Resp, SEED_JSV, TestServer, filled_seed_jsv, uid};
 
-const SEED_JSV: &str = include_str!("fixtures/seed-create-request.jsv");
 
 fn send_jsv(s: &TestServer, method: &str, path: &str, body: &str) -> Resp {
     s.req(method, path)
@@ -59,16 +58,7 @@ fn a_blank_after_the_colon_on_one_line_is_part_of_the_value() {
 #[test]
 fn pretty_printed_samples_bind_without_their_layout() {
     let s = TestServer::start();
-    let filled = SEED_JSV
-        .replace("ResourceType: String", "ResourceType: Quote")
-        .replace(
-            "ResourceUid: 00000000000000000000000000000000",
-            &format!("ResourceUid: {}", uid(5)),
-        )
-        .replace("RecipientEmail: String", "RecipientEmail: ann@example.com")
-        .replace("RecipientPhone: String", "RecipientPhone: +15551234567")
-        .replace("ExpiresInHours: 0", "ExpiresInHours: 24")
-        .replace("MaxViews: 0", "MaxViews: 3");
+    let filled = filled_seed_jsv(5);
     let indented: String = filled
         .lines()
         .map(|l| {

@@ -2,39 +2,24 @@
 //! operator channel, is durable, and the key — already in the server's key cache — is
 //! refused from the very next request.
 
-use serde_json::json;
+use std::path::Path;
 
-use crate::support::{Req, TestServer, cli, uid};
+use crate::support::{Req, TestServer, cli, create_key, link_tenant, uid};
 
 #[test]
 fn revoking_a_key_while_the_server_runs_takes_effect_at_once() {
     let s = TestServer::start();
-    let created = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@example.com"}),
-        )
-        .expect(200);
-    let tenant = created["Link"]["TenantId"].as_str().unwrap().to_owned();
-    let (dir, clock) = s.stop();
-    let dir = dir.unwrap();
-    let d = dir.path().to_str().unwrap();
-    let user = uid(8);
-    let args = [
-        "key", "create", "--data", d, "--tenant", &tenant, "--user", &user, "--name", "doomed",
-    ];
-    let (code, doomed, err) = cli(&args);
-    assert_eq!(code, 0, "{err}");
-    let doomed = doomed.trim().to_owned();
-    let (_, list, _) = cli(&["key", "list", "--tenant", &tenant, "--data", d]);
-    let doomed_id = list
-        .lines()
-        .find(|l| l.contains("\tdoomed\t"))
-        .and_then(|l| l.split('\t').next())
-        .unwrap()
-        .to_owned();
+    let tenant = link_tenant(&s.quote_link(1, "a@example.com"));
+    let (s, (doomed, doomed_id)) = s.restart_after(
+        |data| {
+            let doomed = create_key(data, &tenant, &["--name", "doomed"]);
+            (doomed, key_id(data, &tenant, "doomed"))
+        },
+        |_| {},
+    );
+    let d = s.data.to_str().unwrap().to_owned();
+    let d = d.as_str();
 
-    let s = TestServer::start_in(dir.path(), clock, |_| {});
     let list_links = |key: &str| {
         Req::new(s.addr, "GET", "/v1/customerlink")
             .bearer(key)
@@ -51,10 +36,21 @@ fn revoking_a_key_while_the_server_runs_takes_effect_at_once() {
     assert_eq!(code, 1);
     assert!(err.contains("no API key"), "{err}");
 
-    let _ = s.stop();
+    let (_dir, _) = s.stop();
     let (_, list, _) = cli(&["key", "list", "--tenant", &tenant, "--data", d]);
     let row = list.lines().find(|l| l.contains("\tdoomed\t")).unwrap();
     assert!(row.contains("\trevoked\t"), "durable: {list}");
+}
+
+/// The id of `tenant`'s key named `name`, as `key list` shows it.
+fn key_id(data: &Path, tenant: &str, name: &str) -> String {
+    let d = data.to_str().unwrap();
+    let (_, list, _) = cli(&["key", "list", "--tenant", tenant, "--data", d]);
+    list.lines()
+        .find(|l| l.contains(&format!("\t{name}\t")))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_owned()
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::support::TestServer;
+use crate::support::{TestServer, keep_alive};
 
 const HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -91,29 +91,7 @@ fn one_header_timeout(addr: SocketAddr) {
 
 /// One request on an open connection; returns the status and leaves the connection open.
 fn exchange(conn: &mut TcpStream, key: &str) -> u16 {
-    let req = format!("GET /v1/contact HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n");
-    conn.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = conn.read(&mut buf).unwrap();
-        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&raw));
-        raw.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&raw).to_string();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse().unwrap())
-                })
-                .unwrap_or(0);
-            if body.len() >= len {
-                return head[9..12].parse().unwrap();
-            }
-        }
-    }
+    keep_alive::exchange(conn, key).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

@@ -250,12 +250,7 @@ fn tenant_listing_pages_and_filters_by_status() {
 #[test]
 fn revoke_sets_fields_once_and_both_routes_work() {
     let s = TestServer::start();
-    let body = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(50), "RecipientEmail": "a@b.co"}),
-        )
-        .expect(200);
+    let body = s.quote_link(50, "a@b.co");
     let link_uid = body["Link"]["CustomerLinkUID"].as_str().unwrap().to_owned();
     let first = s
         .post(&format!("/v1/customerlink/{link_uid}/revoke"), json!({}))

@@ -13,14 +13,7 @@ use crate::support::sinks::SmtpSink;
 use crate::support::{Req, Resp, TestServer, cli, uid};
 
 fn with_email(c: &mut Config, sink: &SmtpSink) {
-    c.email = Some(EmailSettings {
-        smtp_url: Secret::new(sink.url()),
-        from: "links@example.test".into(),
-        from_name: None,
-        reply_to: None,
-        ca_file: None,
-        timeout: Duration::from_secs(3),
-    });
+    c.email = Some(email_via(sink.url()));
 }
 
 fn create(s: &TestServer, body: Value) -> (String, String) {
@@ -377,25 +370,13 @@ fn grants_are_exchanged_once_by_a_resource_server_of_the_same_tenant() {
     let s = TestServer::start();
     let (token, link_uid) = quote(&s, 5);
     let tenant = link(&s, &link_uid)["TenantId"].as_str().unwrap().to_owned();
-    let (dir, clock) = s.stop();
-    let dir = dir.unwrap();
-    let d = dir.path().to_str().unwrap();
-    let (code, rs_key, err) = cli(&[
-        "key",
-        "create",
-        "--data",
-        d,
-        "--tenant",
-        &tenant,
-        "--user",
-        &uid(5),
-        "--role",
-        "ResourceServer",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let rs_key = rs_key.trim().to_owned();
-    let (_, other_key) = crate::support::new_tenant_key(dir.path(), "Other");
-    let s = TestServer::start_in(dir.path(), clock, |_| {});
+    let (s, (rs_key, other_key)) = s.restart_after(
+        |data| {
+            let rs_key = create_key_with_roles(data, &tenant, &["ResourceServer"]);
+            (rs_key, new_tenant_key(data, "Other").1)
+        },
+        |_| {},
+    );
     let introspect = |key: &str, grant: &str| {
         s.req("POST", "/v1/customerlink/grant/introspect")
             .bearer(key)
@@ -601,11 +582,6 @@ fn the_access_log_outlives_the_link() {
     assert_eq!(rows[3]["ActorUserId"], rows[0]["ActorUserId"]);
     assert_eq!(rows[4]["DetailMessage"], "Revoked");
     assert!(rows.iter().all(|r| r["CustomerLinkId"] == 1));
-    let (dir, _) = s.stop();
-    let dir = dir.unwrap();
-    let (code, out, err) = cli(&["check", "--data", dir.path().to_str().unwrap()]);
-    assert_eq!(
-        code, 0,
-        "grants, logs and tombstones agree with the records: {out}{err}"
-    );
+    // Grants, logs and tombstones agree with the records.
+    s.check();
 }

@@ -13,14 +13,7 @@ use crate::support::sinks::{SmtpSink, wait_until};
 use crate::support::{Req, TestServer, portal_token, uid};
 
 fn with_email(c: &mut Config, url: String) {
-    c.email = Some(EmailSettings {
-        smtp_url: Secret::new(url),
-        from: "links@example.test".into(),
-        from_name: None,
-        reply_to: None,
-        ca_file: None,
-        timeout: Duration::from_secs(3),
-    });
+    c.email = Some(email_via(url));
     // Only a wake-up can make the worker send within these tests' patience.
     c.delivery.worker_interval = Duration::from_secs(3600);
     c.purge.interval = Duration::from_secs(3600);

@@ -27,12 +27,7 @@ fn assert_portal_headers(r: &Resp, what: &str) {
 }
 
 fn token(s: &TestServer) -> String {
-    let created = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@example.com"}),
-        )
-        .expect(200);
+    let created = s.quote_link(1, "a@example.com");
     crate::support::portal_token(&created)
 }
 

@@ -14,12 +14,7 @@ fn trusting_loopback(c: &mut Config) {
 }
 
 fn link(s: &TestServer) -> (String, String) {
-    let created = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@example.com"}),
-        )
-        .expect(200);
+    let created = s.quote_link(1, "a@example.com");
     let uid = created["Link"]["CustomerLinkUID"].as_str().unwrap();
     (crate::support::portal_token(&created), uid.to_owned())
 }

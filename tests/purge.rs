@@ -60,9 +60,6 @@ fn purge_removes_long_retired_links_and_their_index_entries_only() {
     assert_eq!(listed.len(), 2);
     assert_eq!(s.get("/v1/customerlink").expect(200)["Total"], 3);
 
-    let (dir, _) = s.stop();
-    let dir = dir.unwrap();
-    let (code, out, err) = cli(&["check", "--data", dir.path().to_str().unwrap()]);
-    assert_eq!(code, 0, "{out}{err}");
+    let out = s.check();
     assert!(out.contains("links 3 revoked 1"), "{out}");
 }

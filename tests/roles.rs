@@ -3,49 +3,27 @@
 //! and still may not exchange grants.
 
 use serde_json::json;
-use tempfile::TempDir;
 
-use crate::support::{Req, TestServer, cli, uid};
+use crate::support::{Req, TestServer, create_key_with_roles, link_tenant, link_uid, uid};
 
-/// Adds a key with `roles` to the server's tenant (the server is restarted around the CLI);
-/// the data folder comes first so that it outlives the server when the tuple is dropped.
-fn with_key(s: TestServer, tenant: &str, roles: &[&str]) -> (TempDir, TestServer, String) {
-    let (dir, clock) = s.stop();
-    let dir = dir.unwrap();
-    let d = dir.path().to_str().unwrap();
-    let mut args = vec!["key", "create", "--data", d, "--tenant", tenant, "--user"];
-    let user = uid(77);
-    args.push(&user);
-    for role in roles {
-        args.extend(["--role", role]);
-    }
-    let (code, key, err) = cli(&args);
-    assert_eq!(code, 0, "{err}");
-    let s = TestServer::start_in(dir.path(), clock, |_| {});
-    (dir, s, key.trim().to_owned())
+/// Adds a key with `roles` to the server's tenant (the server is restarted around the CLI).
+fn with_key(s: TestServer, tenant: &str, roles: &[&str]) -> (TestServer, String) {
+    s.restart_after(|data| create_key_with_roles(data, tenant, roles), |_| {})
 }
 
 #[test]
 fn a_resource_server_key_exchanges_grants_and_nothing_else() {
     let s = TestServer::start();
-    let created = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@example.com"}),
-        )
-        .expect(200);
-    let link = created["Link"]["CustomerLinkUID"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let tenant = created["Link"]["TenantId"].as_str().unwrap().to_owned();
+    let created = s.quote_link(1, "a@example.com");
+    let link = link_uid(&created);
+    let tenant = link_tenant(&created);
     let token = crate::support::portal_token(&created);
     s.put(
         "/v1/contact/1",
         json!({"FirstName": "A", "EmailWork": "a@example.com"}),
     )
     .expect(200);
-    let (_dir, s, rs_key) = with_key(s, &tenant, &["ResourceServer"]);
+    let (s, rs_key) = with_key(s, &tenant, &["ResourceServer"]);
 
     let create =
         json!({"ResourceType": "Quote", "ResourceUid": uid(2), "RecipientEmail": "b@example.com"});
@@ -140,14 +118,8 @@ fn a_resource_server_key_exchanges_grants_and_nothing_else() {
 #[test]
 fn a_key_with_resource_server_and_another_role_keeps_staff_operations() {
     let s = TestServer::start();
-    let created = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@example.com"}),
-        )
-        .expect(200);
-    let tenant = created["Link"]["TenantId"].as_str().unwrap().to_owned();
-    let (_dir, s, both) = with_key(s, &tenant, &["ResourceServer", "Agent"]);
+    let tenant = link_tenant(&s.quote_link(1, "a@example.com"));
+    let (s, both) = with_key(s, &tenant, &["ResourceServer", "Agent"]);
     let r = Req::new(s.addr, "GET", "/v1/customerlink")
         .bearer(&both)
         .send();

@@ -11,24 +11,14 @@ use crate::support::sinks::SmtpSink;
 use crate::support::{TestServer, new_tenant_key, uid};
 
 fn with_email(c: &mut Config, sink: &SmtpSink) {
-    c.email = Some(EmailSettings {
-        smtp_url: Secret::new(sink.url()),
-        from: "links@example.test".into(),
-        from_name: None,
-        reply_to: None,
-        ca_file: None,
-        timeout: Duration::from_secs(3),
-    });
+    c.email = Some(email_via(sink.url()));
     c.delivery.per_recipient_per_hour = 2;
 }
 
 #[test]
 fn another_tenant_exhausting_an_address_leaves_this_tenants_budget_alone() {
     let sink = SmtpSink::start();
-    let (dir, clock) = TestServer::start().stop();
-    let dir = dir.expect("server owned its data folder");
-    let (_, b) = new_tenant_key(dir.path(), "Tenant B");
-    let s = TestServer::start_in(dir.path(), clock, |c| with_email(c, &sink));
+    let (s, b) = TestServer::with_second_tenant(|c| with_email(c, &sink));
     let body = |n: u128| json!({"ResourceType": "Quote", "ResourceUid": uid(n), "RecipientEmail": "Shared@Example.com", "DeliverEmail": true});
     let as_b = |n: u128| {
         s.req("POST", "/v1/customerlink")
@@ -55,6 +45,4 @@ fn another_tenant_exhausting_an_address_leaves_this_tenants_budget_alone() {
     );
     assert_eq!(a["Link"]["DeliveryChannels"], "Email");
     sink.wait_for(3);
-    drop(s);
-    drop(dir);
 }

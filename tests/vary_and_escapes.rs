@@ -15,12 +15,7 @@ fn varies_on_accept(r: &Resp) -> bool {
 #[test]
 fn vary_accept_only_where_accept_could_choose_the_format() {
     let s = TestServer::start();
-    let created = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@b.co"}),
-        )
-        .expect(200);
+    let created = s.quote_link(1, "a@b.co");
     let u = created["Link"]["CustomerLinkUID"]
         .as_str()
         .unwrap()

@@ -3,9 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Resp, TestServer, error_fields, uid};
+use crate::support::{Resp, SEED_JSV, TestServer, error_fields, filled_seed_jsv, uid};
 
-const SEED_JSV: &str = include_str!("fixtures/seed-create-request.jsv");
 
 fn create_json(s: &TestServer) -> Value {
     s.post(
@@ -202,17 +201,7 @@ fn the_seed_jsv_sample_binds_compact_and_pretty() {
             verbatim.body
         );
     }
-    let filled = SEED_JSV
-        .replace("ResourceType: String", "ResourceType: Quote")
-        .replace(
-            "ResourceUid: 00000000000000000000000000000000",
-            &format!("ResourceUid: {}", uid(4)),
-        )
-        .replace("RecipientEmail: String", "RecipientEmail: ann@example.com")
-        .replace("RecipientPhone: String", "RecipientPhone: +15551234567")
-        .replace("DeliverEmail: False", "DeliverEmail: True")
-        .replace("ExpiresInHours: 0", "ExpiresInHours: 24")
-        .replace("MaxViews: 0", "MaxViews: 3");
+    let filled = filled_seed_jsv(4).replace("DeliverEmail: False", "DeliverEmail: True");
     let pretty = send(&filled);
     assert_eq!(pretty.status, 200, "{pretty:#?}");
     assert!(

@@ -6,7 +6,11 @@
     reason = "each test module uses a different part of the vocabulary"
 )]
 
+pub mod keep_alive;
+mod setup;
 pub mod sinks;
+
+pub use setup::*;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -198,20 +202,6 @@ pub fn cli(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-/// Creates a second tenant with a key in a stopped server's data folder via the CLI.
-pub fn new_tenant_key(data: &Path, name: &str) -> (String, String) {
-    let d = data.to_str().expect("utf-8 path");
-    let (code, tenant, err) = cli(&["tenant", "create", "--name", name, "--data", d]);
-    assert_eq!(code, 0, "{err}");
-    let tenant = tenant.trim().to_owned();
-    let user = "5f1b0c6e2d7a4b8c9d0e1f2a3b4c5d6e";
-    let (code, key, err) = cli(&[
-        "key", "create", "--data", d, "--tenant", &tenant, "--user", user, "--agent", "42",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    (tenant, key.trim().to_owned())
 }
 
 /// A request under construction.
