@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::support::sinks::wait_until;
-use crate::support::{Req, TestServer, cli, portal_token, uid};
+use crate::support::{Req, TestServer, portal_token, uid};
 
 fn log_rows(s: &TestServer, link_uid: &str) -> Vec<Value> {
     s.get(&format!("/v1/customerlink/{link_uid}/log"))

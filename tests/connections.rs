@@ -4,7 +4,6 @@
 //! connection is closed to admit a new client. Clients bind 127.0.0.x to be distinct
 //! addresses on loopback.
 
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 

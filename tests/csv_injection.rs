@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{Req, TestServer, uid};
+use crate::support::{Req, TestServer};
 
 /// The data rows of a CSV body (after the header row).
 fn rows(body: &str) -> Vec<&str> {

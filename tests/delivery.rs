@@ -9,7 +9,7 @@ use customerlink::domain::token::{HashKeys, LinkToken, Secret};
 use serde_json::{Value, json};
 
 use crate::support::sinks::{SmsGateway, SmtpSink, wait_until};
-use crate::support::{TestServer, uid};
+use crate::support::{TestServer, email_via, uid};
 
 /// The outbox worker's interval here: moving the clock this far runs a round.
 const WORKER_INTERVAL: Duration = Duration::from_millis(50);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::support::{TestServer, cli, uid};
+use crate::support::{TestServer, uid};
 
 #[test]
 fn data_survives_a_restart() {

@@ -5,15 +5,16 @@
 
 use std::time::Duration;
 
-use customerlink::config::{Config, EmailSettings, FileConfig, Overrides};
+use customerlink::config::Config;
 use customerlink::domain::tenant::Tenant;
-use customerlink::domain::token::Secret;
-use customerlink::store::Store;
 use customerlink::store::commands::CreateTenant;
 use serde_json::{Value, json};
 
 use crate::support::sinks::{SmtpSink, wait_until};
-use crate::support::{Req, TestServer, cli, error_fields, portal_token, uid};
+use crate::support::{
+    Req, TestServer, cli, email_via, error_fields, link_tenant, new_tenant_key, open_store,
+    portal_token, uid,
+};
 
 fn with_email(c: &mut Config, url: &str) {
     c.email = Some(email_via(url));

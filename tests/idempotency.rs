@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::support::sinks::wait_until;
-use crate::support::{Resp, TestServer, cli, new_tenant_key, uid};
+use crate::support::{Resp, TestServer, uid};
 
 fn create_with_key(s: &TestServer, path: &str, key: &str, bearer: &str, r: u128) -> Resp {
     s.req("POST", path)

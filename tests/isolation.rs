@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Resp, TestServer, error_fields, new_tenant_key, uid};
+use crate::support::{Resp, TestServer, error_fields, uid};
 
 /// Tenant A (the initial key, `s.key`) and tenant B (`b`) on one server.
 struct Tenants {

@@ -3,8 +3,7 @@
 //! the space; the metadata pages' pretty-printed samples (servicestack-wire.md §1.3,
 //! `T/JsvFormatter.cs`) still bind as meant.
 
-use crate::support::{Resp, SEED_JSV, TestServer, filled_seed_jsv, uid};
-
+use crate::support::{Resp, TestServer, filled_seed_jsv};
 
 fn send_jsv(s: &TestServer, method: &str, path: &str, body: &str) -> Resp {
     s.req(method, path)

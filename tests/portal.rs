@@ -5,12 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use customerlink::config::{Config, EmailSettings};
-use customerlink::domain::token::Secret;
+use customerlink::config::Config;
 use serde_json::{Value, json};
 
 use crate::support::sinks::SmtpSink;
-use crate::support::{Req, Resp, TestServer, cli, uid};
+use crate::support::{
+    Req, Resp, TestServer, create_key_with_roles, email_via, new_tenant_key, uid,
+};
 
 fn with_email(c: &mut Config, sink: &SmtpSink) {
     c.email = Some(email_via(sink.url()));

@@ -5,12 +5,11 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use customerlink::config::{Config, EmailSettings};
-use customerlink::domain::token::Secret;
+use customerlink::config::Config;
 use serde_json::{Value, json};
 
 use crate::support::sinks::{SmtpSink, wait_until};
-use crate::support::{Req, TestServer, portal_token, uid};
+use crate::support::{Req, TestServer, email_via, portal_token, uid};
 
 fn with_email(c: &mut Config, url: String) {
     c.email = Some(email_via(url));

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::support::{Req, Resp, TestServer, uid};
+use crate::support::{Req, Resp, TestServer};
 
 const PER_MINUTE: u32 = 3;
 

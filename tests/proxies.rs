@@ -4,9 +4,9 @@
 //! connects from 127.0.0.1.)
 
 use customerlink::config::{Cidr, ClientIpHeader, Config};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::support::{Req, TestServer, uid};
+use crate::support::{Req, TestServer};
 
 fn trusting_loopback(c: &mut Config) {
     c.http.trusted_proxies = vec![Cidr::parse("127.0.0.1/32").unwrap()];

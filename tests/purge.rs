@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::sinks::wait_until;
-use crate::support::{TestServer, cli, uid};
+use crate::support::{TestServer, uid};
 
 fn create(s: &TestServer, resource: u128, hours: u32) -> String {
     let body = json!({"ResourceType": "Quote", "ResourceUid": uid(resource), "RecipientEmail": "p@q.co", "ExpiresInHours": hours});

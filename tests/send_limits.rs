@@ -1,14 +1,11 @@
 //! Send limits are per tenant: another tenant sending to the same address neither uses up nor
 //! reveals a tenant's hourly budget for it.
 
-use std::time::Duration;
-
-use customerlink::config::{Config, EmailSettings};
-use customerlink::domain::token::Secret;
+use customerlink::config::Config;
 use serde_json::json;
 
 use crate::support::sinks::SmtpSink;
-use crate::support::{TestServer, new_tenant_key, uid};
+use crate::support::{TestServer, email_via, uid};
 
 fn with_email(c: &mut Config, sink: &SmtpSink) {
     c.email = Some(email_via(sink.url()));

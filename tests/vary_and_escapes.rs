@@ -1,9 +1,7 @@
 //! Issue 11 item 8: `Vary: Accept` on replies whose format Accept chose (or could have
 //! chosen), and JSON strings escaped as ServiceStack.Text's `JsonUtils.WriteString` escapes them.
 
-use serde_json::json;
-
-use crate::support::{Resp, TestServer, uid};
+use crate::support::{Resp, TestServer};
 
 fn varies_on_accept(r: &Resp) -> bool {
     r.headers.iter().filter(|(n, _)| n == "vary").any(|(_, v)| {

@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 
 use crate::support::{Resp, SEED_JSV, TestServer, error_fields, filled_seed_jsv, uid};
 
-
 fn create_json(s: &TestServer) -> Value {
     s.post(
         "/v1/customerlink",

@@ -82,7 +82,9 @@ pub fn link_uid(created: &Value) -> String {
 /// further `key create` arguments (roles, name, casing). Returns the key.
 pub fn create_key(data: &Path, tenant: &str, more: &[&str]) -> String {
     let d = data.to_str().expect("utf-8 path");
-    let mut args = vec!["key", "create", "--data", d, "--tenant", tenant, "--user", KEY_USER];
+    let mut args = vec![
+        "key", "create", "--data", d, "--tenant", tenant, "--user", KEY_USER,
+    ];
     args.extend(more);
     let (code, key, err) = cli(&args);
     assert_eq!(code, 0, "{err}");
