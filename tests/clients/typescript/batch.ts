@@ -6,7 +6,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { JsonServiceClient } from '@servicestack/client';
 import {
     CustomerLinkCreateRequest,
@@ -16,15 +15,8 @@ import {
     CustomerLinkResponse,
     CustomerLinkListResponse,
 } from './dtos.js';
+import { BASE_URL, apiClient, newEmail, newResourceUid } from './support.js';
 
-function env(name: string): string {
-    const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set (tests/clients/run.sh sets it)`);
-    return value;
-}
-
-const BASE_URL = env('CUSTOMERLINK_URL').replace(/\/+$/, '');
-const API_KEY = env('CUSTOMERLINK_KEY');
 
 interface Seen {
     client: JsonServiceClient;
@@ -33,8 +25,7 @@ interface Seen {
 }
 
 function makeClient(): Seen {
-    const client = new JsonServiceClient(BASE_URL);
-    client.bearerToken = API_KEY;
+    const client = apiClient();
     client.headers.set('User-Agent', 'AcmeBatcher/1.0');
     const seen: Seen = { client, paths: [], completed: [] };
     client.urlFilter = (url: string) => { seen.paths.push(url.slice(BASE_URL.length)); };
@@ -42,10 +33,10 @@ function makeClient(): Seen {
     return seen;
 }
 
-const createRequest = (resourceUid = randomUUID().replaceAll('-', '')) => new CustomerLinkCreateRequest({
+const createRequest = (resourceUid = newResourceUid()) => new CustomerLinkCreateRequest({
     ResourceType: 'Quote',
     ResourceUid: resourceUid,
-    RecipientEmail: `ann.${randomUUID().slice(0, 8)}@example.com`,
+    RecipientEmail: newEmail(),
 });
 
 test('sendAll answers every reply in order', async () => {
@@ -85,7 +76,7 @@ test('sendAll stops at the first failure', async () => {
 
 test('sendAllOneWay runs every request', async () => {
     const { client, paths, completed } = makeClient();
-    const uid = randomUUID().replaceAll('-', '');
+    const uid = newResourceUid();
     await client.sendAllOneWay([createRequest(uid), createRequest(uid)]);
     assert.deepEqual(paths, ['/api/CustomerLinkCreateRequest[]']);
     assert.deepEqual(completed, ['2']);

@@ -7,7 +7,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { JsonServiceClient } from '@servicestack/client';
 import {
     CustomerLinkCreateRequest,
@@ -17,35 +16,14 @@ import {
     CustomerLinkRequest,
     CustomerLinkResponse,
 } from './dtos.js';
+import { apiClient, newResourceUid, rejection } from './support.js';
 
-function env(name: string): string {
-    const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set (tests/clients/run.sh sets it)`);
-    return value;
-}
-
-const BASE_URL = env('CUSTOMERLINK_URL').replace(/\/+$/, '');
-const API_KEY = env('CUSTOMERLINK_KEY');
 const AGENTS = ['AcmeIntegration/2.0', 'python-requests/2.34.2', 'node'];
 
 function makeClient(agent: string): JsonServiceClient {
-    const client = new JsonServiceClient(BASE_URL);
-    client.bearerToken = API_KEY;
+    const client = apiClient();
     client.headers.set('User-Agent', agent);
     return client;
-}
-
-interface ClientError {
-    responseStatus: { errorCode: string; errors: { fieldName: string }[] };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ClientError> {
-    try {
-        await promise;
-    } catch (e) {
-        return e as ClientError;
-    }
-    assert.fail('the request succeeded but an error was expected');
 }
 
 for (const agent of AGENTS) {
@@ -53,7 +31,7 @@ for (const agent of AGENTS) {
         const client = makeClient(agent);
         const created: CustomerLinkCreateResponse = await client.post(new CustomerLinkCreateRequest({
             ResourceType: 'Quote',
-            ResourceUid: randomUUID().replaceAll('-', ''),
+            ResourceUid: newResourceUid(),
             RecipientEmail: 'ann@example.com',
         }));
         const uid = created.Link.CustomerLinkUID;

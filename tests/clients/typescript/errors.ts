@@ -6,48 +6,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { JsonServiceClient } from '@servicestack/client';
 import { CustomerLinkCreateRequest, CustomerLinkQueryRequest, CustomerLinkRequest } from './dtos.js';
+import { apiClient, newResourceUid, rejection } from './support.js';
 
-function env(name: string): string {
-    const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set (tests/clients/run.sh sets it)`);
-    return value;
-}
-
-const BASE_URL = env('CUSTOMERLINK_URL').replace(/\/+$/, '');
-const API_KEY = env('CUSTOMERLINK_KEY');
-
-interface FieldError {
-    errorCode: string;
-    fieldName: string;
-    message: string;
-    meta?: Record<string, string>;
-}
-
-interface ClientError {
-    responseStatus: { errorCode: string; message: string; errors: FieldError[] };
-}
-
-function client(): JsonServiceClient {
-    const c = new JsonServiceClient(BASE_URL);
-    c.bearerToken = API_KEY;
-    return c;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ClientError> {
-    try {
-        await promise;
-    } catch (e) {
-        return e as ClientError;
-    }
-    assert.fail('the request succeeded but an error was expected');
-}
 
 test('validation errors carry FluentValidation meta and split property names', async () => {
-    const e = await rejection(client().post(new CustomerLinkCreateRequest({
-        ResourceType: 'Quote', ResourceUid: randomUUID().replaceAll('-', ''),
+    const e = await rejection(apiClient().post(new CustomerLinkCreateRequest({
+        ResourceType: 'Quote', ResourceUid: newResourceUid(),
         RecipientEmail: 'not-an-email', MaxViews: 0 })));
 
     const status = e.responseStatus;
@@ -65,7 +30,7 @@ test('validation errors carry FluentValidation meta and split property names', a
 });
 
 test('a value that does not bind is named as sent', async () => {
-    const e = await rejection(client().get(
+    const e = await rejection(apiClient().get(
         new CustomerLinkQueryRequest({ Take: 'abc' as unknown as number })));
 
     const status = e.responseStatus;
@@ -76,8 +41,8 @@ test('a value that does not bind is named as sent', async () => {
 });
 
 test('a wrong verb names the method and the service', async () => {
-    const e = await rejection(client().put(
-        new CustomerLinkRequest({ CustomerLinkUID: randomUUID().replaceAll('-', '') })));
+    const e = await rejection(apiClient().put(
+        new CustomerLinkRequest({ CustomerLinkUID: newResourceUid() })));
 
     assert.equal(e.responseStatus.errorCode, 'NotImplementedException');
     assert.equal(e.responseStatus.message,

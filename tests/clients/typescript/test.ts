@@ -26,15 +26,8 @@ import {
     CustomerLinkResponse,
     CustomerLinkRevokeRequest,
 } from './dtos.js';
+import { BASE_URL, apiClient, newEmail, newResourceUid, rejection } from './support.js';
 
-function env(name: string): string {
-    const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set (tests/clients/run.sh sets it)`);
-    return value;
-}
-
-const BASE_URL = env('CUSTOMERLINK_URL').replace(/\/+$/, '');
-const API_KEY = env('CUSTOMERLINK_KEY');
 const PUBLIC_URL = (process.env.CUSTOMERLINK_PUBLIC_URL || BASE_URL).replace(/\/+$/, '');
 
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -63,33 +56,12 @@ interface Probe {
 }
 
 function makeClient(withKey = true): Probe {
-    const client = new JsonServiceClient(BASE_URL);
-    if (withKey) client.bearerToken = API_KEY;
+    const client = apiClient(withKey);
     const probe: Probe = { client, paths: [], statuses: [] };
     client.urlFilter = (url: string) => { probe.paths.push(url.slice(BASE_URL.length)); };
     client.responseFilter = (res: Response) => { probe.statuses.push(res.status); };
     return probe;
 }
-
-/** What the client rejects with when the server answers with an error status. */
-interface ClientError {
-    responseStatus: {
-        errorCode: string;
-        message: string;
-        errors: { errorCode: string; fieldName: string; message: string }[];
-    };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ClientError> {
-    try {
-        await promise;
-    } catch (e) {
-        return e as ClientError;
-    }
-    assert.fail('the request succeeded but an error was expected');
-}
-
-const newResourceUid = () => randomUUID().replaceAll('-', '');
 
 interface Created {
     request: CustomerLinkCreateRequest;
@@ -102,7 +74,7 @@ async function createQuoteLink(client: JsonServiceClient, resourceUid?: string):
     const request = new CustomerLinkCreateRequest({
         ResourceType: 'Quote',
         ResourceUid: resourceUid ?? newResourceUid(),
-        RecipientEmail: `ann.${randomUUID().slice(0, 8)}@example.com`,
+        RecipientEmail: newEmail(),
     });
     const before = Date.now();
     const response = await client.post(request);
