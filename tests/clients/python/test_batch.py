@@ -4,11 +4,8 @@ the same route. The first failure stops the batch and is raised with the failing
 `ResponseStatus.meta["AutoBatchIndex"]`. Needs CUSTOMERLINK_URL and CUSTOMERLINK_KEY (run.sh).
 """
 
-import os
-import uuid
-
 import pytest
-from servicestack import JsonServiceClient, WebServiceException
+from servicestack import WebServiceException
 
 from dtos import (
     CustomerLinkCreateRequest,
@@ -16,9 +13,8 @@ from dtos import (
     CustomerLinkRequest,
     CustomerLinkResponse,
 )
+from support import BASE_URL, api_client, new_resource_uid, quote_request
 
-BASE_URL = os.environ["CUSTOMERLINK_URL"].rstrip("/")
-API_KEY = os.environ["CUSTOMERLINK_KEY"]
 
 
 class Seen:
@@ -40,9 +36,7 @@ class Seen:
 
 
 def make_client():
-    client = JsonServiceClient(BASE_URL)
-    client.set_bearer_token(API_KEY)
-    client.headers["User-Agent"] = "AcmeBatcher/1.0"
+    client = api_client(agent="AcmeBatcher/1.0")
     seen = Seen()
     client.request_filter = seen.request
     client.response_filter = seen.response
@@ -51,11 +45,7 @@ def make_client():
 
 
 def create_request(email=None, resource_uid=None):
-    return CustomerLinkCreateRequest(
-        resource_type="Quote",
-        resource_uid=resource_uid or uuid.uuid4().hex,
-        recipient_email=email or f"ann.{uuid.uuid4().hex[:8]}@example.com",
-    )
+    return quote_request(resource_uid, email)
 
 
 def test_send_all_answers_every_reply_in_order():
@@ -91,7 +81,7 @@ def test_send_all_stops_at_the_first_failure():
 
 def test_send_all_oneway_runs_every_request():
     client, seen = make_client()
-    uid = uuid.uuid4().hex
+    uid = new_resource_uid()
     client.send_all_oneway([create_request(resource_uid=uid), create_request(resource_uid=uid)])
     assert seen.paths == ["/api/CustomerLinkCreateRequest[]"]
     assert seen.completed == ["2"]

@@ -7,9 +7,6 @@ a POST of `{}`). Plain HTTP callers of the custom routes keep PascalCase, whatev
 User-Agent or unrelated query keys. Needs CUSTOMERLINK_URL and CUSTOMERLINK_KEY (run.sh).
 """
 
-import os
-import uuid
-
 import pytest
 import requests
 from servicestack import JsonServiceClient, WebServiceException
@@ -22,26 +19,18 @@ from dtos import (
     CustomerLinkRequest,
     CustomerLinkResponse,
 )
+from support import BASE_URL, API_KEY, api_client, new_resource_uid, quote_request
 
-BASE_URL = os.environ["CUSTOMERLINK_URL"].rstrip("/")
-API_KEY = os.environ["CUSTOMERLINK_KEY"]
 
 AGENTS = ["AcmeIntegration/2.0 (+https://acme.example)", "python-requests/2.34.2", "node"]
 
 
 def make_client(agent: str) -> JsonServiceClient:
-    client = JsonServiceClient(BASE_URL)
-    client.set_bearer_token(API_KEY)
-    client.headers["User-Agent"] = agent
-    return client
+    return api_client(agent=agent)
 
 
 def create(client) -> CustomerLinkCreateResponse:
-    return client.post(CustomerLinkCreateRequest(
-        resource_type="Quote",
-        resource_uid=uuid.uuid4().hex,
-        recipient_email=f"ann.{uuid.uuid4().hex[:8]}@example.com",
-    ))
+    return client.post(quote_request())
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -107,6 +96,6 @@ def test_plain_http_on_custom_routes_gets_pascal_case(agent):
         body = reply.json()
         assert body["Link"]["CustomerLinkUID"] == uid, body
         assert "link" not in body
-    missing = requests.get(f"{BASE_URL}/v1/customerlink/{uuid.uuid4().hex}", headers=headers)
+    missing = requests.get(f"{BASE_URL}/v1/customerlink/{new_resource_uid()}", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["ResponseStatus"]["ErrorCode"] == "NotFound"

@@ -30,9 +30,8 @@ from dtos import (
     CustomerLinkResponse,
     CustomerLinkRevokeRequest,
 )
+from support import BASE_URL, api_client, new_resource_uid, quote_request
 
-BASE_URL = os.environ["CUSTOMERLINK_URL"].rstrip("/")
-API_KEY = os.environ["CUSTOMERLINK_KEY"]
 PUBLIC_URL = os.environ.get("CUSTOMERLINK_PUBLIC_URL", BASE_URL).rstrip("/")
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -62,29 +61,20 @@ class Recorder:
 
 
 def make_client(with_key=True) -> JsonServiceClient:
-    client = JsonServiceClient(BASE_URL)
-    if with_key:
-        client.set_bearer_token(API_KEY)
+    client = api_client(with_key)
     client.request_filter = Recorder()
     return client
 
 
 @pytest.fixture
 def client() -> JsonServiceClient:
+    """Overrides conftest's: this suite's client records the routes it took."""
     return make_client()
-
-
-def new_resource_uid() -> str:
-    return uuid.uuid4().hex
 
 
 def create_quote_link(client, resource_uid=None, email=None):
     """Creates an ad-hoc link to a Quote; returns (request, response, time before, time after)."""
-    request = CustomerLinkCreateRequest(
-        resource_type="Quote",
-        resource_uid=resource_uid or new_resource_uid(),
-        recipient_email=email or f"ann.{uuid.uuid4().hex[:8]}@example.com",
-    )
+    request = quote_request(resource_uid, email)
     before = utc_now()
     response = client.post(request)
     after = utc_now()
@@ -335,7 +325,7 @@ def test_validation_error_names_each_bad_field(client):
 
 
 def test_unknown_link_is_404(client):
-    uid = uuid.uuid4().hex
+    uid = new_resource_uid()
     with pytest.raises(WebServiceException) as caught:
         client.get(CustomerLinkRequest(customer_link_u_i_d=uid))
 
@@ -350,7 +340,7 @@ def test_unknown_link_is_404(client):
 def test_missing_key_is_401_with_a_readable_status():
     client = make_client(with_key=False)
     with pytest.raises(WebServiceException) as caught:
-        client.get(CustomerLinkRequest(customer_link_u_i_d=uuid.uuid4().hex))
+        client.get(CustomerLinkRequest(customer_link_u_i_d=new_resource_uid()))
 
     e = caught.value
     assert e.status_code == 401

@@ -6,27 +6,17 @@ go through `requests`, which it is built on).
 Needs CUSTOMERLINK_URL and CUSTOMERLINK_KEY; `tests/clients/run.sh` sets them.
 """
 
-import os
-import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
 import requests
-from servicestack import JsonServiceClient, WebServiceException
+from servicestack import WebServiceException
 
 from dtos import CustomerLinkCreateRequest, CustomerLinkQueryRequest, CustomerLinkRequest
+from support import BASE_URL, API_KEY, new_resource_uid
 
-BASE_URL = os.environ["CUSTOMERLINK_URL"].rstrip("/")
-API_KEY = os.environ["CUSTOMERLINK_KEY"]
 API_NS = "http://schemas.datacontract.org/2004/07/CRM.AgencyPlatform.API.Internal"
 SS_NS = "http://schemas.servicestack.net/types"
-
-
-@pytest.fixture
-def client() -> JsonServiceClient:
-    c = JsonServiceClient(BASE_URL)
-    c.set_bearer_token(API_KEY)
-    return c
 
 
 def failure(call) -> WebServiceException:
@@ -37,7 +27,7 @@ def failure(call) -> WebServiceException:
 
 def test_validation_errors_carry_fluent_validation_meta(client):
     e = failure(lambda: client.post(CustomerLinkCreateRequest(
-        resource_type="Quote", resource_uid=uuid.uuid4().hex,
+        resource_type="Quote", resource_uid=new_resource_uid(),
         recipient_email="not-an-email", max_views=0)))
 
     assert e.status_code == 400
@@ -69,7 +59,7 @@ def test_a_wrong_verb_names_the_method_and_service(client):
     # No operation takes PUT here, so nothing in the request can say how it spells members;
     # `?jsconfig=eccn` (ServiceStack's own switch) asks for the camelCase this client reads.
     e = failure(lambda: client.send(
-        CustomerLinkRequest(customer_link_u_i_d=uuid.uuid4().hex), method="PUT",
+        CustomerLinkRequest(customer_link_u_i_d=new_resource_uid()), method="PUT",
         args={"jsconfig": "eccn"}))
 
     assert e.status_code == 405
