@@ -6,18 +6,12 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Resp, TestServer, cli, uid};
+use crate::support::{Resp, TestServer, cli, create_key, link_uid, uid};
 
 const PYTHON_REQUESTS: &str = "python-requests/2.32.3";
 
 fn create(s: &TestServer, n: u128) -> String {
-    let body = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(n), "RecipientEmail": "a@b.co"}),
-        )
-        .expect(200);
-    body["Link"]["CustomerLinkUID"].as_str().unwrap().to_owned()
+    link_uid(&s.quote_link(n, "a@b.co"))
 }
 
 fn get_as(s: &TestServer, path: &str, agent: &str) -> Resp {
@@ -166,14 +160,8 @@ fn a_key_can_pin_its_casing() {
     assert_eq!(code, 0, "{err}");
     let tenant = tenant.trim().to_owned();
     let user = "5f1b0c6e2d7a4b8c9d0e1f2a3b4c5d6e";
-    let key = |casing: &str| {
-        let (code, key, err) = cli(&[
-            "key", "create", "--data", &d, "--tenant", &tenant, "--user", user, "--name", casing,
-            "--casing", casing,
-        ]);
-        assert_eq!(code, 0, "{err}");
-        key.trim().to_owned()
-    };
+    let key =
+        |casing: &str| create_key(dir.path(), &tenant, &["--name", casing, "--casing", casing]);
     let (camel, pascal) = (key("camel"), key("pascal"));
     let (code, _, err) = cli(&[
         "key", "create", "--data", &d, "--tenant", &tenant, "--user", user, "--casing", "snake",

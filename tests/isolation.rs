@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Resp, TestServer, error_fields, uid};
+use crate::support::{Resp, TestServer, error_fields, link_uid, uid};
 
 /// Tenant A (the initial key, `s.key`) and tenant B (`b`) on one server.
 struct Tenants {
@@ -28,17 +28,7 @@ impl Tenants {
 
     /// Tenant A creates a link for resource `Quote/uid(r)`; returns its uid.
     fn a_link(&self, r: u128) -> String {
-        let body = self
-            .s
-            .post(
-                "/v1/customerlink",
-                json!({"ResourceType": "Quote", "ResourceUid": uid(r), "RecipientEmail": "a@b.co"}),
-            )
-            .expect(200);
-        body["Link"]["CustomerLinkUID"]
-            .as_str()
-            .expect("uid")
-            .to_owned()
+        link_uid(&self.s.quote_link(r, "a@b.co"))
     }
 }
 

@@ -2,17 +2,10 @@
 //! (no path bytes reflected), and a navigation another site started cannot replace the link
 //! a recipient has open; a fresh link from webmail with no cookie still goes straight in.
 
-use serde_json::json;
-
-use crate::support::{Req, Resp, TestServer, uid};
+use crate::support::{Req, Resp, TestServer};
 
 fn token(s: &TestServer, n: u128) -> String {
-    let created = s
-        .post(
-            "/v1/customerlink",
-            json!({"ResourceType": "Quote", "ResourceUid": uid(n), "RecipientEmail": "a@example.com"}),
-        )
-        .expect(200);
+    let created = s.quote_link(n, "a@example.com");
     crate::support::portal_token(&created)
 }
 

@@ -3,18 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Resp, SEED_JSV, TestServer, error_fields, filled_seed_jsv, uid};
+use crate::support::{Resp, SEED_JSV, TestServer, error_fields, filled_seed_jsv, link_uid, uid};
 
 fn create_json(s: &TestServer) -> Value {
-    s.post(
-        "/v1/customerlink",
-        json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "a@b.co"}),
-    )
-    .expect(200)
-}
-
-fn link_uid(body: &Value) -> String {
-    body["Link"]["CustomerLinkUID"].as_str().unwrap().to_owned()
+    s.quote_link(1, "a@b.co")
 }
 
 #[test]
@@ -441,11 +433,7 @@ fn xml_bodies_in_and_datacontract_xml_out() {
 fn csv_writes_the_first_list_as_rows_with_its_attachment_name() {
     let s = TestServer::start();
     create_json(&s);
-    s.post(
-        "/v1/customerlink",
-        json!({"ResourceType": "Quote", "ResourceUid": uid(1), "RecipientEmail": "b@c.co"}),
-    )
-    .expect(200);
+    s.quote_link(1, "b@c.co");
     let r = s.get(&format!("/v1/customerlink/resource/Quote/{}.csv", uid(1)));
     assert_eq!(r.status, 200, "{r:#?}");
     assert_eq!(
