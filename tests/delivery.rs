@@ -54,14 +54,6 @@ fn hash_of(s: &TestServer, token: &str) -> String {
         .to_hex()
 }
 
-fn deliveries(s: &TestServer, body: &Value) -> Vec<Value> {
-    let uid = body["Link"]["CustomerLinkUID"].as_str().unwrap();
-    s.get(&format!("/v1/customerlink/{uid}")).expect(200)["Deliveries"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 #[test]
 fn email_goes_out_with_the_portal_url_and_correct_headers() {
     let sink = SmtpSink::start();
@@ -91,7 +83,7 @@ fn email_goes_out_with_the_portal_url_and_correct_headers() {
         "the mailed URL is the link's"
     );
     assert!(!mail.data.contains("<img"), "no tracking pixels");
-    let d = deliveries(&s, &body);
+    let d = s.deliveries(&body);
     assert_eq!(
         (
             d[0]["Channel"].as_str(),
@@ -122,7 +114,7 @@ fn relay_down_is_reported_and_retried_after_a_restart_without_duplicates() {
         body["Link"]["DeliveryChannels"], "Email",
         "queued even though the first attempt failed"
     );
-    let d = deliveries(&s, &body);
+    let d = s.deliveries(&body);
     assert_eq!(
         (d[0]["Status"].as_str(), d[0]["Attempts"].as_u64()),
         (Some("Queued"), Some(1))
@@ -143,11 +135,8 @@ fn relay_down_is_reported_and_retried_after_a_restart_without_duplicates() {
             .contains(body["PortalUrl"].as_str().unwrap()),
         "the retry carries the same URL"
     );
-    wait_until(
-        || deliveries(&s, &body)[0]["Status"] == "Sent",
-        "status Sent",
-    );
-    assert_eq!(deliveries(&s, &body)[0]["Attempts"], 2);
+    wait_until(|| s.deliveries(&body)[0]["Status"] == "Sent", "status Sent");
+    assert_eq!(s.deliveries(&body)[0]["Attempts"], 2);
     clock.advance_millis(3_600_000);
     s.job_round("outbox", WORKER_INTERVAL);
     assert_eq!(
@@ -170,7 +159,7 @@ fn permanent_refusal_is_not_retried() {
     );
     s.clock.advance_millis(7_200_000);
     s.job_round("outbox", WORKER_INTERVAL);
-    let d = deliveries(&s, &body);
+    let d = s.deliveries(&body);
     assert_eq!(
         (d[0]["Status"].as_str(), d[0]["Attempts"].as_u64()),
         (Some("Failed"), Some(1))
@@ -362,7 +351,8 @@ fn resend_rotates_the_token_and_is_rate_limited_and_refused_when_revoked() {
             .unwrapped()
             .contains(second["PortalUrl"].as_str().unwrap())
     );
-    let statuses: Vec<Value> = deliveries(&s, &second)
+    let statuses: Vec<Value> = s
+        .deliveries(&second)
         .iter()
         .map(|d| d["Status"].clone())
         .collect();
@@ -450,7 +440,7 @@ fn purge_takes_a_links_deliveries_with_it_and_check_agrees() {
         || s.get(&format!("/v1/customerlink/{uid}")).status == 404,
         "purge",
     );
-    assert_eq!(deliveries(&s, &kept).len(), 1);
+    assert_eq!(s.deliveries(&kept).len(), 1);
     let out = s.check();
     assert!(out.contains("links 1 revoked 0 deliveries 1"), "{out}");
 }

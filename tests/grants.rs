@@ -54,15 +54,14 @@ fn introspect(s: &TestServer, key: &str, grant: &str) -> Value {
 #[test]
 fn issue_10_a_grant_ends_when_its_link_is_revoked() {
     let (s, rs_key) = server_with_resource_key(|_| {});
-    let (s, rs_key) = (&s, rs_key.as_str());
-    let (token, link_uid) = quote(s, 24);
-    let kept = open(s, &token);
-    let ended = open(s, &token);
-    assert_eq!(introspect(s, rs_key, &kept)["Active"], true);
+    let (token, link_uid) = quote(&s, 24);
+    let kept = open(&s, &token);
+    let ended = open(&s, &token);
+    assert_eq!(introspect(&s, &rs_key, &kept)["Active"], true);
     s.post(&format!("/v1/customerlink/{link_uid}/revoke"), json!({}))
         .expect(200);
     assert_eq!(
-        introspect(s, rs_key, &ended),
+        introspect(&s, &rs_key, &ended),
         json!({"Active": false}),
         "the link was revoked after the open"
     );
@@ -71,20 +70,19 @@ fn issue_10_a_grant_ends_when_its_link_is_revoked() {
 #[test]
 fn issue_10_a_grant_ends_when_its_link_is_resent() {
     let (s, rs_key) = server_with_resource_key(|_| {});
-    let (s, rs_key) = (&s, rs_key.as_str());
-    let (token, link_uid) = quote(s, 24);
-    let old = open(s, &token);
+    let (token, link_uid) = quote(&s, 24);
+    let old = open(&s, &token);
     let resent = s
         .post(&format!("/v1/customerlink/{link_uid}/resend"), json!({}))
         .expect(200);
-    let fresh = open(s, &portal_token(&resent));
+    let fresh = open(&s, &portal_token(&resent));
     assert_eq!(
-        introspect(s, rs_key, &old),
+        introspect(&s, &rs_key, &old),
         json!({"Active": false}),
         "a grant of the replaced token"
     );
     assert_eq!(
-        introspect(s, rs_key, &fresh)["Active"],
+        introspect(&s, &rs_key, &fresh)["Active"],
         true,
         "the new token's grants work"
     );
@@ -96,17 +94,16 @@ fn issue_10_a_grant_ends_when_its_link_is_purged() {
         c.purge.interval = Duration::from_millis(30);
         c.purge.retention_ms = 0;
     });
-    let (s, rs_key) = (&s, rs_key.as_str());
-    let (token, link_uid) = quote(s, 1);
+    let (token, link_uid) = quote(&s, 1);
     s.clock.advance_millis(59 * 60_000);
-    let grant = open(s, &token);
+    let grant = open(&s, &token);
     s.clock.advance_millis(2 * 60_000);
     crate::support::sinks::wait_until(
         || s.get(&format!("/v1/customerlink/{link_uid}")).status == 404,
         "purge",
     );
     assert_eq!(
-        introspect(s, rs_key, &grant),
+        introspect(&s, &rs_key, &grant),
         json!({"Active": false}),
         "the grant is still within its five minutes, but its link is gone"
     );

@@ -93,14 +93,6 @@ fn poisoned_tenant() -> Poisoned {
     Poisoned { s, b, relay_port }
 }
 
-fn deliveries(s: &TestServer, link: &Value) -> Vec<Value> {
-    let uid = link["Link"]["CustomerLinkUID"].as_str().unwrap();
-    s.get(&format!("/v1/customerlink/{uid}")).expect(200)["Deliveries"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 #[test]
 fn a_sender_name_that_cannot_be_a_header_fails_its_delivery_and_nothing_else() {
     let p = poisoned_tenant();
@@ -112,7 +104,7 @@ fn a_sender_name_that_cannot_be_a_header_fails_its_delivery_and_nothing_else() {
         error.contains("not retried") && error.contains("sender name cannot be written"),
         "a permanent, clear failure: {body}"
     );
-    let d = deliveries(s, &body);
+    let d = s.deliveries(&body);
     assert_eq!(d[0]["Status"], "Failed", "{d:?}");
     assert!(d[0]["LastError"].as_str().unwrap().contains("sender name"));
 
@@ -129,13 +121,13 @@ fn a_sender_name_that_cannot_be_a_header_fails_its_delivery_and_nothing_else() {
         .expect(200);
     wait_until(
         || {
-            deliveries(s, &doc)
+            s.deliveries(&doc)
                 .first()
                 .is_some_and(|d| d["Status"] == "Failed")
         },
         "the passcode delivery to fail",
     );
-    let passcode = &deliveries(s, &doc)[0];
+    let passcode = &s.deliveries(&doc)[0];
     assert_eq!(passcode["Kind"], "Passcode");
     assert!(
         passcode["LastError"]

@@ -24,6 +24,13 @@ impl TestServer {
         self.post("/v1/customerlink", body).expect(200)
     }
 
+    /// The deliveries of the link a create response describes, as the link's GET shows them.
+    pub fn deliveries(&self, created: &Value) -> Vec<Value> {
+        let uid = link_uid(created);
+        let link = self.get(&format!("/v1/customerlink/{uid}")).expect(200);
+        link["Deliveries"].as_array().cloned().unwrap_or_default()
+    }
+
     /// The id of the initial key's tenant, read from a Quote link made for it.
     pub fn tenant_id(&self) -> String {
         link_tenant(&self.quote_link(99, "t@example.com"))
