@@ -65,7 +65,7 @@ pub async fn create(
     let op = cmd::CreateLink {
         link: Box::new(planned.record),
         deliveries,
-        limits: delivery::limits(state, now),
+        limits: delivery::limits(&state.config.delivery, now),
     };
     let written = match call.write(op, &delivery_errors).await? {
         Ok(written) => written,
@@ -161,7 +161,12 @@ impl Created<'_> {
     ) -> Result<CustomerLinkCreateResponse, ApiError> {
         let state = self.state;
         delivery_errors.extend(written.refused);
-        delivery_errors.extend(delivery::first_attempts(state, &written.queued, self.token).await);
+        delivery_errors.extend(delivery::first_attempts(
+            &state.outbox,
+            state.config.delivery.attempt_timeout,
+            &written.queued,
+            self.token,
+        ).await);
         Ok(CustomerLinkCreateResponse {
             ResponseStatus: None,
             Link: CustomerLinkExtended::from_record(&written.link, self.now),
@@ -226,7 +231,7 @@ pub async fn resend(
         token_hash: state.keys.link_token(&token),
         at: now,
         deliveries,
-        limits: delivery::limits(state, now),
+        limits: delivery::limits(&state.config.delivery, now),
         rules: ResendRules {
             cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
             per_hour: d.resends_per_hour,

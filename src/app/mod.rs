@@ -15,6 +15,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::policy::{DEFAULT_POLICY, Policy};
 use crate::domain::token::HashKeys;
+use crate::jobs::{self, Handles, Job};
 use crate::store::{Store, StoreError};
 
 pub use bootstrap::INITIAL_KEY_FILE;
@@ -29,8 +30,8 @@ pub struct AppState {
     pub keys: HashKeys,
     /// `/openapi.json`, generated once from the route table.
     pub openapi: bytes::Bytes,
-    /// The email relay, SMS gateway and message templates.
-    pub deliverer: crate::delivery::Deliverer,
+    /// Delivery attempts: the email relay, SMS gateway and templates, and what they record.
+    pub outbox: crate::delivery::outbox::Outbox,
     /// Per-address limits of the recipient portal.
     pub portal_limits: crate::api::portal::PortalLimits,
     /// Callers of API keys this process has already looked up.
@@ -77,13 +78,24 @@ impl AppState {
         let openapi = crate::api::openapi::document(&config.public_url)
             .to_string()
             .into();
+        let metrics = crate::metrics::Metrics::new(Arc::clone(&config.writer.stats));
+        let keys = HashKeys::derive(&master);
+        let outbox = crate::delivery::outbox::Outbox {
+            store: store.clone(),
+            clock: Arc::clone(&clock),
+            keys: keys.clone(),
+            deliverer: Arc::new(deliverer),
+            stats: Arc::clone(&metrics.delivery),
+            public_url: config.public_url.as_str().into(),
+            retry: crate::delivery::outbox::retry_policy(&config.delivery),
+        };
         Ok(AppState {
             portal_limits: crate::api::portal::PortalLimits::new(&config.portal),
             key_cache: crate::api::auth::KeyCache::default(),
-            metrics: crate::metrics::Metrics::new(std::sync::Arc::clone(&config.writer.stats)),
+            metrics,
             openapi,
-            deliverer,
-            keys: HashKeys::derive(&master),
+            outbox,
+            keys,
             config,
             store,
             clock,
@@ -116,6 +128,23 @@ fn load_policy(config: &Config) -> Result<Policy, StartError> {
     Policy::parse(&text).map_err(|error| StartError::Policy { path: name, error })
 }
 
+/// Starts the background jobs, each with only the handles it uses.
+fn spawn_jobs(state: &AppState) -> (Job, Job, Job) {
+    let handles = Handles {
+        store: state.store.clone(),
+        clock: Arc::clone(&state.clock),
+        panics: Arc::clone(&state.metrics.jobs),
+    };
+    let purge_stats = Arc::clone(&state.metrics.purge);
+    let purge = jobs::purge::spawn(handles.clone(), state.config.purge.clone(), purge_stats);
+    let delivery = &state.config.delivery;
+    let outbox = jobs::outbox::spawn(state.outbox.clone(), delivery, Arc::clone(&handles.panics));
+    let views = Arc::clone(&state.portal_limits.landing_views);
+    let portal_stats = Arc::clone(&state.metrics.portal);
+    let landing_log = jobs::landing_log::spawn(handles, views, portal_stats);
+    (purge, outbox, landing_log)
+}
+
 /// Runs the service on `listener` until `shutdown` completes, then stops cleanly.
 pub async fn run(
     config: Config,
@@ -137,9 +166,7 @@ pub async fn run(
     }
     tracing::info!(address = %bound, data = %state.config.data_dir.display(), "customerlink listening");
     let state = Arc::new(state);
-    let purge = crate::jobs::purge::spawn(Arc::clone(&state));
-    let outbox = crate::jobs::outbox::spawn(Arc::clone(&state));
-    let landing_log = crate::jobs::landing_log::spawn(Arc::clone(&state));
+    let (purge, outbox, landing_log) = spawn_jobs(&state);
     crate::http::serve(listener, Arc::clone(&state), shutdown).await;
     landing_log.stop().await;
     outbox.stop().await;

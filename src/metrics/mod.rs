@@ -43,9 +43,9 @@ pub const BATCH_BOUNDS: &[f64] = &[
 pub struct Metrics {
     pub requests: RequestMetrics,
     pub writer: std::sync::Arc<WriterStats>,
-    pub purge: PurgeStats,
-    pub delivery: DeliveryStats,
-    pub portal: PortalStats,
+    pub purge: std::sync::Arc<PurgeStats>,
+    pub delivery: std::sync::Arc<DeliveryStats>,
+    pub portal: std::sync::Arc<PortalStats>,
     pub links: LinkGauges,
     /// Panicked rounds of background jobs (shared with each job's supervisor).
     pub jobs: std::sync::Arc<JobPanics>,
@@ -60,9 +60,9 @@ impl Metrics {
         let mut metrics = Metrics {
             requests: RequestMetrics::default(),
             writer,
-            purge: PurgeStats::default(),
-            delivery: DeliveryStats::default(),
-            portal: PortalStats::default(),
+            purge: std::sync::Arc::default(),
+            delivery: std::sync::Arc::default(),
+            portal: std::sync::Arc::default(),
             links: LinkGauges::default(),
             jobs: std::sync::Arc::new(JobPanics::default()),
             uptime: Gauge::default(),

@@ -144,7 +144,7 @@ pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Resul
         actor: actor.clone(),
     };
     if let IssueOtpOutcome::Queued(Some(_)) = state.store.write(op).await? {
-        state.deliverer.wake.notify_one();
+        state.outbox.deliverer.wake.notify_one();
     }
     Ok(())
 }
