@@ -1,11 +1,13 @@
 //! app: composition. Opens the data folder (master secret, policy, database), creates the
-//! first tenant and key on an empty folder, runs the HTTP server and background jobs, and on
-//! shutdown stops them in order so the database is closed cleanly.
+//! first tenant and key on an empty folder, runs the HTTP server and background jobs (each
+//! handed only the narrow handles it uses), publishes the operator key and address while the
+//! server runs, and on shutdown stops them in order so the database is closed cleanly.
 
 mod bootstrap;
 mod secrets;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -145,6 +147,22 @@ fn spawn_jobs(state: &AppState) -> (Job, Job, Job) {
     (purge, outbox, landing_log)
 }
 
+/// Serves with the operator key and the bound address published in the data folder (for
+/// `customerlink backup`); withdraws them once the server has stopped.
+async fn serve_published(
+    state: &Arc<AppState>,
+    listener: TcpListener,
+    bound: SocketAddr,
+    shutdown: impl Future<Output = ()>,
+) {
+    let data_dir = &state.config.data_dir;
+    if let Err(e) = crate::ops::operator::publish(data_dir, bound) {
+        tracing::warn!(error = %e, "no operator key written; `customerlink backup` cannot reach this server");
+    }
+    crate::http::serve(listener, Arc::clone(state), shutdown).await;
+    crate::ops::operator::withdraw(data_dir);
+}
+
 /// Runs the service on `listener` until `shutdown` completes, then stops cleanly.
 pub async fn run(
     config: Config,
@@ -167,7 +185,7 @@ pub async fn run(
     tracing::info!(address = %bound, data = %state.config.data_dir.display(), "customerlink listening");
     let state = Arc::new(state);
     let (purge, outbox, landing_log) = spawn_jobs(&state);
-    crate::http::serve(listener, Arc::clone(&state), shutdown).await;
+    serve_published(&state, listener, bound, shutdown).await;
     landing_log.stop().await;
     outbox.stop().await;
     purge.stop().await;
