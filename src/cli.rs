@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use uuid::Uuid;
 
-use crate::admin::{self, KeySpec};
+use crate::ops::admin::{self, KeySpec};
 use crate::app::{self, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Overrides};

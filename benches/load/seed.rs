@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use customerlink::admin::{self, KeySpec};
+use customerlink::ops::admin::{self, KeySpec};
 use customerlink::app::AppState;
 use customerlink::clock::{Clock, SystemClock};
 use customerlink::config::Config;

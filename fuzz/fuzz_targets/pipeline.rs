@@ -30,7 +30,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
-use customerlink::admin::{KeySpec, create_key, create_tenant};
+use customerlink::ops::admin::{KeySpec, create_key, create_tenant};
 use customerlink::app::AppState;
 use customerlink::clock::{Clock, ManualClock};
 use customerlink::config::{Config, FileConfig, Overrides};

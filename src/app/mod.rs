@@ -18,10 +18,10 @@ use crate::config::Config;
 use crate::domain::policy::{DEFAULT_POLICY, Policy};
 use crate::domain::token::HashKeys;
 use crate::jobs::{self, Handles, Job};
+use crate::ops::admin::AdminError;
 use crate::store::{Store, StoreError};
 
 pub use bootstrap::INITIAL_KEY_FILE;
-pub use secrets::{MASTER_SECRET_FILE, write_private};
 
 /// Everything a request handler may use; built once, shared as `Arc<AppState>`.
 pub struct AppState {
@@ -60,6 +60,17 @@ pub enum StartError {
     Delivery(String),
 }
 
+/// An admin command run by the first-start bootstrap fails start-up with its store error.
+impl From<AdminError> for StartError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Store(e) => StartError::Store(e),
+            AdminError::Random(e) => StartError::Random(e),
+            other => StartError::Store(StoreError::Corrupt(other.to_string())),
+        }
+    }
+}
+
 impl AppState {
     /// Opens the data folder: creates it if missing (0700, or tightens it to 0700), loads (or creates) the master secret,
     /// loads the policy and opens the database. Fails at once if the database is in use.
@@ -70,10 +81,7 @@ impl AppState {
         })?;
         let policy = load_policy(&config)?;
         let store = Store::open(&config.database_path(), &config.writer)?;
-        let secret_path = config
-            .master_secret_file
-            .clone()
-            .unwrap_or_else(|| config.data_dir.join(secrets::MASTER_SECRET_FILE));
+        let secret_path = config.master_secret_path();
         let master = secrets::load_or_create(&secret_path)?;
         let deliverer =
             crate::delivery::Deliverer::from_config(&config).map_err(StartError::Delivery)?;

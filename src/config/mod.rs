@@ -19,6 +19,9 @@ pub use delivery::{
 pub use http::{HttpFile, HttpLimits, MetricsFile, MetricsSettings};
 pub use proxy::{Cidr, ClientIpHeader, canonical as canonical_ip};
 
+/// File name of the master secret inside the data folder.
+pub const MASTER_SECRET_FILE: &str = "master.key";
+
 /// What the command line and environment said (clap fills flags and their env fallbacks).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -366,6 +369,14 @@ impl Config {
     /// The redb file inside the data folder.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("customerlink.redb")
+    }
+
+    /// The master secret file: `master_secret_file` if set, else [`MASTER_SECRET_FILE`] in
+    /// the data folder.
+    pub fn master_secret_path(&self) -> PathBuf {
+        self.master_secret_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(MASTER_SECRET_FILE))
     }
 }
 
