@@ -161,12 +161,15 @@ impl Created<'_> {
     ) -> Result<CustomerLinkCreateResponse, ApiError> {
         let state = self.state;
         delivery_errors.extend(written.refused);
-        delivery_errors.extend(delivery::first_attempts(
-            &state.outbox,
-            state.config.delivery.attempt_timeout,
-            &written.queued,
-            self.token,
-        ).await);
+        delivery_errors.extend(
+            delivery::first_attempts(
+                &state.outbox,
+                state.config.delivery.attempt_timeout,
+                &written.queued,
+                self.token,
+            )
+            .await,
+        );
         Ok(CustomerLinkCreateResponse {
             ResponseStatus: None,
             Link: CustomerLinkExtended::from_record(&written.link, self.now),

@@ -80,7 +80,9 @@ impl AppState {
             error,
         })?;
         let policy = load_policy(&config)?;
-        let store = Store::open(&config.database_path(), &config.writer)?;
+        let metrics = crate::metrics::Metrics::new();
+        let observer = Arc::clone(&metrics.writer);
+        let store = Store::open_observed(&config.database_path(), &config.writer, observer)?;
         let secret_path = config.master_secret_path();
         let master = secrets::load_or_create(&secret_path)?;
         let deliverer =
@@ -88,7 +90,6 @@ impl AppState {
         let openapi = crate::api::openapi::document(&config.public_url)
             .to_string()
             .into();
-        let metrics = crate::metrics::Metrics::new(Arc::clone(&config.writer.stats));
         let keys = HashKeys::derive(&master);
         let outbox = crate::delivery::outbox::Outbox {
             store: store.clone(),

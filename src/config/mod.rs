@@ -193,8 +193,6 @@ pub struct WriterSettings {
     /// redb's page cache in bytes (`[writer] cache_mib`). Small by default: the OS page cache
     /// keeps the file warm anyway, and this memory counts against the service's RSS.
     pub cache_bytes: usize,
-    /// Where the writer reports each commit (shared with `/metrics`).
-    pub stats: std::sync::Arc<crate::metrics::WriterStats>,
 }
 
 /// The resolved configuration of one process.
@@ -425,7 +423,6 @@ fn resolve_writer(f: &WriterFile, errors: &mut Vec<ConfigError>) -> WriterSettin
         max_batch: positive(f.max_batch, 1024, "writer.max_batch", errors),
         quick_repair: f.quick_repair.unwrap_or(false),
         cache_bytes: positive(f.cache_mib, 16, "writer.cache_mib", errors).saturating_mul(1 << 20),
-        stats: std::sync::Arc::default(),
     }
 }
 

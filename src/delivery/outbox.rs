@@ -12,8 +12,8 @@ use futures_util::FutureExt as _;
 
 use crate::clock::Clock;
 use crate::config::DeliverySettings;
-use crate::delivery::{Deliverer, SendError};
 use crate::delivery::template::{MessageContext, Rendered};
+use crate::delivery::{Deliverer, SendError};
 use crate::domain::delivery::{DeliveryKind, DeliveryRecord, mask};
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::policy::Channel;

@@ -48,7 +48,10 @@ pub fn spawn(handles: Handles, settings: PurgeSettings, stats: Arc<PurgeStats>) 
 }
 
 /// Purges everything due, batch by batch; returns how many links were deleted.
-async fn purge_retired(purge: &Purge, stopped: &watch::Receiver<bool>) -> Result<usize, StoreError> {
+async fn purge_retired(
+    purge: &Purge,
+    stopped: &watch::Receiver<bool>,
+) -> Result<usize, StoreError> {
     let settings = &purge.settings;
     let mut total = 0;
     loop {
