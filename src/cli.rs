@@ -7,7 +7,8 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use uuid::Uuid;
 
-use crate::app::{self, AppState};
+use crate::api::AppState;
+use crate::app;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Overrides};
 use crate::domain::tenant::CasingPin;

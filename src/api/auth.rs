@@ -8,7 +8,7 @@ use hyper::header::{AUTHORIZATION, HeaderMap};
 
 use super::error::ApiError;
 use super::routes::Op;
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::tenant::{Role, StaffCaller};
 use crate::domain::token::ApiKey;
 

@@ -19,7 +19,7 @@ use super::handler::{Call, Handler};
 use super::respond::error_response_with;
 use super::routes::Matched;
 use super::{Request, Response, auth};
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::tenant::CasingPin;
 use crate::domain::{FieldError, Rule};
 use crate::wire::bind::BindError;

@@ -3,7 +3,7 @@
 
 use super::dto::*;
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::{FieldError, Rule};
 use crate::store::commands::{DeleteContact, PutContact};

@@ -7,7 +7,7 @@ use super::delivery;
 use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::Once;
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::resend::{self, ResendRules};

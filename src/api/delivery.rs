@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::config::DeliverySettings;
 use crate::delivery::outbox::{Outbox, attempt_within};
 use crate::domain::contact::Contact;

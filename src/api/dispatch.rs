@@ -15,7 +15,7 @@ use super::resolve::{Resolved, Target, resolve};
 use super::respond::error_response;
 use super::routes::{self, Matched, Miss, Surface};
 use super::{Request, Response, auth, batch};
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::tenant::StaffCaller;
 use crate::wire::Format;
 use crate::wire::casing::Casing;

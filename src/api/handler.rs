@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::portal::Visitor;
 use super::routes::Matched;
 use super::{Response, respond::respond};
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::tenant::{Role, StaffCaller};
 use crate::wire::bind::{Sources, bind};
 use crate::wire::encode::Style;

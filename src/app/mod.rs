@@ -23,24 +23,7 @@ use crate::store::{Store, StoreError};
 
 pub use bootstrap::INITIAL_KEY_FILE;
 
-/// Everything a request handler may use; built once, shared as `Arc<AppState>`.
-pub struct AppState {
-    pub config: Config,
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
-    pub policy: Policy,
-    pub keys: HashKeys,
-    /// `/openapi.json`, generated once from the route table.
-    pub openapi: bytes::Bytes,
-    /// Delivery attempts: the email relay, SMS gateway and templates, and what they record.
-    pub outbox: crate::delivery::outbox::Outbox,
-    /// Per-address limits of the recipient portal.
-    pub portal_limits: crate::api::portal::PortalLimits,
-    /// Callers of API keys this process has already looked up.
-    pub key_cache: crate::api::auth::KeyCache,
-    /// What `/metrics` reports.
-    pub metrics: crate::metrics::Metrics,
-}
+pub use crate::api::AppState;
 
 /// Why the service could not start (or an admin command could not open the data folder).
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +54,8 @@ impl From<AdminError> for StartError {
     }
 }
 
+/// Opening and closing live here, with the rest of start-up; the struct itself is the
+/// request path's (`api::state`).
 impl AppState {
     /// Opens the data folder: creates it if missing (0700, or tightens it to 0700), loads (or creates) the master secret,
     /// loads the policy and opens the database. Fails at once if the database is in use.

@@ -22,7 +22,7 @@ use tracing::Instrument as _;
 use super::body::ResponseBody;
 use super::{admin, client_ip};
 use crate::api::{self, error::ApiError};
-use crate::app::AppState;
+use crate::api::AppState;
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: &str = "x-request-id";

@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use super::exchange;
 use super::io::{Busy, Guarded, Requests, Timeouts};
 use super::slots::Slots;
-use crate::app::AppState;
+use crate::api::AppState;
 
 /// Serves until `shutdown` completes, then drains in-flight requests (bounded by the grace
 /// period) and returns once every connection task has ended.

@@ -5,7 +5,7 @@
 //! Passcodes go out through the outbox: asking for one never waits for the relay.
 
 use crate::api::error::ApiError;
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{generate_code, normalise_entry};
 use crate::domain::portal::{

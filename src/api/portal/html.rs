@@ -12,7 +12,7 @@ use super::pages::{self, LinkView};
 use super::{SESSION_COOKIE, TOKEN_COOKIE, Visitor, cookie, set_cookie};
 use crate::api::error::ApiError;
 use crate::api::{Request, Response};
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::portal::SESSION_TTL_MS;
 use crate::wire::form;
 
