@@ -7,7 +7,8 @@ use super::delivery;
 use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::Once;
-use crate::api::AppState;
+use crate::api::{AppState, Records};
+use crate::store::Store;
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::resend::{self, ResendRules};
@@ -256,7 +257,7 @@ pub async fn resend(
 }
 
 pub fn list_for_resource(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkListRequest,
 ) -> Result<CustomerLinkListResponse, ApiError> {
@@ -274,11 +275,11 @@ pub fn list_for_resource(
     let links = state
         .store
         .read(|r| r.links_by_resource(caller.tenant_id, &resource_type, resource_uid))?;
-    Ok(list_response(state, &links, None))
+    Ok(list_response(&links, None, state.clock.now()))
 }
 
 pub fn query(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkQueryRequest,
 ) -> Result<CustomerLinkListResponse, ApiError> {
@@ -298,11 +299,11 @@ pub fn query(
     let page = state
         .store
         .read(|r| r.links_by_tenant(caller.tenant_id, status, now, req.Skip.unwrap_or(0), take))?;
-    Ok(list_response(state, &page.links, Some(page.total)))
+    Ok(list_response(&page.links, Some(page.total), now))
 }
 
 pub fn get(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkRequest,
 ) -> Result<CustomerLinkResponse, ApiError> {
@@ -333,7 +334,7 @@ pub fn get(
 }
 
 pub async fn revoke(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkRevokeRequest,
 ) -> Result<CustomerLinkResponse, ApiError> {
@@ -345,17 +346,17 @@ pub async fn revoke(
         by: caller.user_id,
         at: now,
     };
-    write_link(state, uid, op, now).await
+    write_link(state.store, uid, op, now).await
 }
 
 /// Applies a staff write to one link and answers with the link as it now is.
 async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
-    state: &AppState,
+    store: &Store,
     uid: Uuid,
     op: C,
     now: i64,
 ) -> Result<CustomerLinkResponse, ApiError> {
-    let link = state.store.write(op).await?.ok_or_else(|| not_found(uid))?;
+    let link = store.write(op).await?.ok_or_else(|| not_found(uid))?;
     Ok(CustomerLinkResponse {
         ResponseStatus: None,
         Link: CustomerLinkExtended::from_record(&link, now),
@@ -363,12 +364,7 @@ async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
     })
 }
 
-fn list_response(
-    state: &AppState,
-    links: &[LinkRecord],
-    total: Option<u64>,
-) -> CustomerLinkListResponse {
-    let now = state.clock.now();
+fn list_response(links: &[LinkRecord], total: Option<u64>, now: i64) -> CustomerLinkListResponse {
     CustomerLinkListResponse {
         ResponseStatus: None,
         Links: links
@@ -395,7 +391,7 @@ fn not_found(uid: Uuid) -> ApiError {
 
 /// `POST /v1/customerlink/{uid}/unlock`: lifts a passcode lock and clears the failure count.
 pub async fn unlock(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkUidRequest,
 ) -> Result<CustomerLinkResponse, ApiError> {
@@ -407,17 +403,17 @@ pub async fn unlock(
         by: caller.user_id,
         at: now,
     };
-    write_link(state, uid, op, now).await
+    write_link(state.store, uid, op, now).await
 }
 
 /// `GET /v1/customerlink/{uid}/log`: the access log, also after the link was purged.
 pub fn access_log(
-    state: &AppState,
+    store: &Store,
     caller: &StaffCaller,
     req: CustomerLinkUidRequest,
 ) -> Result<CustomerLinkLogResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
-    let entries = state.store.read(|r| r.access_log(caller.tenant_id, uid))?;
+    let entries = store.read(|r| r.access_log(caller.tenant_id, uid))?;
     if entries.is_empty() {
         return Err(not_found(uid));
     }

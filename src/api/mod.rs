@@ -36,7 +36,7 @@ use error::ApiError;
 
 pub use dispatch::{handle, reject};
 pub use respond::error_response;
-pub use state::AppState;
+pub use state::{AppState, Records};
 pub(crate) use respond::respond;
 
 /// A request as the api layer sees it: already size-limited and fully read.

@@ -1,6 +1,7 @@
 //! The state the request path shares: built once by `app` at start (`AppState::open`) and
 //! shared as `Arc<AppState>` by the accept loop and the handlers. Background jobs and
-//! delivery never see it: they get narrow handles (`jobs::Handles`, `delivery::outbox::Outbox`).
+//! delivery never see it: they get narrow handles (`jobs::Handles`, `delivery::outbox::Outbox`),
+//! and so do the staff operations that only touch records ([`Records`], `&Store`).
 
 use std::sync::Arc;
 
@@ -29,4 +30,29 @@ pub struct AppState {
     pub key_cache: super::auth::KeyCache,
     /// What `/metrics` reports.
     pub metrics: Metrics,
+}
+
+/// The store and the clock: all that the staff operations on stored records use (get, lists,
+/// revoke, unlock, the access log, contacts). A handler that takes it cannot reach the keys,
+/// config, delivery or the portal's limits. The route table hands it over (`.into()`).
+#[derive(Clone, Copy)]
+pub struct Records<'a> {
+    pub store: &'a Store,
+    pub clock: &'a dyn Clock,
+}
+
+impl<'a> From<&'a AppState> for Records<'a> {
+    fn from(state: &'a AppState) -> Self {
+        Records {
+            store: &state.store,
+            clock: &*state.clock,
+        }
+    }
+}
+
+/// For staff operations that only read or write records and need no time.
+impl<'a> From<&'a AppState> for &'a Store {
+    fn from(state: &'a AppState) -> Self {
+        &state.store
+    }
 }
