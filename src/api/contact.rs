@@ -4,9 +4,9 @@
 use super::dto::*;
 use super::error::ApiError;
 use crate::api::Records;
-use crate::store::Store;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::{FieldError, Rule};
+use crate::store::Store;
 use crate::store::commands::{DeleteContact, PutContact};
 
 pub async fn put(
@@ -62,8 +62,8 @@ pub fn list(
     req: ContactListRequest,
 ) -> Result<ContactListResponse, ApiError> {
     let take = super::page_size(req.Take)?;
-    let (contacts, total) = store
-        .read(|r| r.contacts(caller.tenant_id, req.Skip.unwrap_or(0), take))?;
+    let (contacts, total) =
+        store.read(|r| r.contacts(caller.tenant_id, req.Skip.unwrap_or(0), take))?;
     Ok(ContactListResponse {
         ResponseStatus: None,
         Contacts: contacts.iter().map(Contact::from_domain).collect(),

@@ -8,13 +8,13 @@ use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::Once;
 use crate::api::{AppState, Records};
-use crate::store::Store;
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::resend::{self, ResendRules};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{FieldError, Rule};
+use crate::store::Store;
 use crate::store::commands::{
     self as cmd, ConsumeGrant, Idempotent, LinkQueued, Resend, ResendOutcome, RevokeLink,
     UnlockLink,

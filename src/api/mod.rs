@@ -36,8 +36,8 @@ use error::ApiError;
 
 pub use dispatch::{handle, reject};
 pub use respond::error_response;
-pub use state::{AppState, Records};
 pub(crate) use respond::respond;
+pub use state::{AppState, Records};
 
 /// A request as the api layer sees it: already size-limited and fully read.
 #[derive(Debug)]

@@ -4,8 +4,8 @@
 //! batch), so a caller cannot tell them apart, not even by time. Only `open` consumes a view.
 //! Passcodes go out through the outbox: asking for one never waits for the relay.
 
-use crate::api::error::ApiError;
 use crate::api::AppState;
+use crate::api::error::ApiError;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{generate_code, normalise_entry};
 use crate::domain::portal::{
