@@ -99,10 +99,13 @@ impl AppState {
         })
     }
 
-    /// Stops the writer after queued writes and closes the database cleanly.
+    /// Stops the writer after queued writes and closes the database cleanly. The other
+    /// handles on the store (the outbox's) are dropped first, or the close would be refused.
     pub fn close(self) {
-        self.store.shutdown();
-        if let Err(e) = self.store.close() {
+        let store = self.store.clone();
+        drop(self);
+        store.shutdown();
+        if let Err(e) = store.close() {
             tracing::warn!(error = %e, "database not closed cleanly; the next start will repair it");
         }
     }
