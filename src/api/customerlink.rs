@@ -53,8 +53,14 @@ pub async fn create(
     )
     .map_err(ApiError::Invalid)?;
     let wanted = (input.deliver_email, input.deliver_sms);
-    let (deliveries, mut delivery_errors) =
-        delivery::plan(state, &planned.record, &token, wanted, contact.as_ref())?;
+    let (deliveries, mut delivery_errors) = delivery::plan(
+        &state.outbox,
+        &state.policy,
+        &planned.record,
+        &token,
+        wanted,
+        contact.as_ref(),
+    )?;
     let call = Created {
         state,
         caller,
@@ -225,8 +231,14 @@ pub async fn resend(
         resend::channels(&link, req.DeliverEmail, req.DeliverSms).map_err(ApiError::Invalid)?;
     let token = LinkToken::generate()?;
     let now = state.clock.now();
-    let (deliveries, mut delivery_errors) =
-        delivery::plan(state, &link, &token, wanted, contact.as_ref())?;
+    let (deliveries, mut delivery_errors) = delivery::plan(
+        &state.outbox,
+        &state.policy,
+        &link,
+        &token,
+        wanted,
+        contact.as_ref(),
+    )?;
     let d = &state.config.delivery;
     let op = Resend {
         tenant_id: caller.tenant_id,

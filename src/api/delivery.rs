@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use super::error::ApiError;
-use crate::api::AppState;
 use crate::config::DeliverySettings;
 use crate::delivery::outbox::{Outbox, attempt_within};
 use crate::domain::contact::Contact;
@@ -13,13 +12,15 @@ use crate::domain::delivery::{
     ChannelRules, Consent, DeliveryRecord, NewDelivery, Requested, allowed_channels,
 };
 use crate::domain::link::LinkRecord;
-use crate::domain::policy::Channel;
+use crate::domain::policy::{Channel, Policy};
 use crate::domain::token::LinkToken;
 use crate::store::SendLimits;
 
-/// The deliveries to queue for `link` and the reasons requested ones were refused.
+/// The deliveries to queue for `link` (sealed with the outbox's keys) and the reasons
+/// requested ones were refused (a channel not configured, or not allowed by `policy`).
 pub fn plan(
-    state: &AppState,
+    outbox: &Outbox,
+    policy: &Policy,
     link: &LinkRecord,
     token: &LinkToken,
     (want_email, want_sms): (bool, bool),
@@ -44,14 +45,14 @@ pub fn plan(
         do_not_contact: contact.is_some_and(|c| c.do_not_contact),
     };
     let rules = ChannelRules {
-        email_configured: state.outbox.deliverer.email.is_some(),
-        sms_configured: state.outbox.deliverer.sms.is_some(),
-        allow_adhoc_sms: state.policy.allow_adhoc_sms,
+        email_configured: outbox.deliverer.email.is_some(),
+        sms_configured: outbox.deliverer.sms.is_some(),
+        allow_adhoc_sms: policy.allow_adhoc_sms,
     };
     let (allowed, refused) = allowed_channels(requested, consent, rules);
     let mut deliveries = Vec::with_capacity(allowed.len());
     for r in allowed {
-        let sealed_token = state.keys.seal_token(token, link.uid.as_bytes())?;
+        let sealed_token = outbox.keys.seal_token(token, link.uid.as_bytes())?;
         deliveries.push(NewDelivery {
             channel: r.channel,
             to: r.to,
