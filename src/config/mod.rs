@@ -448,6 +448,15 @@ mod tests {
     }
 
     #[test]
+    fn the_master_secret_is_in_the_data_folder_unless_named() {
+        let mut c = Config::resolve(Overrides::default(), FileConfig::default())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.master_secret_path(), PathBuf::from("data/master.key"));
+        c.master_secret_file = Some(PathBuf::from("/secrets/cl.key"));
+        assert_eq!(c.master_secret_path(), PathBuf::from("/secrets/cl.key"));
+    }
+
+    #[test]
     fn flags_beat_file() {
         let o = Overrides {
             listen: Some("127.0.0.1:9000".into()),
