@@ -7,12 +7,13 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use uuid::Uuid;
 
-use crate::admin::{self, KeySpec};
-use crate::app::{self, AppState};
+use crate::api::AppState;
+use crate::app;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Overrides};
 use crate::domain::tenant::CasingPin;
 use crate::ops;
+use crate::ops::admin::{self, KeySpec};
 use crate::wire::types::Guid;
 
 #[derive(Debug, Parser)]

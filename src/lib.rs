@@ -5,10 +5,9 @@
 //! `wire` turns DTOs into bytes and back; `delivery` sends links and codes by email and SMS;
 //! `jobs` runs background work (purge, outbox retries); `metrics` counts what operators watch;
 //! `app` wires the pieces together and owns start-up and shutdown; `private_fs` keeps the
-//! data folder and its files readable by the service's user only; `admin`, `ops` (backup,
-//! restore, compact) and `cli` are the operator's commands.
+//! data folder and its files readable by the service's user only; `ops` (tenants and keys,
+//! backup, restore, compact) and `cli` are the operator's commands.
 
-pub mod admin;
 pub mod api;
 pub mod app;
 pub mod cli;

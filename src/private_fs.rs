@@ -49,6 +49,17 @@ fn tighten(_path: &Path, _mode: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Writes a new file readable only by its owner (0600, synced); fails if it already exists.
+pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
+    let mut file = options.open(path)?;
+    io::Write::write_all(&mut file, contents)?;
+    file.sync_all()
+}
+
 #[cfg(test)]
 #[cfg(unix)]
 mod tests {

@@ -13,6 +13,7 @@ use customerlink::config::WriterSettings;
 use customerlink::domain::policy::{DEFAULT_POLICY, Policy};
 use customerlink::domain::tenant::StaffCaller;
 use customerlink::domain::token::{HashKeys, Secret};
+use customerlink::metrics::WriterStats;
 use customerlink::store::Store;
 use uuid::Uuid;
 
@@ -40,22 +41,23 @@ pub fn measure(
     for &(clients, max_batch) in runs {
         let settings = WriterSettings {
             max_batch,
-            stats: Arc::default(),
             ..settings.clone()
         };
-        let store = Store::open(&db, &settings).map_err(|e| e.to_string())?;
-        let (commits, commands) = (settings.stats.commits(), settings.stats.commands());
-        let commit_time = settings.stats.commit_seconds_sum();
+        let stats = Arc::new(WriterStats::default());
+        let observer = Arc::clone(&stats);
+        let store = Store::open_observed(&db, &settings, observer).map_err(|e| e.to_string())?;
+        let (commits, commands) = (stats.commits(), stats.commands());
+        let commit_time = stats.commit_seconds_sum();
         let started = Instant::now();
         let done = drive(&store, clients, duration)?;
         let elapsed = started.elapsed().as_secs_f64();
-        let commits = (settings.stats.commits() - commits).max(1) as f64;
+        let commits = (stats.commits() - commits).max(1) as f64;
         rows.push(CeilingRow {
             clients,
             max_batch,
             creates_per_sec: done as f64 / elapsed,
-            batch: (settings.stats.commands() - commands) as f64 / commits,
-            commit_ms: (settings.stats.commit_seconds_sum() - commit_time) * 1000.0 / commits,
+            batch: (stats.commands() - commands) as f64 / commits,
+            commit_ms: (stats.commit_seconds_sum() - commit_time) * 1000.0 / commits,
         });
         store.close().map_err(|e| e.to_string())?;
     }

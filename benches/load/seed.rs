@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use customerlink::admin::{self, KeySpec};
 use customerlink::app::AppState;
 use customerlink::clock::{Clock, SystemClock};
 use customerlink::config::Config;
@@ -14,6 +13,7 @@ use customerlink::domain::link::{ContactLookup, CreateLink, plan_link};
 use customerlink::domain::policy::Policy;
 use customerlink::domain::tenant::StaffCaller;
 use customerlink::domain::token::{HashKeys, LinkToken};
+use customerlink::ops::admin::{self, KeySpec};
 use customerlink::store::SendLimits;
 use customerlink::store::commands::CreateLink as Create;
 use uuid::Uuid;

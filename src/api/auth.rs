@@ -8,22 +8,38 @@ use hyper::header::{AUTHORIZATION, HeaderMap};
 
 use super::error::ApiError;
 use super::routes::Op;
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::tenant::{Role, StaffCaller};
-use crate::domain::token::ApiKey;
+use crate::domain::token::{ApiKey, HashKeys};
+use crate::store::Store;
 
 mod cache;
 
 pub use cache::KeyCache;
 
+/// What checking an API key needs, and nothing more: the key hash, the callers already
+/// looked up, and the store that holds the keys.
+#[derive(Clone, Copy)]
+pub struct Gate<'a> {
+    pub keys: &'a HashKeys,
+    pub cache: &'a KeyCache,
+    pub store: &'a Store,
+}
+
+impl<'a> From<&'a AppState> for Gate<'a> {
+    fn from(state: &'a AppState) -> Self {
+        Gate {
+            keys: &state.keys,
+            cache: &state.key_cache,
+            store: &state.store,
+        }
+    }
+}
+
 /// The caller behind a valid, unrevoked key that may call `op`: 401 for no valid key, 403
 /// (with a ResponseStatus) when the key lacks the role the operation declares.
-pub fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    op: Op,
-) -> Result<StaffCaller, ApiError> {
-    let caller = caller(state, headers)?;
+pub fn authenticate(gate: Gate<'_>, headers: &HeaderMap, op: Op) -> Result<StaffCaller, ApiError> {
+    let caller = caller(gate, headers)?;
     match op.needs() {
         Some(role) if !caller.may(role) => Err(ApiError::Forbidden(forbidden(role).into())),
         _ => Ok(caller),
@@ -40,17 +56,17 @@ fn forbidden(role: Role) -> &'static str {
 }
 
 /// The caller behind a valid, unrevoked key.
-fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffCaller, ApiError> {
+fn caller(gate: Gate<'_>, headers: &HeaderMap) -> Result<StaffCaller, ApiError> {
     let key = presented_key(headers)
         .and_then(|text| ApiKey::parse(&text))
         .ok_or(ApiError::Unauthorized)?;
-    let hash = state.keys.api_key(&key);
-    let cache = &state.key_cache;
+    let hash = gate.keys.api_key(&key);
+    let cache = gate.cache;
     if let Some(caller) = cache.get(&hash.0) {
         return Ok(caller);
     }
     let ticket = cache.ticket();
-    let record = state.store.read(|r| r.api_key(&hash))?;
+    let record = gate.store.read(|r| r.api_key(&hash))?;
     match record {
         Some(k) if k.revoked_at.is_none() => {
             let caller = StaffCaller::from(&k);

@@ -19,7 +19,7 @@ use super::handler::{Call, Handler};
 use super::respond::error_response_with;
 use super::routes::Matched;
 use super::{Request, Response, auth};
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::tenant::CasingPin;
 use crate::domain::{FieldError, Rule};
 use crate::wire::bind::BindError;
@@ -49,7 +49,7 @@ pub(super) async fn run(
         )));
     };
     let items = items(op, body.value)?;
-    let caller = auth::authenticate(state, &req.headers, matched.route.op)?;
+    let caller = auth::authenticate(state.into(), &req.headers, matched.route.op)?;
     style.casing = casing(caller.casing);
     let mut replies = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {

@@ -3,13 +3,14 @@
 
 use super::dto::*;
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::api::Records;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::{FieldError, Rule};
+use crate::store::Store;
 use crate::store::commands::{DeleteContact, PutContact};
 
 pub async fn put(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: Contact,
 ) -> Result<ContactResponse, ApiError> {
@@ -25,13 +26,12 @@ pub async fn put(
 }
 
 pub fn get(
-    state: &AppState,
+    store: &Store,
     caller: &StaffCaller,
     req: ContactRequest,
 ) -> Result<ContactResponse, ApiError> {
     let id = required_id(req.ContactId)?;
-    let contact = state
-        .store
+    let contact = store
         .read(|r| r.contact(caller.tenant_id, id))?
         .ok_or_else(|| not_found(id))?;
     Ok(ContactResponse {
@@ -41,7 +41,7 @@ pub fn get(
 }
 
 pub async fn delete(
-    state: &AppState,
+    store: &Store,
     caller: &StaffCaller,
     req: ContactRequest,
 ) -> Result<EmptyResponse, ApiError> {
@@ -50,21 +50,20 @@ pub async fn delete(
         tenant_id: caller.tenant_id,
         contact_id: id,
     };
-    match state.store.write(op).await? {
+    match store.write(op).await? {
         false => Err(not_found(id)),
         true => Ok(EmptyResponse::default()),
     }
 }
 
 pub fn list(
-    state: &AppState,
+    store: &Store,
     caller: &StaffCaller,
     req: ContactListRequest,
 ) -> Result<ContactListResponse, ApiError> {
     let take = super::page_size(req.Take)?;
-    let (contacts, total) = state
-        .store
-        .read(|r| r.contacts(caller.tenant_id, req.Skip.unwrap_or(0), take))?;
+    let (contacts, total) =
+        store.read(|r| r.contacts(caller.tenant_id, req.Skip.unwrap_or(0), take))?;
     Ok(ContactListResponse {
         ResponseStatus: None,
         Contacts: contacts.iter().map(Contact::from_domain).collect(),

@@ -7,13 +7,14 @@ use super::delivery;
 use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::Once;
-use crate::app::AppState;
+use crate::api::{AppState, Records};
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::resend::{self, ResendRules};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{FieldError, Rule};
+use crate::store::Store;
 use crate::store::commands::{
     self as cmd, ConsumeGrant, Idempotent, LinkQueued, Resend, ResendOutcome, RevokeLink,
     UnlockLink,
@@ -52,8 +53,14 @@ pub async fn create(
     )
     .map_err(ApiError::Invalid)?;
     let wanted = (input.deliver_email, input.deliver_sms);
-    let (deliveries, mut delivery_errors) =
-        delivery::plan(state, &planned.record, &token, wanted, contact.as_ref())?;
+    let (deliveries, mut delivery_errors) = delivery::plan(
+        &state.outbox,
+        &state.policy,
+        &planned.record,
+        &token,
+        wanted,
+        contact.as_ref(),
+    )?;
     let call = Created {
         state,
         caller,
@@ -65,7 +72,7 @@ pub async fn create(
     let op = cmd::CreateLink {
         link: Box::new(planned.record),
         deliveries,
-        limits: delivery::limits(state, now),
+        limits: delivery::limits(&state.config.delivery, now),
     };
     let written = match call.write(op, &delivery_errors).await? {
         Ok(written) => written,
@@ -161,7 +168,15 @@ impl Created<'_> {
     ) -> Result<CustomerLinkCreateResponse, ApiError> {
         let state = self.state;
         delivery_errors.extend(written.refused);
-        delivery_errors.extend(delivery::first_attempts(state, &written.queued, self.token).await);
+        delivery_errors.extend(
+            delivery::first_attempts(
+                &state.outbox,
+                state.config.delivery.attempt_timeout,
+                &written.queued,
+                self.token,
+            )
+            .await,
+        );
         Ok(CustomerLinkCreateResponse {
             ResponseStatus: None,
             Link: CustomerLinkExtended::from_record(&written.link, self.now),
@@ -216,8 +231,14 @@ pub async fn resend(
         resend::channels(&link, req.DeliverEmail, req.DeliverSms).map_err(ApiError::Invalid)?;
     let token = LinkToken::generate()?;
     let now = state.clock.now();
-    let (deliveries, mut delivery_errors) =
-        delivery::plan(state, &link, &token, wanted, contact.as_ref())?;
+    let (deliveries, mut delivery_errors) = delivery::plan(
+        &state.outbox,
+        &state.policy,
+        &link,
+        &token,
+        wanted,
+        contact.as_ref(),
+    )?;
     let d = &state.config.delivery;
     let op = Resend {
         tenant_id: caller.tenant_id,
@@ -226,7 +247,7 @@ pub async fn resend(
         token_hash: state.keys.link_token(&token),
         at: now,
         deliveries,
-        limits: delivery::limits(state, now),
+        limits: delivery::limits(&state.config.delivery, now),
         rules: ResendRules {
             cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
             per_hour: d.resends_per_hour,
@@ -248,7 +269,7 @@ pub async fn resend(
 }
 
 pub fn list_for_resource(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkListRequest,
 ) -> Result<CustomerLinkListResponse, ApiError> {
@@ -266,11 +287,11 @@ pub fn list_for_resource(
     let links = state
         .store
         .read(|r| r.links_by_resource(caller.tenant_id, &resource_type, resource_uid))?;
-    Ok(list_response(state, &links, None))
+    Ok(list_response(&links, None, state.clock.now()))
 }
 
 pub fn query(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkQueryRequest,
 ) -> Result<CustomerLinkListResponse, ApiError> {
@@ -290,11 +311,11 @@ pub fn query(
     let page = state
         .store
         .read(|r| r.links_by_tenant(caller.tenant_id, status, now, req.Skip.unwrap_or(0), take))?;
-    Ok(list_response(state, &page.links, Some(page.total)))
+    Ok(list_response(&page.links, Some(page.total), now))
 }
 
 pub fn get(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkRequest,
 ) -> Result<CustomerLinkResponse, ApiError> {
@@ -325,7 +346,7 @@ pub fn get(
 }
 
 pub async fn revoke(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkRevokeRequest,
 ) -> Result<CustomerLinkResponse, ApiError> {
@@ -337,17 +358,17 @@ pub async fn revoke(
         by: caller.user_id,
         at: now,
     };
-    write_link(state, uid, op, now).await
+    write_link(state.store, uid, op, now).await
 }
 
 /// Applies a staff write to one link and answers with the link as it now is.
 async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
-    state: &AppState,
+    store: &Store,
     uid: Uuid,
     op: C,
     now: i64,
 ) -> Result<CustomerLinkResponse, ApiError> {
-    let link = state.store.write(op).await?.ok_or_else(|| not_found(uid))?;
+    let link = store.write(op).await?.ok_or_else(|| not_found(uid))?;
     Ok(CustomerLinkResponse {
         ResponseStatus: None,
         Link: CustomerLinkExtended::from_record(&link, now),
@@ -355,12 +376,7 @@ async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
     })
 }
 
-fn list_response(
-    state: &AppState,
-    links: &[LinkRecord],
-    total: Option<u64>,
-) -> CustomerLinkListResponse {
-    let now = state.clock.now();
+fn list_response(links: &[LinkRecord], total: Option<u64>, now: i64) -> CustomerLinkListResponse {
     CustomerLinkListResponse {
         ResponseStatus: None,
         Links: links
@@ -387,7 +403,7 @@ fn not_found(uid: Uuid) -> ApiError {
 
 /// `POST /v1/customerlink/{uid}/unlock`: lifts a passcode lock and clears the failure count.
 pub async fn unlock(
-    state: &AppState,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkUidRequest,
 ) -> Result<CustomerLinkResponse, ApiError> {
@@ -399,17 +415,17 @@ pub async fn unlock(
         by: caller.user_id,
         at: now,
     };
-    write_link(state, uid, op, now).await
+    write_link(state.store, uid, op, now).await
 }
 
 /// `GET /v1/customerlink/{uid}/log`: the access log, also after the link was purged.
 pub fn access_log(
-    state: &AppState,
+    store: &Store,
     caller: &StaffCaller,
     req: CustomerLinkUidRequest,
 ) -> Result<CustomerLinkLogResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
-    let entries = state.store.read(|r| r.access_log(caller.tenant_id, uid))?;
+    let entries = store.read(|r| r.access_log(caller.tenant_id, uid))?;
     if entries.is_empty() {
         return Err(not_found(uid));
     }

@@ -2,21 +2,25 @@
 //! (consent, configuration), the sealed outbox entries, the send limits, and the first
 //! attempts the call makes itself before answering.
 
+use std::time::Duration;
+
 use super::error::ApiError;
-use crate::app::AppState;
-use crate::delivery::outbox::attempt_within;
+use crate::config::DeliverySettings;
+use crate::delivery::outbox::{Outbox, attempt_within};
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{
     ChannelRules, Consent, DeliveryRecord, NewDelivery, Requested, allowed_channels,
 };
 use crate::domain::link::LinkRecord;
-use crate::domain::policy::Channel;
+use crate::domain::policy::{Channel, Policy};
 use crate::domain::token::LinkToken;
 use crate::store::SendLimits;
 
-/// The deliveries to queue for `link` and the reasons requested ones were refused.
+/// The deliveries to queue for `link` (sealed with the outbox's keys) and the reasons
+/// requested ones were refused (a channel not configured, or not allowed by `policy`).
 pub fn plan(
-    state: &AppState,
+    outbox: &Outbox,
+    policy: &Policy,
     link: &LinkRecord,
     token: &LinkToken,
     (want_email, want_sms): (bool, bool),
@@ -41,14 +45,14 @@ pub fn plan(
         do_not_contact: contact.is_some_and(|c| c.do_not_contact),
     };
     let rules = ChannelRules {
-        email_configured: state.deliverer.email.is_some(),
-        sms_configured: state.deliverer.sms.is_some(),
-        allow_adhoc_sms: state.policy.allow_adhoc_sms,
+        email_configured: outbox.deliverer.email.is_some(),
+        sms_configured: outbox.deliverer.sms.is_some(),
+        allow_adhoc_sms: policy.allow_adhoc_sms,
     };
     let (allowed, refused) = allowed_channels(requested, consent, rules);
     let mut deliveries = Vec::with_capacity(allowed.len());
     for r in allowed {
-        let sealed_token = state.keys.seal_token(token, link.uid.as_bytes())?;
+        let sealed_token = outbox.keys.seal_token(token, link.uid.as_bytes())?;
         deliveries.push(NewDelivery {
             channel: r.channel,
             to: r.to,
@@ -60,8 +64,7 @@ pub fn plan(
 
 /// The send limits, and when the worker may retry a delivery whose first attempt the call
 /// is making right now.
-pub fn limits(state: &AppState, now: i64) -> SendLimits {
-    let d = &state.config.delivery;
+pub fn limits(d: &DeliverySettings, now: i64) -> SendLimits {
     let grace = i64::try_from(d.attempt_timeout.as_millis())
         .unwrap_or(i64::MAX)
         .saturating_mul(2);
@@ -75,26 +78,26 @@ pub fn limits(state: &AppState, now: i64) -> SendLimits {
 /// Attempts each queued delivery once (in parallel for the two channels), bounded by the
 /// attempt timeout; returns what staff should read about those that did not go out.
 pub async fn first_attempts(
-    state: &AppState,
+    outbox: &Outbox,
+    limit: Duration,
     queued: &[DeliveryRecord],
     token: &LinkToken,
 ) -> Vec<String> {
-    let limit = state.config.delivery.attempt_timeout;
     let mut errors = Vec::new();
     match queued {
         [] => {}
-        [one] => errors.extend(attempt_within(state, one, token, limit).await.err()),
+        [one] => errors.extend(attempt_within(outbox, one, token, limit).await.err()),
         [a, b] => {
             let (x, y) = tokio::join!(
-                attempt_within(state, a, token, limit),
-                attempt_within(state, b, token, limit)
+                attempt_within(outbox, a, token, limit),
+                attempt_within(outbox, b, token, limit)
             );
             errors.extend(x.err());
             errors.extend(y.err());
         }
         many => {
             for d in many {
-                errors.extend(attempt_within(state, d, token, limit).await.err());
+                errors.extend(attempt_within(outbox, d, token, limit).await.err());
             }
         }
     }

@@ -15,7 +15,7 @@ use super::resolve::{Resolved, Target, resolve};
 use super::respond::error_response;
 use super::routes::{self, Matched, Miss, Surface};
 use super::{Request, Response, auth, batch};
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::tenant::StaffCaller;
 use crate::wire::Format;
 use crate::wire::casing::Casing;
@@ -181,7 +181,7 @@ async fn operate(
             .await
         }
         Handler::Staff(_, run) => {
-            let caller = auth::authenticate(state, &req.headers, call.matched.route.op)?;
+            let caller = auth::authenticate(state.into(), &req.headers, call.matched.route.op)?;
             style.casing = rule.decide(caller.casing, sent);
             execute(run, state, req, &caller, call, None)
                 .await?

@@ -6,7 +6,7 @@ use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue, VARY};
 
 use super::casing::{self, CasingRule};
 use super::{Request, Response, header, routes};
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::config::CasingSetting;
 use crate::wire;
 use crate::wire::casing::Casing;

@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::portal::Visitor;
 use super::routes::Matched;
 use super::{Response, respond::respond};
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::tenant::{Role, StaffCaller};
 use crate::wire::bind::{Sources, bind};
 use crate::wire::encode::Style;
@@ -119,7 +119,8 @@ impl<T: Serialize + JsonSchema + Send> Reply for T {
 pub type Dto = Box<dyn Reply>;
 
 /// The [`Handler`] of a staff row, with the role its key needs: `staff!(Role::X => module::f)`
-/// for a synchronous `f(state, caller, dto)`, `staff!(async Role::X => module::f)` for an
+/// for a synchronous `f(state, caller, dto)` (where `state` is whatever part of the
+/// [`AppState`] `f` declares: the whole, `Records` or `&Store`), `staff!(async Role::X => module::f)` for an
 /// async one, and `staff!(async once Role::X => module::f)` for one that also takes the
 /// request's `Idempotency-Key`.
 macro_rules! staff {
@@ -129,7 +130,7 @@ macro_rules! staff {
                 let operation = c.call.matched.route.request;
                 let dto = c.call.bind()?;
                 let once = $crate::api::idempotency::Once::for_item(c.headers, operation, &dto, c.item)?;
-                let reply = $($f)::+(c.state, c.caller, dto, once).await?;
+                let reply = $($f)::+(c.state.into(), c.caller, dto, once).await?;
                 Ok(Box::new(reply) as $crate::api::handler::Dto)
             })
         })
@@ -138,7 +139,7 @@ macro_rules! staff {
         $crate::api::handler::Handler::Staff($role, |c| {
             Box::pin(async move {
                 let dto = c.call.bind()?;
-                let reply = $($f)::+(c.state, c.caller, dto).await?;
+                let reply = $($f)::+(c.state.into(), c.caller, dto).await?;
                 Ok(Box::new(reply) as $crate::api::handler::Dto)
             })
         })
@@ -147,7 +148,7 @@ macro_rules! staff {
         $crate::api::handler::Handler::Staff($role, |c| {
             Box::pin(async move {
                 let dto = c.call.bind()?;
-                let reply = $($f)::+(c.state, c.caller, dto)?;
+                let reply = $($f)::+(c.state.into(), c.caller, dto)?;
                 Ok(Box::new(reply) as $crate::api::handler::Dto)
             })
         })

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::dto::{CustomerLinkCreateResponse, CustomerLinkExtended};
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{FieldError, Rule};

@@ -26,6 +26,7 @@ pub mod portal;
 mod resolve;
 mod respond;
 pub mod routes;
+mod state;
 
 use bytes::Bytes;
 use hyper::header::HeaderMap;
@@ -36,6 +37,7 @@ use error::ApiError;
 pub use dispatch::{handle, reject};
 pub use respond::error_response;
 pub(crate) use respond::respond;
+pub use state::{AppState, Records};
 
 /// A request as the api layer sees it: already size-limited and fully read.
 #[derive(Debug)]

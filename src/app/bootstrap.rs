@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use uuid::Uuid;
 
-use super::{AppState, StartError, secrets};
-use crate::admin;
+use super::{AppState, StartError};
+use crate::ops::admin;
 
 /// File (inside the data folder) that receives the first API key.
 pub const INITIAL_KEY_FILE: &str = "initial-api-key";
@@ -29,11 +29,11 @@ pub fn first_start(state: &AppState) -> Result<Option<PathBuf>, StartError> {
     let key = admin::create_key(&state.store, &state.keys, spec, now)?;
     let path = state.config.data_dir.join(INITIAL_KEY_FILE);
     let _ = std::fs::remove_file(&path);
-    secrets::write_private(&path, format!("{}\n", key.expose()).as_bytes()).map_err(|error| {
-        StartError::Io {
+    crate::private_fs::write_private(&path, format!("{}\n", key.expose()).as_bytes()).map_err(
+        |error| StartError::Io {
             path: path.clone(),
             error,
-        }
-    })?;
+        },
+    )?;
     Ok(Some(path))
 }

@@ -1,11 +1,13 @@
 //! app: composition. Opens the data folder (master secret, policy, database), creates the
-//! first tenant and key on an empty folder, runs the HTTP server and background jobs, and on
-//! shutdown stops them in order so the database is closed cleanly.
+//! first tenant and key on an empty folder, runs the HTTP server and background jobs (each
+//! handed only the narrow handles it uses), publishes the operator key and address while the
+//! server runs, and on shutdown stops them in order so the database is closed cleanly.
 
 mod bootstrap;
 mod secrets;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,29 +17,13 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::policy::{DEFAULT_POLICY, Policy};
 use crate::domain::token::HashKeys;
+use crate::jobs::{self, Handles, Job};
+use crate::ops::admin::AdminError;
 use crate::store::{Store, StoreError};
 
 pub use bootstrap::INITIAL_KEY_FILE;
-pub use secrets::{MASTER_SECRET_FILE, write_private};
 
-/// Everything a request handler may use; built once, shared as `Arc<AppState>`.
-pub struct AppState {
-    pub config: Config,
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
-    pub policy: Policy,
-    pub keys: HashKeys,
-    /// `/openapi.json`, generated once from the route table.
-    pub openapi: bytes::Bytes,
-    /// The email relay, SMS gateway and message templates.
-    pub deliverer: crate::delivery::Deliverer,
-    /// Per-address limits of the recipient portal.
-    pub portal_limits: crate::api::portal::PortalLimits,
-    /// Callers of API keys this process has already looked up.
-    pub key_cache: crate::api::auth::KeyCache,
-    /// What `/metrics` reports.
-    pub metrics: crate::metrics::Metrics,
-}
+pub use crate::api::AppState;
 
 /// Why the service could not start (or an admin command could not open the data folder).
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +43,19 @@ pub enum StartError {
     Delivery(String),
 }
 
+/// An admin command run by the first-start bootstrap fails start-up with its store error.
+impl From<AdminError> for StartError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Store(e) => StartError::Store(e),
+            AdminError::Random(e) => StartError::Random(e),
+            other => StartError::Store(StoreError::Corrupt(other.to_string())),
+        }
+    }
+}
+
+/// Opening and closing live here, with the rest of start-up; the struct itself is the
+/// request path's (`api::state`).
 impl AppState {
     /// Opens the data folder: creates it if missing (0700, or tightens it to 0700), loads (or creates) the master secret,
     /// loads the policy and opens the database. Fails at once if the database is in use.
@@ -66,24 +65,33 @@ impl AppState {
             error,
         })?;
         let policy = load_policy(&config)?;
-        let store = Store::open(&config.database_path(), &config.writer)?;
-        let secret_path = config
-            .master_secret_file
-            .clone()
-            .unwrap_or_else(|| config.data_dir.join(secrets::MASTER_SECRET_FILE));
+        let metrics = crate::metrics::Metrics::new();
+        let observer = Arc::clone(&metrics.writer);
+        let store = Store::open_observed(&config.database_path(), &config.writer, observer)?;
+        let secret_path = config.master_secret_path();
         let master = secrets::load_or_create(&secret_path)?;
         let deliverer =
             crate::delivery::Deliverer::from_config(&config).map_err(StartError::Delivery)?;
         let openapi = crate::api::openapi::document(&config.public_url)
             .to_string()
             .into();
+        let keys = HashKeys::derive(&master);
+        let outbox = crate::delivery::outbox::Outbox {
+            store: store.clone(),
+            clock: Arc::clone(&clock),
+            keys: keys.clone(),
+            deliverer: Arc::new(deliverer),
+            stats: Arc::clone(&metrics.delivery),
+            public_url: config.public_url.as_str().into(),
+            retry: crate::delivery::outbox::retry_policy(&config.delivery),
+        };
         Ok(AppState {
             portal_limits: crate::api::portal::PortalLimits::new(&config.portal),
             key_cache: crate::api::auth::KeyCache::default(),
-            metrics: crate::metrics::Metrics::new(std::sync::Arc::clone(&config.writer.stats)),
+            metrics,
             openapi,
-            deliverer,
-            keys: HashKeys::derive(&master),
+            outbox,
+            keys,
             config,
             store,
             clock,
@@ -91,10 +99,13 @@ impl AppState {
         })
     }
 
-    /// Stops the writer after queued writes and closes the database cleanly.
+    /// Stops the writer after queued writes and closes the database cleanly. The other
+    /// handles on the store (the outbox's) are dropped first, or the close would be refused.
     pub fn close(self) {
-        self.store.shutdown();
-        if let Err(e) = self.store.close() {
+        let store = self.store.clone();
+        drop(self);
+        store.shutdown();
+        if let Err(e) = store.close() {
             tracing::warn!(error = %e, "database not closed cleanly; the next start will repair it");
         }
     }
@@ -114,6 +125,39 @@ fn load_policy(config: &Config) -> Result<Policy, StartError> {
         }
     };
     Policy::parse(&text).map_err(|error| StartError::Policy { path: name, error })
+}
+
+/// Starts the background jobs, each with only the handles it uses.
+fn spawn_jobs(state: &AppState) -> (Job, Job, Job) {
+    let handles = Handles {
+        store: state.store.clone(),
+        clock: Arc::clone(&state.clock),
+        panics: Arc::clone(&state.metrics.jobs),
+    };
+    let purge_stats = Arc::clone(&state.metrics.purge);
+    let purge = jobs::purge::spawn(handles.clone(), state.config.purge.clone(), purge_stats);
+    let delivery = &state.config.delivery;
+    let outbox = jobs::outbox::spawn(state.outbox.clone(), delivery, Arc::clone(&handles.panics));
+    let views = Arc::clone(&state.portal_limits.landing_views);
+    let portal_stats = Arc::clone(&state.metrics.portal);
+    let landing_log = jobs::landing_log::spawn(handles, views, portal_stats);
+    (purge, outbox, landing_log)
+}
+
+/// Serves with the operator key and the bound address published in the data folder (for
+/// `customerlink backup`); withdraws them once the server has stopped.
+async fn serve_published(
+    state: &Arc<AppState>,
+    listener: TcpListener,
+    bound: SocketAddr,
+    shutdown: impl Future<Output = ()>,
+) {
+    let data_dir = &state.config.data_dir;
+    if let Err(e) = crate::ops::operator::publish(data_dir, bound) {
+        tracing::warn!(error = %e, "no operator key written; `customerlink backup` cannot reach this server");
+    }
+    crate::http::serve(listener, Arc::clone(state), shutdown).await;
+    crate::ops::operator::withdraw(data_dir);
 }
 
 /// Runs the service on `listener` until `shutdown` completes, then stops cleanly.
@@ -137,10 +181,8 @@ pub async fn run(
     }
     tracing::info!(address = %bound, data = %state.config.data_dir.display(), "customerlink listening");
     let state = Arc::new(state);
-    let purge = crate::jobs::purge::spawn(Arc::clone(&state));
-    let outbox = crate::jobs::outbox::spawn(Arc::clone(&state));
-    let landing_log = crate::jobs::landing_log::spawn(Arc::clone(&state));
-    crate::http::serve(listener, Arc::clone(&state), shutdown).await;
+    let (purge, outbox, landing_log) = spawn_jobs(&state);
+    serve_published(&state, listener, bound, shutdown).await;
     landing_log.stop().await;
     outbox.stop().await;
     purge.stop().await;

@@ -1,14 +1,11 @@
 //! The master secret: 32 random bytes created on first start, file mode 0600. Every hash key
 //! derives from it, so it is part of every backup and never logged.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use super::StartError;
 use crate::domain::token::{Secret, random_bytes};
-
-/// File name of the master secret inside the data folder.
-pub const MASTER_SECRET_FILE: &str = "master.key";
+use crate::private_fs::write_private;
 
 /// Reads the secret, creating it (0600) if the file does not exist.
 pub fn load_or_create(path: &Path) -> Result<Secret<[u8; 32]>, StartError> {
@@ -33,15 +30,4 @@ pub fn load_or_create(path: &Path) -> Result<Secret<[u8; 32]>, StartError> {
         }
         Err(e) => Err(io(e)),
     }
-}
-
-/// Writes a new file readable only by its owner; fails if it already exists.
-pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
 }

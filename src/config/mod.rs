@@ -19,6 +19,9 @@ pub use delivery::{
 pub use http::{HttpFile, HttpLimits, MetricsFile, MetricsSettings};
 pub use proxy::{Cidr, ClientIpHeader, canonical as canonical_ip};
 
+/// File name of the master secret inside the data folder.
+pub const MASTER_SECRET_FILE: &str = "master.key";
+
 /// What the command line and environment said (clap fills flags and their env fallbacks).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -190,8 +193,6 @@ pub struct WriterSettings {
     /// redb's page cache in bytes (`[writer] cache_mib`). Small by default: the OS page cache
     /// keeps the file warm anyway, and this memory counts against the service's RSS.
     pub cache_bytes: usize,
-    /// Where the writer reports each commit (shared with `/metrics`).
-    pub stats: std::sync::Arc<crate::metrics::WriterStats>,
 }
 
 /// The resolved configuration of one process.
@@ -367,6 +368,14 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("customerlink.redb")
     }
+
+    /// The master secret file: `master_secret_file` if set, else [`MASTER_SECRET_FILE`] in
+    /// the data folder.
+    pub fn master_secret_path(&self) -> PathBuf {
+        self.master_secret_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(MASTER_SECRET_FILE))
+    }
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
@@ -414,7 +423,6 @@ fn resolve_writer(f: &WriterFile, errors: &mut Vec<ConfigError>) -> WriterSettin
         max_batch: positive(f.max_batch, 1024, "writer.max_batch", errors),
         quick_repair: f.quick_repair.unwrap_or(false),
         cache_bytes: positive(f.cache_mib, 16, "writer.cache_mib", errors).saturating_mul(1 << 20),
-        stats: std::sync::Arc::default(),
     }
 }
 
@@ -437,6 +445,15 @@ mod tests {
         assert_eq!(c.purge.interval, Duration::from_secs(60));
         assert_eq!(c.purge.retention_ms, 30 * 24 * 3_600_000);
         assert_eq!(c.policy_file, PathBuf::from("data/policy.toml"));
+    }
+
+    #[test]
+    fn the_master_secret_is_in_the_data_folder_unless_named() {
+        let mut c = Config::resolve(Overrides::default(), FileConfig::default())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.master_secret_path(), PathBuf::from("data/master.key"));
+        c.master_secret_file = Some(PathBuf::from("/secrets/cl.key"));
+        assert_eq!(c.master_secret_path(), PathBuf::from("/secrets/cl.key"));
     }
 
     #[test]

@@ -5,53 +5,73 @@
 //! An attempt that panics is a permanent failure of that delivery only.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt as _;
 
-use crate::app::AppState;
-use crate::delivery::SendError;
+use crate::clock::Clock;
+use crate::config::DeliverySettings;
 use crate::delivery::template::{MessageContext, Rendered};
+use crate::delivery::{Deliverer, SendError};
 use crate::domain::delivery::{DeliveryKind, DeliveryRecord, mask};
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::policy::Channel;
-use crate::domain::token::{LinkToken, Secret};
+use crate::domain::token::{HashKeys, LinkToken, Secret};
+use crate::metrics::DeliveryStats;
 use crate::store::commands::RecordAttempt;
-use crate::store::{AttemptOutcome, RetryPolicy};
+use crate::store::{AttemptOutcome, RetryPolicy, Store};
+
+/// Everything one delivery attempt needs and nothing more: the create call and the outbox
+/// worker both hold one, so neither the worker nor this module sees the whole server state.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Outbox {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    /// Opens sealed tokens and passcodes; checks a passcode is still the live one.
+    pub keys: HashKeys,
+    /// The email relay, SMS gateway and message templates.
+    pub deliverer: Arc<Deliverer>,
+    pub stats: Arc<DeliveryStats>,
+    /// The service's public base URL, for the portal link in a message.
+    pub public_url: Arc<str>,
+    pub retry: RetryPolicy,
+}
 
 /// Sends `record` with `token` and records the outcome. Returns the failure, if any, as
 /// staff should read it (no token, recipient masked).
 pub async fn attempt(
-    state: &AppState,
+    outbox: &Outbox,
     record: &DeliveryRecord,
     token: &LinkToken,
 ) -> Result<(), String> {
-    let result = guarded(record, send(state, record, token)).await;
-    finish(state, record, result).await
+    let result = guarded(record, send(outbox, record, token)).await;
+    finish(outbox, record, result).await
 }
 
 /// Attempts a delivery the worker leased: opens its sealed token or passcode and sends it.
 /// One that cannot be opened (the master secret was replaced) fails permanently.
-pub async fn attempt_queued(state: &AppState, record: &DeliveryRecord) -> Result<(), String> {
+pub async fn attempt_queued(outbox: &Outbox, record: &DeliveryRecord) -> Result<(), String> {
     let uid = record.link_uid.as_bytes();
     let result = match record.kind {
-        DeliveryKind::Link => match state.keys.open_token(&record.sealed_token, uid) {
-            Some(token) => return attempt(state, record, &token).await,
+        DeliveryKind::Link => match outbox.keys.open_token(&record.sealed_token, uid) {
+            Some(token) => return attempt(outbox, record, &token).await,
             None => Err(unopenable()),
         },
-        DeliveryKind::Passcode => match state
+        DeliveryKind::Passcode => match outbox
             .keys
             .open(&record.sealed_token, uid)
             .and_then(|c| String::from_utf8(c).ok())
         {
             Some(code) => {
                 let code = Secret::new(code);
-                guarded(record, send_passcode(state, record, &code)).await
+                guarded(record, send_passcode(outbox, record, &code)).await
             }
             None => Err(unopenable()),
         },
     };
-    finish(state, record, result).await
+    finish(outbox, record, result).await
 }
 
 fn unopenable() -> SendError {
@@ -81,7 +101,7 @@ async fn guarded(
 
 /// Counts the outcome and records it durably.
 async fn finish(
-    state: &AppState,
+    outbox: &Outbox,
     record: &DeliveryRecord,
     result: Result<(), SendError>,
 ) -> Result<(), String> {
@@ -90,10 +110,7 @@ async fn finish(
         Err(e) if e.permanent => "failed_permanent",
         Err(_) => "failed",
     };
-    state
-        .metrics
-        .delivery
-        .record(record.channel.as_str(), counted);
+    outbox.stats.record(record.channel.as_str(), counted);
     let outcome = match &result {
         Ok(()) => AttemptOutcome::Sent,
         Err(e) => AttemptOutcome::Failed {
@@ -103,11 +120,11 @@ async fn finish(
     };
     let op = RecordAttempt {
         delivery_id: record.delivery_id,
-        at: state.clock.now(),
+        at: outbox.clock.now(),
         outcome,
-        retry: retry_policy(state),
+        retry: outbox.retry,
     };
-    if let Err(e) = state.store.write(op).await {
+    if let Err(e) = outbox.store.write(op).await {
         tracing::error!(error = %e, delivery = record.delivery_id, "could not record a delivery attempt");
     }
     result.map_err(|e| describe(record, &e))
@@ -116,18 +133,15 @@ async fn finish(
 /// [`attempt`] bounded by the create call's patience. When time runs out the delivery stays
 /// queued (its lease expires and the worker retries it); the caller is told so.
 pub async fn attempt_within(
-    state: &AppState,
+    outbox: &Outbox,
     record: &DeliveryRecord,
     token: &LinkToken,
     limit: Duration,
 ) -> Result<(), String> {
-    match tokio::time::timeout(limit, attempt(state, record, token)).await {
+    match tokio::time::timeout(limit, attempt(outbox, record, token)).await {
         Ok(result) => result,
         Err(_) => {
-            state
-                .metrics
-                .delivery
-                .record(record.channel.as_str(), "timed_out");
+            outbox.stats.record(record.channel.as_str(), "timed_out");
             Err(format!(
                 "{} to {} is taking longer than {} s; it stays queued and will be retried.",
                 record.channel.as_str(),
@@ -139,8 +153,7 @@ pub async fn attempt_within(
 }
 
 /// The retry schedule from config.
-pub fn retry_policy(state: &AppState) -> RetryPolicy {
-    let d = &state.config.delivery;
+pub fn retry_policy(d: &DeliverySettings) -> RetryPolicy {
     RetryPolicy {
         max_attempts: d.max_attempts,
         initial_ms: millis(d.backoff_initial),
@@ -167,12 +180,12 @@ fn describe(record: &DeliveryRecord, e: &SendError) -> String {
 }
 
 async fn send(
-    state: &AppState,
+    outbox: &Outbox,
     record: &DeliveryRecord,
     token: &LinkToken,
 ) -> Result<(), SendError> {
-    let (link, tenant_name) = read_link(state, record)?;
-    let portal_url = format!("{}/portal/{}", state.config.public_url, token.encode());
+    let (link, tenant_name) = read_link(outbox, record)?;
+    let portal_url = format!("{}/portal/{}", outbox.public_url, token.encode());
     let expires_at = human_time(link.expires_at);
     let ctx = MessageContext {
         portal_url: &portal_url,
@@ -181,20 +194,20 @@ async fn send(
         resource_type: &link.resource_type,
         expires_at: &expires_at,
     };
-    let message = state.deliverer.templates.render(link.tenant_id, &ctx);
-    over_channel(state, record, &message).await
+    let message = outbox.deliverer.templates.render(link.tenant_id, &ctx);
+    over_channel(outbox, record, &message).await
 }
 
 /// Sends a passcode while its link is usable and it is still the link's live code (one that
 /// expired or was replaced while queued would only cost the recipient a wrong try).
 async fn send_passcode(
-    state: &AppState,
+    outbox: &Outbox,
     record: &DeliveryRecord,
     code: &Secret<String>,
 ) -> Result<(), SendError> {
-    let (link, tenant_name) = read_link(state, record)?;
-    let now = state.clock.now();
-    let hash = state.keys.otp(link.uid.as_bytes(), code.expose());
+    let (link, tenant_name) = read_link(outbox, record)?;
+    let now = outbox.clock.now();
+    let hash = outbox.keys.otp(link.uid.as_bytes(), code.expose());
     let live = link
         .otp
         .as_ref()
@@ -211,16 +224,16 @@ async fn send_passcode(
         resource_type: &link.resource_type,
         expires_at: "",
     };
-    let message = state
+    let message = outbox
         .deliverer
         .templates
         .passcode(link.tenant_id, &ctx, code.expose());
-    over_channel(state, record, &message).await
+    over_channel(outbox, record, &message).await
 }
 
 /// The delivery's link if it is still active, and its tenant's name.
-fn read_link(state: &AppState, record: &DeliveryRecord) -> Result<(LinkRecord, String), SendError> {
-    let (link, tenant_name) = state
+fn read_link(outbox: &Outbox, record: &DeliveryRecord) -> Result<(LinkRecord, String), SendError> {
+    let (link, tenant_name) = outbox
         .store
         .read(|r| {
             Ok((
@@ -232,7 +245,7 @@ fn read_link(state: &AppState, record: &DeliveryRecord) -> Result<(LinkRecord, S
     let Some(link) = link else {
         return Err(SendError::permanent("the link no longer exists".into()));
     };
-    let status = link.status(state.clock.now());
+    let status = link.status(outbox.clock.now());
     if status != LinkStatus::Active {
         return Err(SendError::permanent(format!(
             "the link is {}",
@@ -244,16 +257,16 @@ fn read_link(state: &AppState, record: &DeliveryRecord) -> Result<(LinkRecord, S
 
 /// Sends a rendered message over the delivery's channel.
 async fn over_channel(
-    state: &AppState,
+    outbox: &Outbox,
     record: &DeliveryRecord,
     message: &Rendered,
 ) -> Result<(), SendError> {
     match record.channel {
-        Channel::Email => match &state.deliverer.email {
+        Channel::Email => match &outbox.deliverer.email {
             Some(email) => email.send(&record.to, message).await,
             None => Err(SendError::permanent("no SMTP relay is configured".into())),
         },
-        Channel::Sms => match &state.deliverer.sms {
+        Channel::Sms => match &outbox.deliverer.sms {
             Some(sms) => sms.send(&record.to, &message.sms).await,
             None => Err(SendError::permanent("no SMS gateway is configured".into())),
         },

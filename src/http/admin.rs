@@ -8,7 +8,7 @@ use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHE
 use hyper::{Method, Response, StatusCode};
 
 use super::body::ResponseBody;
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::ops::{backup, operator};
 
 /// `POST /admin/keys/{id}/revoke`, also for the operator key only.

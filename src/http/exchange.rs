@@ -21,8 +21,8 @@ use tracing::Instrument as _;
 
 use super::body::ResponseBody;
 use super::{admin, client_ip};
+use crate::api::AppState;
 use crate::api::{self, error::ApiError};
-use crate::app::AppState;
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: &str = "x-request-id";

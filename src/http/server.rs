@@ -3,8 +3,8 @@
 //! connections per address ([`Slots`]; at the limit, one accepted connection waits for an idle
 //! one to close or a busy one to end, the rest in the listen backlog), the connection guard's
 //! time limits, the header size, and a grace period for shutdown after which remaining
-//! connections are aborted so the database can close cleanly. At start it publishes the
-//! operator key and the bound address in the data folder (for `customerlink backup`).
+//! connections are aborted so the database can close cleanly. (`app` publishes the operator
+//! key and the bound address around it; this loop knows nothing of the data folder.)
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use super::exchange;
 use super::io::{Busy, Guarded, Requests, Timeouts};
 use super::slots::Slots;
-use crate::app::AppState;
+use crate::api::AppState;
 
 /// Serves until `shutdown` completes, then drains in-flight requests (bounded by the grace
 /// period) and returns once every connection task has ended.
@@ -34,15 +34,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let limits = state.config.http.clone();
-    let data_dir = state.config.data_dir.clone();
-    match listener.local_addr() {
-        Ok(addr) => {
-            if let Err(e) = crate::ops::operator::publish(&data_dir, addr) {
-                tracing::warn!(error = %e, "no operator key written; `customerlink backup` cannot reach this server");
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "listener address unknown"),
-    }
     let slots = Slots::new(limits.max_connections, limits.max_connections_per_address);
     let graceful = GracefulShutdown::new();
     let mut tasks = JoinSet::new();
@@ -95,7 +86,6 @@ pub async fn serve(
     }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
-    crate::ops::operator::withdraw(&data_dir);
 }
 
 /// A global slot for the connection just accepted: a free one, else one an idle kept-alive

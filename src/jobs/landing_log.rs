@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::Job;
-use crate::app::AppState;
+use super::{Handles, Job};
 use crate::domain::portal::{Actor, LandingView, RepeatedDenial, Repeats};
+use crate::metrics::PortalStats;
 use crate::store::commands::{LogDenials, LogLandings};
 
 /// How often collected views are written.
@@ -90,27 +90,39 @@ impl LandingViews {
     }
 }
 
-/// Starts the landing log; stopping it writes what is still collected.
-pub fn spawn(state: Arc<AppState>) -> Job {
-    let panics = Arc::clone(&state.metrics.jobs);
-    let clock = Arc::clone(&state.clock);
+/// What the landing log needs: its job handles, what the portal collected and its counters.
+struct LandingLog {
+    handles: Handles,
+    views: Arc<LandingViews>,
+    stats: Arc<PortalStats>,
+}
+
+/// Starts the landing log; stopping it writes what is still collected in `views`.
+pub fn spawn(handles: Handles, views: Arc<LandingViews>, stats: Arc<PortalStats>) -> Job {
+    let panics = Arc::clone(&handles.panics);
+    let clock = Arc::clone(&handles.clock);
+    let log = Arc::new(LandingLog {
+        handles,
+        views,
+        stats,
+    });
     Job::every("landing_log", panics, clock, FLUSH_EVERY, true, move |_| {
-        let state = Arc::clone(&state);
-        async move { flush(&state).await }
+        let log = Arc::clone(&log);
+        async move { flush(&log).await }
     })
 }
 
-async fn flush(state: &AppState) {
-    flush_denials(state).await;
-    let views = state.portal_limits.landing_views.take();
+async fn flush(log: &LandingLog) {
+    flush_denials(log).await;
+    let views = log.views.take();
     if views.is_empty() {
         return;
     }
     let count = views.len() as u64;
     let op = LogLandings(views);
-    match state.store.write(op).await {
+    match log.handles.store.write(op).await {
         Ok(_) => {
-            state.metrics.portal.landing_views_logged.inc_by(count);
+            log.stats.landing_views_logged.inc_by(count);
         }
         Err(e) => tracing::warn!(error = %e, views = count, "could not log landing views"),
     }
@@ -118,14 +130,14 @@ async fn flush(state: &AppState) {
 
 /// Writes the denied opens in one command (one commit); the store folds each into its
 /// aggregated `OpenDenied` row.
-async fn flush_denials(state: &AppState) {
-    let denials = state.portal_limits.landing_views.take_denials();
+async fn flush_denials(log: &LandingLog) {
+    let denials = log.views.take_denials();
     if denials.is_empty() {
         return;
     }
     let count = denials.len();
     let op = LogDenials(denials);
-    if let Err(e) = state.store.write(op).await {
+    if let Err(e) = log.handles.store.write(op).await {
         tracing::warn!(error = %e, denials = count, "could not log denied opens");
     }
 }

@@ -20,6 +20,16 @@ use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, Sleep};
 use crate::metrics::JobPanics;
+use crate::store::Store;
+
+/// What every job needs — the store it writes to, the clock its rounds follow and the count
+/// its panics go to — handed over instead of the whole server state. Cheap to clone.
+#[derive(Clone)]
+pub struct Handles {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub panics: Arc<JobPanics>,
+}
 
 /// A running background job.
 pub struct Job {

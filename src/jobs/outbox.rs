@@ -8,41 +8,42 @@
 use std::sync::Arc;
 
 use super::Job;
-use crate::app::AppState;
-use crate::delivery::outbox::attempt_queued;
+use crate::config::DeliverySettings;
+use crate::delivery::outbox::{Outbox, attempt_queued};
+use crate::metrics::JobPanics;
 use crate::store::commands::LeaseDue;
 
 /// How many deliveries one round takes.
 const ROUND: usize = 32;
 
 /// Starts the worker; stopping it lets the current round finish.
-pub fn spawn(state: Arc<AppState>) -> Job {
-    let period = state.config.delivery.worker_interval;
-    let panics = Arc::clone(&state.metrics.jobs);
-    let wake = Arc::clone(&state.deliverer.wake);
-    let clock = Arc::clone(&state.clock);
+pub fn spawn(outbox: Outbox, settings: &DeliverySettings, panics: Arc<JobPanics>) -> Job {
+    let period = settings.worker_interval;
+    let lease = settings.attempt_timeout.as_millis() as i64 * 2 + 60_000;
+    let wake = Arc::clone(&outbox.deliverer.wake);
+    let clock = Arc::clone(&outbox.clock);
+    let outbox = Arc::new(outbox);
     Job::every_or_when_woken("outbox", panics, clock, period, wake, move |_| {
-        let state = Arc::clone(&state);
+        let outbox = Arc::clone(&outbox);
         async move {
-            if let Err(e) = run_due(&state).await {
+            if let Err(e) = run_due(&outbox, lease).await {
                 tracing::error!(error = %e, "outbox round failed; will retry next interval");
             }
         }
     })
 }
 
-/// One round: lease what is due and attempt each delivery once.
-pub async fn run_due(state: &AppState) -> Result<usize, crate::store::StoreError> {
-    let now = state.clock.now();
-    let lease = state.config.delivery.attempt_timeout.as_millis() as i64 * 2 + 60_000;
+/// One round: lease what is due (each for `lease` ms) and attempt each delivery once.
+async fn run_due(outbox: &Outbox, lease: i64) -> Result<usize, crate::store::StoreError> {
+    let now = outbox.clock.now();
     let op = LeaseDue {
         now,
         lease_until: now.saturating_add(lease),
         limit: ROUND,
     };
-    let due = state.store.write(op).await?;
+    let due = outbox.store.write(op).await?;
     for record in &due {
-        if let Err(reason) = attempt_queued(state, record).await {
+        if let Err(reason) = attempt_queued(outbox, record).await {
             tracing::warn!(delivery = record.delivery_id, reason = %reason, "delivery attempt failed");
         }
     }

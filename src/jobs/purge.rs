@@ -7,22 +7,35 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use super::Job;
-use crate::app::AppState;
+use super::{Handles, Job};
+use crate::config::PurgeSettings;
+use crate::metrics::PurgeStats;
 use crate::store::StoreError;
 use crate::store::commands::PurgeRetired;
 
+/// What the purge needs: its job handles, its settings and its counters.
+struct Purge {
+    handles: Handles,
+    settings: PurgeSettings,
+    stats: Arc<PurgeStats>,
+}
+
 /// Starts the purge job; stopping it ends the current round after its batch.
-pub fn spawn(state: Arc<AppState>) -> Job {
-    let period = state.config.purge.interval;
-    let panics = Arc::clone(&state.metrics.jobs);
-    let clock = Arc::clone(&state.clock);
+pub fn spawn(handles: Handles, settings: PurgeSettings, stats: Arc<PurgeStats>) -> Job {
+    let period = settings.interval;
+    let panics = Arc::clone(&handles.panics);
+    let clock = Arc::clone(&handles.clock);
+    let purge = Arc::new(Purge {
+        handles,
+        settings,
+        stats,
+    });
     Job::every("purge", panics, clock, period, false, move |stopped| {
-        let state = Arc::clone(&state);
+        let purge = Arc::clone(&purge);
         async move {
-            let stats = &state.metrics.purge;
+            let stats = &purge.stats;
             stats.runs.inc();
-            match purge_retired(&state, &stopped).await {
+            match purge_retired(&purge, &stopped).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(purged = n, "purged retired links"),
                 Err(e) => {
@@ -35,22 +48,22 @@ pub fn spawn(state: Arc<AppState>) -> Job {
 }
 
 /// Purges everything due, batch by batch; returns how many links were deleted.
-pub async fn purge_retired(
-    state: &AppState,
+async fn purge_retired(
+    purge: &Purge,
     stopped: &watch::Receiver<bool>,
 ) -> Result<usize, StoreError> {
-    let settings = &state.config.purge;
+    let settings = &purge.settings;
     let mut total = 0;
     loop {
-        let now = state.clock.now();
+        let now = purge.handles.clock.now();
         let op = PurgeRetired {
             retired_before: now.saturating_sub(settings.retention_ms),
             limit: settings.batch_size,
             now,
         };
-        let report = state.store.write(op).await?;
+        let report = purge.handles.store.write(op).await?;
         total += report.purged;
-        state.metrics.purge.purged.inc_by(report.purged as u64);
+        purge.stats.purged.inc_by(report.purged as u64);
         if !report.more || *stopped.borrow() {
             return Ok(total);
         }

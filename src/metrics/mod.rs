@@ -1,8 +1,8 @@
 //! metrics: what `/metrics` reports, in the Prometheus text format (version 0.0.4), through
 //! the `prometheus-client` crate. The layers that own the events feed its counters, gauges and
-//! histograms — `http` (requests), the store's writer (commits, through [`WriterStats`] in its
-//! settings), `jobs` (purge, landing log, job rounds and panics), `delivery` (attempts) and
-//! `/metrics` itself (link gauges: a scrape that finds them stale recomputes them from a
+//! histograms — `http` (requests), the store's writer (commits, through [`WriterStats`], the
+//! `store::WriterObserver` it is opened with), `jobs` (purge, landing log, job rounds and
+//! panics), `delivery` (attempts) and `/metrics` itself (link gauges: a scrape that finds them stale recomputes them from a
 //! snapshot it is handed). Recording is an atomic add after a read lock of the labelled
 //! family; no global lock is taken per request. Nothing here knows about HTTP.
 
@@ -43,9 +43,9 @@ pub const BATCH_BOUNDS: &[f64] = &[
 pub struct Metrics {
     pub requests: RequestMetrics,
     pub writer: std::sync::Arc<WriterStats>,
-    pub purge: PurgeStats,
-    pub delivery: DeliveryStats,
-    pub portal: PortalStats,
+    pub purge: std::sync::Arc<PurgeStats>,
+    pub delivery: std::sync::Arc<DeliveryStats>,
+    pub portal: std::sync::Arc<PortalStats>,
     pub links: LinkGauges,
     /// Panicked rounds of background jobs (shared with each job's supervisor).
     pub jobs: std::sync::Arc<JobPanics>,
@@ -55,14 +55,14 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// `writer` is the instance the store's writer reports to (from its settings).
-    pub fn new(writer: std::sync::Arc<WriterStats>) -> Self {
+    /// A fresh set; hand [`Metrics::writer`] to `Store::open_observed` so commits count.
+    pub fn new() -> Self {
         let mut metrics = Metrics {
             requests: RequestMetrics::default(),
-            writer,
-            purge: PurgeStats::default(),
-            delivery: DeliveryStats::default(),
-            portal: PortalStats::default(),
+            writer: std::sync::Arc::default(),
+            purge: std::sync::Arc::default(),
+            delivery: std::sync::Arc::default(),
+            portal: std::sync::Arc::default(),
             links: LinkGauges::default(),
             jobs: std::sync::Arc::new(JobPanics::default()),
             uptime: Gauge::default(),
@@ -98,6 +98,12 @@ impl Metrics {
     }
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Registers a clone of `metric` (the clone shares its values) under `name`. Counter names
 /// leave out `_total`, which the encoder appends; `help` leaves out the final period, which
 /// the registry appends.
@@ -123,11 +129,12 @@ impl<M: EncodeMetric> EncodeMetric for Listed<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::WriterObserver as _;
     use std::time::Duration;
 
     #[test]
     fn exposition_has_every_family_with_labels() {
-        let m = Metrics::new(std::sync::Arc::default());
+        let m = Metrics::new();
         m.requests
             .record("CustomerLinkCreateRequest", 200, Duration::from_millis(3));
         m.requests
@@ -167,7 +174,7 @@ mod tests {
 
     #[test]
     fn a_family_is_listed_before_its_first_series_and_labelled_after() {
-        let m = Metrics::new(std::sync::Arc::default());
+        let m = Metrics::new();
         let text = m.render();
         assert!(text.contains("# TYPE customerlink_delivery_attempts_total counter\n"));
         assert!(!text.contains("customerlink_delivery_attempts_total{"));

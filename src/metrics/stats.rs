@@ -97,9 +97,9 @@ impl Default for WriterStats {
     }
 }
 
-impl WriterStats {
-    /// One write transaction of `batch_len` commands took `elapsed` (begin to durable commit).
-    pub fn record_commit(&self, batch_len: usize, elapsed: Duration, committed: bool) {
+/// One write transaction of `batch_len` commands took `elapsed` (begin to durable commit).
+impl crate::store::WriterObserver for WriterStats {
+    fn record_commit(&self, batch_len: usize, elapsed: Duration, committed: bool) {
         let outcome = if committed {
             &self.commits
         } else {
@@ -111,7 +111,9 @@ impl WriterStats {
         self.commit_seconds.observe(elapsed.as_secs_f64());
         self.commit_seconds_sum.inc_by(elapsed.as_secs_f64());
     }
+}
 
+impl WriterStats {
     /// Durable commits so far.
     pub fn commits(&self) -> u64 {
         self.commits.get()

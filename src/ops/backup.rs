@@ -40,7 +40,7 @@ pub struct Extras {
 impl Extras {
     /// Reads the master secret and the folder's config files.
     pub fn gather(config: &Config, created_at_ms: i64) -> Result<Extras, OpsError> {
-        let master = super::read_master_secret(&super::master_secret_path(config))?;
+        let master = super::read_master_secret(&config.master_secret_path())?;
         let mut files = Vec::new();
         for name in FOLDER_FILES {
             match std::fs::read(config.data_dir.join(name)) {

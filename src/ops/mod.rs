@@ -1,8 +1,10 @@
-//! ops: the operator's tools that work on a whole data folder — a consistent backup from one
+//! ops: the operator's tools — tenants and API keys (`admin`, also used by the first-start
+//! bootstrap), and those that work on a whole data folder: a consistent backup from one
 //! read snapshot (offline, or streamed by the running server), restore into a new folder,
 //! offline compaction, and the operator key that lets `customerlink backup` and
 //! `customerlink key revoke` reach the server that holds the database lock. The backup format is documented in `docs/storage.md`.
 
+pub mod admin;
 pub mod backup;
 pub mod compact;
 mod format;
@@ -11,7 +13,7 @@ mod remote;
 pub mod restore;
 mod tables;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::config::Config;
 use crate::domain::token::Secret;
@@ -49,14 +51,6 @@ store_from!(
     redb::CommitError
 );
 
-/// The master secret file of a data folder (as the server resolves it).
-pub fn master_secret_path(config: &Config) -> PathBuf {
-    config
-        .master_secret_file
-        .clone()
-        .unwrap_or_else(|| config.data_dir.join(crate::app::MASTER_SECRET_FILE))
-}
-
 /// Reads the 32-byte master secret.
 pub fn read_master_secret(path: &Path) -> Result<Secret<[u8; 32]>, OpsError> {
     let bytes = std::fs::read(path)?;
@@ -66,7 +60,7 @@ pub fn read_master_secret(path: &Path) -> Result<Secret<[u8; 32]>, OpsError> {
     Ok(Secret::new(bytes))
 }
 
-pub use crate::app::write_private;
+pub use crate::private_fs::write_private;
 
 /// How a backup was taken.
 #[derive(Debug, Clone, Copy)]

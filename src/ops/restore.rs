@@ -91,7 +91,7 @@ fn load(
     loop {
         match reader.next_frame()? {
             Frame::Secret(secret) => {
-                super::write_private(&dir.join(crate::app::MASTER_SECRET_FILE), &secret)?
+                super::write_private(&dir.join(crate::config::MASTER_SECRET_FILE), &secret)?
             }
             Frame::File { name, contents } => write_folder_file(dir, &name, &contents)?,
             Frame::Table(name) => {

@@ -15,6 +15,7 @@ mod writer;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use redb::ReadableDatabase;
 
@@ -29,6 +30,18 @@ pub use writer::Apply;
 
 use crate::config::WriterSettings;
 
+/// Where the writer reports each batch: how many commands, how long applying and committing
+/// took, and whether it committed. The store owns the reporting point; `metrics` implements
+/// it, so the store knows nothing of how batches are counted (and config carries no state).
+pub trait WriterObserver: Send + Sync {
+    fn record_commit(&self, batch_len: usize, elapsed: Duration, committed: bool);
+}
+
+/// Nobody listening (admin tools, restore, tests).
+impl WriterObserver for () {
+    fn record_commit(&self, _: usize, _: Duration, _: bool) {}
+}
+
 /// Handle to the open database; cheap to clone, shared by every request.
 #[derive(Clone)]
 pub struct Store {
@@ -42,10 +55,20 @@ impl Store {
     /// first (created so, or tightened), whatever the umask: it holds recipients' addresses.
     /// Fails with [`StoreError::Locked`] at once if another process holds the file.
     pub fn open(path: &Path, settings: &WriterSettings) -> Result<Store, StoreError> {
+        Self::open_observed(path, settings, Arc::new(()))
+    }
+
+    /// [`Store::open`], with the writer reporting each batch to `observer` (the server's
+    /// metrics). Fails as [`Store::open`] does.
+    pub fn open_observed(
+        path: &Path,
+        settings: &WriterSettings,
+        observer: Arc<dyn WriterObserver>,
+    ) -> Result<Store, StoreError> {
         crate::private_fs::file(path)
             .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
         let db = Arc::new(db::DbCell::open(path, settings.cache_bytes)?);
-        let (writer, thread) = writer::spawn(Arc::clone(&db), settings)?;
+        let (writer, thread) = writer::spawn(Arc::clone(&db), settings, observer)?;
         Ok(Store {
             db,
             writer,

@@ -7,10 +7,10 @@ use hyper::header::{HeaderValue, SET_COOKIE};
 
 use super::flow::{self, Landing, Opening, Verification};
 use super::{SESSION_COOKIE, Visitor, set_cookie};
+use crate::api::AppState;
 use crate::api::dto::*;
 use crate::api::error::ApiError;
 use crate::api::{Response, respond};
-use crate::app::AppState;
 use crate::domain::portal::SESSION_TTL_MS;
 use crate::wire::encode::Style;
 use crate::wire::types::UtcDateTime;

@@ -4,8 +4,8 @@
 //! batch), so a caller cannot tell them apart, not even by time. Only `open` consumes a view.
 //! Passcodes go out through the outbox: asking for one never waits for the relay.
 
+use crate::api::AppState;
 use crate::api::error::ApiError;
-use crate::app::AppState;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{generate_code, normalise_entry};
 use crate::domain::portal::{
@@ -144,7 +144,7 @@ pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Resul
         actor: actor.clone(),
     };
     if let IssueOtpOutcome::Queued(Some(_)) = state.store.write(op).await? {
-        state.deliverer.wake.notify_one();
+        state.outbox.deliverer.wake.notify_one();
     }
     Ok(())
 }

@@ -10,9 +10,9 @@ use hyper::{Method, StatusCode};
 use super::flow::{self, Landing, Opening, Verification};
 use super::pages::{self, LinkView};
 use super::{SESSION_COOKIE, TOKEN_COOKIE, Visitor, cookie, set_cookie};
+use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::{Request, Response};
-use crate::app::AppState;
 use crate::domain::portal::SESSION_TTL_MS;
 use crate::wire::form;
 

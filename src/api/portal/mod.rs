@@ -29,7 +29,7 @@ pub struct PortalLimits {
     /// At most one `LandingViewed` log entry per link and address per minute.
     pub landing_log: Limiter,
     /// Landing views waiting for the next batch write of the access log.
-    pub landing_views: crate::jobs::landing_log::LandingViews,
+    pub landing_views: std::sync::Arc<crate::jobs::landing_log::LandingViews>,
 }
 
 impl PortalLimits {

@@ -8,7 +8,7 @@ use hyper::{Method, Response, StatusCode};
 
 use super::super::body::ResponseBody;
 use super::{bearer, text, unauthorized};
-use crate::app::AppState;
+use crate::api::AppState;
 use crate::ops::operator;
 use crate::store::commands::RevokeApiKey;
 use crate::wire::types::Guid;

@@ -15,8 +15,8 @@ use redb::{Database, WriteTransaction};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 
-use super::StoreError;
 use super::db::DbCell;
+use super::{StoreError, WriterObserver};
 use crate::config::WriterSettings;
 
 mod access_log;
@@ -73,17 +73,23 @@ impl WriterHandle {
 pub(super) fn spawn(
     db: Arc<DbCell>,
     settings: &WriterSettings,
+    observer: Arc<dyn WriterObserver>,
 ) -> Result<(WriterHandle, std::thread::JoinHandle<()>), StoreError> {
     let (tx, rx) = mpsc::channel(settings.queue_capacity);
     let settings = settings.clone();
     let thread = std::thread::Builder::new()
         .name("customerlink-writer".into())
-        .spawn(move || run(&db, rx, &settings))
+        .spawn(move || run(&db, rx, &settings, &*observer))
         .map_err(|e| StoreError::Io(e.to_string()))?;
     Ok((WriterHandle { tx }, thread))
 }
 
-fn run(db: &DbCell, mut rx: mpsc::Receiver<Request>, settings: &WriterSettings) {
+fn run(
+    db: &DbCell,
+    mut rx: mpsc::Receiver<Request>,
+    settings: &WriterSettings,
+    observer: &dyn WriterObserver,
+) {
     let max_batch = settings.max_batch;
     let mut batch = Vec::with_capacity(max_batch);
     loop {
@@ -110,9 +116,7 @@ fn run(db: &DbCell, mut rx: mpsc::Receiver<Request>, settings: &WriterSettings) 
         if !batch.is_empty() {
             let (len, started) = (batch.len(), std::time::Instant::now());
             let committed = write_batch(db, &mut batch, settings.quick_repair);
-            settings
-                .stats
-                .record_commit(len, started.elapsed(), committed);
+            observer.record_commit(len, started.elapsed(), committed);
         }
         if stop {
             return;

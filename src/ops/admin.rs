@@ -38,16 +38,6 @@ pub enum AdminError {
     InvalidName(String),
 }
 
-impl From<AdminError> for crate::app::StartError {
-    fn from(e: AdminError) -> Self {
-        match e {
-            AdminError::Store(e) => crate::app::StartError::Store(e),
-            AdminError::Random(e) => crate::app::StartError::Random(e),
-            other => crate::app::StartError::Store(StoreError::Corrupt(other.to_string())),
-        }
-    }
-}
-
 /// Creates a tenant; returns its id. The name must be fit for a mail header. Blocking
 /// (admin and start-up paths only).
 pub fn create_tenant(store: &Store, name: &str, now: i64) -> Result<Uuid, AdminError> {
