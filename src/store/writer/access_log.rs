@@ -31,6 +31,19 @@ impl Tables<'_> {
         self.log_repeated(link, event, outcome, detail, actor, Repeats::once(at))
     }
 
+    /// Records a successful staff action on `link` (created, revoked, unlocked, resent …) by
+    /// the user `by`.
+    pub(super) fn log_staff(
+        &mut self,
+        link: &LinkRecord,
+        event: AccessEvent,
+        detail: Option<String>,
+        by: uuid::Uuid,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.log(link, event, "Success", detail, &Actor::staff(by), at)
+    }
+
     /// Logs occurrences already counted together: a noise event folds them into its row for
     /// the address; a lifecycle event is one row (its first occurrence) each time.
     pub(super) fn log_repeated(

@@ -12,7 +12,7 @@ use super::super::commands::{
 use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::{AccessEvent, Actor};
+use crate::domain::portal::AccessEvent;
 use crate::domain::tenant::ApiKeyRecord;
 
 impl Apply for CreateTenant {
@@ -74,15 +74,7 @@ impl Apply for RevokeLink {
             link.revoked_by_user_id = Some(self.by);
             t.store_link(&link)?;
             t.by_revoked.insert((self.at, uid), ())?;
-            let actor = Actor::staff(self.by);
-            t.log(
-                &link,
-                AccessEvent::Revoked,
-                "Success",
-                None,
-                &actor,
-                self.at,
-            )?;
+            t.log_staff(&link, AccessEvent::Revoked, None, self.by, self.at)?;
         }
         Ok(Some(Box::new(link)))
     }
@@ -162,9 +154,8 @@ impl Tables<'_> {
         self.by_resource
             .insert((resource.0, resource.1, resource.2, link.link_id), uid)?;
         self.by_expiry.insert((link.expires_at, uid), ())?;
-        let actor = Actor::staff(link.created_by_user_id);
-        let at = link.created_at;
-        self.log(&link, AccessEvent::Created, "Success", None, &actor, at)?;
+        let (by, at) = (link.created_by_user_id, link.created_at);
+        self.log_staff(&link, AccessEvent::Created, None, by, at)?;
         Ok(LinkQueued {
             link: Box::new(link),
             queued,

@@ -296,14 +296,8 @@ impl Tables<'_> {
         let (queued, refused) = self.queue_deliveries(&link, &cmd.deliveries, cmd.limits, at)?;
         link.sent_over(&queued);
         self.store_link(&link)?;
-        self.log(
-            &link,
-            AccessEvent::Resent,
-            "Success",
-            Some(format!("new token; {} queued", channel_list(&queued))),
-            &Actor::staff(cmd.by),
-            at,
-        )?;
+        let detail = format!("new token; {} queued", channel_list(&queued));
+        self.log_staff(&link, AccessEvent::Resent, Some(detail), cmd.by, at)?;
         Ok(ResendOutcome::Resent(LinkQueued {
             link: Box::new(link),
             queued,

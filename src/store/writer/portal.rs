@@ -47,15 +47,7 @@ impl Apply for UnlockLink {
             link.locked_at = None;
             link.otp_failures = 0;
             t.store_link(&link)?;
-            let actor = Actor::staff(self.by);
-            t.log(
-                &link,
-                AccessEvent::Unlocked,
-                "Success",
-                None,
-                &actor,
-                self.at,
-            )?;
+            t.log_staff(&link, AccessEvent::Unlocked, None, self.by, self.at)?;
         }
         Ok(Some(Box::new(link)))
     }
