@@ -412,7 +412,10 @@ fn resolve_purge(f: &PurgeFile, errors: &mut Vec<ConfigError>) -> PurgeSettings 
     let retention_hours = f.retention_hours.unwrap_or(30 * 24);
     PurgeSettings {
         interval: Duration::from_secs(positive(f.interval_secs, 60, "purge.interval_secs", errors)),
-        retention_ms: i64::try_from(retention_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX),
+        retention_ms: i64::try_from(
+            retention_hours.saturating_mul(crate::domain::HOUR_MS.unsigned_abs()),
+        )
+        .unwrap_or(i64::MAX),
         batch_size: positive(f.batch_size, 200, "purge.batch_size", errors),
     }
 }

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::HOUR_MS;
 use super::contact::{Contact, phone_error};
 use super::delivery::{DeliveryRecord, channel_list};
 use super::policy::{Channel, Policy, Tier};
@@ -13,8 +14,6 @@ use super::resource_type::{self, Unusable};
 use super::tenant::StaffCaller;
 use super::token::SecretHash;
 use super::{FieldError, Rule};
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// Who a link was made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

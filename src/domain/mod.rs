@@ -15,6 +15,10 @@ pub mod tenant;
 pub mod text;
 pub mod token;
 
+/// One hour in milliseconds, the unit of every hourly budget (send counters, code and resend
+/// limits) and of configured retention; times are Unix milliseconds throughout.
+pub const HOUR_MS: i64 = 3_600_000;
+
 /// One rejected input field, named as the wire names it (PascalCase), with the rule it broke
 /// in FluentValidation's terms (servicestack-wire.md §4.3). The domain states the rule and its
 /// values; the api layer renders ServiceStack's code, message and `Meta` from them, so every

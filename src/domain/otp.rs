@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::HOUR_MS;
 use super::link::LinkRecord;
 use super::token::{Secret, SecretHash, random_bytes};
 
@@ -17,8 +18,6 @@ pub const SENDS_PER_HOUR: usize = 5;
 pub const TRIES_PER_CODE: u32 = 5;
 /// Wrong entries a link survives before it is locked until staff unlock it.
 pub const FAILURES_PER_LINK: u32 = 10;
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// The live code of a link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,9 +3,8 @@
 //! Pure: the api asks for the channels, the store applies [`resend`] inside its transaction.
 
 use super::FieldError;
+use super::HOUR_MS;
 use super::link::{LinkRecord, LinkStatus, missing_addresses};
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// How often a link may be re-sent.
 #[derive(Debug, Clone, Copy)]

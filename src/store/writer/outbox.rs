@@ -15,6 +15,7 @@ use super::super::commands::{
 };
 use super::job::Apply;
 use super::tables::Tables;
+use crate::domain::HOUR_MS;
 use crate::domain::delivery::{
     DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channel_list,
     over_limit, retry_delay_ms,
@@ -22,8 +23,6 @@ use crate::domain::delivery::{
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessEvent, Actor};
 use crate::domain::resend;
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// How many times in a row the worker may hand out a delivery whose attempt never records
 /// an outcome (the process died mid-send) before the delivery is given up, so that no
