@@ -328,41 +328,10 @@ mod tests {
     use crate::domain::token::Secret;
 
     fn link(uid: u128, token: u8) -> LinkRecord {
-        let mut l: LinkRecord =
-            rmp_serde::from_slice(&rmp_serde::to_vec_named(&sample()).unwrap()).unwrap();
+        let mut l = crate::domain::link::tests_support::record();
         l.uid = Uuid::from_u128(uid);
         l.token_hash = [token; 32];
         l
-    }
-
-    fn sample() -> LinkRecord {
-        use crate::domain::link::*;
-        use crate::domain::policy::*;
-        let policy = Policy::parse(DEFAULT_POLICY).unwrap();
-        let caller = crate::domain::tenant::StaffCaller {
-            tenant_id: Uuid::nil(),
-            user_id: Uuid::nil(),
-            agent_id: None,
-            roles: vec![],
-            casing: None,
-        };
-        let req = CreateLink {
-            resource_type: Some("Quote".into()),
-            resource_uid: Some(Uuid::from_u128(1)),
-            recipient_email: Some("a@b.co".into()),
-            ..CreateLink::default()
-        };
-        plan_link(
-            &req,
-            ContactLookup::NotRequested,
-            &policy,
-            &caller,
-            0,
-            Uuid::from_u128(1),
-            crate::domain::token::SecretHash([0; 32]),
-        )
-        .unwrap()
-        .record
     }
 
     #[test]

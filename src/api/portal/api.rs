@@ -26,18 +26,24 @@ fn with_status(mut response: Response, status: StatusCode) -> Response {
     response
 }
 
-/// The landing view as a DTO. Only the landing uses it (always with `code_just_requested`
-/// false): the code request answers with its own fixed DTO, which says nothing of the link.
-pub fn landing_dto(
-    landing: &Landing,
-    code_just_requested: bool,
-) -> (StatusCode, PortalLandingResponse) {
+/// The landing view as a DTO. Only the landing uses it: the code request answers with its
+/// own fixed DTO, which says nothing of the link.
+pub fn landing_dto(landing: &Landing) -> (StatusCode, PortalLandingResponse) {
     match landing {
         Landing::Unavailable => (
             StatusCode::NOT_FOUND,
-            PortalLandingResponse { Status: "Unavailable".into(), Message: Some(UNAVAILABLE.into()), ..Default::default() },
+            PortalLandingResponse {
+                Status: "Unavailable".into(),
+                Message: Some(UNAVAILABLE.into()),
+                ..Default::default()
+            },
         ),
-        Landing::Available { link, tenant_name, can_view, code_sent } => (
+        Landing::Available {
+            link,
+            tenant_name,
+            can_view,
+            code_sent,
+        } => (
             StatusCode::OK,
             PortalLandingResponse {
                 ResponseStatus: None,
@@ -45,14 +51,14 @@ pub fn landing_dto(
                 ResourceType: can_view.then(|| link.resource_type.clone()),
                 Title: Some(tenant_name.clone()),
                 CanView: *can_view,
-                Message: Some(match (can_view, code_just_requested) {
-                    (true, _) => "Ready to open.".into(),
-                    (false, true) => "If this link is valid, a code is on its way. You can ask for another in a minute.".into(),
-                    (false, false) => "Ask for a one-time code to continue.".into(),
+                Message: Some(if *can_view {
+                    "Ready to open.".into()
+                } else {
+                    "Ask for a one-time code to continue.".into()
                 }),
                 RequireOtp: link.require_otp,
                 OtpChannel: link.otp_channel.clone(),
-                OtpSent: *code_sent || code_just_requested,
+                OtpSent: *code_sent,
             },
         ),
     }
@@ -65,7 +71,7 @@ pub fn landing(
     style: &Style,
 ) -> Result<Response, ApiError> {
     let view = flow::landing(state, &token(dto.Token), visitor.session(), &visitor.actor)?;
-    let (status, body) = landing_dto(&view, false);
+    let (status, body) = landing_dto(&view);
     Ok(with_status(respond(&body, style)?, status))
 }
 

@@ -202,11 +202,7 @@ mod tests {
     use uuid::Uuid;
 
     use crate::config::{Config, FileConfig, Overrides};
-    use crate::domain::link::{ContactLookup, CreateLink, plan_link};
-    use crate::domain::policy::{DEFAULT_POLICY, Policy};
     use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK};
-    use crate::domain::tenant::StaffCaller;
-    use crate::domain::token::SecretHash;
     use crate::store::commands::{CreateLink as Create, LogEvent, RevokeLink};
     use crate::store::{SendLimits, Store};
 
@@ -216,33 +212,9 @@ mod tests {
     }
 
     fn create(store: &Store) -> Uuid {
-        let caller = StaffCaller {
-            tenant_id: Uuid::from_u128(9),
-            user_id: Uuid::from_u128(8),
-            agent_id: None,
-            roles: vec![],
-            casing: None,
-        };
-        let req = CreateLink {
-            resource_type: Some("Quote".into()),
-            resource_uid: Some(Uuid::from_u128(1)),
-            recipient_email: Some("a@b.co".into()),
-            ..CreateLink::default()
-        };
-        let policy = Policy::parse(DEFAULT_POLICY).unwrap();
         let uid = Uuid::from_u128(7);
-        let hash = SecretHash([7; 32]);
-        let link = plan_link(
-            &req,
-            ContactLookup::NotRequested,
-            &policy,
-            &caller,
-            0,
-            uid,
-            hash,
-        )
-        .unwrap()
-        .record;
+        let mut link = crate::domain::link::tests_support::record();
+        (link.uid, link.token_hash, link.tenant_id) = (uid, [7; 32], Uuid::from_u128(9));
         let limits = SendLimits {
             per_recipient_per_hour: 10,
             per_tenant_per_hour: 10,
