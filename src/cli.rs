@@ -12,8 +12,10 @@ use crate::app;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Overrides};
 use crate::domain::tenant::CasingPin;
+use crate::domain::token::HashKeys;
 use crate::ops;
 use crate::ops::admin::{self, KeySpec};
+use crate::store::Store;
 use crate::wire::types::Guid;
 
 #[derive(Debug, Parser)]
@@ -163,10 +165,10 @@ pub fn main() -> i32 {
     init_logging(config.log_level);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
-        Command::Tenant(cmd) => with_state(config, |state| tenant(state, cmd)),
+        Command::Tenant(cmd) => with_state(config, |state| tenant(&state.store, cmd)),
         Command::Key(KeyCommand::Revoke { key_id }) => revoke_key(config, key_id),
-        Command::Key(cmd) => with_state(config, |state| key(state, cmd)),
-        Command::Check => with_state(config, check),
+        Command::Key(cmd) => with_state(config, |state| key(&state.store, &state.keys, cmd)),
+        Command::Check => with_state(config, |state| check(&state.store)),
         Command::Backup { file } => backup(&config, &file),
         Command::Restore { file } => restore(&config, &file),
         Command::Compact => compact(&config),
@@ -253,15 +255,14 @@ fn with_state(
     result
 }
 
-fn tenant(state: &AppState, cmd: TenantCommand) -> Result<i32, String> {
+fn tenant(store: &Store, cmd: TenantCommand) -> Result<i32, String> {
     let TenantCommand::Create { name } = cmd;
-    let id =
-        admin::create_tenant(&state.store, &name, SystemClock.now()).map_err(|e| e.to_string())?;
+    let id = admin::create_tenant(store, &name, SystemClock.now()).map_err(|e| e.to_string())?;
     println!("{}", id.simple());
     Ok(0)
 }
 
-fn key(state: &AppState, cmd: KeyCommand) -> Result<i32, String> {
+fn key(store: &Store, keys: &HashKeys, cmd: KeyCommand) -> Result<i32, String> {
     let now = SystemClock.now();
     match cmd {
         KeyCommand::Create {
@@ -280,12 +281,11 @@ fn key(state: &AppState, cmd: KeyCommand) -> Result<i32, String> {
                 roles,
                 casing,
             };
-            let key = admin::create_key(&state.store, &state.keys, spec, now)
-                .map_err(|e| e.to_string())?;
+            let key = admin::create_key(store, keys, spec, now).map_err(|e| e.to_string())?;
             println!("{}", key.expose());
         }
         KeyCommand::List { tenant } => {
-            for k in admin::list_keys(&state.store, tenant).map_err(|e| e.to_string())? {
+            for k in admin::list_keys(store, tenant).map_err(|e| e.to_string())? {
                 let state = if k.revoked_at.is_some() {
                     "revoked"
                 } else {
@@ -302,7 +302,7 @@ fn key(state: &AppState, cmd: KeyCommand) -> Result<i32, String> {
             }
         }
         KeyCommand::Revoke { key_id } => {
-            admin::revoke_key(&state.store, key_id, now).map_err(|e| e.to_string())?;
+            admin::revoke_key(store, key_id, now).map_err(|e| e.to_string())?;
             println!("{}", key_id.simple());
         }
     }
@@ -318,12 +318,14 @@ fn revoke_key(config: Config, key_id: Uuid) -> Result<i32, String> {
             println!("{}", key_id.simple());
             Ok(0)
         }
-        None => with_state(config, |state| key(state, KeyCommand::Revoke { key_id })),
+        None => with_state(config, |state| {
+            key(&state.store, &state.keys, KeyCommand::Revoke { key_id })
+        }),
     }
 }
 
-fn check(state: &AppState) -> Result<i32, String> {
-    let report = state.store.check().map_err(|e| e.to_string())?;
+fn check(store: &Store) -> Result<i32, String> {
+    let report = store.check().map_err(|e| e.to_string())?;
     println!(
         "tenants {} api_keys {} contacts {} links {} revoked {} deliveries {} idempotency_keys {}",
         report.tenants,

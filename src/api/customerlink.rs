@@ -7,7 +7,7 @@ use super::delivery;
 use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::Once;
-use crate::api::{AppState, Records};
+use crate::api::{Grants, Issuer, Records};
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::resend::{self, ResendRules};
@@ -24,7 +24,7 @@ use crate::store::{Apply, Replayable, ResendRefusal};
 /// `POST /v1/customerlink` (and its aliases). With an `Idempotency-Key` (`once`), a repeat of
 /// the same request answers with the first result instead of making a second link.
 pub async fn create(
-    state: &AppState,
+    state: Issuer<'_>,
     caller: &StaffCaller,
     req: CustomerLinkCreateRequest,
     once: Option<Once>,
@@ -44,7 +44,7 @@ pub async fn create(
     let planned = plan_link(
         &input,
         lookup,
-        &state.policy,
+        state.policy,
         caller,
         now,
         // Time-ordered: new links append to the primary table instead of scattering pages.
@@ -54,8 +54,8 @@ pub async fn create(
     .map_err(ApiError::Invalid)?;
     let wanted = (input.deliver_email, input.deliver_sms);
     let (deliveries, mut delivery_errors) = delivery::plan(
-        &state.outbox,
-        &state.policy,
+        state.outbox,
+        state.policy,
         &planned.record,
         &token,
         wanted,
@@ -72,7 +72,7 @@ pub async fn create(
     let op = cmd::CreateLink {
         link: Box::new(planned.record),
         deliveries,
-        limits: delivery::limits(&state.config.delivery, now),
+        limits: delivery::limits(state.delivery, now),
     };
     let written = match call.write(op, &delivery_errors).await? {
         Ok(written) => written,
@@ -99,7 +99,7 @@ fn create_input(req: CustomerLinkCreateRequest) -> CreateLink {
 
 /// The contact a create names, if it exists in the caller's tenant and may be used.
 fn usable_contact(
-    state: &AppState,
+    state: Issuer<'_>,
     caller: &StaffCaller,
     id: Option<i32>,
 ) -> Result<Option<Contact>, ApiError> {
@@ -111,7 +111,7 @@ fn usable_contact(
 }
 
 fn first_result(
-    state: &AppState,
+    state: Issuer<'_>,
     caller: &StaffCaller,
     once: Option<&Once>,
 ) -> Result<Option<CustomerLinkCreateResponse>, ApiError> {
@@ -120,7 +120,7 @@ fn first_result(
 
 /// A create or resend about to be written: what its reply needs.
 struct Created<'a> {
-    state: &'a AppState,
+    state: Issuer<'a>,
     caller: &'a StaffCaller,
     once: Option<&'a Once>,
     uid: Uuid,
@@ -170,8 +170,8 @@ impl Created<'_> {
         delivery_errors.extend(written.refused);
         delivery_errors.extend(
             delivery::first_attempts(
-                &state.outbox,
-                state.config.delivery.attempt_timeout,
+                state.outbox,
+                state.delivery.attempt_timeout,
                 &written.queued,
                 self.token,
             )
@@ -180,7 +180,7 @@ impl Created<'_> {
         Ok(CustomerLinkCreateResponse {
             ResponseStatus: None,
             Link: CustomerLinkExtended::from_record(&written.link, self.now),
-            PortalUrl: format!("{}/portal/{}", state.config.public_url, self.token.encode()),
+            PortalUrl: format!("{}/portal/{}", state.public_url, self.token.encode()),
             DeliveryErrors: std::mem::take(delivery_errors),
         })
     }
@@ -209,7 +209,7 @@ fn resend_result(outcome: ResendOutcome, uid: Uuid) -> Result<LinkQueued, ApiErr
 /// `POST /v1/customerlink/{uid}/resend`: a new token (the old URL stops working at once),
 /// delivered again over the chosen channels (default: the channels it went out on).
 pub async fn resend(
-    state: &AppState,
+    state: Issuer<'_>,
     caller: &StaffCaller,
     req: CustomerLinkResendRequest,
     once: Option<Once>,
@@ -232,14 +232,14 @@ pub async fn resend(
     let token = LinkToken::generate()?;
     let now = state.clock.now();
     let (deliveries, mut delivery_errors) = delivery::plan(
-        &state.outbox,
-        &state.policy,
+        state.outbox,
+        state.policy,
         &link,
         &token,
         wanted,
         contact.as_ref(),
     )?;
-    let d = &state.config.delivery;
+    let d = state.delivery;
     let op = Resend {
         tenant_id: caller.tenant_id,
         uid,
@@ -247,7 +247,7 @@ pub async fn resend(
         token_hash: state.keys.link_token(&token),
         at: now,
         deliveries,
-        limits: delivery::limits(&state.config.delivery, now),
+        limits: delivery::limits(state.delivery, now),
         rules: ResendRules {
             cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
             per_hour: d.resends_per_hour,
@@ -442,7 +442,7 @@ pub fn access_log(
 /// unknown and other tenants' grants all answer `Active: false`. Only keys with the
 /// `ResourceServer` role get here (the route table says so; `auth` checks it).
 pub async fn introspect(
-    state: &AppState,
+    state: Grants<'_>,
     caller: &StaffCaller,
     req: GrantIntrospectRequest,
 ) -> Result<GrantIntrospectResponse, ApiError> {

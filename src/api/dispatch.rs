@@ -10,12 +10,13 @@ use super::body;
 use super::error::ApiError;
 use super::exchange::Exchange;
 use super::handler::{Call, Dto, Handler, PortalCall, StaffCall, StaffFn};
-use super::portal::{Visitor, html};
+use super::portal::{PortalLimits, Visitor, html};
 use super::resolve::{Resolved, Target, resolve};
 use super::respond::error_response;
 use super::routes::{self, Matched, Miss, Surface};
 use super::{Request, Response, auth, batch};
 use crate::api::AppState;
+use crate::clock::Clock;
 use crate::domain::tenant::StaffCaller;
 use crate::wire::Format;
 use crate::wire::casing::Casing;
@@ -23,17 +24,20 @@ use crate::wire::negotiate::Decided;
 
 /// Answers one request, and names it for metrics; never fails (errors become error responses).
 pub async fn handle(state: &AppState, req: &Request) -> (Response, &'static str) {
-    let mut exchange = Exchange::new(state, req);
+    let mut exchange = Exchange::new(state.config.wire.casing, req);
     let form = body::form_fields(req);
     let resolved = resolve(req, &exchange.path, &exchange.query, &form);
     let label = resolved.label();
     tracing::Span::current().record("op", label);
     let surface = resolved.surface;
     let page = matches!(resolved.target, Target::Page(_));
-    let outcome = if surface == Surface::Portal && !portal_budget(state, req) {
-        Err(too_many(state))
-    } else {
-        run(state, req, &mut exchange, resolved, form).await
+    let admitted = match surface {
+        Surface::Portal => portal_budget(&state.portal_limits, &*state.clock, req),
+        Surface::Staff => Ok(()),
+    };
+    let outcome = match admitted {
+        Ok(()) => run(state, req, &mut exchange, resolved, form).await,
+        Err(e) => Err(e),
     };
     let mut response = outcome.unwrap_or_else(|e| error_response(&e, &exchange.style));
     finish(&exchange, page, surface, &mut response);
@@ -43,7 +47,7 @@ pub async fn handle(state: &AppState, req: &Request) -> (Response, &'static str)
 /// An error found before the request was read (e.g. a body over the limit), in the format the
 /// request negotiated, as the error of the operation the request is addressed to.
 pub fn reject(state: &AppState, req: &Request, e: &ApiError) -> (Response, &'static str) {
-    let mut exchange = Exchange::new(state, req);
+    let mut exchange = Exchange::new(state.config.wire.casing, req);
     let resolved = resolve(req, &exchange.path, &exchange.query, &[]);
     if let Target::Op(matched) = &resolved.target {
         exchange.style.operation = matched.route.request;
@@ -64,18 +68,17 @@ fn finish(exchange: &Exchange, page: bool, surface: Surface, response: &mut Resp
     }
 }
 
-/// Counts one portal request against the client's per-minute budget.
-fn portal_budget(state: &AppState, req: &Request) -> bool {
+/// Counts one portal request against the client's per-minute budget; 429 once it is spent.
+fn portal_budget(limits: &PortalLimits, clock: &dyn Clock, req: &Request) -> Result<(), ApiError> {
     let ip = req.remote.map(|ip| ip.to_string()).unwrap_or_default();
-    state.portal_limits.requests.hit(&ip, state.clock.now())
-}
-
-fn too_many(state: &AppState) -> ApiError {
-    let now = state.clock.now();
-    ApiError::TooManyRequests {
-        message: "Too many requests; slow down.".into(),
-        retry_after_secs: state.portal_limits.requests.retry_after_secs(now),
+    let now = clock.now();
+    if limits.requests.hit(&ip, now) {
+        return Ok(());
     }
+    Err(ApiError::TooManyRequests {
+        message: "Too many requests; slow down.".into(),
+        retry_after_secs: limits.requests.retry_after_secs(now),
+    })
 }
 
 /// What every portal response carries: nothing cached, no referrer leaking the token, not
@@ -105,7 +108,10 @@ async fn run(
     form: Vec<(String, String)>,
 ) -> Result<Response, ApiError> {
     match resolved.target {
-        Target::Page(route) => html::handle(state, html::Browser::of(state, req), route).await,
+        Target::Page(route) => {
+            let portal = state.into();
+            html::handle(portal, html::Browser::of(portal, req), route).await
+        }
         Target::Preflight => Ok(plain(HeaderMap::new(), Bytes::new())),
         Target::OpenApi => {
             exchange.vary_accept = false;
@@ -173,7 +179,7 @@ async fn operate(
         Handler::Portal(run) => {
             let visitor = Visitor::of(req);
             run(PortalCall {
-                state,
+                portal: state.into(),
                 visitor,
                 style,
                 call,

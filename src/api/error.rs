@@ -93,89 +93,77 @@ impl ApiError {
     /// `operation` is the request DTO name of the operation the request reached (it names the
     /// DTO in bind errors and the service in 405s).
     pub fn to_response(&self, operation: &str) -> (StatusCode, ResponseStatus) {
-        let (status, code, message, errors) = match self {
-            ApiError::Invalid(fields) => return (StatusCode::BAD_REQUEST, invalid(fields)),
-            ApiError::Bind(e) => {
-                let (message, errors) = bind_error(e, operation);
-                (
-                    StatusCode::BAD_REQUEST,
-                    "SerializationException",
-                    message,
-                    errors,
-                )
-            }
-            ApiError::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized",
-                "Not Authenticated".into(),
-                vec![],
-            ),
-            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "NotFound", m.clone(), vec![]),
-            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "Forbidden", m.clone(), vec![]),
-            ApiError::Conflict(m) => (StatusCode::CONFLICT, "Conflict", m.clone(), vec![]),
-            ApiError::TooManyRequests { message, .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                message.clone(),
-                vec![],
-            ),
-            ApiError::MethodNotAllowed { method, operation } => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "NotImplementedException",
-                // ServiceStack's `ServiceExec.Execute`: the verb as `Put`, then the service.
-                format!(
-                    "Could not find method named {}({operation}) or Any({operation}) on Service {}",
-                    verb_name(method),
-                    super::routes::service_of(operation),
-                ),
-                vec![],
-            ),
-            ApiError::PayloadTooLarge { limit } => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestEntityTooLarge",
-                format!("The request body is larger than {limit} bytes."),
-                vec![],
-            ),
-            ApiError::UnsupportedMediaType(ct) => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UnsupportedMediaType",
-                format!("Content-Type '{ct}' is not supported; send application/json."),
-                vec![],
-            ),
-            ApiError::RequestTimeout => (
-                StatusCode::REQUEST_TIMEOUT,
-                "RequestTimeout",
-                "The request body did not arrive in time.".into(),
-                vec![],
-            ),
-            ApiError::Unavailable(m) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ServiceUnavailable",
-                m.clone(),
-                vec![],
-            ),
-            ApiError::StorageUnavailable { .. } => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ServiceUnavailable",
-                "Storage is temporarily failing; retry later (send an Idempotency-Key with \
-                 creates so a retry cannot make a second link)."
-                    .into(),
-                vec![],
-            ),
-            ApiError::Unprocessable(m) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "UnprocessableEntity",
-                m.clone(),
-                vec![],
-            ),
-            ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalServerError",
-                "The server could not complete the request.".into(),
-                vec![],
-            ),
+        let (status, code) = self.status_and_code();
+        let (message, errors) = match self {
+            ApiError::Invalid(fields) => return (status, invalid(fields)),
+            ApiError::Bind(e) => bind_error(e, operation),
+            other => (other.message(), Vec::new()),
         };
         (status, response_status(code, message, errors))
+    }
+
+    /// The HTTP status and ServiceStack's `ErrorCode` (a validation failure's code is its first
+    /// field's rule instead: [`invalid`]).
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Invalid(_) => (StatusCode::BAD_REQUEST, "ValidationException"),
+            ApiError::Bind(_) => (StatusCode::BAD_REQUEST, "SerializationException"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
+            ApiError::MethodNotAllowed { .. } => {
+                (StatusCode::METHOD_NOT_ALLOWED, "NotImplementedException")
+            }
+            ApiError::PayloadTooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge")
+            }
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType")
+            }
+            ApiError::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "RequestTimeout"),
+            ApiError::Unavailable(_) | ApiError::StorageUnavailable { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable")
+            }
+            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "UnprocessableEntity"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),
+        }
+    }
+
+    /// The message the client sees (never an internal detail). Validation and bind failures
+    /// are worded by [`invalid`] and [`bind_error`].
+    fn message(&self) -> String {
+        match self {
+            ApiError::Invalid(_) => "Validation failed.".into(),
+            ApiError::Bind(_) => "The request could not be read.".into(),
+            ApiError::Unauthorized => "Not Authenticated".into(),
+            ApiError::NotFound(m)
+            | ApiError::Forbidden(m)
+            | ApiError::Conflict(m)
+            | ApiError::Unavailable(m)
+            | ApiError::Unprocessable(m)
+            | ApiError::TooManyRequests { message: m, .. } => m.clone(),
+            // ServiceStack's `ServiceExec.Execute`: the verb as `Put`, then the service.
+            ApiError::MethodNotAllowed { method, operation } => format!(
+                "Could not find method named {}({operation}) or Any({operation}) on Service {}",
+                verb_name(method),
+                super::routes::service_of(operation),
+            ),
+            ApiError::PayloadTooLarge { limit } => {
+                format!("The request body is larger than {limit} bytes.")
+            }
+            ApiError::UnsupportedMediaType(ct) => {
+                format!("Content-Type '{ct}' is not supported; send application/json.")
+            }
+            ApiError::RequestTimeout => "The request body did not arrive in time.".into(),
+            ApiError::StorageUnavailable { .. } => {
+                "Storage is temporarily failing; retry later (send an Idempotency-Key with \
+                 creates so a retry cannot make a second link)."
+                    .into()
+            }
+            ApiError::Internal(_) => "The server could not complete the request.".into(),
+        }
     }
 }
 

@@ -6,7 +6,6 @@ use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue, VARY};
 
 use super::casing::{self, CasingRule};
 use super::{Request, Response, header, routes};
-use crate::api::AppState;
 use crate::config::CasingSetting;
 use crate::wire;
 use crate::wire::casing::Casing;
@@ -26,7 +25,8 @@ pub(super) struct Exchange {
 }
 
 impl Exchange {
-    pub fn new(state: &AppState, req: &Request) -> Exchange {
+    /// `server` is the configured reply casing (`[wire] casing`).
+    pub fn new(server: CasingSetting, req: &Request) -> Exchange {
         let query = req
             .query
             .as_deref()
@@ -40,7 +40,7 @@ impl Exchange {
         );
         let casing = CasingRule {
             jsconfig: wire::form::get(&query, "jsconfig").and_then(Casing::from_jsconfig),
-            server: match state.config.wire.casing {
+            server: match server {
                 CasingSetting::Auto => None,
                 CasingSetting::Pascal => Some(Casing::Pascal),
                 CasingSetting::Camel => Some(Casing::Camel),

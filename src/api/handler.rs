@@ -92,7 +92,7 @@ pub struct StaffCall<'a> {
 
 /// The inputs of a portal operation: who asks (typed, not the raw request) and how to answer.
 pub struct PortalCall<'a> {
-    pub state: &'a AppState,
+    pub portal: super::portal::Portal<'a>,
     pub visitor: Visitor,
     pub style: &'a Style,
     pub call: Call<'a>,
@@ -156,16 +156,16 @@ macro_rules! staff {
 }
 
 /// The [`Handler`] of a portal row: `portal!(f)` for a synchronous
-/// `f(state, &visitor, dto, style)`, `portal!(async f)` for an async one.
+/// `f(portal, &visitor, dto, style)`, `portal!(async f)` for an async one.
 macro_rules! portal {
     ($($f:ident)::+) => {
         $crate::api::handler::Handler::Portal(|c| {
-            Box::pin(async move { $($f)::+(c.state, &c.visitor, c.call.bind()?, c.style) })
+            Box::pin(async move { $($f)::+(c.portal, &c.visitor, c.call.bind()?, c.style) })
         })
     };
     (async $($f:ident)::+) => {
         $crate::api::handler::Handler::Portal(|c| {
-            Box::pin(async move { $($f)::+(c.state, &c.visitor, c.call.bind()?, c.style).await })
+            Box::pin(async move { $($f)::+(c.portal, &c.visitor, c.call.bind()?, c.style).await })
         })
     };
 }

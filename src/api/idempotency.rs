@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::dto::{CustomerLinkCreateResponse, CustomerLinkExtended};
 use super::error::ApiError;
-use crate::api::AppState;
+use crate::api::Issuer;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{FieldError, Rule};
@@ -72,7 +72,7 @@ impl Once {
     /// What the writer stores beside the link `uid` this request writes with `token`.
     pub fn stamp(
         &self,
-        state: &AppState,
+        state: Issuer<'_>,
         caller: &StaffCaller,
         uid: Uuid,
         token: &LinkToken,
@@ -96,7 +96,7 @@ impl Once {
     /// The first result of this key, if it has one (read before any work is done).
     pub fn first_result(
         &self,
-        state: &AppState,
+        state: Issuer<'_>,
         caller: &StaffCaller,
     ) -> Result<Option<CustomerLinkCreateResponse>, ApiError> {
         let now = state.clock.now();
@@ -113,7 +113,7 @@ impl Once {
     /// and the delivery errors known when it was written. 422 if the key was used for a different request.
     pub fn replay(
         &self,
-        state: &AppState,
+        state: Issuer<'_>,
         caller: &StaffCaller,
         record: &IdempotencyRecord,
     ) -> Result<CustomerLinkCreateResponse, ApiError> {
@@ -136,7 +136,7 @@ impl Once {
         Ok(CustomerLinkCreateResponse {
             ResponseStatus: None,
             Link: CustomerLinkExtended::from_record(&link, state.clock.now()),
-            PortalUrl: format!("{}/portal/{}", state.config.public_url, token.encode()),
+            PortalUrl: format!("{}/portal/{}", state.public_url, token.encode()),
             DeliveryErrors: record.delivery_errors.clone(),
         })
     }

@@ -146,70 +146,40 @@ mod tests {
         assert_eq!(r.label(), "Preflight");
     }
 
+    /// The label and surface a request with these method, path and (maybe) `Accept:
+    /// text/html` resolves to.
+    fn names(method: Method, path: &str, html: bool) -> (&'static str, Surface) {
+        let headers: &[(&str, &str)] = if html {
+            &[("accept", "text/html")]
+        } else {
+            &[]
+        };
+        let r = resolved(&request(method, path, headers), &[]);
+        (r.label(), r.surface)
+    }
+
     #[test]
     fn pages_misses_and_fixed_names() {
-        let html = [("accept", "text/html")];
-        let cases = [
-            (
-                Method::GET,
-                "/portal",
-                &[][..],
-                "PortalPage",
-                Surface::Portal,
-            ),
-            (
-                Method::GET,
-                "/portal/t",
-                &html[..],
-                "PortalPage",
-                Surface::Portal,
-            ),
-            (
-                Method::GET,
-                "/portal/t",
-                &[][..],
-                "PortalLandingRequest",
-                Surface::Portal,
-            ),
-            (
-                Method::OPTIONS,
-                "/portal/t/otp",
-                &[][..],
-                "Preflight",
-                Surface::Portal,
-            ),
-            (
-                Method::PATCH,
-                "/portal/t/open",
-                &[][..],
-                "WrongVerb",
-                Surface::Portal,
-            ),
-            (
-                Method::PATCH,
-                "/v1/customerlink",
-                &[][..],
-                "WrongVerb",
-                Surface::Staff,
-            ),
-            (
-                Method::GET,
-                "/nope/secret-looking",
-                &[][..],
-                "NotFound",
-                Surface::Staff,
-            ),
-            (
-                Method::GET,
-                "/OpenAPI.json",
-                &[][..],
-                "OpenApi",
-                Surface::Staff,
-            ),
-        ];
-        for (method, path, headers, label, surface) in cases {
-            let r = resolved(&request(method, path, headers), &[]);
-            assert_eq!((r.label(), r.surface), (label, surface), "{path}");
-        }
+        let portal = |label| (label, Surface::Portal);
+        let staff = |label| (label, Surface::Staff);
+        assert_eq!(names(Method::GET, "/portal", false), portal("PortalPage"));
+        assert_eq!(names(Method::GET, "/portal/t", true), portal("PortalPage"));
+        let landing = portal("PortalLandingRequest");
+        assert_eq!(names(Method::GET, "/portal/t", false), landing);
+        assert_eq!(
+            names(Method::OPTIONS, "/portal/t/otp", false),
+            portal("Preflight")
+        );
+        assert_eq!(
+            names(Method::PATCH, "/portal/t/open", false),
+            portal("WrongVerb")
+        );
+        assert_eq!(
+            names(Method::PATCH, "/v1/customerlink", false),
+            staff("WrongVerb")
+        );
+        let unknown = names(Method::GET, "/nope/secret-looking", false);
+        assert_eq!(unknown, staff("NotFound"));
+        assert_eq!(names(Method::GET, "/OpenAPI.json", false), staff("OpenApi"));
     }
 }

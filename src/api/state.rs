@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, DeliverySettings};
 use crate::delivery::outbox::Outbox;
 use crate::domain::policy::Policy;
 use crate::domain::token::HashKeys;
@@ -54,5 +54,52 @@ impl<'a> From<&'a AppState> for Records<'a> {
 impl<'a> From<&'a AppState> for &'a Store {
     fn from(state: &'a AppState) -> Self {
         &state.store
+    }
+}
+
+/// What minting a link uses — create, resend and their idempotent replays: records, keys,
+/// the tier policy, the outbox and its settings, the public URL. No portal limits, API-key
+/// cache or metrics. The route table hands it over (`.into()`).
+#[derive(Clone, Copy)]
+pub struct Issuer<'a> {
+    pub store: &'a Store,
+    pub clock: &'a dyn Clock,
+    pub keys: &'a HashKeys,
+    pub policy: &'a Policy,
+    pub outbox: &'a Outbox,
+    pub delivery: &'a DeliverySettings,
+    /// The portal URLs in replies start with it.
+    pub public_url: &'a str,
+}
+
+impl<'a> From<&'a AppState> for Issuer<'a> {
+    fn from(state: &'a AppState) -> Self {
+        Issuer {
+            store: &state.store,
+            clock: &*state.clock,
+            keys: &state.keys,
+            policy: &state.policy,
+            outbox: &state.outbox,
+            delivery: &state.config.delivery,
+            public_url: &state.config.public_url,
+        }
+    }
+}
+
+/// What exchanging a grant uses: records, the clock and the keys that hash the grant.
+#[derive(Clone, Copy)]
+pub struct Grants<'a> {
+    pub store: &'a Store,
+    pub clock: &'a dyn Clock,
+    pub keys: &'a HashKeys,
+}
+
+impl<'a> From<&'a AppState> for Grants<'a> {
+    fn from(state: &'a AppState) -> Self {
+        Grants {
+            store: &state.store,
+            clock: &*state.clock,
+            keys: &state.keys,
+        }
     }
 }

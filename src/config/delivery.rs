@@ -184,36 +184,9 @@ pub(super) fn resolve_sms(f: SmsFile, errors: &mut Vec<ConfigError>) -> Option<S
             timeout,
         }),
         "http" => {
-            let url = required(f.url, "sms.url");
-            let auth = match f.auth.as_deref().unwrap_or("none") {
-                "none" => HttpAuth::None,
-                "basic" => HttpAuth::Basic {
-                    username: required(f.username, "sms.username"),
-                    password: Secret::new(f.password.unwrap_or_default()),
-                },
-                "bearer" => HttpAuth::Bearer(Secret::new(required(f.token, "sms.token"))),
-                "header" => HttpAuth::Header {
-                    name: required(f.header_name, "sms.header_name"),
-                    value: Secret::new(required(f.header_value, "sms.header_value")),
-                },
-                _ => {
-                    errors.push(err("sms.auth", "must be none, basic, bearer or header"));
-                    HttpAuth::None
-                }
-            };
-            let encoding = match f.content_type.as_deref().unwrap_or(if f.body.is_some() {
-                "form"
-            } else {
-                "none"
-            }) {
-                "none" => BodyEncoding::None,
-                "form" => BodyEncoding::Form,
-                "json" => BodyEncoding::Json,
-                _ => {
-                    errors.push(err("sms.content_type", "must be none, form or json"));
-                    BodyEncoding::None
-                }
-            };
+            let url = required(f.url.clone(), "sms.url");
+            let auth = resolve_sms_auth(&f, errors);
+            let encoding = resolve_sms_encoding(&f, errors);
             Some(SmsSettings::Http {
                 method: f
                     .method
@@ -230,6 +203,46 @@ pub(super) fn resolve_sms(f: SmsFile, errors: &mut Vec<ConfigError>) -> Option<S
         _ => {
             errors.push(err("sms.kind", "must be twilio, http or log"));
             None
+        }
+    }
+}
+
+/// `sms.auth` and the credentials it needs (`kind = "http"`).
+fn resolve_sms_auth(f: &SmsFile, errors: &mut Vec<ConfigError>) -> HttpAuth {
+    let mut required = |value: &Option<String>, key: &str| {
+        value.clone().unwrap_or_else(|| {
+            errors.push(err(key, "is required for this sms.auth"));
+            String::new()
+        })
+    };
+    match f.auth.as_deref().unwrap_or("none") {
+        "none" => HttpAuth::None,
+        "basic" => HttpAuth::Basic {
+            username: required(&f.username, "sms.username"),
+            password: Secret::new(f.password.clone().unwrap_or_default()),
+        },
+        "bearer" => HttpAuth::Bearer(Secret::new(required(&f.token, "sms.token"))),
+        "header" => HttpAuth::Header {
+            name: required(&f.header_name, "sms.header_name"),
+            value: Secret::new(required(&f.header_value, "sms.header_value")),
+        },
+        _ => {
+            errors.push(err("sms.auth", "must be none, basic, bearer or header"));
+            HttpAuth::None
+        }
+    }
+}
+
+/// `sms.content_type`: how the body template is sent (default `form` when there is a body).
+fn resolve_sms_encoding(f: &SmsFile, errors: &mut Vec<ConfigError>) -> BodyEncoding {
+    let default = if f.body.is_some() { "form" } else { "none" };
+    match f.content_type.as_deref().unwrap_or(default) {
+        "none" => BodyEncoding::None,
+        "form" => BodyEncoding::Form,
+        "json" => BodyEncoding::Json,
+        _ => {
+            errors.push(err("sms.content_type", "must be none, form or json"));
+            BodyEncoding::None
         }
     }
 }

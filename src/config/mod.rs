@@ -260,25 +260,9 @@ impl Config {
     pub fn resolve(o: Overrides, f: FileConfig) -> Result<Config, Vec<ConfigError>> {
         let mut errors = Vec::new();
         let data_dir = o.data.unwrap_or_else(|| PathBuf::from("data"));
-        let listen_text = o
-            .listen
-            .or(f.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
-            errors.push(err(
-                "listen",
-                format!("'{listen_text}' is not an address like 127.0.0.1:8080"),
-            ));
-            SocketAddr::from(([127, 0, 0, 1], 8080))
-        });
+        let listen = resolve_listen(o.listen.or(f.listen), &mut errors);
         let public_url_from_listen = o.public_url.is_none() && f.public_url.is_none();
-        let public_url = o
-            .public_url
-            .or(f.public_url)
-            .unwrap_or_else(|| format!("http://{listen}"));
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            errors.push(err("public_url", "must start with http:// or https://"));
-        }
+        let public_url = resolve_public_url(o.public_url.or(f.public_url), listen, &mut errors);
         let level_text = o.log_level.or(f.log_level).unwrap_or_else(|| "info".into());
         let log_level = level_text.parse::<tracing::Level>().unwrap_or_else(|_| {
             errors.push(err(
@@ -298,38 +282,7 @@ impl Config {
             .templates_file
             .unwrap_or_else(|| data_dir.join("templates.toml"));
         let delivery = delivery::resolve_delivery(&f.delivery, &mut errors);
-        let portal = PortalSettings {
-            requests_per_minute: positive(
-                f.portal.requests_per_minute,
-                120,
-                "portal.requests_per_minute",
-                &mut errors,
-            ),
-            verify_attempts_per_address: positive(
-                f.portal.verify_attempts_per_address,
-                3,
-                "portal.verify_attempts_per_address",
-                &mut errors,
-            ),
-            verify_window: Duration::from_secs(positive(
-                f.portal.verify_window_secs,
-                900,
-                "portal.verify_window_secs",
-                &mut errors,
-            )),
-            limiter_max_keys: positive(
-                f.portal.limiter_max_keys,
-                50_000,
-                "portal.limiter_max_keys",
-                &mut errors,
-            ),
-            limiter_keys_per_address: positive(
-                f.portal.limiter_keys_per_address,
-                64,
-                "portal.limiter_keys_per_address",
-                &mut errors,
-            ),
-        };
+        let portal = resolve_portal(&f.portal, &mut errors);
         let email = delivery::resolve_email(f.email, &mut errors);
         let sms = delivery::resolve_sms(f.sms, &mut errors);
         if !errors.is_empty() {
@@ -376,6 +329,67 @@ impl Config {
             .clone()
             .unwrap_or_else(|| self.data_dir.join(MASTER_SECRET_FILE))
     }
+}
+
+/// The portal's per-address limits (`[portal]`).
+fn resolve_portal(f: &PortalFile, errors: &mut Vec<ConfigError>) -> PortalSettings {
+    PortalSettings {
+        requests_per_minute: positive(
+            f.requests_per_minute,
+            120,
+            "portal.requests_per_minute",
+            errors,
+        ),
+        verify_attempts_per_address: positive(
+            f.verify_attempts_per_address,
+            3,
+            "portal.verify_attempts_per_address",
+            errors,
+        ),
+        verify_window: Duration::from_secs(positive(
+            f.verify_window_secs,
+            900,
+            "portal.verify_window_secs",
+            errors,
+        )),
+        limiter_max_keys: positive(
+            f.limiter_max_keys,
+            50_000,
+            "portal.limiter_max_keys",
+            errors,
+        ),
+        limiter_keys_per_address: positive(
+            f.limiter_keys_per_address,
+            64,
+            "portal.limiter_keys_per_address",
+            errors,
+        ),
+    }
+}
+
+/// `listen` (flag or file), default [`DEFAULT_LISTEN`].
+fn resolve_listen(text: Option<String>, errors: &mut Vec<ConfigError>) -> SocketAddr {
+    let text = text.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    text.parse::<SocketAddr>().unwrap_or_else(|_| {
+        errors.push(err(
+            "listen",
+            format!("'{text}' is not an address like 127.0.0.1:8080"),
+        ));
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    })
+}
+
+/// `public_url` (flag or file), default `http://{listen}`; must be http(s).
+fn resolve_public_url(
+    url: Option<String>,
+    listen: SocketAddr,
+    errors: &mut Vec<ConfigError>,
+) -> String {
+    let url = url.unwrap_or_else(|| format!("http://{listen}"));
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        errors.push(err("public_url", "must start with http:// or https://"));
+    }
+    url
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {

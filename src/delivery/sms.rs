@@ -123,22 +123,23 @@ impl SmsSender {
                 };
                 let method = Method::from_bytes(method.as_bytes())
                     .map_err(|_| SendError::permanent("sms.method is not an HTTP method".into()))?;
-                let auth = match auth {
-                    HttpAuth::None => None,
-                    HttpAuth::Basic { username, password } => {
-                        Some(basic(username, password.expose()))
-                    }
-                    HttpAuth::Bearer(token) => Some((
-                        AUTHORIZATION.as_str().to_owned(),
-                        format!("Bearer {}", token.expose()),
-                    )),
-                    HttpAuth::Header { name, value } => {
-                        Some((name.clone(), value.expose().clone()))
-                    }
-                };
+                let auth = auth_header(auth);
                 (build(method, &url, body, auth)?, *timeout)
             }
         }))
+    }
+}
+
+/// The `(name, value)` header a configured gateway authentication sends, if any.
+fn auth_header(auth: &HttpAuth) -> Option<(String, String)> {
+    match auth {
+        HttpAuth::None => None,
+        HttpAuth::Basic { username, password } => Some(basic(username, password.expose())),
+        HttpAuth::Bearer(token) => Some((
+            AUTHORIZATION.as_str().to_owned(),
+            format!("Bearer {}", token.expose()),
+        )),
+        HttpAuth::Header { name, value } => Some((name.clone(), value.expose().clone())),
     }
 }
 

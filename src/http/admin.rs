@@ -8,8 +8,14 @@ use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHE
 use hyper::{Method, Response, StatusCode};
 
 use super::body::ResponseBody;
+use std::time::Duration;
+
 use crate::api::AppState;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::ops::{backup, operator};
+use crate::store::Store;
 
 /// `POST /admin/keys/{id}/revoke`, also for the operator key only.
 mod keys;
@@ -30,9 +36,9 @@ pub(super) async fn handle(
     }
     Some(match path {
         "/health/live" => ("HealthLive", text(StatusCode::OK, "live\n")),
-        "/health/ready" => ("HealthReady", ready(state)),
+        "/health/ready" => ("HealthReady", ready(&state.store)),
         "/metrics" => ("Metrics", metrics(state, headers).await),
-        "/admin/backup" => ("AdminBackup", backup(state, headers)),
+        "/admin/backup" => ("AdminBackup", backup(state.into(), headers)),
         _ => return None,
     })
 }
@@ -67,8 +73,8 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// Ready when a read transaction opens, the writer thread is running and no storage failure
 /// stops writes. While the database is being reopened after a failed write (e.g. a full
 /// disk) this is 503 with `Retry-After`, so a load balancer sends traffic elsewhere.
-fn ready(state: &AppState) -> Response<ResponseBody> {
-    if let Some(secs) = state.store.write_fault() {
+fn ready(store: &Store) -> Response<ResponseBody> {
+    if let Some(secs) = store.write_fault() {
         let mut r = text(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage failing; reopening the database\n",
@@ -76,8 +82,8 @@ fn ready(state: &AppState) -> Response<ResponseBody> {
         r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
         return r;
     }
-    let readable = state.store.read(|_| Ok(())).is_ok();
-    match (readable, state.store.is_writing()) {
+    let readable = store.read(|_| Ok(())).is_ok();
+    match (readable, store.is_writing()) {
         (true, true) => text(StatusCode::OK, "ready\n"),
         (false, _) => text(StatusCode::SERVICE_UNAVAILABLE, "store not readable\n"),
         (true, false) => text(StatusCode::SERVICE_UNAVAILABLE, "writer stopped\n"),
@@ -90,7 +96,8 @@ async fn metrics(state: &AppState, headers: &HeaderMap) -> Response<ResponseBody
     {
         return unauthorized();
     }
-    refresh_link_gauges(state).await;
+    let every = state.config.metrics.links_refresh;
+    refresh_link_gauges(&state.metrics, &state.store, &*state.clock, every).await;
     let mut r = Response::new(ResponseBody::full(state.metrics.render().into()));
     r.headers_mut().insert(
         CONTENT_TYPE,
@@ -101,35 +108,51 @@ async fn metrics(state: &AppState, headers: &HeaderMap) -> Response<ResponseBody
 
 /// Recomputes link gauges when older than `[metrics] links_refresh_secs` (off the async
 /// threads; a failure keeps the old values and is logged).
-async fn refresh_link_gauges(state: &AppState) {
-    let now = state.clock.now();
-    let every = state.config.metrics.links_refresh.as_millis() as i64;
-    if state
-        .metrics
+async fn refresh_link_gauges(metrics: &Metrics, store: &Store, clock: &dyn Clock, every: Duration) {
+    let now = clock.now();
+    let every = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
+    if metrics
         .links
         .refreshed_at()
         .is_some_and(|at| now - at < every)
     {
         return;
     }
-    let txn = match state.store.snapshot() {
+    let txn = match store.snapshot() {
         Ok(txn) => txn,
         Err(e) => return tracing::warn!(error = %e, "link gauges not refreshed"),
     };
     match tokio::task::spawn_blocking(move || crate::metrics::links::count(&txn, now)).await {
-        Ok(Ok(counts)) => state.metrics.links.set(counts, now),
+        Ok(Ok(counts)) => metrics.links.set(counts, now),
         Ok(Err(e)) => tracing::warn!(error = %e, "link gauges not refreshed"),
         Err(e) => {
             if e.is_panic() {
                 let job = crate::metrics::LINK_GAUGES_JOB;
-                state.metrics.jobs.panicked(job);
+                metrics.jobs.panicked(job);
             }
             tracing::warn!(error = %e, "link gauges not refreshed");
         }
     }
 }
 
-fn backup(state: &AppState, headers: &HeaderMap) -> Response<ResponseBody> {
+/// What a backup reads: the store, and the data folder's files beside it (via the config).
+struct BackupSource<'a> {
+    store: &'a Store,
+    config: &'a Config,
+    clock: &'a dyn Clock,
+}
+
+impl<'a> From<&'a AppState> for BackupSource<'a> {
+    fn from(state: &'a AppState) -> Self {
+        BackupSource {
+            store: &state.store,
+            config: &state.config,
+            clock: &*state.clock,
+        }
+    }
+}
+
+fn backup(state: BackupSource<'_>, headers: &HeaderMap) -> Response<ResponseBody> {
     let key_file = state.config.data_dir.join(operator::OPERATOR_KEY_FILE);
     if !bearer(headers).is_some_and(|k| operator::key_matches(&key_file, k)) {
         return unauthorized();

@@ -23,6 +23,7 @@ use super::body::ResponseBody;
 use super::{admin, client_ip};
 use crate::api::AppState;
 use crate::api::{self, error::ApiError};
+use crate::config::{CorsSettings, HttpLimits};
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -131,7 +132,7 @@ async fn answer(
             }
         };
     let mut response = into_hyper(response);
-    add_cors_headers(&mut response, state, origin.as_deref());
+    add_cors_headers(&mut response, &state.config.cors, origin.as_deref());
     (response, operation)
 }
 
@@ -140,7 +141,7 @@ async fn read_and_handle(
     request: &mut api::Request,
     body: Incoming,
 ) -> (api::Response, &'static str) {
-    match read_body(state, &request.headers, body).await {
+    match read_body(&state.config.http, &request.headers, body).await {
         Ok(bytes) => {
             request.body = bytes;
             api::handle(state, request).await
@@ -152,11 +153,10 @@ async fn read_and_handle(
 /// Reads the whole body within the size limit (refusing early on a declared length over
 /// it) and the body read timeout.
 async fn read_body(
-    state: &AppState,
+    limits: &HttpLimits,
     headers: &hyper::HeaderMap,
     body: Incoming,
 ) -> Result<Bytes, ApiError> {
-    let limits = &state.config.http;
     let too_large = || ApiError::PayloadTooLarge {
         limit: limits.max_body_bytes,
     };
@@ -185,10 +185,12 @@ async fn read_body(
 /// CORS headers on every response, as ServiceStack's CorsFeature adds them globally
 /// (servicestack-wire.md §5), with `Authorization` and `X-Api-Key` allowed so browser clients
 /// can authenticate.
-fn add_cors_headers(response: &mut Response<ResponseBody>, state: &AppState, origin: Option<&str>) {
-    let Some(allowed) = state
-        .config
-        .cors
+fn add_cors_headers(
+    response: &mut Response<ResponseBody>,
+    cors: &CorsSettings,
+    origin: Option<&str>,
+) {
+    let Some(allowed) = cors
         .allow_origin(origin)
         .and_then(|o| HeaderValue::from_str(o).ok())
     else {

@@ -5,9 +5,9 @@
 use hyper::StatusCode;
 use hyper::header::{HeaderValue, SET_COOKIE};
 
+use super::Portal;
 use super::flow::{self, Landing, Opening, Verification};
 use super::{SESSION_COOKIE, Visitor, set_cookie};
-use crate::api::AppState;
 use crate::api::dto::*;
 use crate::api::error::ApiError;
 use crate::api::{Response, respond};
@@ -65,25 +65,25 @@ pub fn landing_dto(landing: &Landing) -> (StatusCode, PortalLandingResponse) {
 }
 
 pub fn landing(
-    state: &AppState,
+    portal: Portal<'_>,
     visitor: &Visitor,
     dto: PortalTokenRequest,
     style: &Style,
 ) -> Result<Response, ApiError> {
-    let view = flow::landing(state, &token(dto.Token), visitor.session(), &visitor.actor)?;
+    let view = flow::landing(portal, &token(dto.Token), visitor.session(), &visitor.actor)?;
     let (status, body) = landing_dto(&view);
     Ok(with_status(respond(&body, style)?, status))
 }
 
 /// Always the same answer, whether or not a code went out (no enumeration).
 pub async fn request_code(
-    state: &AppState,
+    portal: Portal<'_>,
     visitor: &Visitor,
     dto: PortalTokenRequest,
     style: &Style,
 ) -> Result<Response, ApiError> {
     let token = token(dto.Token);
-    flow::request_code(state, &token, &visitor.actor).await?;
+    flow::request_code(portal, &token, &visitor.actor).await?;
     let body = PortalLandingResponse {
         Status: "CodeRequested".into(),
         Message: Some(
@@ -98,14 +98,14 @@ pub async fn request_code(
 }
 
 pub async fn verify(
-    state: &AppState,
+    portal: Portal<'_>,
     visitor: &Visitor,
     dto: PortalVerifyRequest,
     style: &Style,
 ) -> Result<Response, ApiError> {
     let code = dto.Code.unwrap_or_default();
-    let result = flow::verify(state, &token(dto.Token), &code, &visitor.actor).await?;
-    let secure = state.config.public_url.starts_with("https://");
+    let result = flow::verify(portal, &token(dto.Token), &code, &visitor.actor).await?;
+    let secure = portal.secure();
     let (status, body, cookie) = match result {
         Verification::Verified { session } => (
             StatusCode::OK,
@@ -158,12 +158,12 @@ pub async fn verify(
 }
 
 pub async fn open(
-    state: &AppState,
+    portal: Portal<'_>,
     visitor: &Visitor,
     dto: PortalTokenRequest,
     style: &Style,
 ) -> Result<Response, ApiError> {
-    let result = flow::open(state, &token(dto.Token), visitor.session(), &visitor.actor).await?;
+    let result = flow::open(portal, &token(dto.Token), visitor.session(), &visitor.actor).await?;
     let (status, body) = match result {
         Opening::Opened {
             grant,

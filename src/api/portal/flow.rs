@@ -4,7 +4,7 @@
 //! batch), so a caller cannot tell them apart, not even by time. Only `open` consumes a view.
 //! Passcodes go out through the outbox: asking for one never waits for the relay.
 
-use crate::api::AppState;
+use super::Portal;
 use crate::api::error::ApiError;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{generate_code, normalise_entry};
@@ -58,21 +58,21 @@ pub enum Opening {
     Unavailable,
 }
 
-fn token_hash(state: &AppState, token: &str) -> Option<SecretHash> {
-    LinkToken::parse(token).map(|t| state.keys.link_token(&t))
+fn token_hash(portal: Portal<'_>, token: &str) -> Option<SecretHash> {
+    LinkToken::parse(token).map(|t| portal.keys.link_token(&t))
 }
 
 /// The landing view. Changes nothing; logs at most one `LandingViewed` per link and address
 /// per minute, in the next batch of the landing log (never a write on the request's path).
 pub fn landing(
-    state: &AppState,
+    portal: Portal<'_>,
     token: &str,
     session: Option<&str>,
     actor: &Actor,
 ) -> Result<Landing, ApiError> {
-    let hash = token_hash(state, token);
-    let now = state.clock.now();
-    let found = state.store.read(|r| match &hash {
+    let hash = token_hash(portal, token);
+    let now = portal.clock.now();
+    let found = portal.store.read(|r| match &hash {
         Some(h) => match r
             .link_by_token(h)?
             .filter(|l| l.status(now) == LinkStatus::Active)
@@ -88,8 +88,8 @@ pub fn landing(
     let Some((link, tenant_name)) = found else {
         return Ok(Landing::Unavailable);
     };
-    log_landing(state, &link, actor, now);
-    let verified = session.is_some_and(|s| session_is_valid(&state.keys, &link, s, now));
+    log_landing(portal, &link, actor, now);
+    let verified = session.is_some_and(|s| session_is_valid(portal.keys, &link, s, now));
     Ok(Landing::Available {
         can_view: !link.require_otp || verified,
         code_sent: link.otp.as_ref().is_some_and(|o| o.is_live(now)),
@@ -98,13 +98,13 @@ pub fn landing(
     })
 }
 
-fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: i64) {
+fn log_landing(portal: Portal<'_>, link: &LinkRecord, actor: &Actor, now: i64) {
     let key = format!(
         "{}|{}",
         actor.ip.as_deref().unwrap_or(""),
         link.uid.simple()
     );
-    if !state.portal_limits.landing_log.hit(&key, now) {
+    if !portal.limits.landing_log.hit(&key, now) {
         return;
     }
     let view = LandingView {
@@ -112,8 +112,8 @@ fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: i64) {
         at: now,
         actor: actor.clone(),
     };
-    if !state.portal_limits.landing_views.push(view) {
-        state.metrics.portal.landing_views_dropped.inc();
+    if !portal.limits.landing_views.push(view) {
+        portal.stats.landing_views_dropped.inc();
     }
 }
 
@@ -121,12 +121,12 @@ fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: i64) {
 /// outbox, durably, and wakes the outbox worker to send it: the answer never waits for the
 /// relay. The caller answers the same whatever happened here, so nothing can be learned from
 /// it; a token that names no usable passcode link costs one read and no write.
-pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Result<(), ApiError> {
-    let Some(hash) = token_hash(state, token) else {
+pub async fn request_code(portal: Portal<'_>, token: &str, actor: &Actor) -> Result<(), ApiError> {
+    let Some(hash) = token_hash(portal, token) else {
         return Ok(());
     };
-    let now = state.clock.now();
-    let Some(link) = usable(state, &hash, now)? else {
+    let now = portal.clock.now();
+    let Some(link) = usable(portal, &hash, now)? else {
         return Ok(());
     };
     let code = generate_code(if link.otp_digits == 0 {
@@ -134,25 +134,25 @@ pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Resul
     } else {
         link.otp_digits
     })?;
-    let sealed = state
+    let sealed = portal
         .keys
         .seal(code.expose().as_bytes(), link.uid.as_bytes())?;
     let op = IssueOtp {
         token_hash: hash.0,
-        fresh: (state.keys.otp(link.uid.as_bytes(), code.expose()), sealed),
+        fresh: (portal.keys.otp(link.uid.as_bytes(), code.expose()), sealed),
         at: now,
         actor: actor.clone(),
     };
-    if let IssueOtpOutcome::Queued(Some(_)) = state.store.write(op).await? {
-        state.outbox.deliverer.wake.notify_one();
+    if let IssueOtpOutcome::Queued(Some(_)) = portal.store.write(op).await? {
+        portal.outbox_wake.notify_one();
     }
     Ok(())
 }
 
 /// The one store read of the passcode steps: the link behind the token if it is active and
 /// needs a passcode. Unknown, dead and passcode-free links all end here, with no write.
-fn usable(state: &AppState, hash: &SecretHash, now: i64) -> Result<Option<LinkRecord>, ApiError> {
-    Ok(state
+fn usable(portal: Portal<'_>, hash: &SecretHash, now: i64) -> Result<Option<LinkRecord>, ApiError> {
+    Ok(portal
         .store
         .read(|r| r.link_by_token(hash))?
         .filter(|l| l.require_otp && l.status(now) == LinkStatus::Active))
@@ -163,16 +163,16 @@ fn usable(state: &AppState, hash: &SecretHash, now: i64) -> Result<Option<LinkRe
 /// unknown and dead tokens cost nothing in it (and cannot crowd real links out of it), and a
 /// 429 never tells a once-real token from a never-issued one.
 pub async fn verify(
-    state: &AppState,
+    portal: Portal<'_>,
     token: &str,
     entry: &str,
     actor: &Actor,
 ) -> Result<Verification, ApiError> {
-    let Some(hash) = token_hash(state, token) else {
+    let Some(hash) = token_hash(portal, token) else {
         return Ok(Verification::Unavailable);
     };
-    let now = state.clock.now();
-    let Some(link) = usable(state, &hash, now)? else {
+    let now = portal.clock.now();
+    let Some(link) = usable(portal, &hash, now)? else {
         return Ok(Verification::Unavailable);
     };
     let key = format!(
@@ -180,21 +180,23 @@ pub async fn verify(
         actor.ip.as_deref().unwrap_or(""),
         link.uid.simple()
     );
-    if !state.portal_limits.verify.hit(&key, now) {
+    if !portal.limits.verify.hit(&key, now) {
         return Ok(Verification::TooMany {
-            retry_after_secs: state.portal_limits.verify.retry_after_secs(now),
+            retry_after_secs: portal.limits.verify.retry_after_secs(now),
         });
     }
-    let candidate = state.keys.otp(link.uid.as_bytes(), &normalise_entry(entry));
+    let candidate = portal
+        .keys
+        .otp(link.uid.as_bytes(), &normalise_entry(entry));
     let op = VerifyOtp {
         token_hash: hash.0,
         candidate,
         at: now,
         actor: actor.clone(),
     };
-    Ok(match state.store.write(op).await? {
+    Ok(match portal.store.write(op).await? {
         VerifyOutcome::Verified(link) => Verification::Verified {
-            session: session_cookie(&state.keys, &link, now + SESSION_TTL_MS),
+            session: session_cookie(portal.keys, &link, now + SESSION_TTL_MS),
         },
         VerifyOutcome::NotVerified { locked: false } => Verification::Wrong,
         VerifyOutcome::NotVerified { locked: true } | VerifyOutcome::Unavailable => {
@@ -205,37 +207,37 @@ pub async fn verify(
 
 /// Opens the link: the one call that counts a view, atomically, and yields the grant.
 pub async fn open(
-    state: &AppState,
+    portal: Portal<'_>,
     token: &str,
     session: Option<&str>,
     actor: &Actor,
 ) -> Result<Opening, ApiError> {
-    let Some(hash) = token_hash(state, token) else {
+    let Some(hash) = token_hash(portal, token) else {
         return Ok(Opening::Unavailable);
     };
-    let now = state.clock.now();
-    let Some(link) = state.store.read(|r| r.link_by_token(&hash))? else {
+    let now = portal.clock.now();
+    let Some(link) = portal.store.read(|r| r.link_by_token(&hash))? else {
         return Ok(Opening::Unavailable);
     };
     let status = link.status(now);
     if status != LinkStatus::Active {
-        deny_later(state, &link, status.as_str(), actor, now);
+        deny_later(portal, &link, status.as_str(), actor, now);
         return Ok(Opening::Unavailable);
     }
     let verified_for = session
-        .filter(|s| session_is_valid(&state.keys, &link, s, now))
+        .filter(|s| session_is_valid(portal.keys, &link, s, now))
         .map(|_| link.token_hash);
     let (grant, grant_bytes) = new_grant()?;
     let op = OpenLink {
         token_hash: hash.0,
         verified_for,
-        grant: state.keys.grant(&grant_bytes),
+        grant: portal.keys.grant(&grant_bytes),
         at: now,
         actor: actor.clone(),
     };
-    Ok(match state.store.write(op).await? {
+    Ok(match portal.store.write(op).await? {
         OpenOutcome::Opened(link) => {
-            let target_url = state
+            let target_url = portal
                 .policy
                 .resource_url(
                     &link.resource_type,
@@ -260,14 +262,14 @@ pub async fn open(
 /// Logs an open of a dead link (`OpenDenied`) in the landing log's next batch, like a
 /// landing view: a dead token answers after the one read, with no write of its own, exactly
 /// like an unknown one.
-fn deny_later(state: &AppState, link: &LinkRecord, why: &str, actor: &Actor, now: i64) {
+fn deny_later(portal: Portal<'_>, link: &LinkRecord, why: &str, actor: &Actor, now: i64) {
     let denial = DeniedOpen {
         token_hash: link.token_hash,
         detail: why.to_owned(),
         at: now,
         actor: actor.clone(),
     };
-    if !state.portal_limits.landing_views.push_denial(denial) {
-        state.metrics.portal.landing_views_dropped.inc();
+    if !portal.limits.landing_views.push_denial(denial) {
+        portal.stats.landing_views_dropped.inc();
     }
 }

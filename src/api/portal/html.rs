@@ -9,8 +9,7 @@ use hyper::{Method, StatusCode};
 
 use super::flow::{self, Landing, Opening, Verification};
 use super::pages::{self, LinkView};
-use super::{SESSION_COOKIE, TOKEN_COOKIE, Visitor, cookie, set_cookie};
-use crate::api::AppState;
+use super::{Portal, SESSION_COOKIE, TOKEN_COOKIE, Visitor, cookie, set_cookie};
 use crate::api::error::ApiError;
 use crate::api::{Request, Response};
 use crate::domain::portal::SESSION_TTL_MS;
@@ -66,12 +65,12 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub fn of(state: &AppState, req: &Request) -> Browser {
+    pub fn of(portal: Portal<'_>, req: &Request) -> Browser {
         let query = req.query.as_deref().map(form::pairs).unwrap_or_default();
         Browser {
             visitor: Visitor::of(req),
             token: cookie(&req.headers, TOKEN_COOKIE).map(str::to_owned),
-            same_origin: same_origin(state, &req.headers),
+            same_origin: same_origin(portal, &req.headers),
             user_initiated: user_initiated(&req.headers),
             form: std::str::from_utf8(&req.body)
                 .map(form::pairs)
@@ -82,13 +81,13 @@ impl Browser {
 }
 
 /// Answers a browser route.
-pub async fn handle(state: &AppState, b: Browser, route: Route) -> Result<Response, ApiError> {
+pub async fn handle(portal: Portal<'_>, b: Browser, route: Route) -> Result<Response, ApiError> {
     match route {
         Route::Style => Ok(raw(StatusCode::OK, "text/css; charset=utf-8", STYLE.into())),
-        Route::Page => page(state, &b).await,
-        Route::Act(path) => act(state, &b, path).await,
-        Route::Switch => Ok(switch(state, &b)),
-        Route::Swap(token) => Ok(swap_token(state, &b, &token)),
+        Route::Page => page(portal, &b).await,
+        Route::Act(path) => act(portal, &b, path).await,
+        Route::Switch => Ok(switch(portal, &b)),
+        Route::Swap(token) => Ok(swap_token(portal, &b, &token)),
     }
 }
 
@@ -99,17 +98,13 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/html"))
 }
 
-fn secure(state: &AppState) -> bool {
-    state.config.public_url.starts_with("https://")
-}
-
 /// `GET /portal/{token}` from a browser: keep the token in a cookie, drop it from the URL.
 /// Nothing else happens here — mail scanners that fetch the link change no state. Only a
 /// well-formed token reaches `Set-Cookie`; anything else is "not available". A navigation the
 /// browser does not vouch for as the user's own (`Sec-Fetch-Site` other than `same-origin` or
 /// `none`, or absent) may not replace a different link's cookie: it gets a same-origin
 /// confirmation form instead, so another site cannot swap the recipient's open link.
-fn swap_token(state: &AppState, b: &Browser, raw_token: &str) -> Response {
+fn swap_token(portal: Portal<'_>, b: &Browser, raw_token: &str) -> Response {
     let decoded = form::percent_decode(raw_token).unwrap_or_default();
     let Some(token) = well_formed(&decoded) else {
         return html(
@@ -122,7 +117,7 @@ fn swap_token(state: &AppState, b: &Browser, raw_token: &str) -> Response {
     if current.is_some_and(|c| c != token) && !b.user_initiated {
         return html(StatusCode::OK, "Another link", pages::confirm_switch(token));
     }
-    with_token_cookie(state, redirect("/portal"), token)
+    with_token_cookie(portal, redirect("/portal"), token)
 }
 
 /// The text when it is a link token's URL form (length and alphabet), else `None`.
@@ -140,12 +135,12 @@ fn user_initiated(headers: &HeaderMap) -> bool {
 }
 
 /// `POST /portal/switch` from the confirmation form: same-origin only, well-formed only.
-fn switch(state: &AppState, b: &Browser) -> Response {
+fn switch(portal: Portal<'_>, b: &Browser) -> Response {
     if !b.same_origin {
         return not_allowed();
     }
     match form::get(&b.form, "Token").and_then(well_formed) {
-        Some(token) => with_token_cookie(state, redirect("/portal"), token),
+        Some(token) => with_token_cookie(portal, redirect("/portal"), token),
         None => html(
             StatusCode::NOT_FOUND,
             "Link not available",
@@ -155,8 +150,8 @@ fn switch(state: &AppState, b: &Browser) -> Response {
 }
 
 /// Adds the token cookie; `token` must be well-formed (it is written into `Set-Cookie`).
-fn with_token_cookie(state: &AppState, mut r: Response, token: &str) -> Response {
-    let cookie = set_cookie(TOKEN_COOKIE, token, 24 * 3600, "Lax", secure(state));
+fn with_token_cookie(portal: Portal<'_>, mut r: Response, token: &str) -> Response {
+    let cookie = set_cookie(TOKEN_COOKIE, token, 24 * 3600, "Lax", portal.secure());
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers.insert(SET_COOKIE, v);
     }
@@ -167,9 +162,9 @@ fn not_allowed() -> Response {
     html(StatusCode::FORBIDDEN, "Not allowed", pages::not_allowed())
 }
 
-async fn page(state: &AppState, b: &Browser) -> Result<Response, ApiError> {
+async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
     let token = b.token.as_deref().unwrap_or("");
-    let view = flow::landing(state, token, b.visitor.session(), &b.visitor.actor)?;
+    let view = flow::landing(portal, token, b.visitor.session(), &b.visitor.actor)?;
     let notice = b.notice.as_str();
     Ok(match view {
         Landing::Unavailable => html(
@@ -206,7 +201,7 @@ async fn page(state: &AppState, b: &Browser) -> Result<Response, ApiError> {
 }
 
 /// The form posts. Refused when the browser says they come from another origin.
-async fn act(state: &AppState, b: &Browser, path: &str) -> Result<Response, ApiError> {
+async fn act(portal: Portal<'_>, b: &Browser, path: &str) -> Result<Response, ApiError> {
     if !b.same_origin {
         return Ok(not_allowed());
     }
@@ -215,12 +210,12 @@ async fn act(state: &AppState, b: &Browser, path: &str) -> Result<Response, ApiE
     let who = &b.visitor.actor;
     Ok(match path {
         "/portal/otp" => {
-            flow::request_code(state, &token, who).await?;
+            flow::request_code(portal, &token, who).await?;
             redirect("/portal?m=sent")
         }
         "/portal/verify" => {
             let code = form::get(&b.form, "Code").unwrap_or("");
-            match flow::verify(state, &token, code, who).await? {
+            match flow::verify(portal, &token, code, who).await? {
                 Verification::Verified { session } => {
                     let mut r = redirect("/portal?m=verified");
                     let cookie = set_cookie(
@@ -228,7 +223,7 @@ async fn act(state: &AppState, b: &Browser, path: &str) -> Result<Response, ApiE
                         &session,
                         SESSION_TTL_MS / 1000,
                         "Strict",
-                        secure(state),
+                        portal.secure(),
                     );
                     if let Ok(v) = HeaderValue::from_str(&cookie) {
                         r.headers.insert(SET_COOKIE, v);
@@ -240,7 +235,7 @@ async fn act(state: &AppState, b: &Browser, path: &str) -> Result<Response, ApiE
                 Verification::Unavailable => redirect("/portal"),
             }
         }
-        _ => match flow::open(state, &token, session, who).await? {
+        _ => match flow::open(portal, &token, session, who).await? {
             Opening::Opened {
                 target_url: Some(url),
                 ..
@@ -257,7 +252,7 @@ async fn act(state: &AppState, b: &Browser, path: &str) -> Result<Response, ApiE
 /// Whether a form post comes from our own pages. Browsers say so in `Sec-Fetch-Site`; under
 /// `Referrer-Policy: no-referrer` they send `Origin: null`, so `Origin` decides only when it
 /// names a real origin. Requests without either (non-browser clients) pass.
-fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+fn same_origin(portal: Portal<'_>, headers: &HeaderMap) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
         return site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none");
@@ -265,7 +260,7 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(origin) = header(ORIGIN.as_str()).filter(|o| *o != "null") else {
         return true;
     };
-    crate::config::same_origin(origin, &state.config.public_url)
+    crate::config::same_origin(origin, portal.public_url)
 }
 
 fn redirect(to: &str) -> Response {

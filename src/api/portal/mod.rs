@@ -10,15 +10,61 @@ mod pages;
 
 use hyper::header::{COOKIE, HeaderMap, USER_AGENT};
 
-use super::Request;
+use tokio::sync::Notify;
+
 use super::limits::{Capacity, Limiter};
+use super::{AppState, Request};
+use crate::clock::Clock;
 use crate::config::PortalSettings;
+use crate::domain::policy::Policy;
 use crate::domain::portal::Actor;
+use crate::domain::token::HashKeys;
+use crate::metrics::PortalStats;
+use crate::store::Store;
 
 /// Cookie that carries the link token in the browser flow (the URL no longer does).
 pub const TOKEN_COOKIE: &str = "cl_t";
 /// Cookie that proves a verified passcode for one link.
 pub const SESSION_COOKIE: &str = "cl_s";
+
+/// What the portal steps may use, and nothing else of the state: no API keys, no delivery
+/// settings or relay, no configuration beyond the public URL. The route table hands it over.
+#[derive(Clone, Copy)]
+pub struct Portal<'a> {
+    pub store: &'a Store,
+    pub clock: &'a dyn Clock,
+    pub keys: &'a HashKeys,
+    pub policy: &'a Policy,
+    pub limits: &'a PortalLimits,
+    /// Wakes the outbox worker once a passcode is queued (the answer never waits for it).
+    pub outbox_wake: &'a Notify,
+    /// Counts landing views the landing log had no room for.
+    pub stats: &'a PortalStats,
+    /// Decides the cookies' `Secure` flag and the origin browser forms must come from.
+    pub public_url: &'a str,
+}
+
+impl<'a> From<&'a AppState> for Portal<'a> {
+    fn from(state: &'a AppState) -> Self {
+        Portal {
+            store: &state.store,
+            clock: &*state.clock,
+            keys: &state.keys,
+            policy: &state.policy,
+            limits: &state.portal_limits,
+            outbox_wake: &state.outbox.deliverer.wake,
+            stats: &state.metrics.portal,
+            public_url: &state.config.public_url,
+        }
+    }
+}
+
+impl Portal<'_> {
+    /// Whether the portal is served over HTTPS (cookies then carry `Secure`).
+    pub fn secure(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
 
 /// In-memory limits of the portal, per client address (an IPv6 client is its /64). Keys are
 /// `address` or `address|scope`; see [`Limiter`].
