@@ -163,7 +163,7 @@ fn backup(state: BackupSource<'_>, headers: &HeaderMap) -> Response<ResponseBody
         .map_err(crate::ops::OpsError::from)
         .and_then(|txn| {
             let total = backup::count(&txn)?;
-            let extras = backup::Extras::gather(&state.config, state.clock.now())?;
+            let extras = backup::Extras::gather(state.config, state.clock.now())?;
             Ok((total, backup::stream(txn, extras)))
         });
     match started {
