@@ -8,7 +8,7 @@ use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::body;
 use super::error::ApiError;
-use super::exchange::Exchange;
+use super::exchange::{Exchange, Negotiation};
 use super::handler::{Call, Dto, Handler, PortalCall, StaffCall, StaffFn};
 use super::portal::{PortalLimits, Visitor, html};
 use super::resolve::{Resolved, Target, resolve};
@@ -24,9 +24,11 @@ use crate::wire::negotiate::Decided;
 
 /// Answers one request, and names it for metrics; never fails (errors become error responses).
 pub async fn handle(state: &AppState, req: &Request) -> (Response, &'static str) {
-    let mut exchange = Exchange::new(state.config.wire.casing, req);
+    let negotiation = Negotiation::of(req);
     let form = body::form_fields(req);
-    let resolved = resolve(req, &exchange.path, &exchange.query, &form);
+    let n = &negotiation;
+    let resolved = resolve(req, &n.negotiated.path, &n.query, &form);
+    let mut exchange = Exchange::new(state.config.wire.casing, req, negotiation, &resolved);
     let label = resolved.label();
     tracing::Span::current().record("op", label);
     let surface = resolved.surface;
@@ -47,8 +49,10 @@ pub async fn handle(state: &AppState, req: &Request) -> (Response, &'static str)
 /// An error found before the request was read (e.g. a body over the limit), in the format the
 /// request negotiated, as the error of the operation the request is addressed to.
 pub fn reject(state: &AppState, req: &Request, e: &ApiError) -> (Response, &'static str) {
-    let mut exchange = Exchange::new(state.config.wire.casing, req);
-    let resolved = resolve(req, &exchange.path, &exchange.query, &[]);
+    let negotiation = Negotiation::of(req);
+    let n = &negotiation;
+    let resolved = resolve(req, &n.negotiated.path, &n.query, &[]);
+    let mut exchange = Exchange::new(state.config.wire.casing, req, negotiation, &resolved);
     if let Target::Op(matched) = &resolved.target {
         exchange.style.operation = matched.route.request;
     }

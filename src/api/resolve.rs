@@ -4,7 +4,7 @@
 //! metrics label all read this one answer, so they cannot disagree.
 
 use super::portal::html;
-use super::routes::{self, Matched, Miss, Op, Surface};
+use super::routes::{self, Matched, Miss, Op, Route, RouteForm, Surface};
 use super::{Request, header};
 use crate::wire;
 
@@ -29,6 +29,10 @@ pub(super) struct Resolved {
     pub target: Target,
     pub method: String,
     pub surface: Surface,
+    /// The route the path reaches by any verb (its members guide casing before the body).
+    pub reaches: Option<&'static Route>,
+    /// How the path names its operation (predefined routes negotiate their own way).
+    pub form: RouteForm,
 }
 
 impl Resolved {
@@ -56,33 +60,36 @@ pub(super) fn resolve(
     form: &[(String, String)],
 ) -> Resolved {
     let method = effective_method(req, query, form);
-    if let Some(route) = html::route(req) {
-        let target = Target::Page(route);
-        return Resolved {
-            target,
-            method,
-            surface: Surface::Portal,
-        };
-    }
     let verb = if method == "HEAD" {
         "GET"
     } else {
         method.as_str()
     };
     let lookup = routes::lookup(verb, path);
-    let surface = lookup.at.map_or(Surface::Staff, Op::surface);
-    let target = if method == "OPTIONS" {
-        Target::Preflight
+    let (reaches, form) = (lookup.at, lookup.form);
+    let (target, surface) = if let Some(route) = html::route(req) {
+        (Target::Page(route), Surface::Portal)
+    } else if method == "OPTIONS" {
+        (Target::Preflight, surface_of(reaches))
     } else if verb == "GET" && req.path.eq_ignore_ascii_case("/openapi.json") {
-        Target::OpenApi
+        (Target::OpenApi, surface_of(reaches))
     } else {
-        lookup.found.map_or_else(Target::Miss, Target::Op)
+        let target = lookup.found.map_or_else(Target::Miss, Target::Op);
+        (target, surface_of(reaches))
     };
     Resolved {
         target,
         method,
         surface,
+        reaches,
+        form,
     }
+}
+
+/// The edge policy of what a path reaches; paths that reach nothing are staff's (no portal
+/// limit spent on them).
+fn surface_of(reaches: Option<&'static Route>) -> Surface {
+    reaches.map_or(Surface::Staff, |r| Op::surface(r.op))
 }
 
 /// `X-Http-Method-Override` header, then query, then form field, then the real method

@@ -334,32 +334,7 @@ fn split(path: &str) -> Option<([&str; 8], usize)> {
 /// policy of a request is the policy of the operation it can reach. Every verb of one path
 /// shape belongs to one surface, so a wrong verb still gets its path's policy.
 pub fn op_at(path: &str) -> Option<Op> {
-    route_at(path).map(|r| r.op)
-}
-
-/// The (first) route a path reaches with any verb; see [`op_at`].
-pub fn route_at(path: &str) -> Option<&'static Route> {
-    let (segments, count) = split(path)?;
-    let segments = &segments[..count];
-    if let Some(p) = predefined(segments) {
-        return ROUTES
-            .iter()
-            .find(|r| r.request.eq_ignore_ascii_case(p.name));
-    }
-    ROUTES.iter().find(|r| shape_matches(r.path, segments))
-}
-
-/// Whether the path is ServiceStack's `/api/{Op}` endpoint route (batched or not), whose
-/// JSON ServiceStack writes in camelCase by default.
-pub fn is_api_route(path: &str) -> bool {
-    split(path)
-        .is_some_and(|(segments, count)| predefined(&segments[..count]).is_some_and(|p| p.api))
-}
-
-/// Whether the path is a predefined route (`/api/{Op}`, `/{fmt}/reply|oneway/{Op}`), whose
-/// own format decides the reply unless the request names one explicitly.
-pub fn is_predefined_route(path: &str) -> bool {
-    split(path).is_some_and(|(segments, count)| predefined(&segments[..count]).is_some())
+    lookup("GET", path).at.map(|r| r.op)
 }
 
 /// Member names of a request DTO (by name, as in the route table), as its JSON Schema lists
@@ -396,12 +371,25 @@ pub fn find(verb: &str, path: &str) -> Result<Matched, Miss> {
     lookup(verb, path).found
 }
 
-/// One lookup of a verb and path: what [`find`] finds, and the operation the path reaches
-/// with any verb ([`op_at`]), from the same pass over the table.
+/// How a path names its operation: ServiceStack's predefined routes decide formats and
+/// casing their own way (servicestack-wire.md §3.3), so negotiation needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteForm {
+    /// A custom route of the table (`/v1/customerlink/{CustomerLinkUID}`, …), or no route.
+    Custom,
+    /// `/api/{Op}`: JSON, camelCase unless asked otherwise, `Accept` may decide.
+    Api,
+    /// `/{fmt}/reply/{Op}` or `/{fmt}/oneway/{Op}`: the route's format wins over `Accept`.
+    Reply,
+}
+
+/// One lookup of a verb and path: what [`find`] finds, the route the path reaches with any
+/// verb ([`op_at`]) and how the path names it, from the same pass over the table.
 #[derive(Debug)]
 pub struct Lookup {
     pub found: Result<Matched, Miss>,
-    pub at: Option<Op>,
+    pub at: Option<&'static Route>,
+    pub form: RouteForm,
 }
 
 /// See [`Lookup`].
@@ -410,6 +398,7 @@ pub fn lookup(verb: &str, path: &str) -> Lookup {
         return Lookup {
             found: Err(Miss::NotFound),
             at: None,
+            form: RouteForm::Custom,
         };
     };
     let segments = &segments[..count];
@@ -417,15 +406,21 @@ pub fn lookup(verb: &str, path: &str) -> Lookup {
         let at = ROUTES
             .iter()
             .find(|r| r.request.eq_ignore_ascii_case(p.name));
+        let form = if p.api {
+            RouteForm::Api
+        } else {
+            RouteForm::Reply
+        };
         return Lookup {
             found: find_by_name(verb, &p),
-            at: at.map(|r| r.op),
+            at,
+            form,
         };
     }
     let mut at = None;
     let mut wrong_verb = None;
     for route in ROUTES.iter().filter(|r| shape_matches(r.path, segments)) {
-        at.get_or_insert(route.op);
+        at.get_or_insert(route);
         let Some(vars) = match_path(route.path, segments) else {
             continue;
         };
@@ -436,12 +431,20 @@ pub fn lookup(verb: &str, path: &str) -> Lookup {
                 predefined: None,
                 batch: false,
             });
-            return Lookup { found, at };
+            return Lookup {
+                found,
+                at,
+                form: RouteForm::Custom,
+            };
         }
         wrong_verb.get_or_insert(route.request);
     }
     let found = Err(wrong_verb.map_or(Miss::NotFound, Miss::WrongVerb));
-    Lookup { found, at }
+    Lookup {
+        found,
+        at,
+        form: RouteForm::Custom,
+    }
 }
 
 /// `/api/{Op}` (JSON) and `/{fmt}/reply/{Op}`, `/{fmt}/oneway/{Op}` (servicestack-wire.md §3.3);
@@ -605,7 +608,7 @@ mod tests {
     fn one_lookup_finds_the_operation_and_the_path_s_surface() {
         let l = lookup("PATCH", "/Portal/t/verify");
         assert_eq!(
-            (l.found.unwrap_err(), l.at),
+            (l.found.unwrap_err(), l.at.map(|r| r.op)),
             (
                 Miss::WrongVerb("PortalVerifyRequest"),
                 Some(Op::PortalVerify)
@@ -613,15 +616,15 @@ mod tests {
         );
         let l = lookup("GET", "/api/PortalOpenRequest");
         assert_eq!(
-            (l.found.unwrap_err(), l.at),
+            (l.found.unwrap_err(), l.at.map(|r| r.op)),
             (Miss::WrongVerb("PortalOpenRequest"), Some(Op::PortalOpen))
         );
         let l = lookup("DELETE", "/v1/contact/c1");
         assert_eq!(
-            (l.found.unwrap().route.op, l.at),
+            (l.found.unwrap().route.op, l.at.map(|r| r.op)),
             (Op::DeleteContact, Some(Op::PutContact))
         );
-        assert_eq!(lookup("GET", "/a/b/c/d/e/f/g/h/i").at, None);
+        assert!(lookup("GET", "/a/b/c/d/e/f/g/h/i").at.is_none());
     }
 
     #[test]
@@ -674,7 +677,8 @@ mod tests {
             Miss::NotFound
         );
         assert_eq!(op_at("/api/PortalVerifyRequest[]"), Some(Op::PortalVerify));
-        assert!(is_api_route("/api/x[]") && !is_api_route("/json/reply/x"));
+        assert_eq!(lookup("POST", "/api/x[]").form, RouteForm::Api);
+        assert_eq!(lookup("POST", "/json/reply/x").form, RouteForm::Reply);
     }
 
     #[test]
