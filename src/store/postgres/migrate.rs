@@ -49,10 +49,7 @@ pub struct Migrated {
 
 /// Brings the database to the last of `steps` (the server passes [`MIGRATIONS`]; tests a
 /// longer list); see the module doc.
-pub async fn run_steps(
-    client: &mut Client,
-    steps: &[Migration],
-) -> Result<Migrated, StoreError> {
+pub async fn run_steps(client: &mut Client, steps: &[Migration]) -> Result<Migrated, StoreError> {
     let pg = |e: tokio_postgres::Error| fault::from_pg(&e);
     let txn = client.transaction().await.map_err(pg)?;
     txn.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])

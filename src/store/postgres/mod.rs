@@ -92,10 +92,7 @@ impl PgStore {
     pub async fn schema_version(&self) -> Result<i32, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_one(
-                "SELECT coalesce(max(version), 0) FROM schema_version",
-                &[],
-            )
+            .query_one("SELECT coalesce(max(version), 0) FROM schema_version", &[])
             .await
             .map_err(|e| fault::from_pg(&e))?;
         Ok(row.get(0))
