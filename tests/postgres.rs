@@ -15,6 +15,25 @@ use customerlink::store::postgres::{
 use crate::support::cli;
 use crate::support::postgres::{Cluster, fresh_database, shared};
 
+/// This build's steps and one more, as a later build would have them.
+fn with_step_2() -> Vec<Migration> {
+    let mut steps: Vec<Migration> = MIGRATIONS
+        .iter()
+        .map(|m| Migration {
+            version: m.version,
+            name: m.name,
+            sql: m.sql,
+        })
+        .collect();
+    steps.push(Migration {
+        version: 2,
+        name: "future",
+        // slow, so instances starting together overlap in it
+        sql: "SELECT pg_sleep(0.3); ALTER TABLE links ADD COLUMN future_field bigint",
+    });
+    steps
+}
+
 fn names(text: &str) -> BTreeSet<String> {
     text.lines().map(str::to_owned).collect()
 }
@@ -120,19 +139,7 @@ async fn a_schema_newer_than_this_build_is_refused_naming_both_versions() {
     let (store, _) = PgStore::connect(&settings).await.unwrap();
     // A later build adds step 2 ...
     let mut client = store.client().await.unwrap();
-    let mut later: Vec<Migration> = MIGRATIONS
-        .iter()
-        .map(|m| Migration {
-            version: m.version,
-            name: m.name,
-            sql: m.sql,
-        })
-        .collect();
-    later.push(Migration {
-        version: 2,
-        name: "future",
-        sql: "ALTER TABLE links ADD COLUMN future_field bigint",
-    });
+    let later = with_step_2();
     let upgraded = run_steps(&mut client, &later).await.unwrap();
     assert_eq!(upgraded, Migrated { from: 1, to: 2 });
     drop(client);
@@ -153,6 +160,7 @@ async fn instances_starting_together_migrate_once() {
         let settings = settings.clone();
         tokio::spawn(async move { PgStore::connect(&settings).await.map(|(_, m)| m) })
     });
+    let starts: Vec<_> = starts.collect();
     let mut applied = 0;
     for start in starts {
         let migrated = start.await.unwrap().unwrap();
@@ -162,6 +170,23 @@ async fn instances_starting_together_migrate_once() {
     assert_eq!(applied, 1, "exactly one instance applied the schema");
     let rows = shared().psql(&settings.dbname, "SELECT count(*) FROM schema_version");
     assert_eq!(rows, "1");
+
+    // An upgrade, when schema_version already exists: the lock alone serialises it.
+    let upgrades = (0..4).map(|_| {
+        let store = PgStore::new(&settings).unwrap();
+        tokio::spawn(async move {
+            let mut client = store.client().await?;
+            run_steps(&mut client, &with_step_2()).await
+        })
+    });
+    let upgrades: Vec<_> = upgrades.collect();
+    let mut applied = 0;
+    for upgrade in upgrades {
+        let migrated = upgrade.await.unwrap().unwrap();
+        assert_eq!(migrated.to, 2);
+        applied += usize::from(migrated.from == 1);
+    }
+    assert_eq!(applied, 1, "exactly one instance applied step 2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
