@@ -404,3 +404,44 @@ fn a_named_master_secret_file_must_exist_and_is_never_created() {
         "the named key is used, none is made"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_require_encrypts_and_verify_full_checks_the_chain_and_the_name() {
+    let cluster = Cluster::start_with_tls();
+    let db = cluster.create_database();
+    let url = |host: &str, query: &str| {
+        let url = cluster.url(&db).replace("127.0.0.1", host);
+        let url = url.replace("sslmode=disable", query);
+        let mut settings = customerlink::config::parse_postgres_url(&url).unwrap();
+        settings.connect_timeout = Duration::from_secs(3);
+        settings
+    };
+    let (store, _) = PgStore::connect(&url("127.0.0.1", "sslmode=require"))
+        .await
+        .unwrap();
+    let client = store.client().await.unwrap();
+    let row = client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0), "require must encrypt");
+
+    let ca = cluster.ca_file();
+    let trusted = format!("sslmode=verify-full&sslrootcert={}", ca.display());
+    PgStore::connect(&url("localhost", &trusted)).await.unwrap();
+    for (refused, why) in [
+        (url("127.0.0.1", &trusted), "not valid for name"),
+        (url("localhost", "sslmode=verify-full"), "UnknownIssuer"),
+    ] {
+        let e = PgStore::connect(&refused).await.err().expect("refused");
+        let text = format!("{e} {e:?}");
+        assert!(
+            text.contains("TLS handshake") && text.contains(why),
+            "{text}"
+        );
+        assert!(!text.contains(&cluster.password), "{text}");
+    }
+}

@@ -20,6 +20,8 @@ pub struct Cluster {
     pub port: u16,
     /// The superuser's password (user `postgres`).
     pub password: String,
+    /// Server settings beyond port and sockets (TLS).
+    options: String,
     watchdog: Option<Child>,
 }
 
@@ -40,6 +42,21 @@ pub fn fresh_database() -> PgSettings {
 impl Cluster {
     /// Creates and starts a new cluster; panics (fails the test) with the reason if it cannot.
     pub fn start() -> Cluster {
+        Self::start_configured(false)
+    }
+
+    /// [`Cluster::start`] with TLS on: the server's certificate names `localhost` and is
+    /// signed by a CA of its own, [`Cluster::ca_file`].
+    pub fn start_with_tls() -> Cluster {
+        Self::start_configured(true)
+    }
+
+    /// The PEM file of the CA that signed a TLS cluster's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    fn start_configured(tls: bool) -> Cluster {
         let bin = bin_dir();
         let dir = PathBuf::from(run_as_postgres(
             Command::new("mktemp").args(["-d", "/tmp/customerlink-pg-XXXXXX"]),
@@ -61,11 +78,21 @@ impl Cluster {
             "UTF8".as_ref(),
         ]));
         let _ = std::fs::remove_file(&pwfile);
+        let options = if tls {
+            make_certificates(&dir);
+            format!(
+                "-c ssl=on -c ssl_cert_file={0}/server.pem -c ssl_key_file={0}/server.key",
+                dir.display()
+            )
+        } else {
+            String::new()
+        };
         let mut cluster = Cluster {
             port: free_port(),
             bin,
             dir,
             password,
+            options,
             watchdog: None,
         };
         cluster.pg_ctl(&["start"]);
@@ -138,9 +165,10 @@ impl Cluster {
         let data = self.dir.join("data");
         let log = self.dir.join("log");
         let options = format!(
-            "-p {} -h 127.0.0.1 -k {} -c max_connections=200",
+            "-p {} -h 127.0.0.1 -k {} -c max_connections=200 {}",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            self.options
         );
         run_as_postgres(
             Command::new(self.bin.join("pg_ctl"))
@@ -252,6 +280,19 @@ fn bin_dir() -> PathBuf {
             dir.join("psql").exists().then_some(dir)
         })
         .expect("PostgreSQL binaries (initdb, pg_ctl, psql): apt-get install postgresql")
+}
+
+/// A CA and a server certificate for `localhost` signed by it (EC P-256, two days), made by
+/// the `openssl` command in `dir` as `postgres` (the server refuses a key others can read).
+fn make_certificates(dir: &Path) {
+    let script = "set -e; cd \"$1\"; ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
+        openssl req -x509 $ec -keyout ca.key -out ca.pem -days 2 -subj /CN=customerlink-test-ca
+        openssl req $ec -keyout server.key -out server.csr -subj /CN=localhost
+        printf 'subjectAltName=DNS:localhost\n' > server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -out server.pem -days 2 -extfile server.ext
+        chmod 600 server.key";
+    run_as_postgres(Command::new("sh").args(["-c", script, "sh"]).arg(dir));
 }
 
 fn is_root() -> bool {

@@ -66,8 +66,12 @@ fn is_transient(e: &tokio_postgres::Error) -> bool {
 }
 
 /// Whether the error comes from the socket (connect refused, reset) or is the driver's own
-/// timeout.
+/// timeout. A failed TLS handshake (a certificate that does not verify) is not: retrying
+/// cannot cure it, and it must reach the log as itself.
 fn io_source(e: &tokio_postgres::Error) -> bool {
+    if e.to_string() == "error performing TLS handshake" {
+        return false;
+    }
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if s.is::<std::io::Error>() {
