@@ -187,6 +187,13 @@ pub fn parse_postgres_url(text: &str) -> Result<PgSettings, String> {
         connect_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(10),
     };
+    apply_parameters(&url, &mut settings)?;
+    Ok(settings)
+}
+
+/// The URL's query: `sslmode` and `sslrootcert`; anything else is refused by name, so a libpq
+/// parameter this build does not honour is not silently ignored.
+fn apply_parameters(url: &url::Url, settings: &mut PgSettings) -> Result<(), String> {
     for (name, value) in url.query_pairs() {
         match name.as_ref() {
             "sslmode" => {
@@ -205,7 +212,7 @@ pub fn parse_postgres_url(text: &str) -> Result<PgSettings, String> {
     if settings.root_cert.is_some() && settings.ssl_mode != PgSslMode::VerifyFull {
         return Err("sslrootcert is used only with sslmode=verify-full".to_owned());
     }
-    Ok(settings)
+    Ok(())
 }
 
 /// Percent-decodes one URL part (`p%40ss` → `p@ss`).
