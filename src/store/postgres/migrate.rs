@@ -52,6 +52,10 @@ pub struct Migrated {
 pub async fn run_steps(client: &mut Client, steps: &[Migration]) -> Result<Migrated, StoreError> {
     let pg = |e: tokio_postgres::Error| fault::from_pg(&e);
     let txn = client.transaction().await.map_err(pg)?;
+    // Waiting for another instance's migration, or a long step, is not a stuck statement.
+    txn.batch_execute("SET LOCAL statement_timeout = 0")
+        .await
+        .map_err(pg)?;
     txn.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
         .await
         .map_err(pg)?;

@@ -119,7 +119,8 @@ impl PgStore {
     fn at_start(&self, e: StoreError) -> StoreError {
         match e {
             StoreError::Unavailable { .. } => StoreError::Io(format!(
-                "PostgreSQL {}: went away during the schema migration",
+                "PostgreSQL {}: connection lost or server shutting down during the schema \
+                 migration",
                 self.location
             )),
             StoreError::Io(detail) => {
