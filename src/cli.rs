@@ -59,6 +59,24 @@ pub struct GlobalArgs {
         value_name = "LEVEL"
     )]
     pub log_level: Option<String>,
+    /// `redb` (the file in the data folder) or postgres://user:password@host:port/db?sslmode=…
+    /// [default: redb].
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTOMERLINK_STORE",
+        value_name = "STORE",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
+    /// The master secret's file (must exist: 32 bytes) [default: <data>/master.key, created].
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTOMERLINK_MASTER_SECRET_FILE",
+        value_name = "FILE"
+    )]
+    pub master_secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +164,8 @@ impl GlobalArgs {
             public_url: self.public_url.clone(),
             config: self.config.clone(),
             log_level: self.log_level.clone(),
+            store: self.store.clone(),
+            master_secret_file: self.master_secret_file.clone(),
         }
     }
 }
@@ -163,6 +183,10 @@ pub fn main() -> i32 {
         }
     };
     init_logging(config.log_level);
+    if let Err(e) = app::supported_store(&config) {
+        eprintln!("customerlink: {e}");
+        return 2;
+    }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Tenant(cmd) => with_state(config, |state| tenant(&state.store, cmd)),

@@ -39,6 +39,7 @@ mod portal;
 mod portal_cookie;
 mod portal_paths;
 mod portal_policy;
+mod postgres;
 mod proxies;
 mod purge;
 mod resource_types;

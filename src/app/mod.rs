@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, StoreLocation};
 use crate::domain::policy::{DEFAULT_POLICY, Policy};
 use crate::domain::token::HashKeys;
 use crate::jobs::{self, Handles, Job};
@@ -41,6 +41,20 @@ pub enum StartError {
     Random(getrandom::Error),
     #[error("delivery: {0}")]
     Delivery(String),
+    #[error("master secret {}: {problem}", path.display())]
+    MasterSecret { path: PathBuf, problem: String },
+    /// `store` names PostgreSQL, whose commands are not implemented yet (issue 13).
+    #[error("store {0}: the PostgreSQL store is not complete yet; use store = \"redb\"")]
+    StoreNotReady(String),
+}
+
+/// Refuses a store this build cannot run yet, before anything is opened. `Display` of the
+/// location hides the password.
+pub fn supported_store(config: &Config) -> Result<(), StartError> {
+    match &config.store {
+        StoreLocation::Redb => Ok(()),
+        StoreLocation::Postgres(settings) => Err(StartError::StoreNotReady(settings.to_string())),
+    }
 }
 
 /// An admin command run by the first-start bootstrap fails start-up with its store error.
@@ -64,12 +78,15 @@ impl AppState {
             path: config.data_dir.clone(),
             error,
         })?;
+        supported_store(&config)?;
+        let master = match &config.master_secret_file {
+            Some(path) => secrets::load_named(path)?,
+            None => secrets::load_or_create(&config.master_secret_path())?,
+        };
         let policy = load_policy(&config)?;
         let metrics = crate::metrics::Metrics::new();
         let observer = Arc::clone(&metrics.writer);
         let store = Store::open_observed(&config.database_path(), &config.writer, observer)?;
-        let secret_path = config.master_secret_path();
-        let master = secrets::load_or_create(&secret_path)?;
         let deliverer =
             crate::delivery::Deliverer::from_config(&config).map_err(StartError::Delivery)?;
         let openapi = crate::api::openapi::document(&config.public_url)

@@ -11,6 +11,7 @@ use serde::Deserialize;
 mod delivery;
 mod http;
 mod proxy;
+mod store;
 
 pub use delivery::{
     BodyEncoding, DeliveryFile, DeliverySettings, EmailFile, EmailSettings, HttpAuth, SmsFile,
@@ -18,6 +19,7 @@ pub use delivery::{
 };
 pub use http::{HttpFile, HttpLimits, MetricsFile, MetricsSettings};
 pub use proxy::{Cidr, ClientIpHeader, canonical as canonical_ip};
+pub use store::{PgSettings, PgSslMode, PostgresFile, StoreLocation, parse_postgres_url};
 
 /// File name of the master secret inside the data folder.
 pub const MASTER_SECRET_FILE: &str = "master.key";
@@ -30,6 +32,10 @@ pub struct Overrides {
     pub public_url: Option<String>,
     pub config: Option<PathBuf>,
     pub log_level: Option<String>,
+    /// `redb` or a `postgres://` URL (`--store`, `CUSTOMERLINK_STORE`).
+    pub store: Option<String>,
+    /// `--master-secret-file`, `CUSTOMERLINK_MASTER_SECRET_FILE`.
+    pub master_secret_file: Option<PathBuf>,
 }
 
 /// The TOML file, every key optional; unknown keys are an error so a typo is not ignored.
@@ -41,6 +47,10 @@ pub struct FileConfig {
     pub log_level: Option<String>,
     pub master_secret_file: Option<PathBuf>,
     pub policy_file: Option<PathBuf>,
+    /// `redb` (default) or a `postgres://` URL.
+    pub store: Option<String>,
+    #[serde(default)]
+    pub postgres: PostgresFile,
     #[serde(default)]
     pub http: HttpFile,
     #[serde(default)]
@@ -205,6 +215,10 @@ pub struct Config {
     /// No public URL was configured: it follows the address actually bound (port 0 included).
     pub public_url_from_listen: bool,
     pub log_level: tracing::Level,
+    /// Where the records live (`store`): the redb file in the data folder, or PostgreSQL.
+    pub store: StoreLocation,
+    /// A key file named by the operator (`master_secret_file`): it must exist and is never
+    /// created; `None` means `<data>/master.key`, created on first start.
     pub master_secret_file: Option<PathBuf>,
     pub policy_file: PathBuf,
     pub http: HttpLimits,
@@ -275,6 +289,11 @@ impl Config {
         let metrics = http::resolve_metrics(f.metrics, &mut errors);
         let purge = resolve_purge(&f.purge, &mut errors);
         let writer = resolve_writer(&f.writer, &mut errors);
+        let store = store::resolve_store(
+            o.store.as_deref().or(f.store.as_deref()),
+            &f.postgres,
+            &mut errors,
+        );
         let policy_file = f
             .policy_file
             .unwrap_or_else(|| data_dir.join("policy.toml"));
@@ -294,7 +313,8 @@ impl Config {
             public_url_from_listen,
             data_dir,
             log_level,
-            master_secret_file: f.master_secret_file,
+            store,
+            master_secret_file: o.master_secret_file.or(f.master_secret_file),
             policy_file,
             http,
             metrics,

@@ -12,9 +12,10 @@ pub enum StoreError {
     Corrupt(String),
     /// The writer has stopped (shutdown in progress).
     Closed,
-    /// A write failed on the disk (full, or an I/O error) and the database is being reopened;
-    /// nothing is accepted until that succeeds. A write answered with this may still have
-    /// become durable (redb's commit contract), which is why creates take an idempotency key.
+    /// A write failed on the disk (full, or an I/O error) and the database is being reopened,
+    /// or the PostgreSQL server cannot be reached; nothing is accepted until that is over. A
+    /// write answered with this may still have become durable (redb's commit contract; a lost
+    /// COMMIT reply), which is why creates take an idempotency key.
     Unavailable { retry_after_secs: u64 },
 }
 
@@ -28,8 +29,8 @@ impl std::fmt::Display for StoreError {
             StoreError::Corrupt(e) => write!(f, "corrupt record: {e}"),
             StoreError::Closed => f.write_str("the store is shutting down"),
             StoreError::Unavailable { .. } => f.write_str(
-                "storage is failing (disk full or I/O error): retry once the disk has space \
-                 (the failed write may or may not have been applied)",
+                "storage is unavailable (disk full, an I/O error, or the database server \
+                 unreachable): retry shortly (the failed write may or may not have been applied)",
             ),
         }
     }

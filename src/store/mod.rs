@@ -9,6 +9,7 @@ pub mod commands;
 mod db;
 mod error;
 mod idempotency;
+pub mod postgres;
 mod reader;
 pub mod tables;
 mod writer;

@@ -7,6 +7,7 @@
 )]
 
 pub mod keep_alive;
+pub mod postgres;
 mod setup;
 pub mod sinks;
 
