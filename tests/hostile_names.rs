@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use customerlink::config::Config;
+use customerlink::domain::UnixMillis;
 use customerlink::domain::tenant::Tenant;
 use customerlink::store::commands::CreateTenant;
 use serde_json::{Value, json};
@@ -82,7 +83,7 @@ fn poisoned_tenant() -> Poisoned {
                 .write_blocking(CreateTenant(Tenant {
                     tenant_id: uuid::Uuid::parse_str(&tenant).unwrap(),
                     name: "Acme\r\nBcc: victim@example.com".into(),
-                    created_at: 0,
+                    created_at: UnixMillis::EPOCH,
                 }))
                 .unwrap();
             store.close().unwrap();

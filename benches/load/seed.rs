@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use customerlink::app::AppState;
-use customerlink::clock::{Clock, SystemClock};
+use customerlink::clock::{Clock, SystemClock, UnixMillis};
 use customerlink::config::Config;
 use customerlink::domain::link::{ContactLookup, CreateLink, plan_link};
 use customerlink::domain::policy::Policy;
@@ -131,7 +131,7 @@ pub fn new_link(
     keys: &HashKeys,
     caller: &StaffCaller,
     i: u64,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(Create, Uuid, String), String> {
     let token = LinkToken::generate().map_err(|e| e.to_string())?;
     let req = CreateLink {

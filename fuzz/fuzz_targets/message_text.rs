@@ -166,7 +166,7 @@ fuzz_target!(|data: &[u8]| {
         do_not_contact: false,
         active: true,
         deleted: false,
-        updated_at: 0,
+        updated_at: customerlink::domain::UnixMillis::EPOCH,
     };
     let _ = contact.clone().validate();
     let recipient_name = contact.display_name().unwrap_or_default();

@@ -8,6 +8,7 @@ use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::Once;
 use crate::api::{AppState, Records};
+use crate::domain::UnixMillis;
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::resend::{self, ResendRules};
@@ -125,7 +126,7 @@ struct Created<'a> {
     once: Option<&'a Once>,
     uid: Uuid,
     token: &'a LinkToken,
-    now: i64,
+    now: UnixMillis,
 }
 
 impl Created<'_> {
@@ -366,7 +367,7 @@ async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
     store: &Store,
     uid: Uuid,
     op: C,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<CustomerLinkResponse, ApiError> {
     let link = store.write(op).await?.ok_or_else(|| not_found(uid))?;
     Ok(CustomerLinkResponse {
@@ -376,7 +377,11 @@ async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
     })
 }
 
-fn list_response(links: &[LinkRecord], total: Option<u64>, now: i64) -> CustomerLinkListResponse {
+fn list_response(
+    links: &[LinkRecord],
+    total: Option<u64>,
+    now: UnixMillis,
+) -> CustomerLinkListResponse {
     CustomerLinkListResponse {
         ResponseStatus: None,
         Links: links

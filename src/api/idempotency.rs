@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::dto::{CustomerLinkCreateResponse, CustomerLinkExtended};
 use super::error::ApiError;
 use crate::api::AppState;
+use crate::domain::UnixMillis;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{FieldError, Rule};
@@ -76,7 +77,7 @@ impl Once {
         caller: &StaffCaller,
         uid: Uuid,
         token: &LinkToken,
-        now: i64,
+        now: UnixMillis,
         delivery_errors: &[String],
     ) -> Result<Box<IdempotencyStamp>, ApiError> {
         Ok(Box::new(IdempotencyStamp {

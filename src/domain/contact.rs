@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::UnixMillis;
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::text::name_error;
 use super::{FieldError, Rule};
@@ -25,7 +26,7 @@ pub struct Contact {
     pub active: bool,
     pub deleted: bool,
     #[serde(default)]
-    pub updated_at: i64,
+    pub updated_at: UnixMillis,
 }
 
 impl Contact {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::UnixMillis;
 use super::link::LinkRecord;
 use super::policy::Channel;
 
@@ -64,10 +65,10 @@ pub struct DeliveryRecord {
     pub sealed_token: Vec<u8>,
     pub status: DeliveryStatus,
     pub attempts: u32,
-    pub next_attempt_at: i64,
+    pub next_attempt_at: UnixMillis,
     pub last_error: Option<String>,
-    pub created_at: i64,
-    pub sent_at: Option<i64>,
+    pub created_at: UnixMillis,
+    pub sent_at: Option<UnixMillis>,
     /// Absent in records written before passcodes went through the outbox: those are links.
     #[serde(default)]
     pub kind: DeliveryKind,
@@ -84,8 +85,8 @@ impl DeliveryRecord {
         link: &LinkRecord,
         kind: DeliveryKind,
         new: NewDelivery,
-        due_at: i64,
-        now: i64,
+        due_at: UnixMillis,
+        now: UnixMillis,
     ) -> Self {
         DeliveryRecord {
             delivery_id: 0,
@@ -182,7 +183,7 @@ pub fn channel_list(deliveries: &[DeliveryRecord]) -> String {
 pub struct SendLimits {
     pub per_recipient_per_hour: u32,
     pub per_tenant_per_hour: u32,
-    pub first_retry_at: i64,
+    pub first_retry_at: UnixMillis,
 }
 
 /// Messages already sent this hour, to one recipient (within the tenant) and by the tenant.
@@ -239,6 +240,7 @@ pub fn mask(address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::millis::ms;
 
     const ALL_ON: ChannelRules = ChannelRules {
         email_configured: true,
@@ -338,7 +340,7 @@ mod tests {
         let limits = SendLimits {
             per_recipient_per_hour: 2,
             per_tenant_per_hour: 5,
-            first_retry_at: 0,
+            first_retry_at: ms(0),
         };
         let sent = |recipient, tenant| SentThisHour { recipient, tenant };
         assert_eq!(over_limit(Channel::Email, sent(1, 4), &limits), None);

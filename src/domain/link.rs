@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::HOUR_MS;
+use super::UnixMillis;
 use super::contact::{Contact, phone_error};
 use super::delivery::{DeliveryRecord, channel_list};
 use super::policy::{Channel, Policy, Tier};
@@ -54,15 +55,15 @@ pub struct LinkRecord {
     pub sms_consent_snapshot: bool,
     pub created_by_user_id: Uuid,
     pub created_by_agent_id: Option<i32>,
-    pub created_at: i64,
-    pub expires_at: i64,
+    pub created_at: UnixMillis,
+    pub expires_at: UnixMillis,
     pub max_views: u32,
     pub view_count: u32,
-    pub revoked_at: Option<i64>,
+    pub revoked_at: Option<UnixMillis>,
     pub revoked_by_user_id: Option<Uuid>,
     /// When the link was re-sent within the last hour (resend rate limit).
     #[serde(default)]
-    pub resent_at: Vec<i64>,
+    pub resent_at: Vec<UnixMillis>,
     /// Digits of its one-time passcodes (0 = the default 6).
     #[serde(default)]
     pub otp_digits: u8,
@@ -74,7 +75,7 @@ pub struct LinkRecord {
     pub otp_failures: u32,
     /// Set when the failure budget ran out; cleared by staff (unlock).
     #[serde(default)]
-    pub locked_at: Option<i64>,
+    pub locked_at: Option<UnixMillis>,
 }
 
 /// A link's state, computed when read (never stored, so it cannot go stale).
@@ -115,7 +116,7 @@ impl LinkStatus {
 
 impl LinkRecord {
     /// Revocation wins over expiry, expiry over exhaustion, exhaustion over a lock.
-    pub fn status(&self, now: i64) -> LinkStatus {
+    pub fn status(&self, now: UnixMillis) -> LinkStatus {
         if self.revoked_at.is_some() {
             LinkStatus::Revoked
         } else if now >= self.expires_at {
@@ -148,7 +149,7 @@ impl LinkRecord {
     }
 
     /// When the link stopped being usable for good (revoked or expired), if it has.
-    pub fn retired_at(&self, now: i64) -> Option<i64> {
+    pub fn retired_at(&self, now: UnixMillis) -> Option<UnixMillis> {
         match (self.revoked_at, now >= self.expires_at) {
             (Some(r), true) => Some(r.min(self.expires_at)),
             (Some(r), false) => Some(r),
@@ -192,7 +193,7 @@ pub fn plan_link(
     contact: ContactLookup<'_>,
     policy: &Policy,
     caller: &StaffCaller,
-    now: i64,
+    now: UnixMillis,
     uid: Uuid,
     token_hash: SecretHash,
 ) -> Result<NewLink, Vec<FieldError>> {
@@ -234,7 +235,7 @@ pub fn plan_link(
             created_by_user_id: caller.user_id,
             created_by_agent_id: caller.agent_id,
             created_at: now,
-            expires_at: now.saturating_add(i64::from(hours).saturating_mul(HOUR_MS)),
+            expires_at: now.plus_ms(i64::from(hours).saturating_mul(HOUR_MS)),
             max_views,
             view_count: 0,
             revoked_at: None,
@@ -477,6 +478,7 @@ fn non_empty(s: Option<&str>) -> Option<&str> {
 #[cfg(test)]
 pub(crate) mod tests_support {
     use super::*;
+    use crate::domain::millis::ms;
     use crate::domain::policy::DEFAULT_POLICY;
 
     /// An active Quote link for `a@b.co`, created at 0.
@@ -500,7 +502,7 @@ pub(crate) mod tests_support {
             ContactLookup::NotRequested,
             &policy,
             &caller,
-            0,
+            ms(0),
             Uuid::from_u128(9),
             SecretHash([1; 32]),
         );
@@ -511,6 +513,7 @@ pub(crate) mod tests_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::millis::ms;
     use crate::domain::policy::DEFAULT_POLICY;
 
     fn caller() -> StaffCaller {
@@ -530,7 +533,7 @@ mod tests {
             ContactLookup::NotRequested,
             &policy,
             &caller(),
-            1_000,
+            ms(1_000),
             Uuid::from_u128(9),
             SecretHash([1; 32]),
         )
@@ -557,11 +560,11 @@ mod tests {
     fn ad_hoc_email_link_takes_tier_defaults() {
         let link = plan(&quote_for("a@b.co")).unwrap().record;
         assert_eq!(link.sensitivity_tier, "Standard");
-        assert_eq!(link.expires_at, 1_000 + 168 * HOUR_MS);
+        assert_eq!(link.expires_at, ms(1_000 + 168 * HOUR_MS));
         assert_eq!(link.max_views, 50);
         assert_eq!(link.recipient_type, RecipientType::AdHoc);
         assert_eq!(link.recipient_display_name.as_deref(), Some("a@b.co"));
-        assert_eq!(link.status(1_000), LinkStatus::Active);
+        assert_eq!(link.status(ms(1_000)), LinkStatus::Active);
     }
 
     #[test]
@@ -610,11 +613,11 @@ mod tests {
     fn status_precedence() {
         let mut link = plan(&quote_for("a@b.co")).unwrap().record;
         link.view_count = link.max_views;
-        assert_eq!(link.status(1_000), LinkStatus::Exhausted);
+        assert_eq!(link.status(ms(1_000)), LinkStatus::Exhausted);
         assert_eq!(link.status(link.expires_at), LinkStatus::Expired);
-        link.revoked_at = Some(2_000);
-        assert_eq!(link.status(1_000), LinkStatus::Revoked);
-        assert_eq!(link.retired_at(1_000), Some(2_000));
+        link.revoked_at = Some(ms(2_000));
+        assert_eq!(link.status(ms(1_000)), LinkStatus::Revoked);
+        assert_eq!(link.retired_at(ms(1_000)), Some(ms(2_000)));
     }
 
     #[test]
@@ -641,8 +644,9 @@ mod tests {
             sealed_token: vec![],
         };
         let kind = crate::domain::delivery::DeliveryKind::Link;
-        let email = DeliveryRecord::queued(&link, kind, new(Channel::Email, "a@b.co"), 0, 0);
-        let sms = DeliveryRecord::queued(&link, kind, new(Channel::Sms, "+15550100"), 0, 0);
+        let email =
+            DeliveryRecord::queued(&link, kind, new(Channel::Email, "a@b.co"), ms(0), ms(0));
+        let sms = DeliveryRecord::queued(&link, kind, new(Channel::Sms, "+15550100"), ms(0), ms(0));
         link.sent_over(&[email, sms]);
         assert_eq!(link.delivery_channels, "Email,Sms");
         link.sent_over(&[]);

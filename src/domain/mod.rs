@@ -5,6 +5,7 @@
 pub mod contact;
 pub mod delivery;
 pub mod link;
+pub mod millis;
 pub mod otp;
 pub mod policy;
 pub mod portal;
@@ -14,6 +15,8 @@ pub mod resource_type;
 pub mod tenant;
 pub mod text;
 pub mod token;
+
+pub use millis::UnixMillis;
 
 /// One hour in milliseconds, the unit of every hourly budget (send counters, code and resend
 /// limits) and of configured retention; times are Unix milliseconds throughout.

@@ -1,6 +1,7 @@
 //! Tenants and their staff API keys. A key names exactly one tenant and one user, which is
 //! how every staff operation knows whose data it may touch.
 
+use super::UnixMillis;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -9,7 +10,7 @@ use uuid::Uuid;
 pub struct Tenant {
     pub tenant_id: Uuid,
     pub name: String,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
 }
 
 /// What a stored API key grants (the key itself is stored only as a keyed hash).
@@ -22,8 +23,8 @@ pub struct ApiKeyRecord {
     pub name: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
-    pub created_at: i64,
-    pub revoked_at: Option<i64>,
+    pub created_at: UnixMillis,
+    pub revoked_at: Option<UnixMillis>,
     /// Reply casing pinned for this key's requests (`None`: decided per request).
     #[serde(default)]
     pub casing: Option<CasingPin>,

@@ -6,6 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::aead;
 
+use super::UnixMillis;
+
 /// Wraps a secret so that `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret<T>(T);
@@ -150,12 +152,12 @@ impl HashKeys {
         &self,
         link_uid: &[u8; 16],
         token_hash: &[u8; 32],
-        expires: i64,
+        expires: UnixMillis,
     ) -> blake3::Hash {
         let mut h = blake3::Hasher::new_keyed(&self.session);
         h.update(link_uid);
         h.update(token_hash);
-        h.update(&expires.to_le_bytes());
+        h.update(&expires.as_i64().to_le_bytes());
         h.finalize()
     }
 

@@ -108,7 +108,7 @@ async fn refresh_link_gauges(state: &AppState) {
         .metrics
         .links
         .refreshed_at()
-        .is_some_and(|at| now - at < every)
+        .is_some_and(|at| now.ms_since(at) < every)
     {
         return;
     }

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::{Handles, Job};
+use crate::domain::UnixMillis;
 use crate::domain::portal::{Actor, LandingView, RepeatedDenial, Repeats};
 use crate::metrics::PortalStats;
 use crate::store::commands::{LogDenials, LogLandings};
@@ -29,7 +30,7 @@ pub struct DeniedOpen {
     pub token_hash: [u8; 32],
     /// The link's status (`Revoked`, `Expired`, …).
     pub detail: String,
-    pub at: i64,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 
@@ -145,11 +146,12 @@ async fn flush_denials(log: &LandingLog) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::millis::ms;
 
     fn view(n: u128) -> LandingView {
         LandingView {
             link_uid: uuid::Uuid::from_u128(n),
-            at: 0,
+            at: ms(0),
             actor: Actor {
                 ip: None,
                 user_agent: None,
@@ -179,7 +181,7 @@ mod tests {
             h[..2].copy_from_slice(&n.to_le_bytes());
             h
         };
-        let denial = |n: u16, ip: &str, at: i64| DeniedOpen {
+        let denial = |n: u16, ip: &str, at: UnixMillis| DeniedOpen {
             token_hash: hash(n),
             detail: "Revoked".into(),
             at,
@@ -190,14 +192,17 @@ mod tests {
             },
         };
         for n in 0..MAX_PER_FLUSH as u16 {
-            assert!(views.push_denial(denial(n, "192.0.2.1", 5)));
+            assert!(views.push_denial(denial(n, "192.0.2.1", ms(5))));
         }
         assert!(
-            !views.push_denial(denial(0, "192.0.2.2", 5)),
+            !views.push_denial(denial(0, "192.0.2.2", ms(5))),
             "a new source, full"
         );
         for at in 0..1_000 {
-            assert!(views.push_denial(denial(0, "192.0.2.1", at)), "a repeat");
+            assert!(
+                views.push_denial(denial(0, "192.0.2.1", ms(at))),
+                "a repeat"
+            );
         }
         let taken = views.take_denials();
         assert_eq!(taken.len(), MAX_PER_FLUSH);
@@ -205,8 +210,8 @@ mod tests {
         assert_eq!(
             first.map(|d| d.repeats),
             Some(Repeats {
-                first: 0,
-                last: 999,
+                first: ms(0),
+                last: ms(999),
                 count: 1_001
             })
         );

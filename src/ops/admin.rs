@@ -4,6 +4,7 @@
 
 use uuid::Uuid;
 
+use crate::domain::UnixMillis;
 use crate::domain::tenant::{ApiKeyRecord, CasingPin, Tenant};
 use crate::domain::text::is_name_char;
 use crate::domain::token::{ApiKey, HashKeys, Secret};
@@ -40,7 +41,7 @@ pub enum AdminError {
 
 /// Creates a tenant; returns its id. The name must be fit for a mail header. Blocking
 /// (admin and start-up paths only).
-pub fn create_tenant(store: &Store, name: &str, now: i64) -> Result<Uuid, AdminError> {
+pub fn create_tenant(store: &Store, name: &str, now: UnixMillis) -> Result<Uuid, AdminError> {
     if !name.chars().all(is_name_char) {
         return Err(AdminError::InvalidName(
             "the tenant name must not contain line breaks or other control characters \
@@ -63,7 +64,7 @@ pub fn create_key(
     store: &Store,
     keys: &HashKeys,
     spec: KeySpec,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Secret<String>, AdminError> {
     if store.read(|r| r.tenant(spec.tenant_id))?.is_none() {
         return Err(AdminError::UnknownTenant(spec.tenant_id));
@@ -96,7 +97,7 @@ pub fn list_keys(store: &Store, tenant_id: Uuid) -> Result<Vec<ApiKeyRecord>, Ad
 }
 
 /// Revokes a key by id; revoking twice is harmless.
-pub fn revoke_key(store: &Store, key_id: Uuid, now: i64) -> Result<(), AdminError> {
+pub fn revoke_key(store: &Store, key_id: Uuid, now: UnixMillis) -> Result<(), AdminError> {
     match store.write_blocking(RevokeApiKey { key_id, at: now })? {
         false => Err(AdminError::UnknownKey(key_id)),
         true => Ok(()),

@@ -12,6 +12,7 @@ use super::check::CheckReport;
 use super::codec::decode;
 use super::reader::Reader;
 use super::tables::{IDEMPOTENCY, IDEMPOTENCY_BY_TIME};
+use crate::domain::UnixMillis;
 
 /// How long a key names its first result (24 h, as payment APIs keep theirs).
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -41,13 +42,13 @@ pub struct IdempotencyRecord {
     /// refused by the send limits); results of the first send attempts are not replayed.
     #[serde(default)]
     pub delivery_errors: Vec<String>,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
 }
 
 impl IdempotencyRecord {
     /// Whether the record still names its result at `now`.
-    pub fn is_live(&self, now: i64) -> bool {
-        now.saturating_sub(self.created_at) < IDEMPOTENCY_WINDOW_MS
+    pub fn is_live(&self, now: UnixMillis) -> bool {
+        now.ms_since(self.created_at) < IDEMPOTENCY_WINDOW_MS
     }
 }
 
@@ -67,7 +68,7 @@ impl Reader {
         &self,
         tenant_id: Uuid,
         key: IdempotencyKey,
-        now: i64,
+        now: UnixMillis,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let found = match self.table(IDEMPOTENCY)?.get((tenant_id.as_u128(), key.0))? {
             Some(g) => Some(decode::<IdempotencyRecord>(g.value())?),
@@ -85,7 +86,8 @@ pub(super) fn check(r: &Reader, report: &mut CheckReport) -> Result<(), StoreErr
         let (at, tenant, key) = entry?.0.value();
         indexed += 1;
         let matches = match records.get((tenant, key))? {
-            Some(g) => decode::<IdempotencyRecord>(g.value()).is_ok_and(|rec| rec.created_at == at),
+            Some(g) => decode::<IdempotencyRecord>(g.value())
+                .is_ok_and(|rec| rec.created_at.as_i64() == at),
             None => false,
         };
         if !matches {

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::StoreError;
 use super::codec::decode;
 use super::tables::*;
+use crate::domain::UnixMillis;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
@@ -88,7 +89,7 @@ impl Reader {
         &self,
         tenant_id: Uuid,
         status: Option<LinkStatus>,
-        now: i64,
+        now: UnixMillis,
         skip: usize,
         take: usize,
     ) -> Result<LinkPage, StoreError> {

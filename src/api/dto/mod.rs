@@ -14,6 +14,7 @@ pub use portal::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::UnixMillis;
 use crate::domain::contact::Contact as ContactRecord;
 use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
 use crate::domain::link::LinkRecord;
@@ -59,9 +60,16 @@ pub struct CustomerLinkExtended {
     pub TenantId: Guid,
 }
 
+/// Instants reach the wire as its UTC date type.
+impl From<UnixMillis> for UtcDateTime {
+    fn from(at: UnixMillis) -> Self {
+        UtcDateTime(at.as_i64())
+    }
+}
+
 impl CustomerLinkExtended {
     /// The wire view of a stored link, with its status as of `now`.
-    pub fn from_record(l: &LinkRecord, now: i64) -> Self {
+    pub fn from_record(l: &LinkRecord, now: UnixMillis) -> Self {
         Self {
             RecipientDisplayName: l.recipient_display_name.clone(),
             RecipientType: l.recipient_type.as_str().to_owned(),
@@ -81,11 +89,11 @@ impl CustomerLinkExtended {
             SmsConsentSnapshot: l.sms_consent_snapshot,
             CreatedByUserId: Guid(l.created_by_user_id),
             CreatedByAgentId: l.created_by_agent_id,
-            CreatedAtUtc: UtcDateTime(l.created_at),
-            ExpiresAtUtc: UtcDateTime(l.expires_at),
+            CreatedAtUtc: UtcDateTime::from(l.created_at),
+            ExpiresAtUtc: UtcDateTime::from(l.expires_at),
             MaxViews: l.max_views,
             ViewCount: l.view_count,
-            RevokedAtUtc: l.revoked_at.map(UtcDateTime),
+            RevokedAtUtc: l.revoked_at.map(UtcDateTime::from),
             RevokedByUserId: l.revoked_by_user_id.map(Guid),
             TenantId: Guid(l.tenant_id),
         }
@@ -202,9 +210,9 @@ impl CustomerLinkDelivery {
             Status: d.status.as_str().to_owned(),
             Attempts: d.attempts,
             LastError: d.last_error.clone(),
-            CreatedAtUtc: UtcDateTime(d.created_at),
-            SentAtUtc: d.sent_at.map(UtcDateTime),
-            NextAttemptAtUtc: queued.then_some(UtcDateTime(d.next_attempt_at)),
+            CreatedAtUtc: UtcDateTime::from(d.created_at),
+            SentAtUtc: d.sent_at.map(UtcDateTime::from),
+            NextAttemptAtUtc: queued.then_some(UtcDateTime::from(d.next_attempt_at)),
         }
     }
 }
@@ -269,7 +277,7 @@ impl Contact {
     }
 
     /// The stored form; an omitted `Active` means active (a contact nobody deactivated).
-    pub fn into_domain(self, tenant_id: uuid::Uuid, now: i64) -> ContactRecord {
+    pub fn into_domain(self, tenant_id: uuid::Uuid, now: UnixMillis) -> ContactRecord {
         ContactRecord {
             tenant_id,
             contact_id: self.ContactId.unwrap_or_default(),

@@ -121,7 +121,7 @@ impl GrantIntrospectResponse {
             RecipientDisplayName: g.recipient_display_name.clone(),
             RecipientEmail: g.recipient_email.clone(),
             RecipientPhone: g.recipient_phone.clone(),
-            ExpiresAtUtc: Some(UtcDateTime(g.expires_at)),
+            ExpiresAtUtc: Some(UtcDateTime::from(g.expires_at)),
         }
     }
 }
@@ -171,10 +171,10 @@ impl CustomerLinkAccessLog {
             IpAddress: e.actor.ip.clone(),
             UserAgent: e.actor.user_agent.clone(),
             ActorUserId: e.actor.user_id.map(Guid),
-            CreatedAtUtc: UtcDateTime(e.at),
+            CreatedAtUtc: UtcDateTime::from(e.at),
             Count: e.count,
-            FirstAtUtc: e.last_at.map(|_| UtcDateTime(e.at)),
-            LastAtUtc: e.last_at.map(UtcDateTime),
+            FirstAtUtc: e.last_at.map(|_| UtcDateTime::from(e.at)),
+            LastAtUtc: e.last_at.map(UtcDateTime::from),
         }
     }
 }

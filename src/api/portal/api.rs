@@ -175,7 +175,7 @@ pub async fn open(
                 Status: "Opened".into(),
                 Grant: Some(grant.expose().clone()),
                 TargetUrl: target_url,
-                GrantExpiresAtUtc: Some(UtcDateTime(grant_expires_at)),
+                GrantExpiresAtUtc: Some(UtcDateTime::from(grant_expires_at)),
                 ..Default::default()
             },
         ),

@@ -6,6 +6,7 @@
 
 use crate::api::AppState;
 use crate::api::error::ApiError;
+use crate::domain::UnixMillis;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{generate_code, normalise_entry};
 use crate::domain::portal::{
@@ -52,7 +53,7 @@ pub enum Opening {
     Opened {
         grant: Secret<String>,
         target_url: Option<String>,
-        grant_expires_at: i64,
+        grant_expires_at: UnixMillis,
     },
     NeedsCode,
     Unavailable,
@@ -98,7 +99,7 @@ pub fn landing(
     })
 }
 
-fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: i64) {
+fn log_landing(state: &AppState, link: &LinkRecord, actor: &Actor, now: UnixMillis) {
     let key = format!(
         "{}|{}",
         actor.ip.as_deref().unwrap_or(""),
@@ -151,7 +152,11 @@ pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Resul
 
 /// The one store read of the passcode steps: the link behind the token if it is active and
 /// needs a passcode. Unknown, dead and passcode-free links all end here, with no write.
-fn usable(state: &AppState, hash: &SecretHash, now: i64) -> Result<Option<LinkRecord>, ApiError> {
+fn usable(
+    state: &AppState,
+    hash: &SecretHash,
+    now: UnixMillis,
+) -> Result<Option<LinkRecord>, ApiError> {
     Ok(state
         .store
         .read(|r| r.link_by_token(hash))?
@@ -194,7 +199,7 @@ pub async fn verify(
     };
     Ok(match state.store.write(op).await? {
         VerifyOutcome::Verified(link) => Verification::Verified {
-            session: session_cookie(&state.keys, &link, now + SESSION_TTL_MS),
+            session: session_cookie(&state.keys, &link, now.plus_ms(SESSION_TTL_MS)),
         },
         VerifyOutcome::NotVerified { locked: false } => Verification::Wrong,
         VerifyOutcome::NotVerified { locked: true } | VerifyOutcome::Unavailable => {
@@ -249,7 +254,7 @@ pub async fn open(
             Opening::Opened {
                 grant,
                 target_url,
-                grant_expires_at: now + crate::domain::portal::GRANT_TTL_MS,
+                grant_expires_at: now.plus_ms(crate::domain::portal::GRANT_TTL_MS),
             }
         }
         OpenOutcome::Denied { .. } => Opening::NeedsCode,
@@ -260,7 +265,7 @@ pub async fn open(
 /// Logs an open of a dead link (`OpenDenied`) in the landing log's next batch, like a
 /// landing view: a dead token answers after the one read, with no write of its own, exactly
 /// like an unknown one.
-fn deny_later(state: &AppState, link: &LinkRecord, why: &str, actor: &Actor, now: i64) {
+fn deny_later(state: &AppState, link: &LinkRecord, why: &str, actor: &Actor, now: UnixMillis) {
     let denial = DeniedOpen {
         token_hash: link.token_hash,
         detail: why.to_owned(),

@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 use super::Command;
 use super::outbox::SendLimits;
+use crate::domain::UnixMillis;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, NewDelivery};
 use crate::domain::link::LinkRecord;
@@ -34,7 +35,7 @@ impl Command for CreateApiKey {
 #[derive(Debug)]
 pub struct RevokeApiKey {
     pub key_id: Uuid,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 impl Command for RevokeApiKey {
@@ -70,7 +71,7 @@ pub struct Resend {
     pub uid: Uuid,
     pub by: Uuid,
     pub token_hash: SecretHash,
-    pub at: i64,
+    pub at: UnixMillis,
     pub deliveries: Vec<NewDelivery>,
     pub limits: SendLimits,
     pub rules: ResendRules,
@@ -96,7 +97,7 @@ pub struct RevokeLink {
     pub tenant_id: Uuid,
     pub uid: Uuid,
     pub by: Uuid,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 impl Command for RevokeLink {
@@ -133,9 +134,9 @@ impl Command for DeleteContact {
 /// their deliveries, and send counters of hours before `now`'s previous one.
 #[derive(Debug)]
 pub struct PurgeRetired {
-    pub retired_before: i64,
+    pub retired_before: UnixMillis,
     pub limit: usize,
-    pub now: i64,
+    pub now: UnixMillis,
 }
 
 impl Command for PurgeRetired {

@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use super::Command;
+use crate::domain::UnixMillis;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessEvent, Actor, GrantRecord, LandingView, RepeatedDenial};
@@ -17,7 +18,7 @@ pub struct IssueOtp {
     pub token_hash: [u8; 32],
     /// The new code's hash and the code sealed for the outbox.
     pub fresh: (SecretHash, Vec<u8>),
-    pub at: i64,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 
@@ -42,7 +43,7 @@ pub enum IssueOtpOutcome {
 pub struct VerifyOtp {
     pub token_hash: [u8; 32],
     pub candidate: SecretHash,
-    pub at: i64,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 
@@ -69,7 +70,7 @@ pub struct OpenLink {
     pub token_hash: [u8; 32],
     pub verified_for: Option<[u8; 32]>,
     pub grant: SecretHash,
-    pub at: i64,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 
@@ -95,7 +96,7 @@ pub struct UnlockLink {
     pub tenant_id: Uuid,
     pub uid: Uuid,
     pub by: Uuid,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 impl Command for UnlockLink {
@@ -108,7 +109,7 @@ impl Command for UnlockLink {
 pub struct ConsumeGrant {
     pub grant: SecretHash,
     pub tenant_id: Uuid,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 impl Command for ConsumeGrant {
@@ -123,7 +124,7 @@ pub struct LogEvent {
     /// `Success`, `Failure` or `Info`.
     pub outcome: &'static str,
     pub detail: Option<String>,
-    pub at: i64,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 

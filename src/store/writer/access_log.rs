@@ -10,6 +10,7 @@ use redb::ReadableTable;
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::tables::Tables;
+use crate::domain::UnixMillis;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{
     AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Repeats, noise_key,
@@ -26,7 +27,7 @@ impl Tables<'_> {
         outcome: &str,
         detail: Option<String>,
         actor: &Actor,
-        at: i64,
+        at: UnixMillis,
     ) -> Result<(), StoreError> {
         self.log_repeated(link, event, outcome, detail, actor, Repeats::once(at))
     }
@@ -39,7 +40,7 @@ impl Tables<'_> {
         event: AccessEvent,
         detail: Option<String>,
         by: uuid::Uuid,
-        at: i64,
+        at: UnixMillis,
     ) -> Result<(), StoreError> {
         self.log(link, event, "Success", detail, &Actor::staff(by), at)
     }
@@ -82,7 +83,7 @@ impl Tables<'_> {
         outcome: &str,
         detail: Option<String>,
         actor: &Actor,
-        at: i64,
+        at: UnixMillis,
     ) -> Result<AccessLogEntry, StoreError> {
         let id = self
             .meta
@@ -126,7 +127,7 @@ impl Tables<'_> {
         self.put_log(entry)?;
         let last = entry.last_at.unwrap_or(entry.at);
         self.access_log_noise
-            .insert((entry.link_uid.as_u128(), key), (entry.id, last))?;
+            .insert((entry.link_uid.as_u128(), key), (entry.id, last.as_i64()))?;
         Ok(())
     }
 
@@ -161,7 +162,11 @@ impl Tables<'_> {
     }
 
     /// Marks a purged link's log so it is deleted once the retention window has passed.
-    pub(super) fn tombstone_log(&mut self, link: &LinkRecord, at: i64) -> Result<(), StoreError> {
+    pub(super) fn tombstone_log(
+        &mut self,
+        link: &LinkRecord,
+        at: UnixMillis,
+    ) -> Result<(), StoreError> {
         self.log(
             link,
             AccessEvent::Purged,
@@ -171,16 +176,16 @@ impl Tables<'_> {
             at,
         )?;
         self.log_tombstones
-            .insert((at, link.uid.as_u128()), link.tenant_id.as_u128())?;
+            .insert((at.as_i64(), link.uid.as_u128()), link.tenant_id.as_u128())?;
         Ok(())
     }
 
     /// Deletes the logs (rows and noise index) of links purged before `purged_before`.
-    pub(super) fn forget_old_logs(&mut self, purged_before: i64) -> Result<(), StoreError> {
+    pub(super) fn forget_old_logs(&mut self, purged_before: UnixMillis) -> Result<(), StoreError> {
         let mut due = Vec::new();
         for e in self
             .log_tombstones
-            .range(..(purged_before, 0u128))?
+            .range(..(purged_before.as_i64(), 0u128))?
             .take(100)
         {
             due.push(e?.0.value());
@@ -202,6 +207,8 @@ mod tests {
     use uuid::Uuid;
 
     use crate::config::{Config, FileConfig, Overrides};
+    use crate::domain::UnixMillis;
+    use crate::domain::millis::ms;
     use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK};
     use crate::store::commands::{CreateLink as Create, LogEvent, RevokeLink};
     use crate::store::{SendLimits, Store};
@@ -218,7 +225,7 @@ mod tests {
         let limits = SendLimits {
             per_recipient_per_hour: 10,
             per_tenant_per_hour: 10,
-            first_retry_at: 0,
+            first_retry_at: ms(0),
         };
         store
             .write_blocking(Create {
@@ -230,7 +237,7 @@ mod tests {
         uid
     }
 
-    fn denied(store: &Store, ip: &str, at: i64) {
+    fn denied(store: &Store, ip: &str, at: UnixMillis) {
         let op = LogEvent {
             token_hash: [7; 32],
             event: AccessEvent::OpenDenied,
@@ -256,11 +263,11 @@ mod tests {
                 tenant_id: tenant,
                 uid,
                 by: Uuid::from_u128(8),
-                at: 1,
+                at: ms(1),
             })
             .unwrap();
         for n in 0..NOISE_ROWS_PER_LINK + 50 {
-            let at = 10 + n as i64;
+            let at = ms(10 + n as i64);
             denied(&store, &format!("10.0.{}.{}", n / 256, n % 256), at);
             if n > 0 {
                 denied(&store, "10.0.0.0", at);

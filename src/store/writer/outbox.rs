@@ -15,7 +15,7 @@ use super::super::commands::{
 };
 use super::job::Apply;
 use super::tables::Tables;
-use crate::domain::HOUR_MS;
+use crate::domain::UnixMillis;
 use crate::domain::delivery::{
     DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channel_list,
     over_limit, retry_delay_ms,
@@ -61,9 +61,9 @@ impl Tables<'_> {
         link: &LinkRecord,
         deliveries: &[NewDelivery],
         limits: SendLimits,
-        now: i64,
+        now: UnixMillis,
     ) -> Result<(Vec<DeliveryRecord>, Vec<String>), StoreError> {
-        let hour = now.div_euclid(HOUR_MS);
+        let hour = now.hour();
         let tenant_key = format!("tenant:{}", link.tenant_id.simple());
         let mut queued = Vec::new();
         let mut refused = Vec::new();
@@ -97,7 +97,7 @@ impl Tables<'_> {
         &mut self,
         link: &LinkRecord,
         sealed_code: Vec<u8>,
-        at: i64,
+        at: UnixMillis,
         actor: &Actor,
     ) -> Result<Option<DeliveryRecord>, StoreError> {
         let (channel, to) = link.passcode_address();
@@ -136,7 +136,8 @@ impl Tables<'_> {
         self.meta.insert("next_delivery_id", id + 1)?;
         record.delivery_id = id;
         self.store_delivery(&record)?;
-        self.outbox_due.insert((record.next_attempt_at, id), ())?;
+        self.outbox_due
+            .insert((record.next_attempt_at.as_i64(), id), ())?;
         self.deliveries_by_link
             .insert((record.link_uid.as_u128(), id), ())?;
         Ok(record)
@@ -164,7 +165,7 @@ impl Tables<'_> {
     fn record_attempt(
         &mut self,
         id: u64,
-        at: i64,
+        at: UnixMillis,
         outcome: &AttemptOutcome,
         retry: RetryPolicy,
     ) -> Result<Option<DeliveryRecord>, StoreError> {
@@ -174,7 +175,8 @@ impl Tables<'_> {
         if record.status != DeliveryStatus::Queued {
             return Ok(Some(record));
         }
-        self.outbox_due.remove((record.next_attempt_at, id))?;
+        self.outbox_due
+            .remove((record.next_attempt_at.as_i64(), id))?;
         record.attempts += 1;
         record.unfinished_leases = 0;
         match outcome {
@@ -188,12 +190,13 @@ impl Tables<'_> {
                 if *permanent || record.attempts >= retry.max_attempts {
                     record.status = DeliveryStatus::Failed;
                 } else {
-                    record.next_attempt_at = at.saturating_add(retry_delay_ms(
+                    record.next_attempt_at = at.plus_ms(retry_delay_ms(
                         record.attempts,
                         retry.initial_ms,
                         retry.max_ms,
                     ));
-                    self.outbox_due.insert((record.next_attempt_at, id), ())?;
+                    self.outbox_due
+                        .insert((record.next_attempt_at.as_i64(), id), ())?;
                 }
             }
         }
@@ -204,7 +207,7 @@ impl Tables<'_> {
 
     /// The access log row for an attempt: `Delivered`/`DeliveryFailed` for a link,
     /// `OtpSent` for a passcode.
-    fn log_attempt(&mut self, record: &DeliveryRecord, at: i64) -> Result<(), StoreError> {
+    fn log_attempt(&mut self, record: &DeliveryRecord, at: UnixMillis) -> Result<(), StoreError> {
         let Some(link) = self.load_link_record(record.link_uid.as_u128())? else {
             return Ok(());
         };
@@ -244,12 +247,16 @@ impl Tables<'_> {
     /// Hands out due deliveries, moving each one's next attempt to `lease_until`.
     fn lease_due(
         &mut self,
-        now: i64,
-        lease_until: i64,
+        now: UnixMillis,
+        lease_until: UnixMillis,
         limit: usize,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
         let mut due = Vec::new();
-        for entry in self.outbox_due.range(..=(now, u64::MAX))?.take(limit) {
+        for entry in self
+            .outbox_due
+            .range(..=(now.as_i64(), u64::MAX))?
+            .take(limit)
+        {
             due.push(entry?.0.value());
         }
         let mut leased = Vec::with_capacity(due.len());
@@ -270,7 +277,7 @@ impl Tables<'_> {
             record.unfinished_leases += 1;
             record.next_attempt_at = lease_until;
             self.store_delivery(&record)?;
-            self.outbox_due.insert((lease_until, id), ())?;
+            self.outbox_due.insert((lease_until.as_i64(), id), ())?;
             leased.push(record);
         }
         Ok(leased)
@@ -321,7 +328,8 @@ impl Tables<'_> {
                 continue;
             };
             if record.status == DeliveryStatus::Queued {
-                self.outbox_due.remove((record.next_attempt_at, id))?;
+                self.outbox_due
+                    .remove((record.next_attempt_at.as_i64(), id))?;
                 record.status = DeliveryStatus::Superseded;
                 self.store_delivery(&record)?;
             }
@@ -335,7 +343,8 @@ impl Tables<'_> {
             if let Some(record) = self.load_delivery(id)?
                 && record.status == DeliveryStatus::Queued
             {
-                self.outbox_due.remove((record.next_attempt_at, id))?;
+                self.outbox_due
+                    .remove((record.next_attempt_at.as_i64(), id))?;
             }
             self.outbox.remove(id)?;
             self.deliveries_by_link.remove((link_uid, id))?;
@@ -344,8 +353,8 @@ impl Tables<'_> {
     }
 
     /// Drops send counters older than the previous hour.
-    pub(super) fn forget_old_send_counts(&mut self, now: i64) -> Result<(), StoreError> {
-        let keep_from = now.div_euclid(HOUR_MS) - 1;
+    pub(super) fn forget_old_send_counts(&mut self, now: UnixMillis) -> Result<(), StoreError> {
+        let keep_from = now.hour() - 1;
         self.send_counts.retain(|(_, hour), _| hour >= keep_from)?;
         Ok(())
     }

@@ -12,6 +12,7 @@ use super::super::commands::{
 };
 use super::job::Apply;
 use super::tables::Tables;
+use crate::domain::UnixMillis;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{self, CodeEntry, CodeRequest, FAILURES_PER_LINK};
 use crate::domain::portal::{self, AccessEvent, Actor, GrantRecord, OpenRefusal};
@@ -111,7 +112,11 @@ impl Tables<'_> {
     }
 
     /// The link behind a token if it is usable right now.
-    fn active_link(&self, token_hash: [u8; 32], at: i64) -> Result<Option<LinkRecord>, StoreError> {
+    fn active_link(
+        &self,
+        token_hash: [u8; 32],
+        at: UnixMillis,
+    ) -> Result<Option<LinkRecord>, StoreError> {
         Ok(self
             .link_by_token(token_hash)?
             .filter(|l| l.status(at) == LinkStatus::Active))
@@ -142,7 +147,7 @@ impl Tables<'_> {
         &mut self,
         token_hash: [u8; 32],
         candidate: &SecretHash,
-        at: i64,
+        at: UnixMillis,
         actor: &Actor,
     ) -> Result<VerifyOutcome, StoreError> {
         let Some(mut link) = self.active_link(token_hash, at)?.filter(|l| l.require_otp) else {
@@ -203,7 +208,7 @@ impl Tables<'_> {
         self.store_link(&link)?;
         self.grants.insert(grant, encode(&record)?.as_slice())?;
         self.grants_by_expiry
-            .insert((record.expires_at, grant), ())?;
+            .insert((record.expires_at.as_i64(), grant), ())?;
         let detail = format!("view {} of {}", link.view_count, link.max_views);
         self.log(
             &link,
@@ -222,7 +227,7 @@ impl Tables<'_> {
         &mut self,
         grant: [u8; 32],
         tenant_id: uuid::Uuid,
-        at: i64,
+        at: UnixMillis,
     ) -> Result<Option<GrantRecord>, StoreError> {
         let record: Option<GrantRecord> = match self.grants.get(grant)? {
             Some(g) => Some(decode(g.value())?),
@@ -232,7 +237,8 @@ impl Tables<'_> {
             return Ok(None);
         };
         self.grants.remove(grant)?;
-        self.grants_by_expiry.remove((record.expires_at, grant))?;
+        self.grants_by_expiry
+            .remove((record.expires_at.as_i64(), grant))?;
         let link = self.load_link_record(record.link_uid.as_u128())?;
         if at >= record.expires_at || !record.is_backed_by(link.as_ref(), at) {
             return Ok(None);
@@ -241,9 +247,13 @@ impl Tables<'_> {
     }
 
     /// Deletes grants that can no longer be exchanged.
-    pub(super) fn forget_expired_grants(&mut self, now: i64) -> Result<(), StoreError> {
+    pub(super) fn forget_expired_grants(&mut self, now: UnixMillis) -> Result<(), StoreError> {
         let mut expired = Vec::new();
-        for e in self.grants_by_expiry.range(..(now, [0u8; 32]))?.take(1000) {
+        for e in self
+            .grants_by_expiry
+            .range(..(now.as_i64(), [0u8; 32]))?
+            .take(1000)
+        {
             expired.push(e?.0.value());
         }
         for (at, grant) in expired {

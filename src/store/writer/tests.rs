@@ -11,6 +11,7 @@ use super::super::tables::TENANTS;
 use super::job::{Apply, Job, Queued};
 use super::tables::Tables;
 use super::{Failed, apply_batch};
+use crate::domain::millis::ms;
 use crate::domain::tenant::Tenant;
 
 /// Writes a tenant, then fails as a damaged record would.
@@ -44,7 +45,7 @@ fn tenant(n: u128) -> Tenant {
     Tenant {
         tenant_id: Uuid::from_u128(n),
         name: format!("t{n}"),
-        created_at: 0,
+        created_at: ms(0),
     }
 }
 
