@@ -273,8 +273,8 @@ fn key(state: &AppState, cmd: KeyCommand) -> Result<i32, String> {
             casing,
         } => {
             let spec = KeySpec {
-                tenant_id: tenant,
-                user_id: user,
+                tenant_id: tenant.into(),
+                user_id: user.into(),
                 agent_id: agent,
                 name,
                 roles,
@@ -285,7 +285,7 @@ fn key(state: &AppState, cmd: KeyCommand) -> Result<i32, String> {
             println!("{}", key.expose());
         }
         KeyCommand::List { tenant } => {
-            for k in admin::list_keys(&state.store, tenant).map_err(|e| e.to_string())? {
+            for k in admin::list_keys(&state.store, tenant.into()).map_err(|e| e.to_string())? {
                 let state = if k.revoked_at.is_some() {
                     "revoked"
                 } else {

@@ -81,7 +81,7 @@ fn poisoned_tenant() -> Poisoned {
             let store = open_store(data);
             store
                 .write_blocking(CreateTenant(Tenant {
-                    tenant_id: uuid::Uuid::parse_str(&tenant).unwrap(),
+                    tenant_id: uuid::Uuid::parse_str(&tenant).unwrap().into(),
                     name: "Acme\r\nBcc: victim@example.com".into(),
                     created_at: UnixMillis::EPOCH,
                 }))

@@ -14,6 +14,7 @@ use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, pla
 use crate::domain::resend::{self, ResendRules};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
+use crate::domain::{ContactId, LinkUid};
 use crate::domain::{FieldError, Rule};
 use crate::store::Store;
 use crate::store::commands::{
@@ -49,7 +50,7 @@ pub async fn create(
         caller,
         now,
         // Time-ordered: new links append to the primary table instead of scattering pages.
-        Uuid::now_v7(),
+        Uuid::now_v7().into(),
         state.keys.link_token(&token),
     )
     .map_err(ApiError::Invalid)?;
@@ -88,7 +89,10 @@ fn create_input(req: CustomerLinkCreateRequest) -> CreateLink {
         resource_type: req.ResourceType,
         resource_uid: req.ResourceUid.map(|g| g.0),
         // 0 is what clients with non-nullable ids send for "none".
-        recipient_contact_id: req.RecipientContactId.filter(|id| *id != 0),
+        recipient_contact_id: req
+            .RecipientContactId
+            .filter(|id| *id != 0)
+            .map(ContactId::from),
         recipient_email: req.RecipientEmail,
         recipient_phone: req.RecipientPhone,
         deliver_email: req.DeliverEmail.unwrap_or(false),
@@ -102,7 +106,7 @@ fn create_input(req: CustomerLinkCreateRequest) -> CreateLink {
 fn usable_contact(
     state: &AppState,
     caller: &StaffCaller,
-    id: Option<i32>,
+    id: Option<ContactId>,
 ) -> Result<Option<Contact>, ApiError> {
     let Some(id) = id else {
         return Ok(None);
@@ -124,7 +128,7 @@ struct Created<'a> {
     state: &'a AppState,
     caller: &'a StaffCaller,
     once: Option<&'a Once>,
-    uid: Uuid,
+    uid: LinkUid,
     token: &'a LinkToken,
     now: UnixMillis,
 }
@@ -188,7 +192,7 @@ impl Created<'_> {
 }
 
 /// What a resend refused, as the API answers it.
-fn resend_result(outcome: ResendOutcome, uid: Uuid) -> Result<LinkQueued, ApiError> {
+fn resend_result(outcome: ResendOutcome, uid: LinkUid) -> Result<LinkQueued, ApiError> {
     match outcome {
         ResendOutcome::Resent(written) => Ok(written),
         ResendOutcome::NotFound => Err(not_found(uid)),
@@ -365,7 +369,7 @@ pub async fn revoke(
 /// Applies a staff write to one link and answers with the link as it now is.
 async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
     store: &Store,
-    uid: Uuid,
+    uid: LinkUid,
     op: C,
     now: UnixMillis,
 ) -> Result<CustomerLinkResponse, ApiError> {
@@ -392,17 +396,20 @@ fn list_response(
     }
 }
 
-fn required_uid(uid: Option<crate::wire::types::Guid>) -> Result<Uuid, ApiError> {
-    uid.map(|g| g.0).filter(|u| !u.is_nil()).ok_or_else(|| {
-        let error = FieldError::new("CustomerLinkUID", Rule::NotEmpty);
-        ApiError::Invalid(vec![match uid {
-            Some(nil) => error.value(nil.0.hyphenated()),
-            None => error,
-        }])
-    })
+fn required_uid(uid: Option<crate::wire::types::Guid>) -> Result<LinkUid, ApiError> {
+    uid.map(|g| g.0)
+        .filter(|u| !u.is_nil())
+        .map(LinkUid::from)
+        .ok_or_else(|| {
+            let error = FieldError::new("CustomerLinkUID", Rule::NotEmpty);
+            ApiError::Invalid(vec![match uid {
+                Some(nil) => error.value(nil.0.hyphenated()),
+                None => error,
+            }])
+        })
 }
 
-fn not_found(uid: Uuid) -> ApiError {
+fn not_found(uid: LinkUid) -> ApiError {
     ApiError::NotFound(format!("Customer link {} not found", uid.simple()))
 }
 

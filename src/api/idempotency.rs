@@ -4,11 +4,11 @@
 //! `PortalUrl`), never a second link; the same key with a different request is a 422.
 
 use hyper::header::HeaderMap;
-use uuid::Uuid;
 
 use super::dto::{CustomerLinkCreateResponse, CustomerLinkExtended};
 use super::error::ApiError;
 use crate::api::AppState;
+use crate::domain::LinkUid;
 use crate::domain::UnixMillis;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
@@ -75,7 +75,7 @@ impl Once {
         &self,
         state: &AppState,
         caller: &StaffCaller,
-        uid: Uuid,
+        uid: LinkUid,
         token: &LinkToken,
         now: UnixMillis,
         delivery_errors: &[String],

@@ -306,8 +306,8 @@ mod tests {
     fn a_panicking_send_is_a_permanent_failure_of_that_delivery() {
         let record = DeliveryRecord {
             delivery_id: 7,
-            link_uid: uuid::Uuid::nil(),
-            tenant_id: uuid::Uuid::nil(),
+            link_uid: crate::domain::LinkUid::from_u128(0),
+            tenant_id: crate::domain::TenantId::from_u128(0),
             channel: Channel::Email,
             to: "a@example.com".into(),
             sealed_token: Vec::new(),

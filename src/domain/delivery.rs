@@ -3,11 +3,11 @@
 //! schedule. Pure: the delivery module does the sending, the store keeps the records.
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::UnixMillis;
 use super::link::LinkRecord;
 use super::policy::Channel;
+use super::{LinkUid, TenantId};
 
 /// Where one delivery of one link stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,8 +56,8 @@ impl DeliveryKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryRecord {
     pub delivery_id: u64,
-    pub link_uid: Uuid,
-    pub tenant_id: Uuid,
+    pub link_uid: LinkUid,
+    pub tenant_id: TenantId,
     pub channel: Channel,
     pub to: String,
     /// The link token — or, for a [`DeliveryKind::Passcode`], the code — sealed with the

@@ -13,7 +13,7 @@ use super::policy::{Channel, Policy, Tier};
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::resource_type::{self, Unusable};
 use super::tenant::StaffCaller;
-use super::token::SecretHash;
+use super::{ContactId, LinkUid, TenantId, TokenHash, UserId};
 use super::{FieldError, Rule};
 
 /// Who a link was made for.
@@ -36,9 +36,9 @@ impl RecipientType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkRecord {
     pub link_id: u64,
-    pub uid: Uuid,
-    pub tenant_id: Uuid,
-    pub token_hash: [u8; 32],
+    pub uid: LinkUid,
+    pub tenant_id: TenantId,
+    pub token_hash: TokenHash,
     pub resource_type: String,
     pub resource_uid: Uuid,
     pub sensitivity_tier: String,
@@ -47,20 +47,20 @@ pub struct LinkRecord {
     /// `Email,Sms`: the channels the link last went out on, set only by
     /// [`LinkRecord::sent_over`] from the deliveries actually queued.
     pub delivery_channels: String,
-    pub recipient_contact_id: Option<i32>,
+    pub recipient_contact_id: Option<ContactId>,
     pub recipient_email: Option<String>,
     pub recipient_phone: Option<String>,
     pub recipient_display_name: Option<String>,
     pub recipient_type: RecipientType,
     pub sms_consent_snapshot: bool,
-    pub created_by_user_id: Uuid,
+    pub created_by_user_id: UserId,
     pub created_by_agent_id: Option<i32>,
     pub created_at: UnixMillis,
     pub expires_at: UnixMillis,
     pub max_views: u32,
     pub view_count: u32,
     pub revoked_at: Option<UnixMillis>,
-    pub revoked_by_user_id: Option<Uuid>,
+    pub revoked_by_user_id: Option<UserId>,
     /// When the link was re-sent within the last hour (resend rate limit).
     #[serde(default)]
     pub resent_at: Vec<UnixMillis>,
@@ -164,7 +164,7 @@ impl LinkRecord {
 pub struct CreateLink {
     pub resource_type: Option<String>,
     pub resource_uid: Option<Uuid>,
-    pub recipient_contact_id: Option<i32>,
+    pub recipient_contact_id: Option<ContactId>,
     pub recipient_email: Option<String>,
     pub recipient_phone: Option<String>,
     pub deliver_email: bool,
@@ -194,8 +194,8 @@ pub fn plan_link(
     policy: &Policy,
     caller: &StaffCaller,
     now: UnixMillis,
-    uid: Uuid,
-    token_hash: SecretHash,
+    uid: LinkUid,
+    token_hash: TokenHash,
 ) -> Result<NewLink, Vec<FieldError>> {
     let mut errors = Vec::new();
     let resource_type = clean_resource_type(req.resource_type.as_deref(), &mut errors);
@@ -219,7 +219,7 @@ pub fn plan_link(
             link_id: 0,
             uid,
             tenant_id: caller.tenant_id,
-            token_hash: token_hash.0,
+            token_hash,
             resource_type,
             resource_uid: req.resource_uid.unwrap_or_default(),
             sensitivity_tier: tier_name.to_owned(),
@@ -322,7 +322,7 @@ fn otp_channel(
 
 struct Recipient {
     kind: RecipientType,
-    contact_id: Option<i32>,
+    contact_id: Option<ContactId>,
     email: Option<String>,
     phone: Option<String>,
     display_name: Option<String>,
@@ -382,7 +382,7 @@ fn resolve_recipient(
         ContactLookup::Missing => {
             errors.push(
                 FieldError::new("RecipientContactId", Rule::Custom("NotFound"))
-                    .value(req.recipient_contact_id.unwrap_or_default())
+                    .value(req.recipient_contact_id.map_or(0, ContactId::get))
                     .message("Contact {PropertyValue} does not exist."),
             );
             return None;
@@ -490,8 +490,8 @@ pub(crate) mod tests_support {
             ..CreateLink::default()
         };
         let caller = StaffCaller {
-            tenant_id: Uuid::from_u128(7),
-            user_id: Uuid::from_u128(8),
+            tenant_id: TenantId::from_u128(7),
+            user_id: UserId::from_u128(8),
             agent_id: None,
             roles: vec![],
             casing: None,
@@ -503,8 +503,8 @@ pub(crate) mod tests_support {
             &policy,
             &caller,
             ms(0),
-            Uuid::from_u128(9),
-            SecretHash([1; 32]),
+            LinkUid::from_u128(9),
+            TokenHash([1; 32]),
         );
         planned.unwrap().record
     }
@@ -518,8 +518,8 @@ mod tests {
 
     fn caller() -> StaffCaller {
         StaffCaller {
-            tenant_id: Uuid::from_u128(7),
-            user_id: Uuid::from_u128(8),
+            tenant_id: TenantId::from_u128(7),
+            user_id: UserId::from_u128(8),
             agent_id: Some(3),
             roles: vec![],
             casing: None,
@@ -534,8 +534,8 @@ mod tests {
             &policy,
             &caller(),
             ms(1_000),
-            Uuid::from_u128(9),
-            SecretHash([1; 32]),
+            LinkUid::from_u128(9),
+            TokenHash([1; 32]),
         )
     }
 

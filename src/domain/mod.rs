@@ -4,6 +4,7 @@
 
 pub mod contact;
 pub mod delivery;
+pub mod ids;
 pub mod link;
 pub mod millis;
 pub mod otp;
@@ -16,6 +17,7 @@ pub mod tenant;
 pub mod text;
 pub mod token;
 
+pub use ids::{ContactId, LinkUid, TenantId, TokenHash, UserId};
 pub use millis::UnixMillis;
 
 /// One hour in milliseconds, the unit of every hourly budget (send counters, code and resend

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::UnixMillis;
 use super::link::{LinkRecord, LinkStatus};
 use super::token::{HashKeys, Secret, random_bytes};
+use super::{LinkUid, TenantId, TokenHash, UserId};
 
 /// How long a verified session lasts.
 pub const SESSION_TTL_MS: i64 = 30 * 60_000;
@@ -64,9 +65,9 @@ pub fn parse_grant(text: &str) -> Option<[u8; 32]> {
 /// What a grant lets a resource application know (stored under the grant's keyed hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantRecord {
-    pub link_uid: Uuid,
+    pub link_uid: LinkUid,
     pub link_id: u64,
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub resource_type: String,
     pub resource_uid: Uuid,
     pub recipient_display_name: Option<String>,
@@ -77,7 +78,7 @@ pub struct GrantRecord {
     /// so ends the grants of the old one. Grants stored before this field read all zeros and
     /// end at once (they lived five minutes at most).
     #[serde(default)]
-    pub token_hash: [u8; 32],
+    pub token_hash: TokenHash,
 }
 
 impl GrantRecord {
@@ -119,7 +120,7 @@ impl OpenRefusal {
 /// counts the view and returns what the hand-off grant tells, or why it may not open.
 pub fn open(
     link: &mut LinkRecord,
-    verified_for: Option<[u8; 32]>,
+    verified_for: Option<TokenHash>,
     at: UnixMillis,
 ) -> Result<GrantRecord, OpenRefusal> {
     let status = link.status(at);
@@ -148,7 +149,7 @@ pub fn open(
 /// `jobs::landing_log`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LandingView {
-    pub link_uid: Uuid,
+    pub link_uid: LinkUid,
     pub at: UnixMillis,
     pub actor: Actor,
 }
@@ -213,12 +214,12 @@ pub struct Actor {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     /// The staff user, for staff actions.
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
 }
 
 impl Actor {
     /// A staff user acting through the API.
-    pub fn staff(user_id: Uuid) -> Actor {
+    pub fn staff(user_id: UserId) -> Actor {
         Actor {
             user_id: Some(user_id),
             ..Actor::default()
@@ -230,9 +231,9 @@ impl Actor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessLogEntry {
     pub id: u64,
-    pub link_uid: Uuid,
+    pub link_uid: LinkUid,
     pub link_id: u64,
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub event: AccessEvent,
     /// `Success`, `Failure` or `Info`.
     pub outcome: String,
@@ -272,7 +273,7 @@ impl AccessLogEntry {
 /// logged together as `OpenDenied`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepeatedDenial {
-    pub token_hash: [u8; 32],
+    pub token_hash: TokenHash,
     /// The link's status (`Revoked`, `Expired`, …).
     pub detail: String,
     /// The latest opener (its User-Agent is the one kept).
@@ -331,8 +332,8 @@ mod tests {
 
     fn link(uid: u128, token: u8) -> LinkRecord {
         let mut l = crate::domain::link::tests_support::record();
-        l.uid = Uuid::from_u128(uid);
-        l.token_hash = [token; 32];
+        l.uid = LinkUid::from_u128(uid);
+        l.token_hash = TokenHash([token; 32]);
         l
     }
 
@@ -403,9 +404,9 @@ mod tests {
         #[derive(Serialize)]
         struct OldRow {
             id: u64,
-            link_uid: Uuid,
+            link_uid: LinkUid,
             link_id: u64,
-            tenant_id: Uuid,
+            tenant_id: TenantId,
             event: AccessEvent,
             outcome: String,
             detail: Option<String>,
@@ -414,9 +415,9 @@ mod tests {
         }
         let old = OldRow {
             id: 1,
-            link_uid: Uuid::nil(),
+            link_uid: Uuid::nil().into(),
             link_id: 1,
-            tenant_id: Uuid::nil(),
+            tenant_id: Uuid::nil().into(),
             event: AccessEvent::OpenDenied,
             outcome: "Failure".into(),
             detail: Some("Revoked".into()),
@@ -471,7 +472,7 @@ mod tests {
         assert_eq!(link.view_count, 1);
         link.max_views = 5;
         link.require_otp = true;
-        let refused = open(&mut link, Some([0; 32]), ms(12)).unwrap_err();
+        let refused = open(&mut link, Some(TokenHash([0; 32])), ms(12)).unwrap_err();
         assert_eq!(
             (refused, refused.detail()),
             (OpenRefusal::PasscodeNotVerified, "passcode not verified")

@@ -2,13 +2,14 @@
 //! how every staff operation knows whose data it may touch.
 
 use super::UnixMillis;
+use super::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// An organisation whose links are kept apart from every other tenant's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub name: String,
     pub created_at: UnixMillis,
 }
@@ -17,8 +18,8 @@ pub struct Tenant {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
     pub key_id: Uuid,
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub agent_id: Option<i32>,
     pub name: Option<String>,
     #[serde(default)]
@@ -60,8 +61,8 @@ impl CasingPin {
 /// The authenticated staff caller; only API-key authentication makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffCaller {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub agent_id: Option<i32>,
     pub roles: Vec<String>,
     /// The key's pinned reply casing, if any.
@@ -111,8 +112,8 @@ mod tests {
 
     fn caller(roles: &[&str]) -> StaffCaller {
         StaffCaller {
-            tenant_id: Uuid::nil(),
-            user_id: Uuid::nil(),
+            tenant_id: Uuid::nil().into(),
+            user_id: Uuid::nil().into(),
             agent_id: None,
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             casing: None,

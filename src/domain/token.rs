@@ -6,6 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::aead;
 
+use super::TokenHash;
 use super::UnixMillis;
 
 /// Wraps a secret so that `Debug` never prints it.
@@ -76,8 +77,8 @@ impl HashKeys {
         }
     }
 
-    pub fn link_token(&self, token: &LinkToken) -> SecretHash {
-        SecretHash(*blake3::keyed_hash(&self.link_token, token.0.expose()).as_bytes())
+    pub fn link_token(&self, token: &LinkToken) -> TokenHash {
+        TokenHash(*blake3::keyed_hash(&self.link_token, token.0.expose()).as_bytes())
     }
 
     pub fn api_key(&self, key: &ApiKey) -> SecretHash {
@@ -151,12 +152,12 @@ impl HashKeys {
     pub fn session_mac(
         &self,
         link_uid: &[u8; 16],
-        token_hash: &[u8; 32],
+        token_hash: &TokenHash,
         expires: UnixMillis,
     ) -> blake3::Hash {
         let mut h = blake3::Hasher::new_keyed(&self.session);
         h.update(link_uid);
-        h.update(token_hash);
+        h.update(&token_hash.0);
         h.update(&expires.as_i64().to_le_bytes());
         h.finalize()
     }
@@ -262,7 +263,7 @@ mod tests {
         assert_eq!(keys(1).link_token(&t), keys(1).link_token(&t));
         assert_ne!(keys(1).link_token(&t), keys(2).link_token(&t));
         let k = ApiKey::parse(&format!("clk_{}", "A".repeat(43))).unwrap();
-        assert_ne!(keys(1).link_token(&t), keys(1).api_key(&k));
+        assert_ne!(keys(1).link_token(&t).0, keys(1).api_key(&k).0);
     }
 
     #[test]

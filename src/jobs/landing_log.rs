@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::{Handles, Job};
+use crate::domain::TokenHash;
 use crate::domain::UnixMillis;
 use crate::domain::portal::{Actor, LandingView, RepeatedDenial, Repeats};
 use crate::metrics::PortalStats;
@@ -27,7 +28,7 @@ pub const MAX_PER_FLUSH: usize = 256;
 /// An open refused because the link is dead, to be logged as `OpenDenied`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeniedOpen {
-    pub token_hash: [u8; 32],
+    pub token_hash: TokenHash,
     /// The link's status (`Revoked`, `Expired`, …).
     pub detail: String,
     pub at: UnixMillis,
@@ -35,7 +36,7 @@ pub struct DeniedOpen {
 }
 
 /// Denials waiting for the next flush, by link, reason and address.
-type DenialKey = ([u8; 32], String, Option<String>);
+type DenialKey = (TokenHash, String, Option<String>);
 
 /// Views and denied opens waiting for the next flush.
 #[derive(Debug, Default)]
@@ -146,11 +147,12 @@ async fn flush_denials(log: &LandingLog) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::LinkUid;
     use crate::domain::millis::ms;
 
     fn view(n: u128) -> LandingView {
         LandingView {
-            link_uid: uuid::Uuid::from_u128(n),
+            link_uid: LinkUid::from_u128(n),
             at: ms(0),
             actor: Actor {
                 ip: None,
@@ -182,7 +184,7 @@ mod tests {
             h
         };
         let denial = |n: u16, ip: &str, at: UnixMillis| DeniedOpen {
-            token_hash: hash(n),
+            token_hash: TokenHash(hash(n)),
             detail: "Revoked".into(),
             at,
             actor: Actor {
@@ -206,7 +208,7 @@ mod tests {
         }
         let taken = views.take_denials();
         assert_eq!(taken.len(), MAX_PER_FLUSH);
-        let first = taken.iter().find(|d| d.token_hash == hash(0));
+        let first = taken.iter().find(|d| d.token_hash == TokenHash(hash(0)));
         assert_eq!(
             first.map(|d| d.repeats),
             Some(Repeats {

@@ -58,7 +58,7 @@ pub(super) fn run(r: &Reader) -> Result<CheckReport, StoreError> {
         let (k, v) = entry?;
         let (tenant, id) = k.value();
         match decode::<Contact>(v.value()) {
-            Ok(c) if c.tenant_id.as_u128() == tenant && c.contact_id == id => {}
+            Ok(c) if c.tenant_id.as_u128() == tenant && c.contact_id.get() == id => {}
             _ => report.problems.push(format!(
                 "contact {tenant:032x}/{id}: record does not match its key"
             )),
@@ -111,7 +111,7 @@ fn check_link_indexes(
             ));
         }
         let resource_key = (tenant, rt.as_str(), l.resource_uid.as_u128(), l.link_id);
-        let token = by_token.get(l.token_hash)?.map(|g| g.value());
+        let token = by_token.get(l.token_hash.0)?.map(|g| g.value());
         let in_tenant = by_tenant.get((tenant, l.link_id))?.map(|g| g.value());
         let resource = by_resource.get(resource_key)?.map(|g| g.value());
         let found = [

@@ -5,7 +5,6 @@
 
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::StoreError;
 use super::check::CheckReport;
@@ -13,6 +12,7 @@ use super::codec::decode;
 use super::reader::Reader;
 use super::tables::{IDEMPOTENCY, IDEMPOTENCY_BY_TIME};
 use crate::domain::UnixMillis;
+use crate::domain::{LinkUid, TenantId};
 
 /// How long a key names its first result (24 h, as payment APIs keep theirs).
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -34,7 +34,7 @@ pub struct IdempotencyRecord {
     pub operation: String,
     /// Hash of the bound request; a resend with another fingerprint is a misuse of the key.
     pub fingerprint: [u8; 32],
-    pub link_uid: Uuid,
+    pub link_uid: LinkUid,
     /// The token that request minted, sealed to the link (`HashKeys::seal_token`), so the
     /// replay can show the same `PortalUrl` without the token ever being stored in clear.
     pub sealed_token: Vec<u8>,
@@ -57,7 +57,7 @@ impl IdempotencyRecord {
 /// stores `record` (with the refused deliveries added) beside the link.
 #[derive(Debug, Clone)]
 pub struct IdempotencyStamp {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub key: IdempotencyKey,
     pub record: IdempotencyRecord,
 }
@@ -66,7 +66,7 @@ impl Reader {
     /// The live record of `key` in `tenant_id` at `now`, if any.
     pub fn idempotency(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         key: IdempotencyKey,
         now: UnixMillis,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {

@@ -14,10 +14,10 @@ pub use portal::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::UnixMillis;
 use crate::domain::contact::Contact as ContactRecord;
 use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
 use crate::domain::link::LinkRecord;
+use crate::domain::{TenantId, UnixMillis};
 use crate::wire::status::ResponseStatus;
 use crate::wire::types::lenient::{opt_bool, opt_i32, opt_usize};
 use crate::wire::types::{Guid, UtcDateTime};
@@ -75,27 +75,27 @@ impl CustomerLinkExtended {
             RecipientType: l.recipient_type.as_str().to_owned(),
             Status: l.status(now).as_str().to_owned(),
             CustomerLinkId: l.link_id,
-            CustomerLinkUID: Guid(l.uid),
-            TokenHash: blake3::Hash::from_bytes(l.token_hash).to_hex().to_string(),
+            CustomerLinkUID: Guid(l.uid.as_uuid()),
+            TokenHash: l.token_hash.to_hex(),
             ResourceType: l.resource_type.clone(),
             ResourceUid: Guid(l.resource_uid),
             SensitivityTier: l.sensitivity_tier.clone(),
             RequireOtp: l.require_otp,
             OtpChannel: l.otp_channel.clone(),
             DeliveryChannels: l.delivery_channels.clone(),
-            RecipientContactId: l.recipient_contact_id,
+            RecipientContactId: l.recipient_contact_id.map(i32::from),
             RecipientEmail: l.recipient_email.clone(),
             RecipientPhone: l.recipient_phone.clone(),
             SmsConsentSnapshot: l.sms_consent_snapshot,
-            CreatedByUserId: Guid(l.created_by_user_id),
+            CreatedByUserId: Guid(l.created_by_user_id.as_uuid()),
             CreatedByAgentId: l.created_by_agent_id,
             CreatedAtUtc: UtcDateTime::from(l.created_at),
             ExpiresAtUtc: UtcDateTime::from(l.expires_at),
             MaxViews: l.max_views,
             ViewCount: l.view_count,
             RevokedAtUtc: l.revoked_at.map(UtcDateTime::from),
-            RevokedByUserId: l.revoked_by_user_id.map(Guid),
-            TenantId: Guid(l.tenant_id),
+            RevokedByUserId: l.revoked_by_user_id.map(|u| Guid(u.as_uuid())),
+            TenantId: Guid(l.tenant_id.as_uuid()),
         }
     }
 }
@@ -261,7 +261,7 @@ pub struct Contact {
 impl Contact {
     pub fn from_domain(c: &ContactRecord) -> Self {
         Self {
-            ContactId: Some(c.contact_id),
+            ContactId: Some(c.contact_id.get()),
             ContactGUID: Some(Guid(c.contact_guid)),
             FirstName: c.first_name.clone(),
             LastName: c.last_name.clone(),
@@ -277,10 +277,10 @@ impl Contact {
     }
 
     /// The stored form; an omitted `Active` means active (a contact nobody deactivated).
-    pub fn into_domain(self, tenant_id: uuid::Uuid, now: UnixMillis) -> ContactRecord {
+    pub fn into_domain(self, tenant_id: TenantId, now: UnixMillis) -> ContactRecord {
         ContactRecord {
             tenant_id,
-            contact_id: self.ContactId.unwrap_or_default(),
+            contact_id: self.ContactId.unwrap_or_default().into(),
             contact_guid: self.ContactGUID.map(|g| g.0).unwrap_or_default(),
             first_name: self.FirstName,
             last_name: self.LastName,

@@ -6,13 +6,14 @@
 
 use crate::api::AppState;
 use crate::api::error::ApiError;
+use crate::domain::TokenHash;
 use crate::domain::UnixMillis;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{generate_code, normalise_entry};
 use crate::domain::portal::{
     Actor, LandingView, SESSION_TTL_MS, new_grant, session_cookie, session_is_valid,
 };
-use crate::domain::token::{LinkToken, Secret, SecretHash};
+use crate::domain::token::{LinkToken, Secret};
 use crate::jobs::landing_log::DeniedOpen;
 use crate::store::commands::{
     IssueOtp, IssueOtpOutcome, OpenLink, OpenOutcome, VerifyOtp, VerifyOutcome,
@@ -59,7 +60,7 @@ pub enum Opening {
     Unavailable,
 }
 
-fn token_hash(state: &AppState, token: &str) -> Option<SecretHash> {
+fn token_hash(state: &AppState, token: &str) -> Option<TokenHash> {
     LinkToken::parse(token).map(|t| state.keys.link_token(&t))
 }
 
@@ -139,7 +140,7 @@ pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Resul
         .keys
         .seal(code.expose().as_bytes(), link.uid.as_bytes())?;
     let op = IssueOtp {
-        token_hash: hash.0,
+        token_hash: hash,
         fresh: (state.keys.otp(link.uid.as_bytes(), code.expose()), sealed),
         at: now,
         actor: actor.clone(),
@@ -154,7 +155,7 @@ pub async fn request_code(state: &AppState, token: &str, actor: &Actor) -> Resul
 /// needs a passcode. Unknown, dead and passcode-free links all end here, with no write.
 fn usable(
     state: &AppState,
-    hash: &SecretHash,
+    hash: &TokenHash,
     now: UnixMillis,
 ) -> Result<Option<LinkRecord>, ApiError> {
     Ok(state
@@ -192,7 +193,7 @@ pub async fn verify(
     }
     let candidate = state.keys.otp(link.uid.as_bytes(), &normalise_entry(entry));
     let op = VerifyOtp {
-        token_hash: hash.0,
+        token_hash: hash,
         candidate,
         at: now,
         actor: actor.clone(),
@@ -232,7 +233,7 @@ pub async fn open(
         .map(|_| link.token_hash);
     let (grant, grant_bytes) = new_grant()?;
     let op = OpenLink {
-        token_hash: hash.0,
+        token_hash: hash,
         verified_for,
         grant: state.keys.grant(&grant_bytes),
         at: now,

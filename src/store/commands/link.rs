@@ -11,6 +11,7 @@ use crate::domain::link::LinkRecord;
 pub use crate::domain::resend::{ResendRefusal, ResendRules};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
+use crate::domain::{ContactId, LinkUid, TenantId, TokenHash, UserId};
 
 /// Stores a new tenant.
 #[derive(Debug)]
@@ -67,10 +68,10 @@ pub struct LinkQueued {
 /// queued deliveries and queues new ones, if the resend rules allow it at `at`.
 #[derive(Debug)]
 pub struct Resend {
-    pub tenant_id: Uuid,
-    pub uid: Uuid,
-    pub by: Uuid,
-    pub token_hash: SecretHash,
+    pub tenant_id: TenantId,
+    pub uid: LinkUid,
+    pub by: UserId,
+    pub token_hash: TokenHash,
     pub at: UnixMillis,
     pub deliveries: Vec<NewDelivery>,
     pub limits: SendLimits,
@@ -94,9 +95,9 @@ pub enum ResendOutcome {
 /// link in this tenant.
 #[derive(Debug)]
 pub struct RevokeLink {
-    pub tenant_id: Uuid,
-    pub uid: Uuid,
-    pub by: Uuid,
+    pub tenant_id: TenantId,
+    pub uid: LinkUid,
+    pub by: UserId,
     pub at: UnixMillis,
 }
 
@@ -122,8 +123,8 @@ pub struct ContactWritten {
 /// Deletes a contact; answers `false` when there was none.
 #[derive(Debug)]
 pub struct DeleteContact {
-    pub tenant_id: Uuid,
-    pub contact_id: i32,
+    pub tenant_id: TenantId,
+    pub contact_id: ContactId,
 }
 
 impl Command for DeleteContact {

@@ -11,6 +11,7 @@ use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::tables::Tables;
 use crate::domain::UnixMillis;
+use crate::domain::UserId;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{
     AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Repeats, noise_key,
@@ -39,7 +40,7 @@ impl Tables<'_> {
         link: &LinkRecord,
         event: AccessEvent,
         detail: Option<String>,
-        by: uuid::Uuid,
+        by: UserId,
         at: UnixMillis,
     ) -> Result<(), StoreError> {
         self.log(link, event, "Success", detail, &Actor::staff(by), at)
@@ -204,12 +205,10 @@ impl Tables<'_> {
 
 #[cfg(test)]
 mod tests {
-    use uuid::Uuid;
-
     use crate::config::{Config, FileConfig, Overrides};
-    use crate::domain::UnixMillis;
     use crate::domain::millis::ms;
     use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK};
+    use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis, UserId};
     use crate::store::commands::{CreateLink as Create, LogEvent, RevokeLink};
     use crate::store::{SendLimits, Store};
 
@@ -218,10 +217,11 @@ mod tests {
         Store::open(&dir.join("t.redb"), &config.writer).unwrap()
     }
 
-    fn create(store: &Store) -> Uuid {
-        let uid = Uuid::from_u128(7);
+    fn create(store: &Store) -> LinkUid {
+        let uid = LinkUid::from_u128(7);
         let mut link = crate::domain::link::tests_support::record();
-        (link.uid, link.token_hash, link.tenant_id) = (uid, [7; 32], Uuid::from_u128(9));
+        (link.uid, link.token_hash, link.tenant_id) =
+            (uid, TokenHash([7; 32]), TenantId::from_u128(9));
         let limits = SendLimits {
             per_recipient_per_hour: 10,
             per_tenant_per_hour: 10,
@@ -239,7 +239,7 @@ mod tests {
 
     fn denied(store: &Store, ip: &str, at: UnixMillis) {
         let op = LogEvent {
-            token_hash: [7; 32],
+            token_hash: TokenHash([7; 32]),
             event: AccessEvent::OpenDenied,
             outcome: "Failure",
             detail: Some("Revoked".into()),
@@ -257,12 +257,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
         let uid = create(&store);
-        let tenant = Uuid::from_u128(9);
+        let tenant = TenantId::from_u128(9);
         store
             .write_blocking(RevokeLink {
                 tenant_id: tenant,
                 uid,
-                by: Uuid::from_u128(8),
+                by: UserId::from_u128(8),
                 at: ms(1),
             })
             .unwrap();

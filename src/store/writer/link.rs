@@ -84,7 +84,7 @@ impl Apply for RevokeLink {
 impl Apply for PutContact {
     fn apply(&self, t: &mut Tables<'_>) -> Result<ContactWritten, StoreError> {
         let mut contact = (*self.0).clone();
-        let key = (contact.tenant_id.as_u128(), contact.contact_id);
+        let key = (contact.tenant_id.as_u128(), contact.contact_id.get());
         let existing: Option<crate::domain::contact::Contact> = match t.contacts.get(key)? {
             Some(g) => Some(decode(g.value())?),
             None => None,
@@ -104,7 +104,7 @@ impl Apply for PutContact {
 
 impl Apply for DeleteContact {
     fn apply(&self, t: &mut Tables<'_>) -> Result<bool, StoreError> {
-        let key = (self.tenant_id.as_u128(), self.contact_id);
+        let key = (self.tenant_id.as_u128(), self.contact_id.get());
         Ok(t.contacts.remove(key)?.is_some())
     }
 }
@@ -148,7 +148,7 @@ impl Tables<'_> {
         let tenant = link.tenant_id.as_u128();
         self.meta.insert("next_link_id", next + 1)?;
         self.store_link(&link)?;
-        self.by_token.insert(link.token_hash, uid)?;
+        self.by_token.insert(link.token_hash.0, uid)?;
         self.by_tenant.insert((tenant, link.link_id), uid)?;
         let resource_type = link.resource_type.to_lowercase();
         let resource = (tenant, resource_type.as_str(), link.resource_uid.as_u128());
@@ -197,7 +197,7 @@ impl Tables<'_> {
         self.delete_deliveries(uid)?;
         self.tombstone_log(&link, now)?;
         self.links.remove(uid)?;
-        self.by_token.remove(link.token_hash)?;
+        self.by_token.remove(link.token_hash.0)?;
         self.by_tenant.remove((tenant, link.link_id))?;
         let resource_type = link.resource_type.to_lowercase();
         self.by_resource.remove((

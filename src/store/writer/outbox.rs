@@ -5,7 +5,6 @@
 //! holds every delivery of a stored link.
 
 use redb::ReadableTable;
-use uuid::Uuid;
 
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
@@ -15,6 +14,7 @@ use super::super::commands::{
 };
 use super::job::Apply;
 use super::tables::Tables;
+use crate::domain::TenantId;
 use crate::domain::UnixMillis;
 use crate::domain::delivery::{
     DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channel_list,
@@ -32,7 +32,7 @@ const MAX_UNFINISHED_LEASES: u32 = 3;
 /// The per-recipient send counter's key: `to:<tenant id>:<address>`, so one tenant's sends
 /// neither use up nor reveal another tenant's budget for the same address. (Keys of the
 /// older `to:<address>` form are never read again and expire with their hour.)
-fn recipient_key(tenant_id: Uuid, to: &str) -> String {
+fn recipient_key(tenant_id: TenantId, to: &str) -> String {
     format!("to:{}:{}", tenant_id.simple(), to.to_lowercase())
 }
 
@@ -296,9 +296,9 @@ impl Tables<'_> {
             return Ok(ResendOutcome::Refused(refusal));
         }
         self.supersede_queued(uid.as_u128())?;
-        self.by_token.remove(link.token_hash)?;
-        link.token_hash = cmd.token_hash.0;
-        self.by_token.insert(link.token_hash, uid.as_u128())?;
+        self.by_token.remove(link.token_hash.0)?;
+        link.token_hash = cmd.token_hash;
+        self.by_token.insert(link.token_hash.0, uid.as_u128())?;
         let (queued, refused) = self.queue_deliveries(&link, &cmd.deliveries, cmd.limits, at)?;
         link.sent_over(&queued);
         self.store_link(&link)?;

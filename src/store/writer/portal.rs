@@ -17,6 +17,7 @@ use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{self, CodeEntry, CodeRequest, FAILURES_PER_LINK};
 use crate::domain::portal::{self, AccessEvent, Actor, GrantRecord, OpenRefusal};
 use crate::domain::token::SecretHash;
+use crate::domain::{TenantId, TokenHash};
 
 impl Apply for IssueOtp {
     fn apply(&self, t: &mut Tables<'_>) -> Result<IssueOtpOutcome, StoreError> {
@@ -104,8 +105,8 @@ impl Apply for LogLandings {
 }
 
 impl Tables<'_> {
-    fn link_by_token(&self, token_hash: [u8; 32]) -> Result<Option<LinkRecord>, StoreError> {
-        match self.by_token.get(token_hash)?.map(|g| g.value()) {
+    fn link_by_token(&self, token_hash: TokenHash) -> Result<Option<LinkRecord>, StoreError> {
+        match self.by_token.get(token_hash.0)?.map(|g| g.value()) {
             Some(uid) => self.load_link_record(uid),
             None => Ok(None),
         }
@@ -114,7 +115,7 @@ impl Tables<'_> {
     /// The link behind a token if it is usable right now.
     fn active_link(
         &self,
-        token_hash: [u8; 32],
+        token_hash: TokenHash,
         at: UnixMillis,
     ) -> Result<Option<LinkRecord>, StoreError> {
         Ok(self
@@ -145,7 +146,7 @@ impl Tables<'_> {
 
     fn verify_otp(
         &mut self,
-        token_hash: [u8; 32],
+        token_hash: TokenHash,
         candidate: &SecretHash,
         at: UnixMillis,
         actor: &Actor,
@@ -226,7 +227,7 @@ impl Tables<'_> {
     fn consume_grant(
         &mut self,
         grant: [u8; 32],
-        tenant_id: uuid::Uuid,
+        tenant_id: TenantId,
         at: UnixMillis,
     ) -> Result<Option<GrantRecord>, StoreError> {
         let record: Option<GrantRecord> = match self.grants.get(grant)? {
