@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::UnixMillis;
+use super::channel_set::ChannelSet;
 use super::link::LinkRecord;
 use super::policy::Channel;
 use super::{LinkUid, TenantId};
@@ -171,10 +172,9 @@ pub fn allowed_channels(
     (allowed, refused)
 }
 
-/// `Email,Sms`: the channels of the given deliveries, in order.
-pub fn channel_list(deliveries: &[DeliveryRecord]) -> String {
-    let names: Vec<&str> = deliveries.iter().map(|d| d.channel.as_str()).collect();
-    names.join(",")
+/// The channels the given deliveries go out on (shown as `Email,Sms`).
+pub fn channels_of(deliveries: &[DeliveryRecord]) -> ChannelSet {
+    ChannelSet::of(deliveries.iter().map(|d| d.channel))
 }
 
 /// Per-hour send limits, and when a just-queued delivery's first attempt may be retried by

@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use super::HOUR_MS;
 use super::UnixMillis;
+use super::channel_set::ChannelSet;
 use super::contact::{Contact, phone_error};
-use super::delivery::{DeliveryRecord, channel_list};
+use super::delivery::{DeliveryRecord, channels_of};
 use super::policy::{Channel, Policy, Tier};
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::resource_type::{self, Unusable};
@@ -43,10 +44,10 @@ pub struct LinkRecord {
     pub resource_uid: Uuid,
     pub sensitivity_tier: String,
     pub require_otp: bool,
-    pub otp_channel: Option<String>,
+    pub otp_channel: Option<Channel>,
     /// `Email,Sms`: the channels the link last went out on, set only by
     /// [`LinkRecord::sent_over`] from the deliveries actually queued.
-    pub delivery_channels: String,
+    pub delivery_channels: ChannelSet,
     pub recipient_contact_id: Option<ContactId>,
     pub recipient_email: Option<String>,
     pub recipient_phone: Option<String>,
@@ -134,15 +135,15 @@ impl LinkRecord {
     /// queued; a resend that queued none keeps the channels of the last one that did.
     pub fn sent_over(&mut self, queued: &[DeliveryRecord]) {
         if !queued.is_empty() {
-            self.delivery_channels = channel_list(queued);
+            self.delivery_channels = channels_of(queued);
         }
     }
 
     /// Where its passcodes go: the passcode channel and the recipient's address on it (`None`
     /// when the recipient has none).
     pub fn passcode_address(&self) -> (Channel, Option<&str>) {
-        let (channel, to) = match self.otp_channel.as_deref() {
-            Some("Sms") => (Channel::Sms, self.recipient_phone.as_deref()),
+        let (channel, to) = match self.otp_channel {
+            Some(Channel::Sms) => (Channel::Sms, self.recipient_phone.as_deref()),
             _ => (Channel::Email, self.recipient_email.as_deref()),
         };
         (channel, to.filter(|t| !t.is_empty()))
@@ -224,8 +225,8 @@ pub fn plan_link(
             resource_uid: req.resource_uid.unwrap_or_default(),
             sensitivity_tier: tier_name.to_owned(),
             require_otp: tier.require_otp,
-            otp_channel: otp_channel.map(|c| c.as_str().to_owned()),
-            delivery_channels: String::new(),
+            otp_channel,
+            delivery_channels: ChannelSet::default(),
             recipient_contact_id: recipient.contact_id,
             recipient_email: recipient.email,
             recipient_phone: recipient.phone,
@@ -601,12 +602,9 @@ mod tests {
         req.resource_type = Some("Claim".into());
         let link = plan(&req).unwrap().record;
         assert!(link.require_otp);
-        assert_eq!(link.otp_channel.as_deref(), Some("Email"));
+        assert_eq!(link.otp_channel, Some(Channel::Email));
         req.recipient_phone = Some("+15551234567".into());
-        assert_eq!(
-            plan(&req).unwrap().record.otp_channel.as_deref(),
-            Some("Sms")
-        );
+        assert_eq!(plan(&req).unwrap().record.otp_channel, Some(Channel::Sms));
     }
 
     #[test]
@@ -623,7 +621,7 @@ mod tests {
     #[test]
     fn passcodes_go_to_the_address_on_the_passcode_channel() {
         let mut link = tests_support::record();
-        link.otp_channel = Some("Sms".into());
+        link.otp_channel = Some(Channel::Sms);
         assert_eq!(link.passcode_address(), (Channel::Sms, None));
         link.recipient_phone = Some("+15550100".into());
         assert_eq!(link.passcode_address(), (Channel::Sms, Some("+15550100")));
@@ -635,7 +633,8 @@ mod tests {
     fn the_channels_are_those_last_queued() {
         let mut link = tests_support::record();
         assert_eq!(
-            link.delivery_channels, "",
+            link.delivery_channels.to_string(),
+            "",
             "nothing is queued before the store writes"
         );
         let new = |channel, to: &str| crate::domain::delivery::NewDelivery {
@@ -648,10 +647,11 @@ mod tests {
             DeliveryRecord::queued(&link, kind, new(Channel::Email, "a@b.co"), ms(0), ms(0));
         let sms = DeliveryRecord::queued(&link, kind, new(Channel::Sms, "+15550100"), ms(0), ms(0));
         link.sent_over(&[email, sms]);
-        assert_eq!(link.delivery_channels, "Email,Sms");
+        assert_eq!(link.delivery_channels.to_string(), "Email,Sms");
         link.sent_over(&[]);
         assert_eq!(
-            link.delivery_channels, "Email,Sms",
+            link.delivery_channels.to_string(),
+            "Email,Sms",
             "a resend that queued none keeps them"
         );
     }

@@ -27,6 +27,18 @@ impl Channel {
     }
 }
 
+impl std::str::FromStr for Channel {
+    type Err = String;
+
+    /// The name as [`Channel::as_str`] writes it, exactly.
+    fn from_str(text: &str) -> Result<Self, String> {
+        [Channel::Email, Channel::Sms]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+            .ok_or_else(|| format!("unknown channel '{text}'"))
+    }
+}
+
 /// Rules of one sensitivity tier.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -208,6 +208,41 @@ impl AccessEvent {
     }
 }
 
+/// How an access-log event ended. Stored as its name (the text the field held when it was a
+/// string), so old rows read unchanged; a row naming anything else is damaged and reads as
+/// corrupt, as an unknown [`AccessEvent`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// A staff action done, a passcode verified, a link opened, a message sent.
+    Success,
+    /// Something refused or failed: a wrong passcode, a denied open, a failed send.
+    Failure,
+    /// Neither: a landing view, a passcode sent.
+    Info,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "Success",
+            Outcome::Failure => "Failure",
+            Outcome::Info => "Info",
+        }
+    }
+}
+
+impl std::str::FromStr for Outcome {
+    type Err = String;
+
+    /// The stored name, exactly.
+    fn from_str(text: &str) -> Result<Self, String> {
+        [Outcome::Success, Outcome::Failure, Outcome::Info]
+            .into_iter()
+            .find(|o| o.as_str() == text)
+            .ok_or_else(|| format!("unknown access-log outcome '{text}'"))
+    }
+}
+
 /// Who did something, as far as the server can tell.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
@@ -235,8 +270,7 @@ pub struct AccessLogEntry {
     pub link_id: u64,
     pub tenant_id: TenantId,
     pub event: AccessEvent,
-    /// `Success`, `Failure` or `Info`.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub detail: Option<String>,
     pub actor: Actor,
     /// When the row was written; for an aggregated noise row, its first occurrence.
@@ -310,11 +344,12 @@ impl Repeats {
 
 /// The key under which repeats of a noise event aggregate into one row: the event, its
 /// outcome and the client address. None for lifecycle events, which are never aggregated.
-pub fn noise_key(event: AccessEvent, outcome: &str, actor: &Actor) -> Option<String> {
+pub fn noise_key(event: AccessEvent, outcome: Outcome, actor: &Actor) -> Option<String> {
     event.is_noise().then(|| {
         format!(
-            "{}|{outcome}|{}",
+            "{}|{}|{}",
             event.as_str(),
+            outcome.as_str(),
             actor.ip.as_deref().unwrap_or("")
         )
     })
@@ -394,13 +429,17 @@ mod tests {
             user_id: None,
         };
         let a = from("192.0.2.1", "A");
-        let key = noise_key(AccessEvent::OpenDenied, "Failure", &a);
+        let key = noise_key(AccessEvent::OpenDenied, Outcome::Failure, &a);
         assert_eq!(key.as_deref(), Some("OpenDenied|Failure|192.0.2.1"));
         assert_ne!(
             key,
-            noise_key(AccessEvent::OpenDenied, "Failure", &from("192.0.2.2", "A"))
+            noise_key(
+                AccessEvent::OpenDenied,
+                Outcome::Failure,
+                &from("192.0.2.2", "A")
+            )
         );
-        assert_eq!(noise_key(AccessEvent::Opened, "Success", &a), None);
+        assert_eq!(noise_key(AccessEvent::Opened, Outcome::Success, &a), None);
         #[derive(Serialize)]
         struct OldRow {
             id: u64,

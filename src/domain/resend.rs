@@ -6,6 +6,7 @@ use super::FieldError;
 use super::HOUR_MS;
 use super::UnixMillis;
 use super::link::{LinkRecord, LinkStatus, missing_addresses};
+use super::policy::Channel;
 
 /// How often a link may be re-sent.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +40,7 @@ pub fn channels(
             link.recipient_email.is_some(),
             link.recipient_email.is_none(),
         ),
-        (None, None) => (sent.contains("Email"), sent.contains("Sms")),
+        (None, None) => (sent.contains(Channel::Email), sent.contains(Channel::Sms)),
         (email, sms) => (email.unwrap_or(false), sms.unwrap_or(false)),
     };
     let has = (
@@ -96,7 +97,7 @@ mod tests {
         LinkRecord {
             recipient_email: email.map(str::to_owned),
             recipient_phone: phone.map(str::to_owned),
-            delivery_channels: channels.to_owned(),
+            delivery_channels: channels.parse().unwrap(),
             expires_at: UnixMillis::from_millis(i64::MAX),
             max_views: 10,
             ..crate::domain::link::tests_support::record()

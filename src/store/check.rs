@@ -309,7 +309,7 @@ fn check_access_log(
             continue;
         };
         if let (Some(last), Some(key)) =
-            (row.last_at, noise_key(row.event, &row.outcome, &row.actor))
+            (row.last_at, noise_key(row.event, row.outcome, &row.actor))
         {
             noise_rows.insert((uid, key, id, last.as_i64()));
         }

@@ -166,7 +166,7 @@ impl CustomerLinkAccessLog {
             Id: e.id,
             CustomerLinkId: e.link_id,
             EventType: e.event.as_str().to_owned(),
-            Outcome: e.outcome.clone(),
+            Outcome: e.outcome.as_str().to_owned(),
             DetailMessage: e.detail.clone(),
             IpAddress: e.actor.ip.clone(),
             UserAgent: e.actor.user_agent.clone(),

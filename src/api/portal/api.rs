@@ -57,7 +57,7 @@ pub fn landing_dto(landing: &Landing) -> (StatusCode, PortalLandingResponse) {
                     "Ask for a one-time code to continue.".into()
                 }),
                 RequireOtp: link.require_otp,
-                OtpChannel: link.otp_channel.clone(),
+                OtpChannel: link.otp_channel.map(|c| c.as_str().to_owned()),
                 OtpSent: *code_sent,
             },
         ),

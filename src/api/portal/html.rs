@@ -13,6 +13,7 @@ use super::{SESSION_COOKIE, TOKEN_COOKIE, Visitor, cookie, set_cookie};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::{Request, Response};
+use crate::domain::policy::Channel;
 use crate::domain::portal::SESSION_TTL_MS;
 use crate::wire::form;
 
@@ -192,7 +193,7 @@ async fn page(state: &AppState, b: &Browser) -> Result<Response, ApiError> {
                 };
                 pages::can_view(&view, notice)
             } else {
-                let channel = if link.otp_channel.as_deref() == Some("Sms") {
+                let channel = if link.otp_channel == Some(Channel::Sms) {
                     "text message"
                 } else {
                     "email"

@@ -6,7 +6,9 @@ use super::Command;
 use crate::domain::UnixMillis;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::{AccessEvent, Actor, GrantRecord, LandingView, RepeatedDenial};
+use crate::domain::portal::{
+    AccessEvent, Actor, GrantRecord, LandingView, Outcome, RepeatedDenial,
+};
 use crate::domain::token::SecretHash;
 use crate::domain::{LinkUid, TenantId, TokenHash, UserId};
 
@@ -121,7 +123,7 @@ pub struct LogEvent {
     pub token_hash: TokenHash,
     pub event: AccessEvent,
     /// `Success`, `Failure` or `Info`.
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     pub detail: Option<String>,
     pub at: UnixMillis,
     pub actor: Actor,

@@ -14,7 +14,7 @@ use crate::domain::UnixMillis;
 use crate::domain::UserId;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{
-    AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Repeats, noise_key,
+    AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Outcome, Repeats, noise_key,
 };
 
 impl Tables<'_> {
@@ -25,7 +25,7 @@ impl Tables<'_> {
         &mut self,
         link: &LinkRecord,
         event: AccessEvent,
-        outcome: &str,
+        outcome: Outcome,
         detail: Option<String>,
         actor: &Actor,
         at: UnixMillis,
@@ -43,7 +43,7 @@ impl Tables<'_> {
         by: UserId,
         at: UnixMillis,
     ) -> Result<(), StoreError> {
-        self.log(link, event, "Success", detail, &Actor::staff(by), at)
+        self.log(link, event, Outcome::Success, detail, &Actor::staff(by), at)
     }
 
     /// Logs occurrences already counted together: a noise event folds them into its row for
@@ -52,7 +52,7 @@ impl Tables<'_> {
         &mut self,
         link: &LinkRecord,
         event: AccessEvent,
-        outcome: &str,
+        outcome: Outcome,
         detail: Option<String>,
         actor: &Actor,
         repeats: Repeats,
@@ -81,7 +81,7 @@ impl Tables<'_> {
         &mut self,
         link: &LinkRecord,
         event: AccessEvent,
-        outcome: &str,
+        outcome: Outcome,
         detail: Option<String>,
         actor: &Actor,
         at: UnixMillis,
@@ -98,7 +98,7 @@ impl Tables<'_> {
             link_id: link.link_id,
             tenant_id: link.tenant_id,
             event,
-            outcome: outcome.to_owned(),
+            outcome,
             detail,
             actor: actor.clone(),
             at,
@@ -171,7 +171,7 @@ impl Tables<'_> {
         self.log(
             link,
             AccessEvent::Purged,
-            "Info",
+            Outcome::Info,
             None,
             &Actor::default(),
             at,
@@ -207,7 +207,7 @@ impl Tables<'_> {
 mod tests {
     use crate::config::{Config, FileConfig, Overrides};
     use crate::domain::millis::ms;
-    use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK};
+    use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK, Outcome};
     use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis, UserId};
     use crate::store::commands::{CreateLink as Create, LogEvent, RevokeLink};
     use crate::store::{SendLimits, Store};
@@ -241,7 +241,7 @@ mod tests {
         let op = LogEvent {
             token_hash: TokenHash([7; 32]),
             event: AccessEvent::OpenDenied,
-            outcome: "Failure",
+            outcome: Outcome::Failure,
             detail: Some("Revoked".into()),
             at,
             actor: Actor {

@@ -17,11 +17,11 @@ use super::tables::Tables;
 use crate::domain::TenantId;
 use crate::domain::UnixMillis;
 use crate::domain::delivery::{
-    DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channel_list,
+    DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channels_of,
     over_limit, retry_delay_ms,
 };
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::{AccessEvent, Actor};
+use crate::domain::portal::{AccessEvent, Actor, Outcome};
 use crate::domain::resend;
 
 /// How many times in a row the worker may hand out a delivery whose attempt never records
@@ -106,7 +106,7 @@ impl Tables<'_> {
             self.log(
                 link,
                 AccessEvent::OtpSent,
-                "Failure",
+                Outcome::Failure,
                 Some(detail),
                 actor,
                 at,
@@ -122,7 +122,14 @@ impl Tables<'_> {
         let record = self.enqueue(record)?;
         // Who asked is recorded now; the attempt's outcome gets its own row when it is known.
         let detail = format!("queued for {}", channel.as_str());
-        self.log(link, AccessEvent::OtpSent, "Info", Some(detail), actor, at)?;
+        self.log(
+            link,
+            AccessEvent::OtpSent,
+            Outcome::Info,
+            Some(detail),
+            actor,
+            at,
+        )?;
         Ok(Some(record))
     }
 
@@ -212,7 +219,11 @@ impl Tables<'_> {
             return Ok(());
         };
         let sent = record.status == DeliveryStatus::Sent;
-        let outcome = if sent { "Success" } else { "Failure" };
+        let outcome = if sent {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
         let (event, detail) = match record.kind {
             DeliveryKind::Link => {
                 let event = if sent {
@@ -302,7 +313,7 @@ impl Tables<'_> {
         let (queued, refused) = self.queue_deliveries(&link, &cmd.deliveries, cmd.limits, at)?;
         link.sent_over(&queued);
         self.store_link(&link)?;
-        let detail = format!("new token; {} queued", channel_list(&queued));
+        let detail = format!("new token; {} queued", channels_of(&queued));
         self.log_staff(&link, AccessEvent::Resent, Some(detail), cmd.by, at)?;
         Ok(ResendOutcome::Resent(LinkQueued {
             link: Box::new(link),

@@ -15,7 +15,7 @@ use super::tables::Tables;
 use crate::domain::UnixMillis;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{self, CodeEntry, CodeRequest, FAILURES_PER_LINK};
-use crate::domain::portal::{self, AccessEvent, Actor, GrantRecord, OpenRefusal};
+use crate::domain::portal::{self, AccessEvent, Actor, GrantRecord, OpenRefusal, Outcome};
 use crate::domain::token::SecretHash;
 use crate::domain::{TenantId, TokenHash};
 
@@ -85,7 +85,14 @@ impl Apply for LogDenials {
             if let Some(link) = t.link_by_token(denial.token_hash)? {
                 let event = AccessEvent::OpenDenied;
                 let (detail, actor) = (Some(denial.detail.clone()), &denial.actor);
-                t.log_repeated(&link, event, "Failure", detail, actor, denial.repeats)?;
+                t.log_repeated(
+                    &link,
+                    event,
+                    Outcome::Failure,
+                    detail,
+                    actor,
+                    denial.repeats,
+                )?;
             }
         }
         Ok(())
@@ -97,7 +104,7 @@ impl Apply for LogLandings {
         for view in &self.0 {
             if let Some(link) = t.load_link_record(view.link_uid.as_u128())? {
                 let event = AccessEvent::LandingViewed;
-                t.log(&link, event, "Info", None, &view.actor, view.at)?;
+                t.log(&link, event, Outcome::Info, None, &view.actor, view.at)?;
             }
         }
         Ok(())
@@ -135,7 +142,14 @@ impl Tables<'_> {
             CodeRequest::Send { sealed_code } => sealed_code,
             CodeRequest::Refused { retry_after_ms } => {
                 let detail = Some("cooldown or hourly limit".into());
-                self.log(&link, AccessEvent::OtpSent, "Failure", detail, actor, at)?;
+                self.log(
+                    &link,
+                    AccessEvent::OtpSent,
+                    Outcome::Failure,
+                    detail,
+                    actor,
+                    at,
+                )?;
                 return Ok(IssueOtpOutcome::Refused { retry_after_ms });
             }
         };
@@ -157,7 +171,14 @@ impl Tables<'_> {
         let locked = match otp::enter_code(&mut link, candidate, at) {
             CodeEntry::Verified => {
                 self.store_link(&link)?;
-                self.log(&link, AccessEvent::OtpVerified, "Success", None, actor, at)?;
+                self.log(
+                    &link,
+                    AccessEvent::OtpVerified,
+                    Outcome::Success,
+                    None,
+                    actor,
+                    at,
+                )?;
                 return Ok(VerifyOutcome::Verified(Box::new(link)));
             }
             CodeEntry::Wrong { locked } => locked,
@@ -170,7 +191,7 @@ impl Tables<'_> {
         self.log(
             &link,
             AccessEvent::OtpFailed,
-            "Failure",
+            Outcome::Failure,
             Some(detail),
             actor,
             at,
@@ -179,7 +200,7 @@ impl Tables<'_> {
             self.log(
                 &link,
                 AccessEvent::Locked,
-                "Failure",
+                Outcome::Failure,
                 Some("too many wrong codes".into()),
                 actor,
                 at,
@@ -197,7 +218,14 @@ impl Tables<'_> {
             Ok(record) => record,
             Err(refusal) => {
                 let detail = Some(refusal.detail().to_owned());
-                self.log(&link, AccessEvent::OpenDenied, "Failure", detail, actor, at)?;
+                self.log(
+                    &link,
+                    AccessEvent::OpenDenied,
+                    Outcome::Failure,
+                    detail,
+                    actor,
+                    at,
+                )?;
                 return Ok(match refusal {
                     OpenRefusal::Dead(_) => OpenOutcome::Unavailable,
                     OpenRefusal::PasscodeNotVerified => OpenOutcome::Denied {
@@ -214,7 +242,7 @@ impl Tables<'_> {
         self.log(
             &link,
             AccessEvent::Opened,
-            "Success",
+            Outcome::Success,
             Some(detail),
             actor,
             at,
