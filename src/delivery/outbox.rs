@@ -212,7 +212,7 @@ async fn send_passcode(
     let live = link
         .otp
         .as_ref()
-        .is_some_and(|o| o.is_live(now) && o.code_hash == hash.0);
+        .is_some_and(|o| o.is_live(now) && o.code_hash == hash);
     if !live {
         return Err(SendError::permanent(
             "the passcode expired or was replaced before it could be sent".into(),

@@ -23,7 +23,7 @@ pub const FAILURES_PER_LINK: u32 = 10;
 /// The live code of a link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OtpState {
-    pub code_hash: [u8; 32],
+    pub code_hash: SecretHash,
     /// The code sealed to the link (for re-sending the same live code).
     pub sealed_code: Vec<u8>,
     pub issued_at: UnixMillis,
@@ -122,7 +122,7 @@ pub fn request_code(
         };
     }
     *state = Some(OtpState {
-        code_hash: fresh.0.0,
+        code_hash: *fresh.0,
         sealed_code: fresh.1.to_vec(),
         issued_at: at,
         expires_at: at.plus_ms(CODE_TTL_MS),
@@ -152,7 +152,7 @@ pub fn enter_code(link: &mut LinkRecord, candidate: &SecretHash, at: UnixMillis)
     let matched = match link.otp.as_mut().filter(|s| s.is_live(at)) {
         Some(state) => {
             state.tries += 1;
-            blake3::Hash::from_bytes(state.code_hash) == blake3::Hash::from_bytes(candidate.0)
+            blake3::Hash::from_bytes(state.code_hash.0) == blake3::Hash::from_bytes(candidate.0)
         }
         None => false,
     };
@@ -195,7 +195,7 @@ mod tests {
 
     fn state(sent_at: Vec<UnixMillis>, issued_at: UnixMillis) -> OtpState {
         OtpState {
-            code_hash: [0; 32],
+            code_hash: SecretHash([0; 32]),
             sealed_code: vec![],
             issued_at,
             expires_at: issued_at.plus_ms(CODE_TTL_MS),
@@ -279,7 +279,7 @@ mod tests {
         );
         let live = otp.clone().unwrap();
         assert_eq!(
-            (live.code_hash, live.sent_at),
+            (live.code_hash.0, live.sent_at),
             ([7; 32], vec![ms(0), ms(SEND_COOLDOWN_MS)])
         );
         let too_soon = request_code(&mut otp, (&fresh, b"x"), ms(SEND_COOLDOWN_MS + 1));

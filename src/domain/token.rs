@@ -5,6 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::aead;
+use serde::{Deserialize, Serialize};
 
 use super::TokenHash;
 use super::UnixMillis;
@@ -30,14 +31,15 @@ impl<T> std::fmt::Debug for Secret<T> {
     }
 }
 
-/// A keyed BLAKE3 hash of a secret; the stored, indexable stand-in for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A keyed BLAKE3 hash of a secret; the stored, indexable stand-in for it. Stored as the bare
+/// 32 bytes were (`#[serde(transparent)]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct SecretHash(pub [u8; 32]);
 
-impl SecretHash {
-    /// Lower-case hex, as the `TokenHash` wire field shows it.
-    pub fn to_hex(&self) -> String {
-        blake3::Hash::from_bytes(self.0).to_hex().to_string()
+impl From<[u8; 32]> for SecretHash {
+    fn from(bytes: [u8; 32]) -> Self {
+        SecretHash(bytes)
     }
 }
 
