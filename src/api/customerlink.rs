@@ -8,14 +8,12 @@ use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::Once;
 use crate::api::{AppState, Records};
-use crate::domain::UnixMillis;
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::resend::{self, ResendRules};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
-use crate::domain::{ContactId, LinkUid};
-use crate::domain::{FieldError, Rule};
+use crate::domain::{ContactId, FieldError, LinkUid, Rule, UnixMillis};
 use crate::store::Store;
 use crate::store::commands::{
     self as cmd, ConsumeGrant, Idempotent, LinkQueued, Resend, ResendOutcome, RevokeLink,

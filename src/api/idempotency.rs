@@ -8,11 +8,9 @@ use hyper::header::HeaderMap;
 use super::dto::{CustomerLinkCreateResponse, CustomerLinkExtended};
 use super::error::ApiError;
 use crate::api::AppState;
-use crate::domain::LinkUid;
-use crate::domain::UnixMillis;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
-use crate::domain::{FieldError, Rule};
+use crate::domain::{FieldError, LinkUid, Rule, UnixMillis};
 use crate::store::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
 
 /// The header, as IETF draft-ietf-httpapi-idempotency-key-header and payment APIs name it.

@@ -4,11 +4,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::UnixMillis;
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::text::name_error;
-use super::{ContactId, TenantId};
-use super::{FieldError, Rule};
+use super::{ContactId, FieldError, Rule, TenantId, UnixMillis};
 
 /// A stored contact (the recipient-relevant subset of the platform's Contact DTO).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,11 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::UnixMillis;
 use super::channel_set::ChannelSet;
 use super::link::LinkRecord;
 use super::policy::Channel;
-use super::{LinkUid, TenantId};
+use super::{LinkUid, TenantId, UnixMillis};
 
 /// Where one delivery of one link stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,6 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::HOUR_MS;
-use super::UnixMillis;
 use super::channel_set::ChannelSet;
 use super::contact::{Contact, phone_error};
 use super::delivery::{DeliveryRecord, channels_of};
@@ -14,8 +12,9 @@ use super::policy::{Channel, Policy, Tier};
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::resource_type::{self, Unusable};
 use super::tenant::StaffCaller;
-use super::{ContactId, LinkUid, TenantId, TokenHash, UserId};
-use super::{FieldError, Rule};
+use super::{
+    ContactId, FieldError, HOUR_MS, LinkUid, Rule, TenantId, TokenHash, UnixMillis, UserId,
+};
 
 /// Who a link was made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,10 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::HOUR_MS;
-use super::UnixMillis;
 use super::link::LinkRecord;
 use super::token::{Secret, SecretHash, random_bytes};
+use super::{HOUR_MS, UnixMillis};
 
 /// A code is valid this long after it was issued.
 pub const CODE_TTL_MS: i64 = 10 * 60_000;

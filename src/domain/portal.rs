@@ -7,10 +7,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::UnixMillis;
 use super::link::{LinkRecord, LinkStatus};
 use super::token::{HashKeys, Secret, random_bytes};
-use super::{LinkUid, TenantId, TokenHash, UserId};
+use super::{LinkUid, TenantId, TokenHash, UnixMillis, UserId};
 
 /// How long a verified session lasts.
 pub const SESSION_TTL_MS: i64 = 30 * 60_000;

@@ -2,11 +2,9 @@
 //! (active, outside the cooldown, under the hourly count), and the resend window it keeps.
 //! Pure: the api asks for the channels, the store applies [`resend`] inside its transaction.
 
-use super::FieldError;
-use super::HOUR_MS;
-use super::UnixMillis;
 use super::link::{LinkRecord, LinkStatus, missing_addresses};
 use super::policy::Channel;
+use super::{FieldError, HOUR_MS, UnixMillis};
 
 /// How often a link may be re-sent.
 #[derive(Debug, Clone, Copy)]

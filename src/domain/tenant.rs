@@ -1,8 +1,7 @@
 //! Tenants and their staff API keys. A key names exactly one tenant and one user, which is
 //! how every staff operation knows whose data it may touch.
 
-use super::UnixMillis;
-use super::{TenantId, UserId};
+use super::{TenantId, UnixMillis, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

@@ -7,8 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::aead;
 use serde::{Deserialize, Serialize};
 
-use super::TokenHash;
-use super::UnixMillis;
+use super::{TokenHash, UnixMillis};
 
 /// Wraps a secret so that `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]

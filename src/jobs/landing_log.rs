@@ -14,9 +14,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::{Handles, Job};
-use crate::domain::TokenHash;
-use crate::domain::UnixMillis;
 use crate::domain::portal::{Actor, LandingView, RepeatedDenial, Repeats};
+use crate::domain::{TokenHash, UnixMillis};
 use crate::metrics::PortalStats;
 use crate::store::commands::{LogDenials, LogLandings};
 

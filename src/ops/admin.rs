@@ -4,11 +4,10 @@
 
 use uuid::Uuid;
 
-use crate::domain::UnixMillis;
 use crate::domain::tenant::{ApiKeyRecord, CasingPin, Tenant};
 use crate::domain::text::is_name_char;
 use crate::domain::token::{ApiKey, HashKeys, Secret};
-use crate::domain::{TenantId, UserId};
+use crate::domain::{TenantId, UnixMillis, UserId};
 use crate::store::commands::{CreateApiKey, CreateTenant, RevokeApiKey};
 use crate::store::{Store, StoreError};
 

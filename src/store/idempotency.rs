@@ -11,8 +11,7 @@ use super::check::CheckReport;
 use super::codec::decode;
 use super::reader::Reader;
 use super::tables::{IDEMPOTENCY, IDEMPOTENCY_BY_TIME};
-use crate::domain::UnixMillis;
-use crate::domain::{LinkUid, TenantId};
+use crate::domain::{LinkUid, TenantId, UnixMillis};
 
 /// How long a key names its first result (24 h, as payment APIs keep theirs).
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;

@@ -7,14 +7,13 @@ use uuid::Uuid;
 use super::StoreError;
 use super::codec::decode;
 use super::tables::*;
-use crate::domain::UnixMillis;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::portal::AccessLogEntry;
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
-use crate::domain::{ContactId, LinkUid, TenantId, TokenHash};
+use crate::domain::{ContactId, LinkUid, TenantId, TokenHash, UnixMillis};
 
 /// A page of links with the number of links that matched in all.
 #[derive(Debug, Default)]

@@ -6,14 +6,13 @@
 
 use crate::api::AppState;
 use crate::api::error::ApiError;
-use crate::domain::TokenHash;
-use crate::domain::UnixMillis;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{generate_code, normalise_entry};
 use crate::domain::portal::{
     Actor, LandingView, SESSION_TTL_MS, new_grant, session_cookie, session_is_valid,
 };
 use crate::domain::token::{LinkToken, Secret};
+use crate::domain::{TokenHash, UnixMillis};
 use crate::jobs::landing_log::DeniedOpen;
 use crate::store::commands::{
     IssueOtp, IssueOtpOutcome, OpenLink, OpenOutcome, VerifyOtp, VerifyOutcome,

@@ -4,14 +4,13 @@ use uuid::Uuid;
 
 use super::Command;
 use super::outbox::SendLimits;
-use crate::domain::UnixMillis;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, NewDelivery};
 use crate::domain::link::LinkRecord;
 pub use crate::domain::resend::{ResendRefusal, ResendRules};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
-use crate::domain::{ContactId, LinkUid, TenantId, TokenHash, UserId};
+use crate::domain::{ContactId, LinkUid, TenantId, TokenHash, UnixMillis, UserId};
 
 /// Stores a new tenant.
 #[derive(Debug)]

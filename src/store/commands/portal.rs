@@ -3,14 +3,13 @@
 //! inside the transaction.
 
 use super::Command;
-use crate::domain::UnixMillis;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{
     AccessEvent, Actor, GrantRecord, LandingView, Outcome, RepeatedDenial,
 };
 use crate::domain::token::SecretHash;
-use crate::domain::{LinkUid, TenantId, TokenHash, UserId};
+use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis, UserId};
 
 /// Issues `fresh` as the live code, or re-sends the live one, within the send limits, and
 /// queues it in the outbox.

@@ -10,12 +10,11 @@ use redb::ReadableTable;
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::tables::Tables;
-use crate::domain::UnixMillis;
-use crate::domain::UserId;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{
     AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Outcome, Repeats, noise_key,
 };
+use crate::domain::{UnixMillis, UserId};
 
 impl Tables<'_> {
     /// Records one event of `link`: a new lifecycle row, or one more occurrence of a noise

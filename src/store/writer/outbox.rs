@@ -14,15 +14,13 @@ use super::super::commands::{
 };
 use super::job::Apply;
 use super::tables::Tables;
-use crate::domain::TenantId;
-use crate::domain::UnixMillis;
 use crate::domain::delivery::{
     DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channels_of,
     over_limit, retry_delay_ms,
 };
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessEvent, Actor, Outcome};
-use crate::domain::resend;
+use crate::domain::{TenantId, UnixMillis, resend};
 
 /// How many times in a row the worker may hand out a delivery whose attempt never records
 /// an outcome (the process died mid-send) before the delivery is given up, so that no

@@ -12,12 +12,11 @@ use super::super::commands::{
 };
 use super::job::Apply;
 use super::tables::Tables;
-use crate::domain::UnixMillis;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{self, CodeEntry, CodeRequest, FAILURES_PER_LINK};
 use crate::domain::portal::{self, AccessEvent, Actor, GrantRecord, OpenRefusal, Outcome};
 use crate::domain::token::SecretHash;
-use crate::domain::{TenantId, TokenHash};
+use crate::domain::{TenantId, TokenHash, UnixMillis};
 
 impl Apply for IssueOtp {
     fn apply(&self, t: &mut Tables<'_>) -> Result<IssueOtpOutcome, StoreError> {
