@@ -211,6 +211,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_channel_reads_back_only_its_exact_name() {
+        for c in [Channel::Email, Channel::Sms] {
+            assert_eq!(c.as_str().parse(), Ok(c));
+        }
+        assert!("sms".parse::<Channel>().is_err() && "".parse::<Channel>().is_err());
+    }
+
+    #[test]
     fn shipped_policy_is_valid_and_sensible() {
         let p = Policy::parse(DEFAULT_POLICY).unwrap();
         let (name, quote) = p.tier_for("quote").unwrap();

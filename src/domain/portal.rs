@@ -372,6 +372,17 @@ mod tests {
     }
 
     #[test]
+    fn an_outcome_is_stored_as_its_name_and_nothing_else_reads() {
+        for o in [Outcome::Success, Outcome::Failure, Outcome::Info] {
+            let bytes = rmp_serde::to_vec_named(&o).unwrap();
+            assert_eq!(bytes, rmp_serde::to_vec_named(o.as_str()).unwrap());
+            assert_eq!(o.as_str().parse(), Ok(o));
+        }
+        let stored = rmp_serde::to_vec_named("Maybe").unwrap();
+        assert!(rmp_serde::from_slice::<Outcome>(&stored).is_err());
+    }
+
+    #[test]
     fn sessions_are_bound_to_link_token_and_time() {
         let keys = HashKeys::derive(&Secret::new([3; 32]));
         let a = link(1, 1);
