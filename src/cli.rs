@@ -298,8 +298,8 @@ fn key(store: &Store, keys: &HashKeys, cmd: KeyCommand) -> Result<i32, String> {
             casing,
         } => {
             let spec = KeySpec {
-                tenant_id: tenant,
-                user_id: user,
+                tenant_id: tenant.into(),
+                user_id: user.into(),
                 agent_id: agent,
                 name,
                 roles,
@@ -309,7 +309,7 @@ fn key(store: &Store, keys: &HashKeys, cmd: KeyCommand) -> Result<i32, String> {
             println!("{}", key.expose());
         }
         KeyCommand::List { tenant } => {
-            for k in admin::list_keys(store, tenant).map_err(|e| e.to_string())? {
+            for k in admin::list_keys(store, tenant.into()).map_err(|e| e.to_string())? {
                 let state = if k.revoked_at.is_some() {
                     "revoked"
                 } else {

@@ -9,8 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
-/// Milliseconds since 1970-01-01T00:00:00Z.
-pub type UnixMillis = i64;
+pub use crate::domain::UnixMillis;
 
 /// A wait on a clock, independent of the clock it came from.
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -35,6 +34,7 @@ impl Clock for SystemClock {
             .duration_since(UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
             .unwrap_or(0)
+            .into()
     }
 
     fn sleep(&self, period: Duration) -> Sleep {
@@ -65,13 +65,12 @@ impl ManualClock {
 
     /// Moves time forward (or back, with a negative amount) and wakes the waits that are due.
     pub fn advance_millis(&self, millis: i64) {
-        self.now
-            .send_modify(|now| *now = now.saturating_add(millis));
+        self.now.send_modify(|now| *now = now.plus_ms(millis));
     }
 
     /// Moves time forward by whole hours.
     pub fn advance_hours(&self, hours: i64) {
-        self.advance_millis(hours * 3_600_000);
+        self.advance_millis(hours * crate::domain::HOUR_MS);
     }
 }
 
@@ -88,7 +87,7 @@ impl Clock for ManualClock {
 
     fn sleep(&self, period: Duration) -> Sleep {
         let millis = i64::try_from(period.as_millis()).unwrap_or(i64::MAX);
-        let until = self.now().saturating_add(millis);
+        let until = self.now().plus_ms(millis);
         let mut moved = self.now.subscribe();
         Box::pin(async move {
             // The sender lives as long as the clock; if it is gone, time stops for good.
@@ -112,18 +111,20 @@ mod tests {
 
     #[test]
     fn a_manual_wait_ends_only_when_the_clock_passes_its_end() {
-        let clock = ManualClock::at(1_000);
+        let clock = ManualClock::at(UnixMillis::from_millis(1_000));
         let mut wait = clock.sleep(Duration::from_millis(250));
         assert!(!ended(&mut wait), "no time passed on the clock");
         clock.advance_millis(249);
         assert!(!ended(&mut wait), "one millisecond short");
         clock.advance_millis(1);
         assert!(ended(&mut wait));
-        assert_eq!(clock.now(), 1_250);
+        assert_eq!(clock.now().as_i64(), 1_250);
     }
 
     #[test]
     fn a_zero_wait_on_a_manual_clock_ends_at_once() {
-        assert!(ended(&mut ManualClock::at(5).sleep(Duration::ZERO)));
+        assert!(ended(
+            &mut ManualClock::at(UnixMillis::from_millis(5)).sleep(Duration::ZERO)
+        ));
     }
 }

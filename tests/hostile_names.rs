@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use customerlink::config::Config;
+use customerlink::domain::UnixMillis;
 use customerlink::domain::tenant::Tenant;
 use customerlink::store::commands::CreateTenant;
 use serde_json::{Value, json};
@@ -80,9 +81,9 @@ fn poisoned_tenant() -> Poisoned {
             let store = open_store(data);
             store
                 .write_blocking(CreateTenant(Tenant {
-                    tenant_id: uuid::Uuid::parse_str(&tenant).unwrap(),
+                    tenant_id: uuid::Uuid::parse_str(&tenant).unwrap().into(),
                     name: "Acme\r\nBcc: victim@example.com".into(),
-                    created_at: 0,
+                    created_at: UnixMillis::EPOCH,
                 }))
                 .unwrap();
             store.close().unwrap();

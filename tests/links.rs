@@ -33,7 +33,7 @@ fn is_guid_n(v: &Value) -> bool {
 #[test]
 fn create_ad_hoc_email_link_sets_every_server_decided_field() {
     let s = TestServer::start();
-    let now = s.clock.now();
+    let now = s.clock.now().as_i64();
     let body = s
         .post(
             "/v1/customerlink",

@@ -29,7 +29,7 @@ fn a_delivery_whose_attempts_never_finish_is_given_up() {
         )
         .expect(200);
     let link_uid = link_uid(&created);
-    let first_lease = s.clock.now() + 3_600_000;
+    let first_lease = s.clock.now().plus_ms(3_600_000);
     let (s, leased) = s.restart_after(
         |data| lease_and_die(data, first_lease),
         |c| with_dead_relay(c, port),
@@ -58,11 +58,11 @@ fn lease_and_die(data: &Path, mut now: UnixMillis) -> Vec<usize> {
     for _ in 0..4 {
         let op = LeaseDue {
             now,
-            lease_until: now + 1,
+            lease_until: now.plus_ms(1),
             limit: 32,
         };
         leased.push(store.write_blocking(op).unwrap().len());
-        now += 10;
+        now = now.plus_ms(10);
     }
     store.close().unwrap();
     leased

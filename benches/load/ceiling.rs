@@ -74,8 +74,8 @@ fn drive(store: &Store, clients: usize, duration: Duration) -> Result<u64, Strin
     let keys = Arc::new(HashKeys::derive(&Secret::new([9; 32])));
     let policy = Arc::new(Policy::parse(DEFAULT_POLICY)?);
     let caller = Arc::new(StaffCaller {
-        tenant_id: Uuid::new_v4(),
-        user_id: Uuid::new_v4(),
+        tenant_id: Uuid::new_v4().into(),
+        user_id: Uuid::new_v4().into(),
         agent_id: None,
         roles: vec![],
         casing: None,

@@ -66,8 +66,8 @@ fn commit_latency(store: &Store, n: usize) -> Result<(Duration, Duration, f64), 
     let keys = HashKeys::derive(&Secret::new([7; 32]));
     let policy = Policy::parse(DEFAULT_POLICY)?;
     let caller = StaffCaller {
-        tenant_id: Uuid::new_v4(),
-        user_id: Uuid::new_v4(),
+        tenant_id: Uuid::new_v4().into(),
+        user_id: Uuid::new_v4().into(),
         agent_id: None,
         roles: vec![],
         casing: None,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use customerlink::app::AppState;
-use customerlink::clock::{Clock, SystemClock};
+use customerlink::clock::{Clock, SystemClock, UnixMillis};
 use customerlink::config::Config;
 use customerlink::domain::link::{ContactLookup, CreateLink, plan_link};
 use customerlink::domain::policy::Policy;
@@ -49,7 +49,7 @@ pub fn build(config: Config, n: u64) -> Result<Seeded, String> {
     let user = Uuid::new_v4();
     let spec = KeySpec {
         tenant_id: tenant,
-        user_id: user,
+        user_id: user.into(),
         agent_id: None,
         name: Some("bench".into()),
         roles: vec!["Administrator".into()],
@@ -58,7 +58,7 @@ pub fn build(config: Config, n: u64) -> Result<Seeded, String> {
     let key = admin::create_key(&state.store, &state.keys, spec, now).map_err(|e| e.to_string())?;
     let caller = StaffCaller {
         tenant_id: tenant,
-        user_id: user,
+        user_id: user.into(),
         agent_id: None,
         roles: vec![],
         casing: None,
@@ -131,7 +131,7 @@ pub fn new_link(
     keys: &HashKeys,
     caller: &StaffCaller,
     i: u64,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(Create, Uuid, String), String> {
     let token = LinkToken::generate().map_err(|e| e.to_string())?;
     let req = CreateLink {
@@ -148,7 +148,7 @@ pub fn new_link(
         policy,
         caller,
         now,
-        uid,
+        uid.into(),
         keys.link_token(&token),
     )
     .map_err(|e| format!("{e:?}"))?;

@@ -153,8 +153,8 @@ fuzz_target!(|data: &[u8]| {
     }
     // What older data (stored before validation) can still hold goes through unchecked.
     let contact = Contact {
-        tenant_id: uuid::Uuid::nil(),
-        contact_id: 1,
+        tenant_id: uuid::Uuid::nil().into(),
+        contact_id: 1.into(),
         contact_guid: uuid::Uuid::nil(),
         first_name: Some(first),
         last_name: Some(last),
@@ -166,12 +166,12 @@ fuzz_target!(|data: &[u8]| {
         do_not_contact: false,
         active: true,
         deleted: false,
-        updated_at: 0,
+        updated_at: customerlink::domain::UnixMillis::EPOCH,
     };
     let _ = contact.clone().validate();
     let recipient_name = contact.display_name().unwrap_or_default();
 
-    let tenant = uuid::Uuid::from_u128(1);
+    let tenant = customerlink::domain::TenantId::from_u128(1);
     let header_parts = [
         ("sender_name", &sender),
         ("reply_to", &reply_to),

@@ -138,7 +138,7 @@ fn setup() -> Harness {
     let tenant = create_tenant(&state.store, "Fuzz", now).expect("tenant");
     let spec = KeySpec {
         tenant_id: tenant,
-        user_id: uuid::Uuid::from_u128(0x5f1b_0c6e_2d7a_4b8c_9d0e_1f2a_3b4c_5d6e),
+        user_id: uuid::Uuid::from_u128(0x5f1b_0c6e_2d7a_4b8c_9d0e_1f2a_3b4c_5d6e).into(),
         agent_id: Some(42),
         name: Some("fuzz".into()),
         roles: vec!["Administrator".into()],

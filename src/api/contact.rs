@@ -5,7 +5,7 @@ use super::dto::*;
 use super::error::ApiError;
 use crate::api::Records;
 use crate::domain::tenant::StaffCaller;
-use crate::domain::{FieldError, Rule};
+use crate::domain::{ContactId, FieldError, Rule};
 use crate::store::Store;
 use crate::store::commands::{DeleteContact, PutContact};
 
@@ -71,8 +71,8 @@ pub fn list(
     })
 }
 
-fn required_id(id: Option<i32>) -> Result<i32, ApiError> {
-    id.filter(|id| *id > 0).ok_or_else(|| {
+fn required_id(id: Option<i32>) -> Result<ContactId, ApiError> {
+    id.filter(|id| *id > 0).map(ContactId::from).ok_or_else(|| {
         let error = FieldError::new("ContactId", Rule::GreaterThan(0));
         ApiError::Invalid(vec![match id {
             Some(id) => error.value(id),
@@ -81,6 +81,6 @@ fn required_id(id: Option<i32>) -> Result<i32, ApiError> {
     })
 }
 
-fn not_found(id: i32) -> ApiError {
+fn not_found(id: ContactId) -> ApiError {
     ApiError::NotFound(format!("Contact {id} not found"))
 }

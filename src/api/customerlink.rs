@@ -13,7 +13,7 @@ use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, pla
 use crate::domain::resend::{self, ResendRules};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
-use crate::domain::{FieldError, Rule};
+use crate::domain::{ContactId, FieldError, LinkUid, Rule, UnixMillis};
 use crate::store::Store;
 use crate::store::commands::{
     self as cmd, ConsumeGrant, Idempotent, LinkQueued, Resend, ResendOutcome, RevokeLink,
@@ -48,7 +48,7 @@ pub async fn create(
         caller,
         now,
         // Time-ordered: new links append to the primary table instead of scattering pages.
-        Uuid::now_v7(),
+        Uuid::now_v7().into(),
         state.keys.link_token(&token),
     )
     .map_err(ApiError::Invalid)?;
@@ -87,7 +87,10 @@ fn create_input(req: CustomerLinkCreateRequest) -> CreateLink {
         resource_type: req.ResourceType,
         resource_uid: req.ResourceUid.map(|g| g.0),
         // 0 is what clients with non-nullable ids send for "none".
-        recipient_contact_id: req.RecipientContactId.filter(|id| *id != 0),
+        recipient_contact_id: req
+            .RecipientContactId
+            .filter(|id| *id != 0)
+            .map(ContactId::from),
         recipient_email: req.RecipientEmail,
         recipient_phone: req.RecipientPhone,
         deliver_email: req.DeliverEmail.unwrap_or(false),
@@ -101,7 +104,7 @@ fn create_input(req: CustomerLinkCreateRequest) -> CreateLink {
 fn usable_contact(
     state: Issuer<'_>,
     caller: &StaffCaller,
-    id: Option<i32>,
+    id: Option<ContactId>,
 ) -> Result<Option<Contact>, ApiError> {
     let Some(id) = id else {
         return Ok(None);
@@ -123,9 +126,9 @@ struct Created<'a> {
     state: Issuer<'a>,
     caller: &'a StaffCaller,
     once: Option<&'a Once>,
-    uid: Uuid,
+    uid: LinkUid,
     token: &'a LinkToken,
-    now: i64,
+    now: UnixMillis,
 }
 
 impl Created<'_> {
@@ -187,7 +190,7 @@ impl Created<'_> {
 }
 
 /// What a resend refused, as the API answers it.
-fn resend_result(outcome: ResendOutcome, uid: Uuid) -> Result<LinkQueued, ApiError> {
+fn resend_result(outcome: ResendOutcome, uid: LinkUid) -> Result<LinkQueued, ApiError> {
     match outcome {
         ResendOutcome::Resent(written) => Ok(written),
         ResendOutcome::NotFound => Err(not_found(uid)),
@@ -364,9 +367,9 @@ pub async fn revoke(
 /// Applies a staff write to one link and answers with the link as it now is.
 async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
     store: &Store,
-    uid: Uuid,
+    uid: LinkUid,
     op: C,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<CustomerLinkResponse, ApiError> {
     let link = store.write(op).await?.ok_or_else(|| not_found(uid))?;
     Ok(CustomerLinkResponse {
@@ -376,7 +379,11 @@ async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
     })
 }
 
-fn list_response(links: &[LinkRecord], total: Option<u64>, now: i64) -> CustomerLinkListResponse {
+fn list_response(
+    links: &[LinkRecord],
+    total: Option<u64>,
+    now: UnixMillis,
+) -> CustomerLinkListResponse {
     CustomerLinkListResponse {
         ResponseStatus: None,
         Links: links
@@ -387,17 +394,20 @@ fn list_response(links: &[LinkRecord], total: Option<u64>, now: i64) -> Customer
     }
 }
 
-fn required_uid(uid: Option<crate::wire::types::Guid>) -> Result<Uuid, ApiError> {
-    uid.map(|g| g.0).filter(|u| !u.is_nil()).ok_or_else(|| {
-        let error = FieldError::new("CustomerLinkUID", Rule::NotEmpty);
-        ApiError::Invalid(vec![match uid {
-            Some(nil) => error.value(nil.0.hyphenated()),
-            None => error,
-        }])
-    })
+fn required_uid(uid: Option<crate::wire::types::Guid>) -> Result<LinkUid, ApiError> {
+    uid.map(|g| g.0)
+        .filter(|u| !u.is_nil())
+        .map(LinkUid::from)
+        .ok_or_else(|| {
+            let error = FieldError::new("CustomerLinkUID", Rule::NotEmpty);
+            ApiError::Invalid(vec![match uid {
+                Some(nil) => error.value(nil.0.hyphenated()),
+                None => error,
+            }])
+        })
 }
 
-fn not_found(uid: Uuid) -> ApiError {
+fn not_found(uid: LinkUid) -> ApiError {
     ApiError::NotFound(format!("Customer link {} not found", uid.simple()))
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::error::ApiError;
 use crate::config::DeliverySettings;
 use crate::delivery::outbox::{Outbox, attempt_within};
+use crate::domain::UnixMillis;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{
     ChannelRules, Consent, DeliveryRecord, NewDelivery, Requested, allowed_channels,
@@ -64,14 +65,14 @@ pub fn plan(
 
 /// The send limits, and when the worker may retry a delivery whose first attempt the call
 /// is making right now.
-pub fn limits(d: &DeliverySettings, now: i64) -> SendLimits {
+pub fn limits(d: &DeliverySettings, now: UnixMillis) -> SendLimits {
     let grace = i64::try_from(d.attempt_timeout.as_millis())
         .unwrap_or(i64::MAX)
         .saturating_mul(2);
     SendLimits {
         per_recipient_per_hour: d.per_recipient_per_hour,
         per_tenant_per_hour: d.per_tenant_per_hour,
-        first_retry_at: now.saturating_add(grace).saturating_add(30_000),
+        first_retry_at: now.plus_ms(grace).plus_ms(30_000),
     }
 }
 

@@ -4,14 +4,13 @@
 //! `PortalUrl`), never a second link; the same key with a different request is a 422.
 
 use hyper::header::HeaderMap;
-use uuid::Uuid;
 
 use super::dto::{CustomerLinkCreateResponse, CustomerLinkExtended};
 use super::error::ApiError;
 use crate::api::Issuer;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
-use crate::domain::{FieldError, Rule};
+use crate::domain::{FieldError, LinkUid, Rule, UnixMillis};
 use crate::store::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
 
 /// The header, as IETF draft-ietf-httpapi-idempotency-key-header and payment APIs name it.
@@ -74,9 +73,9 @@ impl Once {
         &self,
         state: Issuer<'_>,
         caller: &StaffCaller,
-        uid: Uuid,
+        uid: LinkUid,
         token: &LinkToken,
-        now: i64,
+        now: UnixMillis,
         delivery_errors: &[String],
     ) -> Result<Box<IdempotencyStamp>, ApiError> {
         Ok(Box::new(IdempotencyStamp {

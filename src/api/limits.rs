@@ -7,6 +7,7 @@
 //! key beyond either bound is refused (fail closed). So filling a limiter takes many clients,
 //! and even then clients already counted in the window keep their budgets.
 
+use crate::domain::UnixMillis;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -55,8 +56,8 @@ impl Limiter {
 
     /// Counts a hit; `false` when the key is over its limit in the current window, or when it
     /// is new and the window (or its client's share of it) is full.
-    pub fn hit(&self, key: &str, now: i64) -> bool {
-        let number = now.div_euclid(self.window_ms);
+    pub fn hit(&self, key: &str, now: UnixMillis) -> bool {
+        let number = now.as_i64().div_euclid(self.window_ms);
         let mut current = match self.current.lock() {
             Ok(current) => current,
             Err(poisoned) => poisoned.into_inner(),
@@ -81,8 +82,8 @@ impl Limiter {
     }
 
     /// Seconds until the current window ends (for `Retry-After`).
-    pub fn retry_after_secs(&self, now: i64) -> u64 {
-        let rest = self.window_ms - now.rem_euclid(self.window_ms);
+    pub fn retry_after_secs(&self, now: UnixMillis) -> u64 {
+        let rest = self.window_ms - now.as_i64().rem_euclid(self.window_ms);
         u64::try_from(rest).unwrap_or(0).div_ceil(1000)
     }
 }
@@ -117,6 +118,7 @@ fn client_group(address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::millis::ms;
 
     const ROOMY: Capacity = Capacity {
         max_keys: 1_000,
@@ -126,11 +128,11 @@ mod tests {
     #[test]
     fn limits_per_key_and_window() {
         let l = Limiter::new(2, 1_000, ROOMY);
-        assert!(l.hit("a", 0) && l.hit("a", 10));
-        assert!(!l.hit("a", 20));
-        assert!(l.hit("b", 20));
-        assert!(l.hit("a", 1_000), "a new window");
-        assert_eq!(l.retry_after_secs(1_500), 1);
+        assert!(l.hit("a", ms(0)) && l.hit("a", ms(10)));
+        assert!(!l.hit("a", ms(20)));
+        assert!(l.hit("b", ms(20)));
+        assert!(l.hit("a", ms(1_000)), "a new window");
+        assert_eq!(l.retry_after_secs(ms(1_500)), 1);
     }
 
     #[test]
@@ -144,12 +146,12 @@ mod tests {
             },
         );
         for n in 1..=3 {
-            assert!(l.hit(&format!("10.0.0.{n}"), 0));
+            assert!(l.hit(&format!("10.0.0.{n}"), ms(0)));
         }
-        assert!(!l.hit("10.0.0.4", 1), "full: a new key fails closed");
-        assert!(l.hit("10.0.0.1", 2), "known keys keep their budget");
+        assert!(!l.hit("10.0.0.4", ms(1)), "full: a new key fails closed");
+        assert!(l.hit("10.0.0.1", ms(2)), "known keys keep their budget");
         assert_eq!(l.current.lock().map(|w| w.counts.len()).ok(), Some(3));
-        assert!(l.hit("10.0.0.4", 1_000), "a new window");
+        assert!(l.hit("10.0.0.4", ms(1_000)), "a new window");
         assert_eq!(l.current.lock().map(|w| w.counts.len()).ok(), Some(1));
     }
 
@@ -163,10 +165,16 @@ mod tests {
                 keys_per_client: 2,
             },
         );
-        assert!(l.hit("10.0.0.1|link-a", 0) && l.hit("10.0.0.1|link-b", 0));
-        assert!(!l.hit("10.0.0.1|link-c", 0), "a third key of one client");
-        assert!(l.hit("10.0.0.1|link-a", 0), "its own keys still count");
-        assert!(l.hit("10.0.0.2|link-c", 0), "other clients are unaffected");
+        assert!(l.hit("10.0.0.1|link-a", ms(0)) && l.hit("10.0.0.1|link-b", ms(0)));
+        assert!(
+            !l.hit("10.0.0.1|link-c", ms(0)),
+            "a third key of one client"
+        );
+        assert!(l.hit("10.0.0.1|link-a", ms(0)), "its own keys still count");
+        assert!(
+            l.hit("10.0.0.2|link-c", ms(0)),
+            "other clients are unaffected"
+        );
     }
 
     #[test]
@@ -179,14 +187,14 @@ mod tests {
                 keys_per_client: 1,
             },
         );
-        assert!(l.hit("2001:db8:1:2::1", 0));
-        assert!(l.hit("2001:db8:1:2:ffff::9", 0), "same /64, same key");
+        assert!(l.hit("2001:db8:1:2::1", ms(0)));
+        assert!(l.hit("2001:db8:1:2:ffff::9", ms(0)), "same /64, same key");
         assert!(
-            !l.hit("2001:db8:1:2:abcd::1", 0),
+            !l.hit("2001:db8:1:2:abcd::1", ms(0)),
             "the /64's budget is used up"
         );
-        assert!(l.hit("2001:db8:1:3::1", 0), "another /64");
-        assert!(!l.hit("2001:db8:1:2::7|link", 0), "one key per /64");
+        assert!(l.hit("2001:db8:1:3::1", ms(0)), "another /64");
+        assert!(!l.hit("2001:db8:1:2::7|link", ms(0)), "one key per /64");
         assert_eq!(client_group("::ffff:192.0.2.7"), "192.0.2.7");
         assert_eq!(client_group(""), "");
     }

@@ -20,7 +20,7 @@ pub fn first_start(state: &AppState) -> Result<Option<PathBuf>, StartError> {
     let tenant = admin::create_tenant(&state.store, "Default", now)?;
     let spec = admin::KeySpec {
         tenant_id: tenant,
-        user_id: Uuid::new_v4(),
+        user_id: Uuid::new_v4().into(),
         agent_id: None,
         name: Some("initial key".into()),
         roles: vec!["Administrator".into()],

@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::DeliverySettings;
 use crate::delivery::template::{MessageContext, Rendered};
 use crate::delivery::{Deliverer, SendError};
+use crate::domain::UnixMillis;
 use crate::domain::delivery::{DeliveryKind, DeliveryRecord, mask};
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::policy::Channel;
@@ -211,7 +212,7 @@ async fn send_passcode(
     let live = link
         .otp
         .as_ref()
-        .is_some_and(|o| o.is_live(now) && o.code_hash == hash.0);
+        .is_some_and(|o| o.is_live(now) && o.code_hash == hash);
     if !live {
         return Err(SendError::permanent(
             "the passcode expired or was replaced before it could be sent".into(),
@@ -281,9 +282,8 @@ fn recipient_name(link: &LinkRecord) -> &str {
 }
 
 /// `2026-12-05 04:00 UTC`.
-fn human_time(ms: i64) -> String {
-    let dt = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+fn human_time(at: UnixMillis) -> String {
+    let dt = at.to_datetime();
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02} UTC",
         dt.year(),
@@ -300,21 +300,22 @@ mod tests {
 
     use super::*;
     use crate::domain::delivery::DeliveryStatus;
+    use crate::domain::millis::ms;
 
     #[test]
     fn a_panicking_send_is_a_permanent_failure_of_that_delivery() {
         let record = DeliveryRecord {
             delivery_id: 7,
-            link_uid: uuid::Uuid::nil(),
-            tenant_id: uuid::Uuid::nil(),
+            link_uid: crate::domain::LinkUid::from_u128(0),
+            tenant_id: crate::domain::TenantId::from_u128(0),
             channel: Channel::Email,
             to: "a@example.com".into(),
             sealed_token: Vec::new(),
             status: DeliveryStatus::Queued,
             attempts: 0,
-            next_attempt_at: 0,
+            next_attempt_at: ms(0),
             last_error: None,
-            created_at: 0,
+            created_at: ms(0),
             sent_at: None,
             kind: DeliveryKind::Link,
             unfinished_leases: 0,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use crate::domain::TenantId;
 use crate::domain::text::is_name_char;
 
 /// The templates built into the binary (the repository's `data/templates.toml`).
@@ -35,7 +36,7 @@ struct TemplateFile {
 #[derive(Debug, Clone)]
 pub struct Templates {
     default: TemplateSet,
-    tenants: HashMap<uuid::Uuid, TemplateSet>,
+    tenants: HashMap<TenantId, TemplateSet>,
 }
 
 /// What a message is about.
@@ -82,7 +83,7 @@ impl Templates {
             let tenant = crate::wire::types::Guid::parse(&id)
                 .ok_or_else(|| format!("{section}: not a tenant id"))?;
             header_safe(&section, &set)?;
-            tenants.insert(tenant.0, set);
+            tenants.insert(TenantId::from(tenant.0), set);
         }
         Ok(Templates {
             default: file.default,
@@ -91,7 +92,7 @@ impl Templates {
     }
 
     /// Renders every part for a tenant (its overrides first, then the defaults).
-    pub fn render(&self, tenant: uuid::Uuid, ctx: &MessageContext<'_>) -> Rendered {
+    pub fn render(&self, tenant: TenantId, ctx: &MessageContext<'_>) -> Rendered {
         let own = self.tenants.get(&tenant);
         let pick = |f: fn(&TemplateSet) -> &Option<String>| -> String {
             own.and_then(|t| f(t).clone())
@@ -114,7 +115,7 @@ impl Templates {
 
     /// The passcode message: the tenant's sender name and Reply-To from its templates, the
     /// code in the subject line's place, the text, the HTML and the SMS.
-    pub fn passcode(&self, tenant: uuid::Uuid, ctx: &MessageContext<'_>, code: &str) -> Rendered {
+    pub fn passcode(&self, tenant: TenantId, ctx: &MessageContext<'_>, code: &str) -> Rendered {
         let name = ctx.tenant_name;
         let text =
             format!("{name}: your code is {code}. It is valid for 10 minutes. Do not share it.");
@@ -186,7 +187,7 @@ mod tests {
     #[test]
     fn shipped_templates_render_and_the_sms_fits_one_segment() {
         let t = Templates::parse(DEFAULT_TEMPLATES).unwrap();
-        let r = t.render(uuid::Uuid::nil(), &ctx("Ann"));
+        let r = t.render(TenantId::from_u128(0), &ctx("Ann"));
         assert_eq!(r.subject, "Acme: your Quote is ready");
         assert!(
             r.text.contains("https://l.example/portal/abc") && r.text.starts_with("Hello Ann,")
@@ -196,7 +197,7 @@ mod tests {
         let long_url = format!("https://links.example.com/portal/{}", "x".repeat(43));
         let sms = t
             .render(
-                uuid::Uuid::nil(),
+                TenantId::from_u128(0),
                 &MessageContext {
                     portal_url: &long_url,
                     ..ctx("Ann")
@@ -209,7 +210,7 @@ mod tests {
     #[test]
     fn names_cannot_inject_html_or_headers() {
         let t = Templates::parse(DEFAULT_TEMPLATES).unwrap();
-        let r = t.render(uuid::Uuid::nil(), &ctx("<script>x</script>"));
+        let r = t.render(TenantId::from_u128(0), &ctx("<script>x</script>"));
         assert!(r.html.contains("&lt;script&gt;") && !r.html.contains("<script>"));
         let t = Templates::parse(&DEFAULT_TEMPLATES.replace(
             "subject = \"{TenantName}: your {ResourceType} is ready\"",
@@ -217,7 +218,8 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            t.render(uuid::Uuid::nil(), &ctx("a\r\nBcc: x")).subject,
+            t.render(TenantId::from_u128(0), &ctx("a\r\nBcc: x"))
+                .subject,
             "a  Bcc: x"
         );
     }
@@ -229,9 +231,12 @@ mod tests {
         );
         let t = Templates::parse(&text).unwrap();
         let tenant = uuid::Uuid::from_u128(0x0f1e2d3c4b5a69788796a5b4c3d2e1f0);
-        assert_eq!(t.render(tenant, &ctx("Ann")).subject, "Hi from Acme");
         assert_eq!(
-            t.render(uuid::Uuid::nil(), &ctx("Ann")).subject,
+            t.render(TenantId::from(tenant), &ctx("Ann")).subject,
+            "Hi from Acme"
+        );
+        assert_eq!(
+            t.render(TenantId::from_u128(0), &ctx("Ann")).subject,
             "Acme: your Quote is ready"
         );
         assert!(Templates::parse("[default]\nsubject = \"x\"").is_err());

@@ -6,13 +6,13 @@ use uuid::Uuid;
 
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::text::name_error;
-use super::{FieldError, Rule};
+use super::{ContactId, FieldError, Rule, TenantId, UnixMillis};
 
 /// A stored contact (the recipient-relevant subset of the platform's Contact DTO).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
-    pub tenant_id: Uuid,
-    pub contact_id: i32,
+    pub tenant_id: TenantId,
+    pub contact_id: ContactId,
     pub contact_guid: Uuid,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -25,7 +25,7 @@ pub struct Contact {
     pub active: bool,
     pub deleted: bool,
     #[serde(default)]
-    pub updated_at: i64,
+    pub updated_at: UnixMillis,
 }
 
 impl Contact {
@@ -87,7 +87,7 @@ impl Contact {
                 None => errors.push(phone_error("Phone", phone)),
             }
         }
-        if self.contact_id <= 0 {
+        if self.contact_id.get() <= 0 {
             errors.push(FieldError::new("ContactId", Rule::GreaterThan(0)).value(self.contact_id));
         }
         if errors.is_empty() {

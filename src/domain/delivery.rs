@@ -3,10 +3,11 @@
 //! schedule. Pure: the delivery module does the sending, the store keeps the records.
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
+use super::channel_set::ChannelSet;
 use super::link::LinkRecord;
 use super::policy::Channel;
+use super::{LinkUid, TenantId, UnixMillis};
 
 /// Where one delivery of one link stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,8 +56,8 @@ impl DeliveryKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryRecord {
     pub delivery_id: u64,
-    pub link_uid: Uuid,
-    pub tenant_id: Uuid,
+    pub link_uid: LinkUid,
+    pub tenant_id: TenantId,
     pub channel: Channel,
     pub to: String,
     /// The link token — or, for a [`DeliveryKind::Passcode`], the code — sealed with the
@@ -64,10 +65,10 @@ pub struct DeliveryRecord {
     pub sealed_token: Vec<u8>,
     pub status: DeliveryStatus,
     pub attempts: u32,
-    pub next_attempt_at: i64,
+    pub next_attempt_at: UnixMillis,
     pub last_error: Option<String>,
-    pub created_at: i64,
-    pub sent_at: Option<i64>,
+    pub created_at: UnixMillis,
+    pub sent_at: Option<UnixMillis>,
     /// Absent in records written before passcodes went through the outbox: those are links.
     #[serde(default)]
     pub kind: DeliveryKind,
@@ -84,8 +85,8 @@ impl DeliveryRecord {
         link: &LinkRecord,
         kind: DeliveryKind,
         new: NewDelivery,
-        due_at: i64,
-        now: i64,
+        due_at: UnixMillis,
+        now: UnixMillis,
     ) -> Self {
         DeliveryRecord {
             delivery_id: 0,
@@ -170,10 +171,9 @@ pub fn allowed_channels(
     (allowed, refused)
 }
 
-/// `Email,Sms`: the channels of the given deliveries, in order.
-pub fn channel_list(deliveries: &[DeliveryRecord]) -> String {
-    let names: Vec<&str> = deliveries.iter().map(|d| d.channel.as_str()).collect();
-    names.join(",")
+/// The channels the given deliveries go out on (shown as `Email,Sms`).
+pub fn channels_of(deliveries: &[DeliveryRecord]) -> ChannelSet {
+    ChannelSet::of(deliveries.iter().map(|d| d.channel))
 }
 
 /// Per-hour send limits, and when a just-queued delivery's first attempt may be retried by
@@ -182,7 +182,7 @@ pub fn channel_list(deliveries: &[DeliveryRecord]) -> String {
 pub struct SendLimits {
     pub per_recipient_per_hour: u32,
     pub per_tenant_per_hour: u32,
-    pub first_retry_at: i64,
+    pub first_retry_at: UnixMillis,
 }
 
 /// Messages already sent this hour, to one recipient (within the tenant) and by the tenant.
@@ -239,6 +239,7 @@ pub fn mask(address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::millis::ms;
 
     const ALL_ON: ChannelRules = ChannelRules {
         email_configured: true,
@@ -338,7 +339,7 @@ mod tests {
         let limits = SendLimits {
             per_recipient_per_hour: 2,
             per_tenant_per_hour: 5,
-            first_retry_at: 0,
+            first_retry_at: ms(0),
         };
         let sent = |recipient, tenant| SentThisHour { recipient, tenant };
         assert_eq!(over_limit(Channel::Email, sent(1, 4), &limits), None);

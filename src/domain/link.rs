@@ -5,15 +5,16 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::HOUR_MS;
+use super::channel_set::ChannelSet;
 use super::contact::{Contact, phone_error};
-use super::delivery::{DeliveryRecord, channel_list};
+use super::delivery::{DeliveryRecord, channels_of};
 use super::policy::{Channel, Policy, Tier};
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::resource_type::{self, Unusable};
 use super::tenant::StaffCaller;
-use super::token::SecretHash;
-use super::{FieldError, Rule};
+use super::{
+    ContactId, FieldError, HOUR_MS, LinkUid, Rule, TenantId, TokenHash, UnixMillis, UserId,
+};
 
 /// Who a link was made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,34 +36,34 @@ impl RecipientType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkRecord {
     pub link_id: u64,
-    pub uid: Uuid,
-    pub tenant_id: Uuid,
-    pub token_hash: [u8; 32],
+    pub uid: LinkUid,
+    pub tenant_id: TenantId,
+    pub token_hash: TokenHash,
     pub resource_type: String,
     pub resource_uid: Uuid,
     pub sensitivity_tier: String,
     pub require_otp: bool,
-    pub otp_channel: Option<String>,
+    pub otp_channel: Option<Channel>,
     /// `Email,Sms`: the channels the link last went out on, set only by
     /// [`LinkRecord::sent_over`] from the deliveries actually queued.
-    pub delivery_channels: String,
-    pub recipient_contact_id: Option<i32>,
+    pub delivery_channels: ChannelSet,
+    pub recipient_contact_id: Option<ContactId>,
     pub recipient_email: Option<String>,
     pub recipient_phone: Option<String>,
     pub recipient_display_name: Option<String>,
     pub recipient_type: RecipientType,
     pub sms_consent_snapshot: bool,
-    pub created_by_user_id: Uuid,
+    pub created_by_user_id: UserId,
     pub created_by_agent_id: Option<i32>,
-    pub created_at: i64,
-    pub expires_at: i64,
+    pub created_at: UnixMillis,
+    pub expires_at: UnixMillis,
     pub max_views: u32,
     pub view_count: u32,
-    pub revoked_at: Option<i64>,
-    pub revoked_by_user_id: Option<Uuid>,
+    pub revoked_at: Option<UnixMillis>,
+    pub revoked_by_user_id: Option<UserId>,
     /// When the link was re-sent within the last hour (resend rate limit).
     #[serde(default)]
-    pub resent_at: Vec<i64>,
+    pub resent_at: Vec<UnixMillis>,
     /// Digits of its one-time passcodes (0 = the default 6).
     #[serde(default)]
     pub otp_digits: u8,
@@ -74,7 +75,7 @@ pub struct LinkRecord {
     pub otp_failures: u32,
     /// Set when the failure budget ran out; cleared by staff (unlock).
     #[serde(default)]
-    pub locked_at: Option<i64>,
+    pub locked_at: Option<UnixMillis>,
 }
 
 /// A link's state, computed when read (never stored, so it cannot go stale).
@@ -115,7 +116,7 @@ impl LinkStatus {
 
 impl LinkRecord {
     /// Revocation wins over expiry, expiry over exhaustion, exhaustion over a lock.
-    pub fn status(&self, now: i64) -> LinkStatus {
+    pub fn status(&self, now: UnixMillis) -> LinkStatus {
         if self.revoked_at.is_some() {
             LinkStatus::Revoked
         } else if now >= self.expires_at {
@@ -133,22 +134,22 @@ impl LinkRecord {
     /// queued; a resend that queued none keeps the channels of the last one that did.
     pub fn sent_over(&mut self, queued: &[DeliveryRecord]) {
         if !queued.is_empty() {
-            self.delivery_channels = channel_list(queued);
+            self.delivery_channels = channels_of(queued);
         }
     }
 
     /// Where its passcodes go: the passcode channel and the recipient's address on it (`None`
     /// when the recipient has none).
     pub fn passcode_address(&self) -> (Channel, Option<&str>) {
-        let (channel, to) = match self.otp_channel.as_deref() {
-            Some("Sms") => (Channel::Sms, self.recipient_phone.as_deref()),
+        let (channel, to) = match self.otp_channel {
+            Some(Channel::Sms) => (Channel::Sms, self.recipient_phone.as_deref()),
             _ => (Channel::Email, self.recipient_email.as_deref()),
         };
         (channel, to.filter(|t| !t.is_empty()))
     }
 
     /// When the link stopped being usable for good (revoked or expired), if it has.
-    pub fn retired_at(&self, now: i64) -> Option<i64> {
+    pub fn retired_at(&self, now: UnixMillis) -> Option<UnixMillis> {
         match (self.revoked_at, now >= self.expires_at) {
             (Some(r), true) => Some(r.min(self.expires_at)),
             (Some(r), false) => Some(r),
@@ -163,7 +164,7 @@ impl LinkRecord {
 pub struct CreateLink {
     pub resource_type: Option<String>,
     pub resource_uid: Option<Uuid>,
-    pub recipient_contact_id: Option<i32>,
+    pub recipient_contact_id: Option<ContactId>,
     pub recipient_email: Option<String>,
     pub recipient_phone: Option<String>,
     pub deliver_email: bool,
@@ -192,9 +193,9 @@ pub fn plan_link(
     contact: ContactLookup<'_>,
     policy: &Policy,
     caller: &StaffCaller,
-    now: i64,
-    uid: Uuid,
-    token_hash: SecretHash,
+    now: UnixMillis,
+    uid: LinkUid,
+    token_hash: TokenHash,
 ) -> Result<NewLink, Vec<FieldError>> {
     let mut errors = Vec::new();
     let resource_type = clean_resource_type(req.resource_type.as_deref(), &mut errors);
@@ -218,13 +219,13 @@ pub fn plan_link(
             link_id: 0,
             uid,
             tenant_id: caller.tenant_id,
-            token_hash: token_hash.0,
+            token_hash,
             resource_type,
             resource_uid: req.resource_uid.unwrap_or_default(),
             sensitivity_tier: tier_name.to_owned(),
             require_otp: tier.require_otp,
-            otp_channel: otp_channel.map(|c| c.as_str().to_owned()),
-            delivery_channels: String::new(),
+            otp_channel,
+            delivery_channels: ChannelSet::default(),
             recipient_contact_id: recipient.contact_id,
             recipient_email: recipient.email,
             recipient_phone: recipient.phone,
@@ -234,7 +235,7 @@ pub fn plan_link(
             created_by_user_id: caller.user_id,
             created_by_agent_id: caller.agent_id,
             created_at: now,
-            expires_at: now.saturating_add(i64::from(hours).saturating_mul(HOUR_MS)),
+            expires_at: now.plus_ms(i64::from(hours).saturating_mul(HOUR_MS)),
             max_views,
             view_count: 0,
             revoked_at: None,
@@ -321,7 +322,7 @@ fn otp_channel(
 
 struct Recipient {
     kind: RecipientType,
-    contact_id: Option<i32>,
+    contact_id: Option<ContactId>,
     email: Option<String>,
     phone: Option<String>,
     display_name: Option<String>,
@@ -381,7 +382,7 @@ fn resolve_recipient(
         ContactLookup::Missing => {
             errors.push(
                 FieldError::new("RecipientContactId", Rule::Custom("NotFound"))
-                    .value(req.recipient_contact_id.unwrap_or_default())
+                    .value(req.recipient_contact_id.map_or(0, ContactId::get))
                     .message("Contact {PropertyValue} does not exist."),
             );
             return None;
@@ -477,6 +478,7 @@ fn non_empty(s: Option<&str>) -> Option<&str> {
 #[cfg(test)]
 pub(crate) mod tests_support {
     use super::*;
+    use crate::domain::millis::ms;
     use crate::domain::policy::DEFAULT_POLICY;
 
     /// An active Quote link for `a@b.co`, created at 0.
@@ -488,8 +490,8 @@ pub(crate) mod tests_support {
             ..CreateLink::default()
         };
         let caller = StaffCaller {
-            tenant_id: Uuid::from_u128(7),
-            user_id: Uuid::from_u128(8),
+            tenant_id: TenantId::from_u128(7),
+            user_id: UserId::from_u128(8),
             agent_id: None,
             roles: vec![],
             casing: None,
@@ -500,9 +502,9 @@ pub(crate) mod tests_support {
             ContactLookup::NotRequested,
             &policy,
             &caller,
-            0,
-            Uuid::from_u128(9),
-            SecretHash([1; 32]),
+            ms(0),
+            LinkUid::from_u128(9),
+            TokenHash([1; 32]),
         );
         planned.unwrap().record
     }
@@ -511,12 +513,13 @@ pub(crate) mod tests_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::millis::ms;
     use crate::domain::policy::DEFAULT_POLICY;
 
     fn caller() -> StaffCaller {
         StaffCaller {
-            tenant_id: Uuid::from_u128(7),
-            user_id: Uuid::from_u128(8),
+            tenant_id: TenantId::from_u128(7),
+            user_id: UserId::from_u128(8),
             agent_id: Some(3),
             roles: vec![],
             casing: None,
@@ -530,9 +533,9 @@ mod tests {
             ContactLookup::NotRequested,
             &policy,
             &caller(),
-            1_000,
-            Uuid::from_u128(9),
-            SecretHash([1; 32]),
+            ms(1_000),
+            LinkUid::from_u128(9),
+            TokenHash([1; 32]),
         )
     }
 
@@ -557,11 +560,11 @@ mod tests {
     fn ad_hoc_email_link_takes_tier_defaults() {
         let link = plan(&quote_for("a@b.co")).unwrap().record;
         assert_eq!(link.sensitivity_tier, "Standard");
-        assert_eq!(link.expires_at, 1_000 + 168 * HOUR_MS);
+        assert_eq!(link.expires_at, ms(1_000 + 168 * HOUR_MS));
         assert_eq!(link.max_views, 50);
         assert_eq!(link.recipient_type, RecipientType::AdHoc);
         assert_eq!(link.recipient_display_name.as_deref(), Some("a@b.co"));
-        assert_eq!(link.status(1_000), LinkStatus::Active);
+        assert_eq!(link.status(ms(1_000)), LinkStatus::Active);
     }
 
     #[test]
@@ -598,29 +601,26 @@ mod tests {
         req.resource_type = Some("Claim".into());
         let link = plan(&req).unwrap().record;
         assert!(link.require_otp);
-        assert_eq!(link.otp_channel.as_deref(), Some("Email"));
+        assert_eq!(link.otp_channel, Some(Channel::Email));
         req.recipient_phone = Some("+15551234567".into());
-        assert_eq!(
-            plan(&req).unwrap().record.otp_channel.as_deref(),
-            Some("Sms")
-        );
+        assert_eq!(plan(&req).unwrap().record.otp_channel, Some(Channel::Sms));
     }
 
     #[test]
     fn status_precedence() {
         let mut link = plan(&quote_for("a@b.co")).unwrap().record;
         link.view_count = link.max_views;
-        assert_eq!(link.status(1_000), LinkStatus::Exhausted);
+        assert_eq!(link.status(ms(1_000)), LinkStatus::Exhausted);
         assert_eq!(link.status(link.expires_at), LinkStatus::Expired);
-        link.revoked_at = Some(2_000);
-        assert_eq!(link.status(1_000), LinkStatus::Revoked);
-        assert_eq!(link.retired_at(1_000), Some(2_000));
+        link.revoked_at = Some(ms(2_000));
+        assert_eq!(link.status(ms(1_000)), LinkStatus::Revoked);
+        assert_eq!(link.retired_at(ms(1_000)), Some(ms(2_000)));
     }
 
     #[test]
     fn passcodes_go_to_the_address_on_the_passcode_channel() {
         let mut link = tests_support::record();
-        link.otp_channel = Some("Sms".into());
+        link.otp_channel = Some(Channel::Sms);
         assert_eq!(link.passcode_address(), (Channel::Sms, None));
         link.recipient_phone = Some("+15550100".into());
         assert_eq!(link.passcode_address(), (Channel::Sms, Some("+15550100")));
@@ -632,7 +632,8 @@ mod tests {
     fn the_channels_are_those_last_queued() {
         let mut link = tests_support::record();
         assert_eq!(
-            link.delivery_channels, "",
+            link.delivery_channels.to_string(),
+            "",
             "nothing is queued before the store writes"
         );
         let new = |channel, to: &str| crate::domain::delivery::NewDelivery {
@@ -641,13 +642,15 @@ mod tests {
             sealed_token: vec![],
         };
         let kind = crate::domain::delivery::DeliveryKind::Link;
-        let email = DeliveryRecord::queued(&link, kind, new(Channel::Email, "a@b.co"), 0, 0);
-        let sms = DeliveryRecord::queued(&link, kind, new(Channel::Sms, "+15550100"), 0, 0);
+        let email =
+            DeliveryRecord::queued(&link, kind, new(Channel::Email, "a@b.co"), ms(0), ms(0));
+        let sms = DeliveryRecord::queued(&link, kind, new(Channel::Sms, "+15550100"), ms(0), ms(0));
         link.sent_over(&[email, sms]);
-        assert_eq!(link.delivery_channels, "Email,Sms");
+        assert_eq!(link.delivery_channels.to_string(), "Email,Sms");
         link.sent_over(&[]);
         assert_eq!(
-            link.delivery_channels, "Email,Sms",
+            link.delivery_channels.to_string(),
+            "Email,Sms",
             "a resend that queued none keeps them"
         );
     }

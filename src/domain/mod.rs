@@ -2,9 +2,12 @@
 //! tokens and keyed hashes. No I/O here: the store persists these types, the api layer maps
 //! them to wire DTOs, and every rule can be unit-tested without a server.
 
+pub mod channel_set;
 pub mod contact;
 pub mod delivery;
+pub mod ids;
 pub mod link;
+pub mod millis;
 pub mod otp;
 pub mod policy;
 pub mod portal;
@@ -14,6 +17,9 @@ pub mod resource_type;
 pub mod tenant;
 pub mod text;
 pub mod token;
+
+pub use ids::{ContactId, LinkUid, TenantId, TokenHash, UserId};
+pub use millis::UnixMillis;
 
 /// One hour in milliseconds, the unit of every hourly budget (send counters, code and resend
 /// limits) and of configured retention; times are Unix milliseconds throughout.

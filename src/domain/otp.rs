@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::HOUR_MS;
 use super::link::LinkRecord;
 use super::token::{Secret, SecretHash, random_bytes};
+use super::{HOUR_MS, UnixMillis};
 
 /// A code is valid this long after it was issued.
 pub const CODE_TTL_MS: i64 = 10 * 60_000;
@@ -22,20 +22,20 @@ pub const FAILURES_PER_LINK: u32 = 10;
 /// The live code of a link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OtpState {
-    pub code_hash: [u8; 32],
+    pub code_hash: SecretHash,
     /// The code sealed to the link (for re-sending the same live code).
     pub sealed_code: Vec<u8>,
-    pub issued_at: i64,
-    pub expires_at: i64,
+    pub issued_at: UnixMillis,
+    pub expires_at: UnixMillis,
     /// Wrong entries of this code.
     pub tries: u32,
     /// When codes were sent within the last hour.
-    pub sent_at: Vec<i64>,
+    pub sent_at: Vec<UnixMillis>,
 }
 
 impl OtpState {
     /// Whether this code can still be entered.
-    pub fn is_live(&self, now: i64) -> bool {
+    pub fn is_live(&self, now: UnixMillis) -> bool {
         now < self.expires_at && self.tries < TRIES_PER_CODE
     }
 }
@@ -52,13 +52,13 @@ pub enum SendDecision {
 }
 
 /// Decides what a code request does, given the link's current state.
-pub fn decide_send(state: Option<&OtpState>, now: i64) -> SendDecision {
-    let recent: Vec<i64> = state
+pub fn decide_send(state: Option<&OtpState>, now: UnixMillis) -> SendDecision {
+    let recent: Vec<UnixMillis> = state
         .map(|s| {
             s.sent_at
                 .iter()
                 .copied()
-                .filter(|t| now - t < HOUR_MS)
+                .filter(|t| now.ms_since(*t) < HOUR_MS)
                 .collect()
         })
         .unwrap_or_default();
@@ -66,16 +66,16 @@ pub fn decide_send(state: Option<&OtpState>, now: i64) -> SendDecision {
         .iter()
         .copied()
         .max()
-        .filter(|last| now - last < SEND_COOLDOWN_MS)
+        .filter(|last| now.ms_since(*last) < SEND_COOLDOWN_MS)
     {
         return SendDecision::Refused {
-            retry_after_ms: SEND_COOLDOWN_MS - (now - last),
+            retry_after_ms: SEND_COOLDOWN_MS - now.ms_since(last),
         };
     }
     if recent.len() >= SENDS_PER_HOUR {
         let oldest = recent.iter().copied().min().unwrap_or(now);
         return SendDecision::Refused {
-            retry_after_ms: oldest + HOUR_MS - now,
+            retry_after_ms: oldest.plus_ms(HOUR_MS).ms_since(now),
         };
     }
     match state {
@@ -99,7 +99,7 @@ pub enum CodeRequest {
 pub fn request_code(
     state: &mut Option<OtpState>,
     fresh: (&SecretHash, &[u8]),
-    at: i64,
+    at: UnixMillis,
 ) -> CodeRequest {
     let decision = decide_send(state.as_ref(), at);
     if let SendDecision::Refused { retry_after_ms } = decision {
@@ -109,7 +109,7 @@ pub fn request_code(
         .as_ref()
         .map(|s| s.sent_at.clone())
         .unwrap_or_default();
-    sent_at.retain(|t| at - t < HOUR_MS);
+    sent_at.retain(|t| at.ms_since(*t) < HOUR_MS);
     sent_at.push(at);
     if let Some(live) = state
         .as_mut()
@@ -121,10 +121,10 @@ pub fn request_code(
         };
     }
     *state = Some(OtpState {
-        code_hash: fresh.0.0,
+        code_hash: *fresh.0,
         sealed_code: fresh.1.to_vec(),
         issued_at: at,
-        expires_at: at + CODE_TTL_MS,
+        expires_at: at.plus_ms(CODE_TTL_MS),
         tries: 0,
         sent_at,
     });
@@ -146,12 +146,12 @@ pub enum CodeEntry {
 /// Counts the entry first, then compares `candidate` (the keyed hash of what was typed) with
 /// the live code in constant time. A match clears the code and the link's failures; a miss
 /// counts against the code and the link, and locks the link once its budget is spent.
-pub fn enter_code(link: &mut LinkRecord, candidate: &SecretHash, at: i64) -> CodeEntry {
+pub fn enter_code(link: &mut LinkRecord, candidate: &SecretHash, at: UnixMillis) -> CodeEntry {
     link.otp_failures += 1;
     let matched = match link.otp.as_mut().filter(|s| s.is_live(at)) {
         Some(state) => {
             state.tries += 1;
-            blake3::Hash::from_bytes(state.code_hash) == blake3::Hash::from_bytes(candidate.0)
+            blake3::Hash::from_bytes(state.code_hash.0) == blake3::Hash::from_bytes(candidate.0)
         }
         None => false,
     };
@@ -190,13 +190,14 @@ pub fn normalise_entry(entry: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::millis::ms;
 
-    fn state(sent_at: Vec<i64>, issued_at: i64) -> OtpState {
+    fn state(sent_at: Vec<UnixMillis>, issued_at: UnixMillis) -> OtpState {
         OtpState {
-            code_hash: [0; 32],
+            code_hash: SecretHash([0; 32]),
             sealed_code: vec![],
             issued_at,
-            expires_at: issued_at + CODE_TTL_MS,
+            expires_at: issued_at.plus_ms(CODE_TTL_MS),
             tries: 0,
             sent_at,
         }
@@ -215,33 +216,36 @@ mod tests {
 
     #[test]
     fn resend_within_validity_keeps_the_code_and_cooldown_applies() {
-        assert_eq!(decide_send(None, 0), SendDecision::NewCode);
-        let s = state(vec![0], 0);
+        assert_eq!(decide_send(None, ms(0)), SendDecision::NewCode);
+        let s = state(vec![ms(0)], ms(0));
         assert_eq!(
-            decide_send(Some(&s), 30_000),
+            decide_send(Some(&s), ms(30_000)),
             SendDecision::Refused {
                 retry_after_ms: 30_000
             }
         );
-        assert_eq!(decide_send(Some(&s), 60_000), SendDecision::SameCode);
-        assert_eq!(decide_send(Some(&s), CODE_TTL_MS), SendDecision::NewCode);
-        let mut dead = state(vec![0], 0);
+        assert_eq!(decide_send(Some(&s), ms(60_000)), SendDecision::SameCode);
+        assert_eq!(
+            decide_send(Some(&s), ms(CODE_TTL_MS)),
+            SendDecision::NewCode
+        );
+        let mut dead = state(vec![ms(0)], ms(0));
         dead.tries = TRIES_PER_CODE;
-        assert_eq!(decide_send(Some(&dead), 60_000), SendDecision::NewCode);
+        assert_eq!(decide_send(Some(&dead), ms(60_000)), SendDecision::NewCode);
     }
 
     #[test]
     fn at_most_five_sends_an_hour() {
-        let s = state((0..5).map(|i| i * 120_000).collect(), 480_000);
+        let s = state((0..5).map(|i| ms(i * 120_000)).collect(), ms(480_000));
         assert_eq!(
-            decide_send(Some(&s), 600_001),
+            decide_send(Some(&s), ms(600_001)),
             SendDecision::Refused {
                 retry_after_ms: HOUR_MS - 600_001
             }
         );
         assert_ne!(
-            decide_send(Some(&s), HOUR_MS + 1),
-            decide_send(Some(&s), 600_001)
+            decide_send(Some(&s), ms(HOUR_MS + 1)),
+            decide_send(Some(&s), ms(600_001))
         );
     }
 
@@ -254,7 +258,7 @@ mod tests {
     fn a_request_issues_a_fresh_code_then_re_sends_the_live_one() {
         let mut otp = None;
         let fresh = SecretHash([7; 32]);
-        let first = request_code(&mut otp, (&fresh, b"sealed-1"), 0);
+        let first = request_code(&mut otp, (&fresh, b"sealed-1"), ms(0));
         assert_eq!(
             first,
             CodeRequest::Send {
@@ -264,7 +268,7 @@ mod tests {
         let again = request_code(
             &mut otp,
             (&SecretHash([8; 32]), b"sealed-2"),
-            SEND_COOLDOWN_MS,
+            ms(SEND_COOLDOWN_MS),
         );
         assert_eq!(
             again,
@@ -274,17 +278,17 @@ mod tests {
         );
         let live = otp.clone().unwrap();
         assert_eq!(
-            (live.code_hash, live.sent_at),
-            ([7; 32], vec![0, SEND_COOLDOWN_MS])
+            (live.code_hash.0, live.sent_at),
+            ([7; 32], vec![ms(0), ms(SEND_COOLDOWN_MS)])
         );
-        let too_soon = request_code(&mut otp, (&fresh, b"x"), SEND_COOLDOWN_MS + 1);
+        let too_soon = request_code(&mut otp, (&fresh, b"x"), ms(SEND_COOLDOWN_MS + 1));
         assert_eq!(
             too_soon,
             CodeRequest::Refused {
                 retry_after_ms: SEND_COOLDOWN_MS - 1
             }
         );
-        let later = CODE_TTL_MS + HOUR_MS;
+        let later = ms(CODE_TTL_MS + HOUR_MS);
         let renewed = request_code(&mut otp, (&SecretHash([9; 32]), b"sealed-3"), later);
         assert_eq!(
             renewed,
@@ -303,25 +307,25 @@ mod tests {
     fn entries_count_first_and_lock_the_link_when_the_budget_is_spent() {
         let mut link = crate::domain::link::tests_support::record();
         let code = SecretHash([7; 32]);
-        request_code(&mut link.otp, (&code, b"s"), 0);
+        request_code(&mut link.otp, (&code, b"s"), ms(0));
         assert_eq!(
-            enter_code(&mut link, &SecretHash([1; 32]), 1),
+            enter_code(&mut link, &SecretHash([1; 32]), ms(1)),
             CodeEntry::Wrong { locked: false }
         );
         assert_eq!(
             (link.otp_failures, link.otp.as_ref().map(|s| s.tries)),
             (1, Some(1))
         );
-        assert_eq!(enter_code(&mut link, &code, 2), CodeEntry::Verified);
+        assert_eq!(enter_code(&mut link, &code, ms(2)), CodeEntry::Verified);
         assert_eq!((link.otp_failures, link.otp.is_none()), (0, true));
         link.otp_failures = FAILURES_PER_LINK - 1;
         assert_eq!(
-            enter_code(&mut link, &code, 3),
+            enter_code(&mut link, &code, ms(3)),
             CodeEntry::Wrong { locked: true }
         );
         assert_eq!(
             link.locked_at,
-            Some(3),
+            Some(ms(3)),
             "no live code: the entry is wrong and locks"
         );
     }

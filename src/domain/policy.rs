@@ -27,6 +27,18 @@ impl Channel {
     }
 }
 
+impl std::str::FromStr for Channel {
+    type Err = String;
+
+    /// The name as [`Channel::as_str`] writes it, exactly.
+    fn from_str(text: &str) -> Result<Self, String> {
+        [Channel::Email, Channel::Sms]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+            .ok_or_else(|| format!("unknown channel '{text}'"))
+    }
+}
+
 /// Rules of one sensitivity tier.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -197,6 +209,14 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_channel_reads_back_only_its_exact_name() {
+        for c in [Channel::Email, Channel::Sms] {
+            assert_eq!(c.as_str().parse(), Ok(c));
+        }
+        assert!("sms".parse::<Channel>().is_err() && "".parse::<Channel>().is_err());
+    }
 
     #[test]
     fn shipped_policy_is_valid_and_sensible() {

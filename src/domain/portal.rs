@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::link::{LinkRecord, LinkStatus};
 use super::token::{HashKeys, Secret, random_bytes};
+use super::{LinkUid, TenantId, TokenHash, UnixMillis, UserId};
 
 /// How long a verified session lasts.
 pub const SESSION_TTL_MS: i64 = 30 * 60_000;
@@ -16,17 +17,17 @@ pub const SESSION_TTL_MS: i64 = 30 * 60_000;
 pub const GRANT_TTL_MS: i64 = 5 * 60_000;
 
 /// The value of the session cookie for `link`, valid until `expires`.
-pub fn session_cookie(keys: &HashKeys, link: &LinkRecord, expires: i64) -> String {
+pub fn session_cookie(keys: &HashKeys, link: &LinkRecord, expires: UnixMillis) -> String {
     let mac = keys.session_mac(link.uid.as_bytes(), &link.token_hash, expires);
     let mut raw = Vec::with_capacity(56);
     raw.extend_from_slice(link.uid.as_bytes());
-    raw.extend_from_slice(&expires.to_le_bytes());
+    raw.extend_from_slice(&expires.as_i64().to_le_bytes());
     raw.extend_from_slice(mac.as_bytes());
     URL_SAFE_NO_PAD.encode(raw)
 }
 
 /// Whether `cookie` proves a verified session for `link` at `now` (constant-time MAC check).
-pub fn session_is_valid(keys: &HashKeys, link: &LinkRecord, cookie: &str, now: i64) -> bool {
+pub fn session_is_valid(keys: &HashKeys, link: &LinkRecord, cookie: &str, now: UnixMillis) -> bool {
     let Ok(raw) = URL_SAFE_NO_PAD.decode(cookie.trim()) else {
         return false;
     };
@@ -37,7 +38,7 @@ pub fn session_is_valid(keys: &HashKeys, link: &LinkRecord, cookie: &str, now: i
     let (Ok(expires), Ok(mac)) = (<[u8; 8]>::try_from(expires), <[u8; 32]>::try_from(mac)) else {
         return false;
     };
-    let expires = i64::from_le_bytes(expires);
+    let expires = UnixMillis::from_millis(i64::from_le_bytes(expires));
     let expected = keys.session_mac(link.uid.as_bytes(), &link.token_hash, expires);
     uid == link.uid.as_bytes()
         && now < expires
@@ -63,27 +64,27 @@ pub fn parse_grant(text: &str) -> Option<[u8; 32]> {
 /// What a grant lets a resource application know (stored under the grant's keyed hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantRecord {
-    pub link_uid: Uuid,
+    pub link_uid: LinkUid,
     pub link_id: u64,
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub resource_type: String,
     pub resource_uid: Uuid,
     pub recipient_display_name: Option<String>,
     pub recipient_email: Option<String>,
     pub recipient_phone: Option<String>,
-    pub expires_at: i64,
+    pub expires_at: UnixMillis,
     /// The link's token hash when the grant was handed out: a resend replaces the token and
     /// so ends the grants of the old one. Grants stored before this field read all zeros and
     /// end at once (they lived five minutes at most).
     #[serde(default)]
-    pub token_hash: [u8; 32],
+    pub token_hash: TokenHash,
 }
 
 impl GrantRecord {
     /// Whether `link` (None once purged) still backs this grant at `at`: a grant never
     /// outlives its link's revocation, expiry, purge or token replacement. Checked when the
     /// grant is exchanged, in the same transaction that reads the link.
-    pub fn is_backed_by(&self, link: Option<&LinkRecord>, at: i64) -> bool {
+    pub fn is_backed_by(&self, link: Option<&LinkRecord>, at: UnixMillis) -> bool {
         link.is_some_and(|l| {
             l.uid == self.link_uid
                 && l.tenant_id == self.tenant_id
@@ -118,8 +119,8 @@ impl OpenRefusal {
 /// counts the view and returns what the hand-off grant tells, or why it may not open.
 pub fn open(
     link: &mut LinkRecord,
-    verified_for: Option<[u8; 32]>,
-    at: i64,
+    verified_for: Option<TokenHash>,
+    at: UnixMillis,
 ) -> Result<GrantRecord, OpenRefusal> {
     let status = link.status(at);
     if status != LinkStatus::Active {
@@ -138,7 +139,7 @@ pub fn open(
         recipient_display_name: link.recipient_display_name.clone(),
         recipient_email: link.recipient_email.clone(),
         recipient_phone: link.recipient_phone.clone(),
-        expires_at: at + GRANT_TTL_MS,
+        expires_at: at.plus_ms(GRANT_TTL_MS),
         token_hash: link.token_hash,
     })
 }
@@ -147,8 +148,8 @@ pub fn open(
 /// `jobs::landing_log`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LandingView {
-    pub link_uid: Uuid,
-    pub at: i64,
+    pub link_uid: LinkUid,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 
@@ -206,18 +207,53 @@ impl AccessEvent {
     }
 }
 
+/// How an access-log event ended. Stored as its name (the text the field held when it was a
+/// string), so old rows read unchanged; a row naming anything else is damaged and reads as
+/// corrupt, as an unknown [`AccessEvent`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// A staff action done, a passcode verified, a link opened, a message sent.
+    Success,
+    /// Something refused or failed: a wrong passcode, a denied open, a failed send.
+    Failure,
+    /// Neither: a landing view, a passcode sent.
+    Info,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "Success",
+            Outcome::Failure => "Failure",
+            Outcome::Info => "Info",
+        }
+    }
+}
+
+impl std::str::FromStr for Outcome {
+    type Err = String;
+
+    /// The stored name, exactly.
+    fn from_str(text: &str) -> Result<Self, String> {
+        [Outcome::Success, Outcome::Failure, Outcome::Info]
+            .into_iter()
+            .find(|o| o.as_str() == text)
+            .ok_or_else(|| format!("unknown access-log outcome '{text}'"))
+    }
+}
+
 /// Who did something, as far as the server can tell.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     /// The staff user, for staff actions.
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
 }
 
 impl Actor {
     /// A staff user acting through the API.
-    pub fn staff(user_id: Uuid) -> Actor {
+    pub fn staff(user_id: UserId) -> Actor {
         Actor {
             user_id: Some(user_id),
             ..Actor::default()
@@ -229,23 +265,22 @@ impl Actor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessLogEntry {
     pub id: u64,
-    pub link_uid: Uuid,
+    pub link_uid: LinkUid,
     pub link_id: u64,
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub event: AccessEvent,
-    /// `Success`, `Failure` or `Info`.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub detail: Option<String>,
     pub actor: Actor,
     /// When the row was written; for an aggregated noise row, its first occurrence.
-    pub at: i64,
+    pub at: UnixMillis,
     /// Occurrences the row stands for (repeats of a noise event from one address).
     #[serde(default = "one")]
     pub count: u64,
     /// The latest occurrence of an aggregated noise row; None for lifecycle rows and for
     /// rows written before aggregation existed.
     #[serde(default)]
-    pub last_at: Option<i64>,
+    pub last_at: Option<UnixMillis>,
 }
 
 fn one() -> u64 {
@@ -271,7 +306,7 @@ impl AccessLogEntry {
 /// logged together as `OpenDenied`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepeatedDenial {
-    pub token_hash: [u8; 32],
+    pub token_hash: TokenHash,
     /// The link's status (`Revoked`, `Expired`, …).
     pub detail: String,
     /// The latest opener (its User-Agent is the one kept).
@@ -283,14 +318,14 @@ pub struct RepeatedDenial {
 /// denials is collected in memory as one entry, then written as one row update).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Repeats {
-    pub first: i64,
-    pub last: i64,
+    pub first: UnixMillis,
+    pub last: UnixMillis,
     pub count: u64,
 }
 
 impl Repeats {
     /// A single occurrence.
-    pub fn once(at: i64) -> Repeats {
+    pub fn once(at: UnixMillis) -> Repeats {
         Repeats {
             first: at,
             last: at,
@@ -299,7 +334,7 @@ impl Repeats {
     }
 
     /// One more occurrence at `at`.
-    pub fn again(&mut self, at: i64) {
+    pub fn again(&mut self, at: UnixMillis) {
         self.count = self.count.saturating_add(1);
         self.first = self.first.min(at);
         self.last = self.last.max(at);
@@ -308,11 +343,12 @@ impl Repeats {
 
 /// The key under which repeats of a noise event aggregate into one row: the event, its
 /// outcome and the client address. None for lifecycle events, which are never aggregated.
-pub fn noise_key(event: AccessEvent, outcome: &str, actor: &Actor) -> Option<String> {
+pub fn noise_key(event: AccessEvent, outcome: Outcome, actor: &Actor) -> Option<String> {
     event.is_noise().then(|| {
         format!(
-            "{}|{outcome}|{}",
+            "{}|{}|{}",
             event.as_str(),
+            outcome.as_str(),
             actor.ip.as_deref().unwrap_or("")
         )
     })
@@ -325,34 +361,46 @@ pub const NOISE_ROWS_PER_LINK: usize = 200;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::millis::ms;
     use crate::domain::token::Secret;
 
     fn link(uid: u128, token: u8) -> LinkRecord {
         let mut l = crate::domain::link::tests_support::record();
-        l.uid = Uuid::from_u128(uid);
-        l.token_hash = [token; 32];
+        l.uid = LinkUid::from_u128(uid);
+        l.token_hash = TokenHash([token; 32]);
         l
+    }
+
+    #[test]
+    fn an_outcome_is_stored_as_its_name_and_nothing_else_reads() {
+        for o in [Outcome::Success, Outcome::Failure, Outcome::Info] {
+            let bytes = rmp_serde::to_vec_named(&o).unwrap();
+            assert_eq!(bytes, rmp_serde::to_vec_named(o.as_str()).unwrap());
+            assert_eq!(o.as_str().parse(), Ok(o));
+        }
+        let stored = rmp_serde::to_vec_named("Maybe").unwrap();
+        assert!(rmp_serde::from_slice::<Outcome>(&stored).is_err());
     }
 
     #[test]
     fn sessions_are_bound_to_link_token_and_time() {
         let keys = HashKeys::derive(&Secret::new([3; 32]));
         let a = link(1, 1);
-        let cookie = session_cookie(&keys, &a, 1_000);
-        assert!(session_is_valid(&keys, &a, &cookie, 999));
-        assert!(!session_is_valid(&keys, &a, &cookie, 1_000), "expired");
+        let cookie = session_cookie(&keys, &a, ms(1_000));
+        assert!(session_is_valid(&keys, &a, &cookie, ms(999)));
+        assert!(!session_is_valid(&keys, &a, &cookie, ms(1_000)), "expired");
         assert!(
-            !session_is_valid(&keys, &link(2, 1), &cookie, 0),
+            !session_is_valid(&keys, &link(2, 1), &cookie, ms(0)),
             "another link"
         );
         assert!(
-            !session_is_valid(&keys, &link(1, 2), &cookie, 0),
+            !session_is_valid(&keys, &link(1, 2), &cookie, ms(0)),
             "the token was rotated"
         );
         let other_keys = HashKeys::derive(&Secret::new([4; 32]));
-        assert!(!session_is_valid(&other_keys, &a, &cookie, 0));
-        assert!(!session_is_valid(&keys, &a, "garbage", 0));
-        assert!(!session_is_valid(&keys, &a, &format!("{cookie}AA"), 0));
+        assert!(!session_is_valid(&other_keys, &a, &cookie, ms(0)));
+        assert!(!session_is_valid(&keys, &a, "garbage", ms(0)));
+        assert!(!session_is_valid(&keys, &a, &format!("{cookie}AA"), ms(0)));
     }
 
     #[test]
@@ -367,16 +415,19 @@ mod tests {
             recipient_display_name: None,
             recipient_email: None,
             recipient_phone: None,
-            expires_at: 1_000,
+            expires_at: ms(1_000),
             token_hash: l.token_hash,
         };
-        assert!(grant.is_backed_by(Some(&l), 0));
-        assert!(!grant.is_backed_by(None, 0), "purged");
-        assert!(!grant.is_backed_by(Some(&link(1, 8)), 0), "resent");
-        assert!(!grant.is_backed_by(Some(&link(2, 7)), 0), "another link");
+        assert!(grant.is_backed_by(Some(&l), ms(0)));
+        assert!(!grant.is_backed_by(None, ms(0)), "purged");
+        assert!(!grant.is_backed_by(Some(&link(1, 8)), ms(0)), "resent");
+        assert!(
+            !grant.is_backed_by(Some(&link(2, 7)), ms(0)),
+            "another link"
+        );
         let mut revoked = l.clone();
-        revoked.revoked_at = Some(0);
-        assert!(!grant.is_backed_by(Some(&revoked), 0), "revoked");
+        revoked.revoked_at = Some(ms(0));
+        assert!(!grant.is_backed_by(Some(&revoked), ms(0)), "revoked");
         assert!(!grant.is_backed_by(Some(&l), l.expires_at), "expired");
     }
 
@@ -388,35 +439,39 @@ mod tests {
             user_id: None,
         };
         let a = from("192.0.2.1", "A");
-        let key = noise_key(AccessEvent::OpenDenied, "Failure", &a);
+        let key = noise_key(AccessEvent::OpenDenied, Outcome::Failure, &a);
         assert_eq!(key.as_deref(), Some("OpenDenied|Failure|192.0.2.1"));
         assert_ne!(
             key,
-            noise_key(AccessEvent::OpenDenied, "Failure", &from("192.0.2.2", "A"))
+            noise_key(
+                AccessEvent::OpenDenied,
+                Outcome::Failure,
+                &from("192.0.2.2", "A")
+            )
         );
-        assert_eq!(noise_key(AccessEvent::Opened, "Success", &a), None);
+        assert_eq!(noise_key(AccessEvent::Opened, Outcome::Success, &a), None);
         #[derive(Serialize)]
         struct OldRow {
             id: u64,
-            link_uid: Uuid,
+            link_uid: LinkUid,
             link_id: u64,
-            tenant_id: Uuid,
+            tenant_id: TenantId,
             event: AccessEvent,
             outcome: String,
             detail: Option<String>,
             actor: Actor,
-            at: i64,
+            at: UnixMillis,
         }
         let old = OldRow {
             id: 1,
-            link_uid: Uuid::nil(),
+            link_uid: Uuid::nil().into(),
             link_id: 1,
-            tenant_id: Uuid::nil(),
+            tenant_id: Uuid::nil().into(),
             event: AccessEvent::OpenDenied,
             outcome: "Failure".into(),
             detail: Some("Revoked".into()),
             actor: a.clone(),
-            at: 100,
+            at: ms(100),
         };
         let mut row: AccessLogEntry =
             rmp_serde::from_slice(&rmp_serde::to_vec_named(&old).unwrap()).unwrap();
@@ -426,16 +481,16 @@ mod tests {
             "an old row reads as one"
         );
         row.absorb(
-            Repeats::once(300),
+            Repeats::once(ms(300)),
             Some("Expired".into()),
             &from("192.0.2.1", "B"),
         );
         row.absorb(
-            Repeats::once(50),
+            Repeats::once(ms(50)),
             Some("early".into()),
             &from("192.0.2.1", "C"),
         );
-        assert_eq!((row.count, row.at, row.last_at), (3, 50, Some(300)));
+        assert_eq!((row.count, row.at, row.last_at), (3, ms(50), Some(ms(300))));
         assert_eq!(
             row.detail.as_deref(),
             Some("Expired"),
@@ -455,21 +510,24 @@ mod tests {
     fn an_open_counts_the_view_only_when_the_link_may_be_opened() {
         let mut link = crate::domain::link::tests_support::record();
         link.max_views = 1;
-        let grant = open(&mut link, None, 10).unwrap();
-        assert_eq!((link.view_count, grant.expires_at), (1, 10 + GRANT_TTL_MS));
+        let grant = open(&mut link, None, ms(10)).unwrap();
+        assert_eq!(
+            (link.view_count, grant.expires_at),
+            (1, ms(10 + GRANT_TTL_MS))
+        );
         assert_eq!(grant.token_hash, link.token_hash);
-        let refused = open(&mut link, None, 11);
+        let refused = open(&mut link, None, ms(11));
         assert_eq!(refused, Err(OpenRefusal::Dead(LinkStatus::Exhausted)));
         assert_eq!(link.view_count, 1);
         link.max_views = 5;
         link.require_otp = true;
-        let refused = open(&mut link, Some([0; 32]), 12).unwrap_err();
+        let refused = open(&mut link, Some(TokenHash([0; 32])), ms(12)).unwrap_err();
         assert_eq!(
             (refused, refused.detail()),
             (OpenRefusal::PasscodeNotVerified, "passcode not verified")
         );
         let verified = Some(link.token_hash);
-        assert!(open(&mut link, verified, 13).is_ok());
+        assert!(open(&mut link, verified, ms(13)).is_ok());
         assert_eq!(link.view_count, 2);
     }
 }

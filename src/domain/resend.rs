@@ -2,9 +2,9 @@
 //! (active, outside the cooldown, under the hourly count), and the resend window it keeps.
 //! Pure: the api asks for the channels, the store applies [`resend`] inside its transaction.
 
-use super::FieldError;
-use super::HOUR_MS;
 use super::link::{LinkRecord, LinkStatus, missing_addresses};
+use super::policy::Channel;
+use super::{FieldError, HOUR_MS, UnixMillis};
 
 /// How often a link may be re-sent.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +38,7 @@ pub fn channels(
             link.recipient_email.is_some(),
             link.recipient_email.is_none(),
         ),
-        (None, None) => (sent.contains("Email"), sent.contains("Sms")),
+        (None, None) => (sent.contains(Channel::Email), sent.contains(Channel::Sms)),
         (email, sms) => (email.unwrap_or(false), sms.unwrap_or(false)),
     };
     let has = (
@@ -55,26 +55,30 @@ pub fn channels(
 
 /// Re-sends `link` at `at` if the rules allow: records the resend in its one-hour window.
 /// Changes nothing when refused.
-pub fn resend(link: &mut LinkRecord, at: i64, rules: ResendRules) -> Result<(), ResendRefusal> {
+pub fn resend(
+    link: &mut LinkRecord,
+    at: UnixMillis,
+    rules: ResendRules,
+) -> Result<(), ResendRefusal> {
     let status = link.status(at);
     if status != LinkStatus::Active {
         return Err(ResendRefusal::NotActive(status));
     }
-    let mut recent: Vec<i64> = link
+    let mut recent: Vec<UnixMillis> = link
         .resent_at
         .iter()
         .copied()
-        .filter(|t| at - t < HOUR_MS)
+        .filter(|t| at.ms_since(*t) < HOUR_MS)
         .collect();
     if let Some(last) = recent.iter().copied().max()
-        && at - last < rules.cooldown_ms
+        && at.ms_since(last) < rules.cooldown_ms
     {
-        let retry_after_ms = rules.cooldown_ms - (at - last);
+        let retry_after_ms = rules.cooldown_ms - at.ms_since(last);
         return Err(ResendRefusal::RateLimited { retry_after_ms });
     }
     if recent.len() >= rules.per_hour as usize {
         let oldest = recent.iter().copied().min().unwrap_or(at);
-        let retry_after_ms = oldest + HOUR_MS - at;
+        let retry_after_ms = oldest.plus_ms(HOUR_MS).ms_since(at);
         return Err(ResendRefusal::RateLimited { retry_after_ms });
     }
     recent.push(at);
@@ -85,13 +89,14 @@ pub fn resend(link: &mut LinkRecord, at: i64, rules: ResendRules) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::millis::ms;
 
     fn link(email: Option<&str>, phone: Option<&str>, channels: &str) -> LinkRecord {
         LinkRecord {
             recipient_email: email.map(str::to_owned),
             recipient_phone: phone.map(str::to_owned),
-            delivery_channels: channels.to_owned(),
-            expires_at: i64::MAX,
+            delivery_channels: channels.parse().unwrap(),
+            expires_at: UnixMillis::from_millis(i64::MAX),
             max_views: 10,
             ..crate::domain::link::tests_support::record()
         }
@@ -124,32 +129,32 @@ mod tests {
     #[test]
     fn resends_keep_the_cooldown_and_the_hourly_count() {
         let mut l = link(Some("a@b.co"), None, "Email");
-        assert_eq!(resend(&mut l, 0, RULES), Ok(()));
+        assert_eq!(resend(&mut l, ms(0), RULES), Ok(()));
         assert_eq!(
-            resend(&mut l, 1_000, RULES),
+            resend(&mut l, ms(1_000), RULES),
             Err(ResendRefusal::RateLimited {
                 retry_after_ms: 59_000
             })
         );
-        assert_eq!(resend(&mut l, 60_000, RULES), Ok(()));
-        assert_eq!(resend(&mut l, 120_000, RULES), Ok(()));
+        assert_eq!(resend(&mut l, ms(60_000), RULES), Ok(()));
+        assert_eq!(resend(&mut l, ms(120_000), RULES), Ok(()));
         assert_eq!(
-            resend(&mut l, 180_000, RULES),
+            resend(&mut l, ms(180_000), RULES),
             Err(ResendRefusal::RateLimited {
                 retry_after_ms: HOUR_MS - 180_000
             })
         );
-        assert_eq!(l.resent_at, [0, 60_000, 120_000]);
-        assert_eq!(resend(&mut l, HOUR_MS + 1, RULES), Ok(()));
-        assert_eq!(l.resent_at, [60_000, 120_000, HOUR_MS + 1]);
+        assert_eq!(l.resent_at, [ms(0), ms(60_000), ms(120_000)]);
+        assert_eq!(resend(&mut l, ms(HOUR_MS + 1), RULES), Ok(()));
+        assert_eq!(l.resent_at, [ms(60_000), ms(120_000), ms(HOUR_MS + 1)]);
     }
 
     #[test]
     fn only_active_links_are_re_sent() {
         let mut l = link(Some("a@b.co"), None, "Email");
-        l.revoked_at = Some(5);
+        l.revoked_at = Some(ms(5));
         assert_eq!(
-            resend(&mut l, 10, RULES),
+            resend(&mut l, ms(10), RULES),
             Err(ResendRefusal::NotActive(LinkStatus::Revoked))
         );
         assert!(l.resent_at.is_empty());

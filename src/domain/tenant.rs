@@ -1,29 +1,30 @@
 //! Tenants and their staff API keys. A key names exactly one tenant and one user, which is
 //! how every staff operation knows whose data it may touch.
 
+use super::{TenantId, UnixMillis, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// An organisation whose links are kept apart from every other tenant's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub name: String,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
 }
 
 /// What a stored API key grants (the key itself is stored only as a keyed hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
     pub key_id: Uuid,
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub agent_id: Option<i32>,
     pub name: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
-    pub created_at: i64,
-    pub revoked_at: Option<i64>,
+    pub created_at: UnixMillis,
+    pub revoked_at: Option<UnixMillis>,
     /// Reply casing pinned for this key's requests (`None`: decided per request).
     #[serde(default)]
     pub casing: Option<CasingPin>,
@@ -59,8 +60,8 @@ impl CasingPin {
 /// The authenticated staff caller; only API-key authentication makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffCaller {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub agent_id: Option<i32>,
     pub roles: Vec<String>,
     /// The key's pinned reply casing, if any.
@@ -110,8 +111,8 @@ mod tests {
 
     fn caller(roles: &[&str]) -> StaffCaller {
         StaffCaller {
-            tenant_id: Uuid::nil(),
-            user_id: Uuid::nil(),
+            tenant_id: Uuid::nil().into(),
+            user_id: Uuid::nil().into(),
             agent_id: None,
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             casing: None,

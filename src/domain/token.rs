@@ -5,6 +5,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::aead;
+use serde::{Deserialize, Serialize};
+
+use super::{TokenHash, UnixMillis};
 
 /// Wraps a secret so that `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -27,14 +30,15 @@ impl<T> std::fmt::Debug for Secret<T> {
     }
 }
 
-/// A keyed BLAKE3 hash of a secret; the stored, indexable stand-in for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A keyed BLAKE3 hash of a secret; the stored, indexable stand-in for it. Stored as the bare
+/// 32 bytes were (`#[serde(transparent)]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct SecretHash(pub [u8; 32]);
 
-impl SecretHash {
-    /// Lower-case hex, as the `TokenHash` wire field shows it.
-    pub fn to_hex(&self) -> String {
-        blake3::Hash::from_bytes(self.0).to_hex().to_string()
+impl From<[u8; 32]> for SecretHash {
+    fn from(bytes: [u8; 32]) -> Self {
+        SecretHash(bytes)
     }
 }
 
@@ -74,8 +78,8 @@ impl HashKeys {
         }
     }
 
-    pub fn link_token(&self, token: &LinkToken) -> SecretHash {
-        SecretHash(*blake3::keyed_hash(&self.link_token, token.0.expose()).as_bytes())
+    pub fn link_token(&self, token: &LinkToken) -> TokenHash {
+        TokenHash(*blake3::keyed_hash(&self.link_token, token.0.expose()).as_bytes())
     }
 
     pub fn api_key(&self, key: &ApiKey) -> SecretHash {
@@ -149,13 +153,13 @@ impl HashKeys {
     pub fn session_mac(
         &self,
         link_uid: &[u8; 16],
-        token_hash: &[u8; 32],
-        expires: i64,
+        token_hash: &TokenHash,
+        expires: UnixMillis,
     ) -> blake3::Hash {
         let mut h = blake3::Hasher::new_keyed(&self.session);
         h.update(link_uid);
-        h.update(token_hash);
-        h.update(&expires.to_le_bytes());
+        h.update(&token_hash.0);
+        h.update(&expires.as_i64().to_le_bytes());
         h.finalize()
     }
 
@@ -260,7 +264,7 @@ mod tests {
         assert_eq!(keys(1).link_token(&t), keys(1).link_token(&t));
         assert_ne!(keys(1).link_token(&t), keys(2).link_token(&t));
         let k = ApiKey::parse(&format!("clk_{}", "A".repeat(43))).unwrap();
-        assert_ne!(keys(1).link_token(&t), keys(1).api_key(&k));
+        assert_ne!(keys(1).link_token(&t).0, keys(1).api_key(&k).0);
     }
 
     #[test]

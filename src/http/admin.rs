@@ -114,7 +114,7 @@ async fn refresh_link_gauges(metrics: &Metrics, store: &Store, clock: &dyn Clock
     if metrics
         .links
         .refreshed_at()
-        .is_some_and(|at| now - at < every)
+        .is_some_and(|at| now.ms_since(at) < every)
     {
         return;
     }

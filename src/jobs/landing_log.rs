@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use super::{Handles, Job};
 use crate::domain::portal::{Actor, LandingView, RepeatedDenial, Repeats};
+use crate::domain::{TokenHash, UnixMillis};
 use crate::metrics::PortalStats;
 use crate::store::commands::{LogDenials, LogLandings};
 
@@ -26,15 +27,15 @@ pub const MAX_PER_FLUSH: usize = 256;
 /// An open refused because the link is dead, to be logged as `OpenDenied`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeniedOpen {
-    pub token_hash: [u8; 32],
+    pub token_hash: TokenHash,
     /// The link's status (`Revoked`, `Expired`, …).
     pub detail: String,
-    pub at: i64,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 
 /// Denials waiting for the next flush, by link, reason and address.
-type DenialKey = ([u8; 32], String, Option<String>);
+type DenialKey = (TokenHash, String, Option<String>);
 
 /// Views and denied opens waiting for the next flush.
 #[derive(Debug, Default)]
@@ -145,11 +146,13 @@ async fn flush_denials(log: &LandingLog) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::LinkUid;
+    use crate::domain::millis::ms;
 
     fn view(n: u128) -> LandingView {
         LandingView {
-            link_uid: uuid::Uuid::from_u128(n),
-            at: 0,
+            link_uid: LinkUid::from_u128(n),
+            at: ms(0),
             actor: Actor {
                 ip: None,
                 user_agent: None,
@@ -179,8 +182,8 @@ mod tests {
             h[..2].copy_from_slice(&n.to_le_bytes());
             h
         };
-        let denial = |n: u16, ip: &str, at: i64| DeniedOpen {
-            token_hash: hash(n),
+        let denial = |n: u16, ip: &str, at: UnixMillis| DeniedOpen {
+            token_hash: TokenHash(hash(n)),
             detail: "Revoked".into(),
             at,
             actor: Actor {
@@ -190,23 +193,26 @@ mod tests {
             },
         };
         for n in 0..MAX_PER_FLUSH as u16 {
-            assert!(views.push_denial(denial(n, "192.0.2.1", 5)));
+            assert!(views.push_denial(denial(n, "192.0.2.1", ms(5))));
         }
         assert!(
-            !views.push_denial(denial(0, "192.0.2.2", 5)),
+            !views.push_denial(denial(0, "192.0.2.2", ms(5))),
             "a new source, full"
         );
         for at in 0..1_000 {
-            assert!(views.push_denial(denial(0, "192.0.2.1", at)), "a repeat");
+            assert!(
+                views.push_denial(denial(0, "192.0.2.1", ms(at))),
+                "a repeat"
+            );
         }
         let taken = views.take_denials();
         assert_eq!(taken.len(), MAX_PER_FLUSH);
-        let first = taken.iter().find(|d| d.token_hash == hash(0));
+        let first = taken.iter().find(|d| d.token_hash == TokenHash(hash(0)));
         assert_eq!(
             first.map(|d| d.repeats),
             Some(Repeats {
-                first: 0,
-                last: 999,
+                first: ms(0),
+                last: ms(999),
                 count: 1_001
             })
         );

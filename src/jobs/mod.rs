@@ -170,6 +170,7 @@ async fn supervised(
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
+    use crate::domain::millis::ms;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// Counts rounds and lets the test wait for the next one without wall-clock bounds.
@@ -200,7 +201,7 @@ mod tests {
 
     #[tokio::test]
     async fn rounds_follow_the_jobs_clock_not_wall_time() {
-        let clock = Arc::new(ManualClock::at(0));
+        let clock = Arc::new(ManualClock::at(ms(0)));
         let rounds = Arc::new(Rounds::default());
         let panics = Arc::new(JobPanics::default());
         let period = Duration::from_secs(3600);
@@ -227,7 +228,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_wake_runs_a_round_and_a_stop_runs_the_last_one() {
-        let clock = Arc::new(ManualClock::at(0));
+        let clock = Arc::new(ManualClock::at(ms(0)));
         let rounds = Arc::new(Rounds::default());
         let wake = Arc::new(Notify::new());
         let panics = Arc::new(JobPanics::default());
@@ -249,7 +250,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_round_is_counted_and_the_next_round_runs() {
-        let clock = Arc::new(ManualClock::at(0));
+        let clock = Arc::new(ManualClock::at(ms(0)));
         let panics = Arc::new(JobPanics::default());
         let rounds = Arc::new(Rounds::default());
         let seen = Arc::clone(&rounds);

@@ -38,7 +38,7 @@ async fn run_due(outbox: &Outbox, lease: i64) -> Result<usize, crate::store::Sto
     let now = outbox.clock.now();
     let op = LeaseDue {
         now,
-        lease_until: now.saturating_add(lease),
+        lease_until: now.plus_ms(lease),
         limit: ROUND,
     };
     let due = outbox.store.write(op).await?;

@@ -57,7 +57,7 @@ async fn purge_retired(
     loop {
         let now = purge.handles.clock.now();
         let op = PurgeRetired {
-            retired_before: now.saturating_sub(settings.retention_ms),
+            retired_before: now.minus_ms(settings.retention_ms),
             limit: settings.batch_size,
             now,
         };

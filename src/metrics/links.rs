@@ -9,6 +9,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use redb::{ReadTransaction, ReadableTableMetadata};
 
+use crate::domain::UnixMillis;
 use crate::domain::link::LinkRecord;
 use crate::store::StoreError;
 use crate::store::tables::{LINKS, LINKS_BY_EXPIRY, LINKS_BY_REVOKED};
@@ -23,7 +24,7 @@ pub struct LinkCounts {
 }
 
 /// Counts links at `now` (Unix ms) in one snapshot.
-pub fn count(txn: &ReadTransaction, now: i64) -> Result<LinkCounts, StoreError> {
+pub fn count(txn: &ReadTransaction, now: UnixMillis) -> Result<LinkCounts, StoreError> {
     let links = txn.open_table(LINKS)?;
     let mut counts = LinkCounts {
         total: links.len()?,
@@ -32,7 +33,7 @@ pub fn count(txn: &ReadTransaction, now: i64) -> Result<LinkCounts, StoreError> 
     };
     for entry in txn
         .open_table(LINKS_BY_EXPIRY)?
-        .range(..=(now, u128::MAX))?
+        .range(..=(now.as_i64(), u128::MAX))?
     {
         let uid = entry?.0.value().1;
         if let Some(record) = links.get(uid)? {
@@ -60,7 +61,7 @@ pub struct LinkGauges {
 
 impl LinkGauges {
     /// Publishes counts taken at `now` (Unix ms).
-    pub fn set(&self, counts: LinkCounts, now: i64) {
+    pub fn set(&self, counts: LinkCounts, now: UnixMillis) {
         let live = counts
             .total
             .saturating_sub(counts.revoked)
@@ -73,12 +74,14 @@ impl LinkGauges {
             let n = i64::try_from(n).unwrap_or(i64::MAX);
             self.by_status.get_or_create(&Status { status }).set(n);
         }
-        self.refreshed_at.set((now / 1000).max(0));
+        self.refreshed_at.set((now.as_i64() / 1000).max(0));
     }
 
     /// Unix ms of the last refresh; `None` before the first.
-    pub fn refreshed_at(&self) -> Option<i64> {
-        Some(self.refreshed_at.get() * 1000).filter(|ms| *ms != 0)
+    pub fn refreshed_at(&self) -> Option<UnixMillis> {
+        Some(self.refreshed_at.get() * 1000)
+            .filter(|ms| *ms != 0)
+            .map(UnixMillis::from)
     }
 
     pub(super) fn register(&self, r: &mut Registry) {

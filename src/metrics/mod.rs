@@ -129,6 +129,7 @@ impl<M: EncodeMetric> EncodeMetric for Listed<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::millis::ms;
     use crate::store::WriterObserver as _;
     use std::time::Duration;
 
@@ -146,7 +147,7 @@ mod tests {
                 revoked: 3,
                 expired: 0,
             },
-            5_000,
+            ms(5_000),
         );
         m.purge.runs.inc();
         let text = m.render();

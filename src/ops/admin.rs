@@ -7,14 +7,15 @@ use uuid::Uuid;
 use crate::domain::tenant::{ApiKeyRecord, CasingPin, Tenant};
 use crate::domain::text::is_name_char;
 use crate::domain::token::{ApiKey, HashKeys, Secret};
+use crate::domain::{TenantId, UnixMillis, UserId};
 use crate::store::commands::{CreateApiKey, CreateTenant, RevokeApiKey};
 use crate::store::{Store, StoreError};
 
 /// What a new API key grants.
 #[derive(Debug, Clone)]
 pub struct KeySpec {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub agent_id: Option<i32>,
     pub name: Option<String>,
     pub roles: Vec<String>,
@@ -28,7 +29,7 @@ pub enum AdminError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("no tenant {}", .0.simple())]
-    UnknownTenant(Uuid),
+    UnknownTenant(TenantId),
     #[error("no API key {}", .0.simple())]
     UnknownKey(Uuid),
     #[error("random source: {0}")]
@@ -40,7 +41,7 @@ pub enum AdminError {
 
 /// Creates a tenant; returns its id. The name must be fit for a mail header. Blocking
 /// (admin and start-up paths only).
-pub fn create_tenant(store: &Store, name: &str, now: i64) -> Result<Uuid, AdminError> {
+pub fn create_tenant(store: &Store, name: &str, now: UnixMillis) -> Result<TenantId, AdminError> {
     if !name.chars().all(is_name_char) {
         return Err(AdminError::InvalidName(
             "the tenant name must not contain line breaks or other control characters \
@@ -49,7 +50,7 @@ pub fn create_tenant(store: &Store, name: &str, now: i64) -> Result<Uuid, AdminE
         ));
     }
     let tenant = Tenant {
-        tenant_id: Uuid::new_v4(),
+        tenant_id: Uuid::new_v4().into(),
         name: name.to_owned(),
         created_at: now,
     };
@@ -63,7 +64,7 @@ pub fn create_key(
     store: &Store,
     keys: &HashKeys,
     spec: KeySpec,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Secret<String>, AdminError> {
     if store.read(|r| r.tenant(spec.tenant_id))?.is_none() {
         return Err(AdminError::UnknownTenant(spec.tenant_id));
@@ -88,7 +89,7 @@ pub fn create_key(
 }
 
 /// The tenant's keys (without secrets).
-pub fn list_keys(store: &Store, tenant_id: Uuid) -> Result<Vec<ApiKeyRecord>, AdminError> {
+pub fn list_keys(store: &Store, tenant_id: TenantId) -> Result<Vec<ApiKeyRecord>, AdminError> {
     if store.read(|r| r.tenant(tenant_id))?.is_none() {
         return Err(AdminError::UnknownTenant(tenant_id));
     }
@@ -96,7 +97,7 @@ pub fn list_keys(store: &Store, tenant_id: Uuid) -> Result<Vec<ApiKeyRecord>, Ad
 }
 
 /// Revokes a key by id; revoking twice is harmless.
-pub fn revoke_key(store: &Store, key_id: Uuid, now: i64) -> Result<(), AdminError> {
+pub fn revoke_key(store: &Store, key_id: Uuid, now: UnixMillis) -> Result<(), AdminError> {
     match store.write_blocking(RevokeApiKey { key_id, at: now })? {
         false => Err(AdminError::UnknownKey(key_id)),
         true => Ok(()),

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use super::format::{Header, Writer};
 use super::{OpsError, tables};
 use crate::config::Config;
+use crate::domain::UnixMillis;
 use crate::domain::token::Secret;
 use crate::store::tables::SCHEMA_VERSION;
 
@@ -34,12 +35,12 @@ pub struct Summary {
 pub struct Extras {
     pub master: Secret<[u8; 32]>,
     pub files: Vec<(String, Vec<u8>)>,
-    pub created_at_ms: i64,
+    pub created_at: UnixMillis,
 }
 
 impl Extras {
     /// Reads the master secret and the folder's config files.
-    pub fn gather(config: &Config, created_at_ms: i64) -> Result<Extras, OpsError> {
+    pub fn gather(config: &Config, created_at: UnixMillis) -> Result<Extras, OpsError> {
         let master = super::read_master_secret(&config.master_secret_path())?;
         let mut files = Vec::new();
         for name in FOLDER_FILES {
@@ -52,7 +53,7 @@ impl Extras {
         Ok(Extras {
             master,
             files,
-            created_at_ms,
+            created_at,
         })
     }
 }
@@ -79,7 +80,7 @@ pub fn write(
     w.header(&Header {
         format: super::format::FORMAT_VERSION,
         schema_version: SCHEMA_VERSION,
-        created_at_ms: extras.created_at_ms,
+        created_at_ms: extras.created_at.as_i64(),
         tables: counts,
         producer: format!("customerlink {}", env!("CARGO_PKG_VERSION")),
     })?;

@@ -16,6 +16,7 @@ mod tables;
 use std::path::Path;
 
 use crate::config::Config;
+use crate::domain::UnixMillis;
 use crate::domain::token::Secret;
 use crate::store::StoreError;
 
@@ -76,7 +77,7 @@ pub enum Via {
 pub fn backup_folder(
     config: &Config,
     file: &Path,
-    now_ms: i64,
+    now: UnixMillis,
 ) -> Result<(backup::Summary, Via), OpsError> {
     let db = config.database_path();
     if !db.exists() {
@@ -94,7 +95,7 @@ pub fn backup_folder(
     };
     match crate::store::Store::open(&db, &config.writer) {
         Ok(store) => {
-            let extras = backup::Extras::gather(config, now_ms)?;
+            let extras = backup::Extras::gather(config, now)?;
             let result = store
                 .snapshot()
                 .map_err(OpsError::from)

@@ -58,7 +58,7 @@ pub(super) fn run(r: &Reader) -> Result<CheckReport, StoreError> {
         let (k, v) = entry?;
         let (tenant, id) = k.value();
         match decode::<Contact>(v.value()) {
-            Ok(c) if c.tenant_id.as_u128() == tenant && c.contact_id == id => {}
+            Ok(c) if c.tenant_id.as_u128() == tenant && c.contact_id.get() == id => {}
             _ => report.problems.push(format!(
                 "contact {tenant:032x}/{id}: record does not match its key"
             )),
@@ -111,7 +111,7 @@ fn check_link_indexes(
             ));
         }
         let resource_key = (tenant, rt.as_str(), l.resource_uid.as_u128(), l.link_id);
-        let token = by_token.get(l.token_hash)?.map(|g| g.value());
+        let token = by_token.get(l.token_hash.0)?.map(|g| g.value());
         let in_tenant = by_tenant.get((tenant, l.link_id))?.map(|g| g.value());
         let resource = by_resource.get(resource_key)?.map(|g| g.value());
         let found = [
@@ -123,13 +123,13 @@ fn check_link_indexes(
             let problem = format!("{name}: missing or wrong entry in {index}");
             report.problems.push(problem);
         }
-        if by_expiry.get((l.expires_at, uid))?.is_none() {
+        if by_expiry.get((l.expires_at.as_i64(), uid))?.is_none() {
             report
                 .problems
                 .push(format!("{name}: missing entry in links_by_expiry"));
         }
         if let Some(at) = l.revoked_at
-            && by_revoked.get((at, uid))?.is_none()
+            && by_revoked.get((at.as_i64(), uid))?.is_none()
         {
             report
                 .problems
@@ -223,7 +223,7 @@ fn check_outbox(
         }
         if d.status == DeliveryStatus::Queued {
             queued += 1;
-            if due.get((d.next_attempt_at, id))?.is_none() {
+            if due.get((d.next_attempt_at.as_i64(), id))?.is_none() {
                 report
                     .problems
                     .push(format!("delivery {id}: queued but missing from outbox_due"));
@@ -259,7 +259,7 @@ fn check_portal(
         let (expires, grant) = entry?.0.value();
         match grants.get(grant)? {
             Some(g) => match decode::<GrantRecord>(g.value()) {
-                Ok(record) if record.expires_at == expires => {}
+                Ok(record) if record.expires_at.as_i64() == expires => {}
                 _ => report
                     .problems
                     .push("grant: record does not match grants_by_expiry".into()),
@@ -309,9 +309,9 @@ fn check_access_log(
             continue;
         };
         if let (Some(last), Some(key)) =
-            (row.last_at, noise_key(row.event, &row.outcome, &row.actor))
+            (row.last_at, noise_key(row.event, row.outcome, &row.actor))
         {
-            noise_rows.insert((uid, key, id, last));
+            noise_rows.insert((uid, key, id, last.as_i64()));
         }
     }
     let mut per_link: std::collections::HashMap<u128, usize> = std::collections::HashMap::new();

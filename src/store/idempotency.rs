@@ -5,13 +5,13 @@
 
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::StoreError;
 use super::check::CheckReport;
 use super::codec::decode;
 use super::reader::Reader;
 use super::tables::{IDEMPOTENCY, IDEMPOTENCY_BY_TIME};
+use crate::domain::{LinkUid, TenantId, UnixMillis};
 
 /// How long a key names its first result (24 h, as payment APIs keep theirs).
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -33,7 +33,7 @@ pub struct IdempotencyRecord {
     pub operation: String,
     /// Hash of the bound request; a resend with another fingerprint is a misuse of the key.
     pub fingerprint: [u8; 32],
-    pub link_uid: Uuid,
+    pub link_uid: LinkUid,
     /// The token that request minted, sealed to the link (`HashKeys::seal_token`), so the
     /// replay can show the same `PortalUrl` without the token ever being stored in clear.
     pub sealed_token: Vec<u8>,
@@ -41,13 +41,13 @@ pub struct IdempotencyRecord {
     /// refused by the send limits); results of the first send attempts are not replayed.
     #[serde(default)]
     pub delivery_errors: Vec<String>,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
 }
 
 impl IdempotencyRecord {
     /// Whether the record still names its result at `now`.
-    pub fn is_live(&self, now: i64) -> bool {
-        now.saturating_sub(self.created_at) < IDEMPOTENCY_WINDOW_MS
+    pub fn is_live(&self, now: UnixMillis) -> bool {
+        now.ms_since(self.created_at) < IDEMPOTENCY_WINDOW_MS
     }
 }
 
@@ -56,7 +56,7 @@ impl IdempotencyRecord {
 /// stores `record` (with the refused deliveries added) beside the link.
 #[derive(Debug, Clone)]
 pub struct IdempotencyStamp {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub key: IdempotencyKey,
     pub record: IdempotencyRecord,
 }
@@ -65,9 +65,9 @@ impl Reader {
     /// The live record of `key` in `tenant_id` at `now`, if any.
     pub fn idempotency(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         key: IdempotencyKey,
-        now: i64,
+        now: UnixMillis,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let found = match self.table(IDEMPOTENCY)?.get((tenant_id.as_u128(), key.0))? {
             Some(g) => Some(decode::<IdempotencyRecord>(g.value())?),
@@ -85,7 +85,8 @@ pub(super) fn check(r: &Reader, report: &mut CheckReport) -> Result<(), StoreErr
         let (at, tenant, key) = entry?.0.value();
         indexed += 1;
         let matches = match records.get((tenant, key))? {
-            Some(g) => decode::<IdempotencyRecord>(g.value()).is_ok_and(|rec| rec.created_at == at),
+            Some(g) => decode::<IdempotencyRecord>(g.value())
+                .is_ok_and(|rec| rec.created_at.as_i64() == at),
             None => false,
         };
         if !matches {

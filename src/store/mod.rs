@@ -8,6 +8,8 @@ mod codec;
 pub mod commands;
 mod db;
 mod error;
+#[cfg(test)]
+mod golden_tests;
 mod idempotency;
 pub mod postgres;
 mod reader;

@@ -13,6 +13,7 @@ use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::portal::AccessLogEntry;
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
+use crate::domain::{ContactId, LinkUid, TenantId, TokenHash, UnixMillis};
 
 /// A page of links with the number of links that matched in all.
 #[derive(Debug, Default)]
@@ -39,7 +40,11 @@ impl Reader {
     }
 
     /// A link by uid, only if it belongs to `tenant_id` (another tenant's link is "missing").
-    pub fn link(&self, tenant_id: Uuid, uid: Uuid) -> Result<Option<LinkRecord>, StoreError> {
+    pub fn link(
+        &self,
+        tenant_id: TenantId,
+        uid: LinkUid,
+    ) -> Result<Option<LinkRecord>, StoreError> {
         Ok(self
             .link_any_tenant(uid.as_u128())?
             .filter(|l| l.tenant_id == tenant_id))
@@ -53,7 +58,7 @@ impl Reader {
     }
 
     /// A link by the keyed hash of its token (for the portal).
-    pub fn link_by_token(&self, hash: &SecretHash) -> Result<Option<LinkRecord>, StoreError> {
+    pub fn link_by_token(&self, hash: &TokenHash) -> Result<Option<LinkRecord>, StoreError> {
         match self.table(LINKS_BY_TOKEN)?.get(hash.0)? {
             Some(uid) => self.link_any_tenant(uid.value()),
             None => Ok(None),
@@ -63,7 +68,7 @@ impl Reader {
     /// Links of one resource, newest first.
     pub fn links_by_resource(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         resource_type: &str,
         resource_uid: Uuid,
     ) -> Result<Vec<LinkRecord>, StoreError> {
@@ -86,9 +91,9 @@ impl Reader {
     /// The tenant's links, newest first, optionally only those with `status` at `now`.
     pub fn links_by_tenant(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         status: Option<LinkStatus>,
-        now: i64,
+        now: UnixMillis,
         skip: usize,
         take: usize,
     ) -> Result<LinkPage, StoreError> {
@@ -119,7 +124,7 @@ impl Reader {
     }
 
     /// Every delivery of a link, oldest first.
-    pub fn deliveries_for_link(&self, uid: Uuid) -> Result<Vec<DeliveryRecord>, StoreError> {
+    pub fn deliveries_for_link(&self, uid: LinkUid) -> Result<Vec<DeliveryRecord>, StoreError> {
         let u = uid.as_u128();
         let outbox = self.table(OUTBOX)?;
         let mut deliveries = Vec::new();
@@ -138,8 +143,8 @@ impl Reader {
     /// A link's access log (also after the link was purged), oldest first; only the tenant's.
     pub fn access_log(
         &self,
-        tenant_id: Uuid,
-        uid: Uuid,
+        tenant_id: TenantId,
+        uid: LinkUid,
     ) -> Result<Vec<AccessLogEntry>, StoreError> {
         let u = uid.as_u128();
         let mut entries = Vec::new();
@@ -155,14 +160,18 @@ impl Reader {
         Ok(entries)
     }
 
-    pub fn tenant_name(&self, tenant_id: Uuid) -> Result<Option<String>, StoreError> {
+    pub fn tenant_name(&self, tenant_id: TenantId) -> Result<Option<String>, StoreError> {
         Ok(self.tenant(tenant_id)?.map(|t| t.name))
     }
 
-    pub fn contact(&self, tenant_id: Uuid, contact_id: i32) -> Result<Option<Contact>, StoreError> {
+    pub fn contact(
+        &self,
+        tenant_id: TenantId,
+        contact_id: ContactId,
+    ) -> Result<Option<Contact>, StoreError> {
         match self
             .table(CONTACTS)?
-            .get((tenant_id.as_u128(), contact_id))?
+            .get((tenant_id.as_u128(), contact_id.get()))?
         {
             Some(g) => Ok(Some(decode(g.value())?)),
             None => Ok(None),
@@ -172,7 +181,7 @@ impl Reader {
     /// The tenant's contacts by id, with the total count.
     pub fn contacts(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         skip: usize,
         take: usize,
     ) -> Result<(Vec<Contact>, u64), StoreError> {
@@ -198,7 +207,7 @@ impl Reader {
     }
 
     /// Every key of a tenant (revoked ones included), oldest first.
-    pub fn api_keys(&self, tenant_id: Uuid) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    pub fn api_keys(&self, tenant_id: TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let mut keys = Vec::new();
         for entry in self.table(API_KEYS)?.iter()? {
             let record: ApiKeyRecord = decode(entry?.1.value())?;
@@ -210,7 +219,7 @@ impl Reader {
         Ok(keys)
     }
 
-    pub fn tenant(&self, tenant_id: Uuid) -> Result<Option<Tenant>, StoreError> {
+    pub fn tenant(&self, tenant_id: TenantId) -> Result<Option<Tenant>, StoreError> {
         match self.table(TENANTS)?.get(tenant_id.as_u128())? {
             Some(g) => Ok(Some(decode(g.value())?)),
             None => Ok(None),

@@ -72,8 +72,8 @@ mod tests {
 
     fn caller() -> StaffCaller {
         StaffCaller {
-            tenant_id: Uuid::nil(),
-            user_id: Uuid::nil(),
+            tenant_id: Uuid::nil().into(),
+            user_id: Uuid::nil().into(),
             agent_id: None,
             roles: vec![],
             casing: None,

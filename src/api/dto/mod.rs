@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::contact::Contact as ContactRecord;
 use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
 use crate::domain::link::LinkRecord;
+use crate::domain::{TenantId, UnixMillis};
 use crate::wire::status::ResponseStatus;
 use crate::wire::types::lenient::{opt_bool, opt_i32, opt_usize};
 use crate::wire::types::{Guid, UtcDateTime};
@@ -59,35 +60,42 @@ pub struct CustomerLinkExtended {
     pub TenantId: Guid,
 }
 
+/// Instants reach the wire as its UTC date type.
+impl From<UnixMillis> for UtcDateTime {
+    fn from(at: UnixMillis) -> Self {
+        UtcDateTime(at.as_i64())
+    }
+}
+
 impl CustomerLinkExtended {
     /// The wire view of a stored link, with its status as of `now`.
-    pub fn from_record(l: &LinkRecord, now: i64) -> Self {
+    pub fn from_record(l: &LinkRecord, now: UnixMillis) -> Self {
         Self {
             RecipientDisplayName: l.recipient_display_name.clone(),
             RecipientType: l.recipient_type.as_str().to_owned(),
             Status: l.status(now).as_str().to_owned(),
             CustomerLinkId: l.link_id,
-            CustomerLinkUID: Guid(l.uid),
-            TokenHash: blake3::Hash::from_bytes(l.token_hash).to_hex().to_string(),
+            CustomerLinkUID: Guid(l.uid.as_uuid()),
+            TokenHash: l.token_hash.to_hex(),
             ResourceType: l.resource_type.clone(),
             ResourceUid: Guid(l.resource_uid),
             SensitivityTier: l.sensitivity_tier.clone(),
             RequireOtp: l.require_otp,
-            OtpChannel: l.otp_channel.clone(),
-            DeliveryChannels: l.delivery_channels.clone(),
-            RecipientContactId: l.recipient_contact_id,
+            OtpChannel: l.otp_channel.map(|c| c.as_str().to_owned()),
+            DeliveryChannels: l.delivery_channels.to_string(),
+            RecipientContactId: l.recipient_contact_id.map(i32::from),
             RecipientEmail: l.recipient_email.clone(),
             RecipientPhone: l.recipient_phone.clone(),
             SmsConsentSnapshot: l.sms_consent_snapshot,
-            CreatedByUserId: Guid(l.created_by_user_id),
+            CreatedByUserId: Guid(l.created_by_user_id.as_uuid()),
             CreatedByAgentId: l.created_by_agent_id,
-            CreatedAtUtc: UtcDateTime(l.created_at),
-            ExpiresAtUtc: UtcDateTime(l.expires_at),
+            CreatedAtUtc: UtcDateTime::from(l.created_at),
+            ExpiresAtUtc: UtcDateTime::from(l.expires_at),
             MaxViews: l.max_views,
             ViewCount: l.view_count,
-            RevokedAtUtc: l.revoked_at.map(UtcDateTime),
-            RevokedByUserId: l.revoked_by_user_id.map(Guid),
-            TenantId: Guid(l.tenant_id),
+            RevokedAtUtc: l.revoked_at.map(UtcDateTime::from),
+            RevokedByUserId: l.revoked_by_user_id.map(|u| Guid(u.as_uuid())),
+            TenantId: Guid(l.tenant_id.as_uuid()),
         }
     }
 }
@@ -202,9 +210,9 @@ impl CustomerLinkDelivery {
             Status: d.status.as_str().to_owned(),
             Attempts: d.attempts,
             LastError: d.last_error.clone(),
-            CreatedAtUtc: UtcDateTime(d.created_at),
-            SentAtUtc: d.sent_at.map(UtcDateTime),
-            NextAttemptAtUtc: queued.then_some(UtcDateTime(d.next_attempt_at)),
+            CreatedAtUtc: UtcDateTime::from(d.created_at),
+            SentAtUtc: d.sent_at.map(UtcDateTime::from),
+            NextAttemptAtUtc: queued.then_some(UtcDateTime::from(d.next_attempt_at)),
         }
     }
 }
@@ -253,7 +261,7 @@ pub struct Contact {
 impl Contact {
     pub fn from_domain(c: &ContactRecord) -> Self {
         Self {
-            ContactId: Some(c.contact_id),
+            ContactId: Some(c.contact_id.get()),
             ContactGUID: Some(Guid(c.contact_guid)),
             FirstName: c.first_name.clone(),
             LastName: c.last_name.clone(),
@@ -269,10 +277,10 @@ impl Contact {
     }
 
     /// The stored form; an omitted `Active` means active (a contact nobody deactivated).
-    pub fn into_domain(self, tenant_id: uuid::Uuid, now: i64) -> ContactRecord {
+    pub fn into_domain(self, tenant_id: TenantId, now: UnixMillis) -> ContactRecord {
         ContactRecord {
             tenant_id,
-            contact_id: self.ContactId.unwrap_or_default(),
+            contact_id: self.ContactId.unwrap_or_default().into(),
             contact_guid: self.ContactGUID.map(|g| g.0).unwrap_or_default(),
             first_name: self.FirstName,
             last_name: self.LastName,

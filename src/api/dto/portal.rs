@@ -113,15 +113,15 @@ impl GrantIntrospectResponse {
         Self {
             ResponseStatus: None,
             Active: true,
-            CustomerLinkUID: Some(Guid(g.link_uid)),
+            CustomerLinkUID: Some(Guid(g.link_uid.as_uuid())),
             CustomerLinkId: Some(g.link_id),
-            TenantId: Some(Guid(g.tenant_id)),
+            TenantId: Some(Guid(g.tenant_id.as_uuid())),
             ResourceType: Some(g.resource_type.clone()),
             ResourceUid: Some(Guid(g.resource_uid)),
             RecipientDisplayName: g.recipient_display_name.clone(),
             RecipientEmail: g.recipient_email.clone(),
             RecipientPhone: g.recipient_phone.clone(),
-            ExpiresAtUtc: Some(UtcDateTime(g.expires_at)),
+            ExpiresAtUtc: Some(UtcDateTime::from(g.expires_at)),
         }
     }
 }
@@ -166,15 +166,15 @@ impl CustomerLinkAccessLog {
             Id: e.id,
             CustomerLinkId: e.link_id,
             EventType: e.event.as_str().to_owned(),
-            Outcome: e.outcome.clone(),
+            Outcome: e.outcome.as_str().to_owned(),
             DetailMessage: e.detail.clone(),
             IpAddress: e.actor.ip.clone(),
             UserAgent: e.actor.user_agent.clone(),
-            ActorUserId: e.actor.user_id.map(Guid),
-            CreatedAtUtc: UtcDateTime(e.at),
+            ActorUserId: e.actor.user_id.map(|u| Guid(u.as_uuid())),
+            CreatedAtUtc: UtcDateTime::from(e.at),
             Count: e.count,
-            FirstAtUtc: e.last_at.map(|_| UtcDateTime(e.at)),
-            LastAtUtc: e.last_at.map(UtcDateTime),
+            FirstAtUtc: e.last_at.map(|_| UtcDateTime::from(e.at)),
+            LastAtUtc: e.last_at.map(UtcDateTime::from),
         }
     }
 }

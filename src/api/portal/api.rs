@@ -57,7 +57,7 @@ pub fn landing_dto(landing: &Landing) -> (StatusCode, PortalLandingResponse) {
                     "Ask for a one-time code to continue.".into()
                 }),
                 RequireOtp: link.require_otp,
-                OtpChannel: link.otp_channel.clone(),
+                OtpChannel: link.otp_channel.map(|c| c.as_str().to_owned()),
                 OtpSent: *code_sent,
             },
         ),
@@ -175,7 +175,7 @@ pub async fn open(
                 Status: "Opened".into(),
                 Grant: Some(grant.expose().clone()),
                 TargetUrl: target_url,
-                GrantExpiresAtUtc: Some(UtcDateTime(grant_expires_at)),
+                GrantExpiresAtUtc: Some(UtcDateTime::from(grant_expires_at)),
                 ..Default::default()
             },
         ),

@@ -11,7 +11,8 @@ use crate::domain::otp::{generate_code, normalise_entry};
 use crate::domain::portal::{
     Actor, LandingView, SESSION_TTL_MS, new_grant, session_cookie, session_is_valid,
 };
-use crate::domain::token::{LinkToken, Secret, SecretHash};
+use crate::domain::token::{LinkToken, Secret};
+use crate::domain::{TokenHash, UnixMillis};
 use crate::jobs::landing_log::DeniedOpen;
 use crate::store::commands::{
     IssueOtp, IssueOtpOutcome, OpenLink, OpenOutcome, VerifyOtp, VerifyOutcome,
@@ -52,13 +53,13 @@ pub enum Opening {
     Opened {
         grant: Secret<String>,
         target_url: Option<String>,
-        grant_expires_at: i64,
+        grant_expires_at: UnixMillis,
     },
     NeedsCode,
     Unavailable,
 }
 
-fn token_hash(portal: Portal<'_>, token: &str) -> Option<SecretHash> {
+fn token_hash(portal: Portal<'_>, token: &str) -> Option<TokenHash> {
     LinkToken::parse(token).map(|t| portal.keys.link_token(&t))
 }
 
@@ -98,7 +99,7 @@ pub fn landing(
     })
 }
 
-fn log_landing(portal: Portal<'_>, link: &LinkRecord, actor: &Actor, now: i64) {
+fn log_landing(portal: Portal<'_>, link: &LinkRecord, actor: &Actor, now: UnixMillis) {
     let key = format!(
         "{}|{}",
         actor.ip.as_deref().unwrap_or(""),
@@ -138,7 +139,7 @@ pub async fn request_code(portal: Portal<'_>, token: &str, actor: &Actor) -> Res
         .keys
         .seal(code.expose().as_bytes(), link.uid.as_bytes())?;
     let op = IssueOtp {
-        token_hash: hash.0,
+        token_hash: hash,
         fresh: (portal.keys.otp(link.uid.as_bytes(), code.expose()), sealed),
         at: now,
         actor: actor.clone(),
@@ -151,7 +152,11 @@ pub async fn request_code(portal: Portal<'_>, token: &str, actor: &Actor) -> Res
 
 /// The one store read of the passcode steps: the link behind the token if it is active and
 /// needs a passcode. Unknown, dead and passcode-free links all end here, with no write.
-fn usable(portal: Portal<'_>, hash: &SecretHash, now: i64) -> Result<Option<LinkRecord>, ApiError> {
+fn usable(
+    portal: Portal<'_>,
+    hash: &TokenHash,
+    now: UnixMillis,
+) -> Result<Option<LinkRecord>, ApiError> {
     Ok(portal
         .store
         .read(|r| r.link_by_token(hash))?
@@ -189,14 +194,14 @@ pub async fn verify(
         .keys
         .otp(link.uid.as_bytes(), &normalise_entry(entry));
     let op = VerifyOtp {
-        token_hash: hash.0,
+        token_hash: hash,
         candidate,
         at: now,
         actor: actor.clone(),
     };
     Ok(match portal.store.write(op).await? {
         VerifyOutcome::Verified(link) => Verification::Verified {
-            session: session_cookie(portal.keys, &link, now + SESSION_TTL_MS),
+            session: session_cookie(portal.keys, &link, now.plus_ms(SESSION_TTL_MS)),
         },
         VerifyOutcome::NotVerified { locked: false } => Verification::Wrong,
         VerifyOutcome::NotVerified { locked: true } | VerifyOutcome::Unavailable => {
@@ -229,7 +234,7 @@ pub async fn open(
         .map(|_| link.token_hash);
     let (grant, grant_bytes) = new_grant()?;
     let op = OpenLink {
-        token_hash: hash.0,
+        token_hash: hash,
         verified_for,
         grant: portal.keys.grant(&grant_bytes),
         at: now,
@@ -251,7 +256,7 @@ pub async fn open(
             Opening::Opened {
                 grant,
                 target_url,
-                grant_expires_at: now + crate::domain::portal::GRANT_TTL_MS,
+                grant_expires_at: now.plus_ms(crate::domain::portal::GRANT_TTL_MS),
             }
         }
         OpenOutcome::Denied { .. } => Opening::NeedsCode,
@@ -262,7 +267,7 @@ pub async fn open(
 /// Logs an open of a dead link (`OpenDenied`) in the landing log's next batch, like a
 /// landing view: a dead token answers after the one read, with no write of its own, exactly
 /// like an unknown one.
-fn deny_later(portal: Portal<'_>, link: &LinkRecord, why: &str, actor: &Actor, now: i64) {
+fn deny_later(portal: Portal<'_>, link: &LinkRecord, why: &str, actor: &Actor, now: UnixMillis) {
     let denial = DeniedOpen {
         token_hash: link.token_hash,
         detail: why.to_owned(),

@@ -12,6 +12,7 @@ use super::pages::{self, LinkView};
 use super::{Portal, SESSION_COOKIE, TOKEN_COOKIE, Visitor, cookie, set_cookie};
 use crate::api::error::ApiError;
 use crate::api::{Request, Response};
+use crate::domain::policy::Channel;
 use crate::domain::portal::SESSION_TTL_MS;
 use crate::wire::form;
 
@@ -187,7 +188,7 @@ async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
                 };
                 pages::can_view(&view, notice)
             } else {
-                let channel = if link.otp_channel.as_deref() == Some("Sms") {
+                let channel = if link.otp_channel == Some(Channel::Sms) {
                     "text message"
                 } else {
                     "email"

@@ -10,6 +10,7 @@ use crate::domain::link::LinkRecord;
 pub use crate::domain::resend::{ResendRefusal, ResendRules};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
+use crate::domain::{ContactId, LinkUid, TenantId, TokenHash, UnixMillis, UserId};
 
 /// Stores a new tenant.
 #[derive(Debug)]
@@ -34,7 +35,7 @@ impl Command for CreateApiKey {
 #[derive(Debug)]
 pub struct RevokeApiKey {
     pub key_id: Uuid,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 impl Command for RevokeApiKey {
@@ -66,11 +67,11 @@ pub struct LinkQueued {
 /// queued deliveries and queues new ones, if the resend rules allow it at `at`.
 #[derive(Debug)]
 pub struct Resend {
-    pub tenant_id: Uuid,
-    pub uid: Uuid,
-    pub by: Uuid,
-    pub token_hash: SecretHash,
-    pub at: i64,
+    pub tenant_id: TenantId,
+    pub uid: LinkUid,
+    pub by: UserId,
+    pub token_hash: TokenHash,
+    pub at: UnixMillis,
     pub deliveries: Vec<NewDelivery>,
     pub limits: SendLimits,
     pub rules: ResendRules,
@@ -93,10 +94,10 @@ pub enum ResendOutcome {
 /// link in this tenant.
 #[derive(Debug)]
 pub struct RevokeLink {
-    pub tenant_id: Uuid,
-    pub uid: Uuid,
-    pub by: Uuid,
-    pub at: i64,
+    pub tenant_id: TenantId,
+    pub uid: LinkUid,
+    pub by: UserId,
+    pub at: UnixMillis,
 }
 
 impl Command for RevokeLink {
@@ -121,8 +122,8 @@ pub struct ContactWritten {
 /// Deletes a contact; answers `false` when there was none.
 #[derive(Debug)]
 pub struct DeleteContact {
-    pub tenant_id: Uuid,
-    pub contact_id: i32,
+    pub tenant_id: TenantId,
+    pub contact_id: ContactId,
 }
 
 impl Command for DeleteContact {
@@ -133,9 +134,9 @@ impl Command for DeleteContact {
 /// their deliveries, and send counters of hours before `now`'s previous one.
 #[derive(Debug)]
 pub struct PurgeRetired {
-    pub retired_before: i64,
+    pub retired_before: UnixMillis,
     pub limit: usize,
-    pub now: i64,
+    pub now: UnixMillis,
 }
 
 impl Command for PurgeRetired {

@@ -1,6 +1,7 @@
 //! Commands of the delivery worker, and the limits the link commands queue under.
 
 use super::Command;
+use crate::domain::UnixMillis;
 use crate::domain::delivery::DeliveryRecord;
 pub use crate::domain::delivery::SendLimits;
 
@@ -9,7 +10,7 @@ pub use crate::domain::delivery::SendLimits;
 #[derive(Debug)]
 pub struct RecordAttempt {
     pub delivery_id: u64,
-    pub at: i64,
+    pub at: UnixMillis,
     pub outcome: AttemptOutcome,
     pub retry: RetryPolicy,
 }
@@ -37,8 +38,8 @@ pub struct RetryPolicy {
 /// `lease_until` so a crash mid-send retries it later instead of losing it.
 #[derive(Debug)]
 pub struct LeaseDue {
-    pub now: i64,
-    pub lease_until: i64,
+    pub now: UnixMillis,
+    pub lease_until: UnixMillis,
     pub limit: usize,
 }
 

@@ -2,22 +2,23 @@
 //! the keyed hash of their token, so every command acts on the token's *current* link state
 //! inside the transaction.
 
-use uuid::Uuid;
-
 use super::Command;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::{AccessEvent, Actor, GrantRecord, LandingView, RepeatedDenial};
+use crate::domain::portal::{
+    AccessEvent, Actor, GrantRecord, LandingView, Outcome, RepeatedDenial,
+};
 use crate::domain::token::SecretHash;
+use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis, UserId};
 
 /// Issues `fresh` as the live code, or re-sends the live one, within the send limits, and
 /// queues it in the outbox.
 #[derive(Debug)]
 pub struct IssueOtp {
-    pub token_hash: [u8; 32],
+    pub token_hash: TokenHash,
     /// The new code's hash and the code sealed for the outbox.
     pub fresh: (SecretHash, Vec<u8>),
-    pub at: i64,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 
@@ -40,9 +41,9 @@ pub enum IssueOtpOutcome {
 /// Counts the attempt, then compares `candidate` with the live code (constant time).
 #[derive(Debug)]
 pub struct VerifyOtp {
-    pub token_hash: [u8; 32],
+    pub token_hash: TokenHash,
     pub candidate: SecretHash,
-    pub at: i64,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 
@@ -66,10 +67,10 @@ pub enum VerifyOutcome {
 /// `verified_for` is the token hash a valid session cookie was checked against.
 #[derive(Debug)]
 pub struct OpenLink {
-    pub token_hash: [u8; 32],
-    pub verified_for: Option<[u8; 32]>,
+    pub token_hash: TokenHash,
+    pub verified_for: Option<TokenHash>,
     pub grant: SecretHash,
-    pub at: i64,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 
@@ -92,10 +93,10 @@ pub enum OpenOutcome {
 /// Staff lift a lock (and the failure count). `None`: no such link in this tenant.
 #[derive(Debug)]
 pub struct UnlockLink {
-    pub tenant_id: Uuid,
-    pub uid: Uuid,
-    pub by: Uuid,
-    pub at: i64,
+    pub tenant_id: TenantId,
+    pub uid: LinkUid,
+    pub by: UserId,
+    pub at: UnixMillis,
 }
 
 impl Command for UnlockLink {
@@ -107,8 +108,8 @@ impl Command for UnlockLink {
 #[derive(Debug)]
 pub struct ConsumeGrant {
     pub grant: SecretHash,
-    pub tenant_id: Uuid,
-    pub at: i64,
+    pub tenant_id: TenantId,
+    pub at: UnixMillis,
 }
 
 impl Command for ConsumeGrant {
@@ -118,12 +119,12 @@ impl Command for ConsumeGrant {
 /// Records an event that changes nothing else (a passcode sent).
 #[derive(Debug)]
 pub struct LogEvent {
-    pub token_hash: [u8; 32],
+    pub token_hash: TokenHash,
     pub event: AccessEvent,
     /// `Success`, `Failure` or `Info`.
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     pub detail: Option<String>,
-    pub at: i64,
+    pub at: UnixMillis,
     pub actor: Actor,
 }
 

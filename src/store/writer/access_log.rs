@@ -12,8 +12,9 @@ use super::super::codec::{decode, encode};
 use super::tables::Tables;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{
-    AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Repeats, noise_key,
+    AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Outcome, Repeats, noise_key,
 };
+use crate::domain::{UnixMillis, UserId};
 
 impl Tables<'_> {
     /// Records one event of `link`: a new lifecycle row, or one more occurrence of a noise
@@ -23,10 +24,10 @@ impl Tables<'_> {
         &mut self,
         link: &LinkRecord,
         event: AccessEvent,
-        outcome: &str,
+        outcome: Outcome,
         detail: Option<String>,
         actor: &Actor,
-        at: i64,
+        at: UnixMillis,
     ) -> Result<(), StoreError> {
         self.log_repeated(link, event, outcome, detail, actor, Repeats::once(at))
     }
@@ -38,10 +39,10 @@ impl Tables<'_> {
         link: &LinkRecord,
         event: AccessEvent,
         detail: Option<String>,
-        by: uuid::Uuid,
-        at: i64,
+        by: UserId,
+        at: UnixMillis,
     ) -> Result<(), StoreError> {
-        self.log(link, event, "Success", detail, &Actor::staff(by), at)
+        self.log(link, event, Outcome::Success, detail, &Actor::staff(by), at)
     }
 
     /// Logs occurrences already counted together: a noise event folds them into its row for
@@ -50,7 +51,7 @@ impl Tables<'_> {
         &mut self,
         link: &LinkRecord,
         event: AccessEvent,
-        outcome: &str,
+        outcome: Outcome,
         detail: Option<String>,
         actor: &Actor,
         repeats: Repeats,
@@ -79,10 +80,10 @@ impl Tables<'_> {
         &mut self,
         link: &LinkRecord,
         event: AccessEvent,
-        outcome: &str,
+        outcome: Outcome,
         detail: Option<String>,
         actor: &Actor,
-        at: i64,
+        at: UnixMillis,
     ) -> Result<AccessLogEntry, StoreError> {
         let id = self
             .meta
@@ -96,7 +97,7 @@ impl Tables<'_> {
             link_id: link.link_id,
             tenant_id: link.tenant_id,
             event,
-            outcome: outcome.to_owned(),
+            outcome,
             detail,
             actor: actor.clone(),
             at,
@@ -126,7 +127,7 @@ impl Tables<'_> {
         self.put_log(entry)?;
         let last = entry.last_at.unwrap_or(entry.at);
         self.access_log_noise
-            .insert((entry.link_uid.as_u128(), key), (entry.id, last))?;
+            .insert((entry.link_uid.as_u128(), key), (entry.id, last.as_i64()))?;
         Ok(())
     }
 
@@ -161,26 +162,30 @@ impl Tables<'_> {
     }
 
     /// Marks a purged link's log so it is deleted once the retention window has passed.
-    pub(super) fn tombstone_log(&mut self, link: &LinkRecord, at: i64) -> Result<(), StoreError> {
+    pub(super) fn tombstone_log(
+        &mut self,
+        link: &LinkRecord,
+        at: UnixMillis,
+    ) -> Result<(), StoreError> {
         self.log(
             link,
             AccessEvent::Purged,
-            "Info",
+            Outcome::Info,
             None,
             &Actor::default(),
             at,
         )?;
         self.log_tombstones
-            .insert((at, link.uid.as_u128()), link.tenant_id.as_u128())?;
+            .insert((at.as_i64(), link.uid.as_u128()), link.tenant_id.as_u128())?;
         Ok(())
     }
 
     /// Deletes the logs (rows and noise index) of links purged before `purged_before`.
-    pub(super) fn forget_old_logs(&mut self, purged_before: i64) -> Result<(), StoreError> {
+    pub(super) fn forget_old_logs(&mut self, purged_before: UnixMillis) -> Result<(), StoreError> {
         let mut due = Vec::new();
         for e in self
             .log_tombstones
-            .range(..(purged_before, 0u128))?
+            .range(..(purged_before.as_i64(), 0u128))?
             .take(100)
         {
             due.push(e?.0.value());
@@ -199,10 +204,10 @@ impl Tables<'_> {
 
 #[cfg(test)]
 mod tests {
-    use uuid::Uuid;
-
     use crate::config::{Config, FileConfig, Overrides};
-    use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK};
+    use crate::domain::millis::ms;
+    use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK, Outcome};
+    use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis, UserId};
     use crate::store::commands::{CreateLink as Create, LogEvent, RevokeLink};
     use crate::store::{SendLimits, Store};
 
@@ -211,14 +216,15 @@ mod tests {
         Store::open(&dir.join("t.redb"), &config.writer).unwrap()
     }
 
-    fn create(store: &Store) -> Uuid {
-        let uid = Uuid::from_u128(7);
+    fn create(store: &Store) -> LinkUid {
+        let uid = LinkUid::from_u128(7);
         let mut link = crate::domain::link::tests_support::record();
-        (link.uid, link.token_hash, link.tenant_id) = (uid, [7; 32], Uuid::from_u128(9));
+        (link.uid, link.token_hash, link.tenant_id) =
+            (uid, TokenHash([7; 32]), TenantId::from_u128(9));
         let limits = SendLimits {
             per_recipient_per_hour: 10,
             per_tenant_per_hour: 10,
-            first_retry_at: 0,
+            first_retry_at: ms(0),
         };
         store
             .write_blocking(Create {
@@ -230,11 +236,11 @@ mod tests {
         uid
     }
 
-    fn denied(store: &Store, ip: &str, at: i64) {
+    fn denied(store: &Store, ip: &str, at: UnixMillis) {
         let op = LogEvent {
-            token_hash: [7; 32],
+            token_hash: TokenHash([7; 32]),
             event: AccessEvent::OpenDenied,
-            outcome: "Failure",
+            outcome: Outcome::Failure,
             detail: Some("Revoked".into()),
             at,
             actor: Actor {
@@ -250,17 +256,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
         let uid = create(&store);
-        let tenant = Uuid::from_u128(9);
+        let tenant = TenantId::from_u128(9);
         store
             .write_blocking(RevokeLink {
                 tenant_id: tenant,
                 uid,
-                by: Uuid::from_u128(8),
-                at: 1,
+                by: UserId::from_u128(8),
+                at: ms(1),
             })
             .unwrap();
         for n in 0..NOISE_ROWS_PER_LINK + 50 {
-            let at = 10 + n as i64;
+            let at = ms(10 + n as i64);
             denied(&store, &format!("10.0.{}.{}", n / 256, n % 256), at);
             if n > 0 {
                 denied(&store, "10.0.0.0", at);

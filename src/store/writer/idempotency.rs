@@ -10,6 +10,7 @@ use super::super::commands::{Idempotent, LinkQueued, Replayable, ResendOutcome};
 use super::super::idempotency::{IDEMPOTENCY_WINDOW_MS, IdempotencyRecord, IdempotencyStamp};
 use super::job::Apply;
 use super::tables::Tables;
+use crate::domain::UnixMillis;
 
 /// An answer that may have queued a link (then its key's record is stored).
 pub trait MaybeQueued {
@@ -67,7 +68,7 @@ impl Tables<'_> {
         };
         if let Some(old) = existing {
             self.idempotency_by_time
-                .remove((old.created_at, key.0, key.1))?;
+                .remove((old.created_at.as_i64(), key.0, key.1))?;
         }
         let mut record = stamp.record.clone();
         record
@@ -75,7 +76,7 @@ impl Tables<'_> {
             .extend(queued.refused.iter().cloned());
         self.idempotency.insert(key, encode(&record)?.as_slice())?;
         self.idempotency_by_time
-            .insert((record.created_at, key.0, key.1), ())?;
+            .insert((record.created_at.as_i64(), key.0, key.1), ())?;
         Ok(Replayable::Fresh(outcome))
     }
 
@@ -83,14 +84,14 @@ impl Tables<'_> {
     /// remain.
     pub(super) fn forget_old_idempotency(
         &mut self,
-        now: i64,
+        now: UnixMillis,
         limit: usize,
     ) -> Result<bool, StoreError> {
-        let cutoff = now.saturating_sub(IDEMPOTENCY_WINDOW_MS);
+        let cutoff = now.minus_ms(IDEMPOTENCY_WINDOW_MS);
         let mut old = Vec::new();
         for entry in self
             .idempotency_by_time
-            .range(..(cutoff, 0u128, [0u8; 32]))?
+            .range(..(cutoff.as_i64(), 0u128, [0u8; 32]))?
         {
             if old.len() > limit {
                 break;

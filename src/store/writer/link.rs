@@ -11,6 +11,7 @@ use super::super::commands::{
 };
 use super::job::Apply;
 use super::tables::Tables;
+use crate::domain::UnixMillis;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::AccessEvent;
 use crate::domain::tenant::ApiKeyRecord;
@@ -73,7 +74,7 @@ impl Apply for RevokeLink {
             link.revoked_at = Some(self.at);
             link.revoked_by_user_id = Some(self.by);
             t.store_link(&link)?;
-            t.by_revoked.insert((self.at, uid), ())?;
+            t.by_revoked.insert((self.at.as_i64(), uid), ())?;
             t.log_staff(&link, AccessEvent::Revoked, None, self.by, self.at)?;
         }
         Ok(Some(Box::new(link)))
@@ -83,7 +84,7 @@ impl Apply for RevokeLink {
 impl Apply for PutContact {
     fn apply(&self, t: &mut Tables<'_>) -> Result<ContactWritten, StoreError> {
         let mut contact = (*self.0).clone();
-        let key = (contact.tenant_id.as_u128(), contact.contact_id);
+        let key = (contact.tenant_id.as_u128(), contact.contact_id.get());
         let existing: Option<crate::domain::contact::Contact> = match t.contacts.get(key)? {
             Some(g) => Some(decode(g.value())?),
             None => None,
@@ -103,7 +104,7 @@ impl Apply for PutContact {
 
 impl Apply for DeleteContact {
     fn apply(&self, t: &mut Tables<'_>) -> Result<bool, StoreError> {
-        let key = (self.tenant_id.as_u128(), self.contact_id);
+        let key = (self.tenant_id.as_u128(), self.contact_id.get());
         Ok(t.contacts.remove(key)?.is_some())
     }
 }
@@ -147,13 +148,13 @@ impl Tables<'_> {
         let tenant = link.tenant_id.as_u128();
         self.meta.insert("next_link_id", next + 1)?;
         self.store_link(&link)?;
-        self.by_token.insert(link.token_hash, uid)?;
+        self.by_token.insert(link.token_hash.0, uid)?;
         self.by_tenant.insert((tenant, link.link_id), uid)?;
         let resource_type = link.resource_type.to_lowercase();
         let resource = (tenant, resource_type.as_str(), link.resource_uid.as_u128());
         self.by_resource
             .insert((resource.0, resource.1, resource.2, link.link_id), uid)?;
-        self.by_expiry.insert((link.expires_at, uid), ())?;
+        self.by_expiry.insert((link.expires_at.as_i64(), uid), ())?;
         let (by, at) = (link.created_by_user_id, link.created_at);
         self.log_staff(&link, AccessEvent::Created, None, by, at)?;
         Ok(LinkQueued {
@@ -164,10 +165,14 @@ impl Tables<'_> {
     }
 
     /// Up to `limit` links retired before `retired_before`, and whether more remain.
-    fn retired(&self, retired_before: i64, limit: usize) -> Result<(Vec<u128>, bool), StoreError> {
+    fn retired(
+        &self,
+        retired_before: UnixMillis,
+        limit: usize,
+    ) -> Result<(Vec<u128>, bool), StoreError> {
         let mut victims: Vec<u128> = Vec::new();
         for index in [&self.by_expiry, &self.by_revoked] {
-            for entry in index.range(..(retired_before, 0u128))? {
+            for entry in index.range(..(retired_before.as_i64(), 0u128))? {
                 if victims.len() > limit {
                     break;
                 }
@@ -183,7 +188,7 @@ impl Tables<'_> {
     }
 
     /// Removes a link and every index entry that names it.
-    fn delete_link(&mut self, uid: u128, now: i64) -> Result<(), StoreError> {
+    fn delete_link(&mut self, uid: u128, now: UnixMillis) -> Result<(), StoreError> {
         let Some(link) = self.load_link_record(uid)? else {
             tracing::warn!(uid = %format!("{uid:032x}"), "purge: an index names a missing link; run `customerlink check`");
             return Ok(());
@@ -192,7 +197,7 @@ impl Tables<'_> {
         self.delete_deliveries(uid)?;
         self.tombstone_log(&link, now)?;
         self.links.remove(uid)?;
-        self.by_token.remove(link.token_hash)?;
+        self.by_token.remove(link.token_hash.0)?;
         self.by_tenant.remove((tenant, link.link_id))?;
         let resource_type = link.resource_type.to_lowercase();
         self.by_resource.remove((
@@ -201,9 +206,9 @@ impl Tables<'_> {
             link.resource_uid.as_u128(),
             link.link_id,
         ))?;
-        self.by_expiry.remove((link.expires_at, uid))?;
+        self.by_expiry.remove((link.expires_at.as_i64(), uid))?;
         if let Some(at) = link.revoked_at {
-            self.by_revoked.remove((at, uid))?;
+            self.by_revoked.remove((at.as_i64(), uid))?;
         }
         Ok(())
     }

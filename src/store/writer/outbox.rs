@@ -5,7 +5,6 @@
 //! holds every delivery of a stored link.
 
 use redb::ReadableTable;
-use uuid::Uuid;
 
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
@@ -15,14 +14,13 @@ use super::super::commands::{
 };
 use super::job::Apply;
 use super::tables::Tables;
-use crate::domain::HOUR_MS;
 use crate::domain::delivery::{
-    DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channel_list,
+    DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channels_of,
     over_limit, retry_delay_ms,
 };
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::{AccessEvent, Actor};
-use crate::domain::resend;
+use crate::domain::portal::{AccessEvent, Actor, Outcome};
+use crate::domain::{TenantId, UnixMillis, resend};
 
 /// How many times in a row the worker may hand out a delivery whose attempt never records
 /// an outcome (the process died mid-send) before the delivery is given up, so that no
@@ -32,7 +30,7 @@ const MAX_UNFINISHED_LEASES: u32 = 3;
 /// The per-recipient send counter's key: `to:<tenant id>:<address>`, so one tenant's sends
 /// neither use up nor reveal another tenant's budget for the same address. (Keys of the
 /// older `to:<address>` form are never read again and expire with their hour.)
-fn recipient_key(tenant_id: Uuid, to: &str) -> String {
+fn recipient_key(tenant_id: TenantId, to: &str) -> String {
     format!("to:{}:{}", tenant_id.simple(), to.to_lowercase())
 }
 
@@ -61,9 +59,9 @@ impl Tables<'_> {
         link: &LinkRecord,
         deliveries: &[NewDelivery],
         limits: SendLimits,
-        now: i64,
+        now: UnixMillis,
     ) -> Result<(Vec<DeliveryRecord>, Vec<String>), StoreError> {
-        let hour = now.div_euclid(HOUR_MS);
+        let hour = now.hour();
         let tenant_key = format!("tenant:{}", link.tenant_id.simple());
         let mut queued = Vec::new();
         let mut refused = Vec::new();
@@ -97,7 +95,7 @@ impl Tables<'_> {
         &mut self,
         link: &LinkRecord,
         sealed_code: Vec<u8>,
-        at: i64,
+        at: UnixMillis,
         actor: &Actor,
     ) -> Result<Option<DeliveryRecord>, StoreError> {
         let (channel, to) = link.passcode_address();
@@ -106,7 +104,7 @@ impl Tables<'_> {
             self.log(
                 link,
                 AccessEvent::OtpSent,
-                "Failure",
+                Outcome::Failure,
                 Some(detail),
                 actor,
                 at,
@@ -122,7 +120,14 @@ impl Tables<'_> {
         let record = self.enqueue(record)?;
         // Who asked is recorded now; the attempt's outcome gets its own row when it is known.
         let detail = format!("queued for {}", channel.as_str());
-        self.log(link, AccessEvent::OtpSent, "Info", Some(detail), actor, at)?;
+        self.log(
+            link,
+            AccessEvent::OtpSent,
+            Outcome::Info,
+            Some(detail),
+            actor,
+            at,
+        )?;
         Ok(Some(record))
     }
 
@@ -136,7 +141,8 @@ impl Tables<'_> {
         self.meta.insert("next_delivery_id", id + 1)?;
         record.delivery_id = id;
         self.store_delivery(&record)?;
-        self.outbox_due.insert((record.next_attempt_at, id), ())?;
+        self.outbox_due
+            .insert((record.next_attempt_at.as_i64(), id), ())?;
         self.deliveries_by_link
             .insert((record.link_uid.as_u128(), id), ())?;
         Ok(record)
@@ -164,7 +170,7 @@ impl Tables<'_> {
     fn record_attempt(
         &mut self,
         id: u64,
-        at: i64,
+        at: UnixMillis,
         outcome: &AttemptOutcome,
         retry: RetryPolicy,
     ) -> Result<Option<DeliveryRecord>, StoreError> {
@@ -174,7 +180,8 @@ impl Tables<'_> {
         if record.status != DeliveryStatus::Queued {
             return Ok(Some(record));
         }
-        self.outbox_due.remove((record.next_attempt_at, id))?;
+        self.outbox_due
+            .remove((record.next_attempt_at.as_i64(), id))?;
         record.attempts += 1;
         record.unfinished_leases = 0;
         match outcome {
@@ -188,12 +195,13 @@ impl Tables<'_> {
                 if *permanent || record.attempts >= retry.max_attempts {
                     record.status = DeliveryStatus::Failed;
                 } else {
-                    record.next_attempt_at = at.saturating_add(retry_delay_ms(
+                    record.next_attempt_at = at.plus_ms(retry_delay_ms(
                         record.attempts,
                         retry.initial_ms,
                         retry.max_ms,
                     ));
-                    self.outbox_due.insert((record.next_attempt_at, id), ())?;
+                    self.outbox_due
+                        .insert((record.next_attempt_at.as_i64(), id), ())?;
                 }
             }
         }
@@ -204,12 +212,16 @@ impl Tables<'_> {
 
     /// The access log row for an attempt: `Delivered`/`DeliveryFailed` for a link,
     /// `OtpSent` for a passcode.
-    fn log_attempt(&mut self, record: &DeliveryRecord, at: i64) -> Result<(), StoreError> {
+    fn log_attempt(&mut self, record: &DeliveryRecord, at: UnixMillis) -> Result<(), StoreError> {
         let Some(link) = self.load_link_record(record.link_uid.as_u128())? else {
             return Ok(());
         };
         let sent = record.status == DeliveryStatus::Sent;
-        let outcome = if sent { "Success" } else { "Failure" };
+        let outcome = if sent {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
         let (event, detail) = match record.kind {
             DeliveryKind::Link => {
                 let event = if sent {
@@ -244,12 +256,16 @@ impl Tables<'_> {
     /// Hands out due deliveries, moving each one's next attempt to `lease_until`.
     fn lease_due(
         &mut self,
-        now: i64,
-        lease_until: i64,
+        now: UnixMillis,
+        lease_until: UnixMillis,
         limit: usize,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
         let mut due = Vec::new();
-        for entry in self.outbox_due.range(..=(now, u64::MAX))?.take(limit) {
+        for entry in self
+            .outbox_due
+            .range(..=(now.as_i64(), u64::MAX))?
+            .take(limit)
+        {
             due.push(entry?.0.value());
         }
         let mut leased = Vec::with_capacity(due.len());
@@ -270,7 +286,7 @@ impl Tables<'_> {
             record.unfinished_leases += 1;
             record.next_attempt_at = lease_until;
             self.store_delivery(&record)?;
-            self.outbox_due.insert((lease_until, id), ())?;
+            self.outbox_due.insert((lease_until.as_i64(), id), ())?;
             leased.push(record);
         }
         Ok(leased)
@@ -289,13 +305,13 @@ impl Tables<'_> {
             return Ok(ResendOutcome::Refused(refusal));
         }
         self.supersede_queued(uid.as_u128())?;
-        self.by_token.remove(link.token_hash)?;
-        link.token_hash = cmd.token_hash.0;
-        self.by_token.insert(link.token_hash, uid.as_u128())?;
+        self.by_token.remove(link.token_hash.0)?;
+        link.token_hash = cmd.token_hash;
+        self.by_token.insert(link.token_hash.0, uid.as_u128())?;
         let (queued, refused) = self.queue_deliveries(&link, &cmd.deliveries, cmd.limits, at)?;
         link.sent_over(&queued);
         self.store_link(&link)?;
-        let detail = format!("new token; {} queued", channel_list(&queued));
+        let detail = format!("new token; {} queued", channels_of(&queued));
         self.log_staff(&link, AccessEvent::Resent, Some(detail), cmd.by, at)?;
         Ok(ResendOutcome::Resent(LinkQueued {
             link: Box::new(link),
@@ -321,7 +337,8 @@ impl Tables<'_> {
                 continue;
             };
             if record.status == DeliveryStatus::Queued {
-                self.outbox_due.remove((record.next_attempt_at, id))?;
+                self.outbox_due
+                    .remove((record.next_attempt_at.as_i64(), id))?;
                 record.status = DeliveryStatus::Superseded;
                 self.store_delivery(&record)?;
             }
@@ -335,7 +352,8 @@ impl Tables<'_> {
             if let Some(record) = self.load_delivery(id)?
                 && record.status == DeliveryStatus::Queued
             {
-                self.outbox_due.remove((record.next_attempt_at, id))?;
+                self.outbox_due
+                    .remove((record.next_attempt_at.as_i64(), id))?;
             }
             self.outbox.remove(id)?;
             self.deliveries_by_link.remove((link_uid, id))?;
@@ -344,8 +362,8 @@ impl Tables<'_> {
     }
 
     /// Drops send counters older than the previous hour.
-    pub(super) fn forget_old_send_counts(&mut self, now: i64) -> Result<(), StoreError> {
-        let keep_from = now.div_euclid(HOUR_MS) - 1;
+    pub(super) fn forget_old_send_counts(&mut self, now: UnixMillis) -> Result<(), StoreError> {
+        let keep_from = now.hour() - 1;
         self.send_counts.retain(|(_, hour), _| hour >= keep_from)?;
         Ok(())
     }

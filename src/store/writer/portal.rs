@@ -14,8 +14,9 @@ use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::otp::{self, CodeEntry, CodeRequest, FAILURES_PER_LINK};
-use crate::domain::portal::{self, AccessEvent, Actor, GrantRecord, OpenRefusal};
+use crate::domain::portal::{self, AccessEvent, Actor, GrantRecord, OpenRefusal, Outcome};
 use crate::domain::token::SecretHash;
+use crate::domain::{TenantId, TokenHash, UnixMillis};
 
 impl Apply for IssueOtp {
     fn apply(&self, t: &mut Tables<'_>) -> Result<IssueOtpOutcome, StoreError> {
@@ -83,7 +84,14 @@ impl Apply for LogDenials {
             if let Some(link) = t.link_by_token(denial.token_hash)? {
                 let event = AccessEvent::OpenDenied;
                 let (detail, actor) = (Some(denial.detail.clone()), &denial.actor);
-                t.log_repeated(&link, event, "Failure", detail, actor, denial.repeats)?;
+                t.log_repeated(
+                    &link,
+                    event,
+                    Outcome::Failure,
+                    detail,
+                    actor,
+                    denial.repeats,
+                )?;
             }
         }
         Ok(())
@@ -95,7 +103,7 @@ impl Apply for LogLandings {
         for view in &self.0 {
             if let Some(link) = t.load_link_record(view.link_uid.as_u128())? {
                 let event = AccessEvent::LandingViewed;
-                t.log(&link, event, "Info", None, &view.actor, view.at)?;
+                t.log(&link, event, Outcome::Info, None, &view.actor, view.at)?;
             }
         }
         Ok(())
@@ -103,15 +111,19 @@ impl Apply for LogLandings {
 }
 
 impl Tables<'_> {
-    fn link_by_token(&self, token_hash: [u8; 32]) -> Result<Option<LinkRecord>, StoreError> {
-        match self.by_token.get(token_hash)?.map(|g| g.value()) {
+    fn link_by_token(&self, token_hash: TokenHash) -> Result<Option<LinkRecord>, StoreError> {
+        match self.by_token.get(token_hash.0)?.map(|g| g.value()) {
             Some(uid) => self.load_link_record(uid),
             None => Ok(None),
         }
     }
 
     /// The link behind a token if it is usable right now.
-    fn active_link(&self, token_hash: [u8; 32], at: i64) -> Result<Option<LinkRecord>, StoreError> {
+    fn active_link(
+        &self,
+        token_hash: TokenHash,
+        at: UnixMillis,
+    ) -> Result<Option<LinkRecord>, StoreError> {
         Ok(self
             .link_by_token(token_hash)?
             .filter(|l| l.status(at) == LinkStatus::Active))
@@ -129,7 +141,14 @@ impl Tables<'_> {
             CodeRequest::Send { sealed_code } => sealed_code,
             CodeRequest::Refused { retry_after_ms } => {
                 let detail = Some("cooldown or hourly limit".into());
-                self.log(&link, AccessEvent::OtpSent, "Failure", detail, actor, at)?;
+                self.log(
+                    &link,
+                    AccessEvent::OtpSent,
+                    Outcome::Failure,
+                    detail,
+                    actor,
+                    at,
+                )?;
                 return Ok(IssueOtpOutcome::Refused { retry_after_ms });
             }
         };
@@ -140,9 +159,9 @@ impl Tables<'_> {
 
     fn verify_otp(
         &mut self,
-        token_hash: [u8; 32],
+        token_hash: TokenHash,
         candidate: &SecretHash,
-        at: i64,
+        at: UnixMillis,
         actor: &Actor,
     ) -> Result<VerifyOutcome, StoreError> {
         let Some(mut link) = self.active_link(token_hash, at)?.filter(|l| l.require_otp) else {
@@ -151,7 +170,14 @@ impl Tables<'_> {
         let locked = match otp::enter_code(&mut link, candidate, at) {
             CodeEntry::Verified => {
                 self.store_link(&link)?;
-                self.log(&link, AccessEvent::OtpVerified, "Success", None, actor, at)?;
+                self.log(
+                    &link,
+                    AccessEvent::OtpVerified,
+                    Outcome::Success,
+                    None,
+                    actor,
+                    at,
+                )?;
                 return Ok(VerifyOutcome::Verified(Box::new(link)));
             }
             CodeEntry::Wrong { locked } => locked,
@@ -164,7 +190,7 @@ impl Tables<'_> {
         self.log(
             &link,
             AccessEvent::OtpFailed,
-            "Failure",
+            Outcome::Failure,
             Some(detail),
             actor,
             at,
@@ -173,7 +199,7 @@ impl Tables<'_> {
             self.log(
                 &link,
                 AccessEvent::Locked,
-                "Failure",
+                Outcome::Failure,
                 Some("too many wrong codes".into()),
                 actor,
                 at,
@@ -191,7 +217,14 @@ impl Tables<'_> {
             Ok(record) => record,
             Err(refusal) => {
                 let detail = Some(refusal.detail().to_owned());
-                self.log(&link, AccessEvent::OpenDenied, "Failure", detail, actor, at)?;
+                self.log(
+                    &link,
+                    AccessEvent::OpenDenied,
+                    Outcome::Failure,
+                    detail,
+                    actor,
+                    at,
+                )?;
                 return Ok(match refusal {
                     OpenRefusal::Dead(_) => OpenOutcome::Unavailable,
                     OpenRefusal::PasscodeNotVerified => OpenOutcome::Denied {
@@ -203,12 +236,12 @@ impl Tables<'_> {
         self.store_link(&link)?;
         self.grants.insert(grant, encode(&record)?.as_slice())?;
         self.grants_by_expiry
-            .insert((record.expires_at, grant), ())?;
+            .insert((record.expires_at.as_i64(), grant), ())?;
         let detail = format!("view {} of {}", link.view_count, link.max_views);
         self.log(
             &link,
             AccessEvent::Opened,
-            "Success",
+            Outcome::Success,
             Some(detail),
             actor,
             at,
@@ -221,8 +254,8 @@ impl Tables<'_> {
     fn consume_grant(
         &mut self,
         grant: [u8; 32],
-        tenant_id: uuid::Uuid,
-        at: i64,
+        tenant_id: TenantId,
+        at: UnixMillis,
     ) -> Result<Option<GrantRecord>, StoreError> {
         let record: Option<GrantRecord> = match self.grants.get(grant)? {
             Some(g) => Some(decode(g.value())?),
@@ -232,7 +265,8 @@ impl Tables<'_> {
             return Ok(None);
         };
         self.grants.remove(grant)?;
-        self.grants_by_expiry.remove((record.expires_at, grant))?;
+        self.grants_by_expiry
+            .remove((record.expires_at.as_i64(), grant))?;
         let link = self.load_link_record(record.link_uid.as_u128())?;
         if at >= record.expires_at || !record.is_backed_by(link.as_ref(), at) {
             return Ok(None);
@@ -241,9 +275,13 @@ impl Tables<'_> {
     }
 
     /// Deletes grants that can no longer be exchanged.
-    pub(super) fn forget_expired_grants(&mut self, now: i64) -> Result<(), StoreError> {
+    pub(super) fn forget_expired_grants(&mut self, now: UnixMillis) -> Result<(), StoreError> {
         let mut expired = Vec::new();
-        for e in self.grants_by_expiry.range(..(now, [0u8; 32]))?.take(1000) {
+        for e in self
+            .grants_by_expiry
+            .range(..(now.as_i64(), [0u8; 32]))?
+            .take(1000)
+        {
             expired.push(e?.0.value());
         }
         for (at, grant) in expired {

@@ -3,7 +3,6 @@
 
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 use tokio::sync::oneshot;
-use uuid::Uuid;
 
 use super::super::StoreError;
 use super::super::commands::{Command, CreateTenant};
@@ -11,6 +10,8 @@ use super::super::tables::TENANTS;
 use super::job::{Apply, Job, Queued};
 use super::tables::Tables;
 use super::{Failed, apply_batch};
+use crate::domain::TenantId;
+use crate::domain::millis::ms;
 use crate::domain::tenant::Tenant;
 
 /// Writes a tenant, then fails as a damaged record would.
@@ -42,9 +43,9 @@ impl Apply for DiskFails {
 
 fn tenant(n: u128) -> Tenant {
     Tenant {
-        tenant_id: Uuid::from_u128(n),
+        tenant_id: TenantId::from_u128(n),
         name: format!("t{n}"),
-        created_at: 0,
+        created_at: ms(0),
     }
 }
 
