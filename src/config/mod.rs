@@ -277,14 +277,7 @@ impl Config {
         let listen = resolve_listen(o.listen.or(f.listen), &mut errors);
         let public_url_from_listen = o.public_url.is_none() && f.public_url.is_none();
         let public_url = resolve_public_url(o.public_url.or(f.public_url), listen, &mut errors);
-        let level_text = o.log_level.or(f.log_level).unwrap_or_else(|| "info".into());
-        let log_level = level_text.parse::<tracing::Level>().unwrap_or_else(|_| {
-            errors.push(err(
-                "log_level",
-                "must be one of error, warn, info, debug, trace",
-            ));
-            tracing::Level::INFO
-        });
+        let log_level = resolve_log_level(o.log_level.or(f.log_level), &mut errors);
         let http = http::resolve_http(&f.http, &mut errors);
         let metrics = http::resolve_metrics(f.metrics, &mut errors);
         let purge = resolve_purge(&f.purge, &mut errors);
@@ -297,9 +290,7 @@ impl Config {
         let policy_file = f
             .policy_file
             .unwrap_or_else(|| data_dir.join("policy.toml"));
-        let templates_file = f
-            .templates_file
-            .unwrap_or_else(|| data_dir.join("templates.toml"));
+        let templates_file = (f.templates_file).unwrap_or_else(|| data_dir.join("templates.toml"));
         let delivery = delivery::resolve_delivery(&f.delivery, &mut errors);
         let portal = resolve_portal(&f.portal, &mut errors);
         let email = delivery::resolve_email(f.email, &mut errors);
@@ -329,10 +320,7 @@ impl Config {
             templates_file,
             portal,
             cors: CorsSettings {
-                allowed_origins: f
-                    .cors
-                    .allowed_origins
-                    .unwrap_or_else(|| vec!["*".to_owned()]),
+                allowed_origins: (f.cors.allowed_origins).unwrap_or_else(|| vec!["*".into()]),
             },
         })
     }
@@ -385,6 +373,16 @@ fn resolve_portal(f: &PortalFile, errors: &mut Vec<ConfigError>) -> PortalSettin
             errors,
         ),
     }
+}
+
+/// `log_level` (flag or file), default `info`.
+fn resolve_log_level(text: Option<String>, errors: &mut Vec<ConfigError>) -> tracing::Level {
+    let text = text.unwrap_or_else(|| "info".into());
+    text.parse::<tracing::Level>().unwrap_or_else(|_| {
+        let allowed = "must be one of error, warn, info, debug, trace";
+        errors.push(err("log_level", allowed));
+        tracing::Level::INFO
+    })
 }
 
 /// `listen` (flag or file), default [`DEFAULT_LISTEN`].

@@ -431,25 +431,30 @@ mod tests {
         assert!(!grant.is_backed_by(Some(&l), l.expires_at), "expired");
     }
 
-    #[test]
-    fn noise_rows_aggregate_per_event_outcome_and_address() {
-        let from = |ip: &str, ua: &str| Actor {
+    fn from(ip: &str, ua: &str) -> Actor {
+        Actor {
             ip: Some(ip.into()),
             user_agent: Some(ua.into()),
             user_id: None,
-        };
+        }
+    }
+
+    #[test]
+    fn noise_rows_aggregate_per_event_outcome_and_address() {
         let a = from("192.0.2.1", "A");
         let key = noise_key(AccessEvent::OpenDenied, Outcome::Failure, &a);
         assert_eq!(key.as_deref(), Some("OpenDenied|Failure|192.0.2.1"));
+        let b = from("192.0.2.2", "A");
         assert_ne!(
             key,
-            noise_key(
-                AccessEvent::OpenDenied,
-                Outcome::Failure,
-                &from("192.0.2.2", "A")
-            )
+            noise_key(AccessEvent::OpenDenied, Outcome::Failure, &b)
         );
         assert_eq!(noise_key(AccessEvent::Opened, Outcome::Success, &a), None);
+    }
+
+    #[test]
+    fn an_old_row_reads_as_one_and_absorbs_repeats() {
+        let a = from("192.0.2.1", "A");
         #[derive(Serialize)]
         struct OldRow {
             id: u64,
