@@ -357,16 +357,19 @@ fn a_named_master_secret_file_must_exist_and_is_never_created() {
     let d = data.path().to_str().unwrap();
     let key = data.path().join("shared.key");
     let k = key.to_str().unwrap();
-    let (code, _, err) = cli(&[
-        "--data",
-        d,
-        "--master-secret-file",
-        k,
-        "tenant",
-        "create",
-        "--name",
-        "x",
-    ]);
+    let create = || {
+        cli(&[
+            "--data",
+            d,
+            "--master-secret-file",
+            k,
+            "tenant",
+            "create",
+            "--name",
+            "x",
+        ])
+    };
+    let (code, _, err) = create();
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("master secret") && err.contains("not found"),
@@ -375,16 +378,7 @@ fn a_named_master_secret_file_must_exist_and_is_never_created() {
     assert!(!key.exists() && !data.path().join("master.key").exists());
 
     std::fs::write(&key, [1u8; 16]).unwrap();
-    let (code, _, err) = cli(&[
-        "--data",
-        d,
-        "--master-secret-file",
-        k,
-        "tenant",
-        "create",
-        "--name",
-        "x",
-    ]);
+    let (code, _, err) = create();
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("16 bytes"), "{err}");
 
