@@ -12,6 +12,7 @@ use crate::api::AppState;
 use crate::domain::tenant::{Role, StaffCaller};
 use crate::domain::token::{ApiKey, HashKeys};
 use crate::store::Store;
+use crate::store::queries::ApiKeyByHash;
 
 mod cache;
 
@@ -38,8 +39,12 @@ impl<'a> From<&'a AppState> for Gate<'a> {
 
 /// The caller behind a valid, unrevoked key that may call `op`: 401 for no valid key, 403
 /// (with a ResponseStatus) when the key lacks the role the operation declares.
-pub fn authenticate(gate: Gate<'_>, headers: &HeaderMap, op: Op) -> Result<StaffCaller, ApiError> {
-    let caller = caller(gate, headers)?;
+pub async fn authenticate(
+    gate: Gate<'_>,
+    headers: &HeaderMap,
+    op: Op,
+) -> Result<StaffCaller, ApiError> {
+    let caller = caller(gate, headers).await?;
     match op.needs() {
         Some(role) if !caller.may(role) => Err(ApiError::Forbidden(forbidden(role).into())),
         _ => Ok(caller),
@@ -56,7 +61,7 @@ fn forbidden(role: Role) -> &'static str {
 }
 
 /// The caller behind a valid, unrevoked key.
-fn caller(gate: Gate<'_>, headers: &HeaderMap) -> Result<StaffCaller, ApiError> {
+async fn caller(gate: Gate<'_>, headers: &HeaderMap) -> Result<StaffCaller, ApiError> {
     let key = presented_key(headers)
         .and_then(|text| ApiKey::parse(&text))
         .ok_or(ApiError::Unauthorized)?;
@@ -66,7 +71,7 @@ fn caller(gate: Gate<'_>, headers: &HeaderMap) -> Result<StaffCaller, ApiError> 
         return Ok(caller);
     }
     let ticket = cache.ticket();
-    let record = gate.store.read(|r| r.api_key(&hash))?;
+    let record = gate.store.fetch(ApiKeyByHash(hash)).await?;
     match record {
         Some(k) if k.revoked_at.is_none() => {
             let caller = StaffCaller::from(&k);

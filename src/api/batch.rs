@@ -49,7 +49,7 @@ pub(super) async fn run(
         )));
     };
     let items = items(op, body.value)?;
-    let caller = auth::authenticate(state.into(), &req.headers, matched.route.op)?;
+    let caller = auth::authenticate(state.into(), &req.headers, matched.route.op).await?;
     style.casing = casing(caller.casing);
     let mut replies = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {

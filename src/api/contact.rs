@@ -8,6 +8,7 @@ use crate::domain::tenant::StaffCaller;
 use crate::domain::{ContactId, FieldError, Rule};
 use crate::store::Store;
 use crate::store::commands::{DeleteContact, PutContact};
+use crate::store::queries::{ContactOf, ContactsOf};
 
 pub async fn put(
     state: Records<'_>,
@@ -25,15 +26,17 @@ pub async fn put(
     })
 }
 
-pub fn get(
+pub async fn get(
     store: &Store,
     caller: &StaffCaller,
     req: ContactRequest,
 ) -> Result<ContactResponse, ApiError> {
     let id = required_id(req.ContactId)?;
-    let contact = store
-        .read(|r| r.contact(caller.tenant_id, id))?
-        .ok_or_else(|| not_found(id))?;
+    let query = ContactOf {
+        tenant: caller.tenant_id,
+        id,
+    };
+    let contact = store.fetch(query).await?.ok_or_else(|| not_found(id))?;
     Ok(ContactResponse {
         ResponseStatus: None,
         Contact: Contact::from_domain(&contact),
@@ -56,14 +59,18 @@ pub async fn delete(
     }
 }
 
-pub fn list(
+pub async fn list(
     store: &Store,
     caller: &StaffCaller,
     req: ContactListRequest,
 ) -> Result<ContactListResponse, ApiError> {
     let take = super::page_size(req.Take)?;
-    let (contacts, total) =
-        store.read(|r| r.contacts(caller.tenant_id, req.Skip.unwrap_or(0), take))?;
+    let query = ContactsOf {
+        tenant: caller.tenant_id,
+        skip: req.Skip.unwrap_or(0),
+        take,
+    };
+    let (contacts, total) = store.fetch(query).await?;
     Ok(ContactListResponse {
         ResponseStatus: None,
         Contacts: contacts.iter().map(Contact::from_domain).collect(),

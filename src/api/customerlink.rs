@@ -19,6 +19,10 @@ use crate::store::commands::{
     self as cmd, ConsumeGrant, Idempotent, LinkQueued, Resend, ResendOutcome, RevokeLink,
     UnlockLink,
 };
+use crate::store::queries::{
+    AccessLogOf, ContactOf, LinkOf, LinkWithContact, LinkWithDeliveries, LinksByResource,
+    LinksByTenant,
+};
 use crate::store::{Apply, Replayable, ResendRefusal};
 
 /// `POST /v1/customerlink` (and its aliases). With an `Idempotency-Key` (`once`), a repeat of
@@ -29,11 +33,11 @@ pub async fn create(
     req: CustomerLinkCreateRequest,
     once: Option<Once>,
 ) -> Result<CustomerLinkCreateResponse, ApiError> {
-    if let Some(first) = first_result(state, caller, once.as_ref())? {
+    if let Some(first) = first_result(state, caller, once.as_ref()).await? {
         return Ok(first);
     }
     let input = create_input(req);
-    let contact = usable_contact(state, caller, input.recipient_contact_id)?;
+    let contact = usable_contact(state, caller, input.recipient_contact_id).await?;
     let lookup = match (&contact, input.recipient_contact_id) {
         (Some(c), _) => ContactLookup::Found(c),
         (None, Some(_)) => ContactLookup::Missing,
@@ -101,7 +105,7 @@ fn create_input(req: CustomerLinkCreateRequest) -> CreateLink {
 }
 
 /// The contact a create names, if it exists in the caller's tenant and may be used.
-fn usable_contact(
+async fn usable_contact(
     state: Issuer<'_>,
     caller: &StaffCaller,
     id: Option<ContactId>,
@@ -109,16 +113,23 @@ fn usable_contact(
     let Some(id) = id else {
         return Ok(None);
     };
-    let contact = state.store.read(|r| r.contact(caller.tenant_id, id))?;
+    let query = ContactOf {
+        tenant: caller.tenant_id,
+        id,
+    };
+    let contact = state.store.fetch(query).await?;
     Ok(contact.filter(Contact::is_usable))
 }
 
-fn first_result(
+async fn first_result(
     state: Issuer<'_>,
     caller: &StaffCaller,
     once: Option<&Once>,
 ) -> Result<Option<CustomerLinkCreateResponse>, ApiError> {
-    once.map_or(Ok(None), |o| o.first_result(state, caller))
+    match once {
+        Some(once) => once.first_result(state, caller).await,
+        None => Ok(None),
+    }
 }
 
 /// A create or resend about to be written: what its reply needs.
@@ -158,7 +169,7 @@ impl Created<'_> {
         Ok(
             match state.store.write(Idempotent { command, stamp }).await? {
                 Replayable::Fresh(output) => Ok(output),
-                Replayable::Replay(record) => Err(once.replay(state, caller, &record)?),
+                Replayable::Replay(record) => Err(once.replay(state, caller, &record).await?),
             },
         )
     }
@@ -218,18 +229,15 @@ pub async fn resend(
     once: Option<Once>,
 ) -> Result<CustomerLinkCreateResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
-    if let Some(first) = first_result(state, caller, once.as_ref())? {
+    if let Some(first) = first_result(state, caller, once.as_ref()).await? {
         return Ok(first);
     }
-    let (link, contact) = state.store.read(|r| {
-        let link = r.link(caller.tenant_id, uid)?;
-        let contact = match link.as_ref().and_then(|l| l.recipient_contact_id) {
-            Some(id) => r.contact(caller.tenant_id, id)?,
-            None => None,
-        };
-        Ok((link, contact))
-    })?;
-    let link = link.ok_or_else(|| not_found(uid))?;
+    let of = LinkOf {
+        tenant: caller.tenant_id,
+        uid,
+    };
+    let found = state.store.fetch(LinkWithContact(of)).await?;
+    let (link, contact) = found.ok_or_else(|| not_found(uid))?;
     let wanted =
         resend::channels(&link, req.DeliverEmail, req.DeliverSms).map_err(ApiError::Invalid)?;
     let token = LinkToken::generate()?;
@@ -271,7 +279,7 @@ pub async fn resend(
     call.respond(written, &mut delivery_errors).await
 }
 
-pub fn list_for_resource(
+pub async fn list_for_resource(
     state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkListRequest,
@@ -287,13 +295,16 @@ pub fn list_for_resource(
                 .message("'Resource Type' and '{PropertyName}' are required."),
         ]));
     };
-    let links = state
-        .store
-        .read(|r| r.links_by_resource(caller.tenant_id, &resource_type, resource_uid))?;
+    let query = LinksByResource {
+        tenant: caller.tenant_id,
+        resource_type,
+        resource_uid,
+    };
+    let links = state.store.fetch(query).await?;
     Ok(list_response(&links, None, state.clock.now()))
 }
 
-pub fn query(
+pub async fn query(
     state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkQueryRequest,
@@ -311,31 +322,29 @@ pub fn query(
     };
     let take = super::page_size(req.Take)?;
     let now = state.clock.now();
-    let page = state
-        .store
-        .read(|r| r.links_by_tenant(caller.tenant_id, status, now, req.Skip.unwrap_or(0), take))?;
+    let query = LinksByTenant {
+        tenant: caller.tenant_id,
+        status,
+        now,
+        skip: req.Skip.unwrap_or(0),
+        take,
+    };
+    let page = state.store.fetch(query).await?;
     Ok(list_response(&page.links, Some(page.total), now))
 }
 
-pub fn get(
+pub async fn get(
     state: Records<'_>,
     caller: &StaffCaller,
     req: CustomerLinkRequest,
 ) -> Result<CustomerLinkResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
-    let (link, deliveries) = state.store.read(|r| {
-        let link = r.link(caller.tenant_id, uid)?;
-        // The writer records a channel for every link delivery it queues, and passcodes
-        // exist only for links that require one: any other link has none to scan for.
-        let deliveries = match &link {
-            Some(l) if !l.delivery_channels.is_empty() || l.require_otp => {
-                r.deliveries_for_link(uid)?
-            }
-            _ => Vec::new(),
-        };
-        Ok((link, deliveries))
-    })?;
-    let link = link.ok_or_else(|| not_found(uid))?;
+    let of = LinkOf {
+        tenant: caller.tenant_id,
+        uid,
+    };
+    let found = state.store.fetch(LinkWithDeliveries(of)).await?;
+    let (link, deliveries) = found.ok_or_else(|| not_found(uid))?;
     Ok(CustomerLinkResponse {
         ResponseStatus: None,
         Link: CustomerLinkExtended::from_record(&link, state.clock.now()),
@@ -429,13 +438,17 @@ pub async fn unlock(
 }
 
 /// `GET /v1/customerlink/{uid}/log`: the access log, also after the link was purged.
-pub fn access_log(
+pub async fn access_log(
     store: &Store,
     caller: &StaffCaller,
     req: CustomerLinkUidRequest,
 ) -> Result<CustomerLinkLogResponse, ApiError> {
     let uid = required_uid(req.CustomerLinkUID)?;
-    let entries = store.read(|r| r.access_log(caller.tenant_id, uid))?;
+    let query = AccessLogOf {
+        tenant: caller.tenant_id,
+        uid,
+    };
+    let entries = store.fetch(query).await?;
     if entries.is_empty() {
         return Err(not_found(uid));
     }

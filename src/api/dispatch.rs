@@ -191,7 +191,8 @@ async fn operate(
             .await
         }
         Handler::Staff(_, run) => {
-            let caller = auth::authenticate(state.into(), &req.headers, call.matched.route.op)?;
+            let caller =
+                auth::authenticate(state.into(), &req.headers, call.matched.route.op).await?;
             style.casing = rule.decide(caller.casing, sent);
             execute(run, state, req, &caller, call, None)
                 .await?

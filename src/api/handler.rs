@@ -119,12 +119,12 @@ impl<T: Serialize + JsonSchema + Send> Reply for T {
 pub type Dto = Box<dyn Reply>;
 
 /// The [`Handler`] of a staff row, with the role its key needs: `staff!(Role::X => module::f)`
-/// for a synchronous `f(state, caller, dto)` (where `state` is whatever part of the
-/// [`AppState`] `f` declares: the whole, `Records` or `&Store`), `staff!(async Role::X => module::f)` for an
-/// async one, and `staff!(async once Role::X => module::f)` for one that also takes the
-/// request's `Idempotency-Key`.
+/// for an async `f(state, caller, dto)` (where `state` is whatever part of the [`AppState`] `f`
+/// declares: `Issuer`, `Grants`, `Records` or `&Store`), and `staff!(once Role::X => module::f)`
+/// for one that also takes the request's `Idempotency-Key`. Every handler is async: a store
+/// read may have to wait (for a database server).
 macro_rules! staff {
-    (async once $role:path => $($f:ident)::+) => {
+    (once $role:path => $($f:ident)::+) => {
         $crate::api::handler::Handler::Staff($role, |c| {
             Box::pin(async move {
                 let operation = c.call.matched.route.request;
@@ -135,7 +135,7 @@ macro_rules! staff {
             })
         })
     };
-    (async $role:path => $($f:ident)::+) => {
+    ($role:path => $($f:ident)::+) => {
         $crate::api::handler::Handler::Staff($role, |c| {
             Box::pin(async move {
                 let dto = c.call.bind()?;
@@ -144,26 +144,11 @@ macro_rules! staff {
             })
         })
     };
-    ($role:path => $($f:ident)::+) => {
-        $crate::api::handler::Handler::Staff($role, |c| {
-            Box::pin(async move {
-                let dto = c.call.bind()?;
-                let reply = $($f)::+(c.state.into(), c.caller, dto)?;
-                Ok(Box::new(reply) as $crate::api::handler::Dto)
-            })
-        })
-    };
 }
 
-/// The [`Handler`] of a portal row: `portal!(f)` for a synchronous
-/// `f(portal, &visitor, dto, style)`, `portal!(async f)` for an async one.
+/// The [`Handler`] of a portal row: `portal!(f)` for an async `f(portal, &visitor, dto, style)`.
 macro_rules! portal {
     ($($f:ident)::+) => {
-        $crate::api::handler::Handler::Portal(|c| {
-            Box::pin(async move { $($f)::+(c.portal, &c.visitor, c.call.bind()?, c.style) })
-        })
-    };
-    (async $($f:ident)::+) => {
         $crate::api::handler::Handler::Portal(|c| {
             Box::pin(async move { $($f)::+(c.portal, &c.visitor, c.call.bind()?, c.style).await })
         })

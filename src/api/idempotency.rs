@@ -11,6 +11,7 @@ use crate::api::Issuer;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{FieldError, LinkUid, Rule, UnixMillis};
+use crate::store::queries::{IdempotencyOf, LinkOf};
 use crate::store::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
 
 /// The header, as IETF draft-ietf-httpapi-idempotency-key-header and payment APIs name it.
@@ -93,24 +94,26 @@ impl Once {
     }
 
     /// The first result of this key, if it has one (read before any work is done).
-    pub fn first_result(
+    pub async fn first_result(
         &self,
         state: Issuer<'_>,
         caller: &StaffCaller,
     ) -> Result<Option<CustomerLinkCreateResponse>, ApiError> {
         let now = state.clock.now();
-        match state
-            .store
-            .read(|r| r.idempotency(caller.tenant_id, self.key, now))?
-        {
-            Some(record) => self.replay(state, caller, &record).map(Some),
+        let query = IdempotencyOf {
+            tenant: caller.tenant_id,
+            key: self.key,
+            now,
+        };
+        match state.store.fetch(query).await? {
+            Some(record) => self.replay(state, caller, &record).await.map(Some),
             None => Ok(None),
         }
     }
 
     /// Rebuilds the first reply from its record: the link as it is now, the same `PortalUrl`
     /// and the delivery errors known when it was written. 422 if the key was used for a different request.
-    pub fn replay(
+    pub async fn replay(
         &self,
         state: Issuer<'_>,
         caller: &StaffCaller,
@@ -124,7 +127,11 @@ impl Once {
             ));
         }
         let uid = record.link_uid;
-        let link = state.store.read(|r| r.link(caller.tenant_id, uid))?;
+        let of = LinkOf {
+            tenant: caller.tenant_id,
+            uid,
+        };
+        let link = state.store.fetch(of).await?;
         let token = state.keys.open_token(&record.sealed_token, uid.as_bytes());
         let (Some(link), Some(token)) = (link, token) else {
             return Err(ApiError::Conflict(format!(

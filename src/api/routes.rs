@@ -108,7 +108,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkCreateRequest",
         response: "CustomerLinkCreateResponse",
         schemas: pair::<CustomerLinkCreateRequest, CustomerLinkCreateResponse>,
-        handler: staff!(async once Role::Staff => customerlink::create),
+        handler: staff!(once Role::Staff => customerlink::create),
     },
     Route {
         verbs: &["GET"],
@@ -126,7 +126,7 @@ pub const ROUTES: &[Route] = &[
         request: "GrantIntrospectRequest",
         response: "GrantIntrospectResponse",
         schemas: pair::<GrantIntrospectRequest, GrantIntrospectResponse>,
-        handler: staff!(async Role::ResourceServer => customerlink::introspect),
+        handler: staff!(Role::ResourceServer => customerlink::introspect),
     },
     Route {
         verbs: &["GET"],
@@ -153,7 +153,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkRevokeRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
-        handler: staff!(async Role::Staff => customerlink::revoke),
+        handler: staff!(Role::Staff => customerlink::revoke),
     },
     Route {
         verbs: &["POST"],
@@ -162,7 +162,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkRevokeRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkRevokeRequest, CustomerLinkResponse>,
-        handler: staff!(async Role::Staff => customerlink::revoke),
+        handler: staff!(Role::Staff => customerlink::revoke),
     },
     Route {
         verbs: &["POST"],
@@ -171,7 +171,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkResendRequest",
         response: "CustomerLinkCreateResponse",
         schemas: pair::<CustomerLinkResendRequest, CustomerLinkCreateResponse>,
-        handler: staff!(async once Role::Staff => customerlink::resend),
+        handler: staff!(once Role::Staff => customerlink::resend),
     },
     Route {
         verbs: &["POST"],
@@ -180,7 +180,7 @@ pub const ROUTES: &[Route] = &[
         request: "CustomerLinkUnlockRequest",
         response: "CustomerLinkResponse",
         schemas: pair::<CustomerLinkUidRequest, CustomerLinkResponse>,
-        handler: staff!(async Role::Staff => customerlink::unlock),
+        handler: staff!(Role::Staff => customerlink::unlock),
     },
     Route {
         verbs: &["GET"],
@@ -207,7 +207,7 @@ pub const ROUTES: &[Route] = &[
         request: "PortalOtpRequest",
         response: "PortalLandingResponse",
         schemas: pair::<PortalTokenRequest, PortalLandingResponse>,
-        handler: portal!(async portal_api::request_code),
+        handler: portal!(portal_api::request_code),
     },
     Route {
         verbs: &["POST"],
@@ -216,7 +216,7 @@ pub const ROUTES: &[Route] = &[
         request: "PortalVerifyRequest",
         response: "PortalVerifyResponse",
         schemas: pair::<PortalVerifyRequest, PortalVerifyResponse>,
-        handler: portal!(async portal_api::verify),
+        handler: portal!(portal_api::verify),
     },
     Route {
         verbs: &["POST"],
@@ -225,7 +225,7 @@ pub const ROUTES: &[Route] = &[
         request: "PortalOpenRequest",
         response: "PortalOpenResponse",
         schemas: pair::<PortalTokenRequest, PortalOpenResponse>,
-        handler: portal!(async portal_api::open),
+        handler: portal!(portal_api::open),
     },
     Route {
         verbs: &["GET"],
@@ -243,7 +243,7 @@ pub const ROUTES: &[Route] = &[
         request: "ContactPutRequest",
         response: "ContactResponse",
         schemas: pair::<Contact, ContactResponse>,
-        handler: staff!(async Role::Staff => contact::put),
+        handler: staff!(Role::Staff => contact::put),
     },
     Route {
         verbs: &["GET"],
@@ -261,7 +261,7 @@ pub const ROUTES: &[Route] = &[
         request: "ContactDeleteRequest",
         response: "EmptyResponse",
         schemas: pair::<ContactRequest, EmptyResponse>,
-        handler: staff!(async Role::Staff => contact::delete),
+        handler: staff!(Role::Staff => contact::delete),
     },
 ];
 

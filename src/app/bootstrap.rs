@@ -7,13 +7,14 @@ use uuid::Uuid;
 
 use super::{AppState, StartError};
 use crate::ops::admin;
+use crate::store::queries::TenantCount;
 
 /// File (inside the data folder) that receives the first API key.
 pub const INITIAL_KEY_FILE: &str = "initial-api-key";
 
 /// Creates the first tenant and key if the database has no tenant; returns the key file.
 pub fn first_start(state: &AppState) -> Result<Option<PathBuf>, StartError> {
-    if state.store.read(|r| r.tenant_count())? > 0 {
+    if state.store.fetch_blocking(TenantCount)? > 0 {
         return Ok(None);
     }
     let now = state.clock.now();

@@ -21,6 +21,7 @@ use crate::domain::policy::Channel;
 use crate::domain::token::{HashKeys, LinkToken, Secret};
 use crate::metrics::DeliveryStats;
 use crate::store::commands::RecordAttempt;
+use crate::store::queries::{LinkOf, LinkWithTenantName};
 use crate::store::{AttemptOutcome, RetryPolicy, Store};
 
 /// Everything one delivery attempt needs and nothing more: the create call and the outbox
@@ -185,7 +186,7 @@ async fn send(
     record: &DeliveryRecord,
     token: &LinkToken,
 ) -> Result<(), SendError> {
-    let (link, tenant_name) = read_link(outbox, record)?;
+    let (link, tenant_name) = read_link(outbox, record).await?;
     let portal_url = format!("{}/portal/{}", outbox.public_url, token.encode());
     let expires_at = human_time(link.expires_at);
     let ctx = MessageContext {
@@ -206,7 +207,7 @@ async fn send_passcode(
     record: &DeliveryRecord,
     code: &Secret<String>,
 ) -> Result<(), SendError> {
-    let (link, tenant_name) = read_link(outbox, record)?;
+    let (link, tenant_name) = read_link(outbox, record).await?;
     let now = outbox.clock.now();
     let hash = outbox.keys.otp(link.uid.as_bytes(), code.expose());
     let live = link
@@ -233,17 +234,20 @@ async fn send_passcode(
 }
 
 /// The delivery's link if it is still active, and its tenant's name.
-fn read_link(outbox: &Outbox, record: &DeliveryRecord) -> Result<(LinkRecord, String), SendError> {
-    let (link, tenant_name) = outbox
+async fn read_link(
+    outbox: &Outbox,
+    record: &DeliveryRecord,
+) -> Result<(LinkRecord, String), SendError> {
+    let of = LinkOf {
+        tenant: record.tenant_id,
+        uid: record.link_uid,
+    };
+    let found = outbox
         .store
-        .read(|r| {
-            Ok((
-                r.link(record.tenant_id, record.link_uid)?,
-                r.tenant_name(record.tenant_id)?,
-            ))
-        })
+        .fetch(LinkWithTenantName(of))
+        .await
         .map_err(|e| SendError::transient(format!("store: {e}")))?;
-    let Some(link) = link else {
+    let Some((link, tenant_name)) = found else {
         return Err(SendError::permanent("the link no longer exists".into()));
     };
     let status = link.status(outbox.clock.now());
@@ -253,7 +257,7 @@ fn read_link(outbox: &Outbox, record: &DeliveryRecord) -> Result<(LinkRecord, St
             status.as_str()
         )));
     }
-    Ok((link, tenant_name.unwrap_or_default()))
+    Ok((link, tenant_name))
 }
 
 /// Sends a rendered message over the delivery's channel.

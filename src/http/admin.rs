@@ -82,7 +82,7 @@ fn ready(store: &Store) -> Response<ResponseBody> {
         r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
         return r;
     }
-    let readable = store.read(|_| Ok(())).is_ok();
+    let readable = store.ping().is_ok();
     match (readable, store.is_writing()) {
         (true, true) => text(StatusCode::OK, "ready\n"),
         (false, _) => text(StatusCode::SERVICE_UNAVAILABLE, "store not readable\n"),

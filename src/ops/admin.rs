@@ -9,6 +9,7 @@ use crate::domain::text::is_name_char;
 use crate::domain::token::{ApiKey, HashKeys, Secret};
 use crate::domain::{TenantId, UnixMillis, UserId};
 use crate::store::commands::{CreateApiKey, CreateTenant, RevokeApiKey};
+use crate::store::queries::{ApiKeysOf, TenantOf};
 use crate::store::{Store, StoreError};
 
 /// What a new API key grants.
@@ -66,7 +67,7 @@ pub fn create_key(
     spec: KeySpec,
     now: UnixMillis,
 ) -> Result<Secret<String>, AdminError> {
-    if store.read(|r| r.tenant(spec.tenant_id))?.is_none() {
+    if store.fetch_blocking(TenantOf(spec.tenant_id))?.is_none() {
         return Err(AdminError::UnknownTenant(spec.tenant_id));
     }
     let key = ApiKey::generate().map_err(AdminError::Random)?;
@@ -90,10 +91,10 @@ pub fn create_key(
 
 /// The tenant's keys (without secrets).
 pub fn list_keys(store: &Store, tenant_id: TenantId) -> Result<Vec<ApiKeyRecord>, AdminError> {
-    if store.read(|r| r.tenant(tenant_id))?.is_none() {
+    if store.fetch_blocking(TenantOf(tenant_id))?.is_none() {
         return Err(AdminError::UnknownTenant(tenant_id));
     }
-    Ok(store.read(|r| r.api_keys(tenant_id))?)
+    Ok(store.fetch_blocking(ApiKeysOf(tenant_id))?)
 }
 
 /// Revokes a key by id; revoking twice is harmless.

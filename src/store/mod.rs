@@ -12,6 +12,7 @@ mod error;
 mod golden_tests;
 mod idempotency;
 pub mod postgres;
+pub mod queries;
 mod reader;
 pub mod tables;
 mod writer;
@@ -92,12 +93,26 @@ impl Store {
         self.writer.send_blocking(command)
     }
 
+    /// Answers one read ([`queries`]). The embedded store answers from one short read
+    /// transaction on the calling thread: a point lookup or bounded range scan that never
+    /// waits for the writer.
+    pub async fn fetch<Q: queries::Fetch>(&self, query: Q) -> Result<Q::Output, StoreError> {
+        self.read(|r| query.fetch(r))
+    }
+
+    /// [`Store::fetch`] for synchronous callers (admin commands, start-up).
+    pub fn fetch_blocking<Q: queries::Fetch>(&self, query: Q) -> Result<Q::Output, StoreError> {
+        self.read(|r| query.fetch(r))
+    }
+
+    /// Whether the store answers a read at all (readiness).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.read(|_| Ok(()))
+    }
+
     /// Runs `f` in one short read transaction. The closure is synchronous, so the snapshot
     /// can never be held across an `.await` (which would pin old pages and grow the file).
-    pub fn read<T>(
-        &self,
-        f: impl FnOnce(&Reader) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn read<T>(&self, f: impl FnOnce(&Reader) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let txn = self.db.current()?.begin_read()?;
         f(&Reader::new(txn))
     }

@@ -64,13 +64,13 @@ pub fn landing_dto(landing: &Landing) -> (StatusCode, PortalLandingResponse) {
     }
 }
 
-pub fn landing(
+pub async fn landing(
     portal: Portal<'_>,
     visitor: &Visitor,
     dto: PortalTokenRequest,
     style: &Style,
 ) -> Result<Response, ApiError> {
-    let view = flow::landing(portal, &token(dto.Token), visitor.session(), &visitor.actor)?;
+    let view = flow::landing(portal, &token(dto.Token), visitor.session(), &visitor.actor).await?;
     let (status, body) = landing_dto(&view);
     Ok(with_status(respond(&body, style)?, status))
 }

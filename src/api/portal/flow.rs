@@ -17,6 +17,7 @@ use crate::jobs::landing_log::DeniedOpen;
 use crate::store::commands::{
     IssueOtp, IssueOtpOutcome, OpenLink, OpenOutcome, VerifyOtp, VerifyOutcome,
 };
+use crate::store::queries::{LandingOf, LinkByToken};
 
 /// What the landing page may show.
 #[derive(Debug, Clone)]
@@ -65,27 +66,17 @@ fn token_hash(portal: Portal<'_>, token: &str) -> Option<TokenHash> {
 
 /// The landing view. Changes nothing; logs at most one `LandingViewed` per link and address
 /// per minute, in the next batch of the landing log (never a write on the request's path).
-pub fn landing(
+pub async fn landing(
     portal: Portal<'_>,
     token: &str,
     session: Option<&str>,
     actor: &Actor,
 ) -> Result<Landing, ApiError> {
-    let hash = token_hash(portal, token);
     let now = portal.clock.now();
-    let found = portal.store.read(|r| match &hash {
-        Some(h) => match r
-            .link_by_token(h)?
-            .filter(|l| l.status(now) == LinkStatus::Active)
-        {
-            Some(link) => {
-                let name = r.tenant_name(link.tenant_id)?.unwrap_or_default();
-                Ok(Some((link, name)))
-            }
-            None => Ok(None),
-        },
-        None => Ok(None),
-    })?;
+    let found = match token_hash(portal, token) {
+        Some(token) => portal.store.fetch(LandingOf { token, now }).await?,
+        None => None,
+    };
     let Some((link, tenant_name)) = found else {
         return Ok(Landing::Unavailable);
     };
@@ -127,7 +118,7 @@ pub async fn request_code(portal: Portal<'_>, token: &str, actor: &Actor) -> Res
         return Ok(());
     };
     let now = portal.clock.now();
-    let Some(link) = usable(portal, &hash, now)? else {
+    let Some(link) = usable(portal, hash, now).await? else {
         return Ok(());
     };
     let code = generate_code(if link.otp_digits == 0 {
@@ -152,14 +143,15 @@ pub async fn request_code(portal: Portal<'_>, token: &str, actor: &Actor) -> Res
 
 /// The one store read of the passcode steps: the link behind the token if it is active and
 /// needs a passcode. Unknown, dead and passcode-free links all end here, with no write.
-fn usable(
+async fn usable(
     portal: Portal<'_>,
-    hash: &TokenHash,
+    hash: TokenHash,
     now: UnixMillis,
 ) -> Result<Option<LinkRecord>, ApiError> {
     Ok(portal
         .store
-        .read(|r| r.link_by_token(hash))?
+        .fetch(LinkByToken(hash))
+        .await?
         .filter(|l| l.require_otp && l.status(now) == LinkStatus::Active))
 }
 
@@ -177,7 +169,7 @@ pub async fn verify(
         return Ok(Verification::Unavailable);
     };
     let now = portal.clock.now();
-    let Some(link) = usable(portal, &hash, now)? else {
+    let Some(link) = usable(portal, hash, now).await? else {
         return Ok(Verification::Unavailable);
     };
     let key = format!(
@@ -221,7 +213,7 @@ pub async fn open(
         return Ok(Opening::Unavailable);
     };
     let now = portal.clock.now();
-    let Some(link) = portal.store.read(|r| r.link_by_token(&hash))? else {
+    let Some(link) = portal.store.fetch(LinkByToken(hash)).await? else {
         return Ok(Opening::Unavailable);
     };
     let status = link.status(now);

@@ -165,7 +165,7 @@ fn not_allowed() -> Response {
 
 async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
     let token = b.token.as_deref().unwrap_or("");
-    let view = flow::landing(portal, token, b.visitor.session(), &b.visitor.actor)?;
+    let view = flow::landing(portal, token, b.visitor.session(), &b.visitor.actor).await?;
     let notice = b.notice.as_str();
     Ok(match view {
         Landing::Unavailable => html(
