@@ -60,6 +60,9 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable { retry_after_secs } => {
                 ApiError::StorageUnavailable { retry_after_secs }
             }
+            StoreError::Conflict => ApiError::StorageUnavailable {
+                retry_after_secs: 1,
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -17,6 +17,10 @@ pub enum StoreError {
     /// write answered with this may still have become durable (redb's commit contract; a lost
     /// COMMIT reply), which is why creates take an idempotency key.
     Unavailable { retry_after_secs: u64 },
+    /// A concurrent transaction (another instance) touched the same rows and the database
+    /// aborted this one (PostgreSQL's serialization failure or deadlock); nothing of it was
+    /// written, and running it again is safe.
+    Conflict,
 }
 
 impl std::fmt::Display for StoreError {
@@ -28,6 +32,9 @@ impl std::fmt::Display for StoreError {
             StoreError::Io(e) => write!(f, "storage error: {e}"),
             StoreError::Corrupt(e) => write!(f, "corrupt record: {e}"),
             StoreError::Closed => f.write_str("the store is shutting down"),
+            StoreError::Conflict => {
+                f.write_str("a concurrent transaction changed the same records; retry")
+            }
             StoreError::Unavailable { .. } => f.write_str(
                 "storage is unavailable (disk full, an I/O error, or the database server \
                  unreachable): retry shortly (the failed write may or may not have been applied)",

@@ -19,9 +19,13 @@ const TRANSIENT: &[SqlState] = &[
     SqlState::CANNOT_CONNECT_NOW,
     SqlState::TOO_MANY_CONNECTIONS,
     SqlState::QUERY_CANCELED,
+    SqlState::READ_ONLY_SQL_TRANSACTION,
+];
+
+/// SQLSTATEs of a transaction aborted for another's sake: run it again.
+const CONFLICTS: &[SqlState] = &[
     SqlState::T_R_SERIALIZATION_FAILURE,
     SqlState::T_R_DEADLOCK_DETECTED,
-    SqlState::READ_ONLY_SQL_TRANSACTION,
 ];
 
 /// The retryable answer.
@@ -33,6 +37,9 @@ pub fn unavailable() -> StoreError {
 
 /// Classifies a driver error.
 pub fn from_pg(e: &tokio_postgres::Error) -> StoreError {
+    if CONFLICTS.contains(e.code().unwrap_or(&SqlState::SUCCESSFUL_COMPLETION)) {
+        return StoreError::Conflict;
+    }
     if is_transient(e) {
         return unavailable();
     }

@@ -8,8 +8,10 @@
 //! is closed), and a new one is made on demand, so after PostgreSQL restarts the same pool
 //! serves again by itself; meanwhile callers get [`StoreError::Unavailable`].
 
+mod contract;
 mod fault;
 mod migrate;
+pub mod rows;
 mod tls;
 
 use std::time::Duration;
@@ -18,6 +20,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 use tokio_postgres::config::SslMode;
 
+pub use contract::{PgApply, PgFetch};
 pub use fault::{describe, from_pg, from_pool, unique_violation};
 pub use migrate::{LOCK_KEY, MIGRATIONS, Migrated, Migration, latest, run_steps};
 
