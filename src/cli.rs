@@ -170,6 +170,10 @@ impl GlobalArgs {
     }
 }
 
+/// What `backup`, `restore` and `compact` answer on a PostgreSQL store.
+const POSTGRES_FILES: &str = "the store is PostgreSQL: back it up, restore and compact it with \
+    PostgreSQL's own tools (pg_dump / pg_restore, or base backups with WAL archiving; VACUUM)";
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -183,16 +187,19 @@ pub fn main() -> i32 {
         }
     };
     init_logging(config.log_level);
-    if let Err(e) = app::supported_store(&config) {
-        eprintln!("customerlink: {e}");
-        return 2;
-    }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Tenant(cmd) => with_state(config, |state| tenant(&state.store, cmd)),
-        Command::Key(KeyCommand::Revoke { key_id }) => revoke_key(config, key_id),
+        Command::Key(KeyCommand::Revoke { key_id }) if config.store.is_embedded() => {
+            revoke_key(config, key_id)
+        }
         Command::Key(cmd) => with_state(config, |state| key(&state.store, &state.keys, cmd)),
         Command::Check => with_state(config, |state| check(&state.store)),
+        Command::Backup { .. } | Command::Restore { .. } | Command::Compact
+            if !config.store.is_embedded() =>
+        {
+            Err(POSTGRES_FILES.to_owned())
+        }
         Command::Backup { file } => backup(&config, &file),
         Command::Restore { file } => restore(&config, &file),
         Command::Compact => compact(&config),

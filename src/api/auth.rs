@@ -9,6 +9,7 @@ use hyper::header::{AUTHORIZATION, HeaderMap};
 use super::error::ApiError;
 use super::routes::Op;
 use crate::api::AppState;
+use crate::clock::Clock;
 use crate::domain::tenant::{Role, StaffCaller};
 use crate::domain::token::{ApiKey, HashKeys};
 use crate::store::Store;
@@ -19,12 +20,13 @@ mod cache;
 pub use cache::KeyCache;
 
 /// What checking an API key needs, and nothing more: the key hash, the callers already
-/// looked up, and the store that holds the keys.
+/// looked up (and the clock that ages them), and the store that holds the keys.
 #[derive(Clone, Copy)]
 pub struct Gate<'a> {
     pub keys: &'a HashKeys,
     pub cache: &'a KeyCache,
     pub store: &'a Store,
+    pub clock: &'a dyn Clock,
 }
 
 impl<'a> From<&'a AppState> for Gate<'a> {
@@ -33,6 +35,7 @@ impl<'a> From<&'a AppState> for Gate<'a> {
             keys: &state.keys,
             cache: &state.key_cache,
             store: &state.store,
+            clock: &*state.clock,
         }
     }
 }
@@ -67,7 +70,8 @@ async fn caller(gate: Gate<'_>, headers: &HeaderMap) -> Result<StaffCaller, ApiE
         .ok_or(ApiError::Unauthorized)?;
     let hash = gate.keys.api_key(&key);
     let cache = gate.cache;
-    if let Some(caller) = cache.get(&hash.0) {
+    let now = gate.clock.now();
+    if let Some(caller) = cache.get(&hash.0, now) {
         return Ok(caller);
     }
     let ticket = cache.ticket();
@@ -75,7 +79,7 @@ async fn caller(gate: Gate<'_>, headers: &HeaderMap) -> Result<StaffCaller, ApiE
     match record {
         Some(k) if k.revoked_at.is_none() => {
             let caller = StaffCaller::from(&k);
-            cache.remember(ticket, hash.0, k.key_id, caller.clone());
+            cache.remember(ticket, hash.0, k.key_id, caller.clone(), now);
             Ok(caller)
         }
         _ => Err(ApiError::Unauthorized),

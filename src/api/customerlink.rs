@@ -23,7 +23,7 @@ use crate::store::queries::{
     AccessLogOf, ContactOf, LinkOf, LinkWithContact, LinkWithDeliveries, LinksByResource,
     LinksByTenant,
 };
-use crate::store::{Apply, Replayable, ResendRefusal};
+use crate::store::{Replayable, ResendRefusal, Write};
 
 /// `POST /v1/customerlink` (and its aliases). With an `Idempotency-Key` (`once`), a repeat of
 /// the same request answers with the first result instead of making a second link.
@@ -151,8 +151,8 @@ impl Created<'_> {
         delivery_errors: &[String],
     ) -> Result<Result<C::Output, CustomerLinkCreateResponse>, ApiError>
     where
-        C: Apply,
-        Idempotent<C>: Apply<Output = Replayable<C::Output>>,
+        C: Write,
+        Idempotent<C>: Write<Output = Replayable<C::Output>>,
     {
         let (state, caller) = (self.state, self.caller);
         let Some(once) = self.once else {
@@ -374,7 +374,7 @@ pub async fn revoke(
 }
 
 /// Applies a staff write to one link and answers with the link as it now is.
-async fn write_link<C: Apply<Output = Option<Box<LinkRecord>>>>(
+async fn write_link<C: Write<Output = Option<Box<LinkRecord>>>>(
     store: &Store,
     uid: LinkUid,
     op: C,

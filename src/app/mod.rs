@@ -19,7 +19,7 @@ use crate::domain::policy::{DEFAULT_POLICY, Policy};
 use crate::domain::token::HashKeys;
 use crate::jobs::{self, Handles, Job};
 use crate::ops::admin::AdminError;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, WriterObserver};
 
 pub use bootstrap::INITIAL_KEY_FILE;
 
@@ -43,18 +43,6 @@ pub enum StartError {
     Delivery(String),
     #[error("master secret {}: {problem}", path.display())]
     MasterSecret { path: PathBuf, problem: String },
-    /// `store` names PostgreSQL, whose commands are not implemented yet (issue 13).
-    #[error("store {0}: the PostgreSQL store is not complete yet; use store = \"redb\"")]
-    StoreNotReady(String),
-}
-
-/// Refuses a store this build cannot run yet, before anything is opened. `Display` of the
-/// location hides the password.
-pub fn supported_store(config: &Config) -> Result<(), StartError> {
-    match &config.store {
-        StoreLocation::Redb => Ok(()),
-        StoreLocation::Postgres(settings) => Err(StartError::StoreNotReady(settings.to_string())),
-    }
 }
 
 /// An admin command run by the first-start bootstrap fails start-up with its store error.
@@ -78,7 +66,6 @@ impl AppState {
             path: config.data_dir.clone(),
             error,
         })?;
-        supported_store(&config)?;
         let master = match &config.master_secret_file {
             Some(path) => secrets::load_named(path)?,
             None => secrets::load_or_create(&config.master_secret_path())?,
@@ -86,7 +73,7 @@ impl AppState {
         let policy = load_policy(&config)?;
         let metrics = crate::metrics::Metrics::new();
         let observer = Arc::clone(&metrics.writer);
-        let store = Store::open_observed(&config.database_path(), &config.writer, observer)?;
+        let store = open_store(&config, observer)?;
         let deliverer =
             crate::delivery::Deliverer::from_config(&config).map_err(StartError::Delivery)?;
         let openapi = crate::api::openapi::document(&config.public_url)
@@ -104,7 +91,7 @@ impl AppState {
         };
         Ok(AppState {
             portal_limits: crate::api::portal::PortalLimits::new(&config.portal),
-            key_cache: crate::api::auth::KeyCache::default(),
+            key_cache: key_cache(&config.store),
             metrics,
             openapi,
             outbox,
@@ -124,6 +111,41 @@ impl AppState {
         store.shutdown();
         if let Err(e) = store.close() {
             tracing::warn!(error = %e, "database not closed cleanly; the next start will repair it");
+        }
+    }
+}
+
+/// The embedded file in the data folder, or the PostgreSQL database the config names
+/// (connected, its schema migrated).
+fn open_store(config: &Config, observer: Arc<dyn WriterObserver>) -> Result<Store, StartError> {
+    match &config.store {
+        StoreLocation::Redb => Ok(Store::open_observed(
+            &config.database_path(),
+            &config.writer,
+            observer,
+        )?),
+        StoreLocation::Postgres(settings) => {
+            let (store, migrated) = Store::connect(settings)?;
+            if migrated.from != migrated.to {
+                tracing::info!(
+                    from = migrated.from,
+                    to = migrated.to,
+                    "PostgreSQL schema migrated"
+                );
+            }
+            Ok(store)
+        }
+    }
+}
+
+/// API keys this process looked up are trusted until revoked through it on the embedded
+/// store; on a shared database, where a revocation may come from another instance, for
+/// `postgres.key_cache_secs` at most.
+fn key_cache(store: &StoreLocation) -> crate::api::auth::KeyCache {
+    match store {
+        StoreLocation::Redb => crate::api::auth::KeyCache::default(),
+        StoreLocation::Postgres(settings) => {
+            crate::api::auth::KeyCache::expiring(settings.key_cache)
         }
     }
 }

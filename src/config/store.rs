@@ -19,6 +19,14 @@ pub enum StoreLocation {
     Postgres(PgSettings),
 }
 
+impl StoreLocation {
+    /// Whether the store is the file in the data folder (which the file tools — backup,
+    /// restore, compact, the operator channel — work on).
+    pub fn is_embedded(&self) -> bool {
+        matches!(self, StoreLocation::Redb)
+    }
+}
+
 /// How the connection is protected (`sslmode`, with libpq's meaning).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PgSslMode {
@@ -74,6 +82,10 @@ pub struct PgSettings {
     pub connect_timeout: Duration,
     /// Server-side limit on one statement (`postgres.statement_timeout_secs`).
     pub statement_timeout: Duration,
+    /// How long an instance trusts an API key it looked up (`postgres.key_cache_secs`): a
+    /// key revoked through another instance, or directly in the database, is refused here
+    /// at most this long after.
+    pub key_cache: Duration,
 }
 
 /// The URL without its password, for logs and messages.
@@ -100,6 +112,7 @@ impl std::fmt::Debug for PgSettings {
             .field("pool_size", &self.pool_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("statement_timeout", &self.statement_timeout)
+            .field("key_cache", &self.key_cache)
             .finish()
     }
 }
@@ -111,6 +124,7 @@ pub struct PostgresFile {
     pub pool_size: Option<usize>,
     pub connect_timeout_secs: Option<u64>,
     pub statement_timeout_secs: Option<u64>,
+    pub key_cache_secs: Option<u64>,
 }
 
 /// Resolves `store` (flag/env text beats the file's) with the `[postgres]` tuning keys.
@@ -132,6 +146,7 @@ pub(super) fn resolve_store(
         "postgres.statement_timeout_secs",
         errors,
     );
+    let key_cache = positive(tuning.key_cache_secs, 5, "postgres.key_cache_secs", errors);
     match text.map(str::trim) {
         None | Some("redb") => StoreLocation::Redb,
         Some(url) => match parse_postgres_url(url) {
@@ -139,6 +154,7 @@ pub(super) fn resolve_store(
                 settings.pool_size = pool_size;
                 settings.connect_timeout = Duration::from_secs(connect);
                 settings.statement_timeout = Duration::from_secs(statement);
+                settings.key_cache = Duration::from_secs(key_cache);
                 StoreLocation::Postgres(settings)
             }
             Err(problem) => {
@@ -186,6 +202,7 @@ pub fn parse_postgres_url(text: &str) -> Result<PgSettings, String> {
         pool_size: 16,
         connect_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(10),
+        key_cache: Duration::from_secs(5),
     };
     apply_parameters(&url, &mut settings)?;
     Ok(settings)
@@ -297,6 +314,7 @@ mod tests {
             pool_size: Some(3),
             connect_timeout_secs: Some(2),
             statement_timeout_secs: Some(7),
+            key_cache_secs: Some(9),
         };
         let location = resolve_store(Some("postgres://u@h/d"), &tuning, &mut errors);
         let StoreLocation::Postgres(s) = location else {

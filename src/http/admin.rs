@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::ops::{backup, operator};
-use crate::store::Store;
+use crate::store::{NotReady, Store};
 
 /// `POST /admin/keys/{id}/revoke`, also for the operator key only.
 mod keys;
@@ -36,7 +36,7 @@ pub(super) async fn handle(
     }
     Some(match path {
         "/health/live" => ("HealthLive", text(StatusCode::OK, "live\n")),
-        "/health/ready" => ("HealthReady", ready(&state.store)),
+        "/health/ready" => ("HealthReady", ready(&state.store).await),
         "/metrics" => ("Metrics", metrics(state, headers).await),
         "/admin/backup" => ("AdminBackup", backup(state.into(), headers)),
         _ => return None,
@@ -70,23 +70,26 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
 }
 
-/// Ready when a read transaction opens, the writer thread is running and no storage failure
-/// stops writes. While the database is being reopened after a failed write (e.g. a full
-/// disk) this is 503 with `Retry-After`, so a load balancer sends traffic elsewhere.
-fn ready(store: &Store) -> Response<ResponseBody> {
-    if let Some(secs) = store.write_fault() {
-        let mut r = text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage failing; reopening the database\n",
-        );
-        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
-        return r;
-    }
-    let readable = store.ping().is_ok();
-    match (readable, store.is_writing()) {
-        (true, true) => text(StatusCode::OK, "ready\n"),
-        (false, _) => text(StatusCode::SERVICE_UNAVAILABLE, "store not readable\n"),
-        (true, false) => text(StatusCode::SERVICE_UNAVAILABLE, "writer stopped\n"),
+/// Ready when the store can answer and take writes. While the embedded database is being
+/// reopened after a failed write (e.g. a full disk) this is 503 with `Retry-After`, so a load
+/// balancer sends traffic elsewhere; so is a database server that does not answer.
+async fn ready(store: &Store) -> Response<ResponseBody> {
+    let unavailable = |body| text(StatusCode::SERVICE_UNAVAILABLE, body);
+    match store.ready().await {
+        Ok(()) => text(StatusCode::OK, "ready\n"),
+        Err(NotReady::Reopening { retry_after_secs }) => {
+            let mut r = unavailable("storage failing; reopening the database\n");
+            let value = HeaderValue::from(retry_after_secs);
+            r.headers_mut().insert(RETRY_AFTER, value);
+            r
+        }
+        Err(NotReady::Unreadable) => unavailable("store not readable\n"),
+        Err(NotReady::WriterStopped) => unavailable("writer stopped\n"),
+        Err(NotReady::Unreachable) => {
+            let mut r = unavailable("database server unreachable\n");
+            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(1));
+            r
+        }
     }
 }
 
@@ -118,7 +121,10 @@ async fn refresh_link_gauges(metrics: &Metrics, store: &Store, clock: &dyn Clock
     {
         return;
     }
-    let txn = match store.snapshot() {
+    let Some(embedded) = store.embedded() else {
+        return;
+    };
+    let txn = match embedded.snapshot() {
         Ok(txn) => txn,
         Err(e) => return tracing::warn!(error = %e, "link gauges not refreshed"),
     };
@@ -157,8 +163,13 @@ fn backup(state: BackupSource<'_>, headers: &HeaderMap) -> Response<ResponseBody
     if !bearer(headers).is_some_and(|k| operator::key_matches(&key_file, k)) {
         return unauthorized();
     }
-    let started = state
-        .store
+    let Some(embedded) = state.store.embedded() else {
+        return text(
+            StatusCode::CONFLICT,
+            "the store is PostgreSQL: back it up with PostgreSQL's own tools (pg_dump, base backups + WAL)\n",
+        );
+    };
+    let started = embedded
         .snapshot()
         .map_err(crate::ops::OpsError::from)
         .and_then(|txn| {

@@ -43,6 +43,14 @@ pub enum AdminError {
 /// Creates a tenant; returns its id. The name must be fit for a mail header. Blocking
 /// (admin and start-up paths only).
 pub fn create_tenant(store: &Store, name: &str, now: UnixMillis) -> Result<TenantId, AdminError> {
+    let tenant = new_tenant(name, now)?;
+    let id = tenant.tenant_id;
+    store.write_blocking(CreateTenant(tenant))?;
+    Ok(id)
+}
+
+/// A new tenant record, its name checked (it is the sender name of the tenant's email).
+pub fn new_tenant(name: &str, now: UnixMillis) -> Result<Tenant, AdminError> {
     if !name.chars().all(is_name_char) {
         return Err(AdminError::InvalidName(
             "the tenant name must not contain line breaks or other control characters \
@@ -50,14 +58,11 @@ pub fn create_tenant(store: &Store, name: &str, now: UnixMillis) -> Result<Tenan
                 .into(),
         ));
     }
-    let tenant = Tenant {
+    Ok(Tenant {
         tenant_id: Uuid::new_v4().into(),
         name: name.to_owned(),
         created_at: now,
-    };
-    let id = tenant.tenant_id;
-    store.write_blocking(CreateTenant(tenant))?;
-    Ok(id)
+    })
 }
 
 /// Creates an API key for an existing tenant; returns the key (shown once, stored hashed).
@@ -70,6 +75,18 @@ pub fn create_key(
     if store.fetch_blocking(TenantOf(spec.tenant_id))?.is_none() {
         return Err(AdminError::UnknownTenant(spec.tenant_id));
     }
+    let (command, key) = new_key(keys, spec, now)?;
+    store.write_blocking(command)?;
+    Ok(key)
+}
+
+/// A new API key: the command that stores it under its hash, and the key itself (to be
+/// shown once).
+pub fn new_key(
+    keys: &HashKeys,
+    spec: KeySpec,
+    now: UnixMillis,
+) -> Result<(CreateApiKey, Secret<String>), AdminError> {
     let key = ApiKey::generate().map_err(AdminError::Random)?;
     let record = ApiKeyRecord {
         key_id: Uuid::new_v4(),
@@ -82,11 +99,11 @@ pub fn create_key(
         revoked_at: None,
         casing: spec.casing,
     };
-    store.write_blocking(CreateApiKey {
+    let command = CreateApiKey {
         hash: keys.api_key(&key),
         record,
-    })?;
-    Ok(Secret::new(key.encode()))
+    };
+    Ok((command, Secret::new(key.encode())))
 }
 
 /// The tenant's keys (without secrets).

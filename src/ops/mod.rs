@@ -96,7 +96,10 @@ pub fn backup_folder(
     match crate::store::Store::open(&db, &config.writer) {
         Ok(store) => {
             let extras = backup::Extras::gather(config, now)?;
-            let result = store
+            let Some(embedded) = store.embedded() else {
+                return Err(OpsError::Refused("not an embedded store".into()));
+            };
+            let result = embedded
                 .snapshot()
                 .map_err(OpsError::from)
                 .and_then(|txn| backup::to_file(&txn, &extras, file, &mut progress));

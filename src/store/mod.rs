@@ -1,12 +1,17 @@
-//! store: the redb file, its tables and indexes. All writes go through one writer thread that
-//! commits queued commands together (group commit); reads are short read transactions that
-//! never wait for the writer. After a failed write the writer reopens the file (`db.rs`);
-//! meanwhile every caller gets [`StoreError::Unavailable`]. Knows nothing of HTTP or wire formats.
+//! store: where links and everything around them are kept, behind one contract — typed
+//! commands ([`commands`]) and typed queries ([`queries`]) — answered by one of two backends.
+//! The embedded store (the default) is a redb file: all writes go through one writer thread
+//! that commits queued commands together (group commit); reads are short read transactions
+//! that never wait for the writer; after a failed write the writer reopens the file (`db.rs`)
+//! and meanwhile every caller gets [`StoreError::Unavailable`]. The PostgreSQL store
+//! ([`postgres`]) runs each command in a transaction of its own, shared by several instances.
+//! Knows nothing of HTTP or wire formats.
 
 mod check;
 mod codec;
 pub mod commands;
 mod db;
+mod embedded;
 mod error;
 #[cfg(test)]
 mod golden_tests;
@@ -18,10 +23,8 @@ pub mod tables;
 mod writer;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-use redb::ReadableDatabase;
 
 pub use check::CheckReport;
 pub use commands::{
@@ -32,7 +35,9 @@ pub use idempotency::{IdempotencyKey, IdempotencyRecord, IdempotencyStamp};
 pub use reader::{LinkPage, Reader};
 pub use writer::Apply;
 
-use crate::config::WriterSettings;
+use crate::config::{PgSettings, WriterSettings};
+use postgres::{PgApply, PgFetch};
+use queries::Fetch;
 
 /// Where the writer reports each batch: how many commands, how long applying and committing
 /// took, and whether it committed. The store owns the reporting point; `metrics` implements
@@ -46,115 +51,143 @@ impl WriterObserver for () {
     fn record_commit(&self, _: usize, _: Duration, _: bool) {}
 }
 
-/// Handle to the open database; cheap to clone, shared by every request.
+/// A command both backends apply: what [`Store::write`] takes.
+pub trait Write: Apply + PgApply {}
+impl<C: Apply + PgApply> Write for C {}
+
+/// A query both backends answer: what [`Store::fetch`] takes.
+pub trait Read: Fetch + PgFetch {}
+impl<Q: Fetch + PgFetch> Read for Q {}
+
+/// The store every part of the program holds: cheap to clone, shared by every request.
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<db::DbCell>,
-    writer: writer::WriterHandle,
-    thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Embedded(embedded::Embedded),
+    Postgres(postgres::Remote),
 }
 
 impl Store {
-    /// Opens (or creates) the database and starts the writer thread. The file is made 0600
-    /// first (created so, or tightened), whatever the umask: it holds recipients' addresses.
-    /// Fails with [`StoreError::Locked`] at once if another process holds the file.
+    /// Opens (or creates) the embedded database file and starts its writer thread. The file
+    /// is made 0600 first, whatever the umask: it holds recipients' addresses. Fails with
+    /// [`StoreError::Locked`] at once if another process holds the file.
     pub fn open(path: &Path, settings: &WriterSettings) -> Result<Store, StoreError> {
         Self::open_observed(path, settings, Arc::new(()))
     }
 
     /// [`Store::open`], with the writer reporting each batch to `observer` (the server's
-    /// metrics). Fails as [`Store::open`] does.
+    /// metrics).
     pub fn open_observed(
         path: &Path,
         settings: &WriterSettings,
         observer: Arc<dyn WriterObserver>,
     ) -> Result<Store, StoreError> {
-        crate::private_fs::file(path)
-            .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
-        let db = Arc::new(db::DbCell::open(path, settings.cache_bytes)?);
-        let (writer, thread) = writer::spawn(Arc::clone(&db), settings, observer)?;
+        let embedded = embedded::Embedded::open_observed(path, settings, observer)?;
         Ok(Store {
-            db,
-            writer,
-            thread: Arc::new(Mutex::new(Some(thread))),
+            backend: Backend::Embedded(embedded),
         })
     }
 
+    /// Connects to PostgreSQL and brings its schema to this build's version (under a lock, so
+    /// instances starting together migrate once). Refuses a schema newer than this build.
+    pub fn connect(settings: &PgSettings) -> Result<(Store, postgres::Migrated), StoreError> {
+        let (remote, migrated) = postgres::Remote::connect(settings)?;
+        let backend = Backend::Postgres(remote);
+        Ok((Store { backend }, migrated))
+    }
+
     /// Applies one command durably and answers exactly its output. `Ok` means it is on disk
-    /// (or was a no-op/rejection). [`StoreError::Unavailable`] means the disk failed: the
-    /// command may or may not have become durable (redb's commit contract). Any other `Err`
-    /// means nothing of it was written.
-    pub async fn write<C: Apply>(&self, command: C) -> Result<C::Output, StoreError> {
-        self.writer.send(command).await
+    /// (committed). [`StoreError::Unavailable`] means the disk or the database server failed:
+    /// the command may or may not have become durable. Any other `Err` means nothing of it
+    /// was written.
+    pub async fn write<C: Write>(&self, command: C) -> Result<C::Output, StoreError> {
+        match &self.backend {
+            Backend::Embedded(e) => e.write(command).await,
+            Backend::Postgres(p) => p.write(command).await,
+        }
     }
 
     /// [`Store::write`] for synchronous callers (admin commands); not for async contexts.
-    pub fn write_blocking<C: Apply>(&self, command: C) -> Result<C::Output, StoreError> {
-        self.writer.send_blocking(command)
+    pub fn write_blocking<C: Write>(&self, command: C) -> Result<C::Output, StoreError> {
+        match &self.backend {
+            Backend::Embedded(e) => e.write_blocking(command),
+            Backend::Postgres(p) => p.write_blocking(command),
+        }
     }
 
-    /// Answers one read ([`queries`]). The embedded store answers from one short read
-    /// transaction on the calling thread: a point lookup or bounded range scan that never
-    /// waits for the writer.
-    pub async fn fetch<Q: queries::Fetch>(&self, query: Q) -> Result<Q::Output, StoreError> {
-        self.read(|r| query.fetch(r))
+    /// Answers one read ([`queries`]).
+    pub async fn fetch<Q: Read>(&self, query: Q) -> Result<Q::Output, StoreError> {
+        match &self.backend {
+            Backend::Embedded(e) => e.fetch(query).await,
+            Backend::Postgres(p) => p.fetch(query).await,
+        }
     }
 
     /// [`Store::fetch`] for synchronous callers (admin commands, start-up).
-    pub fn fetch_blocking<Q: queries::Fetch>(&self, query: Q) -> Result<Q::Output, StoreError> {
-        self.read(|r| query.fetch(r))
+    pub fn fetch_blocking<Q: Read>(&self, query: Q) -> Result<Q::Output, StoreError> {
+        match &self.backend {
+            Backend::Embedded(e) => e.fetch_blocking(query),
+            Backend::Postgres(p) => p.fetch_blocking(query),
+        }
     }
 
-    /// Whether the store answers a read at all (readiness).
-    pub fn ping(&self) -> Result<(), StoreError> {
-        self.read(|_| Ok(()))
+    /// Whether the store can answer and take writes now (readiness): `Err` while a read
+    /// fails, the writer has stopped, or the database server cannot be reached.
+    pub async fn ready(&self) -> Result<(), NotReady> {
+        match &self.backend {
+            Backend::Embedded(e) => e.ready(),
+            Backend::Postgres(p) => p.ping().await.map_err(|_| NotReady::Unreachable),
+        }
     }
 
-    /// Runs `f` in one short read transaction. The closure is synchronous, so the snapshot
-    /// can never be held across an `.await` (which would pin old pages and grow the file).
-    fn read<T>(&self, f: impl FnOnce(&Reader) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let txn = self.db.current()?.begin_read()?;
-        f(&Reader::new(txn))
-    }
-
-    /// Whether the writer thread is running (it stops only at shutdown or if it died).
-    pub fn is_writing(&self) -> bool {
-        self.writer.is_alive()
-    }
-
-    /// `Some(seconds until the next reopen attempt)` while a storage failure stops writes.
-    pub fn write_fault(&self) -> Option<u64> {
-        self.db.retry_after_secs()
-    }
-
-    /// A read snapshot of the whole file for operator tools (backup, link gauges), which
-    /// read tables the [`Reader`] does not expose. Drop it promptly: while it lives, pages
-    /// freed by later commits cannot be reused and the file grows.
-    pub fn snapshot(&self) -> Result<redb::ReadTransaction, StoreError> {
-        Ok(self.db.current()?.begin_read()?)
+    /// The embedded file's read snapshot, for the tools that read it whole (backup, link
+    /// gauges, check); `None` on PostgreSQL, whose own tools do that (`pg_dump`, SQL).
+    pub fn embedded(&self) -> Option<&embedded::Embedded> {
+        match &self.backend {
+            Backend::Embedded(e) => Some(e),
+            Backend::Postgres(_) => None,
+        }
     }
 
     /// Verifies every index against the records.
     pub fn check(&self) -> Result<CheckReport, StoreError> {
-        self.read(check::run)
+        match &self.backend {
+            Backend::Embedded(e) => e.check(),
+            Backend::Postgres(p) => p.check_blocking(),
+        }
     }
 
-    /// Finishes queued writes, stops the writer thread and waits for it. Idempotent.
+    /// Finishes queued writes and stops the embedded writer thread; a PostgreSQL store has
+    /// nothing queued. Idempotent.
     pub fn shutdown(&self) {
-        self.writer.stop();
-        let handle = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
-        if let Some(handle) = handle {
-            let _ = handle.join();
+        if let Backend::Embedded(e) = &self.backend {
+            e.shutdown();
         }
     }
 
-    /// Stops the writer and closes the database so redb records a clean shutdown (the next
-    /// open then needs no repair). Fails if another handle still shares the store.
+    /// Stops the writer and closes the embedded file so redb records a clean shutdown. Fails
+    /// if another handle still shares the store.
     pub fn close(self) -> Result<(), StoreError> {
-        self.shutdown();
-        if Arc::strong_count(&self.db) > 1 {
-            return Err(StoreError::Io("the database is still in use".into()));
+        match self.backend {
+            Backend::Embedded(e) => e.close(),
+            Backend::Postgres(_) => Ok(()),
         }
-        self.db.close()
     }
+}
+
+/// Why the store is not ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotReady {
+    /// A write failed on the disk; the file is being reopened (retry after the seconds).
+    Reopening { retry_after_secs: u64 },
+    /// A read transaction does not open.
+    Unreadable,
+    /// The writer thread has stopped.
+    WriterStopped,
+    /// The database server does not answer.
+    Unreachable,
 }

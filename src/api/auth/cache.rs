@@ -8,6 +8,7 @@ use std::sync::{PoisonError, RwLock};
 
 use uuid::Uuid;
 
+use crate::domain::UnixMillis;
 use crate::domain::tenant::StaffCaller;
 
 /// Entries the cache holds at most (a deployment has far fewer keys).
@@ -18,14 +19,25 @@ const CAP: usize = 10_000;
 #[derive(Debug, Default)]
 pub struct KeyCache {
     inner: RwLock<Inner>,
+    /// How long an entry is trusted; `None`: until forgotten (the embedded store, where
+    /// every revocation goes through this process).
+    max_age_ms: Option<i64>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    callers: HashMap<[u8; 32], (Uuid, StaffCaller)>,
+    callers: HashMap<[u8; 32], Entry>,
     /// Counts [`KeyCache::forget`] calls; a lookup remembers its result only if none
     /// happened since it started.
     forgets: u64,
+}
+
+/// A remembered caller: its key id (for [`KeyCache::forget`]) and when it was looked up.
+#[derive(Debug)]
+struct Entry {
+    key_id: Uuid,
+    caller: StaffCaller,
+    at: UnixMillis,
 }
 
 /// Taken before a store lookup, handed back to [`KeyCache::remember`].
@@ -33,10 +45,23 @@ struct Inner {
 pub struct Ticket(u64);
 
 impl KeyCache {
-    /// The cached caller of the key with this hash.
-    pub fn get(&self, hash: &[u8; 32]) -> Option<StaffCaller> {
+    /// A cache whose entries are trusted at most `max_age` (a store shared by several
+    /// instances, where a revocation may come from elsewhere).
+    pub fn expiring(max_age: std::time::Duration) -> KeyCache {
+        KeyCache {
+            inner: RwLock::default(),
+            max_age_ms: Some(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)),
+        }
+    }
+
+    /// The cached caller of the key with this hash, if still trusted at `now`.
+    pub fn get(&self, hash: &[u8; 32], now: UnixMillis) -> Option<StaffCaller> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        inner.callers.get(hash).map(|(_, caller)| caller.clone())
+        let entry = inner.callers.get(hash)?;
+        let fresh = self
+            .max_age_ms
+            .is_none_or(|max| now.ms_since(entry.at) < max);
+        fresh.then(|| entry.caller.clone())
     }
 
     /// Call before reading the key from the store.
@@ -51,17 +76,26 @@ impl KeyCache {
 
     /// Remembers a key read as valid, unless a key was forgotten since `ticket` was taken
     /// (the read may predate that revocation) or the cache is full.
-    pub fn remember(&self, ticket: Ticket, hash: [u8; 32], key_id: Uuid, caller: StaffCaller) {
+    pub fn remember(
+        &self,
+        ticket: Ticket,
+        hash: [u8; 32],
+        key_id: Uuid,
+        caller: StaffCaller,
+        at: UnixMillis,
+    ) {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        if inner.forgets == ticket.0 && inner.callers.len() < CAP {
-            inner.callers.insert(hash, (key_id, caller));
+        let known = inner.callers.contains_key(&hash);
+        if inner.forgets == ticket.0 && (known || inner.callers.len() < CAP) {
+            let entry = Entry { key_id, caller, at };
+            inner.callers.insert(hash, entry);
         }
     }
 
     /// Drops the key `key_id`; call after its revocation is durable.
     pub fn forget(&self, key_id: Uuid) {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        inner.callers.retain(|_, (id, _)| *id != key_id);
+        inner.callers.retain(|_, entry| entry.key_id != key_id);
         inner.forgets += 1;
     }
 }
@@ -69,6 +103,8 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const T0: UnixMillis = UnixMillis::from_millis(1_000);
 
     fn caller() -> StaffCaller {
         StaffCaller {
@@ -84,15 +120,32 @@ mod tests {
     fn a_forgotten_key_is_gone_and_a_racing_lookup_does_not_restore_it() {
         let cache = KeyCache::default();
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        cache.remember(cache.ticket(), [1; 32], a, caller());
-        cache.remember(cache.ticket(), [2; 32], b, caller());
+        cache.remember(cache.ticket(), [1; 32], a, caller(), T0);
+        cache.remember(cache.ticket(), [2; 32], b, caller(), T0);
         let raced = cache.ticket();
         cache.forget(a);
-        assert!(cache.get(&[1; 32]).is_none());
-        assert!(cache.get(&[2; 32]).is_some(), "other keys stay");
-        cache.remember(raced, [1; 32], a, caller());
-        assert!(cache.get(&[1; 32]).is_none(), "read before the revocation");
-        cache.remember(cache.ticket(), [3; 32], Uuid::from_u128(3), caller());
-        assert!(cache.get(&[3; 32]).is_some());
+        assert!(cache.get(&[1; 32], T0).is_none());
+        assert!(cache.get(&[2; 32], T0).is_some(), "other keys stay");
+        cache.remember(raced, [1; 32], a, caller(), T0);
+        assert!(
+            cache.get(&[1; 32], T0).is_none(),
+            "read before the revocation"
+        );
+        cache.remember(cache.ticket(), [3; 32], Uuid::from_u128(3), caller(), T0);
+        assert!(cache.get(&[3; 32], T0).is_some());
+    }
+
+    #[test]
+    fn an_expiring_cache_trusts_an_entry_only_for_its_age() {
+        let cache = KeyCache::expiring(std::time::Duration::from_secs(5));
+        cache.remember(cache.ticket(), [1; 32], Uuid::from_u128(1), caller(), T0);
+        assert!(cache.get(&[1; 32], T0.plus_ms(4_999)).is_some());
+        assert!(
+            cache.get(&[1; 32], T0.plus_ms(5_000)).is_none(),
+            "looked up again"
+        );
+        let endless = KeyCache::default();
+        endless.remember(endless.ticket(), [1; 32], Uuid::from_u128(1), caller(), T0);
+        assert!(endless.get(&[1; 32], T0.plus_ms(i64::MAX / 2)).is_some());
     }
 }

@@ -31,6 +31,19 @@ impl Command for CreateApiKey {
     type Output = ();
 }
 
+/// The first start of an empty store: the first tenant and its first key, written only if no
+/// tenant exists yet — decided inside the write, so of several instances starting together
+/// on one database exactly one creates them. Answers whether it did.
+#[derive(Debug)]
+pub struct FirstStart {
+    pub tenant: CreateTenant,
+    pub key: CreateApiKey,
+}
+
+impl Command for FirstStart {
+    type Output = bool;
+}
+
 /// Revokes a key once; answers `false` when there is no such key.
 #[derive(Debug)]
 pub struct RevokeApiKey {

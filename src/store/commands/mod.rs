@@ -8,9 +8,9 @@ mod outbox;
 mod portal;
 
 pub use link::{
-    ContactWritten, CreateApiKey, CreateLink, CreateTenant, DeleteContact, LinkQueued, PurgeReport,
-    PurgeRetired, PutContact, Resend, ResendOutcome, ResendRefusal, ResendRules, RevokeApiKey,
-    RevokeLink,
+    ContactWritten, CreateApiKey, CreateLink, CreateTenant, DeleteContact, FirstStart, LinkQueued,
+    PurgeReport, PurgeRetired, PutContact, Resend, ResendOutcome, ResendRefusal, ResendRules,
+    RevokeApiKey, RevokeLink,
 };
 pub use outbox::{AttemptOutcome, LeaseDue, RecordAttempt, RetryPolicy, SendLimits};
 pub use portal::{

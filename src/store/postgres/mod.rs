@@ -8,9 +8,13 @@
 //! is closed), and a new one is made on demand, so after PostgreSQL restarts the same pool
 //! serves again by itself; meanwhile callers get [`StoreError::Unavailable`].
 
+mod check;
 mod contract;
 mod fault;
+mod first_start;
 mod migrate;
+mod pending;
+mod remote;
 pub mod rows;
 mod tls;
 
@@ -23,6 +27,7 @@ use tokio_postgres::config::SslMode;
 pub use contract::{PgApply, PgFetch};
 pub use fault::{describe, from_pg, from_pool, unique_violation};
 pub use migrate::{LOCK_KEY, MIGRATIONS, Migrated, Migration, latest, run_steps};
+pub use remote::Remote;
 
 use crate::config::{PgSettings, PgSslMode};
 use crate::store::StoreError;

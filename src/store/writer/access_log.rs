@@ -272,7 +272,9 @@ mod tests {
                 denied(&store, "10.0.0.0", at);
             }
         }
-        let log = store.read(|r| r.access_log(tenant, uid)).unwrap();
+        let log = store
+            .fetch_blocking(crate::store::queries::AccessLogOf { tenant, uid })
+            .unwrap();
         let events: Vec<AccessEvent> = log.iter().map(|e| e.event).collect();
         assert_eq!(&events[..2], [AccessEvent::Created, AccessEvent::Revoked]);
         assert_eq!(log.len(), 2 + NOISE_ROWS_PER_LINK);

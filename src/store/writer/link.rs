@@ -1,13 +1,13 @@
 //! The tenant, key, link, contact and purge commands on the write transaction's tables.
 
-use redb::ReadableTable;
+use redb::{ReadableTable, ReadableTableMetadata};
 use uuid::Uuid;
 
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::super::commands::{
-    ContactWritten, CreateApiKey, CreateLink, CreateTenant, DeleteContact, LinkQueued, PurgeReport,
-    PurgeRetired, PutContact, RevokeApiKey, RevokeLink,
+    ContactWritten, CreateApiKey, CreateLink, CreateTenant, DeleteContact, FirstStart, LinkQueued,
+    PurgeReport, PurgeRetired, PutContact, RevokeApiKey, RevokeLink,
 };
 use super::job::Apply;
 use super::tables::Tables;
@@ -32,6 +32,17 @@ impl Apply for CreateApiKey {
         t.api_key_ids
             .insert(self.record.key_id.as_u128(), self.hash.0)?;
         Ok(())
+    }
+}
+
+impl Apply for FirstStart {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<bool, StoreError> {
+        if t.tenants.len()? > 0 {
+            return Ok(false);
+        }
+        self.tenant.apply(t)?;
+        self.key.apply(t)?;
+        Ok(true)
     }
 }
 
