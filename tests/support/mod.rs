@@ -20,8 +20,41 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use customerlink::clock::ManualClock;
-use customerlink::config::{Config, FileConfig, Overrides};
+use customerlink::config::{Config, FileConfig, Overrides, PgSettings, StoreLocation};
 use serde_json::Value;
+
+/// Whether the suite runs against PostgreSQL (`CUSTOMERLINK_TEST_STORE=postgres`): every
+/// test server then keeps its records in a fresh database of a throwaway cluster instead of
+/// the redb file, and the tests of the embedded file itself (backup, full disk, …) skip.
+pub fn on_postgres() -> bool {
+    std::env::var("CUSTOMERLINK_TEST_STORE").is_ok_and(|v| v == "postgres")
+}
+
+/// For a test of the embedded file itself: `true` (and a note on stderr) when the suite runs
+/// on PostgreSQL, where the test's subject does not exist; the test then returns.
+pub fn embedded_only(what: &str) -> bool {
+    if on_postgres() {
+        eprintln!("skipped on PostgreSQL: {what} is a property of the embedded file");
+    }
+    on_postgres()
+}
+
+/// The database of the data folder `data`: created on its first server, the same one when
+/// the folder is started again (restarts keep their records).
+fn postgres_for(data: &Path) -> PgSettings {
+    let cluster = postgres::shared();
+    let marker = data.join("test-postgres-database");
+    let name = match std::fs::read_to_string(&marker) {
+        Ok(name) => name.trim().to_owned(),
+        Err(_) => {
+            let name = cluster.create_database();
+            std::fs::create_dir_all(data).expect("data folder");
+            std::fs::write(&marker, &name).expect("database marker");
+            name
+        }
+    };
+    cluster.settings(&name)
+}
 
 /// A running server. Dropping it stops the server (and deletes the data folder it owns).
 pub struct TestServer {
@@ -62,6 +95,9 @@ impl TestServer {
             ..Overrides::default()
         };
         let mut config = Config::resolve(overrides, FileConfig::default()).expect("config");
+        if on_postgres() {
+            config.store = StoreLocation::Postgres(postgres_for(data));
+        }
         tweak(&mut config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
