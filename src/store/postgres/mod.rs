@@ -11,6 +11,7 @@
 mod contract;
 mod fault;
 mod migrate;
+pub mod records;
 pub mod rows;
 mod tls;
 
