@@ -8,9 +8,11 @@
 //! is closed), and a new one is made on demand, so after PostgreSQL restarts the same pool
 //! serves again by itself; meanwhile callers get [`StoreError::Unavailable`].
 
+mod commands;
 mod contract;
 mod fault;
 mod migrate;
+mod queries;
 pub mod records;
 pub mod rows;
 mod tls;
