@@ -244,7 +244,11 @@ mod tests {
         for k in [DeliveryKind::Link, DeliveryKind::Passcode] {
             assert_eq!(delivery_kind(k.as_str()).ok(), Some(k));
         }
-        for e in [AccessEvent::Created, AccessEvent::OpenDenied, AccessEvent::Purged] {
+        for e in [
+            AccessEvent::Created,
+            AccessEvent::OpenDenied,
+            AccessEvent::Purged,
+        ] {
             assert_eq!(access_event(e.as_str()).ok(), Some(e));
         }
         for c in [CasingPin::Camel, CasingPin::Pascal] {
@@ -254,7 +258,10 @@ mod tests {
             aliased("a, b,\n c", "o", "d_"),
             "o.a AS d_a, o.b AS d_b, o.c AS d_c"
         );
-        assert!(matches!(delivery_status("queued"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            delivery_status("queued"),
+            Err(StoreError::Corrupt(_))
+        ));
         assert!(matches!(access_event("Nope"), Err(StoreError::Corrupt(_))));
     }
 }
