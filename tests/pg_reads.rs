@@ -214,9 +214,9 @@ fn key(tenant: TenantId, n: u8, created_at: i64) -> CreateApiKey {
             key_id: Uuid::from_u128(u128::from(n)),
             tenant_id: tenant,
             user_id: UserId::from_u128(0x55),
-            agent_id: (n % 2 == 0).then_some(i32::from(n)),
+            agent_id: (n.is_multiple_of(2)).then_some(i32::from(n)),
             name: Some(format!("key {n}")),
-            roles: if n % 2 == 0 {
+            roles: if n.is_multiple_of(2) {
                 vec![]
             } else {
                 vec!["ResourceServer".into(), "Staff".into()]
@@ -269,6 +269,9 @@ fn link(
     shape(&mut link);
     link
 }
+
+/// A change to [`link`]'s record.
+type Shape = Box<dyn FnOnce(&mut LinkRecord)>;
 
 fn limits() -> SendLimits {
     SendLimits {
@@ -666,7 +669,7 @@ async fn link_lists_page_and_filter_by_status_as_the_embedded_store() {
     let pair = Pair::new().await;
     pair.both(|| tenant(T1, "Acme")).await;
     pair.both(|| tenant(T2, "Other")).await;
-    let shapes: Vec<Box<dyn FnOnce(&mut LinkRecord)>> = vec![
+    let shapes: Vec<Shape> = vec![
         Box::new(|_| {}),
         Box::new(|l| l.expires_at = ms(NOW)),
         Box::new(|l| l.view_count = 3),
@@ -689,7 +692,11 @@ async fn link_lists_page_and_filter_by_status_as_the_embedded_store() {
         Box::new(|l| l.expires_at = ms(NOW + 1)),
     ];
     for (n, shape) in (1u8..).zip(shapes) {
-        let resource = if n % 2 == 0 { "Quote" } else { "QUOTE" };
+        let resource = if n.is_multiple_of(2) {
+            "Quote"
+        } else {
+            "QUOTE"
+        };
         made(&pair, link(T1, n, resource, shape), vec![]).await;
     }
     made(&pair, link(T2, 50, "Quote", |_| {}), vec![]).await;
@@ -887,9 +894,13 @@ async fn two_instances_putting_one_new_contact_create_it_once_with_one_guid() {
     a.write(&tenant(T1, "Acme")).await.unwrap();
     for round in 0..5 {
         let id = 100 + round;
-        let tasks: Vec<_> = (0..8)
+        let tasks: Vec<_> = (0..8u8)
             .map(|i| {
-                let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                let store = if i.is_multiple_of(2) {
+                    a.clone()
+                } else {
+                    b.clone()
+                };
                 tokio::spawn(async move {
                     store
                         .write(&PutContact(Box::new(contact(T1, id, &format!("n{i}")))))
@@ -921,7 +932,7 @@ async fn two_instances_putting_one_new_contact_create_it_once_with_one_guid() {
     }
     // Racing revocations: every one finds the key, and exactly one time is kept.
     a.write(&key(T1, 1, 100)).await.unwrap();
-    let tasks: Vec<_> = (0..8)
+    let tasks: Vec<_> = (0..8i64)
         .map(|i| {
             let store = if i % 2 == 0 { a.clone() } else { b.clone() };
             tokio::spawn(async move {
