@@ -9,11 +9,13 @@
 //! serves again by itself; meanwhile callers get [`StoreError::Unavailable`].
 
 mod check;
+mod commands;
 mod contract;
 mod fault;
 mod first_start;
 mod migrate;
-mod pending;
+mod queries;
+pub mod records;
 mod remote;
 pub mod rows;
 mod tls;
