@@ -8,8 +8,8 @@
 //! Several instances log noise of one link at once, so the noise rows of a link are changed
 //! under a transaction-scoped advisory lock on that link: the repeat finds the row, the new
 //! row is counted against the cap, exactly as in one writer. The lock is the last one such a
-//! transaction takes (it touches only that link's log rows while holding it), so it cannot
-//! take part in a deadlock.
+//! transaction takes (it touches only that link's log rows while holding it); a command that
+//! logs noise of several links takes their locks in one order ([`noise_lock_key`]).
 
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -134,19 +134,24 @@ pub async fn log_repeated(
 
 /// Waits for (and then holds, until the transaction ends) the lock on `uid`'s noise rows.
 async fn lock_noise(txn: &Transaction<'_>, uid: Uuid) -> Result<(), StoreError> {
-    let bytes = uid.as_bytes();
-    let mut folded = [0u8; 4];
-    for (i, b) in bytes.iter().enumerate() {
-        folded[i % 4] ^= b;
-    }
-    let key = i32::from_be_bytes(folded);
     txn.execute(
         "SELECT pg_advisory_xact_lock($1, $2)",
-        &[&NOISE_LOCK_SPACE, &key],
+        &[&NOISE_LOCK_SPACE, &noise_lock_key(uid)],
     )
     .await
     .map_err(pg)?;
     Ok(())
+}
+
+/// The second key of the lock on `uid`'s noise rows (the uid folded to 32 bits; two links
+/// that share one merely wait for each other). A command that logs noise of several links
+/// logs them in the order of this key, so two such commands cannot deadlock.
+pub fn noise_lock_key(uid: Uuid) -> i32 {
+    let mut folded = [0u8; 4];
+    for (i, b) in uid.as_bytes().iter().enumerate() {
+        folded[i % 4] ^= b;
+    }
+    i32::from_be_bytes(folded)
 }
 
 /// A row about to be appended; `noise` is its aggregation key and last occurrence.
