@@ -422,6 +422,73 @@ mod tests {
         assert!(r.1[0].contains("no SMTP relay") && r.1[1].contains("no SMS gateway"));
     }
 
+    fn queued(kind: DeliveryKind) -> DeliveryRecord {
+        let link = crate::domain::link::tests_support::record();
+        let new = NewDelivery {
+            channel: Channel::Email,
+            to: "a@b.co".into(),
+            sealed_token: vec![],
+        };
+        DeliveryRecord::queued(&link, kind, new, ms(10), ms(0))
+    }
+
+    #[test]
+    fn attempts_retry_then_give_up_and_say_so_in_the_log() {
+        let retry = RetryPolicy {
+            max_attempts: 2,
+            initial_ms: 100,
+            max_ms: 1_000,
+        };
+        let failed = AttemptOutcome::Failed {
+            permanent: false,
+            error: "busy".into(),
+        };
+        let mut d = queued(DeliveryKind::Link);
+        d.unfinished_leases = 1;
+        d.record_attempt(ms(50), &failed, retry);
+        assert_eq!(
+            (d.status, d.attempts, d.next_attempt_at, d.unfinished_leases),
+            (DeliveryStatus::Queued, 1, ms(150), 0)
+        );
+        d.record_attempt(ms(200), &failed, retry);
+        assert_eq!(d.status, DeliveryStatus::Failed);
+        let (event, outcome, detail) = d.attempt_log();
+        assert_eq!(
+            (event, outcome, detail.as_str()),
+            (
+                AccessEvent::DeliveryFailed,
+                Outcome::Failure,
+                "Email attempt 2: busy"
+            )
+        );
+        let mut p = queued(DeliveryKind::Passcode);
+        p.record_attempt(ms(50), &AttemptOutcome::Sent, retry);
+        assert_eq!(
+            p.attempt_log(),
+            (
+                AccessEvent::OtpSent,
+                Outcome::Success,
+                "sent by Email".into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_delivery_leased_too_often_without_an_outcome_is_given_up() {
+        let mut d = queued(DeliveryKind::Link);
+        for n in 1..=MAX_UNFINISHED_LEASES {
+            assert!(d.lease(ms(1_000)));
+            assert_eq!((d.unfinished_leases, d.next_attempt_at), (n, ms(1_000)));
+        }
+        assert!(!d.lease(ms(2_000)));
+        assert_eq!(d.status, DeliveryStatus::Failed);
+        assert!(
+            d.last_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("given up"))
+        );
+    }
+
     #[test]
     fn backoff_doubles_and_caps() {
         let d: Vec<i64> = (1..=6).map(|a| retry_delay_ms(a, 1_000, 10_000)).collect();

@@ -10,6 +10,10 @@
 //! row is counted against the cap, exactly as in one writer. The lock is the last one such a
 //! transaction takes (it touches only that link's log rows while holding it); a command that
 //! logs noise of several links takes their locks in one order ([`noise_lock_key`]).
+//!
+//! Errors: the driver's, as `fault::from_pg` classifies them, and `Corrupt` for a row the
+//! schema should have refused. A failed function leaves its transaction to be rolled back by
+//! the command, so nothing of that command is written.
 
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -17,7 +21,9 @@ use uuid::Uuid;
 use super::fault;
 use super::records::{ACCESS_LOG_COLUMNS, access_log_from_row};
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK, Outcome, Repeats, noise_key};
+use crate::domain::portal::{
+    AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Outcome, Repeats, noise_key,
+};
 use crate::domain::{UnixMillis, UserId};
 use crate::store::StoreError;
 
@@ -72,64 +78,64 @@ pub async fn log_repeated(
     actor: &Actor,
     repeats: Repeats,
 ) -> Result<(), StoreError> {
-    let Some(key) = noise_key(event, outcome, actor) else {
-        let row = NewRow {
-            link,
-            event,
-            outcome,
-            detail,
-            actor,
-            at: repeats.first,
-            count: 1,
-            noise: None,
-        };
-        return insert(txn, &row).await;
-    };
-    let uid = link.uid.as_uuid();
-    lock_noise(txn, uid).await?;
-    let known = txn
-        .query_opt(
-            &format!(
-                "SELECT {ACCESS_LOG_COLUMNS} FROM access_log WHERE link_uid = $1 AND noise_key = $2"
-            ),
-            &[&uid, &key],
-        )
-        .await
-        .map_err(pg)?;
-    if let Some(row) = known {
-        let mut entry = access_log_from_row(&row)?;
-        entry.absorb(repeats, detail, actor);
-        let id = count_value(entry.id);
-        let last = entry.last_at.unwrap_or(entry.at).as_i64();
-        txn.execute(
-            "UPDATE access_log SET detail = $3, actor_user_agent = $4, count = $5, at = $6, \
-             last_at = $7 WHERE link_uid = $1 AND id = $2",
-            &[
-                &uid,
-                &id,
-                &entry.detail,
-                &entry.actor.user_agent,
-                &count_value(entry.count),
-                &entry.at.as_i64(),
-                &last,
-            ],
-        )
-        .await
-        .map_err(pg)?;
-        return Ok(());
-    }
-    let row = NewRow {
+    let noise = noise_key(event, outcome, actor);
+    let mut row = NewRow {
         link,
         event,
         outcome,
         detail,
         actor,
         at: repeats.first,
-        count: repeats.count,
-        noise: Some((key, repeats.last)),
+        count: 1,
+        noise: None,
     };
+    let Some(key) = noise else {
+        return insert(txn, &row).await;
+    };
+    let uid = link.uid.as_uuid();
+    lock_noise(txn, uid).await?;
+    if let Some(mut entry) = noise_row(txn, uid, &key).await? {
+        entry.absorb(repeats, row.detail, actor);
+        return update_noise(txn, &entry).await;
+    }
+    row.count = repeats.count;
+    row.noise = Some((key, repeats.last));
     insert(txn, &row).await?;
     evict_noise(txn, uid).await
+}
+
+/// The aggregated row of `uid` under `key`, if there is one.
+async fn noise_row(
+    txn: &Transaction<'_>,
+    uid: Uuid,
+    key: &str,
+) -> Result<Option<AccessLogEntry>, StoreError> {
+    let sql = format!(
+        "SELECT {ACCESS_LOG_COLUMNS} FROM access_log WHERE link_uid = $1 AND noise_key = $2"
+    );
+    let row = txn.query_opt(&sql, &[&uid, &key]).await.map_err(pg)?;
+    row.as_ref().map(access_log_from_row).transpose()
+}
+
+/// Writes back what `AccessLogEntry::absorb` changed of a noise row.
+async fn update_noise(txn: &Transaction<'_>, entry: &AccessLogEntry) -> Result<(), StoreError> {
+    let last = entry.last_at.unwrap_or(entry.at).as_i64();
+    txn.execute(
+        "UPDATE access_log SET detail = $3, actor_user_agent = $4, count = $5, at = $6, \
+         last_at = $7 WHERE link_uid = $1 AND id = $2",
+        &[
+            &entry.link_uid.as_uuid(),
+            &count_value(entry.id),
+            &entry.detail,
+            &entry.actor.user_agent,
+            &count_value(entry.count),
+            &entry.at.as_i64(),
+            &last,
+        ],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
 }
 
 /// Waits for (and then holds, until the transaction ends) the lock on `uid`'s noise rows.

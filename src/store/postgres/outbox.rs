@@ -6,7 +6,13 @@
 //! Send counters are shared by every instance: a queue takes the tenant's counter row of the
 //! hour, then the recipient's, each locked (created at 0 if absent) before the limit is
 //! checked, so two instances queueing for one tenant at once count exactly. The tenant's row
-//! is always locked first, so two such transactions cannot deadlock.
+//! is always locked first, so two such transactions cannot deadlock. A row's link must be
+//! stored (inserted earlier in the same transaction) before its deliveries are queued: the
+//! outbox refers to it.
+//!
+//! Errors: the driver's, as `fault::from_pg` classifies them, and `Corrupt` for a value out
+//! of the schema's range. A failed function leaves its transaction to be rolled back by the
+//! command, so nothing of that command is written.
 
 use tokio_postgres::Transaction;
 use uuid::Uuid;
