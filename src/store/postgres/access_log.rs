@@ -35,8 +35,8 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
     fault::from_pg(&e)
 }
 
-/// A count as the `bigint` column holds it.
-fn count_value(count: u64) -> i64 {
+/// A count or id as the `bigint` column holds it.
+fn bigint(count: u64) -> i64 {
     i64::try_from(count).unwrap_or(i64::MAX)
 }
 
@@ -125,10 +125,10 @@ async fn update_noise(txn: &Transaction<'_>, entry: &AccessLogEntry) -> Result<(
          last_at = $7 WHERE link_uid = $1 AND id = $2",
         &[
             &entry.link_uid.as_uuid(),
-            &count_value(entry.id),
+            &bigint(entry.id),
             &entry.detail,
             &entry.actor.user_agent,
-            &count_value(entry.count),
+            &bigint(entry.count),
             &entry.at.as_i64(),
             &last,
         ],
@@ -196,7 +196,7 @@ async fn insert(txn: &Transaction<'_>, row: &NewRow<'_>) -> Result<(), StoreErro
             &row.actor.user_agent,
             &row.actor.user_id.map(UserId::as_uuid),
             &row.at.as_i64(),
-            &count_value(row.count),
+            &bigint(row.count),
             &last,
             &key,
         ],

@@ -50,16 +50,22 @@ impl PgApply for LeaseDue {
             .await
             .map_err(pg)?;
         let mut leased = Vec::with_capacity(rows.len());
+        let mut given_up = Vec::new();
         for row in &rows {
             let mut record = delivery_from_row(row)?;
             if !record.lease(self.lease_until) {
                 outbox::store_delivery(txn, &record, None).await?;
-                log_attempt(txn, &record, self.now).await?;
+                given_up.push(record);
                 continue;
             }
             let lease = Some((self.lease_until, lease_owner()));
             outbox::store_delivery(txn, &record, lease).await?;
             leased.push(record);
+        }
+        // in the order of the links' noise locks (a passcode's row is noise)
+        given_up.sort_by_key(|d| access_log::noise_lock_key(d.link_uid.as_uuid()));
+        for record in &given_up {
+            log_attempt(txn, record, self.now).await?;
         }
         Ok(leased)
     }
