@@ -14,6 +14,7 @@ mod contract;
 mod fault;
 mod migrate;
 pub mod outbox;
+mod queries;
 pub mod records;
 pub mod rows;
 mod tls;

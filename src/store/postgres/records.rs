@@ -39,6 +39,18 @@ pub const ACCESS_LOG_COLUMNS: &str = "link_uid, id, link_id, tenant_id, event, o
 pub const IDEMPOTENCY_COLUMNS: &str =
     "operation, fingerprint, link_uid, sealed_token, delivery_errors, created_at";
 
+/// `columns` (one of the lists above) taken from the table aliased `table` and renamed with
+/// `prefix`: `o.delivery_id AS d_delivery_id, …`, so a join can select another record's
+/// columns beside a link's without their names colliding.
+pub fn aliased(columns: &str, table: &str, prefix: &str) -> String {
+    columns
+        .split(',')
+        .map(str::trim)
+        .map(|c| format!("{table}.{c} AS {prefix}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A tenant read from a row selected with [`TENANT_COLUMNS`].
 pub fn tenant_from_row(row: &Row) -> Result<Tenant, StoreError> {
     Ok(Tenant {
@@ -83,41 +95,55 @@ fn casing(text: &str) -> Result<CasingPin, StoreError> {
 
 /// A contact read from a row selected with [`CONTACT_COLUMNS`].
 pub fn contact_from_row(row: &Row) -> Result<Contact, StoreError> {
+    contact_from_row_as(row, "")
+}
+
+/// [`contact_from_row`] for a row whose contact columns are named with `prefix` (see
+/// [`aliased`]).
+pub fn contact_from_row_as(row: &Row, prefix: &str) -> Result<Contact, StoreError> {
+    let c = |name: &str| format!("{prefix}{name}");
     Ok(Contact {
-        tenant_id: TenantId::from(get::<Uuid>(row, "tenant_id")?),
-        contact_id: ContactId::from(get::<i32>(row, "contact_id")?),
-        contact_guid: get(row, "contact_guid")?,
-        first_name: get(row, "first_name")?,
-        last_name: get(row, "last_name")?,
-        name: get(row, "name")?,
-        email_work: get(row, "email_work")?,
-        email_personal: get(row, "email_personal")?,
-        phone: get(row, "phone")?,
-        sms_opt_in: get(row, "sms_opt_in")?,
-        do_not_contact: get(row, "do_not_contact")?,
-        active: get(row, "active")?,
-        deleted: get(row, "deleted")?,
-        updated_at: millis(get(row, "updated_at")?),
+        tenant_id: TenantId::from(get::<Uuid>(row, &c("tenant_id"))?),
+        contact_id: ContactId::from(get::<i32>(row, &c("contact_id"))?),
+        contact_guid: get(row, &c("contact_guid"))?,
+        first_name: get(row, &c("first_name"))?,
+        last_name: get(row, &c("last_name"))?,
+        name: get(row, &c("name"))?,
+        email_work: get(row, &c("email_work"))?,
+        email_personal: get(row, &c("email_personal"))?,
+        phone: get(row, &c("phone"))?,
+        sms_opt_in: get(row, &c("sms_opt_in"))?,
+        do_not_contact: get(row, &c("do_not_contact"))?,
+        active: get(row, &c("active"))?,
+        deleted: get(row, &c("deleted"))?,
+        updated_at: millis(get(row, &c("updated_at"))?),
     })
 }
 
 /// A delivery read from a row selected with [`DELIVERY_COLUMNS`].
 pub fn delivery_from_row(row: &Row) -> Result<DeliveryRecord, StoreError> {
+    delivery_from_row_as(row, "")
+}
+
+/// [`delivery_from_row`] for a row whose delivery columns are named with `prefix` (see
+/// [`aliased`]).
+pub fn delivery_from_row_as(row: &Row, prefix: &str) -> Result<DeliveryRecord, StoreError> {
+    let c = |name: &str| format!("{prefix}{name}");
     Ok(DeliveryRecord {
-        delivery_id: unsigned(get(row, "delivery_id")?, "delivery_id")?,
-        link_uid: LinkUid::from(get::<Uuid>(row, "link_uid")?),
-        tenant_id: TenantId::from(get::<Uuid>(row, "tenant_id")?),
-        channel: channel(&get::<String>(row, "channel")?)?,
-        to: get(row, "recipient")?,
-        sealed_token: get(row, "sealed_token")?,
-        status: delivery_status(&get::<String>(row, "status")?)?,
-        attempts: unsigned(get(row, "attempts")?, "attempts")?,
-        next_attempt_at: millis(get(row, "next_attempt_at")?),
-        last_error: get(row, "last_error")?,
-        created_at: millis(get(row, "created_at")?),
-        sent_at: get::<Option<i64>>(row, "sent_at")?.map(millis),
-        kind: delivery_kind(&get::<String>(row, "kind")?)?,
-        unfinished_leases: unsigned(get(row, "unfinished_leases")?, "unfinished_leases")?,
+        delivery_id: unsigned(get(row, &c("delivery_id"))?, "delivery_id")?,
+        link_uid: LinkUid::from(get::<Uuid>(row, &c("link_uid"))?),
+        tenant_id: TenantId::from(get::<Uuid>(row, &c("tenant_id"))?),
+        channel: channel(&get::<String>(row, &c("channel"))?)?,
+        to: get(row, &c("recipient"))?,
+        sealed_token: get(row, &c("sealed_token"))?,
+        status: delivery_status(&get::<String>(row, &c("status"))?)?,
+        attempts: unsigned(get(row, &c("attempts"))?, "attempts")?,
+        next_attempt_at: millis(get(row, &c("next_attempt_at"))?),
+        last_error: get(row, &c("last_error"))?,
+        created_at: millis(get(row, &c("created_at"))?),
+        sent_at: get::<Option<i64>>(row, &c("sent_at"))?.map(millis),
+        kind: delivery_kind(&get::<String>(row, &c("kind"))?)?,
+        unfinished_leases: unsigned(get(row, &c("unfinished_leases"))?, "unfinished_leases")?,
     })
 }
 
@@ -228,6 +254,10 @@ mod tests {
         for c in [CasingPin::Camel, CasingPin::Pascal] {
             assert_eq!(casing(casing_name(c)).ok(), Some(c));
         }
+        assert_eq!(
+            aliased("a, b,\n c", "o", "d_"),
+            "o.a AS d_a, o.b AS d_b, o.c AS d_c"
+        );
         assert!(matches!(
             delivery_status("queued"),
             Err(StoreError::Corrupt(_))
