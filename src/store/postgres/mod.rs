@@ -8,12 +8,14 @@
 //! is closed), and a new one is made on demand, so after PostgreSQL restarts the same pool
 //! serves again by itself; meanwhile callers get [`StoreError::Unavailable`].
 
+pub mod access_log;
 mod check;
 mod commands;
 mod contract;
 mod fault;
 mod first_start;
 mod migrate;
+pub mod outbox;
 mod queries;
 pub mod records;
 mod remote;
