@@ -8,6 +8,7 @@
 //! is closed), and a new one is made on demand, so after PostgreSQL restarts the same pool
 //! serves again by itself; meanwhile callers get [`StoreError::Unavailable`].
 
+mod commands;
 mod contract;
 mod fault;
 mod migrate;
