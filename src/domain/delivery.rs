@@ -7,7 +7,13 @@ use serde::{Deserialize, Serialize};
 use super::channel_set::ChannelSet;
 use super::link::LinkRecord;
 use super::policy::Channel;
+use super::portal::{AccessEvent, Outcome};
 use super::{LinkUid, TenantId, UnixMillis};
+
+/// How many times in a row the worker may hand out a delivery whose attempt never records
+/// an outcome (the process died mid-send) before the delivery is given up, so that no
+/// delivery can bring the worker down again and again.
+pub const MAX_UNFINISHED_LEASES: u32 = 3;
 
 /// Where one delivery of one link stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +111,94 @@ impl DeliveryRecord {
             unfinished_leases: 0,
         }
     }
+
+    /// Counts an attempt on a queued delivery: sent, retried later (exponential backoff), or
+    /// given up.
+    pub fn record_attempt(&mut self, at: UnixMillis, outcome: &AttemptOutcome, retry: RetryPolicy) {
+        self.attempts = self.attempts.saturating_add(1);
+        self.unfinished_leases = 0;
+        match outcome {
+            AttemptOutcome::Sent => {
+                self.status = DeliveryStatus::Sent;
+                self.sent_at = Some(at);
+                self.last_error = None;
+            }
+            AttemptOutcome::Failed { permanent, error } => {
+                self.last_error = Some(error.clone());
+                if *permanent || self.attempts >= retry.max_attempts {
+                    self.status = DeliveryStatus::Failed;
+                } else {
+                    self.next_attempt_at =
+                        at.plus_ms(retry_delay_ms(self.attempts, retry.initial_ms, retry.max_ms));
+                }
+            }
+        }
+    }
+
+    /// Hands a due delivery to the worker until `lease_until` (its next attempt if this one
+    /// never records an outcome); `false` when it was handed out too often without one and is
+    /// given up instead ([`MAX_UNFINISHED_LEASES`]).
+    pub fn lease(&mut self, lease_until: UnixMillis) -> bool {
+        if self.unfinished_leases >= MAX_UNFINISHED_LEASES {
+            self.status = DeliveryStatus::Failed;
+            self.last_error = Some(format!(
+                "given up: {MAX_UNFINISHED_LEASES} attempts in a row never finished (the service stopped while sending)"
+            ));
+            return false;
+        }
+        self.unfinished_leases += 1;
+        self.next_attempt_at = lease_until;
+        true
+    }
+
+    /// The access-log row of an attempt's outcome: `Delivered`/`DeliveryFailed` for a link,
+    /// `OtpSent` for a passcode.
+    pub fn attempt_log(&self) -> (AccessEvent, Outcome, String) {
+        let sent = self.status == DeliveryStatus::Sent;
+        let outcome = if sent { Outcome::Success } else { Outcome::Failure };
+        match self.kind {
+            DeliveryKind::Link => {
+                let event = if sent {
+                    AccessEvent::Delivered
+                } else {
+                    AccessEvent::DeliveryFailed
+                };
+                let detail = format!(
+                    "{} attempt {}{}",
+                    self.channel.as_str(),
+                    self.attempts,
+                    self.last_error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                );
+                (event, outcome, detail)
+            }
+            DeliveryKind::Passcode => {
+                let detail = match (&self.last_error, sent) {
+                    (_, true) => format!("sent by {}", self.channel.as_str()),
+                    (Some(e), false) => e.clone(),
+                    (None, false) => "not sent".to_owned(),
+                };
+                (AccessEvent::OtpSent, outcome, detail)
+            }
+        }
+    }
+}
+
+/// The result of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Sent,
+    Failed { permanent: bool, error: String },
+}
+
+/// How failed attempts are retried.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub initial_ms: i64,
+    pub max_ms: i64,
 }
 
 /// A delivery to queue with a new link (or a resend).

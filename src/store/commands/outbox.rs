@@ -3,7 +3,7 @@
 use super::Command;
 use crate::domain::UnixMillis;
 use crate::domain::delivery::DeliveryRecord;
-pub use crate::domain::delivery::SendLimits;
+pub use crate::domain::delivery::{AttemptOutcome, RetryPolicy, SendLimits};
 
 /// Records the result of one delivery attempt and schedules a retry or gives up. `None`:
 /// the delivery no longer exists.
@@ -17,21 +17,6 @@ pub struct RecordAttempt {
 
 impl Command for RecordAttempt {
     type Output = Option<DeliveryRecord>;
-}
-
-/// The result of one attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttemptOutcome {
-    Sent,
-    Failed { permanent: bool, error: String },
-}
-
-/// How failed attempts are retried.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub max_attempts: u32,
-    pub initial_ms: i64,
-    pub max_ms: i64,
 }
 
 /// Takes up to `limit` queued deliveries due at `now`, moving each one's next attempt to

@@ -8,10 +8,12 @@
 //! is closed), and a new one is made on demand, so after PostgreSQL restarts the same pool
 //! serves again by itself; meanwhile callers get [`StoreError::Unavailable`].
 
+pub mod access_log;
 mod commands;
 mod contract;
 mod fault;
 mod migrate;
+pub mod outbox;
 pub mod rows;
 mod tls;
 

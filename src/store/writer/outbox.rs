@@ -16,16 +16,11 @@ use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::delivery::{
     DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SentThisHour, channels_of,
-    over_limit, retry_delay_ms,
+    over_limit,
 };
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessEvent, Actor, Outcome};
 use crate::domain::{TenantId, UnixMillis, resend};
-
-/// How many times in a row the worker may hand out a delivery whose attempt never records
-/// an outcome (the process died mid-send) before the delivery is given up, so that no
-/// delivery can bring the worker down again and again.
-const MAX_UNFINISHED_LEASES: u32 = 3;
 
 /// The per-recipient send counter's key: `to:<tenant id>:<address>`, so one tenant's sends
 /// neither use up nor reveal another tenant's budget for the same address. (Keys of the
@@ -182,74 +177,22 @@ impl Tables<'_> {
         }
         self.outbox_due
             .remove((record.next_attempt_at.as_i64(), id))?;
-        record.attempts += 1;
-        record.unfinished_leases = 0;
-        match outcome {
-            AttemptOutcome::Sent => {
-                record.status = DeliveryStatus::Sent;
-                record.sent_at = Some(at);
-                record.last_error = None;
-            }
-            AttemptOutcome::Failed { permanent, error } => {
-                record.last_error = Some(error.clone());
-                if *permanent || record.attempts >= retry.max_attempts {
-                    record.status = DeliveryStatus::Failed;
-                } else {
-                    record.next_attempt_at = at.plus_ms(retry_delay_ms(
-                        record.attempts,
-                        retry.initial_ms,
-                        retry.max_ms,
-                    ));
-                    self.outbox_due
-                        .insert((record.next_attempt_at.as_i64(), id), ())?;
-                }
-            }
+        record.record_attempt(at, outcome, retry);
+        if record.status == DeliveryStatus::Queued {
+            self.outbox_due
+                .insert((record.next_attempt_at.as_i64(), id), ())?;
         }
         self.store_delivery(&record)?;
         self.log_attempt(&record, at)?;
         Ok(Some(record))
     }
 
-    /// The access log row for an attempt: `Delivered`/`DeliveryFailed` for a link,
-    /// `OtpSent` for a passcode.
+    /// The access log row for an attempt (`DeliveryRecord::attempt_log`).
     fn log_attempt(&mut self, record: &DeliveryRecord, at: UnixMillis) -> Result<(), StoreError> {
         let Some(link) = self.load_link_record(record.link_uid.as_u128())? else {
             return Ok(());
         };
-        let sent = record.status == DeliveryStatus::Sent;
-        let outcome = if sent {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        };
-        let (event, detail) = match record.kind {
-            DeliveryKind::Link => {
-                let event = if sent {
-                    AccessEvent::Delivered
-                } else {
-                    AccessEvent::DeliveryFailed
-                };
-                let detail = format!(
-                    "{} attempt {}{}",
-                    record.channel.as_str(),
-                    record.attempts,
-                    record
-                        .last_error
-                        .as_deref()
-                        .map(|e| format!(": {e}"))
-                        .unwrap_or_default()
-                );
-                (event, detail)
-            }
-            DeliveryKind::Passcode => {
-                let detail = match (&record.last_error, sent) {
-                    (_, true) => format!("sent by {}", record.channel.as_str()),
-                    (Some(e), false) => e.clone(),
-                    (None, false) => "not sent".to_owned(),
-                };
-                (AccessEvent::OtpSent, detail)
-            }
-        };
+        let (event, outcome, detail) = record.attempt_log();
         self.log(&link, event, outcome, Some(detail), &Actor::default(), at)
     }
 
@@ -274,17 +217,11 @@ impl Tables<'_> {
             let Some(mut record) = self.load_delivery(id)? else {
                 continue;
             };
-            if record.unfinished_leases >= MAX_UNFINISHED_LEASES {
-                record.status = DeliveryStatus::Failed;
-                record.last_error = Some(format!(
-                    "given up: {MAX_UNFINISHED_LEASES} attempts in a row never finished (the service stopped while sending)"
-                ));
+            if !record.lease(lease_until) {
                 self.store_delivery(&record)?;
                 self.log_attempt(&record, now)?;
                 continue;
             }
-            record.unfinished_leases += 1;
-            record.next_attempt_at = lease_until;
             self.store_delivery(&record)?;
             self.outbox_due.insert((lease_until.as_i64(), id), ())?;
             leased.push(record);
