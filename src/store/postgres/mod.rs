@@ -14,6 +14,8 @@ mod contract;
 mod fault;
 mod migrate;
 pub mod outbox;
+mod queries;
+pub mod records;
 pub mod rows;
 mod tls;
 

@@ -5,20 +5,17 @@
 //! [`super::super::PgStore::write`] runs it again from scratch, and that try finds the first
 //! one's record and replays it. A key names at most one result across instances.
 
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-use super::super::rows::{get, hash32, millis};
+use super::super::records::{IDEMPOTENCY_COLUMNS, idempotency_from_row};
+use super::super::rows::get;
 use super::super::{PgApply, fault};
-use crate::domain::{LinkUid, UnixMillis};
+use crate::domain::UnixMillis;
 use crate::store::commands::{Idempotent, Replayable};
 use crate::store::idempotency::{IDEMPOTENCY_WINDOW_MS, IdempotencyRecord, IdempotencyStamp};
 use crate::store::writer::MaybeQueued;
 use crate::store::StoreError;
-
-/// The record's columns (after the key), in [`store_record`]'s parameter order.
-const RECORD_COLUMNS: &str =
-    "operation, fingerprint, link_uid, sealed_token, delivery_errors, created_at";
 
 impl<C> PgApply for Idempotent<C>
 where
@@ -52,14 +49,14 @@ async fn record_for_update(
     stamp: &IdempotencyStamp,
 ) -> Result<Option<IdempotencyRecord>, StoreError> {
     let sql = format!(
-        "SELECT {RECORD_COLUMNS} FROM idempotency \
+        "SELECT {IDEMPOTENCY_COLUMNS} FROM idempotency \
          WHERE tenant_id = $1 AND key_hash = $2 FOR UPDATE"
     );
     let row = txn
         .query_opt(sql.as_str(), &[&stamp.tenant_id.as_uuid(), &stamp.key.0.as_slice()])
         .await
         .map_err(|e| fault::from_pg(&e))?;
-    row.as_ref().map(record_from_row).transpose()
+    row.as_ref().map(idempotency_from_row).transpose()
 }
 
 /// Inserts the key's record, or replaces the expired one the transaction holds. A key
@@ -77,7 +74,7 @@ async fn store_record(
             .to_owned()
     } else {
         format!(
-            "INSERT INTO idempotency (tenant_id, key_hash, {RECORD_COLUMNS}) \
+            "INSERT INTO idempotency (tenant_id, key_hash, {IDEMPOTENCY_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )
     };
@@ -101,17 +98,6 @@ async fn store_record(
         Err(e) if fault::unique_violation(&e).is_some() => Err(StoreError::Conflict),
         Err(e) => Err(fault::from_pg(&e)),
     }
-}
-
-fn record_from_row(row: &Row) -> Result<IdempotencyRecord, StoreError> {
-    Ok(IdempotencyRecord {
-        operation: get(row, "operation")?,
-        fingerprint: hash32(&get::<Vec<u8>>(row, "fingerprint")?)?,
-        link_uid: LinkUid::from(get::<Uuid>(row, "link_uid")?),
-        sealed_token: get(row, "sealed_token")?,
-        delivery_errors: get(row, "delivery_errors")?,
-        created_at: millis(get(row, "created_at")?),
-    })
 }
 
 /// Deletes up to `limit` records older than the window at `now` that no other instance is
