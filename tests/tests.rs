@@ -35,6 +35,7 @@ mod limits;
 mod links;
 mod ops;
 mod outbox_poison;
+mod pg_links;
 mod portal;
 mod portal_cookie;
 mod portal_paths;
