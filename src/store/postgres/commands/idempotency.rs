@@ -12,10 +12,10 @@ use super::super::records::{IDEMPOTENCY_COLUMNS, idempotency_from_row};
 use super::super::rows::get;
 use super::super::{PgApply, fault};
 use crate::domain::UnixMillis;
+use crate::store::StoreError;
 use crate::store::commands::{Idempotent, Replayable};
 use crate::store::idempotency::{IDEMPOTENCY_WINDOW_MS, IdempotencyRecord, IdempotencyStamp};
 use crate::store::writer::MaybeQueued;
-use crate::store::StoreError;
 
 impl<C> PgApply for Idempotent<C>
 where
@@ -37,7 +37,9 @@ where
             return Ok(Replayable::Fresh(outcome));
         };
         let mut record = stamp.record.clone();
-        record.delivery_errors.extend(queued.refused.iter().cloned());
+        record
+            .delivery_errors
+            .extend(queued.refused.iter().cloned());
         store_record(txn, stamp, &record, existing.is_some()).await?;
         Ok(Replayable::Fresh(outcome))
     }
@@ -53,7 +55,10 @@ async fn record_for_update(
          WHERE tenant_id = $1 AND key_hash = $2 FOR UPDATE"
     );
     let row = txn
-        .query_opt(sql.as_str(), &[&stamp.tenant_id.as_uuid(), &stamp.key.0.as_slice()])
+        .query_opt(
+            sql.as_str(),
+            &[&stamp.tenant_id.as_uuid(), &stamp.key.0.as_slice()],
+        )
         .await
         .map_err(|e| fault::from_pg(&e))?;
     row.as_ref().map(idempotency_from_row).transpose()

@@ -64,7 +64,15 @@ impl PgApply for Resend {
         link.sent_over(&queued);
         store_link(txn, &link).await?;
         let detail = format!("new token; {} queued", channels_of(&queued));
-        log_staff(txn, &link, AccessEvent::Resent, Some(detail), self.by, self.at).await?;
+        log_staff(
+            txn,
+            &link,
+            AccessEvent::Resent,
+            Some(detail),
+            self.by,
+            self.at,
+        )
+        .await?;
         Ok(ResendOutcome::Resent(LinkQueued {
             link: Box::new(link),
             queued,
@@ -75,10 +83,7 @@ impl PgApply for Resend {
 
 impl PgApply for RevokeLink {
     /// Locks the link; revokes it once (a second revoke answers it unchanged).
-    async fn apply_pg(
-        &self,
-        txn: &Transaction<'_>,
-    ) -> Result<Option<Box<LinkRecord>>, StoreError> {
+    async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<Option<Box<LinkRecord>>, StoreError> {
         let Some(mut link) = tenant_link_for_update(txn, self.tenant_id, self.uid).await? else {
             return Ok(None);
         };

@@ -3,7 +3,8 @@
 //! `store::writer::portal`. Each command takes the link's row `FOR UPDATE` and runs the same
 //! domain rule as the embedded writer (`portal::open`, `otp::request_code`, `otp::enter_code`),
 //! so N instances opening a link with k views left count exactly k. A grant is exchanged
-//! by one `DELETE … RETURNING`: only one transaction can delete its row.
+//! by one `DELETE … RETURNING`: only one transaction can delete its row. Locks are taken
+//! link first, then grant, everywhere (open, exchange, purge).
 
 use tokio_postgres::{Row, Transaction};
 use uuid::Uuid;
@@ -107,7 +108,16 @@ impl PgApply for VerifyOtp {
             link.otp_failures
         );
         let failure = Outcome::Failure;
-        log(txn, &link, AccessEvent::OtpFailed, failure, Some(detail), actor, at).await?;
+        log(
+            txn,
+            &link,
+            AccessEvent::OtpFailed,
+            failure,
+            Some(detail),
+            actor,
+            at,
+        )
+        .await?;
         if locked {
             let detail = Some("too many wrong codes".into());
             log(txn, &link, AccessEvent::Locked, failure, detail, actor, at).await?;
@@ -118,10 +128,7 @@ impl PgApply for VerifyOtp {
 
 impl PgApply for UnlockLink {
     /// Takes the link `FOR UPDATE`; clears the lock and the failure count if either is set.
-    async fn apply_pg(
-        &self,
-        txn: &Transaction<'_>,
-    ) -> Result<Option<Box<LinkRecord>>, StoreError> {
+    async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<Option<Box<LinkRecord>>, StoreError> {
         let Some(mut link) = tenant_link_for_update(txn, self.tenant_id, self.uid).await? else {
             return Ok(None);
         };
@@ -136,14 +143,21 @@ impl PgApply for UnlockLink {
 }
 
 impl PgApply for ConsumeGrant {
-    /// Deletes the tenant's grant (`DELETE … RETURNING`: of two exchanges at once, one gets
-    /// the row), then checks it against its link, read `FOR SHARE` so a revocation or resend
-    /// committing meanwhile is seen.
-    async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<Option<Box<GrantRecord>>, StoreError> {
+    /// Reads the link the grant names `FOR SHARE` (so a revocation, resend or purge
+    /// committing meanwhile is seen), then deletes the grant with `DELETE … RETURNING`: of two
+    /// exchanges at once, one gets the row. The link is locked before the grant, in the order
+    /// open and purge take them, so no two of these deadlock.
+    async fn apply_pg(
+        &self,
+        txn: &Transaction<'_>,
+    ) -> Result<Option<Box<GrantRecord>>, StoreError> {
+        let Some(link_uid) = grant_link(txn, &self.grant.0, self.tenant_id).await? else {
+            return Ok(None);
+        };
+        let link = link_for_share(txn, link_uid).await?;
         let Some(record) = take_grant(txn, &self.grant.0, self.tenant_id).await? else {
             return Ok(None);
         };
-        let link = link_for_share(txn, record.link_uid).await?;
         if self.at >= record.expires_at || !record.is_backed_by(link.as_ref(), self.at) {
             return Ok(None);
         }
@@ -206,6 +220,23 @@ async fn insert_grant(
     .await
     .map_err(|e| fault::from_pg(&e))?;
     Ok(())
+}
+
+/// The link the tenant's grant names, if there is such a grant.
+async fn grant_link(
+    txn: &Transaction<'_>,
+    grant: &[u8; 32],
+    tenant_id: TenantId,
+) -> Result<Option<LinkUid>, StoreError> {
+    let row = txn
+        .query_opt(
+            "SELECT link_uid FROM grants WHERE grant_hash = $1 AND tenant_id = $2",
+            &[&grant.as_slice(), &tenant_id.as_uuid()],
+        )
+        .await
+        .map_err(|e| fault::from_pg(&e))?;
+    row.map(|r| get::<Uuid>(&r, "link_uid").map(LinkUid::from))
+        .transpose()
 }
 
 /// Deletes the tenant's grant and answers it; `None` if there is none (or another
