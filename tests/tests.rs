@@ -36,6 +36,7 @@ mod links;
 mod ops;
 mod outbox_poison;
 mod pg_links;
+mod pg_outbox;
 mod portal;
 mod portal_cookie;
 mod portal_paths;

@@ -128,8 +128,11 @@ impl DeliveryRecord {
                 if *permanent || self.attempts >= retry.max_attempts {
                     self.status = DeliveryStatus::Failed;
                 } else {
-                    self.next_attempt_at =
-                        at.plus_ms(retry_delay_ms(self.attempts, retry.initial_ms, retry.max_ms));
+                    self.next_attempt_at = at.plus_ms(retry_delay_ms(
+                        self.attempts,
+                        retry.initial_ms,
+                        retry.max_ms,
+                    ));
                 }
             }
         }
@@ -155,7 +158,11 @@ impl DeliveryRecord {
     /// `OtpSent` for a passcode.
     pub fn attempt_log(&self) -> (AccessEvent, Outcome, String) {
         let sent = self.status == DeliveryStatus::Sent;
-        let outcome = if sent { Outcome::Success } else { Outcome::Failure };
+        let outcome = if sent {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
         match self.kind {
             DeliveryKind::Link => {
                 let event = if sent {

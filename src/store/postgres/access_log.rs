@@ -8,18 +8,16 @@
 //! Several instances log noise of one link at once, so the noise rows of a link are changed
 //! under a transaction-scoped advisory lock on that link: the repeat finds the row, the new
 //! row is counted against the cap, exactly as in one writer. The lock is the last one such a
-//! transaction takes (it touches only that link's log rows while holding it), so it cannot
-//! take part in a deadlock.
+//! transaction takes (it touches only that link's log rows while holding it); a command that
+//! logs noise of several links takes their locks in one order ([`noise_lock_key`]).
 
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 use super::fault;
-use super::rows::{get, millis, unsigned};
+use super::records::{ACCESS_LOG_COLUMNS, access_log_from_row};
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::{
-    AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Outcome, Repeats, noise_key,
-};
+use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK, Outcome, Repeats, noise_key};
 use crate::domain::{UnixMillis, UserId};
 use crate::store::StoreError;
 
@@ -91,31 +89,15 @@ pub async fn log_repeated(
     lock_noise(txn, uid).await?;
     let known = txn
         .query_opt(
-            "SELECT id, at, detail, actor_user_agent, count, last_at FROM access_log \
-             WHERE link_uid = $1 AND noise_key = $2",
+            &format!(
+                "SELECT {ACCESS_LOG_COLUMNS} FROM access_log WHERE link_uid = $1 AND noise_key = $2"
+            ),
             &[&uid, &key],
         )
         .await
         .map_err(pg)?;
     if let Some(row) = known {
-        // Only the columns `absorb` reads or changes matter; the rest is the key's.
-        let mut entry = AccessLogEntry {
-            id: unsigned(get(&row, "id")?, "id")?,
-            link_uid: link.uid,
-            link_id: link.link_id,
-            tenant_id: link.tenant_id,
-            event,
-            outcome,
-            detail: get(&row, "detail")?,
-            actor: Actor {
-                ip: actor.ip.clone(),
-                user_agent: get(&row, "actor_user_agent")?,
-                user_id: None,
-            },
-            at: millis(get(&row, "at")?),
-            count: unsigned(get(&row, "count")?, "count")?,
-            last_at: get::<Option<i64>>(&row, "last_at")?.map(millis),
-        };
+        let mut entry = access_log_from_row(&row)?;
         entry.absorb(repeats, detail, actor);
         let id = count_value(entry.id);
         let last = entry.last_at.unwrap_or(entry.at).as_i64();
@@ -152,19 +134,24 @@ pub async fn log_repeated(
 
 /// Waits for (and then holds, until the transaction ends) the lock on `uid`'s noise rows.
 async fn lock_noise(txn: &Transaction<'_>, uid: Uuid) -> Result<(), StoreError> {
-    let bytes = uid.as_bytes();
-    let mut folded = [0u8; 4];
-    for (i, b) in bytes.iter().enumerate() {
-        folded[i % 4] ^= b;
-    }
-    let key = i32::from_be_bytes(folded);
     txn.execute(
         "SELECT pg_advisory_xact_lock($1, $2)",
-        &[&NOISE_LOCK_SPACE, &key],
+        &[&NOISE_LOCK_SPACE, &noise_lock_key(uid)],
     )
     .await
     .map_err(pg)?;
     Ok(())
+}
+
+/// The second key of the lock on `uid`'s noise rows (the uid folded to 32 bits; two links
+/// that share one merely wait for each other). A command that logs noise of several links
+/// logs them in the order of this key, so two such commands cannot deadlock.
+pub fn noise_lock_key(uid: Uuid) -> i32 {
+    let mut folded = [0u8; 4];
+    for (i, b) in uid.as_bytes().iter().enumerate() {
+        folded[i % 4] ^= b;
+    }
+    i32::from_be_bytes(folded)
 }
 
 /// A row about to be appended; `noise` is its aggregation key and last occurrence.
@@ -234,7 +221,16 @@ pub async fn tombstone_log(
     at: UnixMillis,
 ) -> Result<(), StoreError> {
     let actor = Actor::default();
-    log(txn, link, AccessEvent::Purged, Outcome::Info, None, &actor, at).await?;
+    log(
+        txn,
+        link,
+        AccessEvent::Purged,
+        Outcome::Info,
+        None,
+        &actor,
+        at,
+    )
+    .await?;
     txn.execute(
         "INSERT INTO log_tombstones (link_uid, tenant_id, purged_at) VALUES ($1, $2, $3) \
          ON CONFLICT (link_uid) DO NOTHING",

@@ -8,67 +8,22 @@
 //! checked, so two instances queueing for one tenant at once count exactly. The tenant's row
 //! is always locked first, so two such transactions cannot deadlock.
 
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 use super::access_log;
 use super::fault;
-use super::rows::{channel, get, millis, unsigned};
+use super::rows::{get, unsigned};
 use crate::domain::delivery::{
-    DeliveryKind, DeliveryRecord, DeliveryStatus, NewDelivery, SendLimits, SentThisHour,
-    over_limit,
+    DeliveryKind, DeliveryRecord, NewDelivery, SendLimits, SentThisHour, over_limit,
 };
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessEvent, Actor, Outcome};
-use crate::domain::{LinkUid, TenantId, UnixMillis};
+use crate::domain::{LinkUid, UnixMillis};
 use crate::store::StoreError;
 
 fn pg(e: tokio_postgres::Error) -> StoreError {
     fault::from_pg(&e)
-}
-
-/// The outbox columns a [`DeliveryRecord`] is read from.
-pub const DELIVERY_COLUMNS: &str = "delivery_id, link_uid, tenant_id, channel, recipient, \
-    sealed_token, status, attempts, next_attempt_at, last_error, created_at, sent_at, kind, \
-    unfinished_leases";
-
-/// A delivery read from a row selected with [`DELIVERY_COLUMNS`].
-pub fn delivery_from_row(row: &Row) -> Result<DeliveryRecord, StoreError> {
-    Ok(DeliveryRecord {
-        delivery_id: unsigned(get(row, "delivery_id")?, "delivery_id")?,
-        link_uid: LinkUid::from(get::<Uuid>(row, "link_uid")?),
-        tenant_id: TenantId::from(get::<Uuid>(row, "tenant_id")?),
-        channel: channel(&get::<String>(row, "channel")?)?,
-        to: get(row, "recipient")?,
-        sealed_token: get(row, "sealed_token")?,
-        status: status(&get::<String>(row, "status")?)?,
-        attempts: unsigned(get(row, "attempts")?, "attempts")?,
-        next_attempt_at: millis(get(row, "next_attempt_at")?),
-        last_error: get(row, "last_error")?,
-        created_at: millis(get(row, "created_at")?),
-        sent_at: get::<Option<i64>>(row, "sent_at")?.map(millis),
-        kind: kind(&get::<String>(row, "kind")?)?,
-        unfinished_leases: unsigned(get(row, "unfinished_leases")?, "unfinished_leases")?,
-    })
-}
-
-fn status(text: &str) -> Result<DeliveryStatus, StoreError> {
-    [
-        DeliveryStatus::Queued,
-        DeliveryStatus::Sent,
-        DeliveryStatus::Failed,
-        DeliveryStatus::Superseded,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == text)
-    .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery status '{text}'")))
-}
-
-fn kind(text: &str) -> Result<DeliveryKind, StoreError> {
-    [DeliveryKind::Link, DeliveryKind::Passcode]
-        .into_iter()
-        .find(|k| k.as_str() == text)
-        .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery kind '{text}'")))
 }
 
 /// Queues each delivery unless its recipient or the tenant is over the hourly limit: the

@@ -244,7 +244,11 @@ mod tests {
         for k in [DeliveryKind::Link, DeliveryKind::Passcode] {
             assert_eq!(delivery_kind(k.as_str()).ok(), Some(k));
         }
-        for e in [AccessEvent::Created, AccessEvent::OpenDenied, AccessEvent::Purged] {
+        for e in [
+            AccessEvent::Created,
+            AccessEvent::OpenDenied,
+            AccessEvent::Purged,
+        ] {
             assert_eq!(access_event(e.as_str()).ok(), Some(e));
         }
         for c in [CasingPin::Camel, CasingPin::Pascal] {
