@@ -37,6 +37,7 @@ mod ops;
 mod outbox_poison;
 mod pg_links;
 mod pg_outbox;
+mod pg_reads;
 mod portal;
 mod portal_cookie;
 mod portal_paths;

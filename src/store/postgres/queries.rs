@@ -25,8 +25,8 @@ use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::store::queries::{
     AccessLogOf, ApiKeyByHash, ApiKeysOf, ContactOf, ContactsOf, IdempotencyOf, LandingOf,
-    LinkByToken, LinkOf, LinkWithContact, LinkWithDeliveries, LinkWithTenantName,
-    LinksByResource, LinksByTenant, TenantCount, TenantOf,
+    LinkByToken, LinkOf, LinkWithContact, LinkWithDeliveries, LinkWithTenantName, LinksByResource,
+    LinksByTenant, TenantCount, TenantOf,
 };
 use crate::store::{LinkPage, StoreError};
 
@@ -64,7 +64,8 @@ static LINK_WITH_TENANT_NAME: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// A link (if it is the tenant's) with one row per delivery (`d_*`, NULL when it has none).
-/// Deliveries are looked for only under the embedded store's condition (`$3`).
+/// Deliveries are looked for only under the embedded store's condition: the link went out
+/// on a channel, or it takes passcodes.
 static LINK_WITH_DELIVERIES: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT l.*, d.* FROM (SELECT {LINK_COLUMNS} FROM links WHERE uid = $1 AND tenant_id = $2) l \
@@ -147,7 +148,10 @@ impl PgFetch for LinkWithContact {
 
 impl PgFetch for LinkWithTenantName {
     async fn fetch_pg(&self, client: &Client) -> Result<Option<(LinkRecord, String)>, StoreError> {
-        let sql = format!("{} WHERE uid = $1 AND tenant_id = $2", *LINK_WITH_TENANT_NAME);
+        let sql = format!(
+            "{} WHERE uid = $1 AND tenant_id = $2",
+            *LINK_WITH_TENANT_NAME
+        );
         let (uid, tenant) = (self.0.uid.as_uuid(), self.0.tenant.as_uuid());
         query_opt(client, &sql, &[&uid, &tenant])
             .await?
@@ -213,21 +217,25 @@ pub fn status_condition(status: Option<LinkStatus>) -> &'static str {
 /// to a single row carrying the total, so an empty page still answers the total.
 impl PgFetch for LinksByTenant {
     async fn fetch_pg(&self, client: &Client) -> Result<LinkPage, StoreError> {
+        // A filter that does not depend on the time names no `$4`.
+        let condition = status_condition(self.status);
         let sql = format!(
             "WITH matched AS (SELECT {LINK_COLUMNS} FROM links \
-               WHERE tenant_id = $1 AND {}) \
+               WHERE tenant_id = $1 AND {condition}) \
              SELECT total.n AS total, page.* FROM (SELECT count(*) AS n FROM matched) total \
              LEFT JOIN (SELECT * FROM matched ORDER BY link_id DESC OFFSET $2 LIMIT $3) page \
                ON true \
-             ORDER BY page.link_id DESC",
-            status_condition(self.status)
+             ORDER BY page.link_id DESC"
         );
         let tenant = self.tenant.as_uuid();
         let (skip, take) = (count_param(self.skip), count_param(self.take));
         let now = self.now.as_i64();
         let params: [&(dyn ToSql + Sync); 4] = [&tenant, &skip, &take, &now];
-        // Without a status filter the statement names no `$4`.
-        let params = if self.status.is_some() { &params[..] } else { &params[..3] };
+        let params = if condition.contains("$4") {
+            &params[..]
+        } else {
+            &params[..3]
+        };
         let rows = query(client, &sql, params).await?;
         let mut page = LinkPage::default();
         for row in &rows {
@@ -257,8 +265,9 @@ impl PgFetch for AccessLogOf {
 
 impl PgFetch for ContactOf {
     async fn fetch_pg(&self, client: &Client) -> Result<Option<Contact>, StoreError> {
-        let sql =
-            format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = $1 AND contact_id = $2");
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = $1 AND contact_id = $2"
+        );
         let (tenant, id) = (self.tenant.as_uuid(), i32::from(self.id));
         query_opt(client, &sql, &[&tenant, &id])
             .await?

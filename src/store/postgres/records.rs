@@ -258,7 +258,10 @@ mod tests {
             aliased("a, b,\n c", "o", "d_"),
             "o.a AS d_a, o.b AS d_b, o.c AS d_c"
         );
-        assert!(matches!(delivery_status("queued"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            delivery_status("queued"),
+            Err(StoreError::Corrupt(_))
+        ));
         assert!(matches!(access_event("Nope"), Err(StoreError::Corrupt(_))));
     }
 }
