@@ -471,6 +471,34 @@ async fn purge_answers_as_the_embedded_store_in_bounded_batches() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_forgets_old_idempotency_keys_in_bounded_batches_as_the_embedded_store() {
+    let both = Both::new().await;
+    for n in 0..5u8 {
+        let key = format!("key-{n}");
+        both.run(|| Idempotent {
+            command: create(link(80 + n, at(0), 5, false))(),
+            stamp: Box::new(stamp(&key, 80 + n, at(0))),
+        })
+        .await;
+    }
+    // the links live on (retired_before is before their expiry); the keys are a day old
+    let purge = || PurgeRetired {
+        retired_before: at(HOUR),
+        limit: 3,
+        now: at(24 * HOUR + 1),
+    };
+    assert_eq!(both.run(purge).await, format!("{:?}", report(0, true)));
+    assert_eq!(both.run(purge).await, format!("{:?}", report(0, false)));
+    let again = both
+        .run(|| Idempotent {
+            command: create(link(90, at(24 * HOUR + 2), 5, false))(),
+            stamp: Box::new(stamp("key-0", 90, at(24 * HOUR + 2))),
+        })
+        .await;
+    assert!(again.starts_with("Fresh"), "{again}");
+}
+
 fn report(purged: usize, more: bool) -> PurgeReport {
     PurgeReport { purged, more }
 }

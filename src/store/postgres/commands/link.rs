@@ -7,11 +7,13 @@
 
 use tokio_postgres::Transaction;
 
-use super::super::access_log::{log_staff, tombstone_log};
+use super::super::access_log::{forget_old_logs, log_staff, tombstone_log};
 use super::super::outbox::{
     delete_deliveries, forget_old_send_counts, queue_deliveries, supersede_queued,
 };
-use super::super::rows::{LINK_ASSIGNMENTS, LINK_COLUMNS, LINK_VALUES, LinkRow, link_from_row};
+use super::super::rows::{
+    LINK_ASSIGNMENTS, LINK_COLUMNS, LINK_VALUES, LinkRow, get, link_from_row, unsigned,
+};
 use super::super::{PgApply, fault};
 use super::idempotency::forget_old_idempotency;
 use super::portal::forget_expired_grants;
@@ -108,7 +110,7 @@ impl PgApply for PurgeRetired {
         }
         forget_old_send_counts(txn, self.now).await?;
         forget_expired_grants(txn, self.now).await?;
-        super::super::access_log::forget_old_logs(txn, self.retired_before).await?;
+        forget_old_logs(txn, self.retired_before).await?;
         let more_keys = forget_old_idempotency(txn, self.now, self.limit).await?;
         Ok(PurgeReport {
             purged: victims.len(),
@@ -123,8 +125,8 @@ async fn next_link_id(txn: &Transaction<'_>) -> Result<u64, StoreError> {
         .query_one("SELECT nextval('link_ids')", &[])
         .await
         .map_err(|e| fault::from_pg(&e))?;
-    let id: i64 = super::super::rows::get(&row, "nextval")?;
-    super::super::rows::unsigned(id, "link_id")
+    let id: i64 = get(&row, "nextval")?;
+    unsigned(id, "link_id")
 }
 
 /// Inserts a new link row. Fails (`Io`) on a uid or token hash already stored.
