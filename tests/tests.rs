@@ -35,6 +35,7 @@ mod limits;
 mod links;
 mod ops;
 mod outbox_poison;
+mod pg_links;
 mod pg_outbox;
 mod pg_reads;
 mod portal;

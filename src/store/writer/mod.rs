@@ -27,6 +27,7 @@ mod outbox;
 mod portal;
 mod tables;
 
+pub(super) use idempotency::MaybeQueued;
 pub use job::Apply;
 use job::{Job, Queued};
 use tables::Tables;

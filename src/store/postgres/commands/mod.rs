@@ -1,6 +1,11 @@
 //! The commands of [`crate::store::commands`] on PostgreSQL, one module per family, each a
-//! [`super::PgApply`] whose outcomes are the embedded writer's (`store/writer/*.rs`).
+//! [`super::PgApply`] whose outcomes are the embedded writer's (`store/writer/*.rs`): the
+//! same domain rule decides, on the row taken `FOR UPDATE` in the command's transaction, so
+//! a second instance waits for the first and budgets stay exact.
 
 mod access_log;
+mod idempotency;
+mod link;
 mod outbox;
+mod portal;
 mod tenant;
