@@ -9,7 +9,7 @@ use crate::store::StoreError;
 use crate::store::commands::FirstStart;
 
 /// The advisory lock of the first start ("clfirst" in ASCII).
-const FIRST_START_LOCK: i64 = 0x636c_6669_7273_74;
+const FIRST_START_LOCK: i64 = 0x0063_6c66_6972_7374;
 
 impl PgApply for FirstStart {
     async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<bool, StoreError> {
