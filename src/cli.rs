@@ -190,9 +190,7 @@ pub fn main() -> i32 {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Tenant(cmd) => with_state(config, |state| tenant(&state.store, cmd)),
-        Command::Key(KeyCommand::Revoke { key_id }) if config.store.is_embedded() => {
-            revoke_key(config, key_id)
-        }
+        Command::Key(KeyCommand::Revoke { key_id }) => revoke_key(config, key_id),
         Command::Key(cmd) => with_state(config, |state| key(&state.store, &state.keys, cmd)),
         Command::Check => with_state(config, |state| check(&state.store)),
         Command::Backup { .. } | Command::Restore { .. } | Command::Compact

@@ -46,6 +46,9 @@ fn mode(p: &Path) -> u32 {
 
 #[test]
 fn backup_during_writes_restores_a_working_folder_with_the_same_secrets() {
+    if crate::support::embedded_only("backup and restore of the file") {
+        return;
+    }
     let s = Arc::new(TestServer::start());
     let before: Vec<Value> = (0..60).map(|n| create(&s, n)).collect();
     let revoked = before[0]["Link"]["CustomerLinkUID"]
@@ -131,6 +134,9 @@ fn backup_during_writes_restores_a_working_folder_with_the_same_secrets() {
 
 #[test]
 fn restore_refuses_a_used_folder_and_a_damaged_file() {
+    if crate::support::embedded_only("restore of the file") {
+        return;
+    }
     let s = TestServer::start();
     create(&s, 1);
     let (dir, _) = s.stop();
@@ -165,6 +171,9 @@ fn restore_refuses_a_used_folder_and_a_damaged_file() {
 
 #[test]
 fn compact_shrinks_a_stopped_folder_and_refuses_a_running_one() {
+    if crate::support::embedded_only("compaction of the file") {
+        return;
+    }
     let s = TestServer::start_with(|c| {
         c.purge.retention_ms = 0;
         c.purge.interval = std::time::Duration::from_millis(30);

@@ -32,7 +32,7 @@ use customerlink::store::{
 };
 use uuid::Uuid;
 
-use crate::support::open_store;
+use crate::support::open_embedded_store as open_store;
 use crate::support::postgres::fresh_database;
 
 fn ms(n: i64) -> UnixMillis {

@@ -125,7 +125,7 @@ fn open_store(config: &Config, observer: Arc<dyn WriterObserver>) -> Result<Stor
             observer,
         )?),
         StoreLocation::Postgres(settings) => {
-            let (store, migrated) = Store::connect(settings)?;
+            let (store, migrated) = Store::connect_observed(settings, observer)?;
             if migrated.from != migrated.to {
                 tracing::info!(
                     from = migrated.from,

@@ -15,6 +15,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::ops::{backup, operator};
+use crate::store::queries::LinkCountsAt;
 use crate::store::{NotReady, Store};
 
 /// `POST /admin/keys/{id}/revoke`, also for the operator key only.
@@ -121,14 +122,9 @@ async fn refresh_link_gauges(metrics: &Metrics, store: &Store, clock: &dyn Clock
     {
         return;
     }
-    let Some(embedded) = store.embedded() else {
-        return;
-    };
-    let txn = match embedded.snapshot() {
-        Ok(txn) => txn,
-        Err(e) => return tracing::warn!(error = %e, "link gauges not refreshed"),
-    };
-    match tokio::task::spawn_blocking(move || crate::metrics::links::count(&txn, now)).await {
+    let store = store.clone();
+    let counted = move || store.fetch_blocking(LinkCountsAt { now });
+    match tokio::task::spawn_blocking(counted).await {
         Ok(Ok(counts)) => metrics.links.set(counts, now),
         Ok(Err(e)) => tracing::warn!(error = %e, "link gauges not refreshed"),
         Err(e) => {

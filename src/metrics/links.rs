@@ -1,49 +1,14 @@
-//! Link gauges from one read snapshot, through the indexes: the total and the revoked count
-//! are table lengths (O(1)); expired-but-not-revoked walks only the expired part of the
-//! expiry index (bounded by the purge retention). Exhausted and locked links count as live:
-//! telling them apart would need a scan of every record.
+//! Link gauges: stored links by status, counted by the store (`store::queries::LinkCountsAt`)
+//! when a scrape finds them stale. Exhausted and locked links count as live: telling them
+//! apart would need a scan of every record.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use redb::{ReadTransaction, ReadableTableMetadata};
 
 use crate::domain::UnixMillis;
-use crate::domain::link::LinkRecord;
-use crate::store::StoreError;
-use crate::store::tables::{LINKS, LINKS_BY_EXPIRY, LINKS_BY_REVOKED};
-
-/// Link counts at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LinkCounts {
-    pub total: u64,
-    pub revoked: u64,
-    /// Expired and not revoked.
-    pub expired: u64,
-}
-
-/// Counts links at `now` (Unix ms) in one snapshot.
-pub fn count(txn: &ReadTransaction, now: UnixMillis) -> Result<LinkCounts, StoreError> {
-    let links = txn.open_table(LINKS)?;
-    let mut counts = LinkCounts {
-        total: links.len()?,
-        revoked: txn.open_table(LINKS_BY_REVOKED)?.len()?,
-        expired: 0,
-    };
-    for entry in txn
-        .open_table(LINKS_BY_EXPIRY)?
-        .range(..=(now.as_i64(), u128::MAX))?
-    {
-        let uid = entry?.0.value().1;
-        if let Some(record) = links.get(uid)? {
-            let link: LinkRecord = rmp_serde::from_slice(record.value())
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            counts.expired += u64::from(link.revoked_at.is_none());
-        }
-    }
-    Ok(counts)
-}
+pub use crate::store::queries::LinkCounts;
 
 /// A link status as a label: `live` (active or out of views), `expired` or `revoked`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]

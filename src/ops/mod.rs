@@ -127,6 +127,20 @@ fn operator_channel(config: &Config) -> Result<(std::net::SocketAddr, String), O
     Ok((addr, key))
 }
 
+/// On a shared database no file lock says whether a server runs with this data folder: the
+/// one that published its address there, if it answers, revokes the key (and forgets it at
+/// once); otherwise the caller revokes it in the database directly (other instances then
+/// refuse it within `postgres.key_cache_secs`).
+fn revoke_through_running_server(
+    config: &Config,
+    key_id: uuid::Uuid,
+) -> Option<std::net::SocketAddr> {
+    let addr = operator::server_address(&config.data_dir)?;
+    let key_path = config.data_dir.join(operator::OPERATOR_KEY_FILE);
+    let key = operator::read_key(&key_path).ok()?;
+    remote::revoke_key(addr, &key, key_id).ok().map(|()| addr)
+}
+
 /// Revokes an API key through the server that holds the data folder, if one does:
 /// `Ok(Some(address))` once the revocation is durable and the server refuses the key.
 /// `Ok(None)` when no server holds the database, for the caller to revoke it directly.
@@ -134,6 +148,9 @@ pub fn revoke_key_online(
     config: &Config,
     key_id: uuid::Uuid,
 ) -> Result<Option<std::net::SocketAddr>, OpsError> {
+    if !config.store.is_embedded() {
+        return Ok(revoke_through_running_server(config, key_id));
+    }
     let db = config.database_path();
     if !db.exists() {
         return Ok(None);

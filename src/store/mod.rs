@@ -95,7 +95,15 @@ impl Store {
     /// Connects to PostgreSQL and brings its schema to this build's version (under a lock, so
     /// instances starting together migrate once). Refuses a schema newer than this build.
     pub fn connect(settings: &PgSettings) -> Result<(Store, postgres::Migrated), StoreError> {
-        let (remote, migrated) = postgres::Remote::connect(settings)?;
+        Self::connect_observed(settings, Arc::new(()))
+    }
+
+    /// [`Store::connect`], with every command's commit reported to `observer`.
+    pub fn connect_observed(
+        settings: &PgSettings,
+        observer: Arc<dyn WriterObserver>,
+    ) -> Result<(Store, postgres::Migrated), StoreError> {
+        let (remote, migrated) = postgres::Remote::connect(settings, observer)?;
         let backend = Backend::Postgres(remote);
         Ok((Store { backend }, migrated))
     }

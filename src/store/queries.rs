@@ -122,6 +122,24 @@ pub struct ApiKeysOf(pub TenantId);
 #[derive(Debug, Clone, Copy)]
 pub struct TenantOf(pub TenantId);
 
+/// Link counts at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkCounts {
+    pub total: u64,
+    pub revoked: u64,
+    /// Expired and not revoked.
+    pub expired: u64,
+}
+
+/// How many links are stored, revoked, and expired (not revoked) at `now` — the link gauges.
+/// The embedded store counts through its indexes: the total and the revoked count are table
+/// lengths; expired-but-not-revoked walks only the expired part of the expiry index (bounded
+/// by the purge retention).
+#[derive(Debug, Clone, Copy)]
+pub struct LinkCountsAt {
+    pub now: UnixMillis,
+}
+
 /// How many tenants exist (zero on a first start).
 #[derive(Debug, Clone, Copy)]
 pub struct TenantCount;
@@ -186,5 +204,6 @@ queries! {
     ApiKeysOf => Vec<ApiKeyRecord> = |q, r| r.api_keys(q.0);
     TenantOf => Option<Tenant> = |q, r| r.tenant(q.0);
     TenantCount => u64 = |_q, r| r.tenant_count();
+    LinkCountsAt => LinkCounts = |q, r| r.link_counts(q.now);
     IdempotencyOf => Option<IdempotencyRecord> = |q, r| r.idempotency(q.tenant, q.key, q.now);
 }

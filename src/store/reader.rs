@@ -229,4 +229,25 @@ impl Reader {
     pub fn tenant_count(&self) -> Result<u64, StoreError> {
         Ok(self.table(TENANTS)?.len()?)
     }
+
+    /// See [`super::queries::LinkCountsAt`].
+    pub fn link_counts(&self, now: UnixMillis) -> Result<super::queries::LinkCounts, StoreError> {
+        let links = self.table(LINKS)?;
+        let mut counts = super::queries::LinkCounts {
+            total: links.len()?,
+            revoked: self.table(LINKS_BY_REVOKED)?.len()?,
+            expired: 0,
+        };
+        for entry in self
+            .table(LINKS_BY_EXPIRY)?
+            .range(..=(now.as_i64(), u128::MAX))?
+        {
+            let uid = entry?.0.value().1;
+            if let Some(record) = links.get(uid)? {
+                let link: LinkRecord = decode(record.value())?;
+                counts.expired += u64::from(link.revoked_at.is_none());
+            }
+        }
+        Ok(counts)
+    }
 }

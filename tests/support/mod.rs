@@ -41,7 +41,7 @@ pub fn embedded_only(what: &str) -> bool {
 
 /// The database of the data folder `data`: created on its first server, the same one when
 /// the folder is started again (restarts keep their records).
-fn postgres_for(data: &Path) -> PgSettings {
+pub(crate) fn postgres_for(data: &Path) -> PgSettings {
     let cluster = postgres::shared();
     let marker = data.join("test-postgres-database");
     let name = match std::fs::read_to_string(&marker) {
@@ -227,13 +227,27 @@ impl Drop for TestServer {
 }
 
 /// Runs the real binary with `args`; returns (exit code, stdout, stderr).
+/// On PostgreSQL (see [`on_postgres`]) a command on a data folder (`--data DIR`) works on
+/// that folder's database, as its servers do.
 pub fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_customerlink"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_customerlink"));
+    command
         .args(args)
         .env_remove("CUSTOMERLINK_DATA")
         .env_remove("CUSTOMERLINK_LISTEN")
-        .output()
-        .expect("run customerlink");
+        .env_remove("CUSTOMERLINK_STORE");
+    let data = args
+        .iter()
+        .position(|a| *a == "--data")
+        .and_then(|i| args.get(i + 1));
+    if let Some(data) = data.filter(|_| on_postgres() && !args.contains(&"--store")) {
+        let settings = postgres_for(Path::new(data));
+        command.env(
+            "CUSTOMERLINK_STORE",
+            postgres::shared().url(&settings.dbname),
+        );
+    }
+    let out = command.output().expect("run customerlink");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

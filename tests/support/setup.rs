@@ -114,8 +114,18 @@ pub fn new_tenant_key(data: &Path, name: &str) -> (String, String) {
     (tenant, key)
 }
 
-/// Opens the store of a stopped server's data folder directly, for writes no request makes.
+/// Opens the store of a stopped server's data folder directly, for writes no request makes
+/// (its PostgreSQL database when the suite runs on PostgreSQL).
 pub fn open_store(data: &Path) -> Store {
+    if super::on_postgres() {
+        let settings = super::postgres_for(data);
+        return Store::connect(&settings).expect("database connects").0;
+    }
+    open_embedded_store(data)
+}
+
+/// Opens the embedded file of a data folder, whichever store the suite runs on.
+pub fn open_embedded_store(data: &Path) -> Store {
     let overrides = Overrides {
         data: Some(data.to_owned()),
         ..Overrides::default()

@@ -25,8 +25,8 @@ use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::store::queries::{
     AccessLogOf, ApiKeyByHash, ApiKeysOf, ContactOf, ContactsOf, IdempotencyOf, LandingOf,
-    LinkByToken, LinkOf, LinkWithContact, LinkWithDeliveries, LinkWithTenantName, LinksByResource,
-    LinksByTenant, TenantCount, TenantOf,
+    LinkByToken, LinkCounts, LinkCountsAt, LinkOf, LinkWithContact, LinkWithDeliveries,
+    LinkWithTenantName, LinksByResource, LinksByTenant, TenantCount, TenantOf,
 };
 use crate::store::{LinkPage, StoreError};
 
@@ -348,6 +348,25 @@ impl PgFetch for TenantCount {
             Some(row) => unsigned(get(row, "n")?, "n"),
             None => Ok(0),
         }
+    }
+}
+
+/// The link gauges: one pass over the links (PostgreSQL keeps no row counts to read).
+impl PgFetch for LinkCountsAt {
+    async fn fetch_pg(&self, client: &Client) -> Result<LinkCounts, StoreError> {
+        let sql = "SELECT count(*) AS total, \
+                   count(*) FILTER (WHERE revoked_at IS NOT NULL) AS revoked, \
+                   count(*) FILTER (WHERE revoked_at IS NULL AND expires_at <= $1) AS expired \
+                   FROM links";
+        let rows = query(client, sql, &[&self.now.as_i64()]).await?;
+        let Some(row) = rows.first() else {
+            return Ok(LinkCounts::default());
+        };
+        Ok(LinkCounts {
+            total: unsigned(get(row, "total")?, "total")?,
+            revoked: unsigned(get(row, "revoked")?, "revoked")?,
+            expired: unsigned(get(row, "expired")?, "expired")?,
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use tokio::runtime::Runtime;
 
 use super::{Migrated, PgApply, PgFetch, PgStore};
 use crate::config::PgSettings;
-use crate::store::StoreError;
+use crate::store::{StoreError, WriterObserver};
 
 /// Worker threads of the PostgreSQL runtime: enough to keep the pool's connections busy
 /// while the server's own workers serve requests.
@@ -22,6 +22,8 @@ const WORKERS: usize = 2;
 pub struct Remote {
     pg: PgStore,
     runtime: Arc<OwnedRuntime>,
+    /// Told of every command's commit, as the embedded writer tells of its batches.
+    observer: Arc<dyn WriterObserver>,
 }
 
 /// Drops the runtime without waiting for its tasks, which is allowed anywhere (dropping a
@@ -39,7 +41,10 @@ impl Drop for OwnedRuntime {
 impl Remote {
     /// Starts the runtime, connects and brings the schema to this build's version (see
     /// [`PgStore::connect`]). Blocks; call it from start-up, not from a request.
-    pub fn connect(settings: &PgSettings) -> Result<(Remote, Migrated), StoreError> {
+    pub fn connect(
+        settings: &PgSettings,
+        observer: Arc<dyn WriterObserver>,
+    ) -> Result<(Remote, Migrated), StoreError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(WORKERS)
             .thread_name("customerlink-pg")
@@ -50,7 +55,12 @@ impl Remote {
         let settings = settings.clone();
         let (pg, migrated) =
             run_blocking(&runtime, async move { PgStore::connect(&settings).await })?;
-        Ok((Remote { pg, runtime }, migrated))
+        let remote = Remote {
+            pg,
+            runtime,
+            observer,
+        };
+        Ok((remote, migrated))
     }
 
     /// The pool itself (for code already on the PostgreSQL runtime, and for tests).
@@ -61,13 +71,18 @@ impl Remote {
     /// Applies `command` in its own transaction ([`PgStore::write`]).
     pub async fn write<C: PgApply>(&self, command: C) -> Result<C::Output, StoreError> {
         let pg = self.pg.clone();
-        self.run(async move { pg.write(&command).await }).await
+        let observer = Arc::clone(&self.observer);
+        self.run(async move { observed(&pg, &command, &*observer).await })
+            .await
     }
 
     /// [`Remote::write`] for synchronous callers.
     pub fn write_blocking<C: PgApply>(&self, command: C) -> Result<C::Output, StoreError> {
         let pg = self.pg.clone();
-        run_blocking(&self.runtime, async move { pg.write(&command).await })
+        let observer = Arc::clone(&self.observer);
+        run_blocking(&self.runtime, async move {
+            observed(&pg, &command, &*observer).await
+        })
     }
 
     /// Answers `query` ([`PgStore::fetch`]).
@@ -108,6 +123,19 @@ impl Remote {
             .await
             .unwrap_or_else(|e| Err(StoreError::Io(format!("PostgreSQL task failed: {e}"))))
     }
+}
+
+/// Writes `command` and reports it as a batch of one: committed, or not (metrics count
+/// commits and their time the same way on both stores).
+async fn observed<C: PgApply>(
+    pg: &PgStore,
+    command: &C,
+    observer: &dyn WriterObserver,
+) -> Result<C::Output, StoreError> {
+    let started = std::time::Instant::now();
+    let result = pg.write(command).await;
+    observer.record_commit(1, started.elapsed(), result.is_ok());
+    result
 }
 
 /// Runs `work` on the PostgreSQL runtime and waits for it on this thread. The answer comes
