@@ -1,8 +1,10 @@
-//! store::postgres: the PostgreSQL store's groundwork (issue 13) — a connection pool built from
-//! the typed [`PgSettings`] (TLS by rustls, timeouts, size) and the embedded, versioned schema
-//! it migrates at start. Several instances share one database, so everything here is safe to
-//! run from all of them at once. Knows nothing of HTTP. The store commands are not implemented
-//! on it yet; `app` refuses a PostgreSQL `store` until they are.
+//! store::postgres: the PostgreSQL backend of the storage contract, for several instances
+//! sharing one database. Every command ([`PgApply`], `commands/`) runs in a transaction of its
+//! own and takes the rows it decides on `FOR UPDATE`, so budgets stay exact across instances;
+//! every query ([`PgFetch`], `queries.rs`) is one statement. The pool is built from the typed
+//! [`PgSettings`] (TLS by rustls, timeouts, size) and lives on a runtime of its own
+//! ([`Remote`]); the versioned schema is embedded and migrated at start under a lock.
+//! Knows nothing of HTTP.
 //!
 //! Faults: a broken connection is dropped by the pool when it is next handed out (its socket
 //! is closed), and a new one is made on demand, so after PostgreSQL restarts the same pool
