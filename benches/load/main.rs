@@ -6,13 +6,15 @@
 //! disk's fsync rate, and start-up after an unclean stop with and without quick-repair.
 //!
 //! Options (after `--`): `--sizes 10000,1000000`, `--seconds 5`, `--connections 32`,
-//! `--no-repair`, `--only NAME` (profiling), `--cache-mib N` (the server's redb cache).
+//! `--no-repair`, `--only NAME` (profiling), `--cache-mib N` (the server's redb cache),
+//! `--store postgres://…` (the scaling-out comparison instead: [`scale`]).
 //! Adding an operation is one line in [`ops`].
 
 mod ceiling;
 mod client;
 mod floor;
 mod repair;
+mod scale;
 mod seed;
 mod server;
 
@@ -37,6 +39,8 @@ struct Options {
     only: Option<String>,
     /// `[writer] cache_mib` for the server (default: the server's own default).
     cache_mib: Option<usize>,
+    /// A PostgreSQL database the bench may empty: run the scaling-out comparison instead.
+    store: Option<String>,
 }
 
 fn options() -> Result<Options, String> {
@@ -48,6 +52,7 @@ fn options() -> Result<Options, String> {
         repair: true,
         only: None,
         cache_mib: None,
+        store: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -66,6 +71,7 @@ fn options() -> Result<Options, String> {
             "--no-repair" => o.repair = false,
             "--only" => o.only = Some(value()?),
             "--cache-mib" => o.cache_mib = Some(value()?.parse().map_err(|_| "bad --cache-mib")?),
+            "--store" => o.store = Some(value()?),
             _ => {} // `cargo bench` passes `--bench`
         }
     }
@@ -213,6 +219,10 @@ fn run(o: &Options) -> Result<String, String> {
     let mut report = String::new();
     let base = tempfile::tempdir().map_err(|e| e.to_string())?;
     machine(&mut report, base.path());
+    if let Some(url) = &o.store {
+        report.push_str(&scale::run(o, url, base.path(), &runtime)?);
+        return Ok(report);
+    }
     let load_before = loadavg();
     let hello = Process::hello()?;
     eprintln!("hello-world …");
