@@ -432,3 +432,39 @@ async fn tls_require_encrypts_and_verify_full_checks_the_chain_and_the_name() {
         assert!(!text.contains(&cluster.password), "{text}");
     }
 }
+
+#[test]
+fn the_file_tools_point_at_postgresqls_own_on_a_postgresql_store() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path().to_str().unwrap();
+    let url = shared().url(&shared().create_database());
+    let backup = data.path().join("b.backup");
+    let b = backup.to_str().unwrap();
+    for command in [&["backup", b][..], &["restore", b], &["compact"]] {
+        let mut args = vec!["--data", d, "--store", &url];
+        args.extend_from_slice(command);
+        let (code, _, err) = cli(&args);
+        assert_eq!(code, 1, "{command:?}: {err}");
+        assert!(
+            err.contains("pg_dump") && err.contains("PostgreSQL"),
+            "{err}"
+        );
+    }
+    assert!(!backup.exists());
+
+    let db = shared().create_database();
+    let settings = shared().settings(&db);
+    let s = crate::support::TestServer::start_with(move |c| {
+        c.store = StoreLocation::Postgres(settings);
+    });
+    let operator = std::fs::read_to_string(s.data.join("operator-key")).unwrap();
+    let r = crate::support::Req::new(s.addr, "GET", "/admin/backup")
+        .bearer(operator.trim())
+        .send();
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("pg_dump"), "{}", r.body);
+    let data = s.data.to_str().unwrap().to_owned();
+    let (code, out, err) = cli(&["check", "--data", &data, "--store", &shared().url(&db)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("tenants 1 api_keys 1"), "{out}");
+}
