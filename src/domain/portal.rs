@@ -174,6 +174,29 @@ pub enum AccessEvent {
 }
 
 impl AccessEvent {
+    /// Every event, in declaration order.
+    pub const ALL: [AccessEvent; 14] = [
+        AccessEvent::Created,
+        AccessEvent::Delivered,
+        AccessEvent::DeliveryFailed,
+        AccessEvent::LandingViewed,
+        AccessEvent::OtpSent,
+        AccessEvent::OtpFailed,
+        AccessEvent::OtpVerified,
+        AccessEvent::Locked,
+        AccessEvent::Unlocked,
+        AccessEvent::Opened,
+        AccessEvent::OpenDenied,
+        AccessEvent::Revoked,
+        AccessEvent::Resent,
+        AccessEvent::Purged,
+    ];
+
+    /// The event [`AccessEvent::as_str`] names; `None` for any other text.
+    pub fn parse(text: &str) -> Option<AccessEvent> {
+        Self::ALL.into_iter().find(|e| e.as_str() == text)
+    }
+
     /// Noise: what anyone holding (or guessing at) a token can cause at will — landing
     /// views, passcode sends and failures, denied opens. Noise rows are aggregated per
     /// address and capped per link; every other event is a lifecycle row, never evicted.

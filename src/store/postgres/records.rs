@@ -193,26 +193,8 @@ pub fn access_log_from_row(row: &Row) -> Result<AccessLogEntry, StoreError> {
 
 /// A stored access-log event (its [`AccessEvent::as_str`] name).
 pub fn access_event(text: &str) -> Result<AccessEvent, StoreError> {
-    use AccessEvent::*;
-    [
-        Created,
-        Delivered,
-        DeliveryFailed,
-        LandingViewed,
-        OtpSent,
-        OtpFailed,
-        OtpVerified,
-        Locked,
-        Unlocked,
-        Opened,
-        OpenDenied,
-        Revoked,
-        Resent,
-        Purged,
-    ]
-    .into_iter()
-    .find(|e| e.as_str() == text)
-    .ok_or_else(|| StoreError::Corrupt(format!("unknown access-log event '{text}'")))
+    AccessEvent::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown access-log event '{text}'")))
 }
 
 /// An idempotency record read from a row selected with [`IDEMPOTENCY_COLUMNS`].
