@@ -318,15 +318,21 @@ fn a_resend_on_one_instance_kills_the_old_url_on_both_at_once() {
     assert_eq!(portal(&pair.0, "open", &fresh).send().status, 404);
 }
 
+/// How far the clock moves to make a failed delivery due again: past the 1 s backoff, far
+/// below the worker's lease (60 s and two attempt timeouts), so a lease never expires
+/// under an attempt in progress.
+const RETRY: Duration = Duration::from_secs(2);
+
 /// Two instances sending through `sink`, sharing one clock (as synced hosts do).
 fn senders(site: &Site, sink_url: &str) -> (TestServer, TestServer) {
     let clock = Arc::new(ManualClock::new());
     let tweak = |c: &mut Config| {
         c.email = Some(email_via(sink_url));
-        c.delivery.backoff_initial = Duration::from_secs(60);
-        c.delivery.backoff_max = Duration::from_secs(60);
+        c.delivery.backoff_initial = Duration::from_secs(1);
+        c.delivery.backoff_max = Duration::from_secs(1);
         c.delivery.attempt_timeout = Duration::from_millis(300);
         c.delivery.worker_interval = Duration::from_millis(50);
+        c.delivery.max_attempts = 50;
     };
     let a = site.instance("a", Arc::clone(&clock), tweak);
     let mut b = site.instance("b", clock, tweak);
@@ -384,7 +390,7 @@ fn deliveries_queued_while_the_relay_was_down_go_out_once_when_it_returns() {
     // Both instances try (and fail) a while, each lease going to one of them.
     for _ in 0..3 {
         for s in [&pair.0, &pair.1] {
-            s.job_round("outbox", Duration::from_secs(61));
+            s.job_round("outbox", RETRY);
         }
     }
     let sink = SmtpSink::start_on(port);
@@ -397,11 +403,11 @@ fn deliveries_queued_while_the_relay_was_down_go_out_once_when_it_returns() {
             sink.mails().len()
         );
         for s in [&pair.0, &pair.1] {
-            s.job_round("outbox", Duration::from_secs(61));
+            s.job_round("outbox", RETRY);
         }
     }
     for s in [&pair.0, &pair.1] {
-        s.job_round("outbox", Duration::from_secs(61));
+        s.job_round("outbox", RETRY);
     }
     exactly_once(&sink, &recipients);
 }
