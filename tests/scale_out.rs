@@ -441,6 +441,34 @@ fn deliveries_queued_while_the_relay_was_down_go_out_once_when_it_returns() {
     exactly_once(&sink, &recipients);
 }
 
+#[test]
+fn a_slow_relay_gets_each_message_once_though_a_round_outlives_its_lease() {
+    // Each message takes 2.5 s of the shared clock: a round of 32 (80 s) outlives the
+    // worker's 70 s lease (60 s + two 5 s attempt timeouts), so the other instance retakes
+    // the rest of the round while the first is still working through it.
+    let port = SmtpSink::start().stop();
+    let site = Site::new();
+    let pair = Arc::new(senders(&site, &format!("smtp://127.0.0.1:{port}")));
+    let p = Arc::clone(&pair);
+    let created = at_once(40, move |i| {
+        let body = json!({"ResourceType": "Quote", "ResourceUid": uid(i as u128 + 1), "RecipientEmail": format!("s{i}@example.com"), "DeliverEmail": true});
+        either(&p, i).post("/v1/customerlink", body)
+    });
+    assert!(
+        created.iter().all(|r| r.status == 200),
+        "{:?}",
+        statuses(&created)
+    );
+    let sink = SmtpSink::start_on(port);
+    sink.each_message_takes(Arc::clone(&pair.0.clock), 2_500);
+    let recipients: BTreeSet<String> = (0..40).map(|i| format!("s{i}@example.com")).collect();
+    send_until(&pair, &sink, 40);
+    for s in [&pair.0, &pair.1] {
+        s.job_round("outbox", RETRY);
+    }
+    exactly_once(&sink, &recipients);
+}
+
 /// The id of the key named `name` of `tenant`, as `key list` shows it.
 fn key_id(site: &Site, tenant: &str, name: &str) -> String {
     let (code, list, err) = site.cli(&["key", "list", "--tenant", tenant]);
