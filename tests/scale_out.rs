@@ -126,8 +126,12 @@ fn at_once(n: usize, request: impl Fn(usize) -> Resp + Send + Sync + 'static) ->
 }
 
 /// The instance that serves request `i`: they alternate.
-fn either<'a>(pair: &'a (TestServer, TestServer), i: usize) -> &'a TestServer {
-    if i % 2 == 0 { &pair.0 } else { &pair.1 }
+fn either(pair: &(TestServer, TestServer), i: usize) -> &TestServer {
+    if i.is_multiple_of(2) {
+        &pair.0
+    } else {
+        &pair.1
+    }
 }
 
 fn quote(s: &TestServer, n: u128, max_views: u32, email: &str) -> (String, String) {
