@@ -48,6 +48,7 @@ mod purge;
 mod resource_types;
 mod roles;
 mod routing;
+mod scale_out;
 mod send_limits;
 mod storage_faults;
 mod vary_and_escapes;

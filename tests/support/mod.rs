@@ -88,6 +88,29 @@ impl TestServer {
         clock: Arc<ManualClock>,
         tweak: impl FnOnce(&mut Config),
     ) -> TestServer {
+        let server = Self::launch(data, clock, tweak);
+        let key_file = data.join("initial-api-key");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !key_file.exists() {
+            assert!(Instant::now() < deadline, "server did not become ready");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        server.answering(&key_file)
+    }
+
+    /// A server that shares a database another instance may have set up first: it waits for
+    /// an answer, not for `initial-api-key` (only the first instance writes one). `key` is
+    /// the key file's content if this instance wrote it, else empty.
+    pub fn start_sharing(
+        data: &Path,
+        clock: Arc<ManualClock>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
+        Self::launch(data, clock, tweak).answering(&data.join("initial-api-key"))
+    }
+
+    /// Starts the server thread on `data`; returns once it listens (before it answers).
+    fn launch(data: &Path, clock: Arc<ManualClock>, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let overrides = Overrides {
             data: Some(data.to_owned()),
             listen: Some("127.0.0.1:0".into()),
@@ -124,34 +147,29 @@ impl TestServer {
             .recv()
             .expect("server thread started")
             .expect("bound");
-        let key_file = data.join("initial-api-key");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !(key_file.exists() && TcpStream::connect(addr).is_ok()) {
-            assert!(Instant::now() < deadline, "server did not become ready");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        // Requests are only answered once bootstrap finished; wait for a real response.
-        let mut server = TestServer {
+        TestServer {
             addr,
             data: data.to_owned(),
             clock,
-            key: std::fs::read_to_string(&key_file)
-                .expect("key file")
-                .trim()
-                .to_owned(),
+            key: String::new(),
             stop: Some(stop),
             thread: Some(thread),
             _dir: None,
-        };
-        while server.get("/v1/contact").status == 0 {
+        }
+    }
+
+    /// Waits until the server answers (requests are only answered once bootstrap finished),
+    /// then reads its key from `key_file` (empty if there is none).
+    fn answering(mut self, key_file: &Path) -> TestServer {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.get("/v1/contact").status == 0 {
             assert!(Instant::now() < deadline, "server did not answer");
             std::thread::sleep(Duration::from_millis(10));
         }
-        server.key = std::fs::read_to_string(&key_file)
-            .expect("key file")
-            .trim()
-            .to_owned();
-        server
+        self.key = std::fs::read_to_string(key_file)
+            .map(|k| k.trim().to_owned())
+            .unwrap_or_default();
+        self
     }
 
     /// Stops the server cleanly and waits for it; returns what a restart needs.

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use customerlink::clock::ManualClock;
+
 /// One message as the sink received it.
 #[derive(Debug, Clone)]
 pub struct Mail {
@@ -36,9 +38,13 @@ pub struct SmtpSink {
     pub port: u16,
     mails: Arc<Mutex<Vec<Mail>>>,
     refuse: Arc<AtomicBool>,
+    slow: Slow,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
+
+/// A clock each accepted message moves, and by how many milliseconds: a slow relay.
+type Slow = Arc<Mutex<Option<(Arc<ManualClock>, i64)>>>;
 
 impl SmtpSink {
     pub fn start() -> SmtpSink {
@@ -52,8 +58,10 @@ impl SmtpSink {
         let port = listener.local_addr().expect("addr").port();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let refuse = Arc::new(AtomicBool::new(false));
+        let slow: Slow = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let (m, r, s) = (Arc::clone(&mails), Arc::clone(&refuse), Arc::clone(&stop));
+        let w = Arc::clone(&slow);
         let thread = std::thread::spawn(move || {
             let mut open: Vec<TcpStream> = Vec::new();
             while !s.load(Ordering::SeqCst) {
@@ -63,8 +71,8 @@ impl SmtpSink {
                         if let Ok(clone) = stream.try_clone() {
                             open.push(clone);
                         }
-                        let (m, r) = (Arc::clone(&m), Arc::clone(&r));
-                        std::thread::spawn(move || converse(stream, &m, &r));
+                        let (m, r, w) = (Arc::clone(&m), Arc::clone(&r), Arc::clone(&w));
+                        std::thread::spawn(move || converse(stream, &m, &r, &w));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -77,6 +85,7 @@ impl SmtpSink {
             port,
             mails,
             refuse,
+            slow,
             stop,
             thread: Some(thread),
         }
@@ -85,6 +94,12 @@ impl SmtpSink {
     /// `smtp://127.0.0.1:PORT` (plain, no TLS: a local test relay).
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// From now on each accepted message moves `clock` by `ms` before it is acknowledged:
+    /// a relay that takes that long per message, as the server's clock sees it.
+    pub fn each_message_takes(&self, clock: Arc<ManualClock>, ms: i64) {
+        *self.slow.lock().expect("slow") = Some((clock, ms));
     }
 
     /// From now on answer every recipient with `550` (a permanent failure).
@@ -122,7 +137,7 @@ impl Drop for SmtpSink {
     }
 }
 
-fn converse(stream: TcpStream, mails: &Mutex<Vec<Mail>>, refuse: &AtomicBool) {
+fn converse(stream: TcpStream, mails: &Mutex<Vec<Mail>>, refuse: &AtomicBool, slow: &Slow) {
     let Ok(mut out) = stream.try_clone() else {
         return;
     };
@@ -176,6 +191,9 @@ fn converse(stream: TcpStream, mails: &Mutex<Vec<Mail>>, refuse: &AtomicBool) {
                 rcpt: std::mem::take(&mut rcpt),
                 data,
             });
+            if let Some((clock, ms)) = &*slow.lock().expect("slow") {
+                clock.advance_millis(*ms);
+            }
             say("250 queued")
         } else if command == "QUIT" {
             let _ = say("221 bye");
