@@ -808,3 +808,75 @@ async fn two_instances_keep_the_noise_cap_and_every_count() {
     assert_eq!(shared.count, 320, "every repeat counted once");
     assert_eq!(shared.last_at, Some(at(1_000_319)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_recorded_after_the_lease_moved_on_leaves_the_new_holders_lease_alone() {
+    let (a, _) = two_instances().await;
+    let limits = SendLimits {
+        per_recipient_per_hour: 10,
+        per_tenant_per_hour: 10,
+        first_retry_at: at(0),
+    };
+    let (_, queued, _) = pg_create(&a, link(7, at(0)), &[email("a@b.co")], limits).await;
+    let id = i64::try_from(queued[0].delivery_id).expect("id");
+    let leased = LeaseDue {
+        now: at(0),
+        lease_until: at(1_000),
+        limit: 10,
+    };
+    assert_eq!(a.write(&leased).await.expect("lease").len(), 1);
+    // Our attempt outlived the lease; another instance (another owner) leased it meanwhile.
+    let client = a.client().await.expect("client");
+    client
+        .execute(
+            "UPDATE outbox SET lease_owner = gen_random_uuid(), leased_until = $2 \
+             WHERE delivery_id = $1",
+            &[&id, &at(9_000).as_i64()],
+        )
+        .await
+        .expect("another holder");
+    let attempt = |outcome| RecordAttempt {
+        delivery_id: queued[0].delivery_id,
+        at: at(1_500),
+        outcome,
+        retry: RETRY,
+    };
+    let failed = AttemptOutcome::Failed {
+        permanent: false,
+        error: "timeout".into(),
+    };
+    let before = pg_deliveries(&a, link(7, at(0)).uid).await;
+    let kept = a
+        .write(&attempt(failed))
+        .await
+        .expect("attempt")
+        .expect("known");
+    assert_eq!(kept.status, DeliveryStatus::Queued);
+    assert_eq!(
+        Some(&kept),
+        before.first(),
+        "the failure is not ours to record"
+    );
+    let lease: Option<i64> = client
+        .query_one(
+            "SELECT leased_until FROM outbox WHERE delivery_id = $1",
+            &[&id],
+        )
+        .await
+        .expect("row")
+        .get(0);
+    assert_eq!(
+        lease,
+        Some(at(9_000).as_i64()),
+        "the live holder's lease stands"
+    );
+    let sent = a
+        .write(&attempt(AttemptOutcome::Sent))
+        .await
+        .expect("attempt");
+    assert_eq!(
+        sent.expect("known").status,
+        DeliveryStatus::Sent,
+        "a send is a fact"
+    );
+}

@@ -78,7 +78,10 @@ impl PgApply for RecordAttempt {
         };
         let row = txn
             .query_opt(
-                &format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE delivery_id = $1 FOR UPDATE"),
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS}, lease_owner, leased_until FROM outbox \
+                     WHERE delivery_id = $1 FOR UPDATE"
+                ),
                 &[&id],
             )
             .await
@@ -87,7 +90,7 @@ impl PgApply for RecordAttempt {
             return Ok(None);
         };
         let mut record = delivery_from_row(&row)?;
-        if record.status != DeliveryStatus::Queued {
+        if record.status != DeliveryStatus::Queued || leased_by_another(&row, self)? {
             return Ok(Some(record));
         }
         record.record_attempt(self.at, &self.outcome, self.retry);
@@ -95,6 +98,20 @@ impl PgApply for RecordAttempt {
         log_attempt(txn, &record, self.at).await?;
         Ok(Some(record))
     }
+}
+
+/// Whether another instance holds a live lease on the delivery: an attempt of ours that
+/// outlived our lease then records only a success (the message did go out); a failure is the
+/// live lease holder's to record, or its lease would end early and the delivery be sent again.
+fn leased_by_another(
+    row: &tokio_postgres::Row,
+    attempt: &RecordAttempt,
+) -> Result<bool, StoreError> {
+    let owner: Option<Uuid> = super::super::rows::get(row, "lease_owner")?;
+    let until: Option<i64> = super::super::rows::get(row, "leased_until")?;
+    let live_elsewhere =
+        owner.is_some_and(|o| o != lease_owner()) && until.is_some_and(|u| u > attempt.at.as_i64());
+    Ok(live_elsewhere && !matches!(attempt.outcome, crate::store::AttemptOutcome::Sent))
 }
 
 /// The access log row for an attempt (`DeliveryRecord::attempt_log`), if its link is still
