@@ -33,6 +33,7 @@ mod jsv_whitespace;
 mod key_revoke;
 mod limits;
 mod links;
+mod migrate;
 mod ops;
 mod outbox_poison;
 mod pg_links;
