@@ -34,6 +34,7 @@ mod key_revoke;
 mod limits;
 mod links;
 mod migrate;
+mod migrate_scale;
 mod ops;
 mod outbox_poison;
 mod pg_links;
