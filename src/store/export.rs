@@ -126,6 +126,13 @@ impl Export {
         self.rows(tables::GRANTS, |k, v| Ok((k, decode(v)?)))
     }
 
+    /// Whether the link `uid` is stored (a grant may outlive its purged link until purge
+    /// forgets expired grants, a bounded number per round).
+    pub fn has_link(&self, uid: LinkUid) -> Result<bool, StoreError> {
+        let links = self.txn.open_table(tables::LINKS)?;
+        Ok(redb::ReadableTable::get(&links, uid.as_u128())?.is_some())
+    }
+
     /// Every access-log row; the noise index is read first (it holds at most
     /// `NOISE_ROWS_PER_LINK` rows per link).
     pub fn access_log(&self) -> Result<impl Iterator<Item = Item<LogRow>>, StoreError> {
