@@ -414,13 +414,13 @@ fn migrate(config: &Config, to: &str) -> Result<i32, String> {
     let to = parse_postgres_url(to).map_err(|problem| format!("--to {problem}"))?;
     let m = ops::migrate::migrate(config, &to).map_err(|e| e.to_string())?;
     for c in &m.counts {
-        let verdict = if c.redb == c.postgres {
-            "ok"
-        } else {
-            "MISMATCH"
+        let verdict = if c.matches() { "ok" } else { "MISMATCH" };
+        let skipped = match c.skipped {
+            0 => String::new(),
+            n => format!(" ({n} of purged links not copied)"),
         };
         println!(
-            "{} redb {} postgres {} {verdict}",
+            "{} redb {} postgres {} {verdict}{skipped}",
             c.table, c.redb, c.postgres
         );
     }
