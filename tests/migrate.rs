@@ -347,7 +347,22 @@ fn issue13_migrate_copies_a_stopped_store_and_links_keep_working() {
     s.clock.advance_millis(3_600_000);
     s.job_round("outbox", WORKER_INTERVAL);
     assert_eq!(sink.mails().len(), 2, "nothing sent twice");
-    drop(s);
+    // A second instance with a folder of its own, pointed at the same master secret as the
+    // migration advised: the old URL lands there too, and it made no key of its own.
+    let other = tempfile::tempdir().unwrap();
+    let key_file = "initial-api-key";
+    std::fs::copy(dir.path().join(key_file), other.path().join(key_file)).unwrap();
+    let second = TestServer::start_in(other.path(), std::sync::Arc::clone(&s.clock), |c| {
+        configure(c, &relay, pg.clone());
+        c.master_secret_file = Some(master.clone());
+    });
+    let landed = portal(&second, "GET", &filled.live_token, "").send();
+    assert_eq!(landed.status, 200, "{landed:?}");
+    second
+        .get(&format!("/v1/customerlink/{}", filled.live_uid))
+        .expect(200);
+    assert!(!other.path().join("master.key").exists());
+    drop((s, second));
     let (code, out, err) = cli(&["check", "--data", d, "--store", &url]);
     assert_eq!(code, 0, "{out}{err}");
 
