@@ -379,7 +379,7 @@ fn issue13_migrate_copies_a_stopped_store_and_links_keep_working() {
 }
 
 #[test]
-fn issue13_migrate_refuses_a_store_a_running_server_holds() {
+fn issue13_migrate_refuses_a_running_server_and_a_folder_without_a_store() {
     let s = TestServer::start_with(|c| c.store = StoreLocation::Redb);
     let cluster = shared();
     let db = cluster.create_database();
@@ -395,4 +395,9 @@ fn issue13_migrate_refuses_a_store_a_running_server_holds() {
             .trim(),
         "0"
     );
+    drop(s);
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, err) = migrate(empty.path(), &cluster.url(&db));
+    assert_ne!(code, 0);
+    assert!(err.contains("no embedded store"), "{err}");
 }

@@ -83,6 +83,8 @@ impl Export {
         Ok(redb::ReadableTable::get(&meta, counter)?.map(|g| g.value()))
     }
 
+    /// Every tenant. Like every stream here, fails with `Corrupt` on a record that does not
+    /// decode and with the storage error on a failed read.
     pub fn tenants(&self) -> Result<impl Iterator<Item = Item<Tenant>>, StoreError> {
         self.rows(tables::TENANTS, |_, v| decode(v))
     }
@@ -94,10 +96,12 @@ impl Export {
         self.rows(tables::API_KEYS, |k, v| Ok((k, decode(v)?)))
     }
 
+    /// Every contact of every tenant.
     pub fn contacts(&self) -> Result<impl Iterator<Item = Item<Contact>>, StoreError> {
         self.rows(tables::CONTACTS, |_, v| decode(v))
     }
 
+    /// Every link, with its token hash and passcode state as stored.
     pub fn links(&self) -> Result<impl Iterator<Item = Item<LinkRecord>>, StoreError> {
         self.rows(tables::LINKS, |_, v| decode(v))
     }
@@ -107,6 +111,7 @@ impl Export {
         self.rows(tables::OUTBOX, |_, v| decode(v))
     }
 
+    /// The hourly send counters, their keys taken apart.
     pub fn send_counts(&self) -> Result<impl Iterator<Item = Item<SendCount>>, StoreError> {
         self.rows(tables::SEND_COUNTS, |(key, hour), sent| {
             let (tenant, address) = parse_count_key(key)?;
@@ -151,6 +156,7 @@ impl Export {
         })
     }
 
+    /// The tombstones of purged links whose logs are still kept.
     pub fn tombstones(&self) -> Result<impl Iterator<Item = Item<Tombstone>>, StoreError> {
         self.rows(tables::LOG_TOMBSTONES, |(purged_at, uid), tenant| {
             Ok(Tombstone {
