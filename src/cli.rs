@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::api::AppState;
 use crate::app;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Overrides};
+use crate::config::{Config, Overrides, parse_postgres_url};
 use crate::domain::tenant::CasingPin;
 use crate::domain::token::HashKeys;
 use crate::ops;
@@ -104,6 +104,13 @@ pub enum Command {
     },
     /// Shrink the database file (server stopped).
     Compact,
+    /// Copy the stopped embedded store of --data into an empty PostgreSQL database, then
+    /// verify every table's count; exit 1 on a mismatch (nothing is then committed).
+    Migrate {
+        /// The target: postgres://user:password@host:port/db?sslmode=…
+        #[arg(long, value_name = "URL", hide_env_values = true)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,6 +208,7 @@ pub fn main() -> i32 {
         Command::Backup { file } => backup(&config, &file),
         Command::Restore { file } => restore(&config, &file),
         Command::Compact => compact(&config),
+        Command::Migrate { to } => migrate(&config, &to),
     };
     match result {
         Ok(code) => code,
@@ -397,6 +405,38 @@ fn restore(config: &Config, file: &std::path::Path) -> Result<i32, String> {
         report.api_keys,
         report.contacts,
         report.links
+    );
+    Ok(0)
+}
+
+fn migrate(config: &Config, to: &str) -> Result<i32, String> {
+    // The problem never quotes the URL: it may hold the password.
+    let to = parse_postgres_url(to).map_err(|problem| format!("--to {problem}"))?;
+    let m = ops::migrate::migrate(config, &to).map_err(|e| e.to_string())?;
+    for c in &m.counts {
+        let verdict = if c.matches() { "ok" } else { "MISMATCH" };
+        let skipped = match c.skipped {
+            0 => String::new(),
+            n => format!(" ({n} of purged links not copied)"),
+        };
+        println!(
+            "{} redb {} postgres {} {verdict}{skipped}",
+            c.table, c.redb, c.postgres
+        );
+    }
+    if !m.committed {
+        return Err(format!(
+            "the counts differ: the copy into {to} was rolled back, nothing was written"
+        ));
+    }
+    eprintln!(
+        "migrate: copied into {to} and verified; the next link id is {}.\n\
+         The copied tokens are keyed with the master secret {}: point every instance at it \
+         (master_secret_file = \"{}\" in the config, or CUSTOMERLINK_MASTER_SECRET_FILE) \
+         and set store to the database URL.",
+        m.next_link_id,
+        m.master_secret.display(),
+        m.master_secret.display()
     );
     Ok(0)
 }

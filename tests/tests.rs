@@ -33,6 +33,8 @@ mod jsv_whitespace;
 mod key_revoke;
 mod limits;
 mod links;
+mod migrate;
+mod migrate_scale;
 mod ops;
 mod outbox_poison;
 mod pg_links;

@@ -1,13 +1,14 @@
 //! ops: the operator's tools — tenants and API keys (`admin`, also used by the first-start
 //! bootstrap), and those that work on a whole data folder: a consistent backup from one
 //! read snapshot (offline, or streamed by the running server), restore into a new folder,
-//! offline compaction, and the operator key that lets `customerlink backup` and
+//! offline compaction, the copy of a stopped store into PostgreSQL (`migrate`), and the operator key that lets `customerlink backup` and
 //! `customerlink key revoke` reach the server that holds the database lock. The backup format is documented in `docs/storage.md`.
 
 pub mod admin;
 pub mod backup;
 pub mod compact;
 mod format;
+pub mod migrate;
 pub mod operator;
 mod remote;
 pub mod restore;

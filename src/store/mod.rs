@@ -13,6 +13,7 @@ pub mod commands;
 mod db;
 mod embedded;
 mod error;
+pub mod export;
 #[cfg(test)]
 mod golden_tests;
 mod idempotency;

@@ -16,6 +16,7 @@ mod commands;
 mod contract;
 mod fault;
 mod first_start;
+pub mod import;
 mod migrate;
 pub mod outbox;
 mod queries;

@@ -8,4 +8,6 @@ mod idempotency;
 mod link;
 mod outbox;
 mod portal;
+
+pub(super) use portal::GRANT_COLUMNS;
 mod tenant;

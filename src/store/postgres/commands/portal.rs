@@ -25,7 +25,7 @@ use crate::store::commands::{
 };
 
 /// The grant's columns, in [`insert_grant`]'s parameter order.
-const GRANT_COLUMNS: &str = "grant_hash, link_uid, link_id, tenant_id, resource_type, \
+pub(in crate::store::postgres) const GRANT_COLUMNS: &str = "grant_hash, link_uid, link_id, tenant_id, resource_type, \
     resource_uid, recipient_display_name, recipient_email, recipient_phone, expires_at, \
     token_hash";
 
