@@ -68,18 +68,7 @@ fn a_key_revoked_through_one_instance_is_refused_there_at_once_and_on_the_other_
         }
     });
     let tenant = link_tenant(&a.quote_link(1, "k@example.com"));
-    let (code, key, err) = site.cli(&[
-        "key",
-        "create",
-        "--tenant",
-        &tenant,
-        "--user",
-        &uid(0x5b),
-        "--name",
-        "doomed",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let doomed = key.trim().to_owned();
+    let doomed = site.create_key(&tenant, &uid(0x5b), &["--name", "doomed"]);
     let list = |s: &TestServer| {
         Req::new(s.addr, "GET", "/v1/customerlink")
             .bearer(&doomed)

@@ -73,18 +73,7 @@ fn a_grant_is_exchanged_once_across_instances() {
     let (token, _) = quote(&pair.0, 3, 5, "g@example.com");
     let tenant = link_tenant(&pair.0.quote_link(4, "t@example.com"));
     // An admin command against the database while both instances run.
-    let (code, key, err) = site.cli(&[
-        "key",
-        "create",
-        "--tenant",
-        &tenant,
-        "--user",
-        &uid(0x5a),
-        "--role",
-        "ResourceServer",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let rs_key = key.trim().to_owned();
+    let rs_key = site.create_key(&tenant, &uid(0x5a), &["--role", "ResourceServer"]);
     let grant = portal(&pair.1, "open", &token).send().expect(200)["Grant"]
         .as_str()
         .unwrap()

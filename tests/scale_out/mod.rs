@@ -97,6 +97,16 @@ impl Site {
         all.extend(["--store", &self.url, "--master-secret-file", secret]);
         cli(&all)
     }
+
+    /// `key create` for `tenant` against the shared database (instances may be running);
+    /// `more` are further arguments (name, roles). Returns the key.
+    fn create_key(&self, tenant: &str, user: &str, more: &[&str]) -> String {
+        let mut args = vec!["key", "create", "--tenant", tenant, "--user", user];
+        args.extend_from_slice(more);
+        let (code, key, err) = self.cli(&args);
+        assert_eq!(code, 0, "{err}");
+        key.trim().to_owned()
+    }
 }
 
 /// Runs `request(i)` for i in 0..n on `n` threads at once; returns the responses in order.
