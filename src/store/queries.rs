@@ -168,6 +168,10 @@ pub struct AttachmentChunk {
     pub n: i64,
 }
 
+/// Every attachment record of every tenant (for `check` and the sweep).
+#[derive(Debug, Clone, Copy)]
+pub struct AllAttachments;
+
 queries! {
     LinkOf => Option<LinkRecord> = |q, r| r.link(q.tenant, q.uid);
     LinkByToken => Option<LinkRecord> = |q, r| r.link_by_token(&q.0);
@@ -224,4 +228,5 @@ queries! {
     IdempotencyOf => Option<IdempotencyRecord> = |q, r| r.idempotency(q.tenant, q.key, q.now);
     AttachmentOf => Option<AttachmentRecord> = |q, r| r.attachment(q.tenant, q.id);
     AttachmentChunk => Option<Vec<u8>> = |_q, _r| Ok(None);
+    AllAttachments => Vec<AttachmentRecord> = |_q, r| r.all_attachments();
 }

@@ -174,6 +174,16 @@ impl Reader {
         }
     }
 
+    pub fn all_attachments(
+        &self,
+    ) -> Result<Vec<crate::domain::attachment::AttachmentRecord>, StoreError> {
+        let mut all = Vec::new();
+        for entry in self.table(ATTACHMENTS)?.iter()? {
+            all.push(decode(entry?.1.value())?);
+        }
+        Ok(all)
+    }
+
     pub fn tenant_name(&self, tenant_id: TenantId) -> Result<Option<String>, StoreError> {
         Ok(self.tenant(tenant_id)?.map(|t| t.name))
     }

@@ -45,3 +45,12 @@ pub struct DeleteAttachment {
 impl Command for DeleteAttachment {
     type Output = Option<AttachmentRecord>;
 }
+
+/// Removes chunks over an hour old that no record names (uploads that died; PostgreSQL
+/// only). Answers how many were removed.
+#[derive(Debug)]
+pub struct SweepAttachmentChunks;
+
+impl Command for SweepAttachmentChunks {
+    type Output = u64;
+}

@@ -425,3 +425,17 @@ impl PgFetch for crate::store::queries::AttachmentChunk {
         row.map(|row| get::<Vec<u8>>(&row, "bytes")).transpose()
     }
 }
+
+impl PgFetch for crate::store::queries::AllAttachments {
+    async fn fetch_pg(
+        &self,
+        client: &Client,
+    ) -> Result<Vec<crate::domain::attachment::AttachmentRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM attachments ORDER BY attachment_id",
+            super::records::ATTACHMENT_COLUMNS
+        );
+        let rows = query(client, &sql, &[]).await?;
+        rows.iter().map(super::records::attachment_from_row).collect()
+    }
+}

@@ -6,7 +6,9 @@ use super::super::codec::{decode, encode};
 use super::job::Apply;
 use super::tables::Tables;
 use crate::domain::attachment::AttachmentRecord;
-use crate::store::commands::{DeleteAttachment, PutAttachment, PutAttachmentChunk};
+use crate::store::commands::{
+    DeleteAttachment, PutAttachment, PutAttachmentChunk, SweepAttachmentChunks,
+};
 
 impl Apply for PutAttachment {
     fn apply(&self, t: &mut Tables<'_>) -> Result<(), StoreError> {
@@ -32,5 +34,12 @@ impl Apply for DeleteAttachment {
             Some(g) => Ok(Some(decode(g.value())?)),
             None => Ok(None),
         }
+    }
+}
+
+/// The embedded store sweeps files, not rows ([`crate::store::Store::sweep_attachments`]).
+impl Apply for SweepAttachmentChunks {
+    fn apply(&self, _: &mut Tables<'_>) -> Result<u64, StoreError> {
+        Ok(0)
     }
 }

@@ -7,7 +7,9 @@ use tokio_postgres::Transaction;
 use crate::attachment::seal::chunk_count;
 use crate::domain::attachment::AttachmentRecord;
 use crate::store::StoreError;
-use crate::store::commands::{DeleteAttachment, PutAttachment, PutAttachmentChunk};
+use crate::store::commands::{
+    DeleteAttachment, PutAttachment, PutAttachmentChunk, SweepAttachmentChunks,
+};
 use crate::store::postgres::contract::PgApply;
 use crate::store::postgres::from_pg;
 use crate::store::postgres::records::attachment_from_row;
@@ -88,5 +90,17 @@ impl PgApply for DeleteAttachment {
         .await
         .map_err(|e| from_pg(&e))?;
         attachment_from_row(&row).map(Some)
+    }
+}
+
+impl PgApply for SweepAttachmentChunks {
+    async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<u64, StoreError> {
+        txn.execute(
+            "DELETE FROM attachment_chunks c WHERE c.written_at < now() - interval '1 hour' \
+             AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.attachment_id = c.attachment_id)",
+            &[],
+        )
+        .await
+        .map_err(|e| from_pg(&e))
     }
 }
