@@ -10,6 +10,7 @@
 mod support;
 
 mod access_log;
+mod attachments;
 mod admin;
 mod auth;
 mod autobatch;
