@@ -36,7 +36,9 @@ fn sha256_hex(data: &[u8]) -> String {
 /// A raw HTTP exchange keeping the body as bytes: (status, lower-cased headers, body).
 fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     stream.write_all(head.as_bytes()).unwrap();
     // The server may answer (413) and close before the whole body is sent.
     let _ = stream.write_all(body);
@@ -131,8 +133,15 @@ fn raw_and_multipart_uploads_come_back_byte_identical_with_their_digest() {
     let (status, headers, body) = download(&s, &s.key, &id_of(&reply));
     assert_eq!(status, 200);
     assert!(body == data, "the download differs ({} bytes)", body.len());
-    assert_eq!(find(&headers, "content-length"), Some(&*data.len().to_string()));
-    assert!(find(&headers, "content-disposition").unwrap().starts_with("attachment; filename=\"big.bin\""));
+    assert_eq!(
+        find(&headers, "content-length"),
+        Some(&*data.len().to_string())
+    );
+    assert!(
+        find(&headers, "content-disposition")
+            .unwrap()
+            .starts_with("attachment; filename=\"big.bin\"")
+    );
     assert_eq!(find(&headers, "x-content-type-options"), Some("nosniff"));
     assert_eq!(find(&headers, "cache-control"), Some("no-store"));
 
@@ -140,7 +149,10 @@ fn raw_and_multipart_uploads_come_back_byte_identical_with_their_digest() {
     let (status, reply) = upload_multipart(&s, "policy.pdf", &pdf);
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["Name"], "policy.pdf");
-    assert_eq!(reply["ContentType"], "application/pdf", "sniffed, not the part's text/html");
+    assert_eq!(
+        reply["ContentType"], "application/pdf",
+        "sniffed, not the part's text/html"
+    );
     assert_eq!(reply["DownloadOnly"], false);
     assert_eq!(reply["Sha256"], sha256_hex(&pdf));
     let (status, headers, body) = download(&s, &s.key, &id_of(&reply));
@@ -160,7 +172,10 @@ fn html_named_pdf_is_download_only_octets() {
     assert_eq!(reply["DownloadOnly"], true);
     let (_, headers, body) = download(&s, &s.key, &id_of(&reply));
     assert_eq!(body, html);
-    assert_eq!(find(&headers, "content-type"), Some("application/octet-stream"));
+    assert_eq!(
+        find(&headers, "content-type"),
+        Some("application/octet-stream")
+    );
     let (_, reply) = upload_raw(&s, &s.key, "notes.txt", "plain text\n".as_bytes());
     assert_eq!(reply["ContentType"], "text/plain; charset=utf-8");
 }
@@ -206,7 +221,10 @@ fn another_tenant_sees_a_missing_attachment_and_delete_removes_it() {
         String::from_utf8_lossy(&body_theirs).replace(&id, "X"),
         String::from_utf8_lossy(&body_none).replace(&missing, "X")
     );
-    let resp = s.req("DELETE", &format!("/v1/attachment/{id}")).bearer(&b).send();
+    let resp = s
+        .req("DELETE", &format!("/v1/attachment/{id}"))
+        .bearer(&b)
+        .send();
     assert_eq!(resp.status, 404, "{resp:?}");
     let resp = s.delete(&format!("/v1/attachment/{id}?Force=true"));
     assert_eq!(resp.expect(200)["AttachmentId"], id);
@@ -232,7 +250,10 @@ fn flip_byte(s: &TestServer, id: &str, n: u64) {
             ),
         );
     } else {
-        let path = s.data.join("attachments").join(format!("{}.sealed", uuid.simple()));
+        let path = s
+            .data
+            .join("attachments")
+            .join(format!("{}.sealed", uuid.simple()));
         let mut bytes = std::fs::read(&path).unwrap();
         let at = 65 + n as usize * (65536 + 16) + 10;
         bytes[at] ^= 1;
@@ -278,8 +299,15 @@ fn stored_bytes_hold_no_plaintext_and_a_flipped_byte_fails_cleanly() {
     // The first chunk opened before the answer started; the second fails: the transfer is
     // cut after exactly the first chunk, short of the declared length.
     assert_eq!(status, 200);
-    assert_eq!(find(&headers, "content-length"), Some(&*data.len().to_string()));
-    assert!(body.len() <= 65536, "{} bytes after a bad chunk", body.len());
+    assert_eq!(
+        find(&headers, "content-length"),
+        Some(&*data.len().to_string())
+    );
+    assert!(
+        body.len() <= 65536,
+        "{} bytes after a bad chunk",
+        body.len()
+    );
     assert!(body.len() < data.len());
     assert_eq!(&body[..], &data[..body.len()]);
 
@@ -291,7 +319,10 @@ fn stored_bytes_hold_no_plaintext_and_a_flipped_byte_fails_cleanly() {
     let dir = dir.unwrap();
     let (code, out, _) = cli(&["check", "--data", dir.path().to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("PROBLEM attachment {}", id.replace('-', ""))), "{out}");
+    assert!(
+        out.contains(&format!("PROBLEM attachment {}", id.replace('-', ""))),
+        "{out}"
+    );
 }
 
 #[test]
@@ -343,7 +374,11 @@ fn a_kill_9_mid_upload_leaves_no_attachment_and_check_clean() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("attachments 0"), "{out}");
     // The next start sweeps what the crash left.
-    let s = TestServer::start_in(data, std::sync::Arc::new(customerlink::clock::ManualClock::new()), |_| {});
+    let s = TestServer::start_in(
+        data,
+        std::sync::Arc::new(customerlink::clock::ManualClock::new()),
+        |_| {},
+    );
     let (code, out, _) = {
         drop(s);
         cli(&["check", "--data", data.to_str().unwrap()])
@@ -359,12 +394,18 @@ fn wait_for_temp_file(dir: &Path) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let temp = std::fs::read_dir(dir)
-            .map(|d| d.filter_map(Result::ok).any(|e| e.file_name().to_string_lossy().ends_with(".tmp")))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            })
             .unwrap_or(false);
         if temp {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "no upload in progress");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no upload in progress"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -391,7 +432,10 @@ fn spawn_binary(data: &Path) -> (std::process::Child, SocketAddr) {
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
             let _ = tx.send(line);
         }
     });

@@ -10,8 +10,8 @@
 mod support;
 
 mod access_log;
-mod attachments;
 mod admin;
+mod attachments;
 mod auth;
 mod autobatch;
 mod bad_input;

@@ -17,16 +17,16 @@ use hyper::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-pub use super::dispatch::Streamed;
 use super::dispatch;
+pub use super::dispatch::Streamed;
 use super::dto::{AttachmentRequest, AttachmentResponse, AttachmentUploadRequest};
 use super::error::ApiError;
 use super::routes::{Matched, Op};
 use super::{AppState, Request, Response, auth, header};
+use crate::attachment::disposition;
 use crate::attachment::multipart::{self, Multipart};
 use crate::attachment::seal::{Opener, Sealer, chunk_count};
 use crate::attachment::sniff::{SNIFF_LEN, sniff};
-use crate::attachment::disposition;
 use crate::domain::attachment::AttachmentRecord;
 use crate::domain::tenant::StaffCaller;
 use crate::store::Store;
@@ -176,8 +176,8 @@ async fn upload(
     }
     let id = Uuid::new_v4();
     let wrap = state.keys.attachment_wrap();
-    let (mut sealer, sealed_header) = Sealer::new(&wrap, id.into_bytes())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (mut sealer, sealed_header) =
+        Sealer::new(&wrap, id.into_bytes()).map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut stored = state.store.begin_upload(id, &sealed_header)?;
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_LEN);
     let mut size = 0u64;
@@ -196,7 +196,9 @@ async fn upload(
         plain.clear();
         match &mut framing {
             Framing::Raw => plain.extend_from_slice(&data),
-            Framing::Multipart(m) => m.push(&data, &mut plain).map_err(|e| unreadable(&e.to_string()))?,
+            Framing::Multipart(m) => m
+                .push(&data, &mut plain)
+                .map_err(|e| unreadable(&e.to_string()))?,
         }
         size += plain.len() as u64;
         if size > max {
@@ -206,14 +208,19 @@ async fn upload(
             let take = (SNIFF_LEN - head.len()).min(plain.len());
             head.extend_from_slice(&plain[..take]);
         }
-        for chunk in sealer.push(&plain).map_err(|e| ApiError::Internal(e.to_string()))? {
+        for chunk in sealer
+            .push(&plain)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+        {
             stored.write(&state.store, chunk).await?;
         }
     }
     if let Framing::Multipart(m) = framing {
         name = m.finish().map_err(|e| unreadable(&e.to_string()))?.or(name);
     }
-    let (last, sealed) = sealer.finish().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (last, sealed) = sealer
+        .finish()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     stored.write(&state.store, last).await?;
     let name = name.unwrap_or_else(|| "attachment".into());
     let sniffed = sniff(&head, &name);
@@ -243,10 +250,12 @@ fn unreadable(detail: &str) -> ApiError {
 fn framing(headers: &HeaderMap) -> Result<(Framing, Option<String>), ApiError> {
     let content_type = header(headers, CONTENT_TYPE).unwrap_or_default();
     if disposition::parse(content_type).0 == "multipart/form-data" {
-        let boundary = multipart::boundary(content_type).ok_or_else(|| {
-            unreadable(&multipart::MultipartError::NoBoundary.to_string())
-        })?;
-        return Ok((Framing::Multipart(Box::new(Multipart::new(&boundary))), None));
+        let boundary = multipart::boundary(content_type)
+            .ok_or_else(|| unreadable(&multipart::MultipartError::NoBoundary.to_string()))?;
+        return Ok((
+            Framing::Multipart(Box::new(Multipart::new(&boundary))),
+            None,
+        ));
     }
     let name = header(headers, CONTENT_DISPOSITION)
         .map(disposition::parse)
@@ -384,6 +393,8 @@ mod tests {
             content_disposition("a \"b\".pdf"),
             "attachment; filename=\"a _b_.pdf\"; filename*=UTF-8''a%20%22b%22%2Epdf"
         );
-        assert!(content_disposition("été\r\n.txt").starts_with("attachment; filename=\"_t___.txt\""));
+        assert!(
+            content_disposition("été\r\n.txt").starts_with("attachment; filename=\"_t___.txt\"")
+        );
     }
 }

@@ -272,8 +272,7 @@ impl Streamed {
             mut resolved,
         } = self;
         resolved.target = Target::Op(matched.clone());
-        let mut exchange =
-            Exchange::new(state.config.wire.casing, req, negotiation, &resolved);
+        let mut exchange = Exchange::new(state.config.wire.casing, req, negotiation, &resolved);
         tracing::Span::current().record("op", matched.route.request);
         settle_format(&mut exchange, &matched);
         (exchange, matched)

@@ -76,11 +76,7 @@ pub fn file_name(params: &[(String, String)]) -> Option<String> {
     let find = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     let raw = find("filename*").or_else(|| find("filename"))?;
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(255)
-        .collect();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
     let clean = clean.trim().to_owned();
     (!clean.is_empty() && clean != "." && clean != "..").then_some(clean)
 }

@@ -168,8 +168,8 @@ impl Multipart {
             };
             if k.trim().eq_ignore_ascii_case("content-disposition") {
                 let (kind, params) = disposition::parse(v);
-                is_file = kind == "form-data"
-                    && params.iter().any(|(k, v)| k == "name" && v == "file");
+                is_file =
+                    kind == "form-data" && params.iter().any(|(k, v)| k == "name" && v == "file");
                 name = disposition::file_name(&params);
             }
         }
@@ -205,7 +205,11 @@ mod tests {
         b
     }
 
-    fn run(boundary: &str, body: &[u8], step: usize) -> Result<(Option<String>, Vec<u8>), MultipartError> {
+    fn run(
+        boundary: &str,
+        body: &[u8],
+        step: usize,
+    ) -> Result<(Option<String>, Vec<u8>), MultipartError> {
         let mut m = Multipart::new(boundary);
         let mut out = Vec::new();
         for piece in body.chunks(step) {
@@ -234,7 +238,10 @@ mod tests {
             boundary("multipart/form-data; boundary=\"abc def\"").as_deref(),
             Some("abc def")
         );
-        assert_eq!(boundary("multipart/form-data; boundary=x1").as_deref(), Some("x1"));
+        assert_eq!(
+            boundary("multipart/form-data; boundary=x1").as_deref(),
+            Some("x1")
+        );
         assert_eq!(boundary("application/json; boundary=x"), None);
         assert_eq!(boundary("multipart/form-data"), None);
         let full = body("b", b"data");
@@ -246,7 +253,9 @@ mod tests {
         assert_eq!(run("b", no_file, 3), Err(MultipartError::NoFile));
         let mut two = body("b", b"1");
         two.truncate(two.len() - "--\r\nepilogue".len());
-        two.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n2\r\n--b--");
+        two.extend_from_slice(
+            b"\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n2\r\n--b--",
+        );
         assert_eq!(run("b", &two, 4), Err(MultipartError::TwoFiles));
         let huge = [b"--b\r\nX: ".to_vec(), vec![b'a'; MAX_HEADERS + 10]].concat();
         assert_eq!(run("b", &huge, 100), Err(MultipartError::Headers));

@@ -174,7 +174,11 @@ impl Opener {
         }
         let mut buf = wrapped.to_vec();
         let key = aead_key(&wrap.0, SealError::Header)?
-            .open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(&id), &mut buf)
+            .open_in_place(
+                Nonce::assume_unique_for_key(*nonce),
+                Aad::from(&id),
+                &mut buf,
+            )
             .map_err(|_| SealError::Header)?;
         let key: [u8; 32] = key.try_into().map_err(|_| SealError::Header)?;
         Ok(Opener {

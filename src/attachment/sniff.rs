@@ -41,9 +41,15 @@ pub fn sniff(head: &[u8], name: &str) -> Sniffed {
         (b"GIF89a", "image/gif"),
         (b"PK\x03\x04", "application/zip"),
     ];
-    if [&b"MZ"[..], b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe"]
-        .iter()
-        .any(|m| head.starts_with(m))
+    if [
+        &b"MZ"[..],
+        b"\x7fELF",
+        b"#!",
+        b"\xca\xfe\xba\xbe",
+        b"\xcf\xfa\xed\xfe",
+    ]
+    .iter()
+    .any(|m| head.starts_with(m))
         || looks_like_markup(head)
     {
         return active();
@@ -109,15 +115,28 @@ mod tests {
 
     #[test]
     fn magic_numbers_decide_not_names() {
-        assert_eq!(sniff(b"%PDF-1.7\n", "a.txt").content_type, "application/pdf");
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n....", "a").content_type, "image/png");
+        assert_eq!(
+            sniff(b"%PDF-1.7\n", "a.txt").content_type,
+            "application/pdf"
+        );
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n....", "a").content_type,
+            "image/png"
+        );
         assert_eq!(sniff(b"\xff\xd8\xff\xe0", "a").content_type, "image/jpeg");
         assert_eq!(sniff(b"GIF89a..", "a").content_type, "image/gif");
-        assert_eq!(sniff(b"PK\x03\x04rest", "a.docx").content_type, "application/zip");
+        assert_eq!(
+            sniff(b"PK\x03\x04rest", "a.docx").content_type,
+            "application/zip"
+        );
         let mut docx = b"PK\x03\x04".to_vec();
         docx.resize(30, 0);
         docx.extend_from_slice(b"[Content_Types].xml");
-        assert!(sniff(&docx, "a.DOCX").content_type.contains("wordprocessingml"));
+        assert!(
+            sniff(&docx, "a.DOCX")
+                .content_type
+                .contains("wordprocessingml")
+        );
         assert_eq!(sniff(&docx, "a.zip").content_type, "application/zip");
         let text = sniff("héllo\r\n\tworld".as_bytes(), "a.pdf");
         assert_eq!(text, safe("text/plain; charset=utf-8"));

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 use uuid::Uuid;
 
-use super::commands::{PutAttachment, PutAttachmentChunk};
 use super::commands::SweepAttachmentChunks;
+use super::commands::{PutAttachment, PutAttachmentChunk};
 use super::queries::{AllAttachments, AttachmentChunk};
 use super::{Backend, Store, StoreError};
 use crate::attachment::seal::{HEADER, SEALED_CHUNK};
@@ -256,7 +256,10 @@ impl Store {
             let named: std::collections::HashSet<Uuid> = records.iter().map(|r| r.id).collect();
             for (path, id, temp) in list_folder(e.attachments_dir())? {
                 if !temp && !id.is_some_and(|id| named.contains(&id)) {
-                    problems.push(format!("{}: a file no attachment record names", path.display()));
+                    problems.push(format!(
+                        "{}: a file no attachment record names",
+                        path.display()
+                    ));
                 }
             }
         }

@@ -8,9 +8,7 @@ mod link;
 mod outbox;
 mod portal;
 
-pub use attachment::{
-    DeleteAttachment, PutAttachment, PutAttachmentChunk, SweepAttachmentChunks,
-};
+pub use attachment::{DeleteAttachment, PutAttachment, PutAttachmentChunk, SweepAttachmentChunks};
 pub use link::{
     ContactWritten, CreateApiKey, CreateLink, CreateTenant, DeleteContact, FirstStart, LinkQueued,
     PurgeReport, PurgeRetired, PutContact, Resend, ResendOutcome, ResendRefusal, ResendRules,

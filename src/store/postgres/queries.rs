@@ -436,6 +436,8 @@ impl PgFetch for crate::store::queries::AllAttachments {
             super::records::ATTACHMENT_COLUMNS
         );
         let rows = query(client, &sql, &[]).await?;
-        rows.iter().map(super::records::attachment_from_row).collect()
+        rows.iter()
+            .map(super::records::attachment_from_row)
+            .collect()
     }
 }
