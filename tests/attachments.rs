@@ -449,3 +449,35 @@ fn spawn_binary(data: &Path) -> (std::process::Child, SocketAddr) {
     }
     (child, addr)
 }
+
+#[test]
+fn every_spelling_of_the_upload_streams_past_the_body_limit() {
+    let s = TestServer::start_with(|c| c.http.max_body_bytes = 1024);
+    let data = random_bytes(300_000, 11);
+    for path in [
+        "/v1/attachment",
+        "/api/AttachmentUploadRequest",
+        "/json/reply/AttachmentUploadRequest",
+    ] {
+        let head = format!(
+            "PUT {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\n\
+             Content-Disposition: attachment; filename=\"a.bin\"\r\nContent-Length: {}\r\n\r\n",
+            s.key,
+            data.len()
+        );
+        let (status, _, body) = exchange(s.addr, &head, &data);
+        let reply: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        assert_eq!(status, 200, "{path}: {reply}");
+        assert_eq!(reply["Sha256"], sha256_hex(&data), "{path}");
+    }
+    // Other routes keep the whole-body limit.
+    let big = serde_json::json!({ "Name": "x".repeat(2000) });
+    assert_eq!(s.put("/v1/contact/1", big).status, 413);
+    // No key: refused before the body is read.
+    let resp = s
+        .req("PUT", "/v1/attachment")
+        .without("Authorization")
+        .raw_body(data.clone())
+        .send();
+    assert_eq!(resp.status, 401, "{resp:?}");
+}

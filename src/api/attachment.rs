@@ -95,8 +95,19 @@ fn not_found() -> ApiError {
     ApiError::NotFound("Attachment not found".into())
 }
 
-/// Whether this request is a streamed operation: the matched route, if so.
+/// Whether this request is a streamed operation: the matched route, if so. Decided by the
+/// resolved operation; the test on the path only spares every other request a second lookup
+/// (every spelling of these operations' routes names an attachment, and a spelling that
+/// slipped past would reach the table's handler, which refuses).
 pub fn streamed(req: &Request) -> Option<Streamed> {
+    let named = req
+        .path
+        .as_bytes()
+        .windows(10)
+        .any(|w| w.eq_ignore_ascii_case(b"attachment"));
+    if !named {
+        return None;
+    }
     dispatch::streamed_target(req).filter(|s| streams(s.matched.route.op))
 }
 

@@ -171,13 +171,11 @@ impl Upload {
                 dir,
                 file,
             } => {
-                if let Some(f) = file.take() {
-                    f.sync_all().map_err(|e| io(tmp, e))?;
-                }
-                std::fs::rename(&*tmp, &*path).map_err(|e| io(path, e))?;
-                File::open(&*dir)
-                    .and_then(|d| d.sync_all())
-                    .map_err(|e| io(dir, e))?;
+                // fsync of a large file takes a while: off the async workers.
+                let (f, tmp, path, dir) = (file.take(), tmp.clone(), path.clone(), dir.clone());
+                tokio::task::spawn_blocking(move || make_durable(f, &tmp, &path, &dir))
+                    .await
+                    .map_err(|e| StoreError::Io(e.to_string()))??;
                 Vec::new()
             }
             Kind::Postgres { header } => std::mem::take(header),
@@ -201,6 +199,18 @@ impl Upload {
             }
         }
     }
+}
+
+/// fsync the file, rename it into place, fsync the folder: after this the file survives a
+/// crash under its final name.
+fn make_durable(file: Option<File>, tmp: &Path, path: &Path, dir: &Path) -> Result<(), StoreError> {
+    if let Some(f) = file {
+        f.sync_all().map_err(|e| io(tmp, e))?;
+    }
+    std::fs::rename(tmp, path).map_err(|e| io(path, e))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io(dir, e))
 }
 
 impl Drop for Upload {
