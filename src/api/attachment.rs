@@ -130,16 +130,21 @@ pub async fn run_streamed(
 ) -> (Answer, &'static str) {
     let label = streamed.matched.route.request;
     let op = streamed.matched.route.op;
-    let (exchange, matched) = streamed.into_exchange(state, req);
+    let (mut exchange, matched) = streamed.into_exchange(state, req);
     let outcome = match auth::authenticate(state.into(), &req.headers, op).await {
         Err(e) => Err(e),
-        Ok(caller) => match op {
-            Op::PutAttachment => match upload(state, req, &caller, body).await {
-                Ok(dto) => super::respond(&dto, &exchange.style).map(Answer::Whole),
-                Err(e) => Err(e),
-            },
-            _ => download(state, &caller, &matched).await,
-        },
+        Ok(caller) => {
+            // The reply casing as dispatch decides it: the key's pin, else the server's rule
+            // (an upload sends no members to follow).
+            exchange.style.casing = exchange.casing.decide(caller.casing, None);
+            match op {
+                Op::PutAttachment => match upload(state, req, &caller, body).await {
+                    Ok(dto) => super::respond(&dto, &exchange.style).map(Answer::Whole),
+                    Err(e) => Err(e),
+                },
+                _ => download(state, &caller, &matched).await,
+            }
+        }
     };
     let answer = match outcome {
         Ok(Answer::Whole(mut response)) => {
