@@ -151,7 +151,9 @@ impl Multipart {
 
     fn headers(&mut self) -> Result<bool, MultipartError> {
         let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            if self.buf.len() > MAX_HEADERS {
+            // Only once no terminator can start within the limit, so the answer does not
+            // depend on how the body was cut into pieces.
+            if self.buf.len() >= MAX_HEADERS + 4 {
                 return Err(MultipartError::Headers);
             }
             return Ok(false);
@@ -259,5 +261,13 @@ mod tests {
         assert_eq!(run("b", &two, 4), Err(MultipartError::TwoFiles));
         let huge = [b"--b\r\nX: ".to_vec(), vec![b'a'; MAX_HEADERS + 10]].concat();
         assert_eq!(run("b", &huge, 100), Err(MultipartError::Headers));
+        // Headers just within the limit are read however the body is cut.
+        let name = "n".repeat(MAX_HEADERS - 56); // the header block ends at MAX_HEADERS
+        let edge = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\nx\r\n--b--"
+        );
+        let whole = run("b", edge.as_bytes(), edge.len());
+        assert!(whole.is_ok(), "{whole:?}");
+        assert_eq!(run("b", edge.as_bytes(), 1), whole);
     }
 }
