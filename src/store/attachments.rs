@@ -185,11 +185,9 @@ impl Upload {
             header,
         };
         let id = self.id;
+        // (Dropping `self` afterwards removes nothing: the temp file was renamed.)
         match store.write(command).await {
-            Ok(()) => {
-                self.kind = Kind::Postgres { header: Vec::new() };
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(e) => {
                 // The record was not written (or may not have been): no file without it.
                 if !matches!(e, StoreError::Unavailable { .. }) {
