@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
 seconds="${FUZZ_SECONDS:-60}"
-all_targets=(jsv jsv_roundtrip bind_json bind_form negotiate_route xml pipeline message_text)
+all_targets=(jsv jsv_roundtrip bind_json bind_form negotiate_route xml pipeline message_text multipart)
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else

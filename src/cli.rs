@@ -199,7 +199,7 @@ pub fn main() -> i32 {
         Command::Tenant(cmd) => with_state(config, |state| tenant(&state.store, cmd)),
         Command::Key(KeyCommand::Revoke { key_id }) => revoke_key(config, key_id),
         Command::Key(cmd) => with_state(config, |state| key(&state.store, &state.keys, cmd)),
-        Command::Check => with_state(config, |state| check(&state.store)),
+        Command::Check => with_state(config, |state| check(&state.store, &state.keys)),
         Command::Backup { .. } | Command::Restore { .. } | Command::Compact
             if !config.store.is_embedded() =>
         {
@@ -361,10 +361,14 @@ fn revoke_key(config: Config, key_id: Uuid) -> Result<i32, String> {
     }
 }
 
-fn check(store: &Store) -> Result<i32, String> {
-    let report = store.check().map_err(|e| e.to_string())?;
+fn check(store: &Store, keys: &HashKeys) -> Result<i32, String> {
+    let mut report = store.check().map_err(|e| e.to_string())?;
+    let (attachments, problems) = tokio::runtime::Handle::current()
+        .block_on(store.check_attachments(&keys.attachment_wrap()))
+        .map_err(|e| e.to_string())?;
+    report.problems.extend(problems);
     println!(
-        "tenants {} api_keys {} contacts {} links {} revoked {} deliveries {} idempotency_keys {}",
+        "tenants {} api_keys {} contacts {} links {} revoked {} deliveries {} idempotency_keys {} attachments {attachments}",
         report.tenants,
         report.api_keys,
         report.contacts,

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod app;
+pub mod attachment;
 pub mod cli;
 pub mod clock;
 pub mod config;

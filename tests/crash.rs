@@ -97,7 +97,7 @@ impl Server {
     }
 }
 
-fn wait_for_address(rx: &std::sync::mpsc::Receiver<String>) -> SocketAddr {
+pub(crate) fn wait_for_address(rx: &std::sync::mpsc::Receiver<String>) -> SocketAddr {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen = Vec::new();
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {

@@ -16,7 +16,7 @@ use crate::support::cli;
 use crate::support::postgres::{Cluster, fresh_database, shared};
 
 /// This build's steps and one more, as a later build would have them.
-fn with_step_2() -> Vec<Migration> {
+fn with_step_3() -> Vec<Migration> {
     let mut steps: Vec<Migration> = MIGRATIONS
         .iter()
         .map(|m| Migration {
@@ -26,7 +26,7 @@ fn with_step_2() -> Vec<Migration> {
         })
         .collect();
     steps.push(Migration {
-        version: 2,
+        version: 3,
         name: "future",
         // slow, so instances starting together overlap in it
         sql: "SELECT pg_sleep(0.3); ALTER TABLE links ADD COLUMN future_field bigint",
@@ -42,8 +42,8 @@ fn names(text: &str) -> BTreeSet<String> {
 async fn migrations_create_every_table_and_index_once() {
     let settings = fresh_database();
     let (store, migrated) = PgStore::connect(&settings).await.unwrap();
-    assert_eq!(migrated, Migrated { from: 0, to: 1 });
-    assert_eq!(store.schema_version().await.unwrap(), 1);
+    assert_eq!(migrated, Migrated { from: 0, to: 2 });
+    assert_eq!(store.schema_version().await.unwrap(), 2);
     let cluster = shared();
     let tables = cluster.psql(
         &settings.dbname,
@@ -52,6 +52,8 @@ async fn migrations_create_every_table_and_index_once() {
     let expected = [
         "access_log",
         "api_keys",
+        "attachment_chunks",
+        "attachments",
         "contacts",
         "grants",
         "idempotency",
@@ -96,11 +98,11 @@ async fn migrations_create_every_table_and_index_once() {
     let (_, again) = PgStore::connect(&settings).await.unwrap();
     assert_eq!(
         again,
-        Migrated { from: 1, to: 1 },
+        Migrated { from: 2, to: 2 },
         "a second start applies nothing"
     );
     let rows = cluster.psql(&settings.dbname, "SELECT count(*) FROM schema_version");
-    assert_eq!(rows, "1");
+    assert_eq!(rows, "2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,18 +139,18 @@ async fn a_token_hash_is_unique_and_the_violation_names_its_constraint() {
 async fn a_schema_newer_than_this_build_is_refused_naming_both_versions() {
     let settings = fresh_database();
     let (store, _) = PgStore::connect(&settings).await.unwrap();
-    // A later build adds step 2 ...
+    // A later build adds step 3 ...
     let mut client = store.client().await.unwrap();
-    let later = with_step_2();
+    let later = with_step_3();
     let upgraded = run_steps(&mut client, &later).await.unwrap();
-    assert_eq!(upgraded, Migrated { from: 1, to: 2 });
+    assert_eq!(upgraded, Migrated { from: 2, to: 3 });
     drop(client);
-    // ... and this build, which knows only step 1, must not start on it.
+    // ... and this build, which knows only steps 1 and 2, must not start on it.
     let e = PgStore::connect(&settings).await.err().expect("refused");
     let message = e.to_string();
     assert!(matches!(e, StoreError::Corrupt(_)), "{e:?}");
     assert!(
-        message.contains("version 2") && message.contains("(1)"),
+        message.contains("version 3") && message.contains("(2)"),
         "{message}"
     );
 }
@@ -164,29 +166,29 @@ async fn instances_starting_together_migrate_once() {
     let mut applied = 0;
     for start in starts {
         let migrated = start.await.unwrap().unwrap();
-        assert_eq!(migrated.to, 1);
+        assert_eq!(migrated.to, 2);
         applied += usize::from(migrated.from == 0);
     }
     assert_eq!(applied, 1, "exactly one instance applied the schema");
     let rows = shared().psql(&settings.dbname, "SELECT count(*) FROM schema_version");
-    assert_eq!(rows, "1");
+    assert_eq!(rows, "2");
 
     // An upgrade, when schema_version already exists: the lock alone serialises it.
     let upgrades = (0..4).map(|_| {
         let store = PgStore::new(&settings).unwrap();
         tokio::spawn(async move {
             let mut client = store.client().await?;
-            run_steps(&mut client, &with_step_2()).await
+            run_steps(&mut client, &with_step_3()).await
         })
     });
     let upgrades: Vec<_> = upgrades.collect();
     let mut applied = 0;
     for upgrade in upgrades {
         let migrated = upgrade.await.unwrap().unwrap();
-        assert_eq!(migrated.to, 2);
-        applied += usize::from(migrated.from == 1);
+        assert_eq!(migrated.to, 3);
+        applied += usize::from(migrated.from == 2);
     }
-    assert_eq!(applied, 1, "exactly one instance applied step 2");
+    assert_eq!(applied, 1, "exactly one instance applied step 3");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

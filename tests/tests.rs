@@ -11,6 +11,7 @@ mod support;
 
 mod access_log;
 mod admin;
+mod attachments;
 mod auth;
 mod autobatch;
 mod bad_input;

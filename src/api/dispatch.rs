@@ -237,3 +237,49 @@ pub(super) async fn execute(
     })
     .await
 }
+
+/// A request for an operation whose body is not read beforehand (see
+/// [`super::attachment`]): the lookup's answer, kept to settle the reply style.
+pub struct Streamed {
+    pub matched: Matched,
+    negotiation: Negotiation,
+    resolved: Resolved,
+}
+
+/// The one lookup, for the transport before it reads the body: the matched operation unless
+/// the request is something else (a miss, a page, a batch).
+pub fn streamed_target(req: &Request) -> Option<Streamed> {
+    let negotiation = Negotiation::of(req);
+    let n = &negotiation;
+    let mut resolved = resolve(req, &n.negotiated.path, &n.query, &[]);
+    let target = std::mem::replace(&mut resolved.target, Target::Preflight);
+    match target {
+        Target::Op(matched) if !matched.batch => Some(Streamed {
+            matched,
+            negotiation,
+            resolved,
+        }),
+        _ => None,
+    }
+}
+
+impl Streamed {
+    /// The reply style, settled as dispatch settles it for an operation.
+    pub(super) fn into_exchange(self, state: &AppState, req: &Request) -> (Exchange, Matched) {
+        let Streamed {
+            matched,
+            negotiation,
+            mut resolved,
+        } = self;
+        resolved.target = Target::Op(matched.clone());
+        let mut exchange = Exchange::new(state.config.wire.casing, req, negotiation, &resolved);
+        tracing::Span::current().record("op", matched.route.request);
+        settle_format(&mut exchange, &matched);
+        (exchange, matched)
+    }
+}
+
+/// [`finish`] for a staff operation's reply.
+pub(super) fn finish_staff(exchange: &Exchange, response: &mut Response) {
+    finish(exchange, false, Surface::Staff, response);
+}

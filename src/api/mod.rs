@@ -7,6 +7,7 @@
 //! once in `routes` (whose rows hold their `handler`), `dispatch` runs what it found, and
 //! `respond` encodes the answer.
 
+pub mod attachment;
 pub mod auth;
 mod batch;
 mod body;

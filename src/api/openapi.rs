@@ -90,7 +90,9 @@ fn operation(
             "default": { "description": "ServiceStack ResponseStatus error", "content": { "application/json": { "schema": error } } }
         }
     });
-    if has_body {
+    if super::attachment::streams(route.op) {
+        streamed_file(&mut op, verb);
+    } else if has_body {
         op["requestBody"] = json!({
             "required": false,
             "content": {
@@ -102,6 +104,34 @@ fn operation(
         });
     }
     op
+}
+
+/// The attachment operations carry the file itself: the upload's body (raw, or the `file`
+/// part of a multipart form), the download's reply.
+fn streamed_file(op: &mut Value, verb: &str) {
+    let binary = json!({ "type": "string", "format": "binary" });
+    if verb == "PUT" {
+        op["description"] = json!(
+            "Uploads a file (streamed; limit `attachments.max_bytes`, 413 beyond it). The raw body \
+             with `Content-Disposition: attachment; filename=\"…\"`, or multipart/form-data with \
+             the file in the field `file`. The content type is sniffed from the bytes."
+        );
+        op["requestBody"] = json!({
+            "required": true,
+            "content": {
+                "application/octet-stream": { "schema": binary },
+                "multipart/form-data": {
+                    "schema": { "type": "object", "properties": { "file": binary }, "required": ["file"] }
+                }
+            }
+        });
+    } else {
+        op["description"] = json!(
+            "Downloads the file (streamed), always as an attachment; `application/json` here \
+             describes only the shape of errors."
+        );
+        op["responses"]["200"]["content"]["application/octet-stream"] = json!({ "schema": binary });
+    }
 }
 
 /// Follows a `$ref` into the generator's definitions.
@@ -138,6 +168,14 @@ mod tests {
             create["requestBody"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/CustomerLinkCreateRequest"
         );
+        let upload = &doc["paths"]["/v1/attachment"]["put"]["requestBody"]["content"];
+        assert_eq!(
+            upload["application/octet-stream"]["schema"]["format"],
+            "binary"
+        );
+        assert!(upload["multipart/form-data"]["schema"]["properties"]["file"].is_object());
+        let download = &doc["paths"]["/v1/attachment/{AttachmentId}"]["get"];
+        assert!(download["responses"]["200"]["content"]["application/octet-stream"].is_object());
         let schemas = &doc["components"]["schemas"];
         assert!(schemas["CustomerLinkExtended"]["properties"]["CustomerLinkUID"].is_object());
         assert_eq!(

@@ -9,7 +9,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::dto::*;
 use super::handler::{Handler, portal, staff};
 use super::portal::api as portal_api;
-use super::{contact, customerlink};
+use super::{attachment, contact, customerlink};
 use crate::domain::tenant::Role;
 use crate::wire::Format;
 
@@ -33,6 +33,9 @@ pub enum Op {
     GetContact,
     DeleteContact,
     ListContacts,
+    PutAttachment,
+    GetAttachment,
+    DeleteAttachment,
 }
 
 impl Op {
@@ -262,6 +265,33 @@ pub const ROUTES: &[Route] = &[
         response: "EmptyResponse",
         schemas: pair::<ContactRequest, EmptyResponse>,
         handler: staff!(Role::Staff => contact::delete),
+    },
+    Route {
+        verbs: &["PUT"],
+        path: "/v1/attachment",
+        op: Op::PutAttachment,
+        request: "AttachmentUploadRequest",
+        response: "AttachmentResponse",
+        schemas: pair::<AttachmentUploadRequest, AttachmentResponse>,
+        handler: staff!(Role::Staff => attachment::not_batched),
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/v1/attachment/{AttachmentId}",
+        op: Op::GetAttachment,
+        request: "AttachmentDownloadRequest",
+        response: "AttachmentResponse",
+        schemas: pair::<AttachmentRequest, AttachmentResponse>,
+        handler: staff!(Role::Staff => attachment::not_batched),
+    },
+    Route {
+        verbs: &["DELETE"],
+        path: "/v1/attachment/{AttachmentId}",
+        op: Op::DeleteAttachment,
+        request: "AttachmentRequest",
+        response: "AttachmentResponse",
+        schemas: pair::<AttachmentRequest, AttachmentResponse>,
+        handler: staff!(Role::Staff => attachment::delete),
     },
 ];
 

@@ -192,6 +192,13 @@ async fn serve_published(
     shutdown: impl Future<Output = ()>,
 ) {
     let data_dir = &state.config.data_dir;
+    // Before any upload can start: what a crash left (temp files, files whose record never
+    // committed or was deleted) goes.
+    match state.store.sweep_attachments().await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "removed attachment files no record names"),
+        Err(e) => tracing::warn!(error = %e, "attachment sweep failed"),
+    }
     if let Err(e) = crate::ops::operator::publish(data_dir, bound) {
         tracing::warn!(error = %e, "no operator key written; `customerlink backup` cannot reach this server");
     }

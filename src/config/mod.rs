@@ -73,6 +73,22 @@ pub struct FileConfig {
     pub templates_file: Option<PathBuf>,
     #[serde(default)]
     pub portal: PortalFile,
+    #[serde(default)]
+    pub attachments: AttachmentsFile,
+}
+
+/// `[attachments]` table of the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentsFile {
+    pub max_bytes: Option<u64>,
+}
+
+/// Limits of `PUT /v1/attachment`.
+#[derive(Debug, Clone)]
+pub struct AttachmentSettings {
+    /// The largest file accepted (default 25 MiB); a larger upload gets 413 and leaves nothing.
+    pub max_bytes: u64,
 }
 
 /// `[portal]` table of the file.
@@ -234,6 +250,7 @@ pub struct Config {
     pub delivery: DeliverySettings,
     pub templates_file: PathBuf,
     pub portal: PortalSettings,
+    pub attachments: AttachmentSettings,
 }
 
 /// A configuration problem, naming the key.
@@ -293,6 +310,14 @@ impl Config {
         let templates_file = (f.templates_file).unwrap_or_else(|| data_dir.join("templates.toml"));
         let delivery = delivery::resolve_delivery(&f.delivery, &mut errors);
         let portal = resolve_portal(&f.portal, &mut errors);
+        let attachments = AttachmentSettings {
+            max_bytes: positive(
+                f.attachments.max_bytes,
+                25 * 1024 * 1024,
+                "attachments.max_bytes",
+                &mut errors,
+            ),
+        };
         let email = delivery::resolve_email(f.email, &mut errors);
         let sms = delivery::resolve_sms(f.sms, &mut errors);
         if !errors.is_empty() {
@@ -319,6 +344,7 @@ impl Config {
             delivery,
             templates_file,
             portal,
+            attachments,
             cors: CorsSettings {
                 allowed_origins: (f.cors.allowed_origins).unwrap_or_else(|| vec!["*".into()]),
             },

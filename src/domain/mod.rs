@@ -2,6 +2,7 @@
 //! tokens and keyed hashes. No I/O here: the store persists these types, the api layer maps
 //! them to wire DTOs, and every rule can be unit-tested without a server.
 
+pub mod attachment;
 pub mod channel_set;
 pub mod contact;
 pub mod delivery;

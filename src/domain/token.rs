@@ -51,6 +51,7 @@ pub struct HashKeys {
     otp: [u8; 32],
     grant: [u8; 32],
     session: [u8; 32],
+    attachment: [u8; 32],
 }
 
 impl std::fmt::Debug for HashKeys {
@@ -75,11 +76,20 @@ impl HashKeys {
                 "customerlink 2026-11-28 portal session v1",
                 master.expose(),
             ),
+            attachment: blake3::derive_key(
+                "customerlink 2026-11-30 attachment key wrap v1",
+                master.expose(),
+            ),
         }
     }
 
     pub fn link_token(&self, token: &LinkToken) -> TokenHash {
         TokenHash(*blake3::keyed_hash(&self.link_token, token.0.expose()).as_bytes())
+    }
+
+    /// The key that wraps each attachment's own file key ([`crate::attachment::seal`]).
+    pub fn attachment_wrap(&self) -> crate::attachment::seal::WrapKey {
+        crate::attachment::seal::WrapKey::new(&self.attachment)
     }
 
     pub fn api_key(&self, key: &ApiKey) -> SecretHash {

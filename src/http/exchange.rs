@@ -120,6 +120,9 @@ async fn answer(
         remote: Some(client),
     };
     let limit = state.config.http.request_timeout;
+    if let Some(streamed) = api::attachment::streamed(&request) {
+        return streamed_answer(state, &request, streamed, body, origin.as_deref()).await;
+    }
     let (response, operation) =
         match tokio::time::timeout(limit, read_and_handle(state, &mut request, body)).await {
             Ok(answered) => answered,
@@ -133,6 +136,38 @@ async fn answer(
         };
     let mut response = into_hyper(response);
     add_cors_headers(&mut response, &state.config.cors, origin.as_deref());
+    (response, operation)
+}
+
+/// An operation that takes its body unread or streams its reply (attachments): handed the
+/// body as it arrives, under the request timeout like any other; a file reply streams after.
+async fn streamed_answer(
+    state: &AppState,
+    request: &api::Request,
+    streamed: api::attachment::Streamed,
+    body: Incoming,
+    origin: Option<&str>,
+) -> (Response<ResponseBody>, &'static str) {
+    let limit = state.config.http.request_timeout;
+    let run = api::attachment::run_streamed(state, request, streamed, body);
+    let (answer, operation) = match tokio::time::timeout(limit, run).await {
+        Ok(answered) => answered,
+        Err(_) => {
+            tracing::warn!(limit_secs = limit.as_secs(), "request timeout");
+            let e = ApiError::Unavailable("The request took too long to handle.".into());
+            let (response, operation) = api::reject(state, request, &e);
+            (api::attachment::Answer::Whole(response), operation)
+        }
+    };
+    let mut response = match answer {
+        api::attachment::Answer::Whole(r) => into_hyper(r),
+        api::attachment::Answer::File { headers, chunks } => {
+            let mut response = Response::new(ResponseBody::stream(chunks));
+            *response.headers_mut() = headers;
+            response
+        }
+    };
+    add_cors_headers(&mut response, &state.config.cors, origin);
     (response, operation)
 }
 

@@ -11,7 +11,7 @@ use super::{Handles, Job};
 use crate::config::PurgeSettings;
 use crate::metrics::PurgeStats;
 use crate::store::StoreError;
-use crate::store::commands::PurgeRetired;
+use crate::store::commands::{PurgeRetired, SweepAttachmentChunks};
 
 /// What the purge needs: its job handles, its settings and its counters.
 struct Purge {
@@ -62,6 +62,9 @@ async fn purge_retired(
             now,
         };
         let report = purge.handles.store.write(op).await?;
+        // PostgreSQL: chunks of uploads that died over an hour ago (a no-op on the embedded
+        // store, whose leftovers are swept at start, when no upload is in flight).
+        purge.handles.store.write(SweepAttachmentChunks).await?;
         total += report.purged;
         purge.stats.purged.inc_by(report.purged as u64);
         if !report.more || *stopped.borrow() {

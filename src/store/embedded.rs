@@ -16,6 +16,8 @@ pub struct Embedded {
     db: Arc<db::DbCell>,
     writer: writer::WriterHandle,
     thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    /// `attachments/` beside the file.
+    attachments: Arc<std::path::PathBuf>,
 }
 
 impl Embedded {
@@ -38,6 +40,7 @@ impl Embedded {
         let db = Arc::new(db::DbCell::open(path, settings.cache_bytes)?);
         let (writer, thread) = writer::spawn(Arc::clone(&db), settings, observer)?;
         Ok(Embedded {
+            attachments: Arc::new(super::attachments::folder(path)),
             db,
             writer,
             thread: Arc::new(Mutex::new(Some(thread))),
@@ -96,6 +99,11 @@ impl Embedded {
     /// freed by later commits cannot be reused and the file grows.
     pub fn snapshot(&self) -> Result<redb::ReadTransaction, StoreError> {
         Ok(self.db.current()?.begin_read()?)
+    }
+
+    /// Where the sealed attachment files are.
+    pub fn attachments_dir(&self) -> &std::path::Path {
+        &self.attachments
     }
 
     /// Verifies every index against the records.

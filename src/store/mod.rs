@@ -7,6 +7,7 @@
 //! ([`postgres`]) runs each command in a transaction of its own, shared by several instances.
 //! Knows nothing of HTTP or wire formats.
 
+pub mod attachments;
 mod check;
 mod codec;
 pub mod commands;

@@ -6,6 +6,7 @@
 use uuid::Uuid;
 
 use super::{IdempotencyKey, IdempotencyRecord, LinkPage, Reader, StoreError};
+use crate::domain::attachment::AttachmentRecord;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
@@ -152,6 +153,25 @@ pub struct IdempotencyOf {
     pub now: UnixMillis,
 }
 
+/// An attachment's record, only if it belongs to the tenant (another tenant's is "missing").
+#[derive(Debug, Clone, Copy)]
+pub struct AttachmentOf {
+    pub tenant: TenantId,
+    pub id: Uuid,
+}
+
+/// One sealed chunk of an attachment (PostgreSQL keeps them as rows; the embedded store
+/// reads them from the file and never answers this query: it answers `None`).
+#[derive(Debug, Clone, Copy)]
+pub struct AttachmentChunk {
+    pub id: Uuid,
+    pub n: i64,
+}
+
+/// Every attachment record of every tenant (for `check` and the sweep).
+#[derive(Debug, Clone, Copy)]
+pub struct AllAttachments;
+
 queries! {
     LinkOf => Option<LinkRecord> = |q, r| r.link(q.tenant, q.uid);
     LinkByToken => Option<LinkRecord> = |q, r| r.link_by_token(&q.0);
@@ -206,4 +226,7 @@ queries! {
     TenantCount => u64 = |_q, r| r.tenant_count();
     LinkCountsAt => LinkCounts = |q, r| r.link_counts(q.now);
     IdempotencyOf => Option<IdempotencyRecord> = |q, r| r.idempotency(q.tenant, q.key, q.now);
+    AttachmentOf => Option<AttachmentRecord> = |q, r| r.attachment(q.tenant, q.id);
+    AttachmentChunk => Option<Vec<u8>> = |_q, _r| Ok(None);
+    AllAttachments => Vec<AttachmentRecord> = |_q, r| r.all_attachments();
 }

@@ -160,6 +160,30 @@ impl Reader {
         Ok(entries)
     }
 
+    pub fn attachment(
+        &self,
+        tenant_id: TenantId,
+        id: uuid::Uuid,
+    ) -> Result<Option<crate::domain::attachment::AttachmentRecord>, StoreError> {
+        match self
+            .table(ATTACHMENTS)?
+            .get((tenant_id.as_u128(), id.as_u128()))?
+        {
+            Some(g) => Ok(Some(decode(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn all_attachments(
+        &self,
+    ) -> Result<Vec<crate::domain::attachment::AttachmentRecord>, StoreError> {
+        let mut all = Vec::new();
+        for entry in self.table(ATTACHMENTS)?.iter()? {
+            all.push(decode(entry?.1.value())?);
+        }
+        Ok(all)
+    }
+
     pub fn tenant_name(&self, tenant_id: TenantId) -> Result<Option<String>, StoreError> {
         Ok(self.tenant(tenant_id)?.map(|t| t.name))
     }

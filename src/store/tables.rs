@@ -81,6 +81,9 @@ tables! {
     IDEMPOTENCY: "idempotency", (u128, [u8; 32]) => &[u8];
     /// (created at, tenant, key hash) → (); exactly the stored idempotency records (for purge).
     IDEMPOTENCY_BY_TIME: "idempotency_by_time", (i64, u128, [u8; 32]) => ();
+    /// (tenant, attachment id) → AttachmentRecord; its sealed file is
+    /// `attachments/<id>.sealed` beside the database.
+    ATTACHMENTS: "attachments", (u128, u128) => &[u8];
 }
 
 /// The on-disk format version this build writes.

@@ -41,7 +41,7 @@ pub fn embedded_only(what: &str) -> bool {
 
 /// The database of the data folder `data`: created on its first server, the same one when
 /// the folder is started again (restarts keep their records).
-pub(crate) fn postgres_for(data: &Path) -> PgSettings {
+pub fn postgres_for(data: &Path) -> PgSettings {
     let cluster = postgres::shared();
     let marker = data.join("test-postgres-database");
     let name = match std::fs::read_to_string(&marker) {

@@ -7,8 +7,10 @@
     reason = "members carry the exact ServiceStack wire names"
 )]
 
+mod attachment;
 mod portal;
 
+pub use attachment::*;
 pub use portal::*;
 
 use schemars::JsonSchema;

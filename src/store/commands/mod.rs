@@ -3,10 +3,12 @@
 //! rest. These types are the storage contract: they name domain values only, never redb,
 //! so a second backend implements the same commands.
 
+mod attachment;
 mod link;
 mod outbox;
 mod portal;
 
+pub use attachment::{DeleteAttachment, PutAttachment, PutAttachmentChunk, SweepAttachmentChunks};
 pub use link::{
     ContactWritten, CreateApiKey, CreateLink, CreateTenant, DeleteContact, FirstStart, LinkQueued,
     PurgeReport, PurgeRetired, PutContact, Resend, ResendOutcome, ResendRefusal, ResendRules,

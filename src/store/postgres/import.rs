@@ -69,6 +69,9 @@ const COUNTS: &[(&str, &str)] = &[
     ("contacts", "SELECT count(*) FROM contacts"),
     ("idempotency", "SELECT count(*) FROM idempotency"),
     ("idempotency_by_time", "SELECT count(*) FROM idempotency"),
+    // Not copied yet (the sealed files are not part of the export): a store holding
+    // attachments counts inexact, so its copy is rolled back rather than losing them.
+    ("attachments", "SELECT count(*) FROM attachments"),
 ];
 
 /// One redb table's entries beside the PostgreSQL rows that stand for them.

@@ -387,3 +387,57 @@ impl PgFetch for IdempotencyOf {
         Ok(record.is_live(self.now).then_some(record))
     }
 }
+
+impl PgFetch for crate::store::queries::AttachmentOf {
+    async fn fetch_pg(
+        &self,
+        client: &Client,
+    ) -> Result<Option<crate::domain::attachment::AttachmentRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM attachments WHERE tenant_id = $1 AND attachment_id = $2",
+            super::records::ATTACHMENT_COLUMNS
+        );
+        query_opt(client, &sql, &[&self.tenant.as_uuid(), &self.id])
+            .await?
+            .map(|row| super::records::attachment_from_row(&row))
+            .transpose()
+    }
+}
+
+/// Chunk 0 is the sealed header (kept on the record), chunks 1.. the sealed chunks.
+impl PgFetch for crate::store::queries::AttachmentChunk {
+    async fn fetch_pg(&self, client: &Client) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = if self.n == 0 {
+            query_opt(
+                client,
+                "SELECT header AS bytes FROM attachments WHERE attachment_id = $1",
+                &[&self.id],
+            )
+            .await?
+        } else {
+            query_opt(
+                client,
+                "SELECT bytes FROM attachment_chunks WHERE attachment_id = $1 AND n = $2",
+                &[&self.id, &self.n],
+            )
+            .await?
+        };
+        row.map(|row| get::<Vec<u8>>(&row, "bytes")).transpose()
+    }
+}
+
+impl PgFetch for crate::store::queries::AllAttachments {
+    async fn fetch_pg(
+        &self,
+        client: &Client,
+    ) -> Result<Vec<crate::domain::attachment::AttachmentRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM attachments ORDER BY attachment_id",
+            super::records::ATTACHMENT_COLUMNS
+        );
+        let rows = query(client, &sql, &[]).await?;
+        rows.iter()
+            .map(super::records::attachment_from_row)
+            .collect()
+    }
+}

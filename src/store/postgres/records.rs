@@ -209,6 +209,25 @@ pub fn idempotency_from_row(row: &Row) -> Result<IdempotencyRecord, StoreError> 
     })
 }
 
+/// The columns of an attachment record (without its sealed header).
+pub const ATTACHMENT_COLUMNS: &str =
+    "tenant_id, attachment_id, name, content_type, download_only, size, sha256, created_at";
+
+pub fn attachment_from_row(
+    row: &Row,
+) -> Result<crate::domain::attachment::AttachmentRecord, StoreError> {
+    Ok(crate::domain::attachment::AttachmentRecord {
+        id: get(row, "attachment_id")?,
+        tenant_id: TenantId::from(get::<Uuid>(row, "tenant_id")?),
+        name: get(row, "name")?,
+        content_type: get(row, "content_type")?,
+        download_only: get(row, "download_only")?,
+        size: super::rows::unsigned(get(row, "size")?, "size")?,
+        sha256: super::rows::hash32(get(row, "sha256")?)?,
+        created_at: millis(get(row, "created_at")?),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ use super::{StoreError, WriterObserver};
 use crate::config::WriterSettings;
 
 mod access_log;
+mod attachment;
 mod idempotency;
 mod job;
 mod link;

@@ -31,6 +31,7 @@ pub struct Tables<'t> {
     pub(super) log_tombstones: Table<'t, (i64, u128), u128>,
     pub(super) idempotency: Table<'t, (u128, [u8; 32]), &'static [u8]>,
     pub(super) idempotency_by_time: Table<'t, (i64, u128, [u8; 32]), ()>,
+    pub(super) attachments: Table<'t, (u128, u128), &'static [u8]>,
 }
 
 impl<'t> Tables<'t> {
@@ -58,6 +59,7 @@ impl<'t> Tables<'t> {
             log_tombstones: txn.open_table(LOG_TOMBSTONES)?,
             idempotency: txn.open_table(IDEMPOTENCY)?,
             idempotency_by_time: txn.open_table(IDEMPOTENCY_BY_TIME)?,
+            attachments: txn.open_table(ATTACHMENTS)?,
         })
     }
 

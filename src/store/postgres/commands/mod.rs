@@ -4,6 +4,7 @@
 //! a second instance waits for the first and budgets stay exact.
 
 mod access_log;
+mod attachment;
 mod idempotency;
 mod link;
 mod outbox;
