@@ -481,3 +481,25 @@ fn every_spelling_of_the_upload_streams_past_the_body_limit() {
         .send();
     assert_eq!(resp.status, 401, "{resp:?}");
 }
+
+#[test]
+fn a_backup_refuses_a_folder_holding_attachments_rather_than_drop_their_files() {
+    if crate::support::embedded_only("the backup of the file") {
+        return;
+    }
+    let s = TestServer::start();
+    let (status, reply) = upload_raw(&s, &s.key, "kept.bin", b"kept bytes");
+    assert_eq!(status, 200, "{reply}");
+    let (dir, _) = s.stop();
+    let data = dir.as_ref().unwrap().path();
+    let out = data.join("b.backup");
+    let (code, _, err) = crate::support::cli(&[
+        "backup",
+        out.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("1 attachment"), "{err}");
+    assert!(!out.exists(), "no partial backup is left");
+}

@@ -16,6 +16,7 @@ use super::{OpsError, tables};
 use crate::config::Config;
 use crate::domain::UnixMillis;
 use crate::domain::token::Secret;
+use crate::store::StoreError;
 use crate::store::tables::SCHEMA_VERSION;
 
 /// Config files of the data folder that travel with the backup (when present).
@@ -58,9 +59,29 @@ impl Extras {
     }
 }
 
-/// Entries in the snapshot (for progress).
+/// Entries in the snapshot (for progress). Refuses a snapshot that holds attachments: their
+/// sealed files live beside the database and the backup format does not carry them yet, so a
+/// backup would restore records without their files — refused rather than silently partial.
 pub fn count(txn: &ReadTransaction) -> Result<u64, OpsError> {
+    refuse_attachments(txn)?;
     tables::all().iter().map(|t| t.len(txn)).sum()
+}
+
+fn refuse_attachments(txn: &ReadTransaction) -> Result<(), OpsError> {
+    use redb::ReadableTableMetadata;
+    let held = txn
+        .open_table(crate::store::tables::ATTACHMENTS)
+        .map_err(StoreError::from)?
+        .len()
+        .map_err(StoreError::from)?;
+    if held > 0 {
+        return Err(OpsError::Refused(format!(
+            "the data folder holds {held} attachment(s), whose files backups do not carry yet; \
+             stop the server and copy the whole data folder (customerlink.redb, master.key, \
+             attachments/) instead"
+        )));
+    }
+    Ok(())
 }
 
 /// Writes the whole snapshot to `out`.
@@ -70,6 +91,7 @@ pub fn write(
     out: impl Write,
     progress: Progress<'_>,
 ) -> Result<Summary, OpsError> {
+    refuse_attachments(txn)?;
     tables::check_covered(txn)?;
     let mut counts = Vec::new();
     for t in tables::all() {
