@@ -176,70 +176,32 @@ async fn upload(
     caller: &StaffCaller,
     mut body: Incoming,
 ) -> Result<AttachmentResponse, ApiError> {
-    let max = state.config.attachments.max_bytes;
-    let too_large = || ApiError::PayloadTooLarge {
-        limit: usize::try_from(max).unwrap_or(usize::MAX),
-    };
-    let (mut framing, mut name) = framing(&req.headers)?;
-    // Multipart adds its boundaries and part headers; allow them a little room.
-    let slack = match framing {
-        Framing::Raw => 0,
-        Framing::Multipart(_) => 64 * 1024,
-    };
+    let (framing, name) = framing(&req.headers)?;
+    let mut intake = Intake::new(framing, state.config.attachments.max_bytes);
     let declared = header(&req.headers, CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max + slack) {
-        return Err(too_large());
+    if declared.is_some_and(|len| len > intake.max + intake.slack()) {
+        return Err(intake.too_large());
     }
     let id = Uuid::new_v4();
     let wrap = state.keys.attachment_wrap();
     let (mut sealer, sealed_header) =
         Sealer::new(&wrap, id.into_bytes()).map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut stored = state.store.begin_upload(id, &sealed_header)?;
-    let mut head: Vec<u8> = Vec::with_capacity(SNIFF_LEN);
-    let mut size = 0u64;
-    let mut plain = Vec::new();
     let read_timeout = state.config.http.body_read_timeout;
-    loop {
-        let frame = match tokio::time::timeout(read_timeout, body.frame()).await {
-            Err(_) => return Err(ApiError::RequestTimeout),
-            Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(unreadable(&e.to_string())),
-            Ok(Some(Ok(frame))) => frame,
-        };
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        plain.clear();
-        match &mut framing {
-            Framing::Raw => plain.extend_from_slice(&data),
-            Framing::Multipart(m) => m
-                .push(&data, &mut plain)
-                .map_err(|e| unreadable(&e.to_string()))?,
-        }
-        size += plain.len() as u64;
-        if size > max {
-            return Err(too_large());
-        }
-        if head.len() < SNIFF_LEN {
-            let take = (SNIFF_LEN - head.len()).min(plain.len());
-            head.extend_from_slice(&plain[..take]);
-        }
+    while let Some(data) = next_frame(&mut body, read_timeout).await? {
         for chunk in sealer
-            .push(&plain)
+            .push(intake.take(&data)?)
             .map_err(|e| ApiError::Internal(e.to_string()))?
         {
             stored.write(&state.store, chunk).await?;
         }
     }
-    if let Framing::Multipart(m) = framing {
-        name = m.finish().map_err(|e| unreadable(&e.to_string()))?.or(name);
-    }
+    let name = intake.finish(name)?;
     let (last, sealed) = sealer
         .finish()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     stored.write(&state.store, last).await?;
-    let name = name.unwrap_or_else(|| "attachment".into());
-    let sniffed = sniff(&head, &name);
+    let sniffed = sniff(&intake.head, &name);
     let record = AttachmentRecord {
         id,
         tenant_id: caller.tenant_id,
@@ -253,6 +215,90 @@ async fn upload(
     let response = AttachmentResponse::from_record(&record);
     stored.commit(&state.store, record).await?;
     Ok(response)
+}
+
+/// The next data frame of the body within the body read timeout; `None` at its end.
+async fn next_frame(
+    body: &mut Incoming,
+    read_timeout: std::time::Duration,
+) -> Result<Option<bytes::Bytes>, ApiError> {
+    loop {
+        let frame = match tokio::time::timeout(read_timeout, body.frame()).await {
+            Err(_) => return Err(ApiError::RequestTimeout),
+            Ok(None) => return Ok(None),
+            Ok(Some(Err(e))) => return Err(unreadable(&e.to_string())),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            return Ok(Some(data));
+        }
+    }
+}
+
+/// What the upload has taken in so far: the file's bytes unwrapped from their framing, the
+/// first bytes kept for sniffing, and the size against the limit.
+struct Intake {
+    framing: Framing,
+    max: u64,
+    size: u64,
+    head: Vec<u8>,
+    plain: Vec<u8>,
+}
+
+impl Intake {
+    fn new(framing: Framing, max: u64) -> Intake {
+        Intake {
+            framing,
+            max,
+            size: 0,
+            head: Vec::with_capacity(SNIFF_LEN),
+            plain: Vec::new(),
+        }
+    }
+
+    /// Multipart adds its boundaries and part headers; allow them a little room.
+    fn slack(&self) -> u64 {
+        match self.framing {
+            Framing::Raw => 0,
+            Framing::Multipart(_) => 64 * 1024,
+        }
+    }
+
+    fn too_large(&self) -> ApiError {
+        ApiError::PayloadTooLarge {
+            limit: usize::try_from(self.max).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The file's bytes in `data`; 413 once the file passes the limit.
+    fn take(&mut self, data: &[u8]) -> Result<&[u8], ApiError> {
+        self.plain.clear();
+        match &mut self.framing {
+            Framing::Raw => self.plain.extend_from_slice(data),
+            Framing::Multipart(m) => m
+                .push(data, &mut self.plain)
+                .map_err(|e| unreadable(&e.to_string()))?,
+        }
+        self.size += self.plain.len() as u64;
+        if self.size > self.max {
+            return Err(self.too_large());
+        }
+        if self.head.len() < SNIFF_LEN {
+            let take = (SNIFF_LEN - self.head.len()).min(self.plain.len());
+            self.head.extend_from_slice(&self.plain[..take]);
+        }
+        Ok(&self.plain)
+    }
+
+    /// The file's name: the multipart part's, else the one the headers gave, else a default.
+    fn finish(&mut self, name: Option<String>) -> Result<String, ApiError> {
+        let framing = std::mem::replace(&mut self.framing, Framing::Raw);
+        let name = match framing {
+            Framing::Multipart(m) => m.finish().map_err(|e| unreadable(&e.to_string()))?.or(name),
+            Framing::Raw => name,
+        };
+        Ok(name.unwrap_or_else(|| "attachment".into()))
+    }
 }
 
 fn unreadable(detail: &str) -> ApiError {

@@ -310,14 +310,7 @@ impl Config {
         let templates_file = (f.templates_file).unwrap_or_else(|| data_dir.join("templates.toml"));
         let delivery = delivery::resolve_delivery(&f.delivery, &mut errors);
         let portal = resolve_portal(&f.portal, &mut errors);
-        let attachments = AttachmentSettings {
-            max_bytes: positive(
-                f.attachments.max_bytes,
-                25 * 1024 * 1024,
-                "attachments.max_bytes",
-                &mut errors,
-            ),
-        };
+        let attachments = resolve_attachments(&f.attachments, &mut errors);
         let email = delivery::resolve_email(f.email, &mut errors);
         let sms = delivery::resolve_sms(f.sms, &mut errors);
         if !errors.is_empty() {
@@ -399,6 +392,17 @@ fn resolve_portal(f: &PortalFile, errors: &mut Vec<ConfigError>) -> PortalSettin
             errors,
         ),
     }
+}
+
+/// `[attachments]`: the largest file an upload may carry (25 MiB by default).
+fn resolve_attachments(f: &AttachmentsFile, errors: &mut Vec<ConfigError>) -> AttachmentSettings {
+    let max_bytes = positive(
+        f.max_bytes,
+        25 * 1024 * 1024,
+        "attachments.max_bytes",
+        errors,
+    );
+    AttachmentSettings { max_bytes }
 }
 
 /// `log_level` (flag or file), default `info`.

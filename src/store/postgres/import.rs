@@ -17,9 +17,15 @@ use super::records::{
     casing_name,
 };
 use super::rows::{LINK_COLUMNS, LinkRow};
-use crate::domain::UnixMillis;
+use crate::domain::contact::Contact;
+use crate::domain::delivery::DeliveryRecord;
+use crate::domain::portal::GrantRecord;
+use crate::domain::tenant::{ApiKeyRecord, Tenant};
+use crate::domain::{TenantId, UnixMillis};
+use crate::store::IdempotencyRecord;
 use crate::store::StoreError;
 use crate::store::export::{Export, Item};
+use crate::store::export::{LogRow, SendCount, Tombstone};
 
 /// Every table of the PostgreSQL schema that holds records, in copy order (a row's foreign
 /// keys are copied before it).
@@ -161,14 +167,7 @@ async fn copy_all(txn: &Transaction<'_>, export: &Export) -> Result<u64, StoreEr
         txn,
         "tenants",
         TENANT_COLUMNS,
-        export.tenants()?.map(|t| {
-            let t = t?;
-            Ok(vec![
-                p(t.tenant_id.as_uuid()),
-                p(t.name),
-                p(t.created_at.as_i64()),
-            ])
-        }),
+        export.tenants()?.map(|t| tenant_row(t?)),
     )
     .await?;
     let columns = format!("key_hash, {}", super::records::API_KEY_COLUMNS);
@@ -176,46 +175,14 @@ async fn copy_all(txn: &Transaction<'_>, export: &Export) -> Result<u64, StoreEr
         txn,
         "api_keys",
         &columns,
-        export.api_keys()?.map(|k| {
-            let (hash, k) = k?;
-            Ok(vec![
-                p(hash.to_vec()),
-                p(k.key_id),
-                p(k.tenant_id.as_uuid()),
-                p(k.user_id.as_uuid()),
-                p(k.agent_id),
-                p(k.name),
-                p(k.roles),
-                p(k.created_at.as_i64()),
-                p(k.revoked_at.map(UnixMillis::as_i64)),
-                p(k.casing.map(casing_name)),
-            ])
-        }),
+        export.api_keys()?.map(|k| api_key_row(k?)),
     )
     .await?;
     copy(
         txn,
         "contacts",
         CONTACT_COLUMNS,
-        export.contacts()?.map(|c| {
-            let c = c?;
-            Ok(vec![
-                p(c.tenant_id.as_uuid()),
-                p(i32::from(c.contact_id)),
-                p(c.contact_guid),
-                p(c.first_name),
-                p(c.last_name),
-                p(c.name),
-                p(c.email_work),
-                p(c.email_personal),
-                p(c.phone),
-                p(c.sms_opt_in),
-                p(c.do_not_contact),
-                p(c.active),
-                p(c.deleted),
-                p(c.updated_at.as_i64()),
-            ])
-        }),
+        export.contacts()?.map(|c| contact_row(c?)),
     )
     .await?;
     let links = export.links()?.map(|l| l.map(|l| LinkRow::of(&l)));
@@ -232,25 +199,7 @@ async fn copy_outbox(txn: &Transaction<'_>, export: &Export) -> Result<u64, Stor
         txn,
         "outbox",
         DELIVERY_COLUMNS,
-        export.deliveries()?.map(|d| {
-            let d = d?;
-            Ok(vec![
-                p(bigint(d.delivery_id)?),
-                p(d.link_uid.as_uuid()),
-                p(d.tenant_id.as_uuid()),
-                p(d.channel.as_str()),
-                p(d.to),
-                p(d.sealed_token),
-                p(d.status.as_str()),
-                p(i64::from(d.attempts)),
-                p(d.next_attempt_at.as_i64()),
-                p(d.last_error),
-                p(d.created_at.as_i64()),
-                p(d.sent_at.map(UnixMillis::as_i64)),
-                p(d.kind.as_str()),
-                p(i64::from(d.unfinished_leases)),
-            ])
-        }),
+        export.deliveries()?.map(|d| delivery_row(d?)),
     )
     .await?;
     let columns = "tenant_id, address, hour, sent";
@@ -258,15 +207,7 @@ async fn copy_outbox(txn: &Transaction<'_>, export: &Export) -> Result<u64, Stor
         txn,
         "send_counts",
         columns,
-        export.send_counts()?.map(|s| {
-            let s = s?;
-            Ok(vec![
-                p(s.tenant.as_uuid()),
-                p(s.address),
-                p(s.hour),
-                p(i64::from(s.sent)),
-            ])
-        }),
+        export.send_counts()?.map(|s| send_count_row(s?)),
     )
     .await?;
     let columns = super::commands::GRANT_COLUMNS;
@@ -279,28 +220,7 @@ async fn copy_outbox(txn: &Transaction<'_>, export: &Export) -> Result<u64, Stor
         }
         Err(_) => true,
     });
-    copy(
-        txn,
-        "grants",
-        columns,
-        grants.map(|g| {
-            let (hash, g) = g?;
-            Ok(vec![
-                p(hash.to_vec()),
-                p(g.link_uid.as_uuid()),
-                p(bigint(g.link_id)?),
-                p(g.tenant_id.as_uuid()),
-                p(g.resource_type),
-                p(g.resource_uid),
-                p(g.recipient_display_name),
-                p(g.recipient_email),
-                p(g.recipient_phone),
-                p(g.expires_at.as_i64()),
-                p(g.token_hash.0.to_vec()),
-            ])
-        }),
-    )
-    .await?;
+    copy(txn, "grants", columns, grants.map(|g| grant_row(g?))).await?;
     Ok(dangling.get())
 }
 
@@ -311,31 +231,7 @@ async fn copy_logs(txn: &Transaction<'_>, export: &Export) -> Result<(), StoreEr
         txn,
         "access_log",
         &columns,
-        export.access_log()?.map(|r| {
-            let r = r?;
-            let e = r.entry;
-            // A noise row's last sighting is its index entry's (the first one's is its `at`).
-            let (last, key) = match r.noise {
-                Some((key, last)) => (Some(last.as_i64()), Some(key)),
-                None => (None, None),
-            };
-            Ok(vec![
-                p(e.link_uid.as_uuid()),
-                p(bigint(e.id)?),
-                p(bigint(e.link_id)?),
-                p(e.tenant_id.as_uuid()),
-                p(e.event.as_str()),
-                p(e.outcome.as_str()),
-                p(e.detail),
-                p(e.actor.ip),
-                p(e.actor.user_agent),
-                p(e.actor.user_id.map(|u| u.as_uuid())),
-                p(e.at.as_i64()),
-                p(bigint(e.count)?),
-                p(last),
-                p(key),
-            ])
-        }),
+        export.access_log()?.map(|r| log_row(r?)),
     )
     .await?;
     let columns = "link_uid, tenant_id, purged_at";
@@ -343,14 +239,7 @@ async fn copy_logs(txn: &Transaction<'_>, export: &Export) -> Result<(), StoreEr
         txn,
         "log_tombstones",
         columns,
-        export.tombstones()?.map(|t| {
-            let t = t?;
-            Ok(vec![
-                p(t.link_uid.as_uuid()),
-                p(t.tenant.as_uuid()),
-                p(t.purged_at.as_i64()),
-            ])
-        }),
+        export.tombstones()?.map(|t| tombstone_row(t?)),
     )
     .await?;
     let columns = format!("tenant_id, key_hash, {IDEMPOTENCY_COLUMNS}");
@@ -358,22 +247,144 @@ async fn copy_logs(txn: &Transaction<'_>, export: &Export) -> Result<(), StoreEr
         txn,
         "idempotency",
         &columns,
-        export.idempotency()?.map(|i| {
-            let (tenant, key, r) = i?;
-            Ok(vec![
-                p(tenant.as_uuid()),
-                p(key.to_vec()),
-                p(r.operation),
-                p(r.fingerprint.to_vec()),
-                p(r.link_uid.as_uuid()),
-                p(r.sealed_token),
-                p(r.delivery_errors),
-                p(r.created_at.as_i64()),
-            ])
-        }),
+        export.idempotency()?.map(|i| idempotency_row(i?)),
     )
     .await
     .map(|_| ())
+}
+
+fn tenant_row(t: Tenant) -> Result<Vec<Param>, StoreError> {
+    Ok(vec![
+        p(t.tenant_id.as_uuid()),
+        p(t.name),
+        p(t.created_at.as_i64()),
+    ])
+}
+
+fn api_key_row((hash, k): ([u8; 32], ApiKeyRecord)) -> Result<Vec<Param>, StoreError> {
+    Ok(vec![
+        p(hash.to_vec()),
+        p(k.key_id),
+        p(k.tenant_id.as_uuid()),
+        p(k.user_id.as_uuid()),
+        p(k.agent_id),
+        p(k.name),
+        p(k.roles),
+        p(k.created_at.as_i64()),
+        p(k.revoked_at.map(UnixMillis::as_i64)),
+        p(k.casing.map(casing_name)),
+    ])
+}
+
+fn contact_row(c: Contact) -> Result<Vec<Param>, StoreError> {
+    Ok(vec![
+        p(c.tenant_id.as_uuid()),
+        p(i32::from(c.contact_id)),
+        p(c.contact_guid),
+        p(c.first_name),
+        p(c.last_name),
+        p(c.name),
+        p(c.email_work),
+        p(c.email_personal),
+        p(c.phone),
+        p(c.sms_opt_in),
+        p(c.do_not_contact),
+        p(c.active),
+        p(c.deleted),
+        p(c.updated_at.as_i64()),
+    ])
+}
+
+fn delivery_row(d: DeliveryRecord) -> Result<Vec<Param>, StoreError> {
+    Ok(vec![
+        p(bigint(d.delivery_id)?),
+        p(d.link_uid.as_uuid()),
+        p(d.tenant_id.as_uuid()),
+        p(d.channel.as_str()),
+        p(d.to),
+        p(d.sealed_token),
+        p(d.status.as_str()),
+        p(i64::from(d.attempts)),
+        p(d.next_attempt_at.as_i64()),
+        p(d.last_error),
+        p(d.created_at.as_i64()),
+        p(d.sent_at.map(UnixMillis::as_i64)),
+        p(d.kind.as_str()),
+        p(i64::from(d.unfinished_leases)),
+    ])
+}
+
+fn send_count_row(s: SendCount) -> Result<Vec<Param>, StoreError> {
+    Ok(vec![
+        p(s.tenant.as_uuid()),
+        p(s.address),
+        p(s.hour),
+        p(i64::from(s.sent)),
+    ])
+}
+
+fn grant_row((hash, g): ([u8; 32], GrantRecord)) -> Result<Vec<Param>, StoreError> {
+    Ok(vec![
+        p(hash.to_vec()),
+        p(g.link_uid.as_uuid()),
+        p(bigint(g.link_id)?),
+        p(g.tenant_id.as_uuid()),
+        p(g.resource_type),
+        p(g.resource_uid),
+        p(g.recipient_display_name),
+        p(g.recipient_email),
+        p(g.recipient_phone),
+        p(g.expires_at.as_i64()),
+        p(g.token_hash.0.to_vec()),
+    ])
+}
+
+fn log_row(r: LogRow) -> Result<Vec<Param>, StoreError> {
+    let e = r.entry;
+    // A noise row's last sighting is its index entry's (the first one's is its `at`).
+    let (last, key) = match r.noise {
+        Some((key, last)) => (Some(last.as_i64()), Some(key)),
+        None => (None, None),
+    };
+    Ok(vec![
+        p(e.link_uid.as_uuid()),
+        p(bigint(e.id)?),
+        p(bigint(e.link_id)?),
+        p(e.tenant_id.as_uuid()),
+        p(e.event.as_str()),
+        p(e.outcome.as_str()),
+        p(e.detail),
+        p(e.actor.ip),
+        p(e.actor.user_agent),
+        p(e.actor.user_id.map(|u| u.as_uuid())),
+        p(e.at.as_i64()),
+        p(bigint(e.count)?),
+        p(last),
+        p(key),
+    ])
+}
+
+fn tombstone_row(t: Tombstone) -> Result<Vec<Param>, StoreError> {
+    Ok(vec![
+        p(t.link_uid.as_uuid()),
+        p(t.tenant.as_uuid()),
+        p(t.purged_at.as_i64()),
+    ])
+}
+
+fn idempotency_row(
+    (tenant, key, r): (TenantId, [u8; 32], IdempotencyRecord),
+) -> Result<Vec<Param>, StoreError> {
+    Ok(vec![
+        p(tenant.as_uuid()),
+        p(key.to_vec()),
+        p(r.operation),
+        p(r.fingerprint.to_vec()),
+        p(r.link_uid.as_uuid()),
+        p(r.sealed_token),
+        p(r.delivery_errors),
+        p(r.created_at.as_i64()),
+    ])
 }
 
 /// One owned column value.
