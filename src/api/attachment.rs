@@ -138,11 +138,11 @@ pub async fn run_streamed(
             // (an upload sends no members to follow).
             exchange.style.casing = exchange.casing.decide(caller.casing, None);
             match op {
-                Op::PutAttachment => match upload(state, req, &caller, body).await {
+                Op::PutAttachment => match upload(state.into(), req, &caller, body).await {
                     Ok(dto) => super::respond(&dto, &exchange.style).map(Answer::Whole),
                     Err(e) => Err(e),
                 },
-                _ => download(state, &caller, &matched).await,
+                _ => download(state.into(), &caller, &matched).await,
             }
         }
     };
@@ -161,6 +161,29 @@ pub async fn run_streamed(
     (answer, label)
 }
 
+/// What storing and serving a file uses: the store, the keys that wrap file keys, the clock,
+/// the upload limit and the body read timeout — not the rest of the state.
+#[derive(Clone, Copy)]
+struct Vault<'a> {
+    store: &'a crate::store::Store,
+    keys: &'a crate::domain::token::HashKeys,
+    clock: &'a dyn crate::clock::Clock,
+    max_bytes: u64,
+    read_timeout: std::time::Duration,
+}
+
+impl<'a> From<&'a AppState> for Vault<'a> {
+    fn from(state: &'a AppState) -> Self {
+        Vault {
+            store: &state.store,
+            keys: &state.keys,
+            clock: &*state.clock,
+            max_bytes: state.config.attachments.max_bytes,
+            read_timeout: state.config.http.body_read_timeout,
+        }
+    }
+}
+
 /// How the file arrives: the raw body, or the `file` part of a multipart body.
 enum Framing {
     Raw,
@@ -171,13 +194,13 @@ enum Framing {
 /// refuses (413, nothing kept) once the file passes `attachments.max_bytes`, and commits the
 /// record only after the bytes are durable.
 async fn upload(
-    state: &AppState,
+    state: Vault<'_>,
     req: &Request,
     caller: &StaffCaller,
     mut body: Incoming,
 ) -> Result<AttachmentResponse, ApiError> {
     let (framing, name) = framing(&req.headers)?;
-    let mut intake = Intake::new(framing, state.config.attachments.max_bytes);
+    let mut intake = Intake::new(framing, state.max_bytes);
     let declared = header(&req.headers, CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > intake.max + intake.slack()) {
         return Err(intake.too_large());
@@ -187,20 +210,20 @@ async fn upload(
     let (mut sealer, sealed_header) =
         Sealer::new(&wrap, id.into_bytes()).map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut stored = state.store.begin_upload(id, &sealed_header)?;
-    let read_timeout = state.config.http.body_read_timeout;
+    let read_timeout = state.read_timeout;
     while let Some(data) = next_frame(&mut body, read_timeout).await? {
         for chunk in sealer
             .push(intake.take(&data)?)
             .map_err(|e| ApiError::Internal(e.to_string()))?
         {
-            stored.write(&state.store, chunk).await?;
+            stored.write(state.store, chunk).await?;
         }
     }
     let name = intake.finish(name)?;
     let (last, sealed) = sealer
         .finish()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    stored.write(&state.store, last).await?;
+    stored.write(state.store, last).await?;
     let sniffed = sniff(&intake.head, &name);
     let record = AttachmentRecord {
         id,
@@ -213,7 +236,7 @@ async fn upload(
         created_at: state.clock.now(),
     };
     let response = AttachmentResponse::from_record(&record);
-    stored.commit(&state.store, record).await?;
+    stored.commit(state.store, record).await?;
     Ok(response)
 }
 
@@ -329,7 +352,7 @@ fn framing(headers: &HeaderMap) -> Result<(Framing, Option<String>), ApiError> {
 /// error status), then streams the rest chunk by chunk; a chunk that fails to open aborts
 /// the transfer — nothing after it is sent, and the declared length is never reached.
 async fn download(
-    state: &AppState,
+    state: Vault<'_>,
     caller: &StaffCaller,
     matched: &Matched,
 ) -> Result<Answer, ApiError> {
@@ -357,7 +380,7 @@ async fn download(
     let mut opener =
         Opener::new(&wrap, id.into_bytes(), &header_bytes).map_err(|e| damaged(e.to_string()))?;
     let count = chunk_count(record.size);
-    let first = next_chunk(&state.store, &mut opener, id, 0, count)
+    let first = next_chunk(state.store, &mut opener, id, 0, count)
         .await
         .map_err(|e| damaged(e.to_string()))?;
     let (tx, chunks) = mpsc::channel(2);
