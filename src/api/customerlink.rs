@@ -11,6 +11,7 @@ use crate::api::{Grants, Issuer, Records};
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::resend::{self, ResendRules};
+use crate::domain::share::Family;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{ContactId, FieldError, LinkUid, Rule, UnixMillis};
@@ -53,7 +54,7 @@ pub async fn create(
         now,
         // Time-ordered: new links append to the primary table instead of scattering pages.
         Uuid::now_v7().into(),
-        state.keys.link_token(&token),
+        state.keys.token(Family::CustomerLink, &token),
     )
     .map_err(ApiError::Invalid)?;
     let wanted = (input.deliver_email, input.deliver_sms);
@@ -194,7 +195,7 @@ impl Created<'_> {
         Ok(CustomerLinkCreateResponse {
             ResponseStatus: None,
             Link: CustomerLinkExtended::from_record(&written.link, self.now),
-            PortalUrl: format!("{}/portal/{}", state.public_url, self.token.encode()),
+            PortalUrl: Family::CustomerLink.recipient_url(state.public_url, self.token),
             DeliveryErrors: std::mem::take(delivery_errors),
         })
     }
@@ -255,7 +256,7 @@ pub async fn resend(
         tenant_id: caller.tenant_id,
         uid,
         by: caller.user_id,
-        token_hash: state.keys.link_token(&token),
+        token_hash: state.keys.token(Family::CustomerLink, &token),
         at: now,
         deliveries,
         limits: delivery::limits(state.delivery, now),

@@ -142,7 +142,8 @@ impl Once {
         Ok(CustomerLinkCreateResponse {
             ResponseStatus: None,
             Link: CustomerLinkExtended::from_record(&link, state.clock.now()),
-            PortalUrl: format!("{}/portal/{}", state.public_url, token.encode()),
+            PortalUrl: crate::domain::share::Family::CustomerLink
+                .recipient_url(state.public_url, &token),
             DeliveryErrors: record.delivery_errors.clone(),
         })
     }

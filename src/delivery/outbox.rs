@@ -18,6 +18,7 @@ use crate::domain::UnixMillis;
 use crate::domain::delivery::{DeliveryKind, DeliveryRecord, mask};
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::policy::Channel;
+use crate::domain::share::{Family, shown_type};
 use crate::domain::token::{HashKeys, LinkToken, Secret};
 use crate::metrics::DeliveryStats;
 use crate::store::commands::RecordAttempt;
@@ -187,13 +188,13 @@ async fn send(
     token: &LinkToken,
 ) -> Result<(), SendError> {
     let (link, tenant_name) = read_link(outbox, record).await?;
-    let portal_url = format!("{}/portal/{}", outbox.public_url, token.encode());
+    let portal_url = Family::of(&link).recipient_url(&outbox.public_url, token);
     let expires_at = human_time(link.expires_at);
     let ctx = MessageContext {
         portal_url: &portal_url,
         recipient_name: recipient_name(&link),
         tenant_name: &tenant_name,
-        resource_type: &link.resource_type,
+        resource_type: shown_type(&link),
         expires_at: &expires_at,
     };
     let message = outbox.deliverer.templates.render(link.tenant_id, &ctx);
@@ -223,7 +224,7 @@ async fn send_passcode(
         portal_url: "",
         recipient_name: "",
         tenant_name: &tenant_name,
-        resource_type: &link.resource_type,
+        resource_type: shown_type(&link),
         expires_at: "",
     };
     let message = outbox

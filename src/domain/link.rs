@@ -203,11 +203,46 @@ pub fn plan_link(
     let tier = resource_type
         .as_deref()
         .and_then(|rt| tier_of(policy, rt, &mut errors));
+    let (Some(resource_type), Some((name, tier))) = (resource_type, tier) else {
+        // The recipient's errors are reported too.
+        resolve_recipient(req, contact, &mut errors);
+        return Err(errors);
+    };
+    let planned = Planned {
+        resource_type,
+        tier_name: name,
+        tier,
+        uid,
+        token_hash,
+    };
+    plan_in_tier(req, contact, planned, caller, now, errors)
+}
+
+/// What decides a link before its recipient and limits: its resource type, its tier (chosen
+/// by the policy for customer links, by the caller within the policy for document shares),
+/// and its identity.
+pub struct Planned<'a> {
+    pub resource_type: String,
+    pub tier_name: &'a str,
+    pub tier: &'a Tier,
+    pub uid: LinkUid,
+    pub token_hash: TokenHash,
+}
+
+/// The rest of the creation rules once the tier is known: recipient, expiry, views, passcode
+/// channel. `errors` holds what was already found wrong.
+pub fn plan_in_tier(
+    req: &CreateLink,
+    contact: ContactLookup<'_>,
+    planned: Planned<'_>,
+    caller: &StaffCaller,
+    now: UnixMillis,
+    mut errors: Vec<FieldError>,
+) -> Result<NewLink, Vec<FieldError>> {
+    let (tier_name, tier) = (planned.tier_name, planned.tier);
     let recipient = resolve_recipient(req, contact, &mut errors);
-    let limits = tier.map(|(_, tier)| tier_limits(req, tier, &mut errors));
-    let (Some(resource_type), Some((tier_name, tier)), Some(recipient), Some((hours, max_views))) =
-        (resource_type, tier, recipient, limits)
-    else {
+    let (hours, max_views) = tier_limits(req, tier, &mut errors);
+    let Some(recipient) = recipient else {
         return Err(errors);
     };
     let otp_channel = otp_channel((tier_name, tier), &recipient, &mut errors);
@@ -217,10 +252,10 @@ pub fn plan_link(
     Ok(NewLink {
         record: LinkRecord {
             link_id: 0,
-            uid,
+            uid: planned.uid,
             tenant_id: caller.tenant_id,
-            token_hash,
-            resource_type,
+            token_hash: planned.token_hash,
+            resource_type: planned.resource_type,
             resource_uid: req.resource_uid.unwrap_or_default(),
             sensitivity_tier: tier_name.to_owned(),
             require_otp: tier.require_otp,

@@ -15,6 +15,7 @@ pub mod portal;
 pub mod recipient;
 pub mod resend;
 pub mod resource_type;
+pub mod share;
 pub mod tenant;
 pub mod text;
 pub mod token;

@@ -59,6 +59,12 @@ fn six() -> u8 {
 }
 
 impl Tier {
+    /// Whether this tier protects at least as much as `other` (a document share's tier may be
+    /// chosen by the caller, but never weaker than the policy's).
+    pub fn is_at_least_as_strict_as(&self, other: &Tier) -> bool {
+        self.strictness() >= other.strictness()
+    }
+
     /// Orders tiers from weakest to strictest: a passcode first, then fewer views, a shorter
     /// longest life, a shorter default life, longer codes.
     fn strictness(&self) -> impl Ord {

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::aead;
 use serde::{Deserialize, Serialize};
 
+use super::share::Family;
 use super::{TokenHash, UnixMillis};
 
 /// Wraps a secret so that `Debug` never prints it.
@@ -46,6 +47,7 @@ impl From<[u8; 32]> for SecretHash {
 #[derive(Clone)]
 pub struct HashKeys {
     link_token: [u8; 32],
+    share_token: [u8; 32],
     api_key: [u8; 32],
     outbox: [u8; 32],
     otp: [u8; 32],
@@ -68,6 +70,10 @@ impl HashKeys {
                 "customerlink 2026-11-28 link token v1",
                 master.expose(),
             ),
+            share_token: blake3::derive_key(
+                "customerlink 2026-11-30 document share token v1",
+                master.expose(),
+            ),
             api_key: blake3::derive_key("customerlink 2026-11-28 api key v1", master.expose()),
             outbox: blake3::derive_key("customerlink 2026-11-28 outbox seal v1", master.expose()),
             otp: blake3::derive_key("customerlink 2026-11-28 otp code v1", master.expose()),
@@ -83,8 +89,15 @@ impl HashKeys {
         }
     }
 
-    pub fn link_token(&self, token: &LinkToken) -> TokenHash {
-        TokenHash(*blake3::keyed_hash(&self.link_token, token.0.expose()).as_bytes())
+    /// The stored form of a token. Each family hashes under its own key, so a token is
+    /// looked up only by the surface of its own family (a share's token at `/portal/…` finds
+    /// nothing, as any unknown token).
+    pub fn token(&self, family: Family, token: &LinkToken) -> TokenHash {
+        let key = match family {
+            Family::CustomerLink => &self.link_token,
+            Family::DocumentShare => &self.share_token,
+        };
+        TokenHash(*blake3::keyed_hash(key, token.0.expose()).as_bytes())
     }
 
     /// The key that wraps each attachment's own file key ([`crate::attachment::seal`]).
@@ -271,10 +284,23 @@ mod tests {
     #[test]
     fn hashes_depend_on_master_secret_and_purpose() {
         let t = LinkToken::parse(&"A".repeat(43)).unwrap();
-        assert_eq!(keys(1).link_token(&t), keys(1).link_token(&t));
-        assert_ne!(keys(1).link_token(&t), keys(2).link_token(&t));
+        assert_eq!(
+            keys(1).token(Family::CustomerLink, &t),
+            keys(1).token(Family::CustomerLink, &t)
+        );
+        assert_ne!(
+            keys(1).token(Family::CustomerLink, &t),
+            keys(2).token(Family::CustomerLink, &t)
+        );
         let k = ApiKey::parse(&format!("clk_{}", "A".repeat(43))).unwrap();
-        assert_ne!(keys(1).link_token(&t).0, keys(1).api_key(&k).0);
+        assert_ne!(
+            keys(1).token(Family::CustomerLink, &t).0,
+            keys(1).api_key(&k).0
+        );
+        assert_ne!(
+            keys(1).token(Family::CustomerLink, &t),
+            keys(1).token(Family::DocumentShare, &t)
+        );
     }
 
     #[test]

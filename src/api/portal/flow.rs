@@ -61,7 +61,7 @@ pub enum Opening {
 }
 
 fn token_hash(portal: Portal<'_>, token: &str) -> Option<TokenHash> {
-    LinkToken::parse(token).map(|t| portal.keys.link_token(&t))
+    LinkToken::parse(token).map(|t| portal.keys.token(portal.family, &t))
 }
 
 /// The landing view. Changes nothing; logs at most one `LandingViewed` per link and address

@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::PortalSettings;
 use crate::domain::policy::Policy;
 use crate::domain::portal::Actor;
+use crate::domain::share::Family;
 use crate::domain::token::HashKeys;
 use crate::metrics::PortalStats;
 use crate::store::Store;
@@ -42,6 +43,8 @@ pub struct Portal<'a> {
     pub stats: &'a PortalStats,
     /// Decides the cookies' `Secure` flag and the origin browser forms must come from.
     pub public_url: &'a str,
+    /// Whose tokens this surface accepts: `/portal/…` customer links, `/share/…` shares.
+    pub family: Family,
 }
 
 impl<'a> From<&'a AppState> for Portal<'a> {
@@ -55,6 +58,7 @@ impl<'a> From<&'a AppState> for Portal<'a> {
             outbox_wake: &state.outbox.deliverer.wake,
             stats: &state.metrics.portal,
             public_url: &state.config.public_url,
+            family: Family::CustomerLink,
         }
     }
 }
