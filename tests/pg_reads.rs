@@ -714,6 +714,7 @@ async fn link_lists_page_and_filter_by_status_as_the_embedded_store() {
         for now in [NOW - 10, NOW, NOW + 1, NOW + 200_000] {
             for (skip, take) in [(0, 100), (0, 2), (2, 3), (10, 5), (100, 1), (0, 0)] {
                 pair.same_page(LinksByTenant {
+                    family: customerlink::domain::share::Family::CustomerLink,
                     tenant: T1,
                     status,
                     now: ms(now),
@@ -726,6 +727,7 @@ async fn link_lists_page_and_filter_by_status_as_the_embedded_store() {
     }
     let page = pair
         .same_page(LinksByTenant {
+            family: customerlink::domain::share::Family::CustomerLink,
             tenant: T1,
             status: None,
             now: ms(NOW),
@@ -738,6 +740,7 @@ async fn link_lists_page_and_filter_by_status_as_the_embedded_store() {
     assert_eq!(ids, [10, 9, 8]);
     let active = pair
         .same_page(LinksByTenant {
+            family: customerlink::domain::share::Family::CustomerLink,
             tenant: T1,
             status: Some(LinkStatus::Active),
             now: ms(NOW),
@@ -748,6 +751,7 @@ async fn link_lists_page_and_filter_by_status_as_the_embedded_store() {
     assert_eq!(active.total, 4, "{:?}", active.links);
     let past_end = pair
         .same_page(LinksByTenant {
+            family: customerlink::domain::share::Family::CustomerLink,
             tenant: T1,
             status: Some(LinkStatus::Locked),
             now: ms(NOW),

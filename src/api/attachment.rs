@@ -23,15 +23,18 @@ use super::dto::{AttachmentRequest, AttachmentResponse, AttachmentUploadRequest}
 use super::error::ApiError;
 use super::routes::{Matched, Op};
 use super::{AppState, Request, Response, auth, header};
+use crate::api::Records;
 use crate::attachment::disposition;
 use crate::attachment::multipart::{self, Multipart};
 use crate::attachment::seal::{Opener, Sealer, chunk_count};
 use crate::attachment::sniff::{SNIFF_LEN, sniff};
 use crate::domain::attachment::AttachmentRecord;
+use crate::domain::link::LinkStatus;
+use crate::domain::share::SHARED_DOCUMENT;
 use crate::domain::tenant::StaffCaller;
 use crate::store::Store;
 use crate::store::commands::DeleteAttachment;
-use crate::store::queries::AttachmentOf;
+use crate::store::queries::{AttachmentOf, LinksByResource};
 use crate::wire::types::Guid;
 
 /// Whether `op` is answered with its body unread (upload) or its reply streamed (download).
@@ -41,12 +44,13 @@ pub fn streams(op: Op) -> bool {
 
 /// `DELETE /v1/attachment/{AttachmentId}`: the record first, then its bytes.
 pub async fn delete(
-    store: &Store,
+    state: Records<'_>,
     caller: &StaffCaller,
     req: AttachmentRequest,
 ) -> Result<AttachmentResponse, ApiError> {
     let id = required_id(req.AttachmentId)?;
-    refuse_while_shared(store, caller, id, req.Force.unwrap_or(false)).await?;
+    refuse_while_shared(state, caller, id, req.Force.unwrap_or(false)).await?;
+    let store = state.store;
     let command = DeleteAttachment {
         tenant_id: caller.tenant_id,
         id,
@@ -59,15 +63,35 @@ pub async fn delete(
     Ok(AttachmentResponse::from_record(&record))
 }
 
-/// The share slice's hook: a `DELETE` is refused while live shares point at the attachment
-/// unless `Force`. There are no shares yet, so nothing refuses.
+/// A `DELETE` is refused (409) while live shares point at the attachment, unless `Force`:
+/// their recipients would find a dead link. Shares that are no longer active do not count.
 async fn refuse_while_shared(
-    _store: &Store,
-    _caller: &StaffCaller,
-    _id: Uuid,
-    _force: bool,
+    Records { store, clock }: Records<'_>,
+    caller: &StaffCaller,
+    id: Uuid,
+    force: bool,
 ) -> Result<(), ApiError> {
-    Ok(())
+    if force {
+        return Ok(());
+    }
+    let query = LinksByResource {
+        tenant: caller.tenant_id,
+        resource_type: SHARED_DOCUMENT.to_owned(),
+        resource_uid: id,
+    };
+    let now = clock.now();
+    let live = store
+        .fetch(query)
+        .await?
+        .iter()
+        .filter(|l| l.status(now) == LinkStatus::Active)
+        .count();
+    if live == 0 {
+        return Ok(());
+    }
+    Err(ApiError::Conflict(format!(
+        "{live} active share(s) point at this attachment; revoke them or delete with Force=true."
+    )))
 }
 
 /// The route-table handler of the streamed operations, reached only where streaming is not

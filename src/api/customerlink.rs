@@ -238,7 +238,9 @@ pub async fn resend(
         uid,
     };
     let found = state.store.fetch(LinkWithContact(of)).await?;
-    let (link, contact) = found.ok_or_else(|| not_found(uid))?;
+    let (link, contact) = found
+        .filter(|(l, _)| Family::CustomerLink.owns(l))
+        .ok_or_else(|| not_found(uid))?;
     let wanted =
         resend::channels(&link, req.DeliverEmail, req.DeliverSms).map_err(ApiError::Invalid)?;
     let token = LinkToken::generate()?;
@@ -301,7 +303,9 @@ pub async fn list_for_resource(
         resource_type,
         resource_uid,
     };
-    let links = state.store.fetch(query).await?;
+    let mut links = state.store.fetch(query).await?;
+    // A share's marker type is not a type a customer link can have, but it can be spelt.
+    links.retain(|l| Family::CustomerLink.owns(l));
     Ok(list_response(&links, None, state.clock.now()))
 }
 
@@ -325,6 +329,7 @@ pub async fn query(
     let now = state.clock.now();
     let query = LinksByTenant {
         tenant: caller.tenant_id,
+        family: Family::CustomerLink,
         status,
         now,
         skip: req.Skip.unwrap_or(0),
@@ -345,7 +350,9 @@ pub async fn get(
         uid,
     };
     let found = state.store.fetch(LinkWithDeliveries(of)).await?;
-    let (link, deliveries) = found.ok_or_else(|| not_found(uid))?;
+    let (link, deliveries) = found
+        .filter(|(l, _)| Family::CustomerLink.owns(l))
+        .ok_or_else(|| not_found(uid))?;
     Ok(CustomerLinkResponse {
         ResponseStatus: None,
         Link: CustomerLinkExtended::from_record(&link, state.clock.now()),

@@ -16,6 +16,7 @@ mod contact;
 mod customerlink;
 mod delivery;
 mod dispatch;
+mod documentshare;
 pub mod dto;
 pub mod error;
 mod exchange;

@@ -9,7 +9,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::dto::*;
 use super::handler::{Handler, portal, staff};
 use super::portal::api as portal_api;
-use super::{attachment, contact, customerlink};
+use super::{attachment, contact, customerlink, documentshare};
 use crate::domain::tenant::Role;
 use crate::wire::Format;
 
@@ -36,6 +36,11 @@ pub enum Op {
     PutAttachment,
     GetAttachment,
     DeleteAttachment,
+    CreateShare,
+    ListShares,
+    ResendShare,
+    RevokeShare,
+    ShareLog,
 }
 
 impl Op {
@@ -292,6 +297,60 @@ pub const ROUTES: &[Route] = &[
         response: "AttachmentResponse",
         schemas: pair::<AttachmentRequest, AttachmentResponse>,
         handler: staff!(Role::Staff => attachment::delete),
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/v1/documentshare",
+        op: Op::CreateShare,
+        request: "DocumentShareCreateRequest",
+        response: "DocumentShareResponse",
+        schemas: pair::<DocumentShareCreateRequest, DocumentShareResponse>,
+        handler: staff!(Role::Staff => documentshare::create),
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/v1/documentshare/attachment/{AttachmentId}",
+        op: Op::ListShares,
+        request: "DocumentShareListRequest",
+        response: "DocumentShareResponse",
+        schemas: pair::<DocumentShareListRequest, DocumentShareResponse>,
+        handler: staff!(Role::Staff => documentshare::list),
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/v1/documentshare/{DocumentShareId}/resend",
+        op: Op::ResendShare,
+        request: "DocumentShareResendRequest",
+        response: "DocumentShareResponse",
+        schemas: pair::<DocumentShareIdRequest, DocumentShareResponse>,
+        handler: staff!(Role::Staff => documentshare::resend),
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/v1/documentshare/{DocumentShareId}/log",
+        op: Op::ShareLog,
+        request: "DocumentShareLogRequest",
+        response: "DocumentShareLogResponse",
+        schemas: pair::<DocumentShareIdRequest, DocumentShareLogResponse>,
+        handler: staff!(Role::Staff => documentshare::access_log),
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/v1/documentshare/{DocumentShareId}/revoke",
+        op: Op::RevokeShare,
+        request: "DocumentShareRevokeRequest",
+        response: "DocumentShareResponse",
+        schemas: pair::<DocumentShareIdRequest, DocumentShareResponse>,
+        handler: staff!(Role::Staff => documentshare::revoke),
+    },
+    Route {
+        verbs: &["DELETE"],
+        path: "/v1/documentshare/{DocumentShareId}",
+        op: Op::RevokeShare,
+        request: "DocumentShareRevokeRequest",
+        response: "DocumentShareResponse",
+        schemas: pair::<DocumentShareIdRequest, DocumentShareResponse>,
+        handler: staff!(Role::Staff => documentshare::revoke),
     },
 ];
 

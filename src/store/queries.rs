@@ -11,6 +11,7 @@ use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::portal::AccessLogEntry;
+use crate::domain::share::Family;
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
 use crate::domain::{ContactId, LinkUid, TenantId, TokenHash, UnixMillis};
@@ -79,14 +80,23 @@ pub struct LinksByResource {
     pub resource_uid: Uuid,
 }
 
-/// One page of a tenant's links, newest first, maybe of one status at `now`.
+/// One page of a tenant's links of one family, newest first, maybe of one status at `now`.
 #[derive(Debug, Clone, Copy)]
 pub struct LinksByTenant {
     pub tenant: TenantId,
+    pub family: Family,
     pub status: Option<LinkStatus>,
     pub now: UnixMillis,
     pub skip: usize,
     pub take: usize,
+}
+
+/// A document share by its number (`DocumentShareId`), only if it is the tenant's and a
+/// share (a customer link's number answers "missing").
+#[derive(Debug, Clone, Copy)]
+pub struct ShareOf {
+    pub tenant: TenantId,
+    pub id: u64,
 }
 
 /// A link's access log, oldest first (empty for another tenant's link).
@@ -216,7 +226,10 @@ queries! {
     LinksByResource => Vec<LinkRecord> = |q, r| {
         r.links_by_resource(q.tenant, &q.resource_type, q.resource_uid)
     };
-    LinksByTenant => LinkPage = |q, r| r.links_by_tenant(q.tenant, q.status, q.now, q.skip, q.take);
+    LinksByTenant => LinkPage = |q, r| r.links_by_tenant(q);
+    ShareOf => Option<LinkRecord> = |q, r| {
+        Ok(r.link_by_number(q.tenant, q.id)?.filter(|l| Family::DocumentShare.owns(l)))
+    };
     AccessLogOf => Vec<AccessLogEntry> = |q, r| r.access_log(q.tenant, q.uid);
     ContactOf => Option<Contact> = |q, r| r.contact(q.tenant, q.id);
     ContactsOf => (Vec<Contact>, u64) = |q, r| r.contacts(q.tenant, q.skip, q.take);

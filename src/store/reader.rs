@@ -9,11 +9,13 @@ use super::codec::decode;
 use super::tables::*;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
-use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::link::LinkRecord;
 use crate::domain::portal::AccessLogEntry;
+use crate::domain::share::{Family, SHARED_DOCUMENT};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
 use crate::domain::{ContactId, LinkUid, TenantId, TokenHash, UnixMillis};
+use crate::store::queries::LinksByTenant;
 
 /// A page of links with the number of links that matched in all.
 #[derive(Debug, Default)]
@@ -88,30 +90,28 @@ impl Reader {
         Ok(links)
     }
 
-    /// The tenant's links, newest first, optionally only those with `status` at `now`.
-    pub fn links_by_tenant(
-        &self,
-        tenant_id: TenantId,
-        status: Option<LinkStatus>,
-        now: UnixMillis,
-        skip: usize,
-        take: usize,
-    ) -> Result<LinkPage, StoreError> {
-        let t = tenant_id.as_u128();
+    /// The tenant's links of one family, newest first, optionally only those with a status.
+    /// Entries are read without decoding their record where nothing needs it (no status
+    /// filter, and a tenant without shares asking for customer links).
+    pub fn links_by_tenant(&self, q: &LinksByTenant) -> Result<LinkPage, StoreError> {
+        let t = q.tenant.as_u128();
         let index = self.table(LINKS_BY_TENANT)?;
+        let mixed = q.family == Family::DocumentShare || self.has_shares(t)?;
+        let decode_all = q.status.is_some() || mixed;
         let mut page = LinkPage::default();
         let mut matched = 0usize;
         for entry in index.range((t, 0)..=(t, u64::MAX))?.rev() {
             let uid = entry?.1.value();
-            let in_page = matched >= skip && page.links.len() < take;
-            if status.is_none() && !in_page {
+            let in_page = matched >= q.skip && page.links.len() < q.take;
+            if !decode_all && !in_page {
                 matched += 1;
                 continue;
             }
             let Some(link) = self.link_any_tenant(uid)? else {
                 continue;
             };
-            if status.is_some_and(|s| link.status(now) != s) {
+            let wanted = q.family.owns(&link) && q.status.is_none_or(|s| link.status(q.now) == s);
+            if !wanted {
                 continue;
             }
             if in_page {
@@ -121,6 +121,33 @@ impl Reader {
         }
         page.total = matched as u64;
         Ok(page)
+    }
+
+    /// Whether the tenant has any document share (they are indexed by their marker type).
+    fn has_shares(&self, tenant: u128) -> Result<bool, StoreError> {
+        let marker = SHARED_DOCUMENT.to_lowercase();
+        let from = (tenant, marker.as_str(), 0u128, 0u64);
+        let to = (tenant, marker.as_str(), u128::MAX, u64::MAX);
+        Ok(self
+            .table(LINKS_BY_RESOURCE)?
+            .range(from..=to)?
+            .next()
+            .is_some())
+    }
+
+    /// A link by its number in the tenant.
+    pub fn link_by_number(
+        &self,
+        tenant_id: TenantId,
+        id: u64,
+    ) -> Result<Option<LinkRecord>, StoreError> {
+        match self
+            .table(LINKS_BY_TENANT)?
+            .get((tenant_id.as_u128(), id))?
+        {
+            Some(uid) => self.link_any_tenant(uid.value()),
+            None => Ok(None),
+        }
     }
 
     /// Every delivery of a link, oldest first.

@@ -217,6 +217,10 @@ pub mod lenient {
         int(d)
     }
 
+    pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        int(d)
+    }
+
     struct BoolVisitor;
 
     impl Visitor<'_> for BoolVisitor {

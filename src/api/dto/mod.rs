@@ -9,9 +9,11 @@
 
 mod attachment;
 mod portal;
+mod share;
 
 pub use attachment::*;
 pub use portal::*;
+pub use share::*;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -23,10 +23,11 @@ use super::rows::{LINK_COLUMNS, get, link_from_row, resource_key, unsigned};
 use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::share::{Family, SHARED_DOCUMENT};
 use crate::store::queries::{
     AccessLogOf, ApiKeyByHash, ApiKeysOf, ContactOf, ContactsOf, IdempotencyOf, LandingOf,
     LinkByToken, LinkCounts, LinkCountsAt, LinkOf, LinkWithContact, LinkWithDeliveries,
-    LinkWithTenantName, LinksByResource, LinksByTenant, TenantCount, TenantOf,
+    LinkWithTenantName, LinksByResource, LinksByTenant, ShareOf, TenantCount, TenantOf,
 };
 use crate::store::{LinkPage, StoreError};
 
@@ -213,15 +214,40 @@ pub fn status_condition(status: Option<LinkStatus>) -> &'static str {
     }
 }
 
+/// [`Family::owns`] as a `WHERE` clause (the marker is a constant without quotes).
+fn family_condition(family: Family) -> String {
+    let op = match family {
+        Family::CustomerLink => "<>",
+        Family::DocumentShare => "=",
+    };
+    format!("resource_type {op} '{SHARED_DOCUMENT}'")
+}
+
+impl PgFetch for ShareOf {
+    async fn fetch_pg(&self, client: &Client) -> Result<Option<LinkRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM links WHERE tenant_id = $1 AND link_id = $2 AND {}",
+            family_condition(Family::DocumentShare)
+        );
+        let tenant = self.tenant.as_uuid();
+        let id = i64::try_from(self.id).unwrap_or(i64::MAX);
+        query_opt(client, &sql, &[&tenant, &id])
+            .await?
+            .map(|row| link_from_row(&row))
+            .transpose()
+    }
+}
+
 /// One page and the number that matched in all, from one statement: the page is left-joined
 /// to a single row carrying the total, so an empty page still answers the total.
 impl PgFetch for LinksByTenant {
     async fn fetch_pg(&self, client: &Client) -> Result<LinkPage, StoreError> {
         // A filter that does not depend on the time names no `$4`.
         let condition = status_condition(self.status);
+        let family = family_condition(self.family);
         let sql = format!(
             "WITH matched AS (SELECT {LINK_COLUMNS} FROM links \
-               WHERE tenant_id = $1 AND {condition}) \
+               WHERE tenant_id = $1 AND {family} AND {condition}) \
              SELECT total.n AS total, page.* FROM (SELECT count(*) AS n FROM matched) total \
              LEFT JOIN (SELECT * FROM matched ORDER BY link_id DESC OFFSET $2 LIMIT $3) page \
                ON true \
