@@ -15,10 +15,10 @@
 //! schema should have refused. A failed function leaves its transaction to be rolled back by
 //! the command, so nothing of that command is written.
 
+use super::fault::pg;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-use super::fault;
 use super::records::{ACCESS_LOG_COLUMNS, access_log_from_row};
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{
@@ -30,10 +30,6 @@ use crate::store::StoreError;
 /// Namespace of the advisory locks on a link's noise rows ("clno"), the first key of the
 /// two-key form, which never meets the one-key locks (migrations).
 const NOISE_LOCK_SPACE: i32 = 0x636c_6e6f;
-
-fn pg(e: tokio_postgres::Error) -> StoreError {
-    fault::from_pg(&e)
-}
 
 /// A count or id as the `bigint` column holds it.
 fn bigint(count: u64) -> i64 {

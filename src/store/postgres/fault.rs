@@ -35,6 +35,11 @@ pub fn unavailable() -> StoreError {
     }
 }
 
+/// [`from_pg`] by value, for `.map_err(pg)`.
+pub fn pg(e: tokio_postgres::Error) -> StoreError {
+    from_pg(&e)
+}
+
 /// Classifies a driver error.
 pub fn from_pg(e: &tokio_postgres::Error) -> StoreError {
     if CONFLICTS.contains(e.code().unwrap_or(&SqlState::SUCCESSFUL_COMPLETION)) {

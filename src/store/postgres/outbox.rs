@@ -14,11 +14,11 @@
 //! of the schema's range. A failed function leaves its transaction to be rolled back by the
 //! command, so nothing of that command is written.
 
+use super::fault::pg;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 use super::access_log;
-use super::fault;
 use super::rows::{get, unsigned};
 use crate::domain::delivery::{
     DeliveryKind, DeliveryRecord, NewDelivery, SendLimits, SentThisHour, over_limit,
@@ -27,10 +27,6 @@ use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessEvent, Actor, Outcome};
 use crate::domain::{LinkUid, UnixMillis};
 use crate::store::StoreError;
-
-fn pg(e: tokio_postgres::Error) -> StoreError {
-    fault::from_pg(&e)
-}
 
 /// Queues each delivery unless its recipient or the tenant is over the hourly limit: the
 /// queued records (with their ids) and the reasons for the others.

@@ -6,44 +6,28 @@
 
 use tokio_postgres::Transaction;
 
-use super::super::rows::{LINK_COLUMNS, link_from_row};
-use super::super::{PgApply, access_log, fault};
+use super::super::{PgApply, access_log};
+use super::link::link_where;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessEvent, Outcome};
 use crate::domain::{LinkUid, TokenHash};
 use crate::store::StoreError;
 use crate::store::commands::{LogDenials, LogEvent, LogLandings};
 
-fn pg(e: tokio_postgres::Error) -> StoreError {
-    fault::from_pg(&e)
-}
-
+/// The link behind a token, not locked: logging only appends (its noise rows are serialised
+/// by [`access_log`]'s advisory lock).
 async fn link_by_token(
     txn: &Transaction<'_>,
     token_hash: TokenHash,
 ) -> Result<Option<LinkRecord>, StoreError> {
-    let row = txn
-        .query_opt(
-            &format!("SELECT {LINK_COLUMNS} FROM links WHERE token_hash = $1"),
-            &[&token_hash.0.as_slice()],
-        )
-        .await
-        .map_err(pg)?;
-    row.as_ref().map(link_from_row).transpose()
+    link_where(txn, "token_hash = $1", &token_hash.0.as_slice()).await
 }
 
 async fn link_by_uid(
     txn: &Transaction<'_>,
     uid: LinkUid,
 ) -> Result<Option<LinkRecord>, StoreError> {
-    let row = txn
-        .query_opt(
-            &format!("SELECT {LINK_COLUMNS} FROM links WHERE uid = $1"),
-            &[&uid.as_uuid()],
-        )
-        .await
-        .map_err(pg)?;
-    row.as_ref().map(link_from_row).transpose()
+    link_where(txn, "uid = $1", &uid.as_uuid()).await
 }
 
 impl PgApply for LogEvent {

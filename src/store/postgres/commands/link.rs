@@ -167,12 +167,7 @@ pub(in crate::store::postgres) async fn link_for_update(
     txn: &Transaction<'_>,
     uid: LinkUid,
 ) -> Result<Option<LinkRecord>, StoreError> {
-    let sql = format!("SELECT {LINK_COLUMNS} FROM links WHERE uid = $1 FOR UPDATE");
-    let row = txn
-        .query_opt(sql.as_str(), &[&uid.as_uuid()])
-        .await
-        .map_err(|e| fault::from_pg(&e))?;
-    row.as_ref().map(link_from_row).transpose()
+    link_where(txn, "uid = $1 FOR UPDATE", &uid.as_uuid()).await
 }
 
 /// The link behind a token hash, locked until the transaction ends.
@@ -180,9 +175,18 @@ pub(in crate::store::postgres) async fn link_by_token_for_update(
     txn: &Transaction<'_>,
     token_hash: TokenHash,
 ) -> Result<Option<LinkRecord>, StoreError> {
-    let sql = format!("SELECT {LINK_COLUMNS} FROM links WHERE token_hash = $1 FOR UPDATE");
+    link_where(txn, "token_hash = $1 FOR UPDATE", &token_hash.0.as_slice()).await
+}
+
+/// The one link `condition` (on `$1`) selects, in the transaction.
+pub(in crate::store::postgres) async fn link_where(
+    txn: &Transaction<'_>,
+    condition: &str,
+    param: &(dyn tokio_postgres::types::ToSql + Sync),
+) -> Result<Option<LinkRecord>, StoreError> {
+    let sql = format!("SELECT {LINK_COLUMNS} FROM links WHERE {condition}");
     let row = txn
-        .query_opt(sql.as_str(), &[&token_hash.0.as_slice()])
+        .query_opt(sql.as_str(), &[param])
         .await
         .map_err(|e| fault::from_pg(&e))?;
     row.as_ref().map(link_from_row).transpose()

@@ -5,6 +5,7 @@
 //! again and taken by whoever asks next. `RecordAttempt` locks its row, applies the attempt
 //! (`DeliveryRecord::record_attempt`) and ends the lease.
 
+use crate::store::postgres::fault::pg;
 use std::sync::OnceLock;
 
 use tokio_postgres::Transaction;
@@ -12,16 +13,12 @@ use uuid::Uuid;
 
 use super::super::records::{DELIVERY_COLUMNS, delivery_from_row};
 use super::super::rows::{LINK_COLUMNS, link_from_row};
-use super::super::{PgApply, access_log, fault, outbox};
+use super::super::{PgApply, access_log, outbox};
 use crate::domain::UnixMillis;
 use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
 use crate::domain::portal::Actor;
 use crate::store::StoreError;
 use crate::store::commands::{LeaseDue, RecordAttempt};
-
-fn pg(e: tokio_postgres::Error) -> StoreError {
-    fault::from_pg(&e)
-}
 
 /// This process's lease owner: a random id drawn once, so a lease names the instance that
 /// holds it.
