@@ -313,3 +313,36 @@ fn an_attachment_with_live_shares_is_deleted_only_when_forced() {
         .expect(200);
     s.get(&format!("/v1/attachment/{other}")).expect(404);
 }
+
+#[test]
+fn a_share_is_mailed_with_its_share_url_and_sms_needs_consent() {
+    let sink = crate::support::sinks::SmtpSink::start();
+    let s = TestServer::start_with(|c| c.email = Some(crate::support::email_via(sink.url())));
+    let attachment = upload(&s, "policy.pdf", b"%PDF-1.7 policy");
+    let reply = share(
+        &s,
+        &attachment,
+        json!({"DeliveryChannels": "Email,Sms", "RecipientPhone": "+442079460958"}),
+    );
+    let url = reply["ShareUrl"].as_str().unwrap();
+    let errors = reply["DeliveryErrors"].as_array().expect("the SMS was refused");
+    assert_eq!(errors.len(), 1, "{reply}");
+    assert_eq!(only(&reply)["DeliveryChannels"], "Email");
+    let mail = sink.wait_for(1).remove(0);
+    assert!(mail.unwrapped().contains(url), "{}", mail.data);
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("Default: your document is ready")
+    );
+    assert!(!mail.data.contains(SHARE_MARKER), "the marker type is never shown");
+
+    let resent = s
+        .post(&format!("/v1/documentshare/{}/resend", id(&reply)), json!({}))
+        .expect(200);
+    let mail = sink.wait_for(2).remove(1);
+    let new_url = resent["ShareUrl"].as_str().unwrap();
+    assert_ne!(new_url, url);
+    assert!(mail.unwrapped().contains(new_url), "{}", mail.data);
+}
+
+const SHARE_MARKER: &str = "§DocumentShare";
