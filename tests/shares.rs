@@ -325,7 +325,9 @@ fn a_share_is_mailed_with_its_share_url_and_sms_needs_consent() {
         json!({"DeliveryChannels": "Email,Sms", "RecipientPhone": "+442079460958"}),
     );
     let url = reply["ShareUrl"].as_str().unwrap();
-    let errors = reply["DeliveryErrors"].as_array().expect("the SMS was refused");
+    let errors = reply["DeliveryErrors"]
+        .as_array()
+        .expect("the SMS was refused");
     assert_eq!(errors.len(), 1, "{reply}");
     assert_eq!(only(&reply)["DeliveryChannels"], "Email");
     let mail = sink.wait_for(1).remove(0);
@@ -334,10 +336,16 @@ fn a_share_is_mailed_with_its_share_url_and_sms_needs_consent() {
         mail.header("Subject").as_deref(),
         Some("Default: your document is ready")
     );
-    assert!(!mail.data.contains(SHARE_MARKER), "the marker type is never shown");
+    assert!(
+        !mail.data.contains(SHARE_MARKER),
+        "the marker type is never shown"
+    );
 
     let resent = s
-        .post(&format!("/v1/documentshare/{}/resend", id(&reply)), json!({}))
+        .post(
+            &format!("/v1/documentshare/{}/resend", id(&reply)),
+            json!({}),
+        )
         .expect(200);
     let mail = sink.wait_for(2).remove(1);
     let new_url = resent["ShareUrl"].as_str().unwrap();

@@ -38,7 +38,7 @@ pub async fn create(
         return Ok(first);
     }
     let input = create_input(req);
-    let contact = usable_contact(state, caller, input.recipient_contact_id).await?;
+    let contact = usable_contact(state.store, caller, input.recipient_contact_id).await?;
     let lookup = match (&contact, input.recipient_contact_id) {
         (Some(c), _) => ContactLookup::Found(c),
         (None, Some(_)) => ContactLookup::Missing,
@@ -106,8 +106,8 @@ fn create_input(req: CustomerLinkCreateRequest) -> CreateLink {
 }
 
 /// The contact a create names, if it exists in the caller's tenant and may be used.
-async fn usable_contact(
-    state: Issuer<'_>,
+pub(super) async fn usable_contact(
+    store: &Store,
     caller: &StaffCaller,
     id: Option<ContactId>,
 ) -> Result<Option<Contact>, ApiError> {
@@ -118,8 +118,7 @@ async fn usable_contact(
         tenant: caller.tenant_id,
         id,
     };
-    let contact = state.store.fetch(query).await?;
-    Ok(contact.filter(Contact::is_usable))
+    Ok(store.fetch(query).await?.filter(Contact::is_usable))
 }
 
 async fn first_result(
@@ -206,18 +205,22 @@ fn resend_result(outcome: ResendOutcome, uid: LinkUid) -> Result<LinkQueued, Api
     match outcome {
         ResendOutcome::Resent(written) => Ok(written),
         ResendOutcome::NotFound => Err(not_found(uid)),
-        ResendOutcome::Refused(ResendRefusal::NotActive(status)) => {
-            Err(ApiError::Conflict(format!(
-                "The link is {}; only active links can be re-sent.",
-                status.as_str()
-            )))
-        }
-        ResendOutcome::Refused(ResendRefusal::RateLimited { retry_after_ms }) => {
-            Err(ApiError::TooManyRequests {
-                message: "This link was re-sent too recently.".into(),
-                retry_after_secs: (retry_after_ms.max(0) as u64).div_ceil(1000),
-            })
-        }
+        ResendOutcome::Refused(refusal) => Err(resend_refused(refusal, "link")),
+    }
+}
+
+/// A refused resend of a `noun` ("link", "share"): 409 while it is not active, 429 within
+/// the resend limits.
+pub(super) fn resend_refused(refusal: ResendRefusal, noun: &str) -> ApiError {
+    match refusal {
+        ResendRefusal::NotActive(status) => ApiError::Conflict(format!(
+            "The {noun} is {}; only active {noun}s can be re-sent.",
+            status.as_str()
+        )),
+        ResendRefusal::RateLimited { retry_after_ms } => ApiError::TooManyRequests {
+            message: format!("This {noun} was re-sent too recently."),
+            retry_after_secs: (retry_after_ms.max(0) as u64).div_ceil(1000),
+        },
     }
 }
 

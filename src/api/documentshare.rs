@@ -4,22 +4,21 @@
 //! rules: the attachment is the resource, the caller may tighten the tier, shares are named by
 //! their number (`DocumentShareId`), and a customer link's number answers "not found".
 
+use super::customerlink::{resend_refused, usable_contact};
 use super::delivery;
 use super::dto::*;
 use super::error::ApiError;
 use crate::api::{Issuer, Records};
-use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, Planned, plan_in_tier};
 use crate::domain::resend::{self, ResendRules};
 use crate::domain::share::{self, Family, SHARED_DOCUMENT, TierChoice};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
 use crate::domain::{ContactId, FieldError, Rule, UnixMillis};
-use crate::store::ResendRefusal;
 use crate::store::Store;
 use crate::store::commands::{self as cmd, LinkQueued, Resend, ResendOutcome, RevokeLink};
 use crate::store::queries::{
-    AccessLogOf, AttachmentOf, ContactOf, LinkOf, LinkWithContact, LinksByResource, ShareOf,
+    AccessLogOf, AttachmentOf, LinkOf, LinkWithContact, LinksByResource, ShareOf,
 };
 
 /// `POST /v1/documentshare`: a share of one of the tenant's attachments, delivered at once
@@ -115,22 +114,6 @@ fn create_input(
         expires_in_hours: req.ExpiresInHours,
         max_views: req.MaxViews,
     })
-}
-
-/// The contact a create names, if it exists in the caller's tenant and may be used.
-async fn usable_contact(
-    store: &Store,
-    caller: &StaffCaller,
-    id: Option<ContactId>,
-) -> Result<Option<Contact>, ApiError> {
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    let query = ContactOf {
-        tenant: caller.tenant_id,
-        id,
-    };
-    Ok(store.fetch(query).await?.filter(Contact::is_usable))
 }
 
 /// A create or resend just written: its first delivery attempts, then the reply.
@@ -253,23 +236,12 @@ pub async fn resend(
     Ok(sent.respond(written, delivery_errors).await)
 }
 
-/// What a resend refused, as the API answers it.
+/// What a resend did, as the API answers it.
 fn resent(outcome: ResendOutcome, id: u64) -> Result<LinkQueued, ApiError> {
     match outcome {
         ResendOutcome::Resent(written) => Ok(written),
         ResendOutcome::NotFound => Err(not_found(id)),
-        ResendOutcome::Refused(ResendRefusal::NotActive(status)) => {
-            Err(ApiError::Conflict(format!(
-                "The share is {}; only active shares can be re-sent.",
-                status.as_str()
-            )))
-        }
-        ResendOutcome::Refused(ResendRefusal::RateLimited { retry_after_ms }) => {
-            Err(ApiError::TooManyRequests {
-                message: "This share was re-sent too recently.".into(),
-                retry_after_secs: (retry_after_ms.max(0) as u64).div_ceil(1000),
-            })
-        }
+        ResendOutcome::Refused(refusal) => Err(resend_refused(refusal, "share")),
     }
 }
 
