@@ -153,7 +153,10 @@ fn xml_in_and_datacontract_xml_out_with_the_base_members_first() {
         "the list wrapper is named after the item type: {}",
         created.body
     );
-    assert_eq!(members_of(&created.body, "DocumentShareExtended"), XML_ORDER);
+    assert_eq!(
+        members_of(&created.body, "DocumentShareExtended"),
+        XML_ORDER
+    );
     for part in [
         format!("<AttachmentId>{}</AttachmentId>", dashed(&attachment)),
         "<RecipientContactId i:nil=\"true\" />".to_owned(),
@@ -175,9 +178,8 @@ fn xml_in_and_datacontract_xml_out_with_the_base_members_first() {
     );
     let log = s.get("/v1/documentshare/1/log.xml");
     assert!(
-        log.body.contains(
-            "<AccessLog><DocumentShareAccessLog><ActorUserId>"
-        ),
+        log.body
+            .contains("<AccessLog><DocumentShareAccessLog><ActorUserId>"),
         "{}",
         log.body
     );
@@ -289,7 +291,8 @@ fn csv_flattens_the_share_list_and_the_access_log() {
     assert!(rows[1].starts_with("a.txt,bo@example.com,AdHoc,,Active,2,"));
     assert!(rows[2].starts_with("a.txt,ann@example.com,AdHoc,,Active,1,"));
     assert!(
-        rows.iter().all(|r| r.split(',').count() == SHARE_MEMBERS.len()),
+        rows.iter()
+            .all(|r| r.split(',').count() == SHARE_MEMBERS.len()),
         "{}",
         listed.body
     );
@@ -304,9 +307,7 @@ fn csv_flattens_the_share_list_and_the_access_log() {
 fn jsv_binds_every_member_of_a_create() {
     let s = TestServer::start();
     let attachment = upload(&s, "a.txt", b"text");
-    let jsv = |body: &str, accept: &str| {
-        posted(&s, "/v1/documentshare", "text/jsv", accept, body)
-    };
+    let jsv = |body: &str, accept: &str| posted(&s, "/v1/documentshare", "text/jsv", accept, body);
     // The metadata page's layout (tab-indented, a blank after each `:`), every member set.
     let pretty = format!(
         "{{\n\tAttachmentId: {attachment},\n\tRecipientContactId: 0,\n\t\
@@ -323,7 +324,11 @@ fn jsv_binds_every_member_of_a_create() {
     assert_eq!(one["RecipientType"], "AdHoc");
     assert!(one.get("RecipientContactId").is_none(), "{one}");
     assert_eq!(
-        (&one["SensitivityTier"], &one["RequireOtp"], &one["OtpChannel"]),
+        (
+            &one["SensitivityTier"],
+            &one["RequireOtp"],
+            &one["OtpChannel"]
+        ),
         (&json!("Restricted"), &json!(true), &json!("Sms"))
     );
     assert_eq!(one["MaxViews"], 2);
@@ -353,7 +358,9 @@ fn jsv_binds_every_member_of_a_create() {
             ",AttachmentId:{attachment},SensitivityTier:Confidential,RequireOtp:True,\
              OtpChannel:Email,DeliveryChannels:\"\",RecipientEmail:ann@example.com,\
              SmsConsentSnapshot:False,"
-        )) && reply.body.contains(",MaxViews:20,ViewCount:0}],ShareUrl:\"http"),
+        )) && reply
+            .body
+            .contains(",MaxViews:20,ViewCount:0}],ShareUrl:\"http"),
         "{}",
         reply.body
     );
@@ -417,10 +424,20 @@ fn form_posts_bind_every_member() {
          &DeliveryChannels=&ExpiresInHours=2&MaxViews=3"
     );
     let form_type = "application/x-www-form-urlencoded";
-    let reply = posted(&s, "/v1/documentshare", form_type, "application/json", &form);
+    let reply = posted(
+        &s,
+        "/v1/documentshare",
+        form_type,
+        "application/json",
+        &form,
+    );
     let one = only(&reply.expect(200)).clone();
     assert_eq!(
-        (&one["SensitivityTier"], &one["MaxViews"], &one["RecipientEmail"]),
+        (
+            &one["SensitivityTier"],
+            &one["MaxViews"],
+            &one["RecipientEmail"]
+        ),
         (&json!("Restricted"), &json!(3), &json!("ann@example.com"))
     );
     let id = one["DocumentShareId"].as_u64().unwrap();
@@ -458,8 +475,11 @@ fn predefined_routes_and_autobatch_reach_every_share_operation() {
         ))
         .expect(200);
     assert_eq!(listed["DocumentShare"].as_array().unwrap().len(), 2);
-    s.post("/json/reply/DocumentShareResendRequest", json!({"DocumentShareId": 2}))
-        .expect(200);
+    s.post(
+        "/json/reply/DocumentShareResendRequest",
+        json!({"DocumentShareId": 2}),
+    )
+    .expect(200);
     let log = s
         .get("/json/reply/DocumentShareLogRequest?DocumentShareId=2")
         .expect(200);
@@ -532,12 +552,42 @@ fn openapi_describes_every_share_operation_by_its_platform_names() {
     };
     let schemas = |name: &str| format!("#/components/schemas/{name}");
     let rows = [
-        ("/v1/documentshare", "post", "DocumentShareCreateRequest", "DocumentShareResponse"),
-        ("/v1/documentshare/attachment/{AttachmentId}", "get", "DocumentShareListRequest", "DocumentShareResponse"),
-        ("/v1/documentshare/{DocumentShareId}/resend", "post", "DocumentShareResendRequest", "DocumentShareResponse"),
-        ("/v1/documentshare/{DocumentShareId}/log", "get", "DocumentShareLogRequest", "DocumentShareLogResponse"),
-        ("/v1/documentshare/{DocumentShareId}/revoke", "post", "DocumentShareRevokeRequest", "DocumentShareResponse"),
-        ("/v1/documentshare/{DocumentShareId}", "delete", "DocumentShareRevokeRequest", "DocumentShareResponse"),
+        (
+            "/v1/documentshare",
+            "post",
+            "DocumentShareCreateRequest",
+            "DocumentShareResponse",
+        ),
+        (
+            "/v1/documentshare/attachment/{AttachmentId}",
+            "get",
+            "DocumentShareListRequest",
+            "DocumentShareResponse",
+        ),
+        (
+            "/v1/documentshare/{DocumentShareId}/resend",
+            "post",
+            "DocumentShareResendRequest",
+            "DocumentShareResponse",
+        ),
+        (
+            "/v1/documentshare/{DocumentShareId}/log",
+            "get",
+            "DocumentShareLogRequest",
+            "DocumentShareLogResponse",
+        ),
+        (
+            "/v1/documentshare/{DocumentShareId}/revoke",
+            "post",
+            "DocumentShareRevokeRequest",
+            "DocumentShareResponse",
+        ),
+        (
+            "/v1/documentshare/{DocumentShareId}",
+            "delete",
+            "DocumentShareRevokeRequest",
+            "DocumentShareResponse",
+        ),
     ];
     for (path, verb, request, response) in rows {
         let op = &doc["paths"][path][verb];
@@ -550,7 +600,10 @@ fn openapi_describes_every_share_operation_by_its_platform_names() {
         assert!(defined.is_object(), "no schema named {request}");
     }
     let param = &doc["paths"]["/v1/documentshare/{DocumentShareId}/log"]["get"]["parameters"][0];
-    assert_eq!((&param["name"], &param["in"]), (&json!("DocumentShareId"), &json!("path")));
+    assert_eq!(
+        (&param["name"], &param["in"]),
+        (&json!("DocumentShareId"), &json!("path"))
+    );
 
     let members = |name: &str| -> Vec<String> {
         doc["components"]["schemas"][name]["properties"]
@@ -579,7 +632,11 @@ fn openapi_describes_every_share_operation_by_its_platform_names() {
     assert_eq!(members("DocumentShareExtended"), SHARE_MEMBERS);
     assert_eq!(members("DocumentShareAccessLog"), LOG_MEMBERS);
     assert_eq!(members("DocumentShareListRequest"), ["AttachmentId"]);
-    for name in ["DocumentShareResendRequest", "DocumentShareLogRequest", "DocumentShareRevokeRequest"] {
+    for name in [
+        "DocumentShareResendRequest",
+        "DocumentShareLogRequest",
+        "DocumentShareRevokeRequest",
+    ] {
         assert_eq!(members(name), ["DocumentShareId"], "{name}");
     }
     let response = &doc["components"]["schemas"]["DocumentShareResponse"]["properties"];
@@ -589,8 +646,8 @@ fn openapi_describes_every_share_operation_by_its_platform_names() {
     );
     assert!(response["ShareUrl"].is_object() && response["ResponseStatus"].is_object());
     assert_eq!(
-        doc["components"]["schemas"]["DocumentShareLogResponse"]["properties"]["AccessLog"]
-            ["items"]["$ref"],
+        doc["components"]["schemas"]["DocumentShareLogResponse"]["properties"]["AccessLog"]["items"]
+            ["$ref"],
         schemas("DocumentShareAccessLog")
     );
 }

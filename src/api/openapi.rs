@@ -22,7 +22,12 @@ pub fn document(public_url: &str) -> Value {
     let mut shared = Vec::new();
     for route in ROUTES {
         let (request, response) = (route.schemas)(&mut generator);
-        let request = named(request.to_value(), route.request, &mut generator, &mut shared);
+        let request = named(
+            request.to_value(),
+            route.request,
+            &mut generator,
+            &mut shared,
+        );
         let response = response.to_value();
         let item = paths
             .entry(route.path.to_owned())

@@ -652,7 +652,10 @@ mod tests {
         assert_eq!(error_root("ErrorResponse"), "ErrorResponse");
         assert_eq!(service_of("ContactRequest"), "ContactService");
         assert_eq!(service_of("CustomerLinkRequest"), "CustomerLinkService");
-        assert_eq!(service_of("DocumentShareLogRequest"), "DocumentShareService");
+        assert_eq!(
+            service_of("DocumentShareLogRequest"),
+            "DocumentShareService"
+        );
     }
 
     #[test]
