@@ -646,6 +646,11 @@ fn openapi_describes_every_share_operation_by_its_platform_names() {
     );
     assert!(response["ShareUrl"].is_object() && response["ResponseStatus"].is_object());
     assert_eq!(
+        doc["components"]["schemas"]["DocumentShareResponse"]["required"],
+        json!(["DocumentShare"]),
+        "DeliveryErrors and ShareUrl are omitted when empty"
+    );
+    assert_eq!(
         doc["components"]["schemas"]["DocumentShareLogResponse"]["properties"]["AccessLog"]["items"]
             ["$ref"],
         schemas("DocumentShareAccessLog")
