@@ -19,15 +19,27 @@ pub fn document(public_url: &str) -> Value {
         .subschema_for::<crate::wire::status::ErrorResponse>()
         .to_value();
     let mut paths = Map::new();
+    let mut shared = Vec::new();
     for route in ROUTES {
         let (request, response) = (route.schemas)(&mut generator);
-        let (request, response) = (request.to_value(), response.to_value());
+        let request = named(
+            request.to_value(),
+            route.request,
+            &mut generator,
+            &mut shared,
+        );
+        let response = response.to_value();
         let item = paths
             .entry(route.path.to_owned())
             .or_insert_with(|| json!({}));
         for verb in route.verbs {
             item[verb.to_ascii_lowercase()] =
                 operation(route, verb, &request, &response, &error, &generator);
+        }
+    }
+    for name in shared {
+        if !ROUTES.iter().any(|r| r.request == name) {
+            generator.definitions_mut().remove(&name);
         }
     }
     json!({
@@ -104,6 +116,33 @@ fn operation(
         });
     }
     op
+}
+
+/// The request schema under the operation's own name. One Rust DTO may serve several
+/// operations (`DocumentShareIdRequest` binds resend, log and revoke), but clients know each
+/// operation's request DTO by the platform's name (`DocumentShareResendRequest`, …), so the
+/// schema is published under that name; the shared name is noted in `shared` so it can be
+/// dropped when no operation is called so.
+fn named(
+    schema: Value,
+    name: &str,
+    generator: &mut schemars::SchemaGenerator,
+    shared: &mut Vec<String>,
+) -> Value {
+    let reference = schema.get("$ref").and_then(Value::as_str);
+    let Some(own) = reference.and_then(|r| r.rsplit('/').next()) else {
+        return schema;
+    };
+    if own == name {
+        return schema;
+    }
+    let definitions = generator.definitions_mut();
+    let Some(definition) = definitions.get(own).cloned() else {
+        return schema;
+    };
+    shared.push(own.to_owned());
+    definitions.entry(name.to_owned()).or_insert(definition);
+    json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
 /// The attachment operations carry the file itself: the upload's body (raw, or the `file`

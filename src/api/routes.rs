@@ -374,6 +374,10 @@ pub fn service_of(request: &str) -> &'static str {
         Some(Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen) => {
             "PortalService"
         }
+        Some(
+            Op::CreateShare | Op::ListShares | Op::ResendShare | Op::RevokeShare | Op::ShareLog,
+        ) => "DocumentShareService",
+        Some(Op::PutAttachment | Op::GetAttachment | Op::DeleteAttachment) => "AttachmentService",
         _ => "CustomerLinkService",
     }
 }
@@ -648,6 +652,10 @@ mod tests {
         assert_eq!(error_root("ErrorResponse"), "ErrorResponse");
         assert_eq!(service_of("ContactRequest"), "ContactService");
         assert_eq!(service_of("CustomerLinkRequest"), "CustomerLinkService");
+        assert_eq!(
+            service_of("DocumentShareLogRequest"),
+            "DocumentShareService"
+        );
     }
 
     #[test]

@@ -124,7 +124,8 @@ pub struct DocumentShareResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ShareUrl: Option<String>,
     /// Deliveries refused or failed at once (an extension; the platform's DTO has none).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Omitted when empty, so the schema must not call it required (hence `default`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub DeliveryErrors: Vec<String>,
 }
 

@@ -32,12 +32,25 @@ const SERVICESTACK_TYPES: [&str; 4] = [
     "EmptyResponse",
 ];
 
-/// Members a DTO adds to its base class (`CustomerLinkExtended : CustomerLink`); the
-/// serializer writes the base class's members first.
-const DERIVED_MEMBERS: &[(&str, &[&str])] = &[(
-    "CustomerLinkExtended",
-    &["RecipientDisplayName", "RecipientType", "Status"],
-)];
+/// Members a DTO adds to its base class (`CustomerLinkExtended : CustomerLink`,
+/// `DocumentShareExtended : DocumentShare`); the serializer writes the base class's members
+/// first.
+const DERIVED_MEMBERS: &[(&str, &[&str])] = &[
+    (
+        "CustomerLinkExtended",
+        &["RecipientDisplayName", "RecipientType", "Status"],
+    ),
+    (
+        "DocumentShareExtended",
+        &[
+            "AttachmentName",
+            "RecipientDisplayName",
+            "RecipientType",
+            "CreatedByName",
+            "Status",
+        ],
+    ),
+];
 
 /// Element names DataContractSerializer gives the items of a list of primitives.
 const PRIMITIVE_ITEMS: [&str; 9] = [

@@ -6,7 +6,9 @@ dataclasses with snake_case members (`CustomerLinkUID` -> `customer_link_u_i_d`)
 comments, request DTOs deriving from `IReturn[Response]` plus a verb marker (`IPost`, `IGet`,
 `IPut`). `CustomerLink`, `CustomerLinkExtended`, `CustomerLinkCreateResponse` and
 `CustomerLinkCreateRequest` are copied member for member from the service's API page
-(shared/seed/customerlink-create-dtos.txt); the other operations follow src/api/dto.rs and
+(shared/seed/customerlink-create-dtos.txt); the `DocumentShare*` DTOs follow the platform's
+members as reference/trendsic-api.md lists them (no TenantId, non-nullable ExpiresAtUtc and
+request counts, no DeliveryErrors); the other operations follow src/api/dto.rs and
 src/api/routes.rs.
 
 No `response_type()` on these request DTOs: the generator emits it only for generic or abstract
@@ -162,3 +164,116 @@ class CustomerLinkRevokeRequest(IReturn[CustomerLinkResponse], IPost):
 @dataclass
 class ContactPutRequest(Contact, IReturn[ContactResponse], IPut):
     pass
+
+
+# --- Document shares (the platform's DocumentShare* operations; revoke is customerlink's) ---
+
+
+@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)
+@dataclass
+class DocumentShare:
+    document_share_id: int = 0
+    document_share_u_i_d: Optional[str] = None
+    token_hash: Optional[str] = None
+    attachment_id: Optional[str] = None
+    sensitivity_tier: Optional[str] = None
+    require_otp: bool = False
+    otp_channel: Optional[str] = None
+    delivery_channels: Optional[str] = None
+    recipient_contact_id: Optional[int] = None
+    recipient_email: Optional[str] = None
+    recipient_phone: Optional[str] = None
+    sms_consent_snapshot: bool = False
+    created_by_user_id: Optional[str] = None
+    created_by_agent_id: Optional[int] = None
+    created_at_utc: datetime.datetime = datetime.datetime(1, 1, 1)
+    expires_at_utc: datetime.datetime = datetime.datetime(1, 1, 1)
+    max_views: Optional[int] = None
+    view_count: int = 0
+    revoked_at_utc: Optional[datetime.datetime] = None
+    revoked_by_user_id: Optional[str] = None
+
+
+@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)
+@dataclass
+class DocumentShareExtended(DocumentShare):
+    attachment_name: Optional[str] = None
+    recipient_display_name: Optional[str] = None
+    recipient_type: Optional[str] = None
+    created_by_name: Optional[str] = None
+    status: Optional[str] = None
+
+
+@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)
+@dataclass
+class DocumentShareAccessLog:
+    document_share_access_log_id: int = 0
+    document_share_id: int = 0
+    event_type: Optional[str] = None
+    outcome: Optional[str] = None
+    detail_message: Optional[str] = None
+    ip_address: Optional[str] = None
+    user_agent: Optional[str] = None
+    actor_user_id: Optional[str] = None
+    created_at_utc: datetime.datetime = datetime.datetime(1, 1, 1)
+
+
+@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)
+@dataclass
+class DocumentShareResponse:
+    response_status: Optional[ResponseStatus] = None
+    document_share: List[DocumentShareExtended] = field(default_factory=list)
+    share_url: Optional[str] = None
+
+
+@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)
+@dataclass
+class DocumentShareLogResponse:
+    response_status: Optional[ResponseStatus] = None
+    access_log: List[DocumentShareAccessLog] = field(default_factory=list)
+
+
+# @Route("/v1/documentshare", "POST,OPTIONS")
+@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)
+@dataclass
+class DocumentShareCreateRequest(IReturn[DocumentShareResponse], IPost):
+    attachment_id: Optional[str] = None
+    recipient_contact_id: int = 0
+    recipient_email: Optional[str] = None
+    recipient_phone: Optional[str] = None
+    is_adhoc: bool = False
+    sensitivity_tier: Optional[str] = None
+    require_otp: bool = False
+    otp_channel: Optional[str] = None
+    delivery_channels: Optional[str] = None
+    expires_in_hours: int = 0
+    max_views: int = 0
+
+
+# @Route("/v1/documentshare/attachment/{AttachmentId}", "GET,OPTIONS")
+@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)
+@dataclass
+class DocumentShareListRequest(IReturn[DocumentShareResponse], IGet):
+    attachment_id: Optional[str] = None
+
+
+# @Route("/v1/documentshare/{DocumentShareId}/resend", "POST,OPTIONS")
+@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)
+@dataclass
+class DocumentShareResendRequest(IReturn[DocumentShareResponse], IPost):
+    document_share_id: int = 0
+
+
+# @Route("/v1/documentshare/{DocumentShareId}/log", "GET,OPTIONS")
+@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)
+@dataclass
+class DocumentShareLogRequest(IReturn[DocumentShareLogResponse], IGet):
+    document_share_id: int = 0
+
+
+# @Route("/v1/documentshare/{DocumentShareId}/revoke", "POST")
+# @Route("/v1/documentshare/{DocumentShareId}", "DELETE")
+@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)
+@dataclass
+class DocumentShareRevokeRequest(IReturn[DocumentShareResponse], IPost):
+    document_share_id: int = 0

@@ -6,7 +6,8 @@ required, nullable ones optional (`?`), Guid and DateTime as string, `// @Route(
 and request DTOs that implement `IReturn<Response>` with getTypeName(), getMethod() and
 createResponse(). `CustomerLink`, `CustomerLinkExtended`, `CustomerLinkCreateResponse` and
 `CustomerLinkCreateRequest` follow the service's API page (shared/seed/customerlink-create-dtos.txt)
-member for member; the other operations follow src/api/dto.rs and src/api/routes.rs.
+member for member; the DocumentShare* DTOs follow the platform's members as
+reference/trendsic-api.md lists them; the other operations follow src/api/dto.rs and src/api/routes.rs.
 */
 
 export interface IReturn<T>
@@ -234,4 +235,142 @@ export class ContactPutRequest extends Contact implements IReturn<ContactRespons
     public getTypeName() { return 'ContactPutRequest'; }
     public getMethod() { return 'PUT'; }
     public createResponse() { return new ContactResponse(); }
+}
+
+// --- Document shares: the platform's DocumentShare* operations (DocumentShareRevokeRequest is
+// customerlink's addition). No TenantId; ExpiresAtUtc and the request's counts are value types.
+
+export class DocumentShare
+{
+    public DocumentShareId: number;
+    public DocumentShareUID: string;
+    public TokenHash: string;
+    public AttachmentId: string;
+    public SensitivityTier: string;
+    public RequireOtp: boolean;
+    public OtpChannel: string;
+    public DeliveryChannels: string;
+    public RecipientContactId?: number;
+    public RecipientEmail: string;
+    public RecipientPhone: string;
+    public SmsConsentSnapshot: boolean;
+    public CreatedByUserId: string;
+    public CreatedByAgentId?: number;
+    public CreatedAtUtc: string;
+    public ExpiresAtUtc: string;
+    public MaxViews?: number;
+    public ViewCount: number;
+    public RevokedAtUtc?: string;
+    public RevokedByUserId?: string;
+
+    public constructor(init?: Partial<DocumentShare>) { (Object as any).assign(this, init); }
+}
+
+export class DocumentShareExtended extends DocumentShare
+{
+    public AttachmentName: string;
+    public RecipientDisplayName: string;
+    public RecipientType: string;
+    public CreatedByName: string;
+    public Status: string;
+
+    public constructor(init?: Partial<DocumentShareExtended>) { super(init); (Object as any).assign(this, init); }
+}
+
+export class DocumentShareAccessLog
+{
+    public DocumentShareAccessLogId: number;
+    public DocumentShareId: number;
+    public EventType: string;
+    public Outcome: string;
+    public DetailMessage: string;
+    public IpAddress: string;
+    public UserAgent: string;
+    public ActorUserId?: string;
+    public CreatedAtUtc: string;
+
+    public constructor(init?: Partial<DocumentShareAccessLog>) { (Object as any).assign(this, init); }
+}
+
+export class DocumentShareResponse
+{
+    public ResponseStatus: ResponseStatus;
+    public DocumentShare: DocumentShareExtended[];
+    public ShareUrl: string;
+
+    public constructor(init?: Partial<DocumentShareResponse>) { (Object as any).assign(this, init); }
+}
+
+export class DocumentShareLogResponse
+{
+    public ResponseStatus: ResponseStatus;
+    public AccessLog: DocumentShareAccessLog[];
+
+    public constructor(init?: Partial<DocumentShareLogResponse>) { (Object as any).assign(this, init); }
+}
+
+// @Route("/v1/documentshare", "POST,OPTIONS")
+export class DocumentShareCreateRequest implements IReturn<DocumentShareResponse>
+{
+    public AttachmentId: string;
+    public RecipientContactId: number;
+    public RecipientEmail: string;
+    public RecipientPhone: string;
+    public IsAdhoc: boolean;
+    public SensitivityTier: string;
+    public RequireOtp: boolean;
+    public OtpChannel: string;
+    public DeliveryChannels: string;
+    public ExpiresInHours: number;
+    public MaxViews: number;
+
+    public constructor(init?: Partial<DocumentShareCreateRequest>) { (Object as any).assign(this, init); }
+    public getTypeName() { return 'DocumentShareCreateRequest'; }
+    public getMethod() { return 'POST'; }
+    public createResponse() { return new DocumentShareResponse(); }
+}
+
+// @Route("/v1/documentshare/attachment/{AttachmentId}", "GET,OPTIONS")
+export class DocumentShareListRequest implements IReturn<DocumentShareResponse>
+{
+    public AttachmentId: string;
+
+    public constructor(init?: Partial<DocumentShareListRequest>) { (Object as any).assign(this, init); }
+    public getTypeName() { return 'DocumentShareListRequest'; }
+    public getMethod() { return 'GET'; }
+    public createResponse() { return new DocumentShareResponse(); }
+}
+
+// @Route("/v1/documentshare/{DocumentShareId}/resend", "POST,OPTIONS")
+export class DocumentShareResendRequest implements IReturn<DocumentShareResponse>
+{
+    public DocumentShareId: number;
+
+    public constructor(init?: Partial<DocumentShareResendRequest>) { (Object as any).assign(this, init); }
+    public getTypeName() { return 'DocumentShareResendRequest'; }
+    public getMethod() { return 'POST'; }
+    public createResponse() { return new DocumentShareResponse(); }
+}
+
+// @Route("/v1/documentshare/{DocumentShareId}/log", "GET,OPTIONS")
+export class DocumentShareLogRequest implements IReturn<DocumentShareLogResponse>
+{
+    public DocumentShareId: number;
+
+    public constructor(init?: Partial<DocumentShareLogRequest>) { (Object as any).assign(this, init); }
+    public getTypeName() { return 'DocumentShareLogRequest'; }
+    public getMethod() { return 'GET'; }
+    public createResponse() { return new DocumentShareLogResponse(); }
+}
+
+// @Route("/v1/documentshare/{DocumentShareId}/revoke", "POST")
+// @Route("/v1/documentshare/{DocumentShareId}", "DELETE")
+export class DocumentShareRevokeRequest implements IReturn<DocumentShareResponse>
+{
+    public DocumentShareId: number;
+
+    public constructor(init?: Partial<DocumentShareRevokeRequest>) { (Object as any).assign(this, init); }
+    public getTypeName() { return 'DocumentShareRevokeRequest'; }
+    public getMethod() { return 'POST'; }
+    public createResponse() { return new DocumentShareResponse(); }
 }
