@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "attachments",
         sql: include_str!("migrations/002_attachments.sql"),
     },
+    Migration {
+        version: 3,
+        name: "attachment retire",
+        sql: include_str!("migrations/003_attachment_retire.sql"),
+    },
 ];
 
 /// The schema version this build writes.
