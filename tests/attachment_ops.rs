@@ -118,10 +118,7 @@ fn a_backup_of_a_folder_missing_an_attachment_file_fails_naming_it() {
     let simple = uuid::Uuid::parse_str(&id).unwrap().simple().to_string();
     assert!(err.contains(&format!("attachment {simple}")), "{err}");
     assert!(!out.exists(), "no backup is left behind");
-    assert!(
-        !data.join("b.backup.partial").exists(),
-        "nor a partial one"
-    );
+    assert!(!data.join("b.backup.partial").exists(), "nor a partial one");
 }
 
 #[test]

@@ -34,7 +34,11 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// A raw HTTP exchange keeping the body as bytes: (status, lower-cased headers, body).
-pub(crate) fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+pub(crate) fn exchange(
+    addr: SocketAddr,
+    head: &str,
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -108,7 +112,11 @@ fn upload_multipart(s: &TestServer, name: &str, data: &[u8]) -> (u16, Value) {
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
-pub(crate) fn download(s: &TestServer, key: &str, id: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+pub(crate) fn download(
+    s: &TestServer,
+    key: &str,
+    id: &str,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let head = format!(
         "GET /v1/attachment/{id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
          Authorization: Bearer {key}\r\n\r\n"

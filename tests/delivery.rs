@@ -50,7 +50,10 @@ fn hash_of(s: &TestServer, token: &str) -> String {
         .try_into()
         .unwrap();
     HashKeys::derive(&Secret::new(master))
-        .link_token(&LinkToken::parse(token).unwrap())
+        .token(
+            customerlink::domain::share::Family::CustomerLink,
+            &LinkToken::parse(token).unwrap(),
+        )
         .to_hex()
 }
 

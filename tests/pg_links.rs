@@ -443,6 +443,7 @@ async fn purge_answers_as_the_embedded_store_in_bounded_batches() {
             retired_before: at(before),
             limit,
             now: at(before),
+            attachments_idle_before: at(0),
         }
     };
     let revoked_only = both.run(purge(2 * HOUR, 10)).await;
@@ -487,6 +488,7 @@ async fn purge_forgets_old_idempotency_keys_in_bounded_batches_as_the_embedded_s
         retired_before: at(HOUR),
         limit: 3,
         now: at(24 * HOUR + 1),
+        attachments_idle_before: at(0),
     };
     assert_eq!(both.run(purge).await, format!("{:?}", report(0, true)));
     assert_eq!(both.run(purge).await, format!("{:?}", report(0, false)));
@@ -500,7 +502,11 @@ async fn purge_forgets_old_idempotency_keys_in_bounded_batches_as_the_embedded_s
 }
 
 fn report(purged: usize, more: bool) -> PurgeReport {
-    PurgeReport { purged, more }
+    PurgeReport {
+        purged,
+        more,
+        attachments: Vec::new(),
+    }
 }
 
 /// Each outcome's variant name, for a short failure message.
@@ -715,6 +721,7 @@ async fn purges_on_two_instances_at_once_share_the_work() {
             retired_before: late,
             limit: 4,
             now: late,
+            attachments_idle_before: at(0),
         })
         .await;
         purged += outcomes.iter().map(|r| r.purged).sum::<usize>();

@@ -29,6 +29,7 @@ impl AttachmentRecord {
     /// and its last share's purge. The purge removes it a retention window after this, if no
     /// share points at it then.
     pub fn idle_since(&self) -> UnixMillis {
-        self.released_at.map_or(self.created_at, |r| r.max(self.created_at))
+        self.released_at
+            .map_or(self.created_at, |r| r.max(self.created_at))
     }
 }

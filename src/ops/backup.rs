@@ -170,11 +170,7 @@ pub fn finish_file(partial: &Path, path: &Path) -> Result<Header, OpsError> {
 /// Streams a backup of `txn` as chunks on a channel, from a blocking thread (the snapshot is
 /// never held across an `.await`); `pin` keeps the snapshot's attachment files on disk until
 /// the stream ends. A failure mid-way ends the stream with an error.
-pub fn stream(
-    txn: ReadTransaction,
-    pin: Pin,
-    extras: Extras,
-) -> mpsc::Receiver<io::Result<Bytes>> {
+pub fn stream(txn: ReadTransaction, pin: Pin, extras: Extras) -> mpsc::Receiver<io::Result<Bytes>> {
     let (tx, rx) = mpsc::channel(8);
     tokio::task::spawn_blocking(move || {
         let _pin = pin;

@@ -38,19 +38,15 @@ pub fn copy_all<W: Write>(
     Ok(total)
 }
 
-fn copy_one<W: Write>(
-    id: Uuid,
-    len: u64,
-    path: &Path,
-    w: &mut Writer<W>,
-) -> Result<u64, OpsError> {
+fn copy_one<W: Write>(id: Uuid, len: u64, path: &Path, w: &mut Writer<W>) -> Result<u64, OpsError> {
     let missing = |what: String| {
         OpsError::Refused(format!(
             "attachment {}: {what}; run `customerlink check` (nothing was backed up)",
             id.simple()
         ))
     };
-    let file = File::open(path).map_err(|e| missing(format!("its sealed file cannot be read ({e})")))?;
+    let file =
+        File::open(path).map_err(|e| missing(format!("its sealed file cannot be read ({e})")))?;
     let found = file.metadata()?.len();
     if found != len {
         return Err(missing(format!(

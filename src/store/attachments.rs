@@ -135,7 +135,9 @@ pub fn in_snapshot(txn: &redb::ReadTransaction) -> Result<Vec<(Uuid, u64)>, Stor
     Ok(found)
 }
 
-fn read_piece(path: &Path, n: u64) -> Result<Option<Vec<u8>>, StoreError> {
+/// Piece `n` of the sealed file at `path` (0 the header, 1.. the chunks); `None` past its end
+/// or when the file is missing.
+pub(super) fn read_piece(path: &Path, n: u64) -> Result<Option<Vec<u8>>, StoreError> {
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -66,7 +66,10 @@ impl Tables<'_> {
     /// Whether a link of the share family points at attachment `id` of `tenant`.
     fn is_shared(&self, tenant: u128, id: u128) -> Result<bool, StoreError> {
         let rt = share_key();
-        let (from, to) = ((tenant, rt.as_str(), id, 0), (tenant, rt.as_str(), id, u64::MAX));
+        let (from, to) = (
+            (tenant, rt.as_str(), id, 0),
+            (tenant, rt.as_str(), id, u64::MAX),
+        );
         Ok(self.by_resource.range(from..=to)?.next().is_some())
     }
 

@@ -139,6 +139,11 @@ pub(in crate::store::postgres) async fn release_attachment(
     Ok(())
 }
 
+/// `attachments a` idle since before `$1` with no link of the share family (`$2`) on it.
+const IDLE_UNSHARED: &str = "greatest(a.created_at, coalesce(a.released_at, 0)) < $1 \
+    AND NOT EXISTS (SELECT 1 FROM links l WHERE l.tenant_id = a.tenant_id \
+    AND l.resource_key = $2 AND l.resource_uid = a.attachment_id)";
+
 /// Removes up to `limit` attachments (record and chunks) idle since before `before` that no
 /// share points at, skipping rows another instance holds. Answers the removed ids and
 /// whether a full batch was removed (more may be due).
@@ -149,17 +154,16 @@ pub(in crate::store::postgres) async fn purge_idle_attachments(
 ) -> Result<(Vec<uuid::Uuid>, bool), StoreError> {
     let rows = txn
         .query(
-            "WITH due AS (SELECT tenant_id, attachment_id FROM attachments a \
-             WHERE greatest(created_at, coalesce(released_at, 0)) < $1 \
-             AND NOT EXISTS (SELECT 1 FROM links l WHERE l.tenant_id = a.tenant_id \
-             AND l.resource_key = $2 AND l.resource_uid = a.attachment_id) \
-             ORDER BY greatest(created_at, coalesce(released_at, 0)) LIMIT $3 \
+            &format!(
+                "WITH due AS (SELECT tenant_id, attachment_id FROM attachments a \
+             WHERE {IDLE_UNSHARED} ORDER BY greatest(a.created_at, coalesce(a.released_at, 0)) LIMIT $3 \
              FOR UPDATE SKIP LOCKED), \
              gone AS (DELETE FROM attachments a USING due WHERE a.tenant_id = due.tenant_id \
              AND a.attachment_id = due.attachment_id RETURNING a.attachment_id), \
              chunks AS (DELETE FROM attachment_chunks c USING gone \
              WHERE c.attachment_id = gone.attachment_id) \
-             SELECT attachment_id FROM gone",
+             SELECT attachment_id FROM gone"
+            ),
             &[&before.as_i64(), &share_key(), &(limit as i64)],
         )
         .await
@@ -168,6 +172,21 @@ pub(in crate::store::postgres) async fn purge_idle_attachments(
         .iter()
         .map(|row| row.try_get::<_, uuid::Uuid>(0).map_err(|e| from_pg(&e)))
         .collect::<Result<Vec<_>, _>>()?;
-    let more = removed.len() >= limit;
+    let more = removed.len() >= limit && any_idle(txn, before).await?;
     Ok((removed, more))
+}
+
+/// Whether an attachment no share points at is idle since before `before`.
+async fn any_idle(
+    txn: &Transaction<'_>,
+    before: crate::domain::UnixMillis,
+) -> Result<bool, StoreError> {
+    let row = txn
+        .query_one(
+            &format!("SELECT EXISTS (SELECT 1 FROM attachments a WHERE {IDLE_UNSHARED})"),
+            &[&before.as_i64(), &share_key()],
+        )
+        .await
+        .map_err(|e| from_pg(&e))?;
+    row.try_get(0).map_err(|e| from_pg(&e))
 }
