@@ -149,7 +149,7 @@ pub fn new_link(
         caller,
         now,
         uid.into(),
-        keys.link_token(&token),
+        keys.token(customerlink::domain::share::Family::CustomerLink, &token),
     )
     .map_err(|e| format!("{e:?}"))?;
     let op = Create {
