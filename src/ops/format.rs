@@ -303,6 +303,35 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_file_is_still_read() {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        let hash = *blake3::hash(&bytes).as_bytes();
+        bytes.push(TAG_END);
+        bytes.extend_from_slice(&32u32.to_le_bytes());
+        bytes.extend_from_slice(&hash);
+        assert!(matches!(read_all(&bytes).as_deref(), Ok([])));
+        #[derive(Serialize)]
+        struct V1<'a> {
+            format: u32,
+            schema_version: u64,
+            created_at_ms: i64,
+            tables: &'a [(String, u64)],
+            producer: &'a str,
+        }
+        let v1 = V1 {
+            format: 1,
+            schema_version: 1,
+            created_at_ms: 5,
+            tables: &[],
+            producer: "old",
+        };
+        let packed = rmp_serde::to_vec_named(&v1).unwrap_or_else(|e| panic!("{e}"));
+        let read: Header = rmp_serde::from_slice(&packed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.attachments, 0, "no attachments in a v1 header");
+    }
+
+    #[test]
     fn damage_and_truncation_are_refused() {
         let good = sample();
         for cut in [good.len() - 1, good.len() - 40, 30] {
