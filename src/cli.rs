@@ -391,8 +391,8 @@ fn backup(config: &Config, file: &std::path::Path) -> Result<i32, String> {
         ops::Via::Server(addr) => format!("streamed by the server at {addr}"),
     };
     eprintln!(
-        "backup: {} entries, {} bytes, {via}; verified. It holds the master secret: keep it private.",
-        summary.entries, summary.bytes
+        "backup: {} entries, {} attachment files, {} bytes, {via}; verified. It holds the master secret: keep it private.",
+        summary.entries, summary.attachments, summary.bytes
     );
     println!("{}", file.display());
     Ok(0)

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::support::{self, TestServer, cli, on_postgres};
 
 /// Deterministic pseudo-random bytes (xorshift64*).
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..len)
         .map(|_| {
@@ -34,7 +34,11 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// A raw HTTP exchange keeping the body as bytes: (status, lower-cased headers, body).
-fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+pub(crate) fn exchange(
+    addr: SocketAddr,
+    head: &str,
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -70,7 +74,7 @@ fn find<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// `PUT /v1/attachment` with the raw file; answers (status, JSON body).
-fn upload_raw(s: &TestServer, key: &str, name: &str, data: &[u8]) -> (u16, Value) {
+pub(crate) fn upload_raw(s: &TestServer, key: &str, name: &str, data: &[u8]) -> (u16, Value) {
     let head = format!(
         "PUT /v1/attachment HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
          Authorization: Bearer {key}\r\nAccept: application/json\r\n\
@@ -108,7 +112,11 @@ fn upload_multipart(s: &TestServer, name: &str, data: &[u8]) -> (u16, Value) {
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
-fn download(s: &TestServer, key: &str, id: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+pub(crate) fn download(
+    s: &TestServer,
+    key: &str,
+    id: &str,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let head = format!(
         "GET /v1/attachment/{id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
          Authorization: Bearer {key}\r\n\r\n"
@@ -116,7 +124,7 @@ fn download(s: &TestServer, key: &str, id: &str) -> (u16, Vec<(String, String)>,
     exchange(s.addr, &head, b"")
 }
 
-fn id_of(reply: &Value) -> String {
+pub(crate) fn id_of(reply: &Value) -> String {
     reply["AttachmentId"].as_str().unwrap().to_owned()
 }
 
@@ -480,26 +488,4 @@ fn every_spelling_of_the_upload_streams_past_the_body_limit() {
         .raw_body(data.clone())
         .send();
     assert_eq!(resp.status, 401, "{resp:?}");
-}
-
-#[test]
-fn a_backup_refuses_a_folder_holding_attachments_rather_than_drop_their_files() {
-    if crate::support::embedded_only("the backup of the file") {
-        return;
-    }
-    let s = TestServer::start();
-    let (status, reply) = upload_raw(&s, &s.key, "kept.bin", b"kept bytes");
-    assert_eq!(status, 200, "{reply}");
-    let (dir, _) = s.stop();
-    let data = dir.as_ref().unwrap().path();
-    let out = data.join("b.backup");
-    let (code, _, err) = crate::support::cli(&[
-        "backup",
-        out.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("1 attachment"), "{err}");
-    assert!(!out.exists(), "no partial backup is left");
 }

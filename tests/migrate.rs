@@ -78,6 +78,73 @@ fn counts(out: &str) -> BTreeMap<String, (u64, u64, String)> {
         .collect()
 }
 
+#[test]
+fn issue17_migrate_carries_the_sealed_attachments_byte_for_byte() {
+    use crate::attachments::{download, id_of, random_bytes, upload_raw};
+    let s = TestServer::start_with(|c| c.store = StoreLocation::Redb);
+    let files: Vec<(String, Vec<u8>)> = [(200_000, 4), (0, 5)]
+        .into_iter()
+        .map(|(len, seed)| {
+            let data = random_bytes(len, seed);
+            let (status, reply) = upload_raw(&s, &s.key, "moved.bin", &data);
+            assert_eq!(status, 200, "{reply}");
+            (id_of(&reply), data)
+        })
+        .collect();
+    let key = s.key.clone();
+    let (dir, clock) = s.stop();
+    let dir = dir.unwrap();
+
+    let cluster = shared();
+    let db = cluster.create_database();
+    let (code, out, err) = migrate(dir.path(), &cluster.url(&db));
+    assert_eq!(code, 0, "{out}{err}");
+    let counts = counts(&out);
+    for (table, n) in [
+        ("attachments", 2),
+        ("attachments_by_idle", 2),
+        ("attachment_chunks", 5),
+    ] {
+        assert_eq!(
+            counts.get(table),
+            Some(&(n, n, "ok".to_owned())),
+            "{table}: {out}"
+        );
+    }
+    let pg = StoreLocation::Postgres(cluster.settings(&db));
+    let s = TestServer::start_in(dir.path(), clock, |c| c.store = pg.clone());
+    for (id, data) in &files {
+        let (status, _, body) = download(&s, &key, id);
+        assert_eq!(status, 200, "{id} on PostgreSQL");
+        assert!(body == *data, "{id} came back with other bytes");
+    }
+}
+
+#[test]
+fn issue17_migrate_refuses_a_store_missing_an_attachment_file() {
+    use crate::attachments::{id_of, upload_raw};
+    let s = TestServer::start_with(|c| c.store = StoreLocation::Redb);
+    let (status, reply) = upload_raw(&s, &s.key, "gone.bin", b"gone");
+    assert_eq!(status, 200, "{reply}");
+    let (dir, _) = s.stop();
+    let dir = dir.unwrap();
+    let id = uuid::Uuid::parse_str(&id_of(&reply)).unwrap();
+    let file = dir
+        .path()
+        .join("attachments")
+        .join(format!("{}.sealed", id.simple()));
+    std::fs::remove_file(file).unwrap();
+    let cluster = shared();
+    let db = cluster.create_database();
+    let (code, out, err) = migrate(dir.path(), &cluster.url(&db));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains(&format!("attachment {}", id.simple())),
+        "{err}"
+    );
+    assert_eq!(cluster.psql(&db, "SELECT count(*) FROM attachments"), "0");
+}
+
 fn migrate(data: &Path, url: &str) -> (i32, String, String) {
     let d = data.to_str().unwrap();
     cli(&["migrate", "--to", url, "--data", d, "--store", "redb"])
@@ -282,7 +349,8 @@ fn issue13_migrate_copies_a_stopped_store_and_links_keep_working() {
         let (redb, pg, ok) = &counts[table];
         assert!(*redb > 0 && redb == pg && ok == "ok", "{table}: {out}");
     }
-    assert_eq!(counts.len(), tables::ALL.len() - 1, "{out}");
+    // Every table but `meta`, and the attachments' sealed chunks.
+    assert_eq!(counts.len(), tables::ALL.len(), "{out}");
     let master = dir.path().join("master.key");
     assert!(
         err.contains(&master.display().to_string()) && err.contains("master_secret_file"),

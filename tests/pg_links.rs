@@ -443,6 +443,7 @@ async fn purge_answers_as_the_embedded_store_in_bounded_batches() {
             retired_before: at(before),
             limit,
             now: at(before),
+            attachments_idle_before: at(0),
         }
     };
     let revoked_only = both.run(purge(2 * HOUR, 10)).await;
@@ -487,6 +488,7 @@ async fn purge_forgets_old_idempotency_keys_in_bounded_batches_as_the_embedded_s
         retired_before: at(HOUR),
         limit: 3,
         now: at(24 * HOUR + 1),
+        attachments_idle_before: at(0),
     };
     assert_eq!(both.run(purge).await, format!("{:?}", report(0, true)));
     assert_eq!(both.run(purge).await, format!("{:?}", report(0, false)));
@@ -500,7 +502,11 @@ async fn purge_forgets_old_idempotency_keys_in_bounded_batches_as_the_embedded_s
 }
 
 fn report(purged: usize, more: bool) -> PurgeReport {
-    PurgeReport { purged, more }
+    PurgeReport {
+        purged,
+        more,
+        attachments: Vec::new(),
+    }
 }
 
 /// Each outcome's variant name, for a short failure message.
@@ -715,6 +721,7 @@ async fn purges_on_two_instances_at_once_share_the_work() {
             retired_before: late,
             limit: 4,
             now: late,
+            attachments_idle_before: at(0),
         })
         .await;
         purged += outcomes.iter().map(|r| r.purged).sum::<usize>();
@@ -726,4 +733,82 @@ async fn purges_on_two_instances_at_once_share_the_work() {
     for n in 40..70 {
         assert_eq!(stores.1.fetch(&LinkByToken(token(n))).await.unwrap(), None);
     }
+}
+
+/// A share of attachment `attachment`: link `n` of the share family.
+fn share(n: u8, created: UnixMillis, attachment: uuid::Uuid) -> LinkRecord {
+    LinkRecord {
+        resource_type: customerlink::domain::share::SHARED_DOCUMENT.into(),
+        resource_uid: attachment,
+        ..link(n, created, 5, false)
+    }
+}
+
+/// Stores an empty attachment uploaded at `created` on both stores (PostgreSQL: its one
+/// sealed chunk first, as an upload does).
+async fn put_attachment(both: &Both, id: uuid::Uuid, created: UnixMillis) {
+    use customerlink::domain::attachment::AttachmentRecord;
+    use customerlink::store::commands::{PutAttachment, PutAttachmentChunk};
+    let chunk = PutAttachmentChunk {
+        id,
+        n: 1,
+        bytes: vec![0; 16],
+    };
+    both.pg.write(&chunk).await.expect("postgres chunk");
+    let record = AttachmentRecord {
+        id,
+        tenant_id: TENANT,
+        name: "a.pdf".into(),
+        content_type: "application/pdf".into(),
+        download_only: false,
+        size: 0,
+        sha256: [0; 32],
+        created_at: created,
+        released_at: None,
+    };
+    both.run(|| PutAttachment {
+        record: Box::new(record.clone()),
+        header: vec![1; 65],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_releases_an_attachment_with_its_last_share_and_removes_it_a_window_later() {
+    use customerlink::store::queries::AttachmentOf;
+    let both = Both::new().await;
+    let id = uuid::Uuid::from_u128(0xa77);
+    put_attachment(&both, id, at(0)).await;
+    both.run(create(share(20, at(0), id))).await; // expires at 24 h
+    both.run(create(share(21, at(2 * HOUR), id))).await; // expires at 26 h
+    let purge = |now: i64, idle_before: i64| {
+        move || PurgeRetired {
+            retired_before: at(now),
+            limit: 10,
+            now: at(now),
+            attachments_idle_before: at(idle_before),
+        }
+    };
+    let of = AttachmentOf { tenant: TENANT, id };
+    // Past the window since the upload, but a share still holds it: kept, not released.
+    let first = both.run(purge(25 * HOUR, 25 * HOUR)).await;
+    assert!(
+        first.contains("purged: 1,") && first.contains("attachments: []"),
+        "{first}"
+    );
+    assert!(both.read(of).await.contains("released_at: None"));
+    // Its last share goes: released at that moment, in the same transaction.
+    let second = both.run(purge(27 * HOUR, 27 * HOUR)).await;
+    assert!(
+        second.contains("purged: 1,") && second.contains("attachments: []"),
+        "{second}"
+    );
+    let released = format!("released_at: Some({:?})", at(27 * HOUR));
+    assert!(both.read(of).await.contains(&released), "{released}");
+    assert!(both.redb.check().unwrap().is_consistent());
+    // A window after the release (the window here: 1 ms), the purge removes it.
+    let third = both.run(purge(27 * HOUR + 1, 27 * HOUR + 1)).await;
+    assert!(third.contains(&format!("attachments: [{id:?}]")), "{third}");
+    assert_eq!(both.read(of).await, "None");
+    assert!(both.redb.check().unwrap().is_consistent());
 }

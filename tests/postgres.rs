@@ -15,8 +15,13 @@ use customerlink::store::postgres::{
 use crate::support::cli;
 use crate::support::postgres::{Cluster, fresh_database, shared};
 
+/// The schema version this build writes (its last step).
+fn latest() -> i32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
 /// This build's steps and one more, as a later build would have them.
-fn with_step_3() -> Vec<Migration> {
+fn with_next_step() -> Vec<Migration> {
     let mut steps: Vec<Migration> = MIGRATIONS
         .iter()
         .map(|m| Migration {
@@ -26,7 +31,7 @@ fn with_step_3() -> Vec<Migration> {
         })
         .collect();
     steps.push(Migration {
-        version: 3,
+        version: latest() + 1,
         name: "future",
         // slow, so instances starting together overlap in it
         sql: "SELECT pg_sleep(0.3); ALTER TABLE links ADD COLUMN future_field bigint",
@@ -42,8 +47,14 @@ fn names(text: &str) -> BTreeSet<String> {
 async fn migrations_create_every_table_and_index_once() {
     let settings = fresh_database();
     let (store, migrated) = PgStore::connect(&settings).await.unwrap();
-    assert_eq!(migrated, Migrated { from: 0, to: 2 });
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(
+        migrated,
+        Migrated {
+            from: 0,
+            to: latest()
+        }
+    );
+    assert_eq!(store.schema_version().await.unwrap(), latest());
     let cluster = shared();
     let tables = cluster.psql(
         &settings.dbname,
@@ -85,6 +96,7 @@ async fn migrations_create_every_table_and_index_once() {
         "access_log_noise",
         "idempotency_by_time",
         "api_keys_key_id_key",
+        "attachments_by_idle",
     ] {
         assert!(indexes.contains(index), "{index} missing from {indexes:?}");
     }
@@ -98,11 +110,14 @@ async fn migrations_create_every_table_and_index_once() {
     let (_, again) = PgStore::connect(&settings).await.unwrap();
     assert_eq!(
         again,
-        Migrated { from: 2, to: 2 },
+        Migrated {
+            from: latest(),
+            to: latest()
+        },
         "a second start applies nothing"
     );
     let rows = cluster.psql(&settings.dbname, "SELECT count(*) FROM schema_version");
-    assert_eq!(rows, "2");
+    assert_eq!(rows, latest().to_string());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,16 +156,23 @@ async fn a_schema_newer_than_this_build_is_refused_naming_both_versions() {
     let (store, _) = PgStore::connect(&settings).await.unwrap();
     // A later build adds step 3 ...
     let mut client = store.client().await.unwrap();
-    let later = with_step_3();
+    let later = with_next_step();
     let upgraded = run_steps(&mut client, &later).await.unwrap();
-    assert_eq!(upgraded, Migrated { from: 2, to: 3 });
+    assert_eq!(
+        upgraded,
+        Migrated {
+            from: latest(),
+            to: latest() + 1
+        }
+    );
     drop(client);
-    // ... and this build, which knows only steps 1 and 2, must not start on it.
+    // ... and this build, which knows only its own steps, must not start on it.
     let e = PgStore::connect(&settings).await.err().expect("refused");
     let message = e.to_string();
     assert!(matches!(e, StoreError::Corrupt(_)), "{e:?}");
     assert!(
-        message.contains("version 3") && message.contains("(2)"),
+        message.contains(&format!("version {}", latest() + 1))
+            && message.contains(&format!("({})", latest())),
         "{message}"
     );
 }
@@ -166,29 +188,29 @@ async fn instances_starting_together_migrate_once() {
     let mut applied = 0;
     for start in starts {
         let migrated = start.await.unwrap().unwrap();
-        assert_eq!(migrated.to, 2);
+        assert_eq!(migrated.to, latest());
         applied += usize::from(migrated.from == 0);
     }
     assert_eq!(applied, 1, "exactly one instance applied the schema");
     let rows = shared().psql(&settings.dbname, "SELECT count(*) FROM schema_version");
-    assert_eq!(rows, "2");
+    assert_eq!(rows, latest().to_string());
 
     // An upgrade, when schema_version already exists: the lock alone serialises it.
     let upgrades = (0..4).map(|_| {
         let store = PgStore::new(&settings).unwrap();
         tokio::spawn(async move {
             let mut client = store.client().await?;
-            run_steps(&mut client, &with_step_3()).await
+            run_steps(&mut client, &with_next_step()).await
         })
     });
     let upgrades: Vec<_> = upgrades.collect();
     let mut applied = 0;
     for upgrade in upgrades {
         let migrated = upgrade.await.unwrap().unwrap();
-        assert_eq!(migrated.to, 3);
-        applied += usize::from(migrated.from == 2);
+        assert_eq!(migrated.to, latest() + 1);
+        applied += usize::from(migrated.from == latest());
     }
-    assert_eq!(applied, 1, "exactly one instance applied step 3");
+    assert_eq!(applied, 1, "exactly one instance applied the next step");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

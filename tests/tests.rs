@@ -11,6 +11,7 @@ mod support;
 
 mod access_log;
 mod admin;
+mod attachment_ops;
 mod attachments;
 mod auth;
 mod autobatch;

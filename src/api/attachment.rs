@@ -258,6 +258,7 @@ async fn upload(
         size: sealed.size,
         sha256: sealed.sha256,
         created_at: state.clock.now(),
+        released_at: None,
     };
     let response = AttachmentResponse::from_record(&record);
     stored.commit(state.store, record).await?;

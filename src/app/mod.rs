@@ -174,7 +174,12 @@ fn spawn_jobs(state: &AppState) -> (Job, Job, Job) {
         panics: Arc::clone(&state.metrics.jobs),
     };
     let purge_stats = Arc::clone(&state.metrics.purge);
-    let purge = jobs::purge::spawn(handles.clone(), state.config.purge.clone(), purge_stats);
+    let purge = jobs::purge::spawn(
+        handles.clone(),
+        state.config.purge.clone(),
+        state.config.attachments.retention_ms,
+        purge_stats,
+    );
     let delivery = &state.config.delivery;
     let outbox = jobs::outbox::spawn(state.outbox.clone(), delivery, Arc::clone(&handles.panics));
     let views = Arc::clone(&state.portal_limits.landing_views);

@@ -82,6 +82,7 @@ pub struct FileConfig {
 #[serde(deny_unknown_fields)]
 pub struct AttachmentsFile {
     pub max_bytes: Option<u64>,
+    pub retention_days: Option<u64>,
 }
 
 /// Limits of `PUT /v1/attachment`.
@@ -89,6 +90,9 @@ pub struct AttachmentsFile {
 pub struct AttachmentSettings {
     /// The largest file accepted (default 25 MiB); a larger upload gets 413 and leaves nothing.
     pub max_bytes: u64,
+    /// How long an attachment no share points at is kept, from the later of its upload and
+    /// its last share's purge, before the purge removes it (default 30 days).
+    pub retention_ms: i64,
 }
 
 /// `[portal]` table of the file.
@@ -394,7 +398,12 @@ fn resolve_portal(f: &PortalFile, errors: &mut Vec<ConfigError>) -> PortalSettin
     }
 }
 
-/// `[attachments]`: the largest file an upload may carry (25 MiB by default).
+/// Longest `attachments.retention_days` accepted (100 years).
+const MAX_RETENTION_DAYS: u64 = 36_500;
+
+/// `[attachments]`: the largest file an upload may carry (25 MiB by default) and the days an
+/// unshared attachment is kept (30 by default; 1 to [`MAX_RETENTION_DAYS`], so a fresh
+/// upload is never purged before a share can be made for it).
 fn resolve_attachments(f: &AttachmentsFile, errors: &mut Vec<ConfigError>) -> AttachmentSettings {
     let max_bytes = positive(
         f.max_bytes,
@@ -402,7 +411,16 @@ fn resolve_attachments(f: &AttachmentsFile, errors: &mut Vec<ConfigError>) -> At
         "attachments.max_bytes",
         errors,
     );
-    AttachmentSettings { max_bytes }
+    let mut days = positive(f.retention_days, 30, "attachments.retention_days", errors);
+    if days > MAX_RETENTION_DAYS {
+        let problem = format!("must be at most {MAX_RETENTION_DAYS}");
+        errors.push(err("attachments.retention_days", problem));
+        days = 30;
+    }
+    AttachmentSettings {
+        max_bytes,
+        retention_ms: (days * 86_400_000) as i64,
+    }
 }
 
 /// `log_level` (flag or file), default `info`.
@@ -510,6 +528,24 @@ mod tests {
         assert_eq!(c.purge.interval, Duration::from_secs(60));
         assert_eq!(c.purge.retention_ms, 30 * 24 * 3_600_000);
         assert_eq!(c.policy_file, PathBuf::from("data/policy.toml"));
+    }
+
+    #[test]
+    fn attachments_retention_days_defaults_to_30_and_is_bounded() {
+        let resolve = |text: &str| Config::resolve(Overrides::default(), file(text));
+        let c = resolve("").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.attachments.retention_ms, 30 * 86_400_000);
+        let c = resolve("[attachments]\nretention_days = 2").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.attachments.retention_ms, 2 * 86_400_000);
+        for bad in ["0", "36501"] {
+            let errors = resolve(&format!("[attachments]\nretention_days = {bad}"))
+                .err()
+                .unwrap_or_default();
+            assert!(
+                errors.iter().any(|e| e.key == "attachments.retention_days"),
+                "{bad}: {errors:?}"
+            );
+        }
     }
 
     #[test]

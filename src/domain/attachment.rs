@@ -19,4 +19,17 @@ pub struct AttachmentRecord {
     /// SHA-256 of the plaintext.
     pub sha256: [u8; 32],
     pub created_at: UnixMillis,
+    /// When the purge removed the last share pointing at it (`None` while never released).
+    #[serde(default)]
+    pub released_at: Option<UnixMillis>,
+}
+
+impl AttachmentRecord {
+    /// Since when no share has held it, as far as the record knows: the later of its upload
+    /// and its last share's purge. The purge removes it a retention window after this, if no
+    /// share points at it then.
+    pub fn idle_since(&self) -> UnixMillis {
+        self.released_at
+            .map_or(self.created_at, |r| r.max(self.created_at))
+    }
 }

@@ -166,12 +166,12 @@ fn backup(state: BackupSource<'_>, headers: &HeaderMap) -> Response<ResponseBody
         );
     };
     let started = embedded
-        .snapshot()
+        .pinned_snapshot()
         .map_err(crate::ops::OpsError::from)
-        .and_then(|txn| {
+        .and_then(|(txn, pin)| {
             let total = backup::count(&txn)?;
             let extras = backup::Extras::gather(state.config, state.clock.now())?;
-            Ok((total, backup::stream(txn, extras)))
+            Ok((total, backup::stream(txn, pin, extras)))
         });
     match started {
         Ok((total, chunks)) => {

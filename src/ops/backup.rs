@@ -2,7 +2,8 @@
 //! config files — written from ONE read snapshot, so the copy is consistent while writes go
 //! on. The server streams it from `GET /admin/backup`; `customerlink backup` writes it to a
 //! file (0600: it holds the master secret) and verifies it before it calls it done. With no
-//! server running, the command takes the snapshot itself.
+//! server running, the command takes the snapshot itself. The sealed files of the snapshot's
+//! attachments follow the tables (`ops::sealed`), kept on disk by the snapshot's pin.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -16,7 +17,7 @@ use super::{OpsError, tables};
 use crate::config::Config;
 use crate::domain::UnixMillis;
 use crate::domain::token::Secret;
-use crate::store::StoreError;
+use crate::store::file_pins::Pin;
 use crate::store::tables::SCHEMA_VERSION;
 
 /// Config files of the data folder that travel with the backup (when present).
@@ -30,6 +31,8 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 pub struct Summary {
     pub entries: u64,
     pub bytes: u64,
+    /// Attachments whose sealed files the backup carries.
+    pub attachments: u64,
 }
 
 /// Everything besides the tables that goes into a backup.
@@ -37,6 +40,8 @@ pub struct Extras {
     pub master: Secret<[u8; 32]>,
     pub files: Vec<(String, Vec<u8>)>,
     pub created_at: UnixMillis,
+    /// The folder of the sealed attachment files.
+    pub attachments: std::path::PathBuf,
 }
 
 impl Extras {
@@ -55,33 +60,14 @@ impl Extras {
             master,
             files,
             created_at,
+            attachments: crate::store::attachments::folder(&config.database_path()),
         })
     }
 }
 
-/// Entries in the snapshot (for progress). Refuses a snapshot that holds attachments: their
-/// sealed files live beside the database and the backup format does not carry them yet, so a
-/// backup would restore records without their files — refused rather than silently partial.
+/// Entries in the snapshot's tables (for progress).
 pub fn count(txn: &ReadTransaction) -> Result<u64, OpsError> {
-    refuse_attachments(txn)?;
     tables::all().iter().map(|t| t.len(txn)).sum()
-}
-
-fn refuse_attachments(txn: &ReadTransaction) -> Result<(), OpsError> {
-    use redb::ReadableTableMetadata;
-    let held = txn
-        .open_table(crate::store::tables::ATTACHMENTS)
-        .map_err(StoreError::from)?
-        .len()
-        .map_err(StoreError::from)?;
-    if held > 0 {
-        return Err(OpsError::Refused(format!(
-            "the data folder holds {held} attachment(s), whose files backups do not carry yet; \
-             stop the server and copy the whole data folder (customerlink.redb, master.key, \
-             attachments/) instead"
-        )));
-    }
-    Ok(())
 }
 
 /// Writes the whole snapshot to `out`.
@@ -91,13 +77,13 @@ pub fn write(
     out: impl Write,
     progress: Progress<'_>,
 ) -> Result<Summary, OpsError> {
-    refuse_attachments(txn)?;
     tables::check_covered(txn)?;
     let mut counts = Vec::new();
     for t in tables::all() {
         counts.push((t.name().to_owned(), t.len(txn)?));
     }
     let total = counts.iter().map(|(_, n)| n).sum();
+    let attachments = super::sealed::list(txn)?;
     let mut w = Writer::new(out)?;
     w.header(&Header {
         format: super::format::FORMAT_VERSION,
@@ -105,6 +91,7 @@ pub fn write(
         created_at_ms: extras.created_at.as_i64(),
         tables: counts,
         producer: format!("customerlink {}", env!("CARGO_PKG_VERSION")),
+        attachments: attachments.len() as u64,
     })?;
     w.secret(extras.master.expose())?;
     for (name, contents) in &extras.files {
@@ -122,11 +109,13 @@ pub fn write(
         })?;
     }
     progress(done, total);
+    super::sealed::copy_all(&attachments, &extras.attachments, &mut w)?;
     let bytes = w.bytes;
     w.finish()?;
     Ok(Summary {
         entries: done,
         bytes: bytes + 37,
+        attachments: attachments.len() as u64,
     })
 }
 
@@ -146,7 +135,7 @@ pub fn to_file(
         io::BufWriter::with_capacity(1 << 20, file),
         progress,
     )
-    .and_then(|summary| finish_file(&partial, path).map(|()| summary));
+    .and_then(|summary| finish_file(&partial, path).map(|_| summary));
     if result.is_err() {
         let _ = std::fs::remove_file(&partial);
     }
@@ -169,19 +158,22 @@ pub fn create_private(path: &Path) -> io::Result<std::fs::File> {
     options.open(path)
 }
 
-/// Syncs the partial file, verifies it end to end, and renames it into place.
-pub fn finish_file(partial: &Path, path: &Path) -> Result<(), OpsError> {
+/// Syncs the partial file, verifies it end to end, and renames it into place; answers its
+/// header.
+pub fn finish_file(partial: &Path, path: &Path) -> Result<Header, OpsError> {
     std::fs::File::open(partial)?.sync_all()?;
-    super::restore::verify(partial)?;
+    let header = super::restore::verify(partial)?;
     std::fs::rename(partial, path)?;
-    Ok(())
+    Ok(header)
 }
 
 /// Streams a backup of `txn` as chunks on a channel, from a blocking thread (the snapshot is
-/// never held across an `.await`). A failure mid-way ends the stream with an error.
-pub fn stream(txn: ReadTransaction, extras: Extras) -> mpsc::Receiver<io::Result<Bytes>> {
+/// never held across an `.await`); `pin` keeps the snapshot's attachment files on disk until
+/// the stream ends. A failure mid-way ends the stream with an error.
+pub fn stream(txn: ReadTransaction, pin: Pin, extras: Extras) -> mpsc::Receiver<io::Result<Bytes>> {
     let (tx, rx) = mpsc::channel(8);
     tokio::task::spawn_blocking(move || {
+        let _pin = pin;
         let mut sink = ChannelWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
@@ -190,6 +182,7 @@ pub fn stream(txn: ReadTransaction, extras: Extras) -> mpsc::Receiver<io::Result
             Ok(summary) => tracing::info!(
                 entries = summary.entries,
                 bytes = summary.bytes,
+                attachments = summary.attachments,
                 "backup streamed"
             ),
             Err(e) => {

@@ -1,7 +1,8 @@
 //! The backup file's framing (`docs/storage.md`, "Backup format"): a magic line and version,
 //! then frames `tag u8 | length u32 LE | payload`, ending with a frame holding the BLAKE3 hash
 //! of every byte before it. The reader verifies that hash, so a truncated or damaged file is
-//! refused, never half-restored.
+//! refused, never half-restored. Version 2 added the sealed attachment files (frames of
+//! `attachment id | sealed bytes`, in order); version 1 files are still read.
 
 use std::io::{self, Read, Write};
 
@@ -12,7 +13,9 @@ use super::OpsError;
 /// First bytes of every backup.
 pub const MAGIC: &[u8; 20] = b"customerlink-backup\n";
 /// Version of this layout.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest version this build still reads (it has no attachment frames).
+const OLDEST_READ: u32 = 1;
 
 const TAG_HEADER: u8 = 1;
 const TAG_SECRET: u8 = 2;
@@ -20,6 +23,10 @@ const TAG_FILE: u8 = 3;
 const TAG_TABLE: u8 = 4;
 const TAG_ENTRY: u8 = 5;
 const TAG_END: u8 = 6;
+const TAG_SEALED: u8 = 7;
+
+/// Sealed bytes per attachment frame: a file is split so no frame is held whole in memory.
+pub const SEALED_PIECE: usize = 1 << 20;
 
 /// What a backup says about itself (MessagePack with named fields).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,6 +37,9 @@ pub struct Header {
     /// Every table with its entry count, in file order.
     pub tables: Vec<(String, u64)>,
     pub producer: String,
+    /// Attachments whose sealed files follow the tables (0 in version 1 files).
+    #[serde(default)]
+    pub attachments: u64,
 }
 
 /// One frame as read.
@@ -45,6 +55,11 @@ pub enum Frame {
     Entry {
         key: Vec<u8>,
         value: Vec<u8>,
+    },
+    /// The next piece of an attachment's sealed file (pieces of one file are consecutive).
+    Sealed {
+        id: [u8; 16],
+        bytes: Vec<u8>,
     },
     /// The hash matched; nothing follows.
     End,
@@ -109,6 +124,11 @@ impl<W: Write> Writer<W> {
         self.frame(TAG_ENTRY, &[&len.to_le_bytes(), key, value])
     }
 
+    /// A piece of attachment `id`'s sealed file, at most [`SEALED_PIECE`] bytes.
+    pub fn sealed(&mut self, id: &[u8; 16], bytes: &[u8]) -> io::Result<()> {
+        self.frame(TAG_SEALED, &[id, bytes])
+    }
+
     /// Writes the hash frame and flushes; returns the sink.
     pub fn finish(mut self) -> io::Result<W> {
         let hash = *self.hasher.finalize().as_bytes();
@@ -137,7 +157,7 @@ impl<R: Read> Reader<R> {
             return Err(bad("no customerlink backup header"));
         }
         let version = u32::from_le_bytes([head[20], head[21], head[22], head[23]]);
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READ..=FORMAT_VERSION).contains(&version) {
             return Err(bad(format!(
                 "format version {version}; this build reads {FORMAT_VERSION}"
             )));
@@ -220,6 +240,13 @@ fn parse(tag: u8, p: Vec<u8>) -> Result<Frame, OpsError> {
                 key,
             }
         }
+        TAG_SEALED => Frame::Sealed {
+            id: p
+                .get(..16)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| bad("attachment frame"))?,
+            bytes: p[16..].to_vec(),
+        },
         other => return Err(bad(format!("unknown frame {other}"))),
     })
 }
@@ -236,6 +263,7 @@ mod tests {
             created_at_ms: 5,
             tables: vec![("t".into(), 1)],
             producer: "test".into(),
+            attachments: 1,
         };
         w.header(&h)
             .and_then(|()| w.secret(&[9; 32]))
@@ -243,6 +271,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         w.table("t")
             .and_then(|()| w.entry(b"k", b"value"))
+            .and_then(|()| w.sealed(&[3; 16], b"sealed"))
             .unwrap_or_else(|e| panic!("{e}"));
         w.finish().unwrap_or_else(|e| panic!("{e}"))
     }
@@ -268,6 +297,38 @@ mod tests {
         assert!(
             matches!(&frames[4], Frame::Entry { key, value } if key == b"k" && value == b"value")
         );
+        assert!(
+            matches!(&frames[5], Frame::Sealed { id, bytes } if id == &[3; 16] && bytes == b"sealed")
+        );
+    }
+
+    #[test]
+    fn a_version_1_file_is_still_read() {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        let hash = *blake3::hash(&bytes).as_bytes();
+        bytes.push(TAG_END);
+        bytes.extend_from_slice(&32u32.to_le_bytes());
+        bytes.extend_from_slice(&hash);
+        assert!(matches!(read_all(&bytes).as_deref(), Ok([])));
+        #[derive(Serialize)]
+        struct V1<'a> {
+            format: u32,
+            schema_version: u64,
+            created_at_ms: i64,
+            tables: &'a [(String, u64)],
+            producer: &'a str,
+        }
+        let v1 = V1 {
+            format: 1,
+            schema_version: 1,
+            created_at_ms: 5,
+            tables: &[],
+            producer: "old",
+        };
+        let packed = rmp_serde::to_vec_named(&v1).unwrap_or_else(|e| panic!("{e}"));
+        let read: Header = rmp_serde::from_slice(&packed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.attachments, 0, "no attachments in a v1 header");
     }
 
     #[test]
@@ -280,6 +341,6 @@ mod tests {
         let i = flipped.len() - 45;
         flipped[i] ^= 1;
         assert!(read_all(&flipped).is_err());
-        assert!(read_all(b"customerlink-backup\n\x02\0\0\0").is_err());
+        assert!(read_all(b"customerlink-backup\n\x03\0\0\0").is_err());
     }
 }

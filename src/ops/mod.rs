@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod operator;
 mod remote;
 pub mod restore;
+mod sealed;
 mod tables;
 
 use std::path::Path;
@@ -101,9 +102,9 @@ pub fn backup_folder(
                 return Err(OpsError::Refused("not an embedded store".into()));
             };
             let result = embedded
-                .snapshot()
+                .pinned_snapshot()
                 .map_err(OpsError::from)
-                .and_then(|txn| backup::to_file(&txn, &extras, file, &mut progress));
+                .and_then(|(txn, _pin)| backup::to_file(&txn, &extras, file, &mut progress));
             store.close()?;
             Ok((result?, Via::Offline))
         }

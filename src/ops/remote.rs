@@ -24,7 +24,12 @@ pub fn fetch(addr: SocketAddr, key: &str, path: &Path) -> Result<Summary, OpsErr
     let _ = std::fs::remove_file(&partial);
     let result = runtime
         .block_on(download(addr, key, &partial))
-        .and_then(|summary| finish_file(&partial, path).map(|()| summary));
+        .and_then(|summary| {
+            finish_file(&partial, path).map(|header| Summary {
+                attachments: header.attachments,
+                ..summary
+            })
+        });
     if result.is_err() {
         let _ = std::fs::remove_file(&partial);
     }
@@ -111,5 +116,9 @@ async fn download(addr: SocketAddr, key: &str, partial: &Path) -> Result<Summary
         }
     }
     file.flush()?;
-    Ok(Summary { entries, bytes })
+    Ok(Summary {
+        entries,
+        bytes,
+        attachments: 0,
+    })
 }

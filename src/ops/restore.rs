@@ -1,8 +1,10 @@
 //! Restore: a backup file becomes a new, working data folder. The whole file is verified
 //! first (its hash, its header), so a damaged file is refused before anything is written;
 //! then the tables are loaded in transactions of bounded size, the master secret (0600) and
-//! config files are written, and the result is checked like `customerlink check` does. A
-//! target that is not empty is refused; a failed restore removes what it wrote.
+//! config files are written, the sealed attachment files put back (`ops::sealed`), and the
+//! result is checked like `customerlink check` does (every attachment opened to its digest
+//! under the restored master secret). A target that is not empty is refused; a failed
+//! restore removes what it wrote.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -62,19 +64,33 @@ pub fn restore(
     }
     crate::private_fs::dir(dir)?;
     let total = header.tables.iter().map(|(_, n)| n).sum();
-    let result = load(backup, dir, total, progress).and_then(|()| check(dir, settings));
+    let result = load(backup, dir, total, progress)
+        .and_then(|files| expect_files(&header, files))
+        .and_then(|()| check(dir, settings));
     if result.is_err() {
         clear(dir, existed);
     }
     result
 }
 
+/// Every attachment the header announces came with its file.
+fn expect_files(header: &Header, files: u64) -> Result<(), OpsError> {
+    if files != header.attachments {
+        return Err(OpsError::Format(format!(
+            "{files} attachment files for {} attachments",
+            header.attachments
+        )));
+    }
+    Ok(())
+}
+
+/// Loads the tables and writes the files; answers how many attachment files it wrote.
 fn load(
     backup: &Path,
     dir: &Path,
     total: u64,
     progress: super::backup::Progress<'_>,
-) -> Result<(), OpsError> {
+) -> Result<u64, OpsError> {
     let path = dir.join("customerlink.redb");
     crate::private_fs::file(&path)?;
     let db = Database::builder()
@@ -88,6 +104,7 @@ fn load(
         pending: Vec::new(),
         done: 0,
     };
+    let mut sealed = super::sealed::Restorer::new(dir);
     loop {
         match reader.next_frame()? {
             Frame::Secret(secret) => {
@@ -107,15 +124,18 @@ fn load(
                     progress(loader.done, total);
                 }
             }
+            Frame::Sealed { id, bytes } => sealed.piece(id, &bytes)?,
             Frame::Header(_) => {}
             Frame::End => break,
         }
     }
     loader.flush()?;
+    sealed.finish()?;
     progress(loader.done, total);
     drop(loader);
     db.close()
-        .map_err(|e| OpsError::Store(crate::store::StoreError::Io(e.to_string())))
+        .map_err(|e| OpsError::Store(crate::store::StoreError::Io(e.to_string())))?;
+    Ok(sealed.files)
 }
 
 /// Only the known config files, by bare name (a backup cannot write elsewhere).
@@ -152,8 +172,15 @@ impl Loader<'_> {
 }
 
 fn check(dir: &Path, settings: &WriterSettings) -> Result<CheckReport, OpsError> {
+    let master = super::read_master_secret(&dir.join(crate::config::MASTER_SECRET_FILE))?;
+    let wrap = crate::domain::token::HashKeys::derive(&master).attachment_wrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let store = Store::open(&dir.join("customerlink.redb"), settings)?;
-    let report = store.check();
+    let report = store.check().and_then(|mut report| {
+        let (_, problems) = runtime.block_on(store.check_attachments(&wrap))?;
+        report.problems.extend(problems);
+        Ok(report)
+    });
     store.close()?;
     let report = report?;
     if !report.is_consistent() {
@@ -173,7 +200,11 @@ fn clear(dir: &Path, existed: bool) {
     }
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
-            let _ = std::fs::remove_file(entry.path());
+            let path = entry.path();
+            let _ = match path.is_dir() {
+                true => std::fs::remove_dir_all(path),
+                false => std::fs::remove_file(path),
+            };
         }
     }
 }

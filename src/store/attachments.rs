@@ -20,7 +20,7 @@ use super::commands::SweepAttachmentChunks;
 use super::commands::{PutAttachment, PutAttachmentChunk};
 use super::queries::{AllAttachments, AttachmentChunk};
 use super::{Backend, Store, StoreError};
-use crate::attachment::seal::{HEADER, SEALED_CHUNK};
+use crate::attachment::seal::{HEADER, SEALED_CHUNK, chunk_count};
 use crate::domain::attachment::AttachmentRecord;
 
 /// The attachments folder beside the embedded database file.
@@ -104,22 +104,40 @@ impl Store {
         }
     }
 
-    /// Removes an attachment's bytes once its record is gone (embedded: the file; PostgreSQL:
-    /// `DeleteAttachment` removed the chunks with the record).
+    /// Removes an attachment's bytes once its record is gone (embedded: the file, or later if a
+    /// backup is copying the folder; PostgreSQL: the record's removal took the chunks).
     pub fn discard_attachment(&self, id: Uuid) -> Result<(), StoreError> {
         if let Backend::Embedded(e) = &self.backend {
             let path = file_of(e.attachments_dir(), id);
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(err) => return Err(io(&path, err)),
-            }
+            e.remove_file(path.clone()).map_err(|err| io(&path, err))?;
         }
         Ok(())
     }
 }
 
-fn read_piece(path: &Path, n: u64) -> Result<Option<Vec<u8>>, StoreError> {
+/// The length of the sealed file of `size` plaintext bytes: the header, then every chunk with
+/// its tag.
+pub fn sealed_len(size: u64) -> u64 {
+    HEADER as u64 + size + chunk_count(size) * crate::attachment::seal::TAG as u64
+}
+
+/// Every attachment a snapshot of the embedded file holds, as (id, length of its sealed file),
+/// for a backup to copy the files of exactly those. Fails on a record that does not decode.
+pub fn in_snapshot(txn: &redb::ReadTransaction) -> Result<Vec<(Uuid, u64)>, StoreError> {
+    use redb::ReadableTable;
+    let table = txn.open_table(super::tables::ATTACHMENTS)?;
+    let mut found = Vec::new();
+    for entry in table.iter()? {
+        let (_, v) = entry?;
+        let record: AttachmentRecord = super::codec::decode(v.value())?;
+        found.push((record.id, sealed_len(record.size)));
+    }
+    Ok(found)
+}
+
+/// Piece `n` of the sealed file at `path` (0 the header, 1.. the chunks); `None` past its end
+/// or when the file is missing.
+pub(super) fn read_piece(path: &Path, n: u64) -> Result<Option<Vec<u8>>, StoreError> {
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -279,7 +297,7 @@ impl Store {
         wrap: &crate::attachment::seal::WrapKey,
         r: &AttachmentRecord,
     ) -> Result<Result<(), String>, StoreError> {
-        use crate::attachment::seal::{Opener, chunk_count};
+        use crate::attachment::seal::Opener;
         let Some(header) = self.sealed_piece(r.id, 0).await? else {
             return Ok(Err("its sealed bytes are missing".into()));
         };

@@ -43,6 +43,7 @@ pub(super) fn run(r: &Reader) -> Result<CheckReport, StoreError> {
     check_outbox(r, &links, &mut report)?;
     check_portal(r, &links, &mut report)?;
     super::idempotency::check(r, &mut report)?;
+    check_attachment_index(r, &mut report)?;
     for entry in r.table(TENANTS)?.iter()? {
         let (k, v) = entry?;
         match decode::<Tenant>(v.value()) {
@@ -340,6 +341,41 @@ fn check_access_log(
                 "access log of {uid:032x}: {count} noise rows, over the cap"
             ));
         }
+    }
+    Ok(())
+}
+
+/// Invariant of `src/store/writer/attachment.rs`: `attachments_by_idle` holds exactly one
+/// entry per attachment, at its `idle_since` or at `HELD` (then a share points at it).
+fn check_attachment_index(r: &Reader, report: &mut CheckReport) -> Result<(), StoreError> {
+    use crate::domain::attachment::AttachmentRecord;
+    let records = r.table(ATTACHMENTS)?;
+    let by_resource = r.table(LINKS_BY_RESOURCE)?;
+    let rt = crate::domain::share::SHARED_DOCUMENT.to_lowercase();
+    let mut indexed = HashSet::new();
+    for entry in r.table(ATTACHMENTS_BY_IDLE)?.iter()? {
+        let (at, tenant, id) = entry?.0.value();
+        let held = by_resource
+            .range((tenant, rt.as_str(), id, 0)..=(tenant, rt.as_str(), id, u64::MAX))?
+            .next()
+            .is_some();
+        let matches = match records.get((tenant, id))? {
+            Some(v) => decode::<AttachmentRecord>(v.value())
+                .is_ok_and(|a| a.idle_since().as_i64() == at || (at == i64::MAX && held)),
+            None => false,
+        };
+        if !matches || !indexed.insert((tenant, id)) {
+            report.problems.push(format!(
+                "attachments_by_idle: a stale or wrong entry for {id:032x}"
+            ));
+        }
+    }
+    let records = records.len()?;
+    if indexed.len() as u64 != records {
+        report.problems.push(format!(
+            "attachments_by_idle names {} of {records} attachments",
+            indexed.len()
+        ));
     }
     Ok(())
 }

@@ -18,6 +18,8 @@ pub struct Embedded {
     thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
     /// `attachments/` beside the file.
     attachments: Arc<std::path::PathBuf>,
+    /// Defers file removals while a backup copies the folder.
+    pins: Arc<super::file_pins::FilePins>,
 }
 
 impl Embedded {
@@ -41,6 +43,7 @@ impl Embedded {
         let (writer, thread) = writer::spawn(Arc::clone(&db), settings, observer)?;
         Ok(Embedded {
             attachments: Arc::new(super::attachments::folder(path)),
+            pins: Arc::default(),
             db,
             writer,
             thread: Arc::new(Mutex::new(Some(thread))),
@@ -99,6 +102,22 @@ impl Embedded {
     /// freed by later commits cannot be reused and the file grows.
     pub fn snapshot(&self) -> Result<redb::ReadTransaction, StoreError> {
         Ok(self.db.current()?.begin_read()?)
+    }
+
+    /// A snapshot for a backup, with the pin that keeps the sealed files of every attachment
+    /// it holds on disk until the pin is dropped (see [`super::file_pins`]): pinned first,
+    /// then the snapshot opened.
+    pub fn pinned_snapshot(
+        &self,
+    ) -> Result<(redb::ReadTransaction, super::file_pins::Pin), StoreError> {
+        let pin = self.pins.pin();
+        Ok((self.snapshot()?, pin))
+    }
+
+    /// Removes an attachment's sealed file once its record's removal has committed (deferred
+    /// while a backup holds a pin). A missing file is not an error.
+    pub fn remove_file(&self, path: std::path::PathBuf) -> std::io::Result<()> {
+        self.pins.remove(path)
     }
 
     /// Where the sealed attachment files are.

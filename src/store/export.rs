@@ -3,7 +3,8 @@
 //! records are consistent with each other; every iterator streams from the file (a large
 //! store is never held in memory whole). Index tables are not exported: they only restate
 //! their record table, and [`Export::counts`] gives their sizes so the copy can be verified
-//! against them too.
+//! against them too. Attachments come with their sealed bytes, read from their files as they
+//! are (never opened: the master secret that wraps their keys is shared).
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use uuid::Uuid;
 use super::codec::decode;
 use super::tables::{self, TableVisitor};
 use super::{IdempotencyRecord, Store, StoreError};
+use crate::domain::attachment::AttachmentRecord;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::LinkRecord;
@@ -53,6 +55,8 @@ pub struct Tombstone {
 /// [`super::embedded::Embedded::snapshot`]).
 pub struct Export {
     txn: ReadTransaction,
+    /// The folder of the sealed attachment files.
+    folder: std::path::PathBuf,
 }
 
 impl Export {
@@ -63,6 +67,7 @@ impl Export {
             .ok_or_else(|| StoreError::Io("only an embedded store can be exported".into()))?;
         Ok(Export {
             txn: embedded.snapshot()?,
+            folder: embedded.attachments_dir().to_owned(),
         })
     }
 
@@ -177,6 +182,52 @@ impl Export {
         })
     }
 
+    /// Every attachment record with its 65-byte sealed header (from its file). Fails with
+    /// `Corrupt` when a record's file is missing.
+    pub fn attachments(
+        &self,
+    ) -> Result<impl Iterator<Item = Item<(AttachmentRecord, Vec<u8>)>>, StoreError> {
+        let folder = self.folder.clone();
+        self.rows(tables::ATTACHMENTS, move |_, v| {
+            let record: AttachmentRecord = decode(v)?;
+            let header = sealed_piece(&folder, record.id, 0)?;
+            Ok((record, header))
+        })
+    }
+
+    /// Every sealed chunk of every attachment as (attachment id, n from 1, bytes), read one
+    /// at a time from the files; as many per attachment as its size calls for.
+    pub fn attachment_chunks(
+        &self,
+    ) -> Result<impl Iterator<Item = Item<(Uuid, i64, Vec<u8>)>>, StoreError> {
+        let folder = self.folder.clone();
+        let records = self.rows(tables::ATTACHMENTS, |_, v| decode::<AttachmentRecord>(v))?;
+        Ok(
+            records.flat_map(move |record| -> Box<dyn Iterator<Item = _>> {
+                let record = match record {
+                    Ok(r) => r,
+                    Err(e) => return Box::new(std::iter::once(Err(e))),
+                };
+                let folder = folder.clone();
+                let count = crate::attachment::seal::chunk_count(record.size);
+                Box::new((1..=count).map(move |n| {
+                    let bytes = sealed_piece(&folder, record.id, n)?;
+                    Ok((record.id, i64::try_from(n).unwrap_or(i64::MAX), bytes))
+                }))
+            }),
+        )
+    }
+
+    /// How many sealed chunks the attachments hold together (what the copy must count).
+    pub fn attachment_chunk_count(&self) -> Result<u64, StoreError> {
+        let records = self.rows(tables::ATTACHMENTS, |_, v| decode::<AttachmentRecord>(v))?;
+        let mut total = 0;
+        for r in records {
+            total += crate::attachment::seal::chunk_count(r?.size);
+        }
+        Ok(total)
+    }
+
     /// Streams `table`, each entry turned into a record by `read`.
     fn rows<K, V, T>(
         &self,
@@ -196,6 +247,17 @@ impl Export {
             read(k.value(), v.value())
         }))
     }
+}
+
+/// Piece `n` of an attachment's sealed file (0 the header); `Corrupt` when it is missing.
+fn sealed_piece(folder: &std::path::Path, id: Uuid, n: u64) -> Result<Vec<u8>, StoreError> {
+    let path = super::attachments::file_of(folder, id);
+    super::attachments::read_piece(&path, n)?.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "attachment {}: piece {n} of its sealed file is missing",
+            id.simple()
+        ))
+    })
 }
 
 /// `to:<tenant>:<address>` or `tenant:<tenant>` (tenant in simple hex), as the writer keys

@@ -15,6 +15,7 @@ mod db;
 mod embedded;
 mod error;
 pub mod export;
+pub mod file_pins;
 #[cfg(test)]
 mod golden_tests;
 mod idempotency;

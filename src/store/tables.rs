@@ -84,6 +84,10 @@ tables! {
     /// (tenant, attachment id) → AttachmentRecord; its sealed file is
     /// `attachments/<id>.sealed` beside the database.
     ATTACHMENTS: "attachments", (u128, u128) => &[u8];
+    /// (idle since, tenant, attachment id) → (): exactly one entry per attachment, at
+    /// `AttachmentRecord::idle_since`, or at i64::MAX once the purge found a share holding it;
+    /// the purge finds the due ones without a scan.
+    ATTACHMENTS_BY_IDLE: "attachments_by_idle", (i64, u128, u128) => ();
 }
 
 /// The on-disk format version this build writes.
@@ -108,7 +112,26 @@ pub fn ensure(db: &Database) -> Result<(), StoreError> {
         }
     }
     visit_all(&mut Create(&txn))?;
+    index_idle_attachments(&txn)?;
     txn.commit()?;
+    Ok(())
+}
+
+/// A file written before `attachments_by_idle` existed: every attachment goes into it at its
+/// `idle_since` (the purge then finds those due, and moves the ones shares hold).
+fn index_idle_attachments(txn: &WriteTransaction) -> Result<(), StoreError> {
+    use redb::ReadableTableMetadata;
+    let mut index = txn.open_table(ATTACHMENTS_BY_IDLE)?;
+    let records = txn.open_table(ATTACHMENTS)?;
+    if !index.is_empty()? || records.is_empty()? {
+        return Ok(());
+    }
+    for entry in records.iter()? {
+        let (k, v) = entry?;
+        let (tenant, id) = k.value();
+        let record: crate::domain::attachment::AttachmentRecord = super::codec::decode(v.value())?;
+        index.insert((record.idle_since().as_i64(), tenant, id), ())?;
+    }
     Ok(())
 }
 

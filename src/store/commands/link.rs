@@ -144,12 +144,17 @@ impl Command for DeleteContact {
 }
 
 /// Deletes up to `limit` links retired (expired or revoked) before `retired_before`, with
-/// their deliveries, and send counters of hours before `now`'s previous one.
+/// their deliveries, and send counters of hours before `now`'s previous one. Removing a
+/// share's link releases its attachment when no other share points at it (`released_at`
+/// set to `now`, in the same transaction); up to `limit` attachments no share points at and
+/// idle since before `attachments_idle_before` are removed (records, and on PostgreSQL their
+/// chunks; the embedded files are the caller's to remove after the commit).
 #[derive(Debug)]
 pub struct PurgeRetired {
     pub retired_before: UnixMillis,
     pub limit: usize,
     pub now: UnixMillis,
+    pub attachments_idle_before: UnixMillis,
 }
 
 impl Command for PurgeRetired {
@@ -160,6 +165,8 @@ impl Command for PurgeRetired {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PurgeReport {
     pub purged: usize,
-    /// More retired links remain (the batch hit its limit).
+    /// More retired links (or due attachments) remain (the batch hit its limit).
     pub more: bool,
+    /// Attachments whose records were removed: their files go after the commit.
+    pub attachments: Vec<uuid::Uuid>,
 }

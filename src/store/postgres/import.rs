@@ -4,7 +4,9 @@
 //! table's size — index tables too — compared with the rows that stand for it here. Only a
 //! copy whose counts all match is committed; anything else rolls back and leaves the
 //! database empty. The records keep their ids, hashes and sealed bytes exactly: tokens stay
-//! keyed hashes, so links keep their URLs under the same master key.
+//! keyed hashes, so links keep their URLs under the same master key, and the attachments'
+//! sealed files become their header and `attachment_chunks` rows unopened (the same master
+//! key unwraps them); the chunk count is verified beside the tables'.
 
 use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
@@ -13,10 +15,11 @@ use tokio_postgres::types::{ToSql, Type};
 use super::PgClient;
 use super::fault::from_pg;
 use super::records::{
-    ACCESS_LOG_COLUMNS, CONTACT_COLUMNS, DELIVERY_COLUMNS, IDEMPOTENCY_COLUMNS, TENANT_COLUMNS,
-    casing_name,
+    ACCESS_LOG_COLUMNS, ATTACHMENT_COLUMNS, CONTACT_COLUMNS, DELIVERY_COLUMNS, IDEMPOTENCY_COLUMNS,
+    TENANT_COLUMNS, casing_name,
 };
 use super::rows::{LINK_COLUMNS, LinkRow};
+use crate::domain::attachment::AttachmentRecord;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::portal::GrantRecord;
@@ -40,6 +43,8 @@ pub const TABLES: &[&str] = &[
     "access_log",
     "log_tombstones",
     "idempotency",
+    "attachments",
+    "attachment_chunks",
 ];
 
 /// How each redb table is counted here: its record table, or the rows its index covers.
@@ -75,9 +80,8 @@ const COUNTS: &[(&str, &str)] = &[
     ("contacts", "SELECT count(*) FROM contacts"),
     ("idempotency", "SELECT count(*) FROM idempotency"),
     ("idempotency_by_time", "SELECT count(*) FROM idempotency"),
-    // Not copied yet (the sealed files are not part of the export): a store holding
-    // attachments counts inexact, so its copy is rolled back rather than losing them.
     ("attachments", "SELECT count(*) FROM attachments"),
+    ("attachments_by_idle", "SELECT count(*) FROM attachments"),
 ];
 
 /// One redb table's entries beside the PostgreSQL rows that stand for them.
@@ -189,7 +193,45 @@ async fn copy_all(txn: &Transaction<'_>, export: &Export) -> Result<u64, StoreEr
     copy(txn, "links", LINK_COLUMNS, links).await?;
     let dangling = copy_outbox(txn, export).await?;
     copy_logs(txn, export).await?;
+    copy_attachments(txn, export).await?;
     Ok(dangling)
+}
+
+/// The attachment records (with their sealed headers) and every sealed chunk, as they are.
+async fn copy_attachments(txn: &Transaction<'_>, export: &Export) -> Result<(), StoreError> {
+    let columns = format!("{ATTACHMENT_COLUMNS}, header");
+    copy(
+        txn,
+        "attachments",
+        &columns,
+        export.attachments()?.map(|a| attachment_row(a?)),
+    )
+    .await?;
+    copy(
+        txn,
+        "attachment_chunks",
+        "attachment_id, n, bytes",
+        export
+            .attachment_chunks()?
+            .map(|c| c.map(|(id, n, bytes)| vec![p(id), p(n), p(bytes)])),
+    )
+    .await
+    .map(|_| ())
+}
+
+fn attachment_row((a, header): (AttachmentRecord, Vec<u8>)) -> Result<Vec<Param>, StoreError> {
+    Ok(vec![
+        p(a.tenant_id.as_uuid()),
+        p(a.id),
+        p(a.name),
+        p(a.content_type),
+        p(a.download_only),
+        p(bigint(a.size)?),
+        p(a.sha256.to_vec()),
+        p(a.created_at.as_i64()),
+        p(a.released_at.map(|r| r.as_i64())),
+        p(header),
+    ])
 }
 
 /// The outbox (ids, statuses and due times kept; no lease), the send counters and the
@@ -527,7 +569,23 @@ async fn counts(
             skipped,
         });
     }
+    out.push(chunk_count(txn, export).await?);
     Ok(out)
+}
+
+/// The sealed chunks the file's attachments call for beside the rows copied (not a redb
+/// table: the files beside it).
+async fn chunk_count(txn: &Transaction<'_>, export: &Export) -> Result<TableCount, StoreError> {
+    let row = txn
+        .query_one("SELECT count(*) FROM attachment_chunks", &[])
+        .await
+        .map_err(|e| from_pg(&e))?;
+    Ok(TableCount {
+        table: "attachment_chunks",
+        redb: export.attachment_chunk_count()?,
+        postgres: u64::try_from(row.get::<_, i64>(0)).unwrap_or(0),
+        skipped: 0,
+    })
 }
 
 #[cfg(test)]

@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "attachments",
         sql: include_str!("migrations/002_attachments.sql"),
     },
+    Migration {
+        version: 3,
+        name: "attachment retire",
+        sql: include_str!("migrations/003_attachment_retire.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -120,7 +125,7 @@ mod tests {
             assert_eq!(usize::try_from(m.version).ok(), Some(i + 1), "{}", m.name);
             assert!(!m.sql.trim().is_empty());
         }
-        assert_eq!(latest(), 2);
+        assert_eq!(usize::try_from(latest()).ok(), Some(MIGRATIONS.len()));
     }
 
     #[test]

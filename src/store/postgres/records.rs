@@ -210,8 +210,8 @@ pub fn idempotency_from_row(row: &Row) -> Result<IdempotencyRecord, StoreError> 
 }
 
 /// The columns of an attachment record (without its sealed header).
-pub const ATTACHMENT_COLUMNS: &str =
-    "tenant_id, attachment_id, name, content_type, download_only, size, sha256, created_at";
+pub const ATTACHMENT_COLUMNS: &str = "tenant_id, attachment_id, name, content_type, download_only, size, sha256, created_at, \
+     released_at";
 
 pub fn attachment_from_row(
     row: &Row,
@@ -225,6 +225,7 @@ pub fn attachment_from_row(
         size: super::rows::unsigned(get(row, "size")?, "size")?,
         sha256: super::rows::hash32(get(row, "sha256")?)?,
         created_at: millis(get(row, "created_at")?),
+        released_at: get::<Option<i64>>(row, "released_at")?.map(millis),
     })
 }
 

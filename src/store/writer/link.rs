@@ -126,13 +126,16 @@ impl Apply for PurgeRetired {
         for uid in &victims {
             t.delete_link(*uid, self.now)?;
         }
+        let (attachments, more_attachments) =
+            t.purge_idle_attachments(self.attachments_idle_before, self.limit)?;
         t.forget_old_send_counts(self.now)?;
         t.forget_expired_grants(self.now)?;
         t.forget_old_logs(self.retired_before)?;
         let more_keys = t.forget_old_idempotency(self.now, self.limit)?;
         Ok(PurgeReport {
             purged: victims.len(),
-            more: more || more_keys,
+            more: more || more_keys || more_attachments,
+            attachments,
         })
     }
 }
@@ -221,6 +224,6 @@ impl Tables<'_> {
         if let Some(at) = link.revoked_at {
             self.by_revoked.remove((at.as_i64(), uid))?;
         }
-        Ok(())
+        self.release_attachment(&link, now)
     }
 }

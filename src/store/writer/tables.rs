@@ -32,6 +32,7 @@ pub struct Tables<'t> {
     pub(super) idempotency: Table<'t, (u128, [u8; 32]), &'static [u8]>,
     pub(super) idempotency_by_time: Table<'t, (i64, u128, [u8; 32]), ()>,
     pub(super) attachments: Table<'t, (u128, u128), &'static [u8]>,
+    pub(super) attachments_by_idle: Table<'t, (i64, u128, u128), ()>,
 }
 
 impl<'t> Tables<'t> {
@@ -60,6 +61,7 @@ impl<'t> Tables<'t> {
             idempotency: txn.open_table(IDEMPOTENCY)?,
             idempotency_by_time: txn.open_table(IDEMPOTENCY_BY_TIME)?,
             attachments: txn.open_table(ATTACHMENTS)?,
+            attachments_by_idle: txn.open_table(ATTACHMENTS_BY_IDLE)?,
         })
     }
 

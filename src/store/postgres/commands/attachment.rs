@@ -1,6 +1,8 @@
 //! Attachments on PostgreSQL: chunks are inserted as the upload streams in (each its own
 //! transaction, no record yet); `PutAttachment` inserts the record only if every chunk is there,
-//! `DeleteAttachment` removes the record and its chunks in one transaction.
+//! `DeleteAttachment` removes the record and its chunks in one transaction. The purge's part
+//! (`PurgeRetired`): releasing an attachment when its last share goes, and removing those no
+//! share points at once their retention window has passed.
 
 use tokio_postgres::Transaction;
 
@@ -103,4 +105,88 @@ impl PgApply for SweepAttachmentChunks {
         .await
         .map_err(|e| from_pg(&e))
     }
+}
+
+/// The share family's resource type as the `resource_key` column holds it.
+fn share_key() -> String {
+    crate::domain::share::SHARED_DOCUMENT.to_lowercase()
+}
+
+/// After a link's removal in the purge: when it was a share and no other share points at its
+/// attachment, sets the attachment's `released_at` to `now`. Nothing for a customer link.
+pub(in crate::store::postgres) async fn release_attachment(
+    txn: &Transaction<'_>,
+    link: &crate::domain::link::LinkRecord,
+    now: crate::domain::UnixMillis,
+) -> Result<(), StoreError> {
+    use crate::domain::share::Family;
+    if Family::of(link) != Family::DocumentShare {
+        return Ok(());
+    }
+    txn.execute(
+        "UPDATE attachments SET released_at = $3 WHERE tenant_id = $1 AND attachment_id = $2 \
+         AND NOT EXISTS (SELECT 1 FROM links l WHERE l.tenant_id = $1 AND l.resource_key = $4 \
+         AND l.resource_uid = $2)",
+        &[
+            &link.tenant_id.as_uuid(),
+            &link.resource_uid,
+            &now.as_i64(),
+            &share_key(),
+        ],
+    )
+    .await
+    .map_err(|e| from_pg(&e))?;
+    Ok(())
+}
+
+/// `attachments a` idle since before `$1` with no link of the share family (`$2`) on it.
+const IDLE_UNSHARED: &str = "greatest(a.created_at, coalesce(a.released_at, 0)) < $1 \
+    AND NOT EXISTS (SELECT 1 FROM links l WHERE l.tenant_id = a.tenant_id \
+    AND l.resource_key = $2 AND l.resource_uid = a.attachment_id)";
+
+/// Removes up to `limit` attachments (record and chunks) idle since before `before` that no
+/// share points at, skipping rows another instance holds. Answers the removed ids and
+/// whether a full batch was removed (more may be due).
+pub(in crate::store::postgres) async fn purge_idle_attachments(
+    txn: &Transaction<'_>,
+    before: crate::domain::UnixMillis,
+    limit: usize,
+) -> Result<(Vec<uuid::Uuid>, bool), StoreError> {
+    let rows = txn
+        .query(
+            &format!(
+                "WITH due AS (SELECT tenant_id, attachment_id FROM attachments a \
+             WHERE {IDLE_UNSHARED} ORDER BY greatest(a.created_at, coalesce(a.released_at, 0)) LIMIT $3 \
+             FOR UPDATE SKIP LOCKED), \
+             gone AS (DELETE FROM attachments a USING due WHERE a.tenant_id = due.tenant_id \
+             AND a.attachment_id = due.attachment_id RETURNING a.attachment_id), \
+             chunks AS (DELETE FROM attachment_chunks c USING gone \
+             WHERE c.attachment_id = gone.attachment_id) \
+             SELECT attachment_id FROM gone"
+            ),
+            &[&before.as_i64(), &share_key(), &(limit as i64)],
+        )
+        .await
+        .map_err(|e| from_pg(&e))?;
+    let removed = rows
+        .iter()
+        .map(|row| row.try_get::<_, uuid::Uuid>(0).map_err(|e| from_pg(&e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let more = removed.len() >= limit && any_idle(txn, before).await?;
+    Ok((removed, more))
+}
+
+/// Whether an attachment no share points at is idle since before `before`.
+async fn any_idle(
+    txn: &Transaction<'_>,
+    before: crate::domain::UnixMillis,
+) -> Result<bool, StoreError> {
+    let row = txn
+        .query_one(
+            &format!("SELECT EXISTS (SELECT 1 FROM attachments a WHERE {IDLE_UNSHARED})"),
+            &[&before.as_i64(), &share_key()],
+        )
+        .await
+        .map_err(|e| from_pg(&e))?;
+    row.try_get(0).map_err(|e| from_pg(&e))
 }

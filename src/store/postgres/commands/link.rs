@@ -15,6 +15,7 @@ use super::super::rows::{
     LINK_ASSIGNMENTS, LINK_COLUMNS, LINK_VALUES, LinkRow, get, link_from_row, unsigned,
 };
 use super::super::{PgApply, fault};
+use super::attachment::{purge_idle_attachments, release_attachment};
 use super::idempotency::forget_old_idempotency;
 use super::portal::forget_expired_grants;
 use crate::domain::delivery::channels_of;
@@ -108,13 +109,16 @@ impl PgApply for PurgeRetired {
         for link in &victims {
             delete_link(txn, link, self.now).await?;
         }
+        let (attachments, more_attachments) =
+            purge_idle_attachments(txn, self.attachments_idle_before, self.limit).await?;
         forget_old_send_counts(txn, self.now).await?;
         forget_expired_grants(txn, self.now).await?;
         forget_old_logs(txn, self.retired_before).await?;
         let more_keys = forget_old_idempotency(txn, self.now, self.limit).await?;
         Ok(PurgeReport {
             purged: victims.len(),
-            more: more || more_keys,
+            more: more || more_keys || more_attachments,
+            attachments,
         })
     }
 }
@@ -241,5 +245,5 @@ async fn delete_link(
     txn.execute("DELETE FROM links WHERE uid = $1", &[&link.uid.as_uuid()])
         .await
         .map_err(|e| fault::from_pg(&e))?;
-    Ok(())
+    release_attachment(txn, link, now).await
 }
