@@ -354,3 +354,35 @@ fn a_share_is_mailed_with_its_share_url_and_sms_needs_consent() {
 }
 
 const SHARE_MARKER: &str = "§DocumentShare";
+
+#[test]
+fn an_attachment_outlives_its_last_share_by_the_retention_window() {
+    let s = TestServer::start_with(|c| {
+        c.purge.interval = std::time::Duration::from_millis(30);
+        c.purge.retention_ms = 24 * 3_600_000;
+        c.attachments.retention_ms = 2 * 86_400_000;
+    });
+    let attachment = upload(&s, "kept.txt", b"kept while shared");
+    let reply = share(&s, &attachment, json!({"ExpiresInHours": 1}));
+    // Past the attachment's own window, but a share still holds it.
+    s.clock.advance_hours(49);
+    let n = id(&reply);
+    crate::support::sinks::wait_until(
+        || s.get(&format!("/v1/documentshare/{n}/log")).status == 404,
+        "the purge of the expired share",
+    );
+    let file = format!("/v1/attachment/{attachment}");
+    assert_eq!(s.get(&file).status, 200, "a share held it");
+    // Released by that purge: the window starts again from there.
+    s.clock.advance_hours(47);
+    s.job_round("purge", std::time::Duration::from_millis(30));
+    assert_eq!(s.get(&file).status, 200, "within the window from its release");
+    s.clock.advance_hours(2);
+    crate::support::sinks::wait_until(
+        || s.get(&file).status == 404,
+        "the purge of the released attachment",
+    );
+    let body = json!({"AttachmentId": attachment, "RecipientEmail": "a@b.co"});
+    let gone = s.post("/v1/documentshare", body).expect(400);
+    assert_eq!(error_fields(&gone), ["AttachmentId"]);
+}

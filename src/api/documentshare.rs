@@ -36,13 +36,11 @@ pub async fn create(
         tenant: caller.tenant_id,
         id: attachment_id,
     };
-    let attachment = state.store.fetch(of).await?.ok_or_else(|| {
-        invalid(
-            FieldError::new("AttachmentId", Rule::Custom("NotFound"))
-                .value(attachment_id.hyphenated())
-                .message("Attachment {PropertyValue} does not exist."),
-        )
-    })?;
+    let attachment = state
+        .store
+        .fetch(of)
+        .await?
+        .ok_or_else(|| invalid(attachment_missing(attachment_id)))?;
     let wanted = share::delivery_wanted(req.DeliveryChannels.as_deref()).map_err(invalid)?;
     let choice = TierChoice {
         tier: req.SensitivityTier.clone(),
@@ -82,7 +80,11 @@ pub async fn create(
         deliveries,
         limits: delivery::limits(state.delivery, now),
     };
-    let written = state.store.write(op).await?;
+    let written = state
+        .store
+        .write(cmd::CreateShare(op))
+        .await?
+        .ok_or_else(|| invalid(attachment_missing(attachment_id)))?;
     let sent = Sent {
         state,
         token: &token,
@@ -323,6 +325,12 @@ async fn attachment_name(
         id: link.resource_uid,
     };
     Ok(store.fetch(of).await?.map(|a| a.name).unwrap_or_default())
+}
+
+fn attachment_missing(id: uuid::Uuid) -> FieldError {
+    FieldError::new("AttachmentId", Rule::Custom("NotFound"))
+        .value(id.hyphenated())
+        .message("Attachment {PropertyValue} does not exist.")
 }
 
 fn invalid(error: FieldError) -> ApiError {

@@ -68,6 +68,17 @@ impl Command for CreateLink {
     type Output = LinkQueued;
 }
 
+/// Stores a new document share, only if the attachment it points at is still there in the
+/// same transaction (an attachment retired by the purge meanwhile answers `None`); on
+/// PostgreSQL the attachment's row is held `FOR SHARE` until the commit, so another
+/// instance's purge cannot take it either.
+#[derive(Debug)]
+pub struct CreateShare(pub CreateLink);
+
+impl Command for CreateShare {
+    type Output = Option<LinkQueued>;
+}
+
 /// A link created or re-sent: its deliveries queued, and why others were not.
 #[derive(Debug)]
 pub struct LinkQueued {

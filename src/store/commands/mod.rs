@@ -10,9 +10,9 @@ mod portal;
 
 pub use attachment::{DeleteAttachment, PutAttachment, PutAttachmentChunk, SweepAttachmentChunks};
 pub use link::{
-    ContactWritten, CreateApiKey, CreateLink, CreateTenant, DeleteContact, FirstStart, LinkQueued,
-    PurgeReport, PurgeRetired, PutContact, Resend, ResendOutcome, ResendRefusal, ResendRules,
-    RevokeApiKey, RevokeLink,
+    ContactWritten, CreateApiKey, CreateLink, CreateShare, CreateTenant, DeleteContact, FirstStart,
+    LinkQueued, PurgeReport, PurgeRetired, PutContact, Resend, ResendOutcome, ResendRefusal,
+    ResendRules, RevokeApiKey, RevokeLink,
 };
 pub use outbox::{AttemptOutcome, LeaseDue, RecordAttempt, RetryPolicy, SendLimits};
 pub use portal::{

@@ -6,8 +6,8 @@ use uuid::Uuid;
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::super::commands::{
-    ContactWritten, CreateApiKey, CreateLink, CreateTenant, DeleteContact, FirstStart, LinkQueued,
-    PurgeReport, PurgeRetired, PutContact, RevokeApiKey, RevokeLink,
+    ContactWritten, CreateApiKey, CreateLink, CreateShare, CreateTenant, DeleteContact, FirstStart,
+    LinkQueued, PurgeReport, PurgeRetired, PutContact, RevokeApiKey, RevokeLink,
 };
 use super::job::Apply;
 use super::tables::Tables;
@@ -69,6 +69,17 @@ impl Apply for RevokeApiKey {
 impl Apply for CreateLink {
     fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
         t.create_link((*self.link).clone(), &self.deliveries, self.limits)
+    }
+}
+
+impl Apply for CreateShare {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        let link = &self.0.link;
+        let key = (link.tenant_id.as_u128(), link.resource_uid.as_u128());
+        if t.attachments.get(key)?.is_none() {
+            return Ok(None);
+        }
+        self.0.apply(t).map(Some)
     }
 }
 

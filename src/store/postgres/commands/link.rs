@@ -24,7 +24,8 @@ use crate::domain::portal::AccessEvent;
 use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis, resend};
 use crate::store::StoreError;
 use crate::store::commands::{
-    CreateLink, LinkQueued, PurgeReport, PurgeRetired, Resend, ResendOutcome, RevokeLink,
+    CreateLink, CreateShare, LinkQueued, PurgeReport, PurgeRetired, Resend, ResendOutcome,
+    RevokeLink,
 };
 
 impl PgApply for CreateLink {
@@ -47,6 +48,23 @@ impl PgApply for CreateLink {
             queued,
             refused,
         })
+    }
+}
+
+impl PgApply for CreateShare {
+    async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<Option<LinkQueued>, StoreError> {
+        let link = &self.0.link;
+        let held = txn
+            .query_opt(
+                "SELECT 1 FROM attachments WHERE tenant_id = $1 AND attachment_id = $2 FOR SHARE",
+                &[&link.tenant_id.as_uuid(), &link.resource_uid],
+            )
+            .await
+            .map_err(fault::pg)?;
+        match held {
+            Some(_) => self.0.apply_pg(txn).await.map(Some),
+            None => Ok(None),
+        }
     }
 }
 
