@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::support::{Req, TestServer, create_key_with_roles, portal_token, uid};
 
 /// A server and a `ResourceServer` key of its default tenant.
-fn server_with_resource_key(tweak: fn(&mut Config)) -> (TestServer, String) {
+pub(crate) fn server_with_resource_key(tweak: fn(&mut Config)) -> (TestServer, String) {
     let s = TestServer::start_with(tweak);
     let tenant = s.tenant_id();
     s.restart_after(
@@ -20,7 +20,7 @@ fn server_with_resource_key(tweak: fn(&mut Config)) -> (TestServer, String) {
 }
 
 /// Creates a Quote link (no passcode) valid for `hours`; returns (token, uid).
-fn quote(s: &TestServer, hours: u32) -> (String, String) {
+pub(crate) fn quote(s: &TestServer, hours: u32) -> (String, String) {
     let created = s
         .post(
             "/v1/customerlink",
@@ -34,7 +34,7 @@ fn quote(s: &TestServer, hours: u32) -> (String, String) {
     (portal_token(&created), uid)
 }
 
-fn open(s: &TestServer, token: &str) -> String {
+pub(crate) fn open(s: &TestServer, token: &str) -> String {
     Req::new(s.addr, "POST", &format!("/portal/{token}/open"))
         .send()
         .expect(200)["Grant"]
@@ -43,7 +43,7 @@ fn open(s: &TestServer, token: &str) -> String {
         .to_owned()
 }
 
-fn introspect(s: &TestServer, key: &str, grant: &str) -> Value {
+pub(crate) fn introspect(s: &TestServer, key: &str, grant: &str) -> Value {
     s.req("POST", "/v1/customerlink/grant/introspect")
         .bearer(key)
         .json(&json!({"Grant": grant}))

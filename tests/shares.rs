@@ -376,7 +376,11 @@ fn an_attachment_outlives_its_last_share_by_the_retention_window() {
     // Released by that purge: the window starts again from there.
     s.clock.advance_hours(47);
     s.job_round("purge", std::time::Duration::from_millis(30));
-    assert_eq!(s.get(&file).status, 200, "within the window from its release");
+    assert_eq!(
+        s.get(&file).status,
+        200,
+        "within the window from its release"
+    );
     s.clock.advance_hours(2);
     crate::support::sinks::wait_until(
         || s.get(&file).status == 404,

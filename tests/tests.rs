@@ -50,6 +50,7 @@ mod postgres;
 mod proxies;
 mod purge;
 mod resource_types;
+mod revoke_many;
 mod roles;
 mod routing;
 mod scale_out;

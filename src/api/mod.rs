@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod portal;
 mod resolve;
 mod respond;
+mod revoke_many;
 pub mod routes;
 mod state;
 

@@ -9,7 +9,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::dto::*;
 use super::handler::{Handler, portal, staff};
 use super::portal::api as portal_api;
-use super::{attachment, contact, customerlink, documentshare};
+use super::{attachment, contact, customerlink, documentshare, revoke_many};
 use crate::domain::tenant::Role;
 use crate::wire::Format;
 
@@ -36,6 +36,7 @@ pub enum Op {
     PutAttachment,
     GetAttachment,
     DeleteAttachment,
+    RevokeLinks,
     CreateShare,
     ListShares,
     ResendShare,
@@ -135,6 +136,15 @@ pub const ROUTES: &[Route] = &[
         response: "GrantIntrospectResponse",
         schemas: pair::<GrantIntrospectRequest, GrantIntrospectResponse>,
         handler: staff!(Role::ResourceServer => customerlink::introspect),
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/v1/customerlink/revoke",
+        op: Op::RevokeLinks,
+        request: "CustomerLinkBulkRevokeRequest",
+        response: "CustomerLinkBulkRevokeResponse",
+        schemas: pair::<CustomerLinkBulkRevokeRequest, CustomerLinkBulkRevokeResponse>,
+        handler: staff!(Role::Staff => revoke_many::revoke_many),
     },
     Route {
         verbs: &["GET"],

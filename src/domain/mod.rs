@@ -8,6 +8,7 @@ pub mod contact;
 pub mod delivery;
 pub mod ids;
 pub mod link;
+pub mod link_filter;
 pub mod millis;
 pub mod otp;
 pub mod policy;

@@ -10,6 +10,7 @@ use crate::domain::attachment::AttachmentRecord;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::link_filter::LinkFilter;
 use crate::domain::portal::AccessLogEntry;
 use crate::domain::share::Family;
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
@@ -97,6 +98,16 @@ pub struct LinksByTenant {
 pub struct ShareOf {
     pub tenant: TenantId,
     pub id: u64,
+}
+
+/// The next links a bulk revocation takes: up to `limit` links of the tenant matching
+/// `filter` at `now` (never revoked ones), in link-number order.
+#[derive(Debug, Clone)]
+pub struct RevocableLinks {
+    pub tenant: TenantId,
+    pub filter: LinkFilter,
+    pub now: UnixMillis,
+    pub limit: usize,
 }
 
 /// A link's access log, oldest first (empty for another tenant's link).
@@ -227,6 +238,7 @@ queries! {
         r.links_by_resource(q.tenant, &q.resource_type, q.resource_uid)
     };
     LinksByTenant => LinkPage = |q, r| r.links_by_tenant(q);
+    RevocableLinks => Vec<LinkUid> = |q, r| r.revocable_links(q);
     ShareOf => Option<LinkRecord> = |q, r| {
         Ok(r.link_by_number(q.tenant, q.id)?.filter(|l| Family::DocumentShare.owns(l)))
     };

@@ -15,7 +15,7 @@ use crate::domain::share::{Family, SHARED_DOCUMENT};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
 use crate::domain::{ContactId, LinkUid, TenantId, TokenHash, UnixMillis};
-use crate::store::queries::LinksByTenant;
+use crate::store::queries::{LinksByTenant, RevocableLinks};
 
 /// A page of links with the number of links that matched in all.
 #[derive(Debug, Default)]
@@ -121,6 +121,37 @@ impl Reader {
         }
         page.total = matched as u64;
         Ok(page)
+    }
+
+    /// The next links of a bulk revocation: through the resource index when the filter names
+    /// a resource, else through the tenant's links.
+    pub fn revocable_links(&self, q: &RevocableLinks) -> Result<Vec<LinkUid>, StoreError> {
+        let t = q.tenant.as_u128();
+        let mut found = Vec::new();
+        let mut take = |uid: u128| -> Result<bool, StoreError> {
+            if let Some(link) = self.link_any_tenant(uid)?
+                && q.filter.matches(&link, q.now)
+            {
+                found.push(link.uid);
+            }
+            Ok(found.len() < q.limit)
+        };
+        if let Some((rt, ru)) = &q.filter.resource {
+            let (rt, ru) = (rt.to_lowercase(), ru.as_u128());
+            let index = self.table(LINKS_BY_RESOURCE)?;
+            for entry in index.range((t, rt.as_str(), ru, 0)..=(t, rt.as_str(), ru, u64::MAX))? {
+                if !take(entry?.1.value())? {
+                    break;
+                }
+            }
+        } else {
+            for entry in self.table(LINKS_BY_TENANT)?.range((t, 0)..=(t, u64::MAX))? {
+                if !take(entry?.1.value())? {
+                    break;
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Whether the tenant has any document share (they are indexed by their marker type).

@@ -8,10 +8,12 @@
 )]
 
 mod attachment;
+mod bulk;
 mod portal;
 mod share;
 
 pub use attachment::*;
+pub use bulk::*;
 pub use portal::*;
 pub use share::*;
 

@@ -114,6 +114,23 @@ pub enum ResendOutcome {
     Refused(ResendRefusal),
 }
 
+/// Revokes each of these links of the tenant that is not revoked yet, logging `Revoked` with
+/// `reason`; answers the links it revoked (a bulk revocation's batch: the links were chosen
+/// by [`crate::store::queries::RevocableLinks`] and may have changed since — a link revoked
+/// meanwhile is skipped, so repeating a batch revokes nothing twice).
+#[derive(Debug)]
+pub struct RevokeLinks {
+    pub tenant_id: TenantId,
+    pub uids: Vec<LinkUid>,
+    pub by: UserId,
+    pub at: UnixMillis,
+    pub reason: Option<String>,
+}
+
+impl Command for RevokeLinks {
+    type Output = Vec<LinkUid>;
+}
+
 /// Sets the revocation once; revoking again returns the link unchanged. `None`: no such
 /// link in this tenant.
 #[derive(Debug)]

@@ -12,7 +12,7 @@ pub use attachment::{DeleteAttachment, PutAttachment, PutAttachmentChunk, SweepA
 pub use link::{
     ContactWritten, CreateApiKey, CreateLink, CreateShare, CreateTenant, DeleteContact, FirstStart,
     LinkQueued, PurgeReport, PurgeRetired, PutContact, Resend, ResendOutcome, ResendRefusal,
-    ResendRules, RevokeApiKey, RevokeLink,
+    ResendRules, RevokeApiKey, RevokeLink, RevokeLinks,
 };
 pub use outbox::{AttemptOutcome, LeaseDue, RecordAttempt, RetryPolicy, SendLimits};
 pub use portal::{

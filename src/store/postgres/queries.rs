@@ -27,7 +27,8 @@ use crate::domain::share::{Family, SHARED_DOCUMENT};
 use crate::store::queries::{
     AccessLogOf, ApiKeyByHash, ApiKeysOf, ContactOf, ContactsOf, IdempotencyOf, LandingOf,
     LinkByToken, LinkCounts, LinkCountsAt, LinkOf, LinkWithContact, LinkWithDeliveries,
-    LinkWithTenantName, LinksByResource, LinksByTenant, ShareOf, TenantCount, TenantOf,
+    LinkWithTenantName, LinksByResource, LinksByTenant, RevocableLinks, ShareOf, TenantCount,
+    TenantOf,
 };
 use crate::store::{LinkPage, StoreError};
 
@@ -221,6 +222,36 @@ fn family_condition(family: Family) -> String {
         Family::DocumentShare => "=",
     };
     format!("resource_type {op} '{SHARED_DOCUMENT}'")
+}
+
+impl PgFetch for RevocableLinks {
+    async fn fetch_pg(&self, client: &Client) -> Result<Vec<crate::domain::LinkUid>, StoreError> {
+        let f = &self.filter;
+        let sql = format!(
+            "SELECT uid FROM links WHERE tenant_id = $1 AND revoked_at IS NULL AND {} \
+               AND ($2::text IS NULL OR (resource_key = $2 AND resource_uid = $3)) \
+               AND ($4::bigint IS NOT NULL) AND {} \
+               AND ($5::int IS NULL OR recipient_contact_id = $5) \
+               AND ($6::uuid IS NULL OR created_by_user_id = $6) \
+             ORDER BY link_id LIMIT $7",
+            family_condition(Family::CustomerLink),
+            status_condition(f.status),
+        );
+        let key = f.resource.as_ref().map(|(rt, _)| resource_key(rt));
+        let uid = f.resource.as_ref().map(|(_, ru)| *ru);
+        let contact = f.contact.map(i32::from);
+        let by = f.created_by.map(crate::domain::UserId::as_uuid);
+        let (tenant, now, limit) = (
+            self.tenant.as_uuid(),
+            self.now.as_i64(),
+            count_param(self.limit),
+        );
+        let params: [&(dyn ToSql + Sync); 7] = [&tenant, &key, &uid, &now, &contact, &by, &limit];
+        let rows = query(client, &sql, &params).await?;
+        rows.iter()
+            .map(|row| get::<Uuid>(row, "uid").map(crate::domain::LinkUid::from))
+            .collect()
+    }
 }
 
 impl PgFetch for ShareOf {

@@ -7,7 +7,7 @@ use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::super::commands::{
     ContactWritten, CreateApiKey, CreateLink, CreateShare, CreateTenant, DeleteContact, FirstStart,
-    LinkQueued, PurgeReport, PurgeRetired, PutContact, RevokeApiKey, RevokeLink,
+    LinkQueued, PurgeReport, PurgeRetired, PutContact, RevokeApiKey, RevokeLink, RevokeLinks,
 };
 use super::job::Apply;
 use super::tables::Tables;
@@ -92,14 +92,46 @@ impl Apply for RevokeLink {
         else {
             return Ok(None);
         };
-        if link.revoked_at.is_none() {
-            link.revoked_at = Some(self.at);
-            link.revoked_by_user_id = Some(self.by);
-            t.store_link(&link)?;
-            t.by_revoked.insert((self.at.as_i64(), uid), ())?;
-            t.log_staff(&link, AccessEvent::Revoked, None, self.by, self.at)?;
-        }
+        t.revoke(&mut link, self.by, self.at, None)?;
         Ok(Some(Box::new(link)))
+    }
+}
+
+impl Apply for RevokeLinks {
+    fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
+        let mut revoked = Vec::with_capacity(self.uids.len());
+        for uid in &self.uids {
+            let found = t.load_link_record(uid.as_u128())?;
+            let Some(mut link) = found.filter(|l| l.tenant_id == self.tenant_id) else {
+                continue;
+            };
+            if t.revoke(&mut link, self.by, self.at, self.reason.clone())? {
+                revoked.push(*uid);
+            }
+        }
+        Ok(revoked)
+    }
+}
+
+impl Tables<'_> {
+    /// Revokes `link` unless it already is (then `false`), with its index entry and log row.
+    fn revoke(
+        &mut self,
+        link: &mut LinkRecord,
+        by: crate::domain::UserId,
+        at: UnixMillis,
+        reason: Option<String>,
+    ) -> Result<bool, StoreError> {
+        if link.revoked_at.is_some() {
+            return Ok(false);
+        }
+        link.revoked_at = Some(at);
+        link.revoked_by_user_id = Some(by);
+        self.store_link(link)?;
+        self.by_revoked
+            .insert((at.as_i64(), link.uid.as_u128()), ())?;
+        self.log_staff(link, AccessEvent::Revoked, reason, by, at)?;
+        Ok(true)
     }
 }
 

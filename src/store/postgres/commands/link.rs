@@ -21,11 +21,11 @@ use super::portal::forget_expired_grants;
 use crate::domain::delivery::channels_of;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::AccessEvent;
-use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis, resend};
+use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis, UserId, resend};
 use crate::store::StoreError;
 use crate::store::commands::{
     CreateLink, CreateShare, LinkQueued, PurgeReport, PurgeRetired, Resend, ResendOutcome,
-    RevokeLink,
+    RevokeLink, RevokeLinks,
 };
 
 impl PgApply for CreateLink {
@@ -108,14 +108,44 @@ impl PgApply for RevokeLink {
         let Some(mut link) = tenant_link_for_update(txn, self.tenant_id, self.uid).await? else {
             return Ok(None);
         };
-        if link.revoked_at.is_none() {
-            link.revoked_at = Some(self.at);
-            link.revoked_by_user_id = Some(self.by);
-            store_link(txn, &link).await?;
-            log_staff(txn, &link, AccessEvent::Revoked, None, self.by, self.at).await?;
-        }
+        revoke(txn, &mut link, self.by, self.at, None).await?;
         Ok(Some(Box::new(link)))
     }
+}
+
+impl PgApply for RevokeLinks {
+    /// Locks and revokes each link in turn (in the order given: a bulk revocation's batch
+    /// comes in link-number order, so two batches running at once lock in the same order).
+    async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<Vec<LinkUid>, StoreError> {
+        let mut revoked = Vec::with_capacity(self.uids.len());
+        for uid in &self.uids {
+            let Some(mut link) = tenant_link_for_update(txn, self.tenant_id, *uid).await? else {
+                continue;
+            };
+            if revoke(txn, &mut link, self.by, self.at, self.reason.clone()).await? {
+                revoked.push(*uid);
+            }
+        }
+        Ok(revoked)
+    }
+}
+
+/// Revokes a locked `link` unless it already is (then `false`), with its log row.
+async fn revoke(
+    txn: &Transaction<'_>,
+    link: &mut LinkRecord,
+    by: UserId,
+    at: UnixMillis,
+    reason: Option<String>,
+) -> Result<bool, StoreError> {
+    if link.revoked_at.is_some() {
+        return Ok(false);
+    }
+    link.revoked_at = Some(at);
+    link.revoked_by_user_id = Some(by);
+    store_link(txn, link).await?;
+    log_staff(txn, link, AccessEvent::Revoked, reason, by, at).await?;
+    Ok(true)
 }
 
 impl PgApply for PurgeRetired {
