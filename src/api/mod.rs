@@ -28,6 +28,7 @@ pub mod portal;
 mod resolve;
 mod respond;
 pub mod routes;
+pub mod share;
 mod state;
 
 use bytes::Bytes;
