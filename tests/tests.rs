@@ -53,6 +53,7 @@ mod roles;
 mod routing;
 mod scale_out;
 mod send_limits;
+mod share_recipient;
 mod shares;
 mod storage_faults;
 mod vary_and_escapes;

@@ -32,8 +32,9 @@ pub struct ShareLanding {
     pub document: Option<String>,
 }
 
-/// The portal's landing of the token, plus the document's name only once the recipient may
-/// view (no passcode needed, or a verified session): nothing of the file before the passcode.
+/// The portal's landing of the token (which finds a share whose file is gone unavailable),
+/// plus the document's name only once the recipient may view (no passcode needed, or a
+/// verified session): nothing of the file before the passcode.
 pub async fn landing(
     portal: Portal<'_>,
     token: &str,
@@ -41,19 +42,14 @@ pub async fn landing(
     actor: &Actor,
 ) -> Result<ShareLanding, ApiError> {
     let view = flow::landing(portal, token, session, actor).await?;
-    let Landing::Available { link, can_view, .. } = &view else {
-        return Ok(ShareLanding {
-            view,
-            document: None,
-        });
+    let document = match &view {
+        Landing::Available {
+            link,
+            can_view: true,
+            ..
+        } => attachment_of(portal.store, link).await?.map(|f| f.name),
+        _ => None,
     };
-    let Some(file) = attachment_of(portal.store, link).await? else {
-        return Ok(ShareLanding {
-            view: Landing::Unavailable,
-            document: None,
-        });
-    };
-    let document = can_view.then_some(file.name);
     Ok(ShareLanding { view, document })
 }
 
