@@ -59,7 +59,7 @@ fn set_cookie(r: &Resp, name: &str) -> Option<String> {
         .filter(|(n, _)| n == "set-cookie")
         .map(|(_, v)| v)
         .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.clone())
+        .cloned()
 }
 
 fn pair(set: &str) -> String {

@@ -184,10 +184,9 @@ async fn file(
     headers.extend(attachment::file_headers(record));
     headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(CONTENT_LENGTH, HeaderValue::from(span.len()));
-    if status == StatusCode::PARTIAL_CONTENT {
-        if let Ok(v) = HeaderValue::from_str(&span.content_range(record.size)) {
-            headers.insert(CONTENT_RANGE, v);
-        }
+    let content_range = HeaderValue::from_str(&span.content_range(record.size));
+    if let (StatusCode::PARTIAL_CONTENT, Ok(v)) = (status, content_range) {
+        headers.insert(CONTENT_RANGE, v);
     }
     if let Some(grant) = grant {
         let cookie = portal.cookie(DOWNLOAD_COOKIE, &grant, GRANT_TTL_MS / 1000, "Lax");
