@@ -189,6 +189,10 @@ fn a_verified_download_streams_the_file_with_the_portals_headers_and_logs_it() {
         .expect(200);
     assert_eq!(keys(&wrong), ["Verified", "Status", "Message"]);
     let session = verified(&s, &sink, &token, 1);
+    let head = recipient(&s, "HEAD", &path)
+        .header("Cookie", &session)
+        .send();
+    assert_eq!(head.status, 405, "a HEAD counts no view: {head:?}");
     let file = recipient(&s, "GET", &path)
         .header("Cookie", &session)
         .send();
@@ -227,6 +231,22 @@ fn a_verified_download_streams_the_file_with_the_portals_headers_and_logs_it() {
         .find(|r| r["EventType"] == "Opened")
         .unwrap_or_else(|| panic!("{log}"));
     assert_eq!(opened["DetailMessage"], "Downloaded, view 1 of 3", "{log}");
+    let spelled = recipient(
+        &s,
+        "GET",
+        &format!("/api/ShareDownloadRequest?Token={token}"),
+    )
+    .header("Cookie", &session)
+    .send();
+    assert_eq!(
+        (spelled.status, spelled.body.as_str()),
+        (200, "name: ______")
+    );
+    assert_eq!(
+        view_count(&s, &attachment),
+        2,
+        "the predefined route downloads too"
+    );
     for event in ["OtpSent", "OtpFailed", "OtpVerified", "OpenDenied"] {
         assert!(
             rows.iter().any(|r| r["EventType"] == event),

@@ -728,6 +728,13 @@ mod tests {
             "/portal/t",
             "/PORTAL/t/otp",
             "//portal//t/verify/",
+            "/share/t",
+            "/Share/t/otp",
+            "/share/t/verify",
+            "/share/t/download",
+            "/share/download",
+            "/api/ShareVerifyRequest",
+            "/json/reply/ShareDownloadRequest",
             "/Portal/t/open",
             "/api/portalverifyrequest",
             "/json/reply/PortalLandingRequest",
@@ -744,6 +751,9 @@ mod tests {
             Some(Surface::Staff)
         );
         assert_eq!(op_at("/portal"), None);
+        assert_eq!(op_at("/share"), None);
+        assert_eq!(Op::ShareDownload.family(), Family::DocumentShare);
+        assert_eq!(Op::PortalOpen.family(), Family::CustomerLink);
     }
 
     #[test]

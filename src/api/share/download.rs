@@ -57,16 +57,22 @@ pub async fn run(
     matched: &Matched,
     style: &Style,
 ) -> Result<Answer, ApiError> {
+    if req.method == hyper::Method::HEAD {
+        // A HEAD would count a view for nothing; nothing else answers one here.
+        return Err(ApiError::MethodNotAllowed {
+            method: "HEAD".into(),
+            operation: matched.route.request.to_owned(),
+        });
+    }
     let portal = Portal::from(state).of(matched.route.op.family());
-    let browser = matched.route.path == "/share/download";
+    // A token in the path or query is an API call; none is the browser's token-free
+    // `/share/download`, whose token is the cookie the landing set.
+    let named = token_of(req, matched);
+    let browser = named.is_none();
     if browser && !html::same_origin(portal, &req.headers) {
         return Ok(Answer::Whole(html::not_allowed(portal)));
     }
-    let token = if browser {
-        cookie(&req.headers, TOKEN_COOKIE).map(str::to_owned)
-    } else {
-        token_of(req, matched)
-    };
+    let token = named.or_else(|| cookie(&req.headers, TOKEN_COOKIE).map(str::to_owned));
     let visitor = Visitor::of(req);
     let served = serve(portal, req, &token.unwrap_or_default(), &visitor).await?;
     match served {

@@ -42,15 +42,27 @@ pub async fn landing(
     actor: &Actor,
 ) -> Result<ShareLanding, ApiError> {
     let view = flow::landing(portal, token, session, actor).await?;
-    let document = match &view {
-        Landing::Available {
-            link,
-            can_view: true,
-            ..
-        } => attachment_of(portal.store, link).await?.map(|f| f.name),
-        _ => None,
+    let Landing::Available {
+        link,
+        can_view: true,
+        ..
+    } = &view
+    else {
+        return Ok(ShareLanding {
+            view,
+            document: None,
+        });
     };
-    Ok(ShareLanding { view, document })
+    Ok(match attachment_of(portal.store, link).await? {
+        Some(file) => ShareLanding {
+            view,
+            document: Some(file.name),
+        },
+        None => ShareLanding {
+            view: Landing::Unavailable,
+            document: None,
+        },
+    })
 }
 
 /// The file a share points at, if the link is a share and the file is still there.
