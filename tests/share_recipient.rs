@@ -491,3 +491,61 @@ fn the_browser_swaps_the_token_for_a_cookie_and_downloads_after_the_passcode() {
         .send();
     assert_eq!(no_code.header("location"), Some("/share?m=code"));
 }
+
+#[test]
+fn passcode_cooldown_address_limit_and_lockout_hold_for_shares() {
+    let sink = SmtpSink::start();
+    let s = start(&sink);
+    let attachment = upload(&s, "a.txt", b"text");
+    let token = token_of(&share(&s, &attachment, json!({})));
+    let otp = format!("/share/{token}/otp");
+    let sent = recipient(&s, "POST", &otp).send().expect(200);
+    assert_eq!(
+        keys(&sent),
+        ["Status", "RequireOtp", "OtpSent", "CanView", "Message"]
+    );
+    sink.wait_for(1);
+    recipient(&s, "POST", &otp).send().expect(200);
+    s.job_round("outbox", std::time::Duration::from_secs(5));
+    assert_eq!(sink.mails().len(), 1, "cooldown: nothing sent within 60 s");
+    let wrong = || {
+        recipient(&s, "POST", &format!("/share/{token}/verify"))
+            .json(&json!({"Code": "000000"}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(wrong().status, 200);
+    }
+    let limited = wrong();
+    assert_eq!(limited.status, 429, "the per-address verify budget");
+    assert!(limited.header("retry-after").is_some());
+    drop(s);
+
+    let s = TestServer::start_with(|c| {
+        c.email = Some(email_via(sink.url()));
+        c.portal.verify_attempts_per_address = 100;
+    });
+    let attachment = upload(&s, "a.txt", b"text");
+    let token = token_of(&share(&s, &attachment, json!({})));
+    for _ in 0..10 {
+        recipient(&s, "POST", &format!("/share/{token}/verify"))
+            .json(&json!({"Code": "000000"}))
+            .send();
+    }
+    let listed = s
+        .get(&format!("/v1/documentshare/attachment/{attachment}"))
+        .expect(200);
+    assert_eq!(listed["DocumentShare"][0]["Status"], "Locked", "{listed}");
+    let unknown = recipient(&s, "GET", &format!("/share/{}", "B".repeat(43))).send();
+    for path in [
+        format!("/share/{token}"),
+        format!("/share/{token}/download"),
+    ] {
+        let locked = recipient(&s, "GET", &path).send();
+        assert_eq!(
+            (locked.status, &locked.body),
+            (404, &unknown.body),
+            "{path}"
+        );
+    }
+}
