@@ -424,6 +424,18 @@ fn unusable_shares_answer_exactly_like_an_unknown_token() {
     ] {
         assert_eq!(answers(&token), reference, "{token}");
     }
+    s.flush_landing_log();
+    crate::support::sinks::wait_until(
+        || {
+            let path = format!("/v1/documentshare/{}/log", share_id(&revoked));
+            s.get(&path).expect(200)["AccessLog"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["EventType"] == "OpenDenied")
+        },
+        "a dead share's download is logged in the landing log's next batch",
+    );
 }
 
 #[test]

@@ -278,7 +278,13 @@ pub async fn open(
 /// Logs an open of a dead link (`OpenDenied`) in the landing log's next batch, like a
 /// landing view: a dead token answers after the one read, with no write of its own, exactly
 /// like an unknown one.
-fn deny_later(portal: Portal<'_>, link: &LinkRecord, why: &str, actor: &Actor, now: UnixMillis) {
+pub fn deny_later(
+    portal: Portal<'_>,
+    link: &LinkRecord,
+    why: &str,
+    actor: &Actor,
+    now: UnixMillis,
+) {
     let denial = DeniedOpen {
         token_hash: link.token_hash,
         detail: why.to_owned(),

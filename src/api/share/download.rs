@@ -24,6 +24,7 @@ use crate::api::portal::{Portal, TOKEN_COOKIE, Visitor, cookie, html};
 use crate::api::routes::Matched;
 use crate::api::{AppState, Request, Response, header, respond};
 use crate::attachment::range::{self, Ask, Span};
+use crate::domain::UnixMillis;
 use crate::domain::attachment::AttachmentRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::portal::{GRANT_TTL_MS, parse_grant, session_is_valid};
@@ -88,8 +89,10 @@ fn token_of(req: &Request, matched: &Matched) -> Option<String> {
     named(&matched.vars).or_else(|| named(&form::pairs(req.query.as_deref().unwrap_or(""))))
 }
 
-/// Decides the download: the one store read of the link, its file, then either the grant of
-/// a download in progress or the portal's open (which counts the view).
+/// Decides the download: the one store read of the link; a dead share (without the grant of
+/// a download in progress) ends there, like an unknown token, its denied open logged in the
+/// landing log's next batch as the portal's are. Then its file, and either the grant or the
+/// portal's open (which counts the view).
 async fn serve(
     portal: Portal<'_>,
     req: &Request,
@@ -102,70 +105,75 @@ async fn serve(
     let Some(link) = portal.store.fetch(LinkByToken(hash)).await? else {
         return Ok(Served::Unavailable);
     };
+    let now = portal.clock.now();
+    let granted = granted(portal, &link, cookie(&req.headers, DOWNLOAD_COOKIE), now).await?;
+    let status = link.status(now);
+    if !granted && status != LinkStatus::Active {
+        flow::deny_later(portal, &link, status.as_str(), &visitor.actor, now);
+        return Ok(Served::Unavailable);
+    }
     let Some(record) = attachment_of(portal.store, &link).await? else {
         return Ok(Served::Unavailable);
     };
-    let ask = range::ask(header(&req.headers, RANGE), record.size);
-    let record = Box::new(record);
-    if granted(portal, &link, cookie(&req.headers, DOWNLOAD_COOKIE)).await? {
-        return Ok(match ask {
-            Ask::Unsatisfiable => Served::Unsatisfiable(record.size),
-            ask => Served::File {
-                record,
-                ask,
-                grant: None,
-            },
-        });
-    }
+    let (ask, record) = (
+        range::ask(header(&req.headers, RANGE), record.size),
+        Box::new(record),
+    );
     if ask == Ask::Unsatisfiable {
-        return Ok(unsatisfiable(portal, &link, visitor, record.size));
+        return Ok(unsatisfiable(portal, &link, granted, visitor, record.size));
     }
-    Ok(
-        match flow::open(portal, token, visitor.session(), &visitor.actor).await? {
-            Opening::Opened { grant, .. } => Served::File {
-                record,
-                ask,
-                grant: Some(grant.expose().clone()),
-            },
-            Opening::NeedsCode => Served::NeedsCode,
-            Opening::Unavailable => Served::Unavailable,
+    if granted {
+        let grant = None;
+        return Ok(Served::File { record, ask, grant });
+    }
+    let opened = flow::open(portal, token, visitor.session(), &visitor.actor).await?;
+    Ok(match opened {
+        Opening::Opened { grant, .. } => Served::File {
+            record,
+            ask,
+            grant: Some(grant.expose().clone()),
         },
-    )
+        Opening::NeedsCode => Served::NeedsCode,
+        Opening::Unavailable => Served::Unavailable,
+    })
 }
 
-/// A span that misses the file, asked without a grant: 416 only to whom may download (the
-/// size it tells is the file's), and no view counted.
-fn unsatisfiable(portal: Portal<'_>, link: &LinkRecord, visitor: &Visitor, size: u64) -> Served {
+/// A span that misses the file (416), said only to whom may download (the size it tells is
+/// the file's): a download in progress, or a verified session where the tier needs one. No
+/// view is counted.
+fn unsatisfiable(
+    portal: Portal<'_>,
+    link: &LinkRecord,
+    granted: bool,
+    visitor: &Visitor,
+    size: u64,
+) -> Served {
     let now = portal.clock.now();
-    if link.status(now) != LinkStatus::Active {
-        return Served::Unavailable;
-    }
     let verified = visitor
         .session()
         .is_some_and(|s| session_is_valid(portal.keys, link, s, now));
-    if link.require_otp && !verified {
-        return Served::NeedsCode;
+    if granted || !link.require_otp || verified {
+        Served::Unsatisfiable(size)
+    } else {
+        Served::NeedsCode
     }
-    Served::Unsatisfiable(size)
 }
 
-/// Whether the download cookie holds an unexpired grant of this share that it still backs.
+/// Whether the download cookie holds an unexpired grant of this share that it still backs
+/// (one more read, only when the request carries such a cookie).
 async fn granted(
     portal: Portal<'_>,
     link: &LinkRecord,
     grant: Option<&str>,
+    now: UnixMillis,
 ) -> Result<bool, ApiError> {
     let Some(bytes) = grant.and_then(parse_grant) else {
         return Ok(false);
     };
-    let Some(record) = portal
-        .store
-        .fetch(GrantOf(portal.keys.grant(&bytes)))
-        .await?
-    else {
+    let hash = portal.keys.grant(&bytes);
+    let Some(record) = portal.store.fetch(GrantOf(hash)).await? else {
         return Ok(false);
     };
-    let now = portal.clock.now();
     Ok(record.link_uid == link.uid
         && now < record.expires_at
         && record.is_backed_by(Some(link), now))
