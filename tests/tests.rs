@@ -55,6 +55,7 @@ mod roles;
 mod routing;
 mod scale_out;
 mod send_limits;
+mod share_recipient;
 mod share_wire;
 mod shares;
 mod storage_faults;

@@ -26,6 +26,7 @@ use super::{AppState, Request, Response, auth, header};
 use crate::api::Records;
 use crate::attachment::disposition;
 use crate::attachment::multipart::{self, Multipart};
+use crate::attachment::range::Span;
 use crate::attachment::seal::{Opener, Sealer, chunk_count};
 use crate::attachment::sniff::{SNIFF_LEN, sniff};
 use crate::domain::attachment::AttachmentRecord;
@@ -37,9 +38,13 @@ use crate::store::commands::DeleteAttachment;
 use crate::store::queries::{AttachmentOf, LinksByResource};
 use crate::wire::types::Guid;
 
-/// Whether `op` is answered with its body unread (upload) or its reply streamed (download).
+/// Whether `op` is answered with its body unread (upload) or its reply streamed (downloads,
+/// the staff's and a share recipient's).
 pub fn streams(op: Op) -> bool {
-    matches!(op, Op::PutAttachment | Op::GetAttachment)
+    matches!(
+        op,
+        Op::PutAttachment | Op::GetAttachment | Op::ShareDownload
+    )
 }
 
 /// `DELETE /v1/attachment/{AttachmentId}`: the record first, then its bytes.
@@ -121,15 +126,16 @@ fn not_found() -> ApiError {
 
 /// Whether this request is a streamed operation: the matched route, if so. Decided by the
 /// resolved operation; the test on the path only spares every other request a second lookup
-/// (every spelling of these operations' routes names an attachment, and a spelling that
-/// slipped past would reach the table's handler, which refuses).
+/// (every spelling of these operations' routes names an attachment or a download, and a
+/// spelling that slipped past would reach the table's handler, which refuses).
 pub fn streamed(req: &Request) -> Option<Streamed> {
-    let named = req
-        .path
-        .as_bytes()
-        .windows(10)
-        .any(|w| w.eq_ignore_ascii_case(b"attachment"));
-    if !named {
+    let names = |word: &[u8]| {
+        req.path
+            .as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    if !names(b"attachment") && !names(b"download") {
         return None;
     }
     dispatch::streamed_target(req).filter(|s| streams(s.matched.route.op))
@@ -139,13 +145,15 @@ pub fn streamed(req: &Request) -> Option<Streamed> {
 pub enum Answer {
     Whole(Response),
     File {
+        /// 200, or 206 for a range.
+        status: hyper::StatusCode,
         headers: HeaderMap,
         chunks: mpsc::Receiver<io::Result<Bytes>>,
     },
 }
 
 /// Runs a streamed operation with the body unread; never fails (errors become replies in
-/// the negotiated format).
+/// the negotiated format). A share's download is public: the portal's budget and headers.
 pub async fn run_streamed(
     state: &AppState,
     req: &Request,
@@ -153,36 +161,55 @@ pub async fn run_streamed(
     body: Incoming,
 ) -> (Answer, &'static str) {
     let label = streamed.matched.route.request;
-    let op = streamed.matched.route.op;
+    let public = streamed.matched.route.op.is_public();
     let (mut exchange, matched) = streamed.into_exchange(state, req);
-    let outcome = match auth::authenticate(state.into(), &req.headers, op).await {
-        Err(e) => Err(e),
-        Ok(caller) => {
-            // The reply casing as dispatch decides it: the key's pin, else the server's rule
-            // (an upload sends no members to follow).
-            exchange.style.casing = exchange.casing.decide(caller.casing, None);
-            match op {
-                Op::PutAttachment => match upload(state.into(), req, &caller, body).await {
-                    Ok(dto) => super::respond(&dto, &exchange.style).map(Answer::Whole),
-                    Err(e) => Err(e),
-                },
-                _ => download(state.into(), &caller, &matched).await,
-            }
+    let outcome = if public {
+        match dispatch::portal_budget(&state.portal_limits, &*state.clock, req) {
+            Ok(()) => super::share::download::run(state, req, &matched, &exchange.style).await,
+            Err(e) => Err(e),
         }
+    } else {
+        staff(state, req, &mut exchange, &matched, body).await
+    };
+    let finish = if public {
+        dispatch::finish_portal
+    } else {
+        dispatch::finish_staff
     };
     let answer = match outcome {
         Ok(Answer::Whole(mut response)) => {
-            dispatch::finish_staff(&exchange, &mut response);
+            finish(&exchange, &mut response);
             Answer::Whole(response)
         }
         Ok(file) => file,
         Err(e) => {
             let mut response = super::error_response(&e, &exchange.style);
-            dispatch::finish_staff(&exchange, &mut response);
+            finish(&exchange, &mut response);
             Answer::Whole(response)
         }
     };
     (answer, label)
+}
+
+/// The staff's streamed operations: authenticated, then the upload or the download.
+async fn staff(
+    state: &AppState,
+    req: &Request,
+    exchange: &mut super::exchange::Exchange,
+    matched: &Matched,
+    body: Incoming,
+) -> Result<Answer, ApiError> {
+    let caller = auth::authenticate(state.into(), &req.headers, matched.route.op).await?;
+    // The reply casing as dispatch decides it: the key's pin, else the server's rule (an
+    // upload sends no members to follow).
+    exchange.style.casing = exchange.casing.decide(caller.casing, None);
+    match matched.route.op {
+        Op::PutAttachment => {
+            let dto = upload(state.into(), req, &caller, body).await?;
+            super::respond(&dto, &exchange.style).map(Answer::Whole)
+        }
+        _ => download(state.into(), &caller, matched).await,
+    }
 }
 
 /// What storing and serving a file uses: the store, the keys that wrap file keys, the clock,
@@ -373,9 +400,7 @@ fn framing(headers: &HeaderMap) -> Result<(Framing, Option<String>), ApiError> {
     Ok((Framing::Raw, name))
 }
 
-/// Opens the header and the first chunk before answering (so a damaged start is a clean
-/// error status), then streams the rest chunk by chunk; a chunk that fails to open aborts
-/// the transfer — nothing after it is sent, and the declared length is never reached.
+/// The staff download: the whole file, streamed (see [`stream`]).
 async fn download(
     state: Vault<'_>,
     caller: &StaffCaller,
@@ -392,43 +417,70 @@ async fn download(
         id,
     };
     let record = state.store.fetch(query).await?.ok_or_else(not_found)?;
+    let chunks = stream(state.store, state.keys, &record, Span::whole(record.size)).await?;
+    Ok(Answer::File {
+        status: hyper::StatusCode::OK,
+        headers: file_headers(&record),
+        chunks,
+    })
+}
+
+/// Streams `span` of a stored file: opens the header and the span's first chunk before
+/// answering (so a damaged start is a clean error status), then the rest chunk by chunk,
+/// never the whole file in memory; a chunk that fails to open aborts the transfer — nothing
+/// after it is sent, and the declared length is never reached. The staff download and a
+/// share's download both stream through here.
+pub(super) async fn stream(
+    store: &Store,
+    keys: &crate::domain::token::HashKeys,
+    record: &AttachmentRecord,
+    span: Span,
+) -> Result<mpsc::Receiver<io::Result<Bytes>>, ApiError> {
+    let id = record.id;
     let damaged = |what: String| {
         tracing::error!(attachment = %id.simple(), problem = %what, "attachment does not open");
         ApiError::Internal(format!("attachment {} does not open: {what}", id.simple()))
     };
-    let wrap = state.keys.attachment_wrap();
-    let header_bytes = state
-        .store
+    let wrap = keys.attachment_wrap();
+    let header_bytes = store
         .sealed_piece(id, 0)
         .await?
         .ok_or_else(|| damaged("its bytes are missing".into()))?;
     let mut opener =
         Opener::new(&wrap, id.into_bytes(), &header_bytes).map_err(|e| damaged(e.to_string()))?;
     let count = chunk_count(record.size);
-    let first = next_chunk(state.store, &mut opener, id, 0, count)
+    let (first_n, last_n) = span.chunks();
+    opener.seek(first_n);
+    let first = next_chunk(store, &mut opener, id, first_n, count)
         .await
         .map_err(|e| damaged(e.to_string()))?;
     let (tx, chunks) = mpsc::channel(2);
-    let store = state.store.clone();
+    let store = store.clone();
     tokio::spawn(async move {
-        if tx.send(Ok(Bytes::from(first))).await.is_err() {
+        if tx.send(Ok(cut(first, span, first_n))).await.is_err() {
             return;
         }
-        for n in 1..count {
+        for n in first_n + 1..=last_n {
             let chunk = next_chunk(&store, &mut opener, id, n, count).await;
             let failed = chunk.is_err();
             if let Err(e) = &chunk {
                 tracing::error!(attachment = %id.simple(), error = %e, "attachment chunk does not open");
             }
-            if tx.send(chunk.map(Bytes::from)).await.is_err() || failed {
+            if tx.send(chunk.map(|c| cut(c, span, n))).await.is_err() || failed {
                 return;
             }
         }
     });
-    Ok(Answer::File {
-        headers: file_headers(&record),
-        chunks,
-    })
+    Ok(chunks)
+}
+
+/// The bytes of opened chunk `n` that lie in `span`.
+fn cut(chunk: Vec<u8>, span: Span, n: u64) -> Bytes {
+    let (lo, hi) = span.within_chunk(n);
+    let mut bytes = Bytes::from(chunk);
+    let hi = hi.min(bytes.len());
+    bytes.truncate(hi);
+    bytes.split_off(lo.min(hi))
 }
 
 async fn next_chunk(
@@ -451,7 +503,7 @@ async fn next_chunk(
 /// Always a download: `Content-Disposition: attachment` with the stored name, the sniffed
 /// type (`application/octet-stream` for active content), the exact length, no caching, no
 /// sniffing, and a sandbox should a browser render it anyway.
-fn file_headers(r: &AttachmentRecord) -> HeaderMap {
+pub(super) fn file_headers(r: &AttachmentRecord) -> HeaderMap {
     let mut h = HeaderMap::new();
     let content_type = if r.download_only {
         "application/octet-stream"

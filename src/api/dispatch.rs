@@ -73,7 +73,11 @@ fn finish(exchange: &Exchange, page: bool, surface: Surface, response: &mut Resp
 }
 
 /// Counts one portal request against the client's per-minute budget; 429 once it is spent.
-fn portal_budget(limits: &PortalLimits, clock: &dyn Clock, req: &Request) -> Result<(), ApiError> {
+pub(super) fn portal_budget(
+    limits: &PortalLimits,
+    clock: &dyn Clock,
+    req: &Request,
+) -> Result<(), ApiError> {
     let ip = req.remote.map(|ip| ip.to_string()).unwrap_or_default();
     let now = clock.now();
     if limits.requests.hit(&ip, now) {
@@ -87,7 +91,7 @@ fn portal_budget(limits: &PortalLimits, clock: &dyn Clock, req: &Request) -> Res
 
 /// What every portal response carries: nothing cached, no referrer leaking the token, not
 /// indexed, not framed, and a CSP that allows only this origin's stylesheet.
-fn portal_headers(headers: &mut HeaderMap) {
+pub(super) fn portal_headers(headers: &mut HeaderMap) {
     let fixed = [
         ("cache-control", "no-store"),
         ("referrer-policy", "no-referrer"),
@@ -182,8 +186,9 @@ async fn operate(
     match call.matched.route.handler {
         Handler::Portal(run) => {
             let visitor = Visitor::of(req);
+            let family = call.matched.route.op.family();
             run(PortalCall {
-                portal: state.into(),
+                portal: super::portal::Portal::from(state).of(family),
                 visitor,
                 style,
                 call,
@@ -282,4 +287,9 @@ impl Streamed {
 /// [`finish`] for a staff operation's reply.
 pub(super) fn finish_staff(exchange: &Exchange, response: &mut Response) {
     finish(exchange, false, Surface::Staff, response);
+}
+
+/// [`finish`] for a portal operation's whole reply (not a browser page).
+pub(super) fn finish_portal(exchange: &Exchange, response: &mut Response) {
+    finish(exchange, false, Surface::Portal, response);
 }

@@ -29,6 +29,7 @@ mod resolve;
 mod respond;
 mod revoke_many;
 pub mod routes;
+pub mod share;
 mod state;
 
 use bytes::Bytes;

@@ -9,7 +9,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::dto::*;
 use super::handler::{Handler, portal, staff};
 use super::portal::api as portal_api;
-use super::{attachment, contact, customerlink, documentshare, revoke_many};
+use super::{attachment, contact, customerlink, documentshare, revoke_many, share};
+use crate::domain::share::Family;
 use crate::domain::tenant::Role;
 use crate::wire::Format;
 
@@ -29,6 +30,10 @@ pub enum Op {
     PortalOtp,
     PortalVerify,
     PortalOpen,
+    ShareLanding,
+    ShareOtp,
+    ShareVerify,
+    ShareDownload,
     PutContact,
     GetContact,
     DeleteContact,
@@ -58,6 +63,16 @@ impl Op {
             .iter()
             .find(|r| r.op == self)
             .and_then(|r| r.handler.needs())
+    }
+
+    /// Whose tokens the operation takes: a share's recipient steps look tokens up as shares.
+    pub fn family(self) -> Family {
+        match self {
+            Op::ShareLanding | Op::ShareOtp | Op::ShareVerify | Op::ShareDownload => {
+                Family::DocumentShare
+            }
+            _ => Family::CustomerLink,
+        }
     }
 
     /// The policy this operation carries however it is reached (custom route in any spelling,
@@ -247,6 +262,51 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         verbs: &["GET"],
+        path: "/share/download",
+        op: Op::ShareDownload,
+        request: "ShareDownloadRequest",
+        response: "ShareLandingResponse",
+        schemas: pair::<PortalTokenRequest, ShareLandingResponse>,
+        handler: portal!(share::not_streamed),
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/share/{Token}",
+        op: Op::ShareLanding,
+        request: "ShareLandingRequest",
+        response: "ShareLandingResponse",
+        schemas: pair::<PortalTokenRequest, ShareLandingResponse>,
+        handler: portal!(share::landing_api),
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/share/{Token}/otp",
+        op: Op::ShareOtp,
+        request: "ShareOtpRequest",
+        response: "ShareLandingResponse",
+        schemas: pair::<PortalTokenRequest, ShareLandingResponse>,
+        handler: portal!(share::request_code),
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/share/{Token}/verify",
+        op: Op::ShareVerify,
+        request: "ShareVerifyRequest",
+        response: "ShareVerifyResponse",
+        schemas: pair::<PortalVerifyRequest, ShareVerifyResponse>,
+        handler: portal!(share::verify),
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/share/{Token}/download",
+        op: Op::ShareDownload,
+        request: "ShareDownloadRequest",
+        response: "ShareLandingResponse",
+        schemas: pair::<PortalTokenRequest, ShareLandingResponse>,
+        handler: portal!(share::not_streamed),
+    },
+    Route {
+        verbs: &["GET"],
         path: "/v1/contact",
         op: Op::ListContacts,
         request: "ContactListRequest",
@@ -388,6 +448,9 @@ pub fn service_of(request: &str) -> &'static str {
             Op::CreateShare | Op::ListShares | Op::ResendShare | Op::RevokeShare | Op::ShareLog,
         ) => "DocumentShareService",
         Some(Op::PutAttachment | Op::GetAttachment | Op::DeleteAttachment) => "AttachmentService",
+        Some(Op::ShareLanding | Op::ShareOtp | Op::ShareVerify | Op::ShareDownload) => {
+            "ShareService"
+        }
         _ => "CustomerLinkService",
     }
 }
@@ -683,6 +746,13 @@ mod tests {
             "/portal/t",
             "/PORTAL/t/otp",
             "//portal//t/verify/",
+            "/share/t",
+            "/Share/t/otp",
+            "/share/t/verify",
+            "/share/t/download",
+            "/share/download",
+            "/api/ShareVerifyRequest",
+            "/json/reply/ShareDownloadRequest",
             "/Portal/t/open",
             "/api/portalverifyrequest",
             "/json/reply/PortalLandingRequest",
@@ -699,6 +769,9 @@ mod tests {
             Some(Surface::Staff)
         );
         assert_eq!(op_at("/portal"), None);
+        assert_eq!(op_at("/share"), None);
+        assert_eq!(Op::ShareDownload.family(), Family::DocumentShare);
+        assert_eq!(Op::PortalOpen.family(), Family::CustomerLink);
     }
 
     #[test]

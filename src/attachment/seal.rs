@@ -188,6 +188,11 @@ impl Opener {
         })
     }
 
+    /// Goes to chunk `n`: the next [`Opener::open`] opens it (a range past the file's start).
+    pub fn seek(&mut self, n: u64) {
+        self.n = n;
+    }
+
     /// Opens the next chunk; `last` says whether the store holds nothing after it.
     pub fn open(&mut self, sealed: &[u8], last: bool) -> Result<Vec<u8>, SealError> {
         let n = self.n;

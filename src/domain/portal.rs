@@ -144,6 +144,15 @@ pub fn open(
     })
 }
 
+/// The access log's detail of a counted view; a share's says it was a download.
+pub fn opened_detail(link: &LinkRecord) -> String {
+    let view = format!("view {} of {}", link.view_count, link.max_views);
+    match super::share::Family::of(link) {
+        super::share::Family::CustomerLink => view,
+        super::share::Family::DocumentShare => format!("Downloaded, {view}"),
+    }
+}
+
 /// A landing page view on its way to the access log (written in batches, see
 /// `jobs::landing_log`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -161,8 +161,13 @@ async fn streamed_answer(
     };
     let mut response = match answer {
         api::attachment::Answer::Whole(r) => into_hyper(r),
-        api::attachment::Answer::File { headers, chunks } => {
+        api::attachment::Answer::File {
+            status,
+            headers,
+            chunks,
+        } => {
             let mut response = Response::new(ResponseBody::stream(chunks));
+            *response.status_mut() = status;
             *response.headers_mut() = headers;
             response
         }

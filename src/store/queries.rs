@@ -11,7 +11,7 @@ use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::link_filter::LinkFilter;
-use crate::domain::portal::AccessLogEntry;
+use crate::domain::portal::{AccessLogEntry, GrantRecord};
 use crate::domain::share::Family;
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
@@ -193,6 +193,11 @@ pub struct AttachmentChunk {
 #[derive(Debug, Clone, Copy)]
 pub struct AllAttachments;
 
+/// A stored hand-off grant by its keyed hash, without taking it (a share's download grant
+/// lets the ranges of one download through without counting more views).
+#[derive(Debug, Clone, Copy)]
+pub struct GrantOf(pub SecretHash);
+
 queries! {
     LinkOf => Option<LinkRecord> = |q, r| r.link(q.tenant, q.uid);
     LinkByToken => Option<LinkRecord> = |q, r| r.link_by_token(&q.0);
@@ -254,4 +259,5 @@ queries! {
     AttachmentOf => Option<AttachmentRecord> = |q, r| r.attachment(q.tenant, q.id);
     AttachmentChunk => Option<Vec<u8>> = |_q, _r| Ok(None);
     AllAttachments => Vec<AttachmentRecord> = |_q, r| r.all_attachments();
+    GrantOf => Option<GrantRecord> = |q, r| r.grant(&q.0);
 }

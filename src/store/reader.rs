@@ -10,7 +10,7 @@ use super::tables::*;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::AccessLogEntry;
+use crate::domain::portal::{AccessLogEntry, GrantRecord};
 use crate::domain::share::{Family, SHARED_DOCUMENT};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
 use crate::domain::token::SecretHash;
@@ -54,6 +54,14 @@ impl Reader {
 
     pub(super) fn link_any_tenant(&self, uid: u128) -> Result<Option<LinkRecord>, StoreError> {
         match self.table(LINKS)?.get(uid)? {
+            Some(g) => Ok(Some(decode(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A stored grant by its keyed hash (read, not taken).
+    pub fn grant(&self, hash: &SecretHash) -> Result<Option<GrantRecord>, StoreError> {
+        match self.table(GRANTS)?.get(hash.0)? {
             Some(g) => Ok(Some(decode(g.value())?)),
             None => Ok(None),
         }

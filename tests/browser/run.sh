@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end browser test of the recipient portal: headless Chromium (Debian's chromium and
 # chromium-driver, driven by Selenium) goes through landing → code by email → verify → open →
-# the resource application, against the real customerlink binary.
+# the resource application, and through a document share's landing → code → verify → Download
+# (the saved bytes compared with the upload), against the real customerlink binary.
 #
 #   bash tests/browser/run.sh [path/to/customerlink]     (default: target/debug/customerlink)
 #

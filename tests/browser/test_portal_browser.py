@@ -3,7 +3,9 @@
 A real headless Chromium walks a recipient through a Confidential link against the real
 customerlink binary: landing (token swapped for a cookie), "Send me a code", the code read from
 an SMTP sink, verify, "Open the Document", and the hand-off to a stand-in resource application
-that exchanges the one-time grant at `POST /v1/customerlink/grant/introspect`.
+that exchanges the one-time grant at `POST /v1/customerlink/grant/introspect`. A second walk
+does the same for a document share (`/share/{Token}`): a file uploaded and shared through the
+staff API, the passcode, then "Download", and the bytes Chromium saved are the file's.
 
 Everything is started here and stopped at the end: the SMTP sink (aiosmtpd on an asyncio loop in
 a thread), the resource application (http.server in a thread), the customerlink server (a
@@ -367,10 +369,23 @@ def server(smtp_sink, resource_app):
 
 
 @pytest.fixture
-def driver():
+def downloads():
+    """Where Chromium saves downloads (a share's file)."""
+    folder = Path(tempfile.mkdtemp(prefix="customerlink-downloads."))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def driver(downloads):
     profile = tempfile.mkdtemp(prefix="customerlink-chromium.")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.add_experimental_option("prefs", {
+        "download.default_directory": str(downloads),
+        "download.prompt_for_download": False,
+        "safebrowsing.enabled": False,
+    })
     for arg in (
         "--headless",
         "--no-sandbox",
@@ -391,6 +406,8 @@ def driver():
     try:
         drv = webdriver.Chrome(service=service, options=options)
         drv.set_page_load_timeout(30)
+        drv.execute_cdp_cmd("Browser.setDownloadBehavior",
+                            {"behavior": "allow", "downloadPath": str(downloads)})
         yield drv
     finally:
         try:
@@ -560,3 +577,101 @@ def test_recipient_opens_confidential_document(server, smtp_sink, resource_app, 
             if e["EventType"] == "OtpSent"]
     assert sent == [("Info", "queued for Email"), ("Success", "sent by Email")], sent
     assert len(smtp_sink.mails) == 1, [m.message["Subject"] for m in smtp_sink.mails]
+
+
+# --- document shares ------------------------------------------------------------------------------
+
+
+def upload(server: Server, name: str, data: bytes) -> str:
+    """`PUT /v1/attachment` with the raw file; answers the AttachmentId."""
+    req = urllib.request.Request(server.url + "/v1/attachment", data=data, method="PUT")
+    req.add_header("Authorization", f"Bearer {server.staff_key}")
+    req.add_header("Accept", "application/json")
+    req.add_header("Content-Type", "application/octet-stream")
+    req.add_header("Content-Disposition", f'attachment; filename="{name}"')
+    with urllib.request.urlopen(req, timeout=WAIT) as r:
+        assert r.status == 200
+        return json.loads(r.read())["AttachmentId"]
+
+
+def wait_for_download(folder: Path, name: str, timeout: float = WAIT) -> bytes:
+    """The bytes of `folder/name` once Chromium has finished writing it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    target = folder / name
+    while time.monotonic() < deadline:
+        partial = list(folder.glob("*.crdownload"))
+        if target.is_file() and not partial:
+            return target.read_bytes()
+        time.sleep(0.1)
+    raise AssertionError(f"no finished download of {name}; the folder holds {list(folder.iterdir())}")
+
+
+def test_recipient_downloads_a_shared_document(server, smtp_sink, driver, downloads):
+    wait = WebDriverWait(driver, WAIT)
+    name = "policy-42.txt"
+    data = b"".join(b"Policy 42, line %06d\n" % i for i in range(6000))  # > one 64 KiB chunk
+    attachment = upload(server, name, data)
+    status, created = server.api("POST", "/v1/documentshare", {
+        "AttachmentId": attachment,
+        "RecipientContactId": 0,
+        "RecipientEmail": RECIPIENT,
+        "IsAdhoc": True,
+        "RequireOtp": True,
+        "MaxViews": 2,
+    })
+    assert status == 200, created
+    share_url = created["ShareUrl"]
+    assert share_url.startswith(f"{server.url}/share/"), share_url
+    token = share_url.rsplit("/", 1)[1]
+    share_id = created["DocumentShare"][0]["DocumentShareId"]
+    try:
+        # 1. Landing: the token becomes a cookie scoped to /share; nothing of the file shows.
+        driver.get(share_url)
+        wait.until(EC.url_to_be(f"{server.url}/share"))
+        heading = wait.until(EC.visibility_of_element_located((By.TAG_NAME, "h1")))
+        assert heading.text == f"{TENANT_NAME} shared something with you"
+        assert name not in driver.page_source and token not in driver.page_source
+        cookie = driver.get_cookie("cl_t")
+        assert cookie and cookie["httpOnly"] and cookie["path"] == "/share", cookie
+        screenshot(driver, "11-share-landing.png")
+
+        # 2. The passcode, by email, typed in.
+        button(driver, "/share/otp").click()
+        wait.until(EC.url_contains("/share?m=sent"))
+        code_input = wait.until(EC.visibility_of_element_located((By.ID, "code")))
+        mail = smtp_sink.wait_for(lambda m: RECIPIENT in m.rcpt_tos)
+        match = re.search(r"your code is (\d{6})\b", mail.text())
+        assert match, f"no code in the email text: {mail.text()!r}"
+        code_input.send_keys(match.group(1))
+        button(driver, "/share/verify").click()
+
+        # 3. Verified: the document's name and a Download button.
+        download = wait.until(EC.visibility_of_element_located(
+            (By.XPATH, "//form[@action='/share/download']//button[@type='submit']")))
+        assert driver.current_url == f"{server.url}/share?m=verified"
+        assert name in driver.page_source
+        assert "(0 of 2 used)" in driver.find_element(By.CSS_SELECTOR, "p.small").text
+        screenshot(driver, "12-share-verified.png")
+
+        # 4. Download: Chromium saves the file; its bytes are the upload's.
+        download.click()
+        assert wait_for_download(downloads, name) == data
+    except Exception:
+        try:
+            screenshot(driver, "share-failure.png")
+            (OUTPUT / "share-failure.html").write_text(driver.page_source)
+        except Exception:  # noqa: BLE001 (best effort; the original error matters)
+            pass
+        print(f"current url: {driver.current_url}\n--- server log ---\n{server.log_tail()}")
+        raise
+
+    # The staff view: one view counted, logged as a download.
+    status, listed = server.api("GET", f"/v1/documentshare/attachment/{attachment}")
+    assert status == 200, listed
+    assert listed["DocumentShare"][0]["ViewCount"] == 1, listed
+    status, log = server.api("GET", f"/v1/documentshare/{share_id}/log")
+    assert status == 200, log
+    opened = [e.get("DetailMessage") for e in log["AccessLog"] if e["EventType"] == "Opened"]
+    assert opened == ["Downloaded, view 1 of 2"], log

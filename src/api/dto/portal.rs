@@ -185,3 +185,32 @@ pub struct CustomerLinkLogResponse {
     pub ResponseStatus: Option<ResponseStatus>,
     pub AccessLog: Vec<CustomerLinkAccessLog>,
 }
+
+/// `GET /share/{Token}` and `POST /share/{Token}/otp` (the platform's `ShareLandingResponse`,
+/// member for member). `DocumentName` only once the recipient may view.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct ShareLandingResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ResponseStatus: Option<ResponseStatus>,
+    pub Status: String,
+    pub RequireOtp: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub OtpChannel: Option<String>,
+    pub OtpSent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub DocumentName: Option<String>,
+    pub CanView: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Message: Option<String>,
+}
+
+/// `POST /share/{Token}/verify` (the platform's `ShareVerifyResponse`).
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct ShareVerifyResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ResponseStatus: Option<ResponseStatus>,
+    pub Verified: bool,
+    pub Status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Message: Option<String>,
+}

@@ -7,7 +7,7 @@ use hyper::header::{HeaderValue, SET_COOKIE};
 
 use super::Portal;
 use super::flow::{self, Landing, Opening, Verification};
-use super::{SESSION_COOKIE, Visitor, set_cookie};
+use super::{SESSION_COOKIE, Visitor};
 use crate::api::dto::*;
 use crate::api::error::ApiError;
 use crate::api::{Response, respond};
@@ -15,13 +15,20 @@ use crate::domain::portal::SESSION_TTL_MS;
 use crate::wire::encode::Style;
 use crate::wire::types::UtcDateTime;
 
-const UNAVAILABLE: &str = "This link is not available. Ask the sender for a new one.";
+/// What every unusable token answers, whatever the reason.
+pub const UNAVAILABLE: &str = "This link is not available. Ask the sender for a new one.";
+const WRONG_CODE: &str = "That code is not valid. Check it, or ask for a new one.";
+/// What a code request answers, whether or not a code went out (no enumeration).
+pub const CODE_REQUESTED: &str =
+    "If this link is valid, a code is on its way. You can ask for another in a minute.";
 
-fn token(t: Option<String>) -> String {
+/// The token a request DTO carried (empty: none, which no link has).
+pub fn token(t: Option<String>) -> String {
     t.unwrap_or_default()
 }
 
-fn with_status(mut response: Response, status: StatusCode) -> Response {
+/// `response` with another status.
+pub fn with_status(mut response: Response, status: StatusCode) -> Response {
     response.status = status;
     response
 }
@@ -86,10 +93,7 @@ pub async fn request_code(
     flow::request_code(portal, &token, &visitor.actor).await?;
     let body = PortalLandingResponse {
         Status: "CodeRequested".into(),
-        Message: Some(
-            "If this link is valid, a code is on its way. You can ask for another in a minute."
-                .into(),
-        ),
+        Message: Some(CODE_REQUESTED.into()),
         OtpSent: true,
         RequireOtp: true,
         ..Default::default()
@@ -104,57 +108,84 @@ pub async fn verify(
     style: &Style,
 ) -> Result<Response, ApiError> {
     let code = dto.Code.unwrap_or_default();
-    let result = flow::verify(portal, &token(dto.Token), &code, &visitor.actor).await?;
-    let secure = portal.secure();
-    let (status, body, cookie) = match result {
-        Verification::Verified { session } => (
-            StatusCode::OK,
-            PortalVerifyResponse {
-                Verified: true,
-                Status: "Verified".into(),
-                Message: Some("Code accepted.".into()),
-                ..Default::default()
-            },
-            Some(set_cookie(
-                SESSION_COOKIE,
-                &session,
-                SESSION_TTL_MS / 1000,
-                "Strict",
-                secure,
-            )),
-        ),
-        Verification::Wrong => (
-            StatusCode::OK,
-            PortalVerifyResponse {
-                Verified: false,
-                Status: "Invalid".into(),
-                Message: Some("That code is not valid. Check it, or ask for a new one.".into()),
-                ..Default::default()
-            },
-            None,
-        ),
-        Verification::TooMany { retry_after_secs } => {
-            return Err(ApiError::TooManyRequests {
-                message: "Too many attempts from this address; try again later.".into(),
-                retry_after_secs,
-            });
-        }
-        Verification::Unavailable => (
-            StatusCode::NOT_FOUND,
-            PortalVerifyResponse {
-                Verified: false,
-                Status: "Unavailable".into(),
-                Message: Some(UNAVAILABLE.into()),
-                ..Default::default()
-            },
-            None,
-        ),
+    let verdict = Verdict::of(portal, visitor, &token(dto.Token), &code).await?;
+    let body = PortalVerifyResponse {
+        Verified: verdict.verified,
+        Status: verdict.status.into(),
+        Message: Some(verdict.message.into()),
+        ..Default::default()
     };
-    let mut response = with_status(respond(&body, style)?, status);
-    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        response.headers.insert(SET_COOKIE, value);
+    verdict.respond(&body, style)
+}
+
+/// What a passcode check answers, whatever the DTO it is written in (`/portal` and
+/// `/share` verify the same way): the status, the fields, and the session cookie once
+/// verified. Too many attempts from the address is a 429.
+pub struct Verdict {
+    pub http: StatusCode,
+    pub verified: bool,
+    pub status: &'static str,
+    pub message: &'static str,
+    cookie: Option<String>,
+}
+
+impl Verdict {
+    pub async fn of(
+        portal: Portal<'_>,
+        visitor: &Visitor,
+        token: &str,
+        code: &str,
+    ) -> Result<Verdict, ApiError> {
+        let verdict = |http, verified, status, message, cookie| Verdict {
+            http,
+            verified,
+            status,
+            message,
+            cookie,
+        };
+        Ok(
+            match flow::verify(portal, token, code, &visitor.actor).await? {
+                Verification::Verified { session } => {
+                    let ttl = SESSION_TTL_MS / 1000;
+                    let cookie = portal.cookie(SESSION_COOKIE, &session, ttl, "Strict");
+                    verdict(
+                        StatusCode::OK,
+                        true,
+                        "Verified",
+                        "Code accepted.",
+                        Some(cookie),
+                    )
+                }
+                Verification::Wrong => verdict(StatusCode::OK, false, "Invalid", WRONG_CODE, None),
+                Verification::TooMany { retry_after_secs } => {
+                    return Err(ApiError::TooManyRequests {
+                        message: "Too many attempts from this address; try again later.".into(),
+                        retry_after_secs,
+                    });
+                }
+                Verification::Unavailable => verdict(
+                    StatusCode::NOT_FOUND,
+                    false,
+                    "Unavailable",
+                    UNAVAILABLE,
+                    None,
+                ),
+            },
+        )
     }
-    Ok(response)
+
+    /// `body` (the verdict in the surface's DTO) with the verdict's status and cookie.
+    pub fn respond<T: serde::Serialize + schemars::JsonSchema>(
+        self,
+        body: &T,
+        style: &Style,
+    ) -> Result<Response, ApiError> {
+        let mut response = with_status(respond(body, style)?, self.http);
+        if let Some(value) = self.cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers.insert(SET_COOKIE, value);
+        }
+        Ok(response)
+    }
 }
 
 pub async fn open(

@@ -11,6 +11,7 @@ use crate::domain::otp::{generate_code, normalise_entry};
 use crate::domain::portal::{
     Actor, LandingView, SESSION_TTL_MS, new_grant, session_cookie, session_is_valid,
 };
+use crate::domain::share::Family;
 use crate::domain::token::{LinkToken, Secret};
 use crate::domain::{TokenHash, UnixMillis};
 use crate::jobs::landing_log::DeniedOpen;
@@ -78,6 +79,9 @@ pub async fn landing(
         None => None,
     };
     let Some((link, tenant_name)) = found else {
+        return Ok(Landing::Unavailable);
+    };
+    let Some(link) = backed(portal, link).await? else {
         return Ok(Landing::Unavailable);
     };
     log_landing(portal, &link, actor, now);
@@ -148,11 +152,26 @@ async fn usable(
     hash: TokenHash,
     now: UnixMillis,
 ) -> Result<Option<LinkRecord>, ApiError> {
-    Ok(portal
+    let link = portal
         .store
         .fetch(LinkByToken(hash))
         .await?
-        .filter(|l| l.require_otp && l.status(now) == LinkStatus::Active))
+        .filter(|l| l.require_otp && l.status(now) == LinkStatus::Active);
+    match link {
+        Some(link) => backed(portal, link).await,
+        None => Ok(None),
+    }
+}
+
+/// The link, if what it points at is still there: a share whose file is gone (deleted with
+/// `Force`) is as dead as a revoked one, at every step. A customer link's resource lives
+/// elsewhere and is not checked.
+async fn backed(portal: Portal<'_>, link: LinkRecord) -> Result<Option<LinkRecord>, ApiError> {
+    if portal.family != Family::DocumentShare {
+        return Ok(Some(link));
+    }
+    let file = crate::api::share::attachment_of(portal.store, &link).await?;
+    Ok(file.map(|_| link))
 }
 
 /// Checks a passcode: the per-address budget first, then the link's own (in the store).
@@ -259,7 +278,13 @@ pub async fn open(
 /// Logs an open of a dead link (`OpenDenied`) in the landing log's next batch, like a
 /// landing view: a dead token answers after the one read, with no write of its own, exactly
 /// like an unknown one.
-fn deny_later(portal: Portal<'_>, link: &LinkRecord, why: &str, actor: &Actor, now: UnixMillis) {
+pub fn deny_later(
+    portal: Portal<'_>,
+    link: &LinkRecord,
+    why: &str,
+    actor: &Actor,
+    now: UnixMillis,
+) {
     let denial = DeniedOpen {
         token_hash: link.token_hash,
         detail: why.to_owned(),

@@ -1,7 +1,8 @@
 //! The portal for browsers: small server-rendered pages that work without JavaScript and load
 //! nothing from elsewhere. The first request swaps the token in the URL for an HttpOnly
-//! cookie and redirects to the token-free `/portal`, so the token leaves the address bar and
-//! history; every later step is a same-origin form post.
+//! cookie and redirects to the token-free `/portal` (or `/share` for a document share), so
+//! the token leaves the address bar and history; every later step is a same-origin form post
+//! (a share's download, a same-origin `GET /share/download`).
 
 use bytes::Bytes;
 use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, ORIGIN, SET_COOKIE};
@@ -9,47 +10,73 @@ use hyper::{Method, StatusCode};
 
 use super::flow::{self, Landing, Opening, Verification};
 use super::pages::{self, LinkView};
-use super::{Portal, SESSION_COOKIE, TOKEN_COOKIE, Visitor, cookie, set_cookie};
+use super::{Portal, SESSION_COOKIE, TOKEN_COOKIE, Visitor, cookie};
 use crate::api::error::ApiError;
 use crate::api::{Request, Response};
 use crate::domain::policy::Channel;
 use crate::domain::portal::SESSION_TTL_MS;
+use crate::domain::share::Family;
 use crate::wire::form;
 
 const STYLE: &str = include_str!("style.css");
 
-/// A browser route, resolved before anything runs (these are all portal routes).
+/// A browser route, resolved before anything runs: the surface (`/portal` or `/share`, by
+/// the family of tokens it serves) and the step.
 #[derive(Debug)]
-pub enum Route {
+pub struct Route {
+    pub family: Family,
+    step: Step,
+}
+
+#[derive(Debug)]
+enum Step {
     Style,
     Page,
-    /// A form post on the current link: `/portal/otp`, `/portal/verify` or `/portal/open`.
-    Act(&'static str),
+    /// A form post on the current link: `{base}/otp`, `{base}/verify` or `/portal/open`.
+    Act(Act),
     /// The confirmation form of [`swap_token`]: replace the current link with another.
     Switch,
-    /// `GET /portal/{token}` asking for HTML: the raw (still percent-encoded) token segment.
+    /// `GET {base}/{token}` asking for HTML: the raw (still percent-encoded) token segment.
     Swap(String),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Act {
+    Otp,
+    Verify,
+    Open,
+}
+
 /// The browser route of a request; `None` when it is not one (exact, lower-case paths: the
-/// cookies are scoped to `Path=/portal`, which browsers compare case-sensitively).
+/// cookies are scoped to `Path=/portal` or `Path=/share`, which browsers compare
+/// case-sensitively). A share's download (`GET /share/download`) is not a page: it streams,
+/// through the route table.
 pub fn route(req: &Request) -> Option<Route> {
     let path = req.path.trim_end_matches('/');
+    let (family, rest) = if let Some(rest) = path.strip_prefix("/portal") {
+        (Family::CustomerLink, rest)
+    } else {
+        (Family::DocumentShare, path.strip_prefix("/share")?)
+    };
     let get = req.method == Method::GET || req.method == Method::HEAD;
     let post = req.method == Method::POST;
-    match path {
-        "/portal/style.css" if get => Some(Route::Style),
-        "/portal" if get => Some(Route::Page),
-        "/portal/otp" if post => Some(Route::Act("/portal/otp")),
-        "/portal/verify" if post => Some(Route::Act("/portal/verify")),
-        "/portal/open" if post => Some(Route::Act("/portal/open")),
-        "/portal/switch" if post => Some(Route::Switch),
-        p if get && wants_html(&req.headers) => {
-            let token = p.strip_prefix("/portal/").filter(|t| !t.contains('/'))?;
-            Some(Route::Swap(token.to_owned()))
+    let step = match rest {
+        "/style.css" if get => Step::Style,
+        "" if get => Step::Page,
+        "/otp" if post => Step::Act(Act::Otp),
+        "/verify" if post => Step::Act(Act::Verify),
+        "/open" if post && family == Family::CustomerLink => Step::Act(Act::Open),
+        "/switch" if post => Step::Switch,
+        r if get && wants_html(&req.headers) => {
+            let token = r.strip_prefix('/').filter(|t| !t.contains('/'))?;
+            if family == Family::DocumentShare && token == "download" {
+                return None;
+            }
+            Step::Swap(token.to_owned())
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(Route { family, step })
 }
 
 /// What a browser page may know of its request, typed (never the raw request): who asks,
@@ -81,14 +108,15 @@ impl Browser {
     }
 }
 
-/// Answers a browser route.
+/// Answers a browser route, on the surface of the route's family.
 pub async fn handle(portal: Portal<'_>, b: Browser, route: Route) -> Result<Response, ApiError> {
-    match route {
-        Route::Style => Ok(raw(StatusCode::OK, "text/css; charset=utf-8", STYLE.into())),
-        Route::Page => page(portal, &b).await,
-        Route::Act(path) => act(portal, &b, path).await,
-        Route::Switch => Ok(switch(portal, &b)),
-        Route::Swap(token) => Ok(swap_token(portal, &b, &token)),
+    let portal = portal.of(route.family);
+    match route.step {
+        Step::Style => Ok(raw(StatusCode::OK, "text/css; charset=utf-8", STYLE.into())),
+        Step::Page => page(portal, &b).await,
+        Step::Act(act) => step(portal, &b, act).await,
+        Step::Switch => Ok(switch(portal, &b)),
+        Step::Swap(token) => Ok(swap_token(portal, &b, &token)),
     }
 }
 
@@ -116,9 +144,10 @@ fn swap_token(portal: Portal<'_>, b: &Browser, raw_token: &str) -> Response {
     };
     let current = b.token.as_deref();
     if current.is_some_and(|c| c != token) && !b.user_initiated {
-        return html(StatusCode::OK, "Another link", pages::confirm_switch(token));
+        let form = pages::confirm_switch(portal.base(), token);
+        return html(StatusCode::OK, "Another link", form);
     }
-    with_token_cookie(portal, redirect("/portal"), token)
+    with_token_cookie(portal, redirect(portal.base()), token)
 }
 
 /// The text when it is a link token's URL form (length and alphabet), else `None`.
@@ -138,10 +167,10 @@ fn user_initiated(headers: &HeaderMap) -> bool {
 /// `POST /portal/switch` from the confirmation form: same-origin only, well-formed only.
 fn switch(portal: Portal<'_>, b: &Browser) -> Response {
     if !b.same_origin {
-        return not_allowed();
+        return not_allowed(portal);
     }
     match form::get(&b.form, "Token").and_then(well_formed) {
-        Some(token) => with_token_cookie(portal, redirect("/portal"), token),
+        Some(token) => with_token_cookie(portal, redirect(portal.base()), token),
         None => html(
             StatusCode::NOT_FOUND,
             "Link not available",
@@ -152,91 +181,99 @@ fn switch(portal: Portal<'_>, b: &Browser) -> Response {
 
 /// Adds the token cookie; `token` must be well-formed (it is written into `Set-Cookie`).
 fn with_token_cookie(portal: Portal<'_>, mut r: Response, token: &str) -> Response {
-    let cookie = set_cookie(TOKEN_COOKIE, token, 24 * 3600, "Lax", portal.secure());
+    let cookie = portal.cookie(TOKEN_COOKIE, token, 24 * 3600, "Lax");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers.insert(SET_COOKIE, v);
     }
     r
 }
 
-fn not_allowed() -> Response {
-    html(StatusCode::FORBIDDEN, "Not allowed", pages::not_allowed())
+/// A form post (or a share's download) from another origin.
+pub fn not_allowed(portal: Portal<'_>) -> Response {
+    let body = pages::not_allowed(portal.base());
+    html(StatusCode::FORBIDDEN, "Not allowed", body)
 }
 
 async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
     let token = b.token.as_deref().unwrap_or("");
-    let view = flow::landing(portal, token, b.visitor.session(), &b.visitor.actor).await?;
-    let notice = b.notice.as_str();
-    Ok(match view {
-        Landing::Unavailable => html(
-            StatusCode::NOT_FOUND,
-            "Link not available",
-            pages::unavailable(),
-        ),
-        Landing::Available {
-            link,
-            tenant_name,
-            can_view,
-            code_sent,
-        } => {
-            let body = if can_view {
-                let view = LinkView {
-                    tenant_name: &tenant_name,
-                    resource_type: &link.resource_type,
-                    view_count: link.view_count,
-                    max_views: link.max_views,
-                };
-                pages::can_view(&view, notice)
-            } else {
-                let channel = if link.otp_channel == Some(Channel::Sms) {
-                    "text message"
-                } else {
-                    "email"
-                };
-                let code_form = code_sent || notice == "sent" || notice == "wrong";
-                pages::needs_code(&tenant_name, channel, notice, code_form, code_sent)
-            };
-            html(StatusCode::OK, &tenant_name, body)
+    let (session, who) = (b.visitor.session(), &b.visitor.actor);
+    let (view, document) = match portal.family {
+        Family::CustomerLink => (flow::landing(portal, token, session, who).await?, None),
+        Family::DocumentShare => {
+            let landing = crate::api::share::landing(portal, token, session, who).await?;
+            (landing.view, landing.document)
         }
-    })
+    };
+    let Landing::Available {
+        link,
+        tenant_name,
+        can_view,
+        code_sent,
+    } = view
+    else {
+        let body = pages::unavailable();
+        return Ok(html(StatusCode::NOT_FOUND, "Link not available", body));
+    };
+    let notice = b.notice.as_str();
+    let body = if !can_view {
+        let channel = if link.otp_channel == Some(Channel::Sms) {
+            "text message"
+        } else {
+            "email"
+        };
+        let code_form = code_sent || notice == "sent" || notice == "wrong";
+        let shown = pages::CodeView {
+            base: portal.base(),
+            tenant_name: &tenant_name,
+            channel,
+        };
+        pages::needs_code(&shown, notice, code_form, code_sent)
+    } else {
+        let view = LinkView {
+            tenant_name: &tenant_name,
+            resource_type: &link.resource_type,
+            view_count: link.view_count,
+            max_views: link.max_views,
+        };
+        match document {
+            Some(name) => pages::document_ready(&view, &name, notice),
+            None => pages::can_view(&view, notice),
+        }
+    };
+    Ok(html(StatusCode::OK, &tenant_name, body))
 }
 
 /// The form posts. Refused when the browser says they come from another origin.
-async fn act(portal: Portal<'_>, b: &Browser, path: &str) -> Result<Response, ApiError> {
+async fn step(portal: Portal<'_>, b: &Browser, act: Act) -> Result<Response, ApiError> {
     if !b.same_origin {
-        return Ok(not_allowed());
+        return Ok(not_allowed(portal));
     }
     let token = b.token.clone().unwrap_or_default();
-    let session = b.visitor.session();
     let who = &b.visitor.actor;
-    Ok(match path {
-        "/portal/otp" => {
+    let back = |notice: &str| redirect(&format!("{}?m={notice}", portal.base()));
+    Ok(match act {
+        Act::Otp => {
             flow::request_code(portal, &token, who).await?;
-            redirect("/portal?m=sent")
+            back("sent")
         }
-        "/portal/verify" => {
+        Act::Verify => {
             let code = form::get(&b.form, "Code").unwrap_or("");
             match flow::verify(portal, &token, code, who).await? {
                 Verification::Verified { session } => {
-                    let mut r = redirect("/portal?m=verified");
-                    let cookie = set_cookie(
-                        SESSION_COOKIE,
-                        &session,
-                        SESSION_TTL_MS / 1000,
-                        "Strict",
-                        portal.secure(),
-                    );
+                    let mut r = back("verified");
+                    let ttl = SESSION_TTL_MS / 1000;
+                    let cookie = portal.cookie(SESSION_COOKIE, &session, ttl, "Strict");
                     if let Ok(v) = HeaderValue::from_str(&cookie) {
                         r.headers.insert(SET_COOKIE, v);
                     }
                     r
                 }
-                Verification::Wrong => redirect("/portal?m=wrong"),
-                Verification::TooMany { .. } => redirect("/portal?m=wait"),
-                Verification::Unavailable => redirect("/portal"),
+                Verification::Wrong => back("wrong"),
+                Verification::TooMany { .. } => back("wait"),
+                Verification::Unavailable => redirect(portal.base()),
             }
         }
-        _ => match flow::open(portal, &token, session, who).await? {
+        Act::Open => match flow::open(portal, &token, b.visitor.session(), who).await? {
             Opening::Opened {
                 target_url: Some(url),
                 ..
@@ -244,8 +281,8 @@ async fn act(portal: Portal<'_>, b: &Browser, path: &str) -> Result<Response, Ap
             Opening::Opened {
                 target_url: None, ..
             } => html(StatusCode::OK, "Opened", pages::opened_nowhere()),
-            Opening::NeedsCode => redirect("/portal?m=code"),
-            Opening::Unavailable => redirect("/portal"),
+            Opening::NeedsCode => back("code"),
+            Opening::Unavailable => redirect(portal.base()),
         },
     })
 }
@@ -253,7 +290,7 @@ async fn act(portal: Portal<'_>, b: &Browser, path: &str) -> Result<Response, Ap
 /// Whether a form post comes from our own pages. Browsers say so in `Sec-Fetch-Site`; under
 /// `Referrer-Policy: no-referrer` they send `Origin: null`, so `Origin` decides only when it
 /// names a real origin. Requests without either (non-browser clients) pass.
-fn same_origin(portal: Portal<'_>, headers: &HeaderMap) -> bool {
+pub fn same_origin(portal: Portal<'_>, headers: &HeaderMap) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
         return site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none");
@@ -264,7 +301,8 @@ fn same_origin(portal: Portal<'_>, headers: &HeaderMap) -> bool {
     crate::config::same_origin(origin, portal.public_url)
 }
 
-fn redirect(to: &str) -> Response {
+/// A 303 to `to` (a same-origin path).
+pub fn redirect(to: &str) -> Response {
     let mut r = raw(
         StatusCode::SEE_OTHER,
         "text/plain; charset=utf-8",

@@ -68,6 +68,32 @@ impl Portal<'_> {
     pub fn secure(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+
+    /// The surface's path, `/portal` or `/share`: its pages live under it and its cookies
+    /// are scoped to it, so a share's cookies never reach the portal and the other way round.
+    pub fn base(&self) -> &'static str {
+        match self.family {
+            Family::CustomerLink => "/portal",
+            Family::DocumentShare => "/share",
+        }
+    }
+
+    /// This surface's `Set-Cookie` value (see [`set_cookie`]), scoped to [`Portal::base`].
+    pub fn cookie(&self, name: &str, value: &str, max_age_secs: i64, same_site: &str) -> String {
+        set_cookie(
+            name,
+            value,
+            max_age_secs,
+            same_site,
+            self.secure(),
+            self.base(),
+        )
+    }
+
+    /// This surface for another family's tokens.
+    pub fn of(self, family: Family) -> Self {
+        Portal { family, ..self }
+    }
 }
 
 /// In-memory limits of the portal, per client address (an IPv6 client is its /64). Keys are
@@ -145,16 +171,17 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A `Set-Cookie` value scoped to the portal: HttpOnly, `Secure` behind HTTPS.
+/// A `Set-Cookie` value scoped to `path`: HttpOnly, `Secure` behind HTTPS.
 pub fn set_cookie(
     name: &str,
     value: &str,
     max_age_secs: i64,
     same_site: &str,
     secure: bool,
+    path: &str,
 ) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!(
-        "{name}={value}; Path=/portal; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}{secure}"
+        "{name}={value}; Path={path}; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}{secure}"
     )
 }

@@ -30,24 +30,25 @@ pub fn document(title: &str, body: Markup) -> String {
     .into_string()
 }
 
-/// The confirmation form shown before another site's navigation may replace the open link.
-pub fn confirm_switch(token: &str) -> Markup {
+/// The confirmation form shown before another site's navigation may replace the open link
+/// (`base`: `/portal` or `/share`).
+pub fn confirm_switch(base: &str, token: &str) -> Markup {
     html! {
         h1 { "You have another link open" }
         p { "Continue with this one? The link you had open stays valid; you can open it again from its message." }
-        form method="post" action="/portal/switch" {
+        form method="post" action={ (base) "/switch" } {
             input type="hidden" name="Token" value=(token);
             button type="submit" { "Continue with this link" }
         }
-        p class="small" { a href="/portal" { "Back to the link you had open" } }
+        p class="small" { a href=(base) { "Back to the link you had open" } }
     }
 }
 
 /// A form post from another origin.
-pub fn not_allowed() -> Markup {
+pub fn not_allowed(base: &str) -> Markup {
     html! {
         h1 { "Not allowed" }
-        p { "This form must be sent from this site. " a href="/portal" { "Back to your link" } "." }
+        p { "This form must be sent from this site. " a href=(base) { "Back to your link" } "." }
     }
 }
 
@@ -81,26 +82,49 @@ pub fn can_view(link: &LinkView<'_>, notice: &str) -> Markup {
     }
 }
 
+/// A share's landing page once it may be downloaded: the document's name and a Download
+/// button (a same-origin `GET /share/download`, which counts the view).
+pub fn document_ready(link: &LinkView<'_>, document_name: &str, notice: &str) -> Markup {
+    html! {
+        h1 { (link.tenant_name) " shared a document with you" }
+        (notice_markup(notice))
+        p class="document" { (document_name) }
+        form method="get" action="/share/download" {
+            button type="submit" { "Download" }
+        }
+        p class="small" {
+            "Each download counts as one view (" (link.view_count) " of " (link.max_views) " used)."
+        }
+    }
+}
+
+/// Who asks for a passcode and how it goes out, on which surface (`/portal` or `/share`).
+#[derive(Debug)]
+pub struct CodeView<'a> {
+    pub base: &'a str,
+    pub tenant_name: &'a str,
+    pub channel: &'a str,
+}
+
 /// The landing page of a link that needs a passcode first; `code_form` shows the code entry.
-pub fn needs_code(
-    tenant_name: &str,
-    channel: &str,
-    notice: &str,
-    code_form: bool,
-    code_sent: bool,
-) -> Markup {
+pub fn needs_code(shown: &CodeView<'_>, notice: &str, code_form: bool, code_sent: bool) -> Markup {
+    let CodeView {
+        base,
+        tenant_name,
+        channel,
+    } = shown;
     html! {
         h1 { (tenant_name) " shared something with you" }
         p { "To make sure it reaches the right person, we will send a one-time code by " (channel) "." }
         (notice_markup(notice))
         @if code_form {
-            form method="post" action="/portal/verify" {
+            form method="post" action={ (base) "/verify" } {
                 label for="code" { "One-time code" }
                 input id="code" name="Code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 -]*" required autofocus;
                 button type="submit" { "Verify" }
             }
         }
-        form method="post" action="/portal/otp" {
+        form method="post" action={ (base) "/otp" } {
             button type="submit" class="secondary" {
                 @if code_sent { "Send the code again" } @else { "Send me a code" }
             }
@@ -165,6 +189,14 @@ mod tests {
         assert!(page.contains("(1 of 3 used).</p></main></body></html>"));
     }
 
+    fn shown(tenant_name: &str) -> CodeView<'_> {
+        CodeView {
+            base: "/portal",
+            tenant_name,
+            channel: "email",
+        }
+    }
+
     #[test]
     fn the_landing_bodies_are_byte_identical_to_the_former_markup() {
         let link = LinkView {
@@ -180,7 +212,7 @@ mod tests {
              opening counts as one view (0 of 20 used).</p>"
         );
         assert_eq!(
-            needs_code("Acme", "email", "sent", true, true).into_string(),
+            needs_code(&shown("Acme"), "sent", true, true).into_string(),
             "<h1>Acme shared something with you</h1><p>To make sure it reaches the right person, \
              we will send a one-time code by email.</p><p class=\"notice\" role=\"status\">If this \
              link is valid, a code is on its way. You can ask for another in a minute.</p><form \
@@ -190,14 +222,14 @@ mod tests {
              <form method=\"post\" action=\"/portal/otp\"><button type=\"submit\" \
              class=\"secondary\">Send the code again</button></form>"
         );
-        let page = needs_code("Acme", "email", "other", false, false).into_string();
+        let page = needs_code(&shown("Acme"), "other", false, false).into_string();
         assert!(page.contains("class=\"secondary\">Send me a code</button>"));
         assert!(!page.contains("role=") && !page.contains("id=\"code\""));
     }
 
     #[test]
     fn the_switch_form_carries_the_token_escaped() {
-        let body = confirm_switch("a\"b").into_string();
+        let body = confirm_switch("/portal", "a\"b").into_string();
         assert!(body.contains("<input type=\"hidden\" name=\"Token\" value=\"a&quot;b\">"));
     }
 }

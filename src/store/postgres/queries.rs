@@ -461,6 +461,22 @@ impl PgFetch for crate::store::queries::AttachmentOf {
     }
 }
 
+impl PgFetch for crate::store::queries::GrantOf {
+    async fn fetch_pg(
+        &self,
+        client: &Client,
+    ) -> Result<Option<crate::domain::portal::GrantRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM grants WHERE grant_hash = $1",
+            super::commands::GRANT_COLUMNS
+        );
+        query_opt(client, &sql, &[&self.0.0.as_slice()])
+            .await?
+            .map(|row| super::commands::grant_from_row(&row))
+            .transpose()
+    }
+}
+
 /// Chunk 0 is the sealed header (kept on the record), chunks 1.. the sealed chunks.
 impl PgFetch for crate::store::queries::AttachmentChunk {
     async fn fetch_pg(&self, client: &Client) -> Result<Option<Vec<u8>>, StoreError> {

@@ -237,7 +237,7 @@ impl Tables<'_> {
         self.grants.insert(grant, encode(&record)?.as_slice())?;
         self.grants_by_expiry
             .insert((record.expires_at.as_i64(), grant), ())?;
-        let detail = format!("view {} of {}", link.view_count, link.max_views);
+        let detail = portal::opened_detail(&link);
         self.log(
             &link,
             AccessEvent::Opened,

@@ -10,5 +10,5 @@ mod link;
 mod outbox;
 mod portal;
 
-pub(super) use portal::GRANT_COLUMNS;
+pub(super) use portal::{GRANT_COLUMNS, grant_from_row};
 mod tenant;

@@ -55,7 +55,7 @@ impl PgApply for OpenLink {
         };
         store_link(txn, &link).await?;
         insert_grant(txn, &self.grant.0, &record).await?;
-        let detail = format!("view {} of {}", link.view_count, link.max_views);
+        let detail = portal::opened_detail(&link);
         let (event, success) = (AccessEvent::Opened, Outcome::Success);
         log(txn, &link, event, success, Some(detail), actor, at).await?;
         Ok(OpenOutcome::Opened(Box::new(link)))
