@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+pub mod evidence;
 pub mod http;
 pub mod jobs;
 pub mod metrics;

@@ -414,7 +414,7 @@ fn list_response(
     }
 }
 
-fn required_uid(uid: Option<crate::wire::types::Guid>) -> Result<LinkUid, ApiError> {
+pub(super) fn required_uid(uid: Option<crate::wire::types::Guid>) -> Result<LinkUid, ApiError> {
     uid.map(|g| g.0)
         .filter(|u| !u.is_nil())
         .map(LinkUid::from)
@@ -427,7 +427,7 @@ fn required_uid(uid: Option<crate::wire::types::Guid>) -> Result<LinkUid, ApiErr
         })
 }
 
-fn not_found(uid: LinkUid) -> ApiError {
+pub(super) fn not_found(uid: LinkUid) -> ApiError {
     ApiError::NotFound(format!("Customer link {} not found", uid.simple()))
 }
 

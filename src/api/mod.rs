@@ -16,6 +16,7 @@ mod contact;
 mod customerlink;
 mod delivery;
 mod dispatch;
+mod evidence;
 mod documentshare;
 pub mod dto;
 pub mod error;
@@ -41,7 +42,7 @@ use error::ApiError;
 pub use dispatch::{handle, reject};
 pub use respond::error_response;
 pub(crate) use respond::respond;
-pub use state::{AppState, Grants, Issuer, Records};
+pub use state::{AppState, Evidence, Grants, Issuer, Records};
 
 /// A request as the api layer sees it: already size-limited and fully read.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::dto::*;
 use super::handler::{Handler, portal, staff};
 use super::portal::api as portal_api;
-use super::{attachment, contact, customerlink, documentshare, revoke_many, share};
+use super::{attachment, contact, customerlink, documentshare, evidence, revoke_many, share};
 use crate::domain::share::Family;
 use crate::domain::tenant::Role;
 use crate::wire::Format;
@@ -47,6 +47,8 @@ pub enum Op {
     ResendShare,
     RevokeShare,
     ShareLog,
+    LinkEvidence,
+    EvidenceKey,
 }
 
 impl Op {
@@ -223,6 +225,24 @@ pub const ROUTES: &[Route] = &[
         response: "CustomerLinkLogResponse",
         schemas: pair::<CustomerLinkUidRequest, CustomerLinkLogResponse>,
         handler: staff!(Role::Staff => customerlink::access_log),
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/v1/customerlink/{CustomerLinkUID}/evidence",
+        op: Op::LinkEvidence,
+        request: "CustomerLinkEvidenceRequest",
+        response: "CustomerLinkEvidenceResponse",
+        schemas: pair::<CustomerLinkUidRequest, CustomerLinkEvidenceResponse>,
+        handler: staff!(Role::Staff => evidence::evidence),
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/v1/evidence/key",
+        op: Op::EvidenceKey,
+        request: "EvidenceKeyRequest",
+        response: "EvidenceKeyResponse",
+        schemas: pair::<EvidenceKeyRequest, EvidenceKeyResponse>,
+        handler: staff!(Role::Staff => evidence::public_key),
     },
     Route {
         verbs: &["GET"],

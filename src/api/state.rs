@@ -103,3 +103,22 @@ impl<'a> From<&'a AppState> for Grants<'a> {
         }
     }
 }
+
+/// What issuing evidence uses: records, the clock (`IssuedAtUtc`) and the keys (the signing
+/// key derives from the master secret).
+#[derive(Clone, Copy)]
+pub struct Evidence<'a> {
+    pub store: &'a Store,
+    pub clock: &'a dyn Clock,
+    pub keys: &'a HashKeys,
+}
+
+impl<'a> From<&'a AppState> for Evidence<'a> {
+    fn from(state: &'a AppState) -> Self {
+        Evidence {
+            store: &state.store,
+            clock: &*state.clock,
+            keys: &state.keys,
+        }
+    }
+}

@@ -6,6 +6,7 @@ pub mod attachment;
 pub mod channel_set;
 pub mod contact;
 pub mod delivery;
+pub mod evidence;
 pub mod ids;
 pub mod link;
 pub mod link_filter;

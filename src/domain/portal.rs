@@ -313,6 +313,10 @@ pub struct AccessLogEntry {
     /// rows written before aggregation existed.
     #[serde(default)]
     pub last_at: Option<UnixMillis>,
+    /// The row's hash and the chain head it followed (`domain::evidence`), set when the row
+    /// is first written; `None` for rows written before the chain existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<super::evidence::ChainLink>,
 }
 
 fn one() -> u64 {

@@ -54,6 +54,7 @@ pub struct HashKeys {
     grant: [u8; 32],
     session: [u8; 32],
     attachment: [u8; 32],
+    evidence: [u8; 32],
 }
 
 impl std::fmt::Debug for HashKeys {
@@ -86,6 +87,10 @@ impl HashKeys {
                 "customerlink 2026-11-30 attachment key wrap v1",
                 master.expose(),
             ),
+            evidence: blake3::derive_key(
+                "customerlink 2026-11-30 evidence signing v1",
+                master.expose(),
+            ),
         }
     }
 
@@ -107,6 +112,22 @@ impl HashKeys {
 
     pub fn api_key(&self, key: &ApiKey) -> SecretHash {
         SecretHash(*blake3::keyed_hash(&self.api_key, key.0.expose()).as_bytes())
+    }
+}
+
+impl HashKeys {
+    /// The service's Ed25519 key that signs evidence documents (its seed derives from the
+    /// master secret, so every instance and every restart signs with the same key). `None`
+    /// only if `ring` refused a 32-byte seed, which it does not.
+    pub fn evidence_signer(&self) -> Option<ring::signature::Ed25519KeyPair> {
+        ring::signature::Ed25519KeyPair::from_seed_unchecked(&self.evidence).ok()
+    }
+
+    /// The public half of [`HashKeys::evidence_signer`] (32 bytes).
+    pub fn evidence_public_key(&self) -> Option<[u8; 32]> {
+        use ring::signature::KeyPair;
+        let pair = self.evidence_signer()?;
+        pair.public_key().as_ref().try_into().ok()
     }
 }
 

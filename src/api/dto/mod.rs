@@ -9,11 +9,13 @@
 
 mod attachment;
 mod bulk;
+mod evidence;
 mod portal;
 mod share;
 
 pub use attachment::*;
 pub use bulk::*;
+pub use evidence::*;
 pub use portal::*;
 pub use share::*;
 

@@ -5,11 +5,14 @@
 //! (the least recently seen goes). A purged link's log stays under a tombstone for the
 //! retention window.
 //!
-//! Several instances log noise of one link at once, so the noise rows of a link are changed
+//! Several instances log events of one link at once, so every log write of a link happens
 //! under a transaction-scoped advisory lock on that link: the repeat finds the row, the new
-//! row is counted against the cap, exactly as in one writer. The lock is the last one such a
-//! transaction takes (it touches only that link's log rows while holding it); a command that
-//! logs noise of several links takes their locks in one order ([`noise_lock_key`]).
+//! row is counted against the cap, and the row follows the head of the link's hash chain
+//! (`domain::evidence`), exactly as in one writer. A log-only command takes the lock last (it
+//! touches only that link's log rows while holding it) and, logging several links, takes
+//! their locks in one order ([`noise_lock_key`]); a staff command logs after locking its link
+//! rows, in their order. Should two transactions still wait on each other, PostgreSQL's
+//! deadlock detector aborts one, which `fault` reports as retryable.
 //!
 //! Errors: the driver's, as `fault::from_pg` classifies them, and `Corrupt` for a row the
 //! schema should have refused. A failed function leaves its transaction to be rolled back by
@@ -20,6 +23,7 @@ use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 use super::records::{ACCESS_LOG_COLUMNS, access_log_from_row};
+use crate::domain::evidence::GENESIS;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{
     AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Outcome, Repeats, noise_key,
@@ -64,7 +68,9 @@ pub async fn log_staff(
 }
 
 /// Logs occurrences already counted together: a noise event folds them into its row for the
-/// address; a lifecycle event is one row (its first occurrence) each time.
+/// address; a lifecycle event is one row (its first occurrence) each time. Every write holds
+/// the link's advisory lock, so the chain head read before a new row is still the head when
+/// the row commits (see [`chain_head`]).
 pub async fn log_repeated(
     txn: &Transaction<'_>,
     link: &LinkRecord,
@@ -74,29 +80,20 @@ pub async fn log_repeated(
     actor: &Actor,
     repeats: Repeats,
 ) -> Result<(), StoreError> {
-    let noise = noise_key(event, outcome, actor);
-    let mut row = NewRow {
-        link,
-        event,
-        outcome,
-        detail,
-        actor,
-        at: repeats.first,
-        count: 1,
-        noise: None,
-    };
-    let Some(key) = noise else {
-        return insert(txn, &row).await;
-    };
     let uid = link.uid.as_uuid();
     lock_noise(txn, uid).await?;
+    let Some(key) = noise_key(event, outcome, actor) else {
+        let row = fresh(link, event, outcome, detail, actor, repeats.first);
+        return insert(txn, row, None).await;
+    };
     if let Some(mut entry) = noise_row(txn, uid, &key).await? {
-        entry.absorb(repeats, row.detail, actor);
+        entry.absorb(repeats, detail, actor);
         return update_noise(txn, &entry).await;
     }
+    let mut row = fresh(link, event, outcome, detail, actor, repeats.first);
     row.count = repeats.count;
-    row.noise = Some((key, repeats.last));
-    insert(txn, &row).await?;
+    row.last_at = Some(repeats.last);
+    insert(txn, row, Some(&key)).await?;
     evict_noise(txn, uid).await
 }
 
@@ -156,35 +153,84 @@ pub fn noise_lock_key(uid: Uuid) -> i32 {
     i32::from_be_bytes(folded)
 }
 
-/// A row about to be appended; `noise` is its aggregation key and last occurrence.
-struct NewRow<'a> {
-    link: &'a LinkRecord,
+/// A row about to be appended; its id is drawn and its chain sealed by [`insert`].
+fn fresh(
+    link: &LinkRecord,
     event: AccessEvent,
     outcome: Outcome,
     detail: Option<String>,
-    actor: &'a Actor,
+    actor: &Actor,
     at: UnixMillis,
-    count: u64,
-    noise: Option<(String, UnixMillis)>,
+) -> AccessLogEntry {
+    AccessLogEntry {
+        id: 0,
+        link_uid: link.uid,
+        link_id: link.link_id,
+        tenant_id: link.tenant_id,
+        event,
+        outcome,
+        detail,
+        actor: actor.clone(),
+        at,
+        count: 1,
+        last_at: None,
+        chain: None,
+    }
 }
 
-/// Appends a row under the next id (the identity column: one sequence for every link, as the
-/// embedded store's `next_log_id`).
-async fn insert(txn: &Transaction<'_>, row: &NewRow<'_>) -> Result<(), StoreError> {
-    let link_id = i64::try_from(row.link.link_id)
-        .map_err(|_| StoreError::Corrupt(format!("link id {} out of range", row.link.link_id)))?;
-    let (key, last) = match &row.noise {
-        Some((key, last)) => (Some(key.as_str()), Some(last.as_i64())),
-        None => (None, None),
+/// The head of `uid`'s hash chain: the hash of its last chained lifecycle row, or `GENESIS`.
+/// The caller holds the link's advisory lock, which every log write of the link takes before
+/// this read and keeps until its transaction ends; so two instances cannot both read one head
+/// and fork the chain, and ids (drawn under the lock) follow the chain's order.
+async fn chain_head(txn: &Transaction<'_>, uid: Uuid) -> Result<[u8; 32], StoreError> {
+    let row = txn
+        .query_opt(
+            "SELECT hash FROM access_log WHERE link_uid = $1 AND noise_key IS NULL \
+             AND hash IS NOT NULL ORDER BY id DESC LIMIT 1",
+            &[&uid],
+        )
+        .await
+        .map_err(pg)?;
+    let Some(row) = row else {
+        return Ok(GENESIS);
     };
+    let hash: Vec<u8> = row.try_get(0).map_err(pg)?;
+    hash.try_into()
+        .map_err(|_| StoreError::Corrupt(format!("access log of {uid}: a hash is not 32 bytes")))
+}
+
+/// Appends a row under the next id (the identity column's sequence: one for every link, as
+/// the embedded store's `next_log_id`), sealed after the link's chain head.
+async fn insert(
+    txn: &Transaction<'_>,
+    mut row: AccessLogEntry,
+    noise: Option<&str>,
+) -> Result<(), StoreError> {
+    let uid = row.link_uid.as_uuid();
+    let next = txn
+        .query_one(
+            "SELECT nextval(pg_get_serial_sequence('access_log', 'id'))",
+            &[],
+        )
+        .await
+        .map_err(pg)?;
+    row.id = u64::try_from(next.try_get::<_, i64>(0).map_err(pg)?)
+        .map_err(|_| StoreError::Corrupt("access log id out of range".into()))?;
+    row.seal(chain_head(txn, uid).await?);
+    let link_id = i64::try_from(row.link_id)
+        .map_err(|_| StoreError::Corrupt(format!("link id {} out of range", row.link_id)))?;
+    let chain = row.chain.map(|c| (c.hash.to_vec(), c.prev_hash.to_vec()));
+    let (hash, prev) = chain.unzip();
     txn.execute(
-        "INSERT INTO access_log (link_uid, link_id, tenant_id, event, outcome, detail, \
-         actor_ip, actor_user_agent, actor_user_id, at, count, last_at, noise_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO access_log (link_uid, id, link_id, tenant_id, event, outcome, detail, \
+         actor_ip, actor_user_agent, actor_user_id, at, count, last_at, noise_key, hash, \
+         prev_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         &[
-            &row.link.uid.as_uuid(),
+            &uid,
+            &bigint(row.id),
             &link_id,
-            &row.link.tenant_id.as_uuid(),
+            &row.tenant_id.as_uuid(),
             &row.event.as_str(),
             &row.outcome.as_str(),
             &row.detail,
@@ -193,8 +239,10 @@ async fn insert(txn: &Transaction<'_>, row: &NewRow<'_>) -> Result<(), StoreErro
             &row.actor.user_id.map(UserId::as_uuid),
             &row.at.as_i64(),
             &bigint(row.count),
-            &last,
-            &key,
+            &row.last_at.map(UnixMillis::as_i64),
+            &noise,
+            &hash,
+            &prev,
         ],
     )
     .await

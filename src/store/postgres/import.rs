@@ -402,6 +402,8 @@ fn log_row(r: LogRow) -> Result<Vec<Param>, StoreError> {
         p(e.at.as_i64()),
         p(bigint(e.count)?),
         p(last),
+        p(e.chain.map(|c| c.hash.to_vec())),
+        p(e.chain.map(|c| c.prev_hash.to_vec())),
         p(key),
     ])
 }

@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "attachment retire",
         sql: include_str!("migrations/003_attachment_retire.sql"),
     },
+    Migration {
+        version: 4,
+        name: "access log chain",
+        sql: include_str!("migrations/004_access_log_chain.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::rows::{channel, get, hash32, millis, unsigned};
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryKind, DeliveryRecord, DeliveryStatus};
+use crate::domain::evidence::ChainLink;
 use crate::domain::portal::{AccessEvent, AccessLogEntry, Actor, Outcome};
 use crate::domain::tenant::{ApiKeyRecord, CasingPin, Tenant};
 use crate::domain::{ContactId, LinkUid, TenantId, UserId};
@@ -33,7 +34,7 @@ pub const DELIVERY_COLUMNS: &str = "delivery_id, link_uid, tenant_id, channel, r
 
 /// The access-log entry's columns (without its noise key), for [`access_log_from_row`].
 pub const ACCESS_LOG_COLUMNS: &str = "link_uid, id, link_id, tenant_id, event, outcome, detail, \
-    actor_ip, actor_user_agent, actor_user_id, at, count, last_at";
+    actor_ip, actor_user_agent, actor_user_id, at, count, last_at, hash, prev_hash";
 
 /// The idempotency record's columns (without its key), for [`idempotency_from_row`].
 pub const IDEMPOTENCY_COLUMNS: &str =
@@ -188,7 +189,23 @@ pub fn access_log_from_row(row: &Row) -> Result<AccessLogEntry, StoreError> {
         at: millis(get(row, "at")?),
         count: unsigned(get(row, "count")?, "count")?,
         last_at: get::<Option<i64>>(row, "last_at")?.map(millis),
+        chain: chain_link(get(row, "hash")?, get(row, "prev_hash")?)?,
     })
+}
+
+/// A row's place in its link's hash chain (both columns or neither, 32 bytes each).
+fn chain_link(
+    hash: Option<Vec<u8>>,
+    prev: Option<Vec<u8>>,
+) -> Result<Option<ChainLink>, StoreError> {
+    let bad = || StoreError::Corrupt("an access-log hash is not 32 bytes".into());
+    match (hash, prev) {
+        (Some(hash), Some(prev)) => Ok(Some(ChainLink {
+            hash: hash.try_into().map_err(|_| bad())?,
+            prev_hash: prev.try_into().map_err(|_| bad())?,
+        })),
+        _ => Ok(None),
+    }
 }
 
 /// A stored access-log event (its [`AccessEvent::as_str`] name).

@@ -10,6 +10,7 @@ use redb::ReadableTable;
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::tables::Tables;
+use crate::domain::evidence::GENESIS;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{
     AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Outcome, Repeats, noise_key,
@@ -58,7 +59,8 @@ impl Tables<'_> {
     ) -> Result<(), StoreError> {
         let uid = link.uid.as_u128();
         let Some(key) = noise_key(event, outcome, actor) else {
-            let entry = self.new_entry(link, event, outcome, detail, actor, repeats.first)?;
+            let mut entry = self.new_entry(link, event, outcome, detail, actor, repeats.first)?;
+            entry.seal(self.chain_head(uid)?);
             return self.put_log(&entry);
         };
         let known = self
@@ -72,6 +74,7 @@ impl Tables<'_> {
         let mut entry = self.new_entry(link, event, outcome, detail, actor, repeats.first)?;
         entry.count = repeats.count;
         entry.last_at = Some(repeats.last);
+        entry.seal(self.chain_head(uid)?);
         self.put_noise(&key, &entry)?;
         self.evict_noise(uid)
     }
@@ -103,7 +106,21 @@ impl Tables<'_> {
             at,
             count: 1,
             last_at: None,
+            chain: None,
         })
+    }
+
+    /// The head of `uid`'s hash chain: the hash of its last chained lifecycle row, or
+    /// `GENESIS`. Read in the writer's transaction, which is the only writer, so two rows
+    /// can never follow the same head.
+    fn chain_head(&self, uid: u128) -> Result<[u8; 32], StoreError> {
+        for row in self.access_log.range((uid, 0)..=(uid, u64::MAX))?.rev() {
+            let entry: AccessLogEntry = decode(row?.1.value())?;
+            if let Some(head) = entry.advances_chain() {
+                return Ok(head);
+            }
+        }
+        Ok(GENESIS)
     }
 
     fn load_log(&self, uid: u128, id: Option<u64>) -> Result<Option<AccessLogEntry>, StoreError> {
