@@ -111,6 +111,24 @@ pub enum Command {
         #[arg(long, value_name = "URL", hide_env_values = true)]
         to: String,
     },
+    /// Evidence documents (`GET /v1/customerlink/{uid}/evidence`).
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Check a document's signature and access-log hash chain offline; prints each fault
+    /// (FAIL …) and exits 1 if anything fails. Without --key, the key of the master secret of
+    /// --data (or --master-secret-file) is used.
+    Verify {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The service's public key (base64, as `GET /v1/evidence/key` shows it), or a file
+        /// holding it.
+        #[arg(long, value_name = "BASE64|FILE")]
+        key: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,6 +227,9 @@ pub fn main() -> i32 {
         Command::Restore { file } => restore(&config, &file),
         Command::Compact => compact(&config),
         Command::Migrate { to } => migrate(&config, &to),
+        Command::Evidence(EvidenceCommand::Verify { file, key }) => {
+            ops::evidence::verify_file(&config, &file, key.as_deref())
+        }
     };
     match result {
         Ok(code) => code,

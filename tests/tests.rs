@@ -25,6 +25,7 @@ mod csv_wire;
 mod delivery;
 mod durability;
 mod errors;
+mod evidence;
 mod file_modes;
 mod grants;
 mod hostile_names;

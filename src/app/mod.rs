@@ -56,6 +56,16 @@ impl From<AdminError> for StartError {
     }
 }
 
+/// The keys of a data folder's master secret, read and never created (a verifying tool must
+/// not mint a secret nobody signed with). Fails if the secret is missing or unreadable.
+pub fn existing_keys(config: &Config) -> Result<HashKeys, StartError> {
+    let path = config
+        .master_secret_file
+        .clone()
+        .unwrap_or_else(|| config.master_secret_path());
+    Ok(HashKeys::derive(&secrets::load_named(&path)?))
+}
+
 /// Opening and closing live here, with the rest of start-up; the struct itself is the
 /// request path's (`api::state`).
 impl AppState {

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod backup;
 pub mod compact;
+pub mod evidence;
 mod format;
 pub mod migrate;
 pub mod operator;

@@ -201,6 +201,7 @@ fn access_log_rows_keep_their_bytes() {
         at: 1_700_000_000_000_i64.into(),
         count: 3,
         last_at: Some(1_700_000_900_000_i64.into()),
+        chain: None,
     };
     for (outcome, expected) in [
         (
