@@ -223,3 +223,56 @@ fn rows_from_before_the_chain_are_unchained_and_the_chain_starts_after_them() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("unchained rows"), "{out}");
 }
+
+/// The Python block of docs/evidence.md, so the documented algorithm is the one that runs.
+fn python_verifier() -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/evidence.md"))
+        .unwrap();
+    let start = doc.find("```python\n").unwrap() + "```python\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    doc[start..end].to_owned()
+}
+
+/// Runs the docs' verifier on `doc`; (exit code, output).
+fn python_verify(script: &Path, doc: &Value, key: &str) -> (i32, String) {
+    let file = script.with_file_name("evidence.json");
+    std::fs::write(&file, serde_json::to_vec(doc).unwrap()).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&file)
+        .arg(key)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.code().unwrap_or(-1), text + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn the_python_verifier_of_the_docs_agrees() {
+    let has_modules = std::process::Command::new("python3")
+        .args(["-c", "import blake3, cryptography"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_modules {
+        eprintln!("skipped: python3 with the blake3 and cryptography modules is not installed");
+        return;
+    }
+    let s = TestServer::start();
+    let link = link_with_events(&s);
+    let doc = evidence(&s, &link);
+    let key = public_key(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("verify.py");
+    std::fs::write(&script, python_verifier()).unwrap();
+    let (code, out) = python_verify(&script, &doc, &key);
+    assert_eq!((code, out.trim()), (0, "OK"));
+
+    let mut edited = doc.clone();
+    let rows = edited["AccessLog"].as_array_mut().unwrap();
+    let opened = rows.iter_mut().find(|r| r["EventType"] == "Opened").unwrap();
+    opened["IpAddress"] = json!("198.51.100.7");
+    let (code, out) = python_verify(&script, &edited, &key);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL Signature"), "{out}");
+    assert!(out.contains(": Hash does not match"), "{out}");
+}
