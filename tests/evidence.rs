@@ -19,7 +19,10 @@ fn link_with_events(s: &TestServer) -> String {
                       "RecipientEmail": "a@example.com"});
     let created = s.post("/v1/customerlink", body).expect(200);
     let token = portal_token(&created);
-    let link = created["Link"]["CustomerLinkUID"].as_str().unwrap().to_owned();
+    let link = created["Link"]["CustomerLinkUID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let open = || {
         Req::new(s.addr, "POST", &format!("/portal/{token}/open"))
             .header("User-Agent", "Opener/1.0")
@@ -79,12 +82,18 @@ fn evidence_of_a_link_verifies_and_a_changed_document_fails_its_signature() {
     let doc = evidence(&s, &link);
     let key = public_key(&s);
     let rows = doc["AccessLog"].as_array().unwrap();
-    let events: Vec<&str> = rows.iter().map(|r| r["EventType"].as_str().unwrap()).collect();
+    let events: Vec<&str> = rows
+        .iter()
+        .map(|r| r["EventType"].as_str().unwrap())
+        .collect();
     for event in ["Created", "Opened", "Revoked", "OpenDenied"] {
         assert!(events.contains(&event), "{event} in {events:?}");
     }
     assert_eq!(rows[0]["PrevHash"], "0".repeat(64), "{doc}");
-    assert!(rows.iter().all(|r| r["Chain"] == "Chained" && r["Hash"].is_string()));
+    assert!(
+        rows.iter()
+            .all(|r| r["Chain"] == "Chained" && r["Hash"].is_string())
+    );
     assert_eq!(doc["Link"]["Status"], "Revoked");
     assert_eq!(doc["Format"], "customerlink-evidence/1");
     let (code, out) = verify(&doc, &["--key", &key]);
@@ -130,8 +139,8 @@ fn the_data_folders_key_is_the_published_key() {
     let keys = customerlink::domain::token::HashKeys::derive(
         &customerlink::domain::token::Secret::new(master),
     );
-    let derived = base64::engine::general_purpose::STANDARD
-        .encode(keys.evidence_public_key().unwrap());
+    let derived =
+        base64::engine::general_purpose::STANDARD.encode(keys.evidence_public_key().unwrap());
     assert_eq!(public_key(&s), derived);
 
     let other = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
@@ -141,7 +150,10 @@ fn the_data_folders_key_is_the_published_key() {
 }
 
 /// Rewrites the access-log rows of `link` in the stopped embedded store under `data`.
-fn edit_embedded_log(data: &Path, change: impl Fn(&mut customerlink::domain::portal::AccessLogEntry)) {
+fn edit_embedded_log(
+    data: &Path,
+    change: impl Fn(&mut customerlink::domain::portal::AccessLogEntry),
+) {
     use customerlink::domain::portal::AccessLogEntry;
     use redb::{ReadableTable, TableDefinition};
     const LOG: TableDefinition<(u128, u64), &[u8]> = TableDefinition::new("access_log");
@@ -188,27 +200,35 @@ fn an_edit_of_a_stored_row_is_named_by_the_chain() {
                 e.detail = Some("Customer request".into());
             }
         };
-        s.restart_after(|data| edit_embedded_log(data, edit), |_| {}).0
+        s.restart_after(|data| edit_embedded_log(data, edit), |_| {})
+            .0
     };
     let doc = evidence(&s, &link);
     let (code, out) = verify(&doc, &["--key", &public_key(&s)]);
     assert_eq!(code, 1, "{out}");
     let fault = format!("FAIL row Id {revoked}: Hash does not match the row's contents");
     assert!(out.contains(&fault), "{out}");
-    assert!(!out.contains("Signature"), "the service signed what it holds: {out}");
+    assert!(
+        !out.contains("Signature"),
+        "the service signed what it holds: {out}"
+    );
 }
 
 #[test]
 fn rows_from_before_the_chain_are_unchained_and_the_chain_starts_after_them() {
     let s = TestServer::start();
     let created = s.quote_link(1, "a@example.com");
-    let link = created["Link"]["CustomerLinkUID"].as_str().unwrap().to_owned();
+    let link = created["Link"]["CustomerLinkUID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let s = if on_postgres() {
         edit_postgres(&s, "UPDATE access_log SET hash = NULL, prev_hash = NULL");
         s
     } else {
         let strip = |e: &mut customerlink::domain::portal::AccessLogEntry| e.chain = None;
-        s.restart_after(|data| edit_embedded_log(data, strip), |_| {}).0
+        s.restart_after(|data| edit_embedded_log(data, strip), |_| {})
+            .0
     };
     s.post(&format!("/v1/customerlink/{link}/revoke"), json!({}))
         .expect(200);
@@ -217,7 +237,10 @@ fn rows_from_before_the_chain_are_unchained_and_the_chain_starts_after_them() {
     assert_eq!(rows[0]["Chain"], "Unchained", "{doc}");
     assert!(rows[0].get("Hash").is_none_or(Value::is_null));
     let last = rows.last().unwrap();
-    assert_eq!((&last["EventType"], &last["Chain"]), (&json!("Revoked"), &json!("Chained")));
+    assert_eq!(
+        (&last["EventType"], &last["Chain"]),
+        (&json!("Revoked"), &json!("Chained"))
+    );
     assert_eq!(last["PrevHash"], "0".repeat(64));
     let (code, out) = verify(&doc, &["--key", &public_key(&s)]);
     assert_eq!(code, 0, "{out}");
@@ -226,8 +249,8 @@ fn rows_from_before_the_chain_are_unchained_and_the_chain_starts_after_them() {
 
 /// The Python block of docs/evidence.md, so the documented algorithm is the one that runs.
 fn python_verifier() -> String {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/evidence.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/evidence.md")).unwrap();
     let start = doc.find("```python\n").unwrap() + "```python\n".len();
     let end = start + doc[start..].find("```").unwrap();
     doc[start..end].to_owned()
@@ -244,7 +267,10 @@ fn python_verify(script: &Path, doc: &Value, key: &str) -> (i32, String) {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    (out.status.code().unwrap_or(-1), text + &String::from_utf8_lossy(&out.stderr))
+    (
+        out.status.code().unwrap_or(-1),
+        text + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 #[test]
@@ -269,7 +295,10 @@ fn the_python_verifier_of_the_docs_agrees() {
 
     let mut edited = doc.clone();
     let rows = edited["AccessLog"].as_array_mut().unwrap();
-    let opened = rows.iter_mut().find(|r| r["EventType"] == "Opened").unwrap();
+    let opened = rows
+        .iter_mut()
+        .find(|r| r["EventType"] == "Opened")
+        .unwrap();
     opened["IpAddress"] = json!("198.51.100.7");
     let (code, out) = python_verify(&script, &edited, &key);
     assert_eq!(code, 1, "{out}");

@@ -6,7 +6,6 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::domain::tenant::StaffCaller;
 use super::dto::{
     CustomerLinkDelivery, CustomerLinkEvidenceResponse, CustomerLinkExtended,
     CustomerLinkUidRequest, EvidenceKeyRequest, EvidenceKeyResponse, EvidenceLogRow,
@@ -16,6 +15,7 @@ use super::state::Evidence;
 use crate::domain::LinkUid;
 use crate::domain::link::LinkRecord;
 use crate::domain::share::Family;
+use crate::domain::tenant::StaffCaller;
 use crate::evidence::{FORMAT, canonical_json};
 use crate::store::queries::{AccessLogOf, LinkOf, LinkWithDeliveries};
 use crate::wire::types::UtcDateTime;

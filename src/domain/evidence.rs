@@ -234,6 +234,9 @@ mod tests {
         let some = facts(1, Some("")).encode();
         let none = facts(1, None).encode();
         assert_ne!(some, none);
-        assert_eq!(none.len(), 1 + 8 + 16 + 8 + 16 + 11 + 11 + 1 + 1 + 17 + 1 + 1 + 8);
+        assert_eq!(
+            none.len(),
+            1 + 8 + 16 + 8 + 16 + 11 + 11 + 1 + 1 + 17 + 1 + 1 + 8
+        );
     }
 }

@@ -15,7 +15,9 @@ pub fn canonical_json(doc: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     match doc {
         Value::Object(members) => {
-            let signed = members.iter().filter(|(k, _)| !UNSIGNED.contains(&k.as_str()));
+            let signed = members
+                .iter()
+                .filter(|(k, _)| !UNSIGNED.contains(&k.as_str()));
             write_object(signed, &mut out);
         }
         other => write(other, &mut out),

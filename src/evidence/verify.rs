@@ -99,12 +99,17 @@ fn chain_row(
         tenant_id,
         event: text("EventType").ok_or("EventType: missing")?,
         outcome: text("Outcome").ok_or("Outcome: missing")?,
-        aggregated: row.get("Aggregated").and_then(Value::as_bool).unwrap_or(false),
+        aggregated: row
+            .get("Aggregated")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         ip: text("IpAddress"),
         user_id: uuid_at(row, "ActorUserId")?,
         detail: text("DetailMessage"),
         user_agent: text("UserAgent"),
-        at: number("AtUnixMs")?.as_i64().ok_or("AtUnixMs: not a number")?,
+        at: number("AtUnixMs")?
+            .as_i64()
+            .ok_or("AtUnixMs: not a number")?,
     };
     let chain = match (hex_at(row, "Hash")?, hex_at(row, "PrevHash")?) {
         (Some(hash), Some(prev_hash)) => Some(ChainLink { prev_hash, hash }),

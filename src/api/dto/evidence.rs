@@ -77,7 +77,12 @@ impl EvidenceLogRow {
             Aggregated: e.is_aggregated(),
             Count: e.count,
             LastAtUtc: e.last_at.map(|t| UtcDateTime::from(t).to_wire()),
-            Chain: if e.chain.is_some() { CHAINED } else { UNCHAINED }.to_owned(),
+            Chain: if e.chain.is_some() {
+                CHAINED
+            } else {
+                UNCHAINED
+            }
+            .to_owned(),
             Hash: e.chain.map(|c| hex(&c.hash)),
             PrevHash: e.chain.map(|c| hex(&c.prev_hash)),
         }

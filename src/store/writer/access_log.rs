@@ -222,6 +222,7 @@ impl Tables<'_> {
 #[cfg(test)]
 mod tests {
     use crate::config::{Config, FileConfig, Overrides};
+    use crate::domain::evidence::{ChainRow, check_chain};
     use crate::domain::millis::ms;
     use crate::domain::portal::{AccessEvent, Actor, NOISE_ROWS_PER_LINK, Outcome};
     use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis, UserId};
@@ -304,6 +305,19 @@ mod tests {
             !log.iter()
                 .any(|e| e.actor.ip.as_deref() == Some("10.0.0.1")),
             "the least recently seen went"
+        );
+        let chain: Vec<ChainRow<'_>> = log
+            .iter()
+            .map(|e| ChainRow {
+                facts: e.facts(),
+                chain: e.chain,
+            })
+            .collect();
+        assert!(log.iter().all(|e| e.chain.is_some()));
+        assert_eq!(
+            check_chain(&chain),
+            Vec::<String>::new(),
+            "eviction keeps the chain"
         );
         let report = store.check().unwrap();
         assert!(report.is_consistent(), "{:?}", report.problems);
