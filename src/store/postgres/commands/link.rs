@@ -7,7 +7,7 @@
 
 use tokio_postgres::Transaction;
 
-use super::super::access_log::{forget_old_logs, log_staff, tombstone_log};
+use super::super::access_log::{forget_old_logs, log_staff, noise_lock_key, tombstone_log};
 use super::super::outbox::{
     delete_deliveries, forget_old_send_counts, queue_deliveries, supersede_queued,
 };
@@ -114,11 +114,14 @@ impl PgApply for RevokeLink {
 }
 
 impl PgApply for RevokeLinks {
-    /// Locks and revokes each link in turn (in the order given: a bulk revocation's batch
-    /// comes in link-number order, so two batches running at once lock in the same order).
+    /// Locks and revokes each link in turn, in the order of their log locks
+    /// ([`log_lock_order`]): two batches, or a batch and a landing-log flush, running at once
+    /// take their locks in one order.
     async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<Vec<LinkUid>, StoreError> {
-        let mut revoked = Vec::with_capacity(self.uids.len());
-        for uid in &self.uids {
+        let mut uids = self.uids.clone();
+        uids.sort_by_key(|uid| log_lock_order(*uid));
+        let mut revoked = Vec::with_capacity(uids.len());
+        for uid in &uids {
             let Some(mut link) = tenant_link_for_update(txn, self.tenant_id, *uid).await? else {
                 continue;
             };
@@ -128,6 +131,12 @@ impl PgApply for RevokeLinks {
         }
         Ok(revoked)
     }
+}
+
+/// The order in which a command that logs several links takes their log locks (the advisory
+/// lock every log write takes; `access_log`): the lock's key, then the uid.
+fn log_lock_order(uid: LinkUid) -> (i32, u128) {
+    (noise_lock_key(uid.as_uuid()), uid.as_u128())
 }
 
 /// Revokes a locked `link` unless it already is (then `false`), with its log row.
@@ -153,7 +162,8 @@ impl PgApply for PurgeRetired {
     /// then the expired side records (send counts, grants, tombstoned logs, idempotency
     /// keys), each in bounded batches too.
     async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<PurgeReport, StoreError> {
-        let (victims, more) = retired(txn, self.retired_before, self.limit).await?;
+        let (mut victims, more) = retired(txn, self.retired_before, self.limit).await?;
+        victims.sort_by_key(|link| log_lock_order(link.uid));
         for link in &victims {
             delete_link(txn, link, self.now).await?;
         }
