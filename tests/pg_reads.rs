@@ -157,8 +157,9 @@ async fn insert_log_entry(client: &tokio_postgres::Client, e: &AccessLogEntry) {
     client
         .execute(
             "INSERT INTO access_log (link_uid, id, link_id, tenant_id, event, outcome, detail, \
-               actor_ip, actor_user_agent, actor_user_id, at, count, last_at, noise_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+               actor_ip, actor_user_agent, actor_user_id, at, count, last_at, noise_key, hash, \
+               prev_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
             &[
                 &e.link_uid.as_uuid(),
                 &i64::try_from(e.id).unwrap(),
@@ -174,6 +175,8 @@ async fn insert_log_entry(client: &tokio_postgres::Client, e: &AccessLogEntry) {
                 &i64::try_from(e.count).unwrap(),
                 &e.last_at.map(UnixMillis::as_i64),
                 &noise_key,
+                &e.chain.map(|c| c.hash.to_vec()),
+                &e.chain.map(|c| c.prev_hash.to_vec()),
             ],
         )
         .await
