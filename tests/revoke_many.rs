@@ -61,6 +61,10 @@ fn revokes_every_link_of_a_resource_once_with_the_reason_and_ends_their_grants()
     }
     assert_eq!(status(&s, &elsewhere), "Active");
     assert_eq!(introspect(&s, &rs_key, &grant), json!({"Active": false}));
+    let portal = crate::support::Req::new(s.addr, "GET", &format!("/portal/{token}"))
+        .header("Accept", "application/json")
+        .send();
+    assert_eq!(portal.status, 404, "the portal page is gone: {portal:?}");
     let log = s.get(&format!("/v1/customerlink/{first}/log")).expect(200);
     let revoked = log["AccessLog"]
         .as_array()

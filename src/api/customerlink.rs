@@ -39,11 +39,7 @@ pub async fn create(
     }
     let input = create_input(req);
     let contact = usable_contact(state.store, caller, input.recipient_contact_id).await?;
-    let lookup = match (&contact, input.recipient_contact_id) {
-        (Some(c), _) => ContactLookup::Found(c),
-        (None, Some(_)) => ContactLookup::Missing,
-        (None, None) => ContactLookup::NotRequested,
-    };
+    let lookup = ContactLookup::of(contact.as_ref(), input.recipient_contact_id);
     let token = LinkToken::generate()?;
     let now = state.clock.now();
     let planned = plan_link(

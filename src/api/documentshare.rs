@@ -9,6 +9,7 @@ use super::delivery;
 use super::dto::*;
 use super::error::ApiError;
 use crate::api::{Issuer, Records};
+use crate::domain::attachment::AttachmentRecord;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, Planned, plan_in_tier};
 use crate::domain::resend::{self, ResendRules};
 use crate::domain::share::{self, Family, SHARED_DOCUMENT, TierChoice};
@@ -28,19 +29,8 @@ pub async fn create(
     caller: &StaffCaller,
     req: DocumentShareCreateRequest,
 ) -> Result<DocumentShareResponse, ApiError> {
-    let attachment_id = req.AttachmentId.map(|g| g.0).filter(|id| !id.is_nil());
-    let Some(attachment_id) = attachment_id else {
-        return Err(invalid(FieldError::new("AttachmentId", Rule::NotEmpty)));
-    };
-    let of = AttachmentOf {
-        tenant: caller.tenant_id,
-        id: attachment_id,
-    };
-    let attachment = state
-        .store
-        .fetch(of)
-        .await?
-        .ok_or_else(|| invalid(attachment_missing(attachment_id)))?;
+    let attachment = shared_attachment(state.store, caller, req.AttachmentId).await?;
+    let attachment_id = attachment.id;
     let wanted = share::delivery_wanted(req.DeliveryChannels.as_deref()).map_err(invalid)?;
     let choice = TierChoice {
         tier: req.SensitivityTier.clone(),
@@ -50,11 +40,7 @@ pub async fn create(
     let (tier_name, tier) = share::choose_tier(state.policy, &choice).map_err(invalid)?;
     let input = create_input(req, attachment_id, wanted);
     let contact = usable_contact(state.store, caller, input.recipient_contact_id).await?;
-    let lookup = match (&contact, input.recipient_contact_id) {
-        (Some(c), _) => ContactLookup::Found(c),
-        (None, Some(_)) => ContactLookup::Missing,
-        (None, None) => ContactLookup::NotRequested,
-    };
+    let lookup = ContactLookup::of(contact.as_ref(), input.recipient_contact_id);
     let token = LinkToken::generate()?;
     let now = state.clock.now();
     let planned = Planned {
@@ -92,6 +78,25 @@ pub async fn create(
         now,
     };
     Ok(sent.respond(written, delivery_errors).await)
+}
+
+/// The tenant's attachment a create names (a 400 naming `AttachmentId` otherwise).
+async fn shared_attachment(
+    store: &Store,
+    caller: &StaffCaller,
+    id: Option<crate::wire::types::Guid>,
+) -> Result<AttachmentRecord, ApiError> {
+    let Some(id) = id.map(|g| g.0).filter(|id| !id.is_nil()) else {
+        return Err(invalid(FieldError::new("AttachmentId", Rule::NotEmpty)));
+    };
+    let of = AttachmentOf {
+        tenant: caller.tenant_id,
+        id,
+    };
+    store
+        .fetch(of)
+        .await?
+        .ok_or_else(|| invalid(attachment_missing(id)))
 }
 
 /// The link rules' view of a share's create: the attachment is the resource; an ad-hoc

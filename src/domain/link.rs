@@ -181,6 +181,17 @@ pub enum ContactLookup<'a> {
     Missing,
 }
 
+impl<'a> ContactLookup<'a> {
+    /// What looking up `asked` found (`found`: the usable contact, if any).
+    pub fn of(found: Option<&'a Contact>, asked: Option<ContactId>) -> Self {
+        match (found, asked) {
+            (Some(c), _) => ContactLookup::Found(c),
+            (None, Some(_)) => ContactLookup::Missing,
+            (None, None) => ContactLookup::NotRequested,
+        }
+    }
+}
+
 /// Everything of a new link except the id the store assigns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLink {
