@@ -305,3 +305,22 @@ fn the_python_verifier_of_the_docs_agrees() {
     assert!(out.contains("FAIL Signature"), "{out}");
     assert!(out.contains(": Hash does not match"), "{out}");
 }
+
+#[test]
+fn evidence_answers_in_every_format_and_only_for_the_callers_links() {
+    let s = TestServer::start();
+    let link = link_with_events(&s);
+    for (format, member) in [
+        ("xml", "Signature"),
+        ("jsv", "Signature"),
+        ("csv", "PrevHash"),
+    ] {
+        let r = s.get(&format!("/v1/customerlink/{link}/evidence?format={format}"));
+        assert_eq!(r.status, 200, "{format}: {}", r.body);
+        assert!(r.body.contains(member), "{format}: {}", r.body);
+    }
+    let missing = s.get(&format!("/v1/customerlink/{}/evidence", uid(77)));
+    assert_eq!(missing.status, 404);
+    let anonymous = Req::new(s.addr, "GET", "/v1/evidence/key").send();
+    assert_eq!(anonymous.status, 401);
+}

@@ -371,9 +371,15 @@ fn an_attachment_outlives_its_last_share_by_the_retention_window() {
         || s.get(&format!("/v1/documentshare/{n}/log")).status == 404,
         "the purge of the expired share",
     );
-    let uid = only(&reply)["DocumentShareUID"].as_str().unwrap().to_owned();
+    let uid = only(&reply)["DocumentShareUID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let kept = s.get(&format!("/v1/customerlink/{uid}/log")).expect(200);
-    assert_eq!(kept["AccessLog"][0]["EventType"], "Created", "the log outlives the share");
+    assert_eq!(
+        kept["AccessLog"][0]["EventType"], "Created",
+        "the log outlives the share"
+    );
     let file = format!("/v1/attachment/{attachment}");
     assert_eq!(s.get(&file).status, 200, "a share held it");
     // Released by that purge: the window starts again from there.

@@ -64,8 +64,8 @@ fn document(
         CustomerLinkId: link.link_id,
         TenantId: link.tenant_id.as_uuid().to_string(),
         Link: to_value(&CustomerLinkExtended::from_record(link, now))?,
-        Deliveries: Vec::new(),
         AccessLog: Vec::new(),
+        Deliveries: Vec::new(),
         Signature: String::new(),
     })
 }

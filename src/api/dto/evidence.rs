@@ -28,10 +28,10 @@ pub struct CustomerLinkEvidenceResponse {
     /// The link as `GET /v1/customerlink/{uid}` shows it (created by, for whom, tier, expiry,
     /// views, status).
     pub Link: Value,
+    /// Every log row, in id order (the first list, so a CSV reply is the log's rows).
+    pub AccessLog: Vec<EvidenceLogRow>,
     /// Its deliveries with their relay responses and last errors.
     pub Deliveries: Vec<Value>,
-    /// Every log row, in id order.
-    pub AccessLog: Vec<EvidenceLogRow>,
     /// Base64 Ed25519 signature over the canonical bytes of everything else.
     pub Signature: String,
 }
