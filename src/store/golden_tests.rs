@@ -221,6 +221,36 @@ fn access_log_rows_keep_their_bytes() {
     }
 }
 
+/// A lifecycle row sealed into its chain: the stored bytes, and its hash (a test vector for
+/// docs/evidence.md's row encoding; a changed hash would break every stored chain).
+#[test]
+fn a_chained_access_log_row_keeps_its_bytes_and_its_hash() {
+    let mut row = AccessLogEntry {
+        id: 9,
+        link_uid: uuid(1).into(),
+        link_id: 42,
+        tenant_id: uuid(2).into(),
+        event: AccessEvent::Revoked,
+        outcome: "Success".parse().unwrap(),
+        detail: Some("Policy cancelled".into()),
+        actor: actor(),
+        at: 1_700_000_000_000_i64.into(),
+        count: 1,
+        last_at: None,
+        chain: None,
+    };
+    row.seal([7; 32]);
+    let hash = row.chain.map(|c| hex(&c.hash)).unwrap_or_default();
+    assert_eq!(
+        hash,
+        "93e896db1b6c0fe4f4619b58ac09aa30e8b48619777c93e52990215c5f3b5ddb"
+    );
+    check(
+        &row,
+        "8ca2696409a86c696e6b5f756964c4100102030405060708090a0b0c0d0e0f01a76c696e6b5f69642aa974656e616e745f6964c4100102030405060708090a0b0c0d0e0f02a56576656e74a75265766f6b6564a76f7574636f6d65a753756363657373a664657461696cb0506f6c6963792063616e63656c6c6564a56163746f7283a26970ab3230332e302e3131332e39aa757365725f6167656e74a66375726c2f38a7757365725f6964c4100102030405060708090a0b0c0d0e0f03a26174cf0000018bcfe56800a5636f756e7401a76c6173745f6174c0a5636861696e82a9707265765f68617368dc00200707070707070707070707070707070707070707070707070707070707070707a468617368dc0020cc93cce8cc96ccdb1b6c0fcce4ccf461cc9b58ccac09ccaa30cce8ccb4cc8619777ccc93cce529cc90215c5f3b5dccdb",
+    );
+}
+
 #[test]
 fn a_contact_keeps_its_bytes() {
     let contact = Contact {

@@ -3,7 +3,9 @@
 //! and failures, denied opens) aggregate per event, outcome and address into one row with a
 //! count, and at most `NOISE_ROWS_PER_LINK` of them are kept (the least recently seen goes).
 //! So no amount of denials can push a lifecycle row out. A purged link's log stays under a
-//! tombstone for the retention window.
+//! tombstone for the retention window. Every new row is sealed into its link's hash chain
+//! (`domain::evidence`) before it is stored, in the same transaction; aggregated rows hang off
+//! the chain, so evicting one leaves it whole.
 
 use redb::ReadableTable;
 
