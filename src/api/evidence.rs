@@ -46,7 +46,10 @@ pub async fn evidence(
         .iter()
         .map(|d| to_value(&CustomerLinkDelivery::from_record(d)))
         .collect::<Result<_, _>>()?;
-    doc.AccessLog = log.await?.iter().map(EvidenceLogRow::from_entry).collect();
+    // The chain's order is the ids' (the log reads order by time).
+    let mut log = log.await?;
+    log.sort_by_key(|e| e.id);
+    doc.AccessLog = log.iter().map(EvidenceLogRow::from_entry).collect();
     sign(state, doc)
 }
 

@@ -9,6 +9,7 @@
 
 mod admin;
 mod budgets;
+mod evidence;
 mod faults;
 mod outbox;
 
