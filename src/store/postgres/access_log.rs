@@ -180,8 +180,9 @@ fn fresh(
 
 /// The head of `uid`'s hash chain: the hash of its last chained lifecycle row, or `GENESIS`.
 /// The caller holds the link's advisory lock, which every log write of the link takes before
-/// this read and keeps until its transaction ends; so two instances cannot both read one head
-/// and fork the chain, and ids (drawn under the lock) follow the chain's order.
+/// this read and keeps until its transaction ends; commands run at READ COMMITTED, so this
+/// statement sees every row the lock's previous holder committed. So two instances cannot
+/// both read one head and fork the chain, and ids (drawn under the lock) follow its order.
 async fn chain_head(txn: &Transaction<'_>, uid: Uuid) -> Result<[u8; 32], StoreError> {
     let row = txn
         .query_opt(
