@@ -143,6 +143,15 @@ fn the_data_folders_key_is_the_published_key() {
         base64::engine::general_purpose::STANDARD.encode(keys.evidence_public_key().unwrap());
     assert_eq!(public_key(&s), derived);
 
+    let empty = tempfile::tempdir().unwrap();
+    let (code, out) = verify(&doc, &["--data", empty.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no --key given"), "{out}");
+    assert!(
+        !empty.path().join("master.key").exists(),
+        "verifying creates no secret"
+    );
+
     let other = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
     let (code, out) = verify(&doc, &["--key", &other]);
     assert_eq!(code, 1, "another key: {out}");

@@ -54,7 +54,8 @@ fn key_from_arg(key: &str) -> Result<Vec<u8>, String> {
 
 /// The public key of the data folder's master secret (the one its server signs with).
 fn data_folder_key(config: &Config) -> Result<Vec<u8>, String> {
-    let keys = crate::app::existing_keys(config).map_err(|e| e.to_string())?;
+    let keys = crate::app::existing_keys(config)
+        .map_err(|e| format!("no --key given, and the data folder's key is unavailable: {e}"))?;
     keys.evidence_public_key()
         .map(|k| k.to_vec())
         .ok_or_else(|| "the evidence signing key is unusable".to_owned())
