@@ -268,6 +268,23 @@ impl Reader {
         }
     }
 
+    /// The tenant's webhook endpoints, by name.
+    pub fn webhooks(
+        &self,
+        tenant_id: TenantId,
+    ) -> Result<Vec<crate::domain::webhook::WebhookEndpoint>, StoreError> {
+        let t = tenant_id.as_u128();
+        let mut all = Vec::new();
+        for entry in self.table(WEBHOOKS)?.range((t, "")..)? {
+            let (k, v) = entry?;
+            if k.value().0 != t {
+                break;
+            }
+            all.push(decode(v.value())?);
+        }
+        Ok(all)
+    }
+
     /// The tenant's contacts by id, with the total count.
     pub fn contacts(
         &self,

@@ -88,6 +88,8 @@ tables! {
     /// `AttachmentRecord::idle_since`, or at i64::MAX once the purge found a share holding it;
     /// the purge finds the due ones without a scan.
     ATTACHMENTS_BY_IDLE: "attachments_by_idle", (i64, u128, u128) => ();
+    /// (tenant, endpoint name) → WebhookEndpoint (its signing secret sealed).
+    WEBHOOKS: "webhooks", (u128, &str) => &[u8];
 }
 
 /// The on-disk format version this build writes.

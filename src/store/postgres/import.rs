@@ -82,6 +82,7 @@ const COUNTS: &[(&str, &str)] = &[
     ("idempotency_by_time", "SELECT count(*) FROM idempotency"),
     ("attachments", "SELECT count(*) FROM attachments"),
     ("attachments_by_idle", "SELECT count(*) FROM attachments"),
+    ("webhooks", "SELECT count(*) FROM webhooks"),
 ];
 
 /// One redb table's entries beside the PostgreSQL rows that stand for them.
