@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::link::LinkRecord;
+use super::portal::{AccessEvent, Outcome};
 use super::{FieldError, Rule, TenantId, UnixMillis};
 
 /// Longest endpoint name (it is a path segment and a key).
@@ -123,8 +125,12 @@ impl WebhookEndpoint {
     }
 
     /// Counts one delivery attempt's outcome; `true` when this failure switched the endpoint
-    /// off (it reached `max_failures` in a row).
+    /// off (it reached `max_failures` in a row). Attempts refused because the endpoint is
+    /// off are not the endpoint's failures and change nothing.
     pub fn record(&mut self, at: UnixMillis, error: Option<&str>, max_failures: u32) -> bool {
+        if !self.enabled {
+            return false;
+        }
         match error {
             None => {
                 self.state.last_success_at = Some(at);
@@ -135,7 +141,7 @@ impl WebhookEndpoint {
                 self.state.last_error = Some(e.chars().take(MAX_ERROR_CHARS).collect());
                 self.state.last_error_at = Some(at);
                 self.state.consecutive_failures = self.state.consecutive_failures.saturating_add(1);
-                let disable = self.enabled && self.state.consecutive_failures >= max_failures;
+                let disable = self.state.consecutive_failures >= max_failures;
                 if disable {
                     self.enabled = false;
                     self.state.disabled_at = Some(at);
@@ -144,6 +150,61 @@ impl WebhookEndpoint {
             }
         }
     }
+}
+
+/// One event for one endpoint, as the outbox keeps it: the endpoint's name, the stable
+/// `webhook-id` (the same on every retry, also after a restart) and the JSON body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookMessage {
+    pub endpoint: String,
+    pub id: String,
+    pub body: String,
+}
+
+/// The webhook events an access-log row stands for: the row's own event, and
+/// `link.exhausted` beside the open that used the last view.
+pub fn events_of(event: AccessEvent, outcome: Outcome, link: &LinkRecord) -> Vec<WebhookEvent> {
+    let success = outcome == Outcome::Success;
+    let own = match event {
+        AccessEvent::Created if success => Some(WebhookEvent::Created),
+        AccessEvent::Delivered => Some(WebhookEvent::Delivered),
+        AccessEvent::DeliveryFailed => Some(WebhookEvent::DeliveryFailed),
+        AccessEvent::OtpVerified if success => Some(WebhookEvent::OtpVerified),
+        AccessEvent::Opened if success => Some(WebhookEvent::Opened),
+        AccessEvent::Locked => Some(WebhookEvent::Locked),
+        AccessEvent::Revoked if success => Some(WebhookEvent::Revoked),
+        AccessEvent::Resent if success => Some(WebhookEvent::Resent),
+        _ => None,
+    };
+    let exhausted = own == Some(WebhookEvent::Opened) && link.view_count >= link.max_views;
+    own.into_iter()
+        .chain(exhausted.then_some(WebhookEvent::Exhausted))
+        .collect()
+}
+
+/// The event body: `{"type", "timestamp", "data": {…the link's facts…}}`. Never a token, a
+/// passcode or a grant: only what `GET /v1/customerlink/{uid}` shows staff.
+pub fn event_body(event: WebhookEvent, link: &LinkRecord, at: UnixMillis) -> String {
+    let timestamp = at
+        .to_datetime()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let body = serde_json::json!({
+        "type": event.name(),
+        "timestamp": timestamp,
+        "data": {
+            "CustomerLinkUID": link.uid.as_uuid().to_string(),
+            "CustomerLinkId": link.link_id,
+            "TenantId": link.tenant_id.as_uuid().to_string(),
+            "ResourceType": link.resource_type,
+            "ResourceUid": link.resource_uid.to_string(),
+            "RecipientDisplayName": link.recipient_display_name,
+            "ViewCount": link.view_count,
+            "MaxViews": link.max_views,
+            "Status": link.status(at).as_str(),
+        }
+    });
+    body.to_string()
 }
 
 /// A validated `PUT /v1/webhook/{Name}`.

@@ -354,6 +354,9 @@ fn delivery_row(d: DeliveryRecord) -> Result<Vec<Param>, StoreError> {
         p(d.sent_at.map(UnixMillis::as_i64)),
         p(d.kind.as_str()),
         p(i64::from(d.unfinished_leases)),
+        p(d.webhook.as_ref().map(|w| w.endpoint.clone())),
+        p(d.webhook.as_ref().map(|w| w.id.clone())),
+        p(d.webhook.map(|w| w.body)),
     ])
 }
 

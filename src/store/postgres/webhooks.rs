@@ -10,10 +10,16 @@ use tokio_postgres::{Client, Row, Transaction};
 use super::contract::PgFetch;
 use super::fault::from_pg;
 use super::rows::{get, millis, unsigned};
-use crate::domain::webhook::{EndpointState, WebhookEndpoint, WebhookEvent};
+use crate::domain::delivery::DeliveryRecord;
+use crate::domain::link::LinkRecord;
+use crate::domain::portal::{AccessEvent, Outcome};
+use crate::domain::webhook::{
+    EndpointState, WebhookEndpoint, WebhookEvent, WebhookMessage, event_body, events_of,
+};
 use crate::domain::{TenantId, UnixMillis};
 use crate::store::StoreError;
-use crate::store::queries::WebhooksOf;
+use crate::store::commands::RecordAttempt;
+use crate::store::queries::{WebhookOf, WebhooksOf};
 
 /// The columns [`from_row`] reads.
 const COLUMNS: &str = "tenant_id, name, url, events, enabled, sealed_secret, created_at, \
@@ -117,6 +123,17 @@ pub async fn store(txn: &Transaction<'_>, e: &WebhookEndpoint) -> Result<(), Sto
     Ok(())
 }
 
+impl PgFetch for WebhookOf {
+    async fn fetch_pg(&self, client: &Client) -> Result<Option<WebhookEndpoint>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND name = $2");
+        let row = client
+            .query_opt(&sql, &[&self.tenant.as_uuid(), &self.name])
+            .await
+            .map_err(|e| from_pg(&e))?;
+        row.as_ref().map(from_row).transpose()
+    }
+}
+
 impl PgFetch for WebhooksOf {
     async fn fetch_pg(&self, client: &Client) -> Result<Vec<WebhookEndpoint>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 ORDER BY name");
@@ -126,4 +143,44 @@ impl PgFetch for WebhooksOf {
             .map_err(|e| from_pg(&e))?;
         rows.iter().map(from_row).collect()
     }
+}
+
+/// Queues the webhook events an access-log row stands for, one delivery per enabled endpoint
+/// of the link's tenant subscribed to each, in the row's transaction.
+pub async fn queue(
+    txn: &Transaction<'_>,
+    link: &LinkRecord,
+    event: AccessEvent,
+    outcome: Outcome,
+    at: UnixMillis,
+) -> Result<(), StoreError> {
+    for event in events_of(event, outcome, link) {
+        for e in wanting(txn, link.tenant_id, event).await? {
+            let message = WebhookMessage {
+                endpoint: e.name.clone(),
+                id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
+                body: event_body(event, link, at),
+            };
+            super::outbox::enqueue(txn, DeliveryRecord::webhook(link, message, at)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Counts a webhook event's attempt against its endpoint (if it still exists); `true` when
+/// this failure switched the endpoint off.
+pub async fn record_attempt(
+    txn: &Transaction<'_>,
+    record: &DeliveryRecord,
+    cmd: &RecordAttempt,
+) -> Result<bool, StoreError> {
+    let Some(message) = record.webhook.as_ref() else {
+        return Ok(false);
+    };
+    let Some(mut endpoint) = load(txn, record.tenant_id, &message.endpoint).await? else {
+        return Ok(false);
+    };
+    let disabled = endpoint.record(cmd.at, cmd.error(), cmd.webhook_max_failures);
+    store(txn, &endpoint).await?;
+    Ok(disabled)
 }

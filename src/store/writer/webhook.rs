@@ -1,14 +1,19 @@
 //! Webhook endpoints in the embedded store: `webhooks` holds each tenant's endpoints by name.
+//! Events are queued in the outbox by the access log's `log` (same transaction as the row),
+//! and each attempt's outcome updates the endpoint's state.
 
 use redb::ReadableTable;
 
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
-use super::super::commands::{DeleteWebhook, PutWebhook, WebhookWritten};
+use super::super::commands::{DeleteWebhook, PutWebhook, RecordAttempt, WebhookWritten};
 use super::job::Apply;
 use super::tables::Tables;
-use crate::domain::TenantId;
-use crate::domain::webhook::WebhookEndpoint;
+use crate::domain::delivery::DeliveryRecord;
+use crate::domain::link::LinkRecord;
+use crate::domain::portal::{AccessEvent, Outcome};
+use crate::domain::webhook::{WebhookEndpoint, WebhookMessage, event_body, events_of};
+use crate::domain::{TenantId, UnixMillis};
 
 impl Apply for PutWebhook {
     fn apply(&self, t: &mut Tables<'_>) -> Result<WebhookWritten, StoreError> {
@@ -56,5 +61,52 @@ impl Tables<'_> {
             all.push(decode(v.value())?);
         }
         Ok(all)
+    }
+}
+
+impl Tables<'_> {
+    /// Queues the webhook events an access-log row stands for, one delivery per enabled
+    /// endpoint of the link's tenant subscribed to each, in the same transaction as the row.
+    pub(super) fn queue_webhooks(
+        &mut self,
+        link: &LinkRecord,
+        event: AccessEvent,
+        outcome: Outcome,
+        at: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let events = events_of(event, outcome, link);
+        if events.is_empty() {
+            return Ok(());
+        }
+        let endpoints = self.webhooks_of(link.tenant_id)?;
+        for event in events {
+            for e in endpoints.iter().filter(|e| e.wants(event)) {
+                let message = WebhookMessage {
+                    endpoint: e.name.clone(),
+                    id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
+                    body: event_body(event, link, at),
+                };
+                self.enqueue(DeliveryRecord::webhook(link, message, at))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a webhook event's attempt against its endpoint (if it still exists); `true`
+    /// when this failure switched the endpoint off.
+    pub(super) fn record_webhook_attempt(
+        &mut self,
+        record: &DeliveryRecord,
+        cmd: &RecordAttempt,
+    ) -> Result<bool, StoreError> {
+        let Some(message) = record.webhook.as_ref() else {
+            return Ok(false);
+        };
+        let Some(mut endpoint) = self.webhook(record.tenant_id, &message.endpoint)? else {
+            return Ok(false);
+        };
+        let disabled = endpoint.record(cmd.at, cmd.error(), cmd.webhook_max_failures);
+        self.store_webhook(&endpoint)?;
+        Ok(disabled)
     }
 }

@@ -17,3 +17,15 @@ CREATE TABLE webhooks (
     disabled_at          bigint,
     PRIMARY KEY (tenant_id, name)
 );
+
+-- A webhook event is a delivery of its link in the outbox (kind 'Webhook'): the endpoint's
+-- name, the stable webhook-id and the JSON body; NULL for every other kind.
+ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check
+    CHECK (kind IN ('Link', 'Passcode', 'Webhook'));
+ALTER TABLE outbox
+    ADD COLUMN webhook_endpoint text,
+    ADD COLUMN webhook_id       text,
+    ADD COLUMN webhook_body     text,
+    ADD CHECK ((kind = 'Webhook') = (webhook_endpoint IS NOT NULL AND webhook_id IS NOT NULL
+                                    AND webhook_body IS NOT NULL));
