@@ -591,6 +591,36 @@ mod tests {
     }
 
     #[test]
+    fn webhooks_keys_have_defaults_and_are_checked() {
+        let resolve = |text: &str| Config::resolve(Overrides::default(), file(text));
+        let c = resolve("").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.webhooks.allowed_hosts, None);
+        assert_eq!(c.webhooks.max_consecutive_failures, 10);
+        assert_eq!(c.webhooks.timeout, Duration::from_secs(10));
+        let text = "[webhooks]\nallowed_hosts = [\"Hooks.Example.com\"]\nmax_consecutive_failures = 3\ntimeout_secs = 2";
+        let c = resolve(text).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            c.webhooks.allowed_hosts,
+            Some(vec!["hooks.example.com".to_owned()])
+        );
+        assert_eq!(c.webhooks.max_consecutive_failures, 3);
+        assert_eq!(c.webhooks.timeout, Duration::from_secs(2));
+        for (bad, key) in [
+            ("allowed_hosts = [\"http://x\"]", "webhooks.allowed_hosts"),
+            (
+                "max_consecutive_failures = 0",
+                "webhooks.max_consecutive_failures",
+            ),
+            ("timeout_secs = 0", "webhooks.timeout_secs"),
+        ] {
+            let errors = resolve(&format!("[webhooks]\n{bad}"))
+                .err()
+                .unwrap_or_default();
+            assert!(errors.iter().any(|e| e.key == key), "{bad}: {errors:?}");
+        }
+    }
+
+    #[test]
     fn attachments_retention_days_defaults_to_30_and_is_bounded() {
         let resolve = |text: &str| Config::resolve(Overrides::default(), file(text));
         let c = resolve("").unwrap_or_else(|e| panic!("{e:?}"));

@@ -21,8 +21,8 @@ use crate::store::StoreError;
 use crate::store::commands::RecordAttempt;
 use crate::store::queries::{WebhookOf, WebhooksOf};
 
-/// The columns [`from_row`] reads.
-const COLUMNS: &str = "tenant_id, name, url, events, enabled, sealed_secret, created_at, \
+/// The columns [`from_row`] reads (and `customerlink migrate` copies, in this order).
+pub const COLUMNS: &str = "tenant_id, name, url, events, enabled, sealed_secret, created_at, \
     updated_at, last_success_at, last_error, last_error_at, consecutive_failures, disabled_at";
 
 fn from_row(row: &Row) -> Result<WebhookEndpoint, StoreError> {
