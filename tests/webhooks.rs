@@ -322,3 +322,44 @@ fn an_endpoint_failing_too_often_in_a_row_is_disabled_with_a_metric() {
         "no new events are queued for it"
     );
 }
+
+#[test]
+fn the_expiry_pass_announces_each_expired_link_once() {
+    const PURGE: Duration = Duration::from_millis(50);
+    let receiver = SmsGateway::start();
+    let s = TestServer::start_with(|c| {
+        fast_worker(c);
+        c.purge.interval = PURGE;
+    });
+    subscribe(&s, &s.key.clone(), "crm", &receiver, &["link.expired"]);
+    s.job_round("purge", PURGE);
+    let body = |n: u128| {
+        json!({"ResourceType": "Quote", "ResourceUid": uid(n),
+                                "RecipientEmail": "a@example.com", "ExpiresInHours": 1})
+    };
+    let expiring = link_uid(&s.post("/v1/customerlink", body(1)).expect(200));
+    let revoked = link_uid(&s.post("/v1/customerlink", body(2)).expect(200));
+    s.post(&format!("/v1/customerlink/{revoked}/revoke"), json!({}))
+        .expect(200);
+    s.clock.advance_millis(2 * 3_600_000);
+    s.job_round("purge", PURGE);
+    s.job_round("outbox", WORKER_INTERVAL);
+    let got = receiver.wait_for(1);
+    assert_eq!(types(&got), ["link.expired"]);
+    let event: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(
+        event["data"]["CustomerLinkUID"]
+            .as_str()
+            .unwrap()
+            .replace('-', ""),
+        expiring.replace('-', "")
+    );
+    assert_eq!(event["data"]["Status"], "Expired");
+    s.job_round("purge", PURGE);
+    s.job_round("outbox", WORKER_INTERVAL);
+    assert_eq!(
+        receiver.requests().len(),
+        1,
+        "announced once; a revoked link does not expire"
+    );
+}

@@ -34,7 +34,8 @@ pub trait TableVisitor {
 }
 
 tables! {
-    /// Counters and format markers: `schema_version`, `next_link_id`, `reopens`.
+    /// Counters and format markers: `schema_version`, `next_link_id`, `reopens`, and the
+    /// webhook expiry pass's cursor `webhook_expiry_cursor`.
     META: "meta", &str => u64;
     /// tenant id → Tenant.
     TENANTS: "tenants", u128 => &[u8];

@@ -155,15 +155,81 @@ pub async fn queue(
     at: UnixMillis,
 ) -> Result<(), StoreError> {
     for event in events_of(event, outcome, link) {
-        for e in wanting(txn, link.tenant_id, event).await? {
-            let message = WebhookMessage {
-                endpoint: e.name.clone(),
-                id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
-                body: event_body(event, link, at),
-            };
-            super::outbox::enqueue(txn, DeliveryRecord::webhook(link, message, at)).await?;
-        }
+        queue_event(txn, link, event, at).await?;
     }
+    Ok(())
+}
+
+/// Queues one event of `link` for each enabled endpoint of its tenant subscribed to it.
+async fn queue_event(
+    txn: &Transaction<'_>,
+    link: &LinkRecord,
+    event: WebhookEvent,
+    at: UnixMillis,
+) -> Result<(), StoreError> {
+    for e in wanting(txn, link.tenant_id, event).await? {
+        let message = WebhookMessage {
+            endpoint: e.name.clone(),
+            id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
+            body: event_body(event, link, at),
+        };
+        super::outbox::enqueue(txn, DeliveryRecord::webhook(link, message, at)).await?;
+    }
+    Ok(())
+}
+
+/// The purge's expiry pass, as the embedded store's (`store/writer/webhook.rs`): queues
+/// `link.expired` for the links (not revoked) that expired after the cursor row of
+/// `webhook_expiry_cursor` and by `now`, at most `limit`, and moves the cursor. The row is
+/// locked, so two instances' purges do not announce one expiry twice; the first pass only
+/// sets it.
+pub async fn queue_expired(
+    txn: &Transaction<'_>,
+    now: UnixMillis,
+    limit: usize,
+) -> Result<(), StoreError> {
+    let row = txn
+        .query_opt("SELECT through FROM webhook_expiry_cursor FOR UPDATE", &[])
+        .await
+        .map_err(|e| from_pg(&e))?;
+    let Some(row) = row else {
+        txn.execute(
+            "INSERT INTO webhook_expiry_cursor (through) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&now.as_i64()],
+        )
+        .await
+        .map_err(|e| from_pg(&e))?;
+        return Ok(());
+    };
+    let cursor: i64 = get(&row, "through")?;
+    if cursor >= now.as_i64() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT {} FROM links WHERE expires_at > $1 AND expires_at <= $2 \
+         AND revoked_at IS NULL ORDER BY expires_at LIMIT $3",
+        super::rows::LINK_COLUMNS
+    );
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = txn
+        .query(&sql, &[&cursor, &now.as_i64(), &limit])
+        .await
+        .map_err(|e| from_pg(&e))?;
+    let mut through = now;
+    for row in &rows {
+        let link = super::rows::link_from_row(row)?;
+        queue_event(txn, &link, WebhookEvent::Expired, link.expires_at).await?;
+        through = link.expires_at;
+    }
+    if i64::try_from(rows.len()).ok() != Some(limit) {
+        through = now;
+    }
+    txn.execute(
+        "UPDATE webhook_expiry_cursor SET through = $1",
+        &[&through.as_i64()],
+    )
+    .await
+    .map_err(|e| from_pg(&e))?;
     Ok(())
 }
 

@@ -12,7 +12,12 @@ use super::tables::Tables;
 use crate::domain::delivery::DeliveryRecord;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessEvent, Outcome};
-use crate::domain::webhook::{WebhookEndpoint, WebhookMessage, event_body, events_of};
+use crate::domain::webhook::{
+    WebhookEndpoint, WebhookEvent, WebhookMessage, event_body, events_of,
+};
+
+/// The `meta` key of the expiry pass's cursor: expiries up to it were announced.
+const EXPIRY_CURSOR: &str = "webhook_expiry_cursor";
 use crate::domain::{TenantId, UnixMillis};
 
 impl Apply for PutWebhook {
@@ -74,20 +79,73 @@ impl Tables<'_> {
         outcome: Outcome,
         at: UnixMillis,
     ) -> Result<(), StoreError> {
-        let events = events_of(event, outcome, link);
-        if events.is_empty() {
+        for event in events_of(event, outcome, link) {
+            self.queue_event(link, event, at)?;
+        }
+        Ok(())
+    }
+
+    /// The expiry pass of the purge: queues `link.expired` for the links (not revoked) whose
+    /// expiry fell after the pass's cursor (`meta` `webhook_expiry_cursor`) and by `now`, at
+    /// most `limit` of them, and moves the cursor. The first pass only sets the cursor, so
+    /// links that expired before webhooks existed are not announced.
+    pub(super) fn queue_expired(
+        &mut self,
+        now: UnixMillis,
+        limit: usize,
+    ) -> Result<(), StoreError> {
+        let now_ms = now.as_i64();
+        let cursor = self.meta.get(EXPIRY_CURSOR)?.map(|g| g.value());
+        let Some(cursor) = cursor.and_then(|c| i64::try_from(c).ok()) else {
+            self.meta
+                .insert(EXPIRY_CURSOR, u64::try_from(now_ms).unwrap_or(0))?;
+            return Ok(());
+        };
+        if cursor >= now_ms {
             return Ok(());
         }
-        let endpoints = self.webhooks_of(link.tenant_id)?;
-        for event in events {
-            for e in endpoints.iter().filter(|e| e.wants(event)) {
-                let message = WebhookMessage {
-                    endpoint: e.name.clone(),
-                    id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
-                    body: event_body(event, link, at),
-                };
-                self.enqueue(DeliveryRecord::webhook(link, message, at))?;
+        let mut due = Vec::new();
+        for entry in self
+            .by_expiry
+            .range((cursor.saturating_add(1), 0)..=(now_ms, u128::MAX))?
+            .take(limit)
+        {
+            due.push(entry?.0.value());
+        }
+        // A full batch moves the cursor to its last expiry only (links expiring in that same
+        // millisecond beyond the batch are not announced).
+        let through = match due.last() {
+            Some((at, _)) if due.len() == limit => *at,
+            _ => now_ms,
+        };
+        for (at, uid) in due {
+            if let Some(link) = self.load_link_record(uid)?
+                && link.revoked_at.is_none()
+            {
+                let at = UnixMillis::from_millis(at);
+                self.queue_event(&link, WebhookEvent::Expired, at)?;
             }
+        }
+        self.meta
+            .insert(EXPIRY_CURSOR, u64::try_from(through).unwrap_or(0))?;
+        Ok(())
+    }
+
+    /// Queues one event of `link` for each enabled endpoint of its tenant subscribed to it.
+    fn queue_event(
+        &mut self,
+        link: &LinkRecord,
+        event: WebhookEvent,
+        at: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let endpoints = self.webhooks_of(link.tenant_id)?;
+        for e in endpoints.iter().filter(|e| e.wants(event)) {
+            let message = WebhookMessage {
+                endpoint: e.name.clone(),
+                id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
+                body: event_body(event, link, at),
+            };
+            self.enqueue(DeliveryRecord::webhook(link, message, at))?;
         }
         Ok(())
     }

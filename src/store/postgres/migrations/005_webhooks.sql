@@ -29,3 +29,10 @@ ALTER TABLE outbox
     ADD COLUMN webhook_body     text,
     ADD CHECK ((kind = 'Webhook') = (webhook_endpoint IS NOT NULL AND webhook_id IS NOT NULL
                                     AND webhook_body IS NOT NULL));
+
+-- webhook_expiry_cursor: one row; expiries up to `through` were announced (`link.expired`)
+-- by the purge's expiry pass (the embedded store keeps it in `meta`).
+CREATE TABLE webhook_expiry_cursor (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    through  bigint  NOT NULL
+);
