@@ -239,6 +239,7 @@ fn events_are_delivered_signed_and_only_to_the_links_tenant() {
         listed["Webhooks"][0]["LastSuccessAtUtc"].is_string(),
         "{listed}"
     );
+    s.check();
 }
 
 #[test]

@@ -377,6 +377,44 @@ mod tests {
     }
 
     #[test]
+    fn access_events_map_to_webhook_events_and_the_last_view_also_exhausts() {
+        let mut link = crate::domain::link::tests_support::record();
+        link.max_views = 2;
+        link.view_count = 1;
+        let of = |e, o, l: &LinkRecord| events_of(e, o, l);
+        assert_eq!(
+            of(AccessEvent::Opened, Outcome::Success, &link),
+            [WebhookEvent::Opened]
+        );
+        link.view_count = 2;
+        assert_eq!(
+            of(AccessEvent::Opened, Outcome::Success, &link),
+            [WebhookEvent::Opened, WebhookEvent::Exhausted]
+        );
+        assert_eq!(
+            of(AccessEvent::Locked, Outcome::Failure, &link),
+            [WebhookEvent::Locked]
+        );
+        assert_eq!(
+            of(AccessEvent::OtpVerified, Outcome::Success, &link),
+            [WebhookEvent::OtpVerified]
+        );
+        assert!(of(AccessEvent::Revoked, Outcome::Failure, &link).is_empty());
+        for noise in [
+            AccessEvent::LandingViewed,
+            AccessEvent::OtpSent,
+            AccessEvent::OpenDenied,
+        ] {
+            assert!(of(noise, Outcome::Success, &link).is_empty());
+        }
+        let body = event_body(WebhookEvent::Opened, &link, link.created_at);
+        assert!(
+            body.starts_with(r#"{"type":"link.opened","timestamp":"#),
+            "{body}"
+        );
+    }
+
+    #[test]
     fn an_endpoint_is_switched_off_after_enough_failures_in_a_row() {
         let mut e = WebhookEndpoint {
             tenant_id: TenantId::from_u128(1),
