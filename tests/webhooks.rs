@@ -10,8 +10,8 @@ use base64::engine::general_purpose::STANDARD;
 use customerlink::config::Config;
 use serde_json::{Value, json};
 
-use crate::support::sinks::{GatewayRequest, SmsGateway, wait_until};
-use crate::support::{Req, TestServer, error_fields, link_uid, portal_token, uid};
+use crate::support::sinks::{GatewayRequest, SmsGateway, SmtpSink, wait_until};
+use crate::support::{Req, TestServer, email_via, error_fields, link_uid, portal_token, uid};
 
 fn endpoint(url: &str, events: &[&str]) -> Value {
     json!({"Url": url, "Events": events})
@@ -362,5 +362,37 @@ fn the_expiry_pass_announces_each_expired_link_once() {
         receiver.requests().len(),
         1,
         "announced once; a revoked link does not expire"
+    );
+}
+
+#[test]
+fn a_resend_keeps_the_links_queued_events_and_announces_itself() {
+    let sink = SmtpSink::start();
+    let receiver = SmsGateway::start();
+    let s = TestServer::start_with(|c| {
+        c.email = Some(email_via(sink.url()));
+        fast_worker(c);
+    });
+    let events = ["link.created", "link.delivered", "link.resent"];
+    subscribe(&s, &s.key.clone(), "crm", &receiver, &events);
+    let body = json!({"ResourceType": "Quote", "ResourceUid": uid(3),
+                      "RecipientEmail": "eve@example.com", "DeliverEmail": true});
+    let created = s.post("/v1/customerlink", body).expect(200);
+    sink.wait_for(1);
+    let uid = link_uid(&created);
+    s.post(&format!("/v1/customerlink/{uid}/resend"), json!({}))
+        .expect(200);
+    s.job_round("outbox", WORKER_INTERVAL);
+    let mut kinds = types(&receiver.wait_for(4));
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "link.created",
+            "link.delivered",
+            "link.delivered",
+            "link.resent"
+        ],
+        "the events queued before the resend are not superseded with its old token"
     );
 }
