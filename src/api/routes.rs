@@ -9,7 +9,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::dto::*;
 use super::handler::{Handler, portal, staff};
 use super::portal::api as portal_api;
-use super::{attachment, contact, customerlink, documentshare, revoke_many, share};
+use super::{attachment, contact, customerlink, documentshare, revoke_many, share, webhook};
 use crate::domain::share::Family;
 use crate::domain::tenant::Role;
 use crate::wire::Format;
@@ -47,6 +47,9 @@ pub enum Op {
     ResendShare,
     RevokeShare,
     ShareLog,
+    PutWebhook,
+    ListWebhooks,
+    DeleteWebhook,
 }
 
 impl Op {
@@ -340,6 +343,33 @@ pub const ROUTES: &[Route] = &[
         response: "EmptyResponse",
         schemas: pair::<ContactRequest, EmptyResponse>,
         handler: staff!(Role::Staff => contact::delete),
+    },
+    Route {
+        verbs: &["PUT"],
+        path: "/v1/webhook/{Name}",
+        op: Op::PutWebhook,
+        request: "WebhookPutRequest",
+        response: "WebhookResponse",
+        schemas: pair::<WebhookPutRequest, WebhookResponse>,
+        handler: staff!(Role::Staff => webhook::put),
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/v1/webhook",
+        op: Op::ListWebhooks,
+        request: "WebhookListRequest",
+        response: "WebhookListResponse",
+        schemas: pair::<WebhookListRequest, WebhookListResponse>,
+        handler: staff!(Role::Staff => webhook::list),
+    },
+    Route {
+        verbs: &["DELETE"],
+        path: "/v1/webhook/{Name}",
+        op: Op::DeleteWebhook,
+        request: "WebhookRequest",
+        response: "EmptyResponse",
+        schemas: pair::<WebhookRequest, EmptyResponse>,
+        handler: staff!(Role::Staff => webhook::delete),
     },
     Route {
         verbs: &["PUT"],

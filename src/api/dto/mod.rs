@@ -11,11 +11,13 @@ mod attachment;
 mod bulk;
 mod portal;
 mod share;
+mod webhook;
 
 pub use attachment::*;
 pub use bulk::*;
 pub use portal::*;
 pub use share::*;
+pub use webhook::*;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -34,6 +34,13 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "attachment retire",
         sql: include_str!("migrations/003_attachment_retire.sql"),
     },
+    // The file is numbered 005 (004 is another branch's); renumber at merge so the versions
+    // stay consecutive.
+    Migration {
+        version: 4,
+        name: "webhooks",
+        sql: include_str!("migrations/005_webhooks.sql"),
+    },
 ];
 
 /// The schema version this build writes.

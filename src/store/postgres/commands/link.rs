@@ -153,6 +153,7 @@ impl PgApply for PurgeRetired {
     /// then the expired side records (send counts, grants, tombstoned logs, idempotency
     /// keys), each in bounded batches too.
     async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<PurgeReport, StoreError> {
+        crate::store::postgres::webhooks::queue_expired(txn, self.now, self.limit).await?;
         let (victims, more) = retired(txn, self.retired_before, self.limit).await?;
         for link in &victims {
             delete_link(txn, link, self.now).await?;
