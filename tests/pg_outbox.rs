@@ -228,6 +228,7 @@ async fn lease_both(b: &Both, now: i64, until: i64, limit: usize) -> Vec<Deliver
 
 async fn attempt_both(b: &Both, id: u64, when: i64, outcome: AttemptOutcome) {
     let cmd = || RecordAttempt {
+        webhook_max_failures: 10,
         delivery_id: id,
         at: at(when),
         outcome: outcome.clone(),
@@ -536,6 +537,7 @@ async fn passcodes_supersede_delete_and_counter_cleanup_on_postgres() {
     // a passcode attempt logs OtpSent; a resend supersedes what is still queued
     let sent = pg
         .write(&RecordAttempt {
+            webhook_max_failures: 10,
             delivery_id: code.delivery_id,
             at: at(700),
             outcome: AttemptOutcome::Sent,
@@ -690,6 +692,7 @@ async fn an_expired_lease_is_taken_again_by_the_other_instance() {
     assert_eq!(again[0].unfinished_leases, 2);
     let done = b
         .write(&RecordAttempt {
+            webhook_max_failures: 10,
             delivery_id: queued[0].delivery_id,
             at: at(1_500),
             outcome: AttemptOutcome::Sent,
@@ -836,6 +839,7 @@ async fn a_failure_recorded_after_the_lease_moved_on_leaves_the_new_holders_leas
         .await
         .expect("another holder");
     let attempt = |outcome| RecordAttempt {
+        webhook_max_failures: 10,
         delivery_id: queued[0].delivery_id,
         at: at(1_500),
         outcome,

@@ -62,4 +62,5 @@ mod shares;
 mod storage_faults;
 mod vary_and_escapes;
 mod verify_limiter;
+mod webhooks;
 mod wire;

@@ -32,6 +32,7 @@ mod revoke_many;
 pub mod routes;
 pub mod share;
 mod state;
+mod webhook;
 
 use bytes::Bytes;
 use hyper::header::HeaderMap;

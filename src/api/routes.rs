@@ -9,7 +9,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::dto::*;
 use super::handler::{Handler, portal, staff};
 use super::portal::api as portal_api;
-use super::{attachment, contact, customerlink, documentshare, evidence, revoke_many, share};
+use super::{
+    attachment, contact, customerlink, documentshare, evidence, revoke_many, share, webhook,
+};
 use crate::domain::share::Family;
 use crate::domain::tenant::Role;
 use crate::wire::Format;
@@ -49,6 +51,9 @@ pub enum Op {
     ShareLog,
     LinkEvidence,
     EvidenceKey,
+    PutWebhook,
+    ListWebhooks,
+    DeleteWebhook,
 }
 
 impl Op {
@@ -360,6 +365,33 @@ pub const ROUTES: &[Route] = &[
         response: "EmptyResponse",
         schemas: pair::<ContactRequest, EmptyResponse>,
         handler: staff!(Role::Staff => contact::delete),
+    },
+    Route {
+        verbs: &["PUT"],
+        path: "/v1/webhook/{Name}",
+        op: Op::PutWebhook,
+        request: "WebhookPutRequest",
+        response: "WebhookResponse",
+        schemas: pair::<WebhookPutRequest, WebhookResponse>,
+        handler: staff!(Role::Staff => webhook::put),
+    },
+    Route {
+        verbs: &["GET"],
+        path: "/v1/webhook",
+        op: Op::ListWebhooks,
+        request: "WebhookListRequest",
+        response: "WebhookListResponse",
+        schemas: pair::<WebhookListRequest, WebhookListResponse>,
+        handler: staff!(Role::Staff => webhook::list),
+    },
+    Route {
+        verbs: &["DELETE"],
+        path: "/v1/webhook/{Name}",
+        op: Op::DeleteWebhook,
+        request: "WebhookRequest",
+        response: "EmptyResponse",
+        schemas: pair::<WebhookRequest, EmptyResponse>,
+        handler: staff!(Role::Staff => webhook::delete),
     },
     Route {
         verbs: &["PUT"],

@@ -75,6 +75,29 @@ pub struct FileConfig {
     pub portal: PortalFile,
     #[serde(default)]
     pub attachments: AttachmentsFile,
+    #[serde(default)]
+    pub webhooks: WebhooksFile,
+}
+
+/// `[webhooks]` table of the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksFile {
+    pub allowed_hosts: Option<Vec<String>>,
+    pub max_consecutive_failures: Option<u32>,
+    pub timeout_secs: Option<u64>,
+}
+
+/// Where webhook endpoints may point and when one that keeps failing is switched off.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// `Some`: endpoint URLs must have one of these host names (a tenant cannot make the
+    /// service call internal addresses); `None`: any http(s) host.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Failed deliveries in a row after which an endpoint is disabled (default 10).
+    pub max_consecutive_failures: u32,
+    /// How long one POST to an endpoint may take (default 10 s).
+    pub timeout: Duration,
 }
 
 /// `[attachments]` table of the file.
@@ -255,6 +278,7 @@ pub struct Config {
     pub templates_file: PathBuf,
     pub portal: PortalSettings,
     pub attachments: AttachmentSettings,
+    pub webhooks: WebhookSettings,
 }
 
 /// A configuration problem, naming the key.
@@ -315,6 +339,7 @@ impl Config {
         let delivery = delivery::resolve_delivery(&f.delivery, &mut errors);
         let portal = resolve_portal(&f.portal, &mut errors);
         let attachments = resolve_attachments(&f.attachments, &mut errors);
+        let webhooks = resolve_webhooks(f.webhooks, &mut errors);
         let email = delivery::resolve_email(f.email, &mut errors);
         let sms = delivery::resolve_sms(f.sms, &mut errors);
         if !errors.is_empty() {
@@ -342,6 +367,7 @@ impl Config {
             templates_file,
             portal,
             attachments,
+            webhooks,
             cors: CorsSettings {
                 allowed_origins: (f.cors.allowed_origins).unwrap_or_else(|| vec!["*".into()]),
             },
@@ -420,6 +446,40 @@ fn resolve_attachments(f: &AttachmentsFile, errors: &mut Vec<ConfigError>) -> At
     AttachmentSettings {
         max_bytes,
         retention_ms: (days * 86_400_000) as i64,
+    }
+}
+
+/// `[webhooks]`: allowed target hosts (lower-cased; optional), failures in a row before an
+/// endpoint is switched off (default 10) and the per-request timeout (default 10 s).
+fn resolve_webhooks(f: WebhooksFile, errors: &mut Vec<ConfigError>) -> WebhookSettings {
+    let allowed_hosts = f.allowed_hosts.map(|hosts| {
+        hosts
+            .into_iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+    });
+    if let Some(bad) = allowed_hosts
+        .iter()
+        .flatten()
+        .find(|h| h.is_empty() || h.contains(['/', ':', ' ']))
+    {
+        let problem = format!("{bad:?} is not a host name");
+        errors.push(err("webhooks.allowed_hosts", problem));
+    }
+    WebhookSettings {
+        allowed_hosts,
+        max_consecutive_failures: positive(
+            f.max_consecutive_failures,
+            10,
+            "webhooks.max_consecutive_failures",
+            errors,
+        ),
+        timeout: Duration::from_secs(positive(
+            f.timeout_secs,
+            10,
+            "webhooks.timeout_secs",
+            errors,
+        )),
     }
 }
 
@@ -528,6 +588,36 @@ mod tests {
         assert_eq!(c.purge.interval, Duration::from_secs(60));
         assert_eq!(c.purge.retention_ms, 30 * 24 * 3_600_000);
         assert_eq!(c.policy_file, PathBuf::from("data/policy.toml"));
+    }
+
+    #[test]
+    fn webhooks_keys_have_defaults_and_are_checked() {
+        let resolve = |text: &str| Config::resolve(Overrides::default(), file(text));
+        let c = resolve("").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.webhooks.allowed_hosts, None);
+        assert_eq!(c.webhooks.max_consecutive_failures, 10);
+        assert_eq!(c.webhooks.timeout, Duration::from_secs(10));
+        let text = "[webhooks]\nallowed_hosts = [\"Hooks.Example.com\"]\nmax_consecutive_failures = 3\ntimeout_secs = 2";
+        let c = resolve(text).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            c.webhooks.allowed_hosts,
+            Some(vec!["hooks.example.com".to_owned()])
+        );
+        assert_eq!(c.webhooks.max_consecutive_failures, 3);
+        assert_eq!(c.webhooks.timeout, Duration::from_secs(2));
+        for (bad, key) in [
+            ("allowed_hosts = [\"http://x\"]", "webhooks.allowed_hosts"),
+            (
+                "max_consecutive_failures = 0",
+                "webhooks.max_consecutive_failures",
+            ),
+            ("timeout_secs = 0", "webhooks.timeout_secs"),
+        ] {
+            let errors = resolve(&format!("[webhooks]\n{bad}"))
+                .err()
+                .unwrap_or_default();
+            assert!(errors.iter().any(|e| e.key == key), "{bad}: {errors:?}");
+        }
     }
 
     #[test]

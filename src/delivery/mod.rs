@@ -7,6 +7,7 @@ pub mod email;
 pub mod outbox;
 pub mod sms;
 pub mod template;
+pub mod webhook;
 
 use crate::config::Config;
 use email::EmailSender;
@@ -43,6 +44,8 @@ pub struct Deliverer {
     pub email: Option<EmailSender>,
     pub sms: Option<SmsSender>,
     pub templates: Templates,
+    /// Posts webhook events, signed.
+    pub webhook: webhook::WebhookSender,
     /// Rung after something was queued that should go out now (a passcode), so the worker
     /// does not wait for its interval.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
@@ -65,6 +68,7 @@ impl Deliverer {
             email,
             sms,
             templates,
+            webhook: webhook::WebhookSender::new(&config.webhooks),
             wake: Default::default(),
         })
     }

@@ -20,9 +20,10 @@ use crate::domain::link::{LinkRecord, LinkStatus};
 use crate::domain::policy::Channel;
 use crate::domain::share::{Family, shown_type};
 use crate::domain::token::{HashKeys, LinkToken, Secret};
+use crate::domain::webhook::WebhookEndpoint;
 use crate::metrics::DeliveryStats;
 use crate::store::commands::RecordAttempt;
-use crate::store::queries::{LinkOf, LinkWithTenantName};
+use crate::store::queries::{LinkOf, LinkWithTenantName, WebhookOf};
 use crate::store::{AttemptOutcome, RetryPolicy, Store};
 
 /// Everything one delivery attempt needs and nothing more: the create call and the outbox
@@ -73,8 +74,44 @@ pub async fn attempt_queued(outbox: &Outbox, record: &DeliveryRecord) -> Result<
             }
             None => Err(unopenable()),
         },
+        DeliveryKind::Webhook => guarded(record, send_webhook(outbox, record)).await,
     };
     finish(outbox, record, result).await
+}
+
+/// Posts a webhook event to its endpoint while the endpoint exists and is enabled, signed
+/// with its secret at this attempt's time.
+async fn send_webhook(outbox: &Outbox, record: &DeliveryRecord) -> Result<(), SendError> {
+    let Some(message) = record.webhook.as_ref() else {
+        return Err(SendError::permanent(
+            "a webhook delivery without its event".into(),
+        ));
+    };
+    let query = WebhookOf {
+        tenant: record.tenant_id,
+        name: message.endpoint.clone(),
+    };
+    let endpoint = outbox
+        .store
+        .fetch(query)
+        .await
+        .map_err(|e| SendError::transient(format!("store: {e}")))?;
+    let Some(endpoint) = endpoint else {
+        return Err(SendError::permanent("the endpoint was deleted".into()));
+    };
+    if !endpoint.enabled {
+        return Err(SendError::permanent("the endpoint is disabled".into()));
+    }
+    let context = WebhookEndpoint::seal_context(endpoint.tenant_id, &endpoint.name);
+    let Some(secret) = outbox.keys.open(&endpoint.sealed_secret, &context) else {
+        return Err(unopenable());
+    };
+    let secret = Secret::new(secret);
+    let timestamp = outbox.clock.now().as_i64().div_euclid(1000);
+    let sender = &outbox.deliverer.webhook;
+    sender
+        .send(&endpoint.url, secret.expose(), message, timestamp)
+        .await
 }
 
 fn unopenable() -> SendError {
@@ -113,7 +150,7 @@ async fn finish(
         Err(e) if e.permanent => "failed_permanent",
         Err(_) => "failed",
     };
-    outbox.stats.record(record.channel.as_str(), counted);
+    outbox.stats.record(label(record), counted);
     let outcome = match &result {
         Ok(()) => AttemptOutcome::Sent,
         Err(e) => AttemptOutcome::Failed {
@@ -126,11 +163,57 @@ async fn finish(
         at: outbox.clock.now(),
         outcome,
         retry: outbox.retry,
+        webhook_max_failures: outbox.deliverer.webhook.max_failures,
     };
-    if let Err(e) = outbox.store.write(op).await {
-        tracing::error!(error = %e, delivery = record.delivery_id, "could not record a delivery attempt");
+    let at = op.at;
+    match outbox.store.write(op).await {
+        // Only a failure of the endpoint itself counts against it (a refusal because it is
+        // off or gone is permanent and changes nothing).
+        Ok(_)
+            if record.kind == DeliveryKind::Webhook
+                && result.as_ref().is_err_and(|e| !e.permanent) =>
+        {
+            note_if_disabled(outbox, record, at).await;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, delivery = record.delivery_id, "could not record a delivery attempt");
+        }
     }
     result.map_err(|e| describe(record, &e))
+}
+
+/// The metric label of a delivery: its channel, or `Webhook`.
+fn label(record: &DeliveryRecord) -> &'static str {
+    match record.kind {
+        DeliveryKind::Webhook => "Webhook",
+        _ => record.channel.as_str(),
+    }
+}
+
+/// Says (log line and metric) that a webhook endpoint was switched off for failing, when the
+/// failed attempt recorded at `at` did so (the store then set its `disabled_at` to `at`).
+async fn note_if_disabled(outbox: &Outbox, record: &DeliveryRecord, at: UnixMillis) {
+    let Some(name) = record.webhook.as_ref().map(|w| w.endpoint.clone()) else {
+        return;
+    };
+    let query = WebhookOf {
+        tenant: record.tenant_id,
+        name: name.clone(),
+    };
+    let Ok(Some(endpoint)) = outbox.store.fetch(query).await else {
+        return;
+    };
+    if endpoint.state.disabled_at != Some(at) {
+        return;
+    }
+    tracing::warn!(
+        tenant = %record.tenant_id.as_uuid(),
+        endpoint = %name,
+        failures = endpoint.state.consecutive_failures,
+        "webhook endpoint disabled after failing too often in a row; a PUT with Enabled turns it back on"
+    );
+    outbox.stats.endpoint_disabled();
 }
 
 /// [`attempt`] bounded by the create call's patience. When time runs out the delivery stays
@@ -144,7 +227,7 @@ pub async fn attempt_within(
     match tokio::time::timeout(limit, attempt(outbox, record, token)).await {
         Ok(result) => result,
         Err(_) => {
-            outbox.stats.record(record.channel.as_str(), "timed_out");
+            outbox.stats.record(label(record), "timed_out");
             Err(format!(
                 "{} to {} is taking longer than {} s; it stays queued and will be retried.",
                 record.channel.as_str(),
@@ -324,6 +407,7 @@ mod tests {
             sent_at: None,
             kind: DeliveryKind::Link,
             unfinished_leases: 0,
+            webhook: None,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()

@@ -8,6 +8,7 @@ use super::channel_set::ChannelSet;
 use super::link::LinkRecord;
 use super::policy::Channel;
 use super::portal::{AccessEvent, Outcome};
+use super::webhook::WebhookMessage;
 use super::{LinkUid, TenantId, UnixMillis};
 
 /// How many times in a row the worker may hand out a delivery whose attempt never records
@@ -46,6 +47,8 @@ pub enum DeliveryKind {
     Link,
     /// A one-time passcode for the portal, asked for by the recipient.
     Passcode,
+    /// An event for a tenant's webhook endpoint ([`DeliveryRecord::webhook`] says which).
+    Webhook,
 }
 
 impl DeliveryKind {
@@ -53,6 +56,7 @@ impl DeliveryKind {
         match self {
             DeliveryKind::Link => "Link",
             DeliveryKind::Passcode => "Passcode",
+            DeliveryKind::Webhook => "Webhook",
         }
     }
 }
@@ -82,6 +86,10 @@ pub struct DeliveryRecord {
     /// (the process stopped mid-send); past a bound the delivery is given up.
     #[serde(default)]
     pub unfinished_leases: u32,
+    /// The endpoint, id and body of a [`DeliveryKind::Webhook`] (its `channel` is unused and
+    /// `to` is the endpoint's name); absent for every other kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookMessage>,
 }
 
 impl DeliveryRecord {
@@ -109,7 +117,20 @@ impl DeliveryRecord {
             sent_at: None,
             kind,
             unfinished_leases: 0,
+            webhook: None,
         }
+    }
+
+    /// A webhook event of `link` for one endpoint, due at once.
+    pub fn webhook(link: &LinkRecord, message: WebhookMessage, now: UnixMillis) -> Self {
+        let new = NewDelivery {
+            channel: Channel::Email,
+            to: message.endpoint.clone(),
+            sealed_token: Vec::new(),
+        };
+        let mut record = Self::queued(link, DeliveryKind::Webhook, new, now, now);
+        record.webhook = Some(message);
+        record
     }
 
     /// Counts an attempt on a queued delivery: sent, retried later (exponential backoff), or
@@ -181,7 +202,7 @@ impl DeliveryRecord {
                 );
                 (event, outcome, detail)
             }
-            DeliveryKind::Passcode => {
+            DeliveryKind::Passcode | DeliveryKind::Webhook => {
                 let detail = match (&self.last_error, sent) {
                     (_, true) => format!("sent by {}", self.channel.as_str()),
                     (Some(e), false) => e.clone(),

@@ -21,6 +21,7 @@ pub mod share;
 pub mod tenant;
 pub mod text;
 pub mod token;
+pub mod webhook;
 
 pub use ids::{ContactId, LinkUid, TenantId, TokenHash, UserId};
 pub use millis::UnixMillis;

@@ -195,6 +195,7 @@ struct Attempt {
 #[derive(Debug, Default)]
 pub struct DeliveryStats {
     by: Family<Attempt, Counter>,
+    endpoints_disabled: Counter,
 }
 
 impl DeliveryStats {
@@ -203,8 +204,20 @@ impl DeliveryStats {
         self.by.get_or_create(&Attempt { channel, result }).inc();
     }
 
+    /// A webhook endpoint was switched off for failing too often in a row.
+    pub fn endpoint_disabled(&self) {
+        self.endpoints_disabled.inc();
+    }
+
     pub(super) fn register(&self, r: &mut Registry) {
         let help = "Delivery attempts by channel and result";
         add(r, "customerlink_delivery_attempts", help, &self.by);
+        let help = "Webhook endpoints switched off after too many failures in a row";
+        add(
+            r,
+            "customerlink_webhook_endpoints_disabled",
+            help,
+            &self.endpoints_disabled,
+        );
     }
 }

@@ -106,6 +106,14 @@ impl Export {
         self.rows(tables::CONTACTS, |_, v| decode(v))
     }
 
+    /// Every webhook endpoint, its secret still sealed.
+    pub fn webhooks(
+        &self,
+    ) -> Result<impl Iterator<Item = Item<crate::domain::webhook::WebhookEndpoint>>, StoreError>
+    {
+        self.rows(tables::WEBHOOKS, |_, v| decode(v))
+    }
+
     /// Every link, with its token hash and passcode state as stored.
     pub fn links(&self) -> Result<impl Iterator<Item = Item<LinkRecord>>, StoreError> {
         self.rows(tables::LINKS, |_, v| decode(v))

@@ -159,6 +159,7 @@ fn a_delivery_keeps_its_bytes() {
         sent_at: Some(1_700_000_031_000_i64.into()),
         kind: DeliveryKind::Passcode,
         unfinished_leases: 1,
+        webhook: None,
     };
     check(
         &delivery,

@@ -132,6 +132,17 @@ pub struct ContactsOf {
     pub take: usize,
 }
 
+/// A tenant's webhook endpoints, by name.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhooksOf(pub TenantId);
+
+/// One webhook endpoint of a tenant, by name (the outbox worker, about to send to it).
+#[derive(Debug, Clone)]
+pub struct WebhookOf {
+    pub tenant: TenantId,
+    pub name: String,
+}
+
 /// An API key by the keyed hash of its secret.
 #[derive(Debug, Clone, Copy)]
 pub struct ApiKeyByHash(pub SecretHash);
@@ -260,4 +271,6 @@ queries! {
     AttachmentChunk => Option<Vec<u8>> = |_q, _r| Ok(None);
     AllAttachments => Vec<AttachmentRecord> = |_q, r| r.all_attachments();
     GrantOf => Option<GrantRecord> = |q, r| r.grant(&q.0);
+    WebhooksOf => Vec<crate::domain::webhook::WebhookEndpoint> = |q, r| r.webhooks(q.0);
+    WebhookOf => Option<crate::domain::webhook::WebhookEndpoint> = |q, r| r.webhook(q.tenant, &q.name);
 }

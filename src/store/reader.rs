@@ -190,6 +190,7 @@ impl Reader {
     }
 
     /// Every delivery of a link, oldest first.
+    /// The link's messages to its recipient (links, passcodes; not its webhook events).
     pub fn deliveries_for_link(&self, uid: LinkUid) -> Result<Vec<DeliveryRecord>, StoreError> {
         let u = uid.as_u128();
         let outbox = self.table(OUTBOX)?;
@@ -200,7 +201,10 @@ impl Reader {
         {
             let id = entry?.0.value().1;
             if let Some(g) = outbox.get(id)? {
-                deliveries.push(decode(g.value())?);
+                let d: DeliveryRecord = decode(g.value())?;
+                if d.kind != crate::domain::delivery::DeliveryKind::Webhook {
+                    deliveries.push(d);
+                }
             }
         }
         Ok(deliveries)
@@ -263,6 +267,35 @@ impl Reader {
             .table(CONTACTS)?
             .get((tenant_id.as_u128(), contact_id.get()))?
         {
+            Some(g) => Ok(Some(decode(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The tenant's webhook endpoints, by name.
+    pub fn webhooks(
+        &self,
+        tenant_id: TenantId,
+    ) -> Result<Vec<crate::domain::webhook::WebhookEndpoint>, StoreError> {
+        let t = tenant_id.as_u128();
+        let mut all = Vec::new();
+        for entry in self.table(WEBHOOKS)?.range((t, "")..)? {
+            let (k, v) = entry?;
+            if k.value().0 != t {
+                break;
+            }
+            all.push(decode(v.value())?);
+        }
+        Ok(all)
+    }
+
+    /// One endpoint of the tenant by name.
+    pub fn webhook(
+        &self,
+        tenant_id: TenantId,
+        name: &str,
+    ) -> Result<Option<crate::domain::webhook::WebhookEndpoint>, StoreError> {
+        match self.table(WEBHOOKS)?.get((tenant_id.as_u128(), name))? {
             Some(g) => Ok(Some(decode(g.value())?)),
             None => Ok(None),
         }

@@ -34,7 +34,8 @@ pub trait TableVisitor {
 }
 
 tables! {
-    /// Counters and format markers: `schema_version`, `next_link_id`, `reopens`.
+    /// Counters and format markers: `schema_version`, `next_link_id`, `reopens`, and the
+    /// webhook expiry pass's cursor `webhook_expiry_cursor`.
     META: "meta", &str => u64;
     /// tenant id → Tenant.
     TENANTS: "tenants", u128 => &[u8];
@@ -88,6 +89,8 @@ tables! {
     /// `AttachmentRecord::idle_since`, or at i64::MAX once the purge found a share holding it;
     /// the purge finds the due ones without a scan.
     ATTACHMENTS_BY_IDLE: "attachments_by_idle", (i64, u128, u128) => ();
+    /// (tenant, endpoint name) → WebhookEndpoint (its signing secret sealed).
+    WEBHOOKS: "webhooks", (u128, &str) => &[u8];
 }
 
 /// The on-disk format version this build writes.

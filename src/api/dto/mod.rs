@@ -12,12 +12,14 @@ mod bulk;
 mod evidence;
 mod portal;
 mod share;
+mod webhook;
 
 pub use attachment::*;
 pub use bulk::*;
 pub use evidence::*;
 pub use portal::*;
 pub use share::*;
+pub use webhook::*;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -7,6 +7,7 @@ mod attachment;
 mod link;
 mod outbox;
 mod portal;
+mod webhook;
 
 pub use attachment::{DeleteAttachment, PutAttachment, PutAttachmentChunk, SweepAttachmentChunks};
 pub use link::{
@@ -19,6 +20,7 @@ pub use portal::{
     ConsumeGrant, IssueOtp, IssueOtpOutcome, LogDenials, LogEvent, LogLandings, OpenLink,
     OpenOutcome, UnlockLink, VerifyOtp, VerifyOutcome,
 };
+pub use webhook::{DeleteWebhook, PutWebhook, WebhookWritten};
 
 use super::{IdempotencyRecord, IdempotencyStamp};
 

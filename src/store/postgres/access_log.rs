@@ -50,7 +50,8 @@ pub async fn log(
     actor: &Actor,
     at: UnixMillis,
 ) -> Result<(), StoreError> {
-    log_repeated(txn, link, event, outcome, detail, actor, Repeats::once(at)).await
+    log_repeated(txn, link, event, outcome, detail, actor, Repeats::once(at)).await?;
+    super::webhooks::queue(txn, link, event, outcome, at).await
 }
 
 /// Records a successful staff action on `link` (created, revoked, unlocked, resent …) by the

@@ -45,6 +45,7 @@ pub const TABLES: &[&str] = &[
     "idempotency",
     "attachments",
     "attachment_chunks",
+    "webhooks",
 ];
 
 /// How each redb table is counted here: its record table, or the rows its index covers.
@@ -82,6 +83,7 @@ const COUNTS: &[(&str, &str)] = &[
     ("idempotency_by_time", "SELECT count(*) FROM idempotency"),
     ("attachments", "SELECT count(*) FROM attachments"),
     ("attachments_by_idle", "SELECT count(*) FROM attachments"),
+    ("webhooks", "SELECT count(*) FROM webhooks"),
 ];
 
 /// One redb table's entries beside the PostgreSQL rows that stand for them.
@@ -194,6 +196,13 @@ async fn copy_all(txn: &Transaction<'_>, export: &Export) -> Result<u64, StoreEr
     let dangling = copy_outbox(txn, export).await?;
     copy_logs(txn, export).await?;
     copy_attachments(txn, export).await?;
+    copy(
+        txn,
+        "webhooks",
+        super::webhooks::COLUMNS,
+        export.webhooks()?.map(|w| webhook_row(w?)),
+    )
+    .await?;
     Ok(dangling)
 }
 
@@ -353,6 +362,29 @@ fn delivery_row(d: DeliveryRecord) -> Result<Vec<Param>, StoreError> {
         p(d.sent_at.map(UnixMillis::as_i64)),
         p(d.kind.as_str()),
         p(i64::from(d.unfinished_leases)),
+        p(d.webhook.as_ref().map(|w| w.endpoint.clone())),
+        p(d.webhook.as_ref().map(|w| w.id.clone())),
+        p(d.webhook.map(|w| w.body)),
+    ])
+}
+
+fn webhook_row(w: crate::domain::webhook::WebhookEndpoint) -> Result<Vec<Param>, StoreError> {
+    let events: Vec<String> = w.events.iter().map(|e| e.name().to_owned()).collect();
+    let ms = |m: Option<UnixMillis>| m.map(UnixMillis::as_i64);
+    Ok(vec![
+        p(w.tenant_id.as_uuid()),
+        p(w.name),
+        p(w.url),
+        p(events),
+        p(w.enabled),
+        p(w.sealed_secret),
+        p(w.created_at.as_i64()),
+        p(w.updated_at.as_i64()),
+        p(ms(w.state.last_success_at)),
+        p(w.state.last_error),
+        p(ms(w.state.last_error_at)),
+        p(i64::from(w.state.consecutive_failures)),
+        p(ms(w.state.disabled_at)),
     ])
 }
 

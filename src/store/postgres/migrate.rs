@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "access log chain",
         sql: include_str!("migrations/004_access_log_chain.sql"),
     },
+    Migration {
+        version: 5,
+        name: "webhooks",
+        sql: include_str!("migrations/005_webhooks.sql"),
+    },
 ];
 
 /// The schema version this build writes.

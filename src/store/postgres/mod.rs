@@ -24,6 +24,7 @@ pub mod records;
 mod remote;
 pub mod rows;
 mod tls;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -120,15 +120,16 @@ pub async fn queue_passcode(
 }
 
 /// Stores a new queued delivery under the next id (the identity column).
-async fn enqueue(
+pub(super) async fn enqueue(
     txn: &Transaction<'_>,
     mut record: DeliveryRecord,
 ) -> Result<DeliveryRecord, StoreError> {
     let row = txn
         .query_one(
             "INSERT INTO outbox (link_uid, tenant_id, channel, recipient, sealed_token, status, \
-             attempts, next_attempt_at, last_error, created_at, sent_at, kind, unfinished_leases) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             attempts, next_attempt_at, last_error, created_at, sent_at, kind, unfinished_leases, \
+             webhook_endpoint, webhook_id, webhook_body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              RETURNING delivery_id",
             &[
                 &record.link_uid.as_uuid(),
@@ -144,6 +145,9 @@ async fn enqueue(
                 &record.sent_at.map(UnixMillis::as_i64),
                 &record.kind.as_str(),
                 &i64::from(record.unfinished_leases),
+                &record.webhook.as_ref().map(|w| w.endpoint.as_str()),
+                &record.webhook.as_ref().map(|w| w.id.as_str()),
+                &record.webhook.as_ref().map(|w| w.body.as_str()),
             ],
         )
         .await
@@ -183,11 +187,11 @@ pub(super) async fn store_delivery(
 }
 
 /// Marks the link's queued deliveries superseded (a resend replaced their token); their
-/// leases end with them.
+/// leases end with them. Its webhook events are not messages with a token and stay queued.
 pub async fn supersede_queued(txn: &Transaction<'_>, link_uid: LinkUid) -> Result<(), StoreError> {
     txn.execute(
         "UPDATE outbox SET status = 'Superseded', leased_until = NULL, lease_owner = NULL \
-         WHERE link_uid = $1 AND status = 'Queued'",
+         WHERE link_uid = $1 AND status = 'Queued' AND kind <> 'Webhook'",
         &[&link_uid.as_uuid()],
     )
     .await

@@ -123,7 +123,10 @@ impl PgFetch for LinkWithDeliveries {
         let mut deliveries = Vec::with_capacity(rows.len());
         for row in &rows {
             if get::<Option<i64>>(row, "d_delivery_id")?.is_some() {
-                deliveries.push(delivery_from_row_as(row, "d_")?);
+                let d = delivery_from_row_as(row, "d_")?;
+                if d.kind != crate::domain::delivery::DeliveryKind::Webhook {
+                    deliveries.push(d);
+                }
             }
         }
         Ok(Some((link, deliveries)))

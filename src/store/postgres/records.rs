@@ -12,6 +12,7 @@ use crate::domain::delivery::{DeliveryKind, DeliveryRecord, DeliveryStatus};
 use crate::domain::evidence::ChainLink;
 use crate::domain::portal::{AccessEvent, AccessLogEntry, Actor, Outcome};
 use crate::domain::tenant::{ApiKeyRecord, CasingPin, Tenant};
+use crate::domain::webhook::WebhookMessage;
 use crate::domain::{ContactId, LinkUid, TenantId, UserId};
 use crate::store::{IdempotencyRecord, StoreError};
 
@@ -30,7 +31,7 @@ pub const CONTACT_COLUMNS: &str = "tenant_id, contact_id, contact_guid, first_na
 /// The delivery's columns (without its lease), for [`delivery_from_row`].
 pub const DELIVERY_COLUMNS: &str = "delivery_id, link_uid, tenant_id, channel, recipient, \
     sealed_token, status, attempts, next_attempt_at, last_error, created_at, sent_at, kind, \
-    unfinished_leases";
+    unfinished_leases, webhook_endpoint, webhook_id, webhook_body";
 
 /// The access-log entry's columns (without its noise key), for [`access_log_from_row`].
 pub const ACCESS_LOG_COLUMNS: &str = "link_uid, id, link_id, tenant_id, event, outcome, detail, \
@@ -145,7 +146,22 @@ pub fn delivery_from_row_as(row: &Row, prefix: &str) -> Result<DeliveryRecord, S
         sent_at: get::<Option<i64>>(row, &c("sent_at"))?.map(millis),
         kind: delivery_kind(&get::<String>(row, &c("kind"))?)?,
         unfinished_leases: unsigned(get(row, &c("unfinished_leases"))?, "unfinished_leases")?,
+        webhook: webhook_from_row(row, prefix)?,
     })
+}
+
+/// A webhook delivery's endpoint, id and body (all set for kind `Webhook`, else none).
+fn webhook_from_row(row: &Row, prefix: &str) -> Result<Option<WebhookMessage>, StoreError> {
+    let c = |name: &str| format!("{prefix}{name}");
+    let endpoint: Option<String> = get(row, &c("webhook_endpoint"))?;
+    let Some(endpoint) = endpoint else {
+        return Ok(None);
+    };
+    Ok(Some(WebhookMessage {
+        endpoint,
+        id: get::<Option<String>>(row, &c("webhook_id"))?.unwrap_or_default(),
+        body: get::<Option<String>>(row, &c("webhook_body"))?.unwrap_or_default(),
+    }))
 }
 
 /// A stored delivery status (its [`DeliveryStatus::as_str`] name).
@@ -163,10 +179,14 @@ pub fn delivery_status(text: &str) -> Result<DeliveryStatus, StoreError> {
 
 /// A stored delivery kind (its [`DeliveryKind::as_str`] name).
 pub fn delivery_kind(text: &str) -> Result<DeliveryKind, StoreError> {
-    [DeliveryKind::Link, DeliveryKind::Passcode]
-        .into_iter()
-        .find(|k| k.as_str() == text)
-        .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery kind '{text}'")))
+    [
+        DeliveryKind::Link,
+        DeliveryKind::Passcode,
+        DeliveryKind::Webhook,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == text)
+    .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery kind '{text}'")))
 }
 
 /// An access-log entry read from a row selected with [`ACCESS_LOG_COLUMNS`].

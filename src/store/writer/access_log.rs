@@ -32,7 +32,8 @@ impl Tables<'_> {
         actor: &Actor,
         at: UnixMillis,
     ) -> Result<(), StoreError> {
-        self.log_repeated(link, event, outcome, detail, actor, Repeats::once(at))
+        self.log_repeated(link, event, outcome, detail, actor, Repeats::once(at))?;
+        self.queue_webhooks(link, event, outcome, at)
     }
 
     /// Records a successful staff action on `link` (created, revoked, unlocked, resent …) by

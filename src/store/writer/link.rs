@@ -165,6 +165,7 @@ impl Apply for DeleteContact {
 
 impl Apply for PurgeRetired {
     fn apply(&self, t: &mut Tables<'_>) -> Result<PurgeReport, StoreError> {
+        t.queue_expired(self.now, self.limit)?;
         let (victims, more) = t.retired(self.retired_before, self.limit)?;
         for uid in &victims {
             t.delete_link(*uid, self.now)?;

@@ -27,6 +27,7 @@ mod link;
 mod outbox;
 mod portal;
 mod tables;
+mod webhook;
 
 pub(super) use idempotency::MaybeQueued;
 pub use job::Apply;

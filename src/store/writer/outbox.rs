@@ -31,7 +31,11 @@ fn recipient_key(tenant_id: TenantId, to: &str) -> String {
 
 impl Apply for RecordAttempt {
     fn apply(&self, t: &mut Tables<'_>) -> Result<Self::Output, StoreError> {
-        t.record_attempt(self.delivery_id, self.at, &self.outcome, self.retry)
+        let recorded = t.record_attempt(self.delivery_id, self.at, &self.outcome, self.retry)?;
+        if let Some(record) = &recorded {
+            t.record_webhook_attempt(record, self)?;
+        }
+        Ok(recorded)
     }
 }
 
@@ -127,7 +131,10 @@ impl Tables<'_> {
     }
 
     /// Stores a new queued delivery under the next id with its index entries.
-    fn enqueue(&mut self, mut record: DeliveryRecord) -> Result<DeliveryRecord, StoreError> {
+    pub(super) fn enqueue(
+        &mut self,
+        mut record: DeliveryRecord,
+    ) -> Result<DeliveryRecord, StoreError> {
         let id = self
             .meta
             .get("next_delivery_id")?
@@ -187,8 +194,12 @@ impl Tables<'_> {
         Ok(Some(record))
     }
 
-    /// The access log row for an attempt (`DeliveryRecord::attempt_log`).
+    /// The access log row for an attempt (`DeliveryRecord::attempt_log`); a webhook event's
+    /// attempts are the endpoint's state, not the link's log.
     fn log_attempt(&mut self, record: &DeliveryRecord, at: UnixMillis) -> Result<(), StoreError> {
+        if record.kind == DeliveryKind::Webhook {
+            return Ok(());
+        }
         let Some(link) = self.load_link_record(record.link_uid.as_u128())? else {
             return Ok(());
         };
@@ -273,7 +284,7 @@ impl Tables<'_> {
             let Some(mut record) = self.load_delivery(id)? else {
                 continue;
             };
-            if record.status == DeliveryStatus::Queued {
+            if record.status == DeliveryStatus::Queued && record.kind != DeliveryKind::Webhook {
                 self.outbox_due
                     .remove((record.next_attempt_at.as_i64(), id))?;
                 record.status = DeliveryStatus::Superseded;

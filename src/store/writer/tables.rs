@@ -33,6 +33,7 @@ pub struct Tables<'t> {
     pub(super) idempotency_by_time: Table<'t, (i64, u128, [u8; 32]), ()>,
     pub(super) attachments: Table<'t, (u128, u128), &'static [u8]>,
     pub(super) attachments_by_idle: Table<'t, (i64, u128, u128), ()>,
+    pub(super) webhooks: Table<'t, (u128, &'static str), &'static [u8]>,
 }
 
 impl<'t> Tables<'t> {
@@ -62,6 +63,7 @@ impl<'t> Tables<'t> {
             idempotency_by_time: txn.open_table(IDEMPOTENCY_BY_TIME)?,
             attachments: txn.open_table(ATTACHMENTS)?,
             attachments_by_idle: txn.open_table(ATTACHMENTS_BY_IDLE)?,
+            webhooks: txn.open_table(WEBHOOKS)?,
         })
     }
 

@@ -162,6 +162,7 @@ impl PgApply for PurgeRetired {
     /// then the expired side records (send counts, grants, tombstoned logs, idempotency
     /// keys), each in bounded batches too.
     async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<PurgeReport, StoreError> {
+        crate::store::postgres::webhooks::queue_expired(txn, self.now, self.limit).await?;
         let (mut victims, more) = retired(txn, self.retired_before, self.limit).await?;
         victims.sort_by_key(|link| log_lock_order(link.uid));
         for link in &victims {

@@ -12,3 +12,4 @@ mod portal;
 
 pub(super) use portal::{GRANT_COLUMNS, grant_from_row};
 mod tenant;
+mod webhook;

@@ -15,10 +15,12 @@ use super::super::records::{DELIVERY_COLUMNS, delivery_from_row};
 use super::super::rows::{LINK_COLUMNS, link_from_row};
 use super::super::{PgApply, access_log, outbox};
 use crate::domain::UnixMillis;
+use crate::domain::delivery::DeliveryKind;
 use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
 use crate::domain::portal::Actor;
 use crate::store::StoreError;
 use crate::store::commands::{LeaseDue, RecordAttempt};
+use crate::store::postgres::webhooks;
 
 /// This process's lease owner: a random id drawn once, so a lease names the instance that
 /// holds it.
@@ -93,6 +95,7 @@ impl PgApply for RecordAttempt {
         record.record_attempt(self.at, &self.outcome, self.retry);
         outbox::store_delivery(txn, &record, None).await?;
         log_attempt(txn, &record, self.at).await?;
+        webhooks::record_attempt(txn, &record, self).await?;
         Ok(Some(record))
     }
 }
@@ -112,12 +115,15 @@ fn leased_by_another(
 }
 
 /// The access log row for an attempt (`DeliveryRecord::attempt_log`), if its link is still
-/// stored.
+/// stored; a webhook event's attempts are its endpoint's state, not the link's log.
 async fn log_attempt(
     txn: &Transaction<'_>,
     record: &DeliveryRecord,
     at: UnixMillis,
 ) -> Result<(), StoreError> {
+    if record.kind == DeliveryKind::Webhook {
+        return Ok(());
+    }
     let row = txn
         .query_opt(
             &format!("SELECT {LINK_COLUMNS} FROM links WHERE uid = $1"),
