@@ -74,6 +74,8 @@ async fn migrations_create_every_table_and_index_once() {
         "schema_version",
         "send_counts",
         "tenants",
+        "webhook_expiry_cursor",
+        "webhooks",
     ];
     assert_eq!(
         names(&tables),
@@ -106,6 +108,12 @@ async fn migrations_create_every_table_and_index_once() {
          WHERE table_name = 'outbox' AND column_name LIKE 'lease%' ORDER BY 1",
     );
     assert_eq!(lease, "lease_owner\nleased_until");
+    let chain = cluster.psql(
+        &settings.dbname,
+        "SELECT column_name FROM information_schema.columns \
+         WHERE table_name = 'access_log' AND column_name LIKE '%hash' ORDER BY 1",
+    );
+    assert_eq!(chain, "hash\nprev_hash");
 
     let (_, again) = PgStore::connect(&settings).await.unwrap();
     assert_eq!(
