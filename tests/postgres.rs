@@ -74,6 +74,8 @@ async fn migrations_create_every_table_and_index_once() {
         "schema_version",
         "send_counts",
         "tenants",
+        "webhook_expiry_cursor",
+        "webhooks",
     ];
     assert_eq!(
         names(&tables),
