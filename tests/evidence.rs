@@ -221,6 +221,13 @@ fn an_edit_of_a_stored_row_is_named_by_the_chain() {
         !out.contains("Signature"),
         "the service signed what it holds: {out}"
     );
+    let (dir, _) = s.stop();
+    let dir = dir.expect("the server owned its data folder");
+    let data = dir.path().to_str().expect("utf-8");
+    let (code, out, err) = crate::support::cli(&["check", "--data", data]);
+    assert_ne!(code, 0, "check sees the edit: {out}{err}");
+    let broken = format!("chain broken at row Id {revoked}: Hash does not match");
+    assert!(format!("{out}{err}").contains(&broken), "{out}{err}");
 }
 
 #[test]

@@ -179,6 +179,27 @@ pub fn check_chain(rows: &[ChainRow<'_>]) -> Vec<String> {
     faults
 }
 
+/// [`check_chain`] over one link's stored rows (in id order), each fault prefixed with the
+/// link: what `customerlink check` reports.
+pub fn stored_chain_faults(link_uid: uuid::Uuid, rows: &[AccessLogEntry]) -> Vec<String> {
+    let chain: Vec<ChainRow<'_>> = rows
+        .iter()
+        .map(|r| ChainRow {
+            facts: r.facts(),
+            chain: r.chain,
+        })
+        .collect();
+    check_chain(&chain)
+        .into_iter()
+        .map(|fault| {
+            format!(
+                "access log of {}: chain broken at {fault}",
+                link_uid.simple()
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ use super::reader::Reader;
 use super::tables::*;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryRecord, DeliveryStatus};
+use crate::domain::evidence::stored_chain_faults;
 use crate::domain::link::LinkRecord;
 use crate::domain::portal::{AccessLogEntry, GrantRecord, NOISE_ROWS_PER_LINK, noise_key};
 use crate::domain::tenant::{ApiKeyRecord, Tenant};
@@ -280,41 +281,12 @@ fn check_portal(
     check_access_log(r, links, report)
 }
 
-/// Every access-log row belongs to a stored link or to a purged one still under its
-/// tombstone; `access_log_noise` names exactly the aggregated noise rows (same key, same
-/// last-seen time), at most `NOISE_ROWS_PER_LINK` per link. Rows written before
-/// aggregation existed (no last-seen time) are single rows without an index entry.
-fn check_access_log(
+/// `access_log_noise` names exactly the aggregated rows found, at most the cap per link.
+fn check_noise_index(
     r: &Reader,
-    links: &[LinkRecord],
+    noise_rows: &HashSet<(u128, String, u64, i64)>,
     report: &mut CheckReport,
 ) -> Result<(), StoreError> {
-    let mut owners: HashSet<u128> = links.iter().map(|l| l.uid.as_u128()).collect();
-    for entry in r.table(LOG_TOMBSTONES)?.iter()? {
-        owners.insert(entry?.0.value().1);
-    }
-    let mut noise_rows: HashSet<(u128, String, u64, i64)> = HashSet::new();
-    let mut orphans: HashSet<u128> = HashSet::new();
-    for entry in r.table(ACCESS_LOG)?.iter()? {
-        let (k, v) = entry?;
-        let (uid, id) = k.value();
-        if !owners.contains(&uid) && orphans.insert(uid) {
-            report.problems.push(format!(
-                "access log of {uid:032x}: no link and no tombstone"
-            ));
-        }
-        let Ok(row) = decode::<AccessLogEntry>(v.value()) else {
-            report
-                .problems
-                .push(format!("access log {uid:032x}/{id}: unreadable row"));
-            continue;
-        };
-        if let (Some(last), Some(key)) =
-            (row.last_at, noise_key(row.event, row.outcome, &row.actor))
-        {
-            noise_rows.insert((uid, key, id, last.as_i64()));
-        }
-    }
     let mut per_link: std::collections::HashMap<u128, usize> = std::collections::HashMap::new();
     let mut indexed = 0usize;
     for entry in r.table(ACCESS_LOG_NOISE)?.iter()? {
@@ -343,6 +315,70 @@ fn check_access_log(
         }
     }
     Ok(())
+}
+
+/// One link's log rows (the table is in link, id order), to check its hash chain.
+#[derive(Default)]
+struct LinkRows {
+    uid: Option<u128>,
+    rows: Vec<AccessLogEntry>,
+}
+
+impl LinkRows {
+    /// Checks the chain of the rows gathered so far once a row of another link comes.
+    fn next_link(&mut self, uid: u128, report: &mut CheckReport) {
+        if self.uid == Some(uid) {
+            return;
+        }
+        if let Some(done) = self.uid {
+            let faults = stored_chain_faults(uuid::Uuid::from_u128(done), &self.rows);
+            report.problems.extend(faults);
+        }
+        self.uid = Some(uid);
+        self.rows.clear();
+    }
+}
+
+/// Every access-log row belongs to a stored link or to a purged one still under its
+/// tombstone; `access_log_noise` names exactly the aggregated noise rows (same key, same
+/// last-seen time), at most `NOISE_ROWS_PER_LINK` per link. Rows written before
+/// aggregation existed (no last-seen time) are single rows without an index entry.
+fn check_access_log(
+    r: &Reader,
+    links: &[LinkRecord],
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
+    let mut owners: HashSet<u128> = links.iter().map(|l| l.uid.as_u128()).collect();
+    for entry in r.table(LOG_TOMBSTONES)?.iter()? {
+        owners.insert(entry?.0.value().1);
+    }
+    let mut noise_rows: HashSet<(u128, String, u64, i64)> = HashSet::new();
+    let mut orphans: HashSet<u128> = HashSet::new();
+    let mut chain = LinkRows::default();
+    for entry in r.table(ACCESS_LOG)?.iter()? {
+        let (k, v) = entry?;
+        let (uid, id) = k.value();
+        chain.next_link(uid, report);
+        if !owners.contains(&uid) && orphans.insert(uid) {
+            report.problems.push(format!(
+                "access log of {uid:032x}: no link and no tombstone"
+            ));
+        }
+        let Ok(row) = decode::<AccessLogEntry>(v.value()) else {
+            report
+                .problems
+                .push(format!("access log {uid:032x}/{id}: unreadable row"));
+            continue;
+        };
+        if let (Some(last), Some(key)) =
+            (row.last_at, noise_key(row.event, row.outcome, &row.actor))
+        {
+            noise_rows.insert((uid, key, id, last.as_i64()));
+        }
+        chain.rows.push(row);
+    }
+    chain.next_link(u128::MAX, report);
+    check_noise_index(r, &noise_rows, report)
 }
 
 /// Invariant of `src/store/writer/attachment.rs`: `attachments_by_idle` holds exactly one

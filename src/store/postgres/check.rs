@@ -7,7 +7,8 @@
 
 use tokio_postgres::Transaction;
 
-use super::{PgStore, fault, rows};
+use super::{PgStore, fault, records, rows};
+use crate::domain::evidence::stored_chain_faults;
 use crate::domain::portal::NOISE_ROWS_PER_LINK;
 use crate::store::{CheckReport, StoreError};
 
@@ -26,6 +27,7 @@ impl PgStore {
         check_links(&txn, &mut report).await?;
         check_noise(&txn, &mut report).await?;
         check_orphan_logs(&txn, &mut report).await?;
+        check_chains(&txn, &mut report).await?;
         Ok(report)
     }
 }
@@ -108,6 +110,30 @@ async fn check_orphan_logs(
             "access log of link {}: neither the link nor its tombstone exists",
             uid.simple()
         ));
+    }
+    Ok(())
+}
+
+/// Every link's log rows, in id order, still form the hash chain they were written with
+/// (`domain::evidence`): an edited, removed or inserted row shows.
+async fn check_chains(txn: &Transaction<'_>, report: &mut CheckReport) -> Result<(), StoreError> {
+    let sql = format!(
+        "SELECT {} FROM access_log ORDER BY link_uid, id",
+        records::ACCESS_LOG_COLUMNS
+    );
+    let found = txn
+        .query(sql.as_str(), &[])
+        .await
+        .map_err(|e| fault::from_pg(&e))?;
+    let mut entries = Vec::with_capacity(found.len());
+    for row in &found {
+        entries.push(records::access_log_from_row(row)?);
+    }
+    for rows in entries.chunk_by(|a, b| a.link_uid == b.link_uid) {
+        if let Some(first) = rows.first() {
+            let uid = first.link_uid.as_uuid();
+            report.problems.extend(stored_chain_faults(uid, rows));
+        }
     }
     Ok(())
 }
