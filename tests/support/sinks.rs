@@ -330,8 +330,10 @@ fn serve_one(stream: TcpStream, requests: &Mutex<Vec<GatewayRequest>>, status: &
             body: String::from_utf8_lossy(&body).into_owned(),
         });
         let code = status.load(Ordering::SeqCst);
+        let body = r#"{"sid":"SM0001"}"#;
         let reply = format!(
-            "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{{\"sid\":\"SM0001\"}}"
+            "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
         );
         if out.write_all(reply.as_bytes()).is_err() {
             return;
