@@ -182,6 +182,15 @@ pub fn events_of(event: AccessEvent, outcome: Outcome, link: &LinkRecord) -> Vec
         .collect()
 }
 
+/// The resource type an event names: a document share's is `DocumentShare` (its stored
+/// marker is internal), its `ResourceUid` the attachment's id.
+fn event_resource_type(link: &LinkRecord) -> &str {
+    match crate::domain::share::Family::of(link) {
+        crate::domain::share::Family::CustomerLink => &link.resource_type,
+        crate::domain::share::Family::DocumentShare => "DocumentShare",
+    }
+}
+
 /// The event body: `{"type", "timestamp", "data": {…the link's facts…}}`. Never a token, a
 /// passcode or a grant: only what `GET /v1/customerlink/{uid}` shows staff.
 pub fn event_body(event: WebhookEvent, link: &LinkRecord, at: UnixMillis) -> String {
@@ -196,7 +205,7 @@ pub fn event_body(event: WebhookEvent, link: &LinkRecord, at: UnixMillis) -> Str
             "CustomerLinkUID": link.uid.as_uuid().to_string(),
             "CustomerLinkId": link.link_id,
             "TenantId": link.tenant_id.as_uuid().to_string(),
-            "ResourceType": link.resource_type,
+            "ResourceType": event_resource_type(link),
             "ResourceUid": link.resource_uid.to_string(),
             "RecipientDisplayName": link.recipient_display_name,
             "ViewCount": link.view_count,
@@ -412,6 +421,10 @@ mod tests {
             body.starts_with(r#"{"type":"link.opened","timestamp":"#),
             "{body}"
         );
+        let mut share = link.clone();
+        share.resource_type = crate::domain::share::SHARED_DOCUMENT.into();
+        let body = event_body(WebhookEvent::Opened, &share, link.created_at);
+        assert!(body.contains(r#""ResourceType":"DocumentShare""#), "{body}");
     }
 
     #[test]
