@@ -7,7 +7,7 @@ use super::delivery;
 use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::Once;
-use crate::api::{Grants, Issuer, Records};
+use crate::api::{Issuer, Keyed, Records};
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
 use crate::domain::resend::{self, ResendRules};
@@ -472,7 +472,7 @@ pub async fn access_log(
 /// unknown and other tenants' grants all answer `Active: false`. Only keys with the
 /// `ResourceServer` role get here (the route table says so; `auth` checks it).
 pub async fn introspect(
-    state: Grants<'_>,
+    state: Keyed<'_>,
     caller: &StaffCaller,
     req: GrantIntrospectRequest,
 ) -> Result<GrantIntrospectResponse, ApiError> {

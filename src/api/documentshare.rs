@@ -18,9 +18,7 @@ use crate::domain::token::LinkToken;
 use crate::domain::{ContactId, FieldError, Rule, UnixMillis};
 use crate::store::Store;
 use crate::store::commands::{self as cmd, LinkQueued, Resend, ResendOutcome, RevokeLink};
-use crate::store::queries::{
-    AccessLogOf, AttachmentOf, LinkOf, LinkWithContact, LinksByResource, ShareOf,
-};
+use crate::store::queries::{AccessLogOf, AttachmentOf, ContactOf, LinksByResource, ShareOf};
 
 /// `POST /v1/documentshare`: a share of one of the tenant's attachments, delivered at once
 /// over `DeliveryChannels`.
@@ -197,16 +195,17 @@ pub async fn resend(
     caller: &StaffCaller,
     req: DocumentShareIdRequest,
 ) -> Result<DocumentShareResponse, ApiError> {
-    let share = find(state.store, caller, req.DocumentShareId).await?;
-    let of = LinkOf {
-        tenant: caller.tenant_id,
-        uid: share.uid,
+    let link = find(state.store, caller, req.DocumentShareId).await?;
+    let contact = match link.recipient_contact_id {
+        Some(id) => {
+            let query = ContactOf {
+                tenant: caller.tenant_id,
+                id,
+            };
+            state.store.fetch(query).await?
+        }
+        None => None,
     };
-    let (link, contact) = state
-        .store
-        .fetch(LinkWithContact(of))
-        .await?
-        .ok_or_else(|| not_found(share.link_id))?;
     let wanted = resend::channels(&link, None, None).map_err(ApiError::Invalid)?;
     let token = LinkToken::generate()?;
     let now = state.clock.now();

@@ -11,7 +11,7 @@ use super::dto::{
     CustomerLinkUidRequest, EvidenceKeyRequest, EvidenceKeyResponse, EvidenceLogRow,
 };
 use super::error::ApiError;
-use super::state::Evidence;
+use super::state::Keyed;
 use crate::domain::LinkUid;
 use crate::domain::link::LinkRecord;
 use crate::domain::share::Family;
@@ -22,7 +22,7 @@ use crate::wire::types::UtcDateTime;
 
 /// The signed evidence of one link of the caller's tenant; 404 as `GET` for another's.
 pub async fn evidence(
-    state: Evidence<'_>,
+    state: Keyed<'_>,
     caller: &StaffCaller,
     req: CustomerLinkUidRequest,
 ) -> Result<CustomerLinkEvidenceResponse, ApiError> {
@@ -80,7 +80,7 @@ fn to_value(dto: &impl serde::Serialize) -> Result<serde_json::Value, ApiError> 
 
 /// Signs the canonical bytes of `doc` (everything but `Signature`).
 fn sign(
-    state: Evidence<'_>,
+    state: Keyed<'_>,
     mut doc: CustomerLinkEvidenceResponse,
 ) -> Result<CustomerLinkEvidenceResponse, ApiError> {
     let signer = state
@@ -94,7 +94,7 @@ fn sign(
 
 /// The public key that verifies evidence documents of this service.
 pub async fn public_key(
-    state: Evidence<'_>,
+    state: Keyed<'_>,
     _caller: &StaffCaller,
     _req: EvidenceKeyRequest,
 ) -> Result<EvidenceKeyResponse, ApiError> {

@@ -120,7 +120,7 @@ pub type Dto = Box<dyn Reply>;
 
 /// The [`Handler`] of a staff row, with the role its key needs: `staff!(Role::X => module::f)`
 /// for an async `f(state, caller, dto)` (where `state` is whatever part of the [`AppState`] `f`
-/// declares: `Issuer`, `Grants`, `Records` or `&Store`), and `staff!(once Role::X => module::f)`
+/// declares: `Issuer`, `Keyed`, `Records` or `&Store`), and `staff!(once Role::X => module::f)`
 /// for one that also takes the request's `Idempotency-Key`. Every handler is async: a store
 /// read may have to wait (for a database server).
 macro_rules! staff {

@@ -43,7 +43,7 @@ use error::ApiError;
 pub use dispatch::{handle, reject};
 pub use respond::error_response;
 pub(crate) use respond::respond;
-pub use state::{AppState, Evidence, Grants, Issuer, Records};
+pub use state::{AppState, Issuer, Keyed, Records};
 
 /// A request as the api layer sees it: already size-limited and fully read.
 #[derive(Debug)]

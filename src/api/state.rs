@@ -86,36 +86,18 @@ impl<'a> From<&'a AppState> for Issuer<'a> {
     }
 }
 
-/// What exchanging a grant uses: records, the clock and the keys that hash the grant.
+/// Records, the clock and the keys derived from the master secret: what exchanging a grant
+/// (the grant's keyed hash) and issuing evidence (the signing key, `IssuedAtUtc`) use.
 #[derive(Clone, Copy)]
-pub struct Grants<'a> {
+pub struct Keyed<'a> {
     pub store: &'a Store,
     pub clock: &'a dyn Clock,
     pub keys: &'a HashKeys,
 }
 
-impl<'a> From<&'a AppState> for Grants<'a> {
+impl<'a> From<&'a AppState> for Keyed<'a> {
     fn from(state: &'a AppState) -> Self {
-        Grants {
-            store: &state.store,
-            clock: &*state.clock,
-            keys: &state.keys,
-        }
-    }
-}
-
-/// What issuing evidence uses: records, the clock (`IssuedAtUtc`) and the keys (the signing
-/// key derives from the master secret).
-#[derive(Clone, Copy)]
-pub struct Evidence<'a> {
-    pub store: &'a Store,
-    pub clock: &'a dyn Clock,
-    pub keys: &'a HashKeys,
-}
-
-impl<'a> From<&'a AppState> for Evidence<'a> {
-    fn from(state: &'a AppState) -> Self {
-        Evidence {
+        Keyed {
             store: &state.store,
             clock: &*state.clock,
             keys: &state.keys,
