@@ -11,12 +11,18 @@
 //! Adding an operation is one line in [`ops`].
 
 mod ceiling;
+mod churn;
 mod client;
+mod external;
 mod floor;
+mod footprint;
+mod histogram;
 mod repair;
 mod scale;
+mod sched;
 mod seed;
 mod server;
+mod wrk;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -41,6 +47,15 @@ struct Options {
     cache_mib: Option<usize>,
     /// A PostgreSQL database the bench may empty: run the scaling-out comparison instead.
     store: Option<String>,
+    /// Only seed each size and report where the file's bytes go (no servers).
+    footprint: bool,
+    /// Measure with wrk instead of the in-process generator ([`external`]).
+    wrk: bool,
+    /// Seconds of the sustained durable-write run (wrk mode).
+    sustained_secs: u64,
+    /// Runs of durable writes beside a CPU-bound process, and seconds each (wrk mode).
+    contention_runs: u32,
+    contention_secs: u64,
 }
 
 fn options() -> Result<Options, String> {
@@ -53,6 +68,11 @@ fn options() -> Result<Options, String> {
         only: None,
         cache_mib: None,
         store: None,
+        footprint: false,
+        wrk: false,
+        sustained_secs: 60,
+        contention_runs: 5,
+        contention_secs: 20,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -72,6 +92,15 @@ fn options() -> Result<Options, String> {
             "--only" => o.only = Some(value()?),
             "--cache-mib" => o.cache_mib = Some(value()?.parse().map_err(|_| "bad --cache-mib")?),
             "--store" => o.store = Some(value()?),
+            "--footprint" => o.footprint = true,
+            "--wrk" => o.wrk = true,
+            "--sustained" => o.sustained_secs = value()?.parse().map_err(|_| "bad --sustained")?,
+            "--contention-runs" => {
+                o.contention_runs = value()?.parse().map_err(|_| "bad --contention-runs")?
+            }
+            "--contention-seconds" => {
+                o.contention_secs = value()?.parse().map_err(|_| "bad --contention-seconds")?
+            }
             _ => {} // `cargo bench` passes `--bench`
         }
     }
@@ -223,6 +252,16 @@ fn run(o: &Options) -> Result<String, String> {
         report.push_str(&scale::run(o, url, base.path(), &runtime)?);
         return Ok(report);
     }
+    if o.wrk {
+        report.push_str(&external::run(o, base.path())?);
+        return Ok(report);
+    }
+    if o.footprint {
+        for &n in &o.sizes {
+            footprint_of(&mut report, base.path(), n, o.cache_mib)?;
+        }
+        return Ok(report);
+    }
     let load_before = loadavg();
     let hello = Process::hello()?;
     eprintln!("hello-world …");
@@ -319,6 +358,36 @@ fn run(o: &Options) -> Result<String, String> {
     }
     repair_table(&mut report, &repair_rows);
     Ok(report)
+}
+
+/// Seeds `n` links in a fresh folder and reports where the file's bytes go.
+fn footprint_of(
+    report: &mut String,
+    base: &Path,
+    n: u64,
+    cache_mib: Option<usize>,
+) -> Result<(), String> {
+    let dir = base.join(format!("footprint{n}"));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    write_config(&dir, None, cache_mib)?;
+    eprintln!("N = {n}: seeding …");
+    seed::build(load_config(&dir)?, n)?;
+    let file = dir.join("customerlink.redb");
+    let rows = footprint::measure(&file)?;
+    footprint::table(
+        report,
+        n,
+        (seed::file_size(&dir), seed::disk_usage(&dir)),
+        &rows,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    write_config(&dir, None, cache_mib)?;
+    eprintln!("N = {n}: purge and reuse …");
+    let steps = churn::measure(load_config(&dir)?, &dir, n)?;
+    churn::table(report, n, &steps);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
 /// One row of the group-commit comparison.

@@ -36,6 +36,23 @@ pub struct Seeded {
 /// Creates a tenant, a key and `n` Quote links (Standard tier), `LINKS_PER_RESOURCE` per
 /// resource, then closes the database cleanly.
 pub fn build(config: Config, n: u64) -> Result<Seeded, String> {
+    let (runtime, state) = open(config)?;
+    let (mut seeded, caller) = tenant(&state)?;
+    create(
+        &runtime,
+        &state,
+        &caller,
+        &mut seeded,
+        0..n,
+        SystemClock.now(),
+    )?;
+    let state = Arc::into_inner(state).ok_or("state still shared")?;
+    state.close();
+    Ok(seeded)
+}
+
+/// The library's state on `config`'s folder, tuned for bulk writes, and a runtime to drive it.
+pub fn open(config: Config) -> Result<(tokio::runtime::Runtime, Arc<AppState>), String> {
     let mut config = config;
     config.writer.max_batch = 8192;
     config.writer.queue_capacity = 16_384;
@@ -44,6 +61,11 @@ pub fn build(config: Config, n: u64) -> Result<Seeded, String> {
         .build()
         .map_err(|e| e.to_string())?;
     let state = Arc::new(AppState::open(config, Arc::new(SystemClock)).map_err(|e| e.to_string())?);
+    Ok((runtime, state))
+}
+
+/// A tenant with an administrator key, and the caller that creates its links.
+pub fn tenant(state: &AppState) -> Result<(Seeded, StaffCaller), String> {
     let now = SystemClock.now();
     let tenant = admin::create_tenant(&state.store, "Bench", now).map_err(|e| e.to_string())?;
     let user = Uuid::new_v4();
@@ -63,24 +85,36 @@ pub fn build(config: Config, n: u64) -> Result<Seeded, String> {
         roles: vec![],
         casing: None,
     };
-    let mut seeded = Seeded {
+    let seeded = Seeded {
         api_key: key.expose().clone(),
         link_uids: Vec::new(),
         resources: Vec::new(),
         tokens: Vec::new(),
     };
+    Ok((seeded, caller))
+}
+
+/// Creates links number `range` as made at `now`, thousands per commit.
+pub fn create(
+    runtime: &tokio::runtime::Runtime,
+    state: &Arc<AppState>,
+    caller: &StaffCaller,
+    seeded: &mut Seeded,
+    range: std::ops::Range<u64>,
+    now: UnixMillis,
+) -> Result<(), String> {
     let started = Instant::now();
     let chunk = 8192;
-    let mut made = 0;
+    let (mut made, n) = (range.start, range.end);
     while made < n {
         let count = chunk.min(n - made);
         let batch = (made..made + count)
-            .map(|i| new_link(&state.policy, &state.keys, &caller, i, now))
+            .map(|i| new_link(&state.policy, &state.keys, caller, i, now))
             .collect::<Result<Vec<_>, String>>()?;
         let writes = runtime.block_on(async {
             let mut set = tokio::task::JoinSet::new();
             for (op, uid, token) in batch {
-                let state = Arc::clone(&state);
+                let state = Arc::clone(state);
                 set.spawn(async move { state.store.write(op).await.map(|_| (uid, token)) });
             }
             set.join_all().await
@@ -88,7 +122,7 @@ pub fn build(config: Config, n: u64) -> Result<Seeded, String> {
         for (i, written) in writes.into_iter().enumerate() {
             let (uid, token) = written.map_err(|e| e.to_string())?;
             let index = made + i as u64;
-            keep(&mut seeded, index, uid, token);
+            keep(seeded, index, uid, token);
         }
         made += count;
         if made.is_multiple_of(chunk * 16) {
@@ -98,9 +132,7 @@ pub fn build(config: Config, n: u64) -> Result<Seeded, String> {
             );
         }
     }
-    let state = Arc::into_inner(state).ok_or("state still shared")?;
-    state.close();
-    Ok(seeded)
+    Ok(())
 }
 
 /// Keeps an evenly spread sample, so requests touch the whole key space.
@@ -168,5 +200,15 @@ pub fn new_link(
 pub fn file_size(data: &Path) -> u64 {
     std::fs::metadata(data.join("customerlink.redb"))
         .map(|m| m.len())
+        .unwrap_or(0)
+}
+
+/// Bytes the database file occupies on disk: redb grows its file by doubling (`set_len`, so
+/// the tail is a hole until pages there are written), so this, not the length, is what the
+/// data costs.
+pub fn disk_usage(data: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(data.join("customerlink.redb"))
+        .map(|m| m.blocks() * 512)
         .unwrap_or(0)
 }

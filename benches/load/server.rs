@@ -80,6 +80,11 @@ impl Process {
         })
     }
 
+    /// The process id (for its threads' scheduler counters).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Peak resident set size so far (VmHWM), in bytes.
     pub fn peak_rss(&self) -> u64 {
         self.status_kb("VmHWM:") * 1024
@@ -162,14 +167,20 @@ pub struct WriterCounters {
     pub commit_seconds: f64,
 }
 
+/// The text of the server's `/metrics`.
+pub fn metrics_text(addr: SocketAddr) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
 impl WriterCounters {
     pub fn scrape(addr: SocketAddr) -> Option<WriterCounters> {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(addr).ok()?;
-        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
+        let text = metrics_text(addr)?;
         let value = |name: &str| {
             text.lines()
                 .find_map(|l| l.strip_prefix(name))

@@ -17,6 +17,7 @@ pub struct AttachmentRecord {
     pub download_only: bool,
     pub size: u64,
     /// SHA-256 of the plaintext.
+    #[serde(with = "super::bin::hash")]
     pub sha256: [u8; 32],
     pub created_at: UnixMillis,
     /// When the purge removed the last share pointing at it (`None` while never released).

@@ -72,6 +72,7 @@ pub struct DeliveryRecord {
     pub to: String,
     /// The link token — or, for a [`DeliveryKind::Passcode`], the code — sealed with the
     /// outbox key and the link uid (nonce ‖ ciphertext ‖ tag).
+    #[serde(with = "super::bin::bytes")]
     pub sealed_token: Vec<u8>,
     pub status: DeliveryStatus,
     pub attempts: u32,
@@ -88,7 +89,7 @@ pub struct DeliveryRecord {
     pub unfinished_leases: u32,
     /// The endpoint, id and body of a [`DeliveryKind::Webhook`] (its `channel` is unused and
     /// `to` is the endpoint's name); absent for every other kind.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub webhook: Option<WebhookMessage>,
 }
 

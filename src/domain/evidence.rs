@@ -17,7 +17,9 @@ const ROW_FORMAT: u8 = 1;
 /// A row's place in its link's chain: the head it followed and its own hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainLink {
+    #[serde(with = "super::bin::hash")]
     pub prev_hash: [u8; 32],
+    #[serde(with = "super::bin::hash")]
     pub hash: [u8; 32],
 }
 

@@ -121,7 +121,7 @@ impl fmt::Display for ContactId {
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(transparent)]
-pub struct TokenHash(pub [u8; 32]);
+pub struct TokenHash(#[serde(with = "super::bin::hash")] pub [u8; 32]);
 
 impl TokenHash {
     /// Lower-case hex, as the `TokenHash` wire field shows it.
@@ -151,7 +151,13 @@ mod tests {
         assert_eq!(bytes(&LinkUid::from(uuid)), bytes(&uuid));
         assert_eq!(bytes(&UserId::from(uuid)), bytes(&uuid));
         assert_eq!(bytes(&ContactId::from(17)), bytes(&17_i32));
-        assert_eq!(bytes(&TokenHash([3; 32])), bytes(&[3_u8; 32]));
+        let mut bin = vec![0xc4, 32];
+        bin.extend([3_u8; 32]);
+        assert_eq!(
+            bytes(&TokenHash([3; 32])),
+            bin,
+            "a token hash is one MessagePack bin"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! them to wire DTOs, and every rule can be unit-tested without a server.
 
 pub mod attachment;
+pub mod bin;
 pub mod channel_set;
 pub mod contact;
 pub mod delivery;

@@ -24,6 +24,7 @@ pub const FAILURES_PER_LINK: u32 = 10;
 pub struct OtpState {
     pub code_hash: SecretHash,
     /// The code sealed to the link (for re-sending the same live code).
+    #[serde(with = "super::bin::bytes")]
     pub sealed_code: Vec<u8>,
     pub issued_at: UnixMillis,
     pub expires_at: UnixMillis,

@@ -315,7 +315,7 @@ pub struct AccessLogEntry {
     pub last_at: Option<UnixMillis>,
     /// The row's hash and the chain head it followed (`domain::evidence`), set when the row
     /// is first written; `None` for rows written before the chain existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub chain: Option<super::evidence::ChainLink>,
 }
 

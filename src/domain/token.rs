@@ -31,11 +31,11 @@ impl<T> std::fmt::Debug for Secret<T> {
     }
 }
 
-/// A keyed BLAKE3 hash of a secret; the stored, indexable stand-in for it. Stored as the bare
-/// 32 bytes were (`#[serde(transparent)]`).
+/// A keyed BLAKE3 hash of a secret; the stored, indexable stand-in for it. Stored as one
+/// 32-byte MessagePack `bin` (`bin::hash`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct SecretHash(pub [u8; 32]);
+pub struct SecretHash(#[serde(with = "super::bin::hash")] pub [u8; 32]);
 
 impl From<[u8; 32]> for SecretHash {
     fn from(bytes: [u8; 32]) -> Self {

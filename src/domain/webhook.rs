@@ -83,6 +83,7 @@ pub struct WebhookEndpoint {
     pub enabled: bool,
     /// The secret's raw bytes (what `whsec_` carries in base64), sealed with the outbox key
     /// and [`WebhookEndpoint::seal_context`].
+    #[serde(with = "super::bin::bytes")]
     pub sealed_secret: Vec<u8>,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,

@@ -26,16 +26,18 @@ impl IdempotencyKey {
     }
 }
 
-/// The stored first result of a key (MessagePack, named fields).
+/// The stored first result of a key (a stored record, see `codec`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdempotencyRecord {
     /// The operation the key was first used for (`CustomerLinkCreateRequest`, …).
     pub operation: String,
     /// Hash of the bound request; a resend with another fingerprint is a misuse of the key.
+    #[serde(with = "crate::domain::bin::hash")]
     pub fingerprint: [u8; 32],
     pub link_uid: LinkUid,
     /// The token that request minted, sealed to the link (`HashKeys::seal_token`), so the
     /// replay can show the same `PortalUrl` without the token ever being stored in clear.
+    #[serde(with = "crate::domain::bin::bytes")]
     pub sealed_token: Vec<u8>,
     /// The first reply's delivery errors known when the link was written (bad channels,
     /// refused by the send limits); results of the first send attempts are not replayed.

@@ -93,8 +93,10 @@ tables! {
     WEBHOOKS: "webhooks", (u128, &str) => &[u8];
 }
 
-/// The on-disk format version this build writes.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The on-disk format version this build writes: 2 stores records as MessagePack arrays with
+/// byte strings as `bin` (`codec`); version 1 records (named maps, byte arrays) still read,
+/// but a build of version 1 cannot read version 2 records, so the marker must move.
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Creates missing tables and checks the format version, so readers never meet a missing table.
 pub fn ensure(db: &Database) -> Result<(), StoreError> {
@@ -110,6 +112,9 @@ pub fn ensure(db: &Database) -> Result<(), StoreError> {
                 return Err(StoreError::Corrupt(format!(
                     "database format {v} is newer than this build understands ({SCHEMA_VERSION})"
                 )));
+            }
+            Some(v) if v < SCHEMA_VERSION => {
+                meta.insert("schema_version", SCHEMA_VERSION)?;
             }
             Some(_) => {}
         }
@@ -204,6 +209,41 @@ mod tests {
             documented, declared,
             "docs/storage.md's table list is out of date"
         );
+    }
+
+    /// A database whose `meta.schema_version` is `version`, then `ensure`d.
+    fn ensured(version: u64) -> (Result<(), StoreError>, Option<u64>) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::create(dir.path().join("t.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert("schema_version", version)
+            .unwrap();
+        txn.commit().unwrap();
+        let result = ensure(&db);
+        let read = db.begin_write().unwrap();
+        let stored = read
+            .open_table(META)
+            .unwrap()
+            .get("schema_version")
+            .unwrap()
+            .map(|v| v.value());
+        (result, stored)
+    }
+
+    #[test]
+    fn a_schema_1_file_is_marked_schema_2_so_older_builds_refuse_it() {
+        let (result, stored) = ensured(1);
+        assert!(result.is_ok());
+        assert_eq!(stored, Some(SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn a_newer_file_is_refused() {
+        let (result, stored) = ensured(SCHEMA_VERSION + 1);
+        assert!(matches!(result, Err(StoreError::Corrupt(m)) if m.contains("newer")));
+        assert_eq!(stored, Some(SCHEMA_VERSION + 1));
     }
 
     #[test]

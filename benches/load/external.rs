@@ -1,0 +1,234 @@
+//! `--wrk`: the same server measured by an external generator (wrk, one thread, keep-alive),
+//! so the ratio to hello-world is not decided by our own client's CPU; then a sustained
+//! durable-write run with the server's commit and request histograms; then the same writes
+//! with one competing CPU-bound process, several runs, each with where the server's threads
+//! waited for a core.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::histogram::ServerHistograms;
+use crate::seed::Seeded;
+use crate::server::Process;
+use crate::wrk::{self, WrkRun};
+use crate::{Options, sched};
+
+/// How many links of the sample the GET scripts cycle through.
+const SCRIPT_PATHS: usize = 10_000;
+
+/// Runs every external measurement and returns its report (or a note when wrk is absent).
+pub fn run(o: &Options, base: &Path) -> Result<String, String> {
+    let mut report = String::new();
+    if !wrk::available() {
+        report.push_str("wrk is not installed (`apt-get install wrk`): the external-generator rows are skipped.\n");
+        return Ok(report);
+    }
+    let hello = Process::hello()?;
+    let script = wrk::get_script(base, "hello.lua", &["/".to_owned()], None)?;
+    eprintln!("wrk: hello-world …");
+    let baseline = wrk::run(hello.addr, &script, o.connections, o.duration)?;
+    drop(hello);
+    let _ = writeln!(
+        report,
+        "\n### Measured with wrk (-t1 -c{}, {} s per row)\n\n\
+         | N links | operation | requests/s | p50 ms | p90 ms | p99 ms | ratio to hello-world | errors |\n\
+         |---:|---|---:|---:|---:|---:|---:|---:|",
+        o.connections,
+        o.duration.as_secs()
+    );
+    row(
+        &mut report,
+        None,
+        "hello-world (bare hyper)",
+        &baseline,
+        &baseline,
+    );
+    let mut writes = String::new();
+    for &n in &o.sizes {
+        let dir = base.join(format!("wrk{n}"));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        crate::write_config(&dir, None, o.cache_mib)?;
+        eprintln!("wrk: N = {n}: seeding …");
+        let seeded = Arc::new(crate::seed::build(crate::load_config(&dir)?, n)?);
+        let server = Process::customerlink(&dir)?;
+        for (name, script) in scripts(&dir, &seeded)? {
+            eprintln!("wrk: N = {n}: {name} …");
+            let run = wrk::run(server.addr, &script, o.connections, o.duration)?;
+            row(&mut report, Some(n), name, &run, &baseline);
+            server.quiesce();
+        }
+        if n == o.sizes[0] {
+            let create = wrk::create_script(&dir, &seeded.api_key)?;
+            writes = sustained_and_contended(o, &server, &create)?;
+        }
+        server.stop()?;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    report.push_str(&writes);
+    Ok(report)
+}
+
+/// The read scripts and the create script, in report order.
+fn scripts(dir: &Path, s: &Seeded) -> Result<Vec<(&'static str, std::path::PathBuf)>, String> {
+    let key = Some(s.api_key.as_str());
+    let uids: Vec<String> = s
+        .link_uids
+        .iter()
+        .take(SCRIPT_PATHS)
+        .map(|u| format!("/v1/customerlink/{}", u.simple()))
+        .collect();
+    let resources: Vec<String> = s
+        .resources
+        .iter()
+        .take(SCRIPT_PATHS)
+        .map(|(rt, ru)| format!("/v1/customerlink/resource/{rt}/{}", ru.simple()))
+        .collect();
+    let portal: Vec<String> = s
+        .tokens
+        .iter()
+        .take(SCRIPT_PATHS)
+        .map(|t| format!("/portal/{t}"))
+        .collect();
+    Ok(vec![
+        ("get by UID", wrk::get_script(dir, "uid.lua", &uids, key)?),
+        (
+            "list by resource",
+            wrk::get_script(dir, "resource.lua", &resources, key)?,
+        ),
+        (
+            "portal landing (GET)",
+            wrk::get_script(dir, "portal.lua", &portal, None)?,
+        ),
+        ("create (durable)", wrk::create_script(dir, &s.api_key)?),
+    ])
+}
+
+fn row(report: &mut String, n: Option<u64>, name: &str, run: &WrkRun, baseline: &WrkRun) {
+    let _ = writeln!(
+        report,
+        "| {} | {name} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+        n.map_or("–".to_owned(), |n| n.to_string()),
+        run.requests_per_sec,
+        run.p50_ms,
+        run.p90_ms,
+        run.p99_ms,
+        run.requests_per_sec / baseline.requests_per_sec.max(1.0),
+        run.errors
+    );
+}
+
+/// One durable-create run with the server's histograms and its threads' scheduler waits.
+struct WriteRun {
+    client: WrkRun,
+    server_p50: f64,
+    server_p99: f64,
+    commit_p50: f64,
+    commit_p99: f64,
+    commit_max: f64,
+    sched: String,
+}
+
+fn measure_writes(
+    server: &Process,
+    script: &Path,
+    o: &Options,
+    secs: u64,
+) -> Result<WriteRun, String> {
+    let before = ServerHistograms::scrape(server.addr).unwrap_or_default();
+    let sched_before = sched::snapshot(server.pid());
+    let client = wrk::run(
+        server.addr,
+        script,
+        o.connections,
+        Duration::from_secs(secs),
+    )?;
+    let after = ServerHistograms::scrape(server.addr).unwrap_or_default();
+    let sched_after = sched::snapshot(server.pid());
+    let (create, commit) = (
+        after.create.since(&before.create),
+        after.commit.since(&before.commit),
+    );
+    server.quiesce();
+    Ok(WriteRun {
+        client,
+        server_p50: create.quantile_ms(0.5),
+        server_p99: create.quantile_ms(0.99),
+        commit_p50: commit.quantile_ms(0.5),
+        commit_p99: commit.quantile_ms(0.99),
+        commit_max: commit.max_bucket_ms(),
+        sched: sched::describe(&sched::since(&sched_after, &sched_before)),
+    })
+}
+
+/// A 60 s (`--sustained`) run on a quiet machine, then `--contention-runs` runs beside one
+/// CPU-bound process.
+fn sustained_and_contended(o: &Options, server: &Process, script: &Path) -> Result<String, String> {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n### Durable creates: sustained, and beside a CPU-bound process (wrk -t1 -c{})\n\n\
+         Client = wrk's latency; server = the server's own request histogram (bucket-interpolated); \
+         commit = the writer's commit histogram. The scheduler column is from \
+         `/proc/<pid>/task/*/schedstat`: CPU time and time runnable but waiting for a core, per thread name.\n\n\
+         | run | creates/s | client p50 / p99 ms | client p99/p50 | server p50 / p99 ms | server p99/p50 | commit p50 / p99 / max bucket ms | errors | threads: CPU, waiting for a core |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---|",
+        o.connections
+    );
+    eprintln!("wrk: sustained creates for {} s …", o.sustained_secs);
+    let quiet = measure_writes(server, script, o, o.sustained_secs)?;
+    write_row(&mut out, &format!("quiet, {} s", o.sustained_secs), &quiet);
+    for i in 1..=o.contention_runs {
+        eprintln!("wrk: creates beside a CPU-bound process, run {i} …");
+        let hog = Hog::start()?;
+        let run = measure_writes(server, script, o, o.contention_secs);
+        drop(hog);
+        write_row(
+            &mut out,
+            &format!("with a busy loop, run {i}, {} s", o.contention_secs),
+            &run?,
+        );
+    }
+    Ok(out)
+}
+
+fn write_row(out: &mut String, label: &str, r: &WriteRun) {
+    let _ = writeln!(
+        out,
+        "| {label} | {:.0} | {:.2} / {:.2} | {:.1} | {:.2} / {:.2} | {:.1} | {:.1} / {:.1} / {:.0} | {} | {} |",
+        r.client.requests_per_sec,
+        r.client.p50_ms,
+        r.client.p99_ms,
+        r.client.p99_ms / r.client.p50_ms.max(1e-9),
+        r.server_p50,
+        r.server_p99,
+        r.server_p99 / r.server_p50.max(1e-9),
+        r.commit_p50,
+        r.commit_p99,
+        r.commit_max,
+        r.client.errors,
+        r.sched
+    );
+}
+
+/// One CPU-bound process (a shell busy loop), killed on drop.
+struct Hog(Child);
+
+impl Hog {
+    fn start() -> Result<Hog, String> {
+        Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .map(Hog)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for Hog {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
