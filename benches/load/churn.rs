@@ -1,8 +1,9 @@
 //! Whether freed pages are reused: N links (half of them created long ago and expired), the
 //! purge of that half through the same batches the purge job uses, as many links created
-//! again, then the purge of everything a year later. The file's length and its blocks on disk
-//! after each step show whether a purge grows the file and whether new links land in the
-//! pages the purged ones left.
+//! again, the purge of everything a year later, the purge of their access logs once the log
+//! retention has passed, and N links created once more. The file's length and its blocks on
+//! disk after each step show whether a purge grows the file and whether new links land in
+//! the pages the purged ones left.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -56,8 +57,24 @@ pub fn measure(config: Config, dir: &Path, n: u64) -> Result<Vec<(String, u64, u
     note("the expired half purged", n - purged);
     super::seed::create(&runtime, &state, &caller, &mut seeded, n..n + purged, now)?;
     note("as many created again", n);
-    let purged_all = purge(now.plus_ms(400 * DAY_MS))? as u64;
+    let a_year_later = now.plus_ms(400 * DAY_MS);
+    let purged_all = purge(a_year_later)? as u64;
     note("everything purged, a year later", n - purged_all);
+    let logs_gone = a_year_later.plus_ms(retention_ms + DAY_MS);
+    purge(logs_gone)?;
+    note(
+        "their access logs dropped after the log retention",
+        n - purged_all,
+    );
+    super::seed::create(
+        &runtime,
+        &state,
+        &caller,
+        &mut seeded,
+        2 * n..3 * n,
+        logs_gone,
+    )?;
+    note("N created again", n - purged_all + n);
     let state = std::sync::Arc::into_inner(state).ok_or("state still shared")?;
     state.close();
     Ok(steps)
