@@ -108,6 +108,8 @@ fn tenant(id: TenantId) -> Tenant {
         tenant_id: id,
         name: format!("tenant {}", id.simple()),
         created_at: at(0),
+        accent: None,
+        logo: None,
     }
 }
 

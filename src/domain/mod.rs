@@ -3,6 +3,8 @@
 //! them to wire DTOs, and every rule can be unit-tested without a server.
 
 pub mod attachment;
+pub mod brand;
+pub mod catalogue;
 pub mod channel_set;
 pub mod contact;
 pub mod delivery;
@@ -10,6 +12,7 @@ pub mod evidence;
 pub mod ids;
 pub mod link;
 pub mod link_filter;
+pub mod locale;
 pub mod millis;
 pub mod otp;
 pub mod policy;

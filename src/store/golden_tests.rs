@@ -116,6 +116,8 @@ fn a_tenant_keeps_its_bytes() {
         tenant_id: uuid(2).into(),
         name: "Acme".into(),
         created_at: 1_600_000_000_000_i64.into(),
+        accent: None,
+        logo: None,
     };
     check(
         &tenant,

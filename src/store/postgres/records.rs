@@ -11,13 +11,14 @@ use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryKind, DeliveryRecord, DeliveryStatus};
 use crate::domain::evidence::ChainLink;
 use crate::domain::portal::{AccessEvent, AccessLogEntry, Actor, Outcome};
+use crate::domain::brand::Png;
 use crate::domain::tenant::{ApiKeyRecord, CasingPin, Tenant};
 use crate::domain::webhook::WebhookMessage;
 use crate::domain::{ContactId, LinkUid, TenantId, UserId};
 use crate::store::{IdempotencyRecord, StoreError};
 
 /// The tenant's columns, for [`tenant_from_row`].
-pub const TENANT_COLUMNS: &str = "tenant_id, name, created_at";
+pub const TENANT_COLUMNS: &str = "tenant_id, name, created_at, accent, logo";
 
 /// The API key's columns (without its hash), for [`api_key_from_row`].
 pub const API_KEY_COLUMNS: &str =
@@ -59,6 +60,11 @@ pub fn tenant_from_row(row: &Row) -> Result<Tenant, StoreError> {
         tenant_id: TenantId::from(get::<Uuid>(row, "tenant_id")?),
         name: get(row, "name")?,
         created_at: millis(get(row, "created_at")?),
+        accent: get(row, "accent")?,
+        logo: get::<Option<Vec<u8>>>(row, "logo")?
+            .map(Png::parse)
+            .transpose()
+            .map_err(StoreError::Corrupt)?,
     })
 }
 
