@@ -145,6 +145,7 @@ fn link(n: u8, created: UnixMillis, max_views: u32, require_otp: bool) -> LinkRe
         otp: None,
         otp_failures: 0,
         locked_at: None,
+        locale: None,
     }
 }
 

@@ -91,14 +91,13 @@ pub(super) fn portal_budget(
 
 /// What every portal response carries: nothing cached (unless the response set its own
 /// caching: the versioned branding assets), no referrer leaking the token, not indexed, not
-/// framed, no content sniffing, and a CSP that allows only this origin's stylesheets and
+/// framed, and a CSP that allows only this origin's stylesheets and
 /// images.
 pub(super) fn portal_headers(headers: &mut HeaderMap) {
     headers
         .entry("cache-control")
         .or_insert(HeaderValue::from_static("no-store"));
     let fixed = [
-        ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
         ("x-robots-tag", "noindex, nofollow"),
         ("x-frame-options", "DENY"),

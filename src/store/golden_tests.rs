@@ -86,6 +86,7 @@ fn link() -> LinkRecord {
         otp: Some(otp()),
         otp_failures: 4,
         locked_at: Some(1_700_000_400_000_i64.into()),
+        locale: None,
     }
 }
 

@@ -48,7 +48,9 @@ mod tests {
 
     #[test]
     fn every_catalogue_is_sorted_and_has_exactly_the_english_keys() {
-        let keys = |t: &[(&str, &str)]| t.iter().map(|(k, _)| *k).collect::<Vec<_>>();
+        fn keys(t: &[(&'static str, &'static str)]) -> Vec<&'static str> {
+            t.iter().map(|(k, _)| *k).collect()
+        }
         for locale in Locale::ALL {
             let table = of(locale);
             assert!(table.windows(2).all(|w| w[0].0 < w[1].0), "{locale:?} sorted");
