@@ -344,7 +344,11 @@ fn tenant(store: &Store, cmd: TenantCommand) -> Result<i32, String> {
             let t = admin::set_tenant(store, tenant.into(), change).map_err(|e| e.to_string())?;
             let logo = t.logo.as_ref().map_or(0, |l| l.bytes().len());
             let accent = t.accent.as_deref().unwrap_or("default");
-            println!("{} name {:?} accent {accent} logo {logo} bytes", tenant.simple(), t.name);
+            println!(
+                "{} name {:?} accent {accent} logo {logo} bytes",
+                tenant.simple(),
+                t.name
+            );
         }
     }
     Ok(0)

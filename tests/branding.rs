@@ -14,7 +14,8 @@ use crate::support::{Req, TestServer, cli, email_via, portal_token, uid};
 const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9a\x73\x00\x00\x00\x10\x49\x44\x41\x54\x78\x9c\x63\x58\xc5\xc0\x00\x44\x0c\x10\x0a\x00\x15\x4e\x02\xa9\xb1\xa4\x8b\xff\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
 
 /// The pages' CSP before branding existed: branding must not widen it.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
+const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 fn set(data: &Path, tenant: &str, args: &[&str]) -> (i32, String, String) {
     let d = data.to_str().unwrap();
@@ -53,7 +54,10 @@ fn issue16_tenant_set_refuses_bad_names_accents_and_logos_and_then_changes_nothi
                 assert!(code != 0 && err.contains(said), "{args:?}: {code} {err}");
             }
             let unknown = set(data, &uid(77), &["--accent", "#00aa00"]);
-            assert!(unknown.0 != 0 && unknown.2.contains("no tenant"), "{unknown:?}");
+            assert!(
+                unknown.0 != 0 && unknown.2.contains("no tenant"),
+                "{unknown:?}"
+            );
         },
         |_| {},
     );
@@ -94,7 +98,11 @@ fn issue16_branding_is_served_from_our_origin_and_shows_on_pages_and_in_email() 
         .header("Cookie", &format!("cl_t={token}"))
         .send();
     assert_eq!(page.header("content-security-policy"), Some(CSP));
-    assert!(page.body.contains("Acme Seguros shared a Quote with you"), "{}", page.body);
+    assert!(
+        page.body.contains("Acme Seguros shared a Quote with you"),
+        "{}",
+        page.body
+    );
     let style = format!("<link rel=\"stylesheet\" href=\"/brand/{tenant}/style.css?v=aa0000\">");
     assert!(page.body.contains(&style), "{}", page.body);
     let logo_tag = format!("<img class=\"logo\" src=\"/brand/{tenant}/logo.png?v=");
@@ -104,7 +112,10 @@ fn issue16_branding_is_served_from_our_origin_and_shows_on_pages_and_in_email() 
     let logo = Req::new(s.addr, "GET", &format!("/brand/{tenant}/logo.png?v=1")).send();
     assert_eq!(logo.status, 200);
     assert_eq!(logo.header("content-type"), Some("image/png"));
-    assert_eq!(logo.header("content-length"), Some(PNG.len().to_string().as_str()));
+    assert_eq!(
+        logo.header("content-length"),
+        Some(PNG.len().to_string().as_str())
+    );
     assert_eq!(logo.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(
         logo.header("cache-control"),
@@ -112,7 +123,12 @@ fn issue16_branding_is_served_from_our_origin_and_shows_on_pages_and_in_email() 
     );
     let css = Req::new(s.addr, "GET", &format!("/brand/{tenant}/style.css")).send();
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
-    assert!(css.body.contains("--accent: #aa0000; --on-accent: #ffffff;"), "{}", css.body);
+    assert!(
+        css.body
+            .contains("--accent: #aa0000; --on-accent: #ffffff;"),
+        "{}",
+        css.body
+    );
     let none = Req::new(s.addr, "GET", &format!("/brand/{}/logo.png", uid(77))).send();
     assert_eq!((none.status, none.body.as_str()), (404, ""));
     assert_eq!(

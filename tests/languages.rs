@@ -135,10 +135,16 @@ fn assert_all_spanish(html: &str) {
     assert!(html.contains("<html lang=\"es\">"), "{html}");
     let shown = visible(html);
     for (key, english) in EN {
-        for run in english.split(|c| c == '{' || c == '}').step_by(2) {
-            let run = run.trim().trim_matches(|c: char| c.is_ascii_punctuation()).trim();
+        for run in english.split(['{', '}']).step_by(2) {
+            let run = run
+                .trim()
+                .trim_matches(|c: char| c.is_ascii_punctuation())
+                .trim();
             if run.split_whitespace().count() >= 2 || run.len() >= 6 {
-                assert!(!shown.contains(run), "English `{key}` ({run:?}) on: {shown}");
+                assert!(
+                    !shown.contains(run),
+                    "English `{key}` ({run:?}) on: {shown}"
+                );
             }
         }
     }
@@ -155,16 +161,31 @@ fn issue16_a_links_locale_is_stored_and_speaks_on_its_pages_and_in_its_email() {
     assert_eq!(read["Link"]["Locale"], "es");
     let mail = decoded(&sink.wait_for(1)[0]);
     assert!(mail.contains("Default: su Quote está disponible"), "{mail}");
-    assert!(mail.contains("Hola, cliente:") && mail.contains("El enlace caduca el "), "{mail}");
-    assert!(mail.contains(" de 20") && !mail.contains("your Quote"), "{mail}");
+    assert!(
+        mail.contains("Hola, cliente:") && mail.contains("El enlace caduca el "),
+        "{mail}"
+    );
+    assert!(
+        mail.contains(" de 20") && !mail.contains("your Quote"),
+        "{mail}"
+    );
     let token = crate::support::portal_token(&created);
     // The link's language wins over the browser's.
     let shown = page(&s, &token, Some("en-US,en;q=0.9"));
     assert_eq!(shown.status, 200, "{shown:#?}");
-    assert!(shown.body.contains("Default ha compartido con usted: Quote"), "{}", shown.body);
+    assert!(
+        shown
+            .body
+            .contains("Default ha compartido con usted: Quote"),
+        "{}",
+        shown.body
+    );
     assert_all_spanish(&shown.body);
     let plain = create(&s, json!({"DeliverEmail": false}));
-    assert!(plain["Link"].get("Locale").is_none(), "no Locale: the member is left out");
+    assert!(
+        plain["Link"].get("Locale").is_none(),
+        "no Locale: the member is left out"
+    );
 }
 
 #[test]
@@ -177,10 +198,17 @@ fn issue16_pages_of_links_without_a_locale_follow_accept_language() {
     let en = page(&s, &token, Some("en-GB"));
     assert!(en.body.contains("<html lang=\"en\">") && en.body.contains("Open the Quote"));
     let none = page(&s, &token, None);
-    assert!(none.body.contains("Default shared a Quote with you"), "English by default");
+    assert!(
+        none.body.contains("Default shared a Quote with you"),
+        "English by default"
+    );
     let gone = page(&s, "not-a-token", Some("es"));
     assert_eq!(gone.status, 404);
-    assert!(gone.body.contains("<title>Enlace no disponible</title>"), "{}", gone.body);
+    assert!(
+        gone.body.contains("<title>Enlace no disponible</title>"),
+        "{}",
+        gone.body
+    );
     assert_all_spanish(&gone.body);
 }
 
@@ -191,7 +219,9 @@ fn issue16_an_unsupported_locale_is_refused_with_the_supported_ones() {
         "RecipientEmail": "ana@example.com", "Locale": "fr"});
     let r = s.post("/v1/customerlink", body).expect(400);
     assert_eq!(error_fields(&r), ["Locale"]);
-    let message = r["ResponseStatus"]["Errors"][0]["Message"].as_str().unwrap();
+    let message = r["ResponseStatus"]["Errors"][0]["Message"]
+        .as_str()
+        .unwrap();
     assert!(message.contains("en, es"), "{message}");
 }
 
@@ -209,8 +239,14 @@ fn issue16_the_passcode_message_is_in_the_links_language() {
         .expect(200);
     s.job_round("outbox", Duration::from_secs(5));
     let mail = decoded(&sink.wait_for(1)[0]);
-    assert!(mail.contains("Default: su código de verificación"), "{mail}");
-    assert!(mail.contains("Default: su código es ") && !mail.contains("your code"), "{mail}");
+    assert!(
+        mail.contains("Default: su código de verificación"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("Default: su código es ") && !mail.contains("your code"),
+        "{mail}"
+    );
 }
 
 #[test]
@@ -254,5 +290,8 @@ fn issue16_a_tenant_override_template_applies_to_its_locale_only() {
         line.to_owned()
     };
     assert_eq!(subject("ana@example.com"), "Subject: Su Quote de Acme");
-    assert_eq!(subject("bo@example.com"), "Subject: Default: your Quote is ready");
+    assert_eq!(
+        subject("bo@example.com"),
+        "Subject: Default: your Quote is ready"
+    );
 }

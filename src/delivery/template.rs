@@ -157,8 +157,8 @@ impl Templates {
         let (locale, name) = (ctx.locale, ctx.tenant_name);
         let text = catalogue::fill(locale, "otp.text", &[("tenant", name), ("code", code)]);
         let mut message = self.render(tenant, ctx);
-        message.subject = catalogue::fill(locale, "otp.subject", &[("tenant", name)])
-            .replace(['\r', '\n'], " ");
+        message.subject =
+            catalogue::fill(locale, "otp.subject", &[("tenant", name)]).replace(['\r', '\n'], " ");
         let line = catalogue::fill(locale, "otp.html", &[("tenant", name)]);
         message.html = maud::html! {
             p { (line) }
@@ -198,9 +198,18 @@ fn with_built_in(
     let mut out = HashMap::new();
     for locale in Locale::ALL.into_iter().filter(|l| *l != Locale::En) {
         let Some(shipped) = built_in.remove(locale.tag()) else {
-            return Err(format!("the built-in templates lack [locales.{}]", locale.tag()));
+            return Err(format!(
+                "the built-in templates lack [locales.{}]",
+                locale.tag()
+            ));
         };
-        out.insert(locale, file.remove(locale.tag()).into_iter().chain([shipped]).collect());
+        out.insert(
+            locale,
+            file.remove(locale.tag())
+                .into_iter()
+                .chain([shipped])
+                .collect(),
+        );
     }
     Ok(out)
 }
@@ -268,7 +277,10 @@ mod tests {
         assert!(
             r.text.contains("https://l.example/portal/abc") && r.text.starts_with("Hello Ann,")
         );
-        assert!(r.html.contains("<a href=\"https://l.example/portal/abc\">"));
+        assert!(
+            r.html
+                .contains("<a href=\"https://l.example/portal/abc\" style=\"color: #0b57d0\">")
+        );
         assert_eq!(r.sender_name.as_deref(), Some("Acme"));
         let long_url = format!("https://links.example.com/portal/{}", "x".repeat(43));
         let sms = t
@@ -316,6 +328,40 @@ mod tests {
             "Acme: your Quote is ready"
         );
         assert!(Templates::parse("[default]\nsubject = \"x\"").is_err());
+    }
+
+    #[test]
+    fn a_locale_draws_only_from_its_own_sets() {
+        let text = format!(
+            "{DEFAULT_TEMPLATES}\n[tenants.\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\"]\nsubject = \"Hi\"\n"
+        );
+        let t = Templates::parse(&text).unwrap();
+        let tenant = TenantId::from(uuid::Uuid::from_u128(0x0f1e2d3c4b5a69788796a5b4c3d2e1f0));
+        let es = MessageContext {
+            locale: Locale::Es,
+            ..ctx("Ana")
+        };
+        let r = t.render(tenant, &es);
+        assert_eq!(
+            r.subject, "Acme: su Quote está disponible",
+            "not the English override"
+        );
+        assert!(r.text.starts_with("Hola, Ana:"), "{}", r.text);
+        let p = t.passcode(tenant, &es, "123456");
+        assert_eq!(p.subject, "Acme: su código de verificación");
+        assert!(p.sms.contains("su código es 123456"), "{}", p.sms);
+        assert!(
+            Templates::parse(&format!(
+                "{DEFAULT_TEMPLATES}\n[locales.fr]\nsubject = \"x\"\n"
+            ))
+            .is_err()
+        );
+        let only_default = "[default]\nsubject = \"s\"\ntext = \"t\"\nhtml = \"h\"\nsms = \"m\"\n";
+        let r = Templates::parse(only_default).unwrap().render(tenant, &es);
+        assert!(
+            r.subject.contains("está disponible"),
+            "an old file: the built-in Spanish"
+        );
     }
 
     #[test]

@@ -94,9 +94,11 @@ pub fn check_name(name: &str) -> Result<(), String> {
         ));
     }
     if !name.chars().all(is_name_char) {
-        return Err("the name must not contain line breaks or other control characters \
+        return Err(
+            "the name must not contain line breaks or other control characters \
                     (it is the sender name of the tenant's email)"
-            .into());
+                .into(),
+        );
     }
     Ok(())
 }
@@ -118,7 +120,11 @@ pub fn text_on(accent: &str) -> &'static str {
     };
     let luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
     // Contrast with white is (1.05)/(L+0.05), with black (L+0.05)/0.05: equal at L ≈ 0.179.
-    if luminance > 0.179 { "#000000" } else { "#ffffff" }
+    if luminance > 0.179 {
+        "#000000"
+    } else {
+        "#ffffff"
+    }
 }
 
 #[cfg(test)]
@@ -138,7 +144,11 @@ mod tests {
         let mut png = PNG_SIGNATURE.to_vec();
         png.extend([0; 16]);
         assert!(Png::parse(png.clone()).is_ok());
-        assert!(Png::parse(b"GIF89a".to_vec()).unwrap_err().contains("not a PNG"));
+        assert!(
+            Png::parse(b"GIF89a".to_vec())
+                .unwrap_err()
+                .contains("not a PNG")
+        );
         png.resize(MAX_LOGO_BYTES + 1, 0);
         assert!(Png::parse(png).unwrap_err().contains("256 KiB"));
     }

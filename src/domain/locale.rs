@@ -48,10 +48,9 @@ impl Locale {
             let q = parts
                 .find_map(|p| p.trim().strip_prefix("q="))
                 .map_or(1000, quality);
-            if let Some(locale) = Locale::parse(tag).filter(|_| q > 0) {
-                if best.is_none_or(|(_, b)| q > b) {
-                    best = Some((locale, q));
-                }
+            let better = best.is_none_or(|(_, b)| q > b);
+            if let Some(locale) = Locale::parse(tag).filter(|_| q > 0 && better) {
+                best = Some((locale, q));
             }
         }
         best.map_or(Locale::En, |(l, _)| l)
@@ -97,7 +96,11 @@ fn quality(text: &str) -> u16 {
         return 0;
     }
     // In 0..=1000 by the check above.
-    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "0..=1000")]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "0..=1000"
+    )]
     let thousandths = (value * 1000.0).round() as u16;
     thousandths
 }
@@ -126,8 +129,11 @@ mod tests {
 
     #[test]
     fn times_are_written_per_language() {
-        let at = UnixMillis::from_millis(1_796_443_200_000); // 2026-12-05 04:40 UTC
+        let at = UnixMillis::from_millis(1_796_445_600_000); // 2026-12-05 04:40 UTC
         assert_eq!(Locale::En.format_time(at), "2026-12-05 04:40 UTC");
-        assert_eq!(Locale::Es.format_time(at), "5 de diciembre de 2026, 04:40 UTC");
+        assert_eq!(
+            Locale::Es.format_time(at),
+            "5 de diciembre de 2026, 04:40 UTC"
+        );
     }
 }

@@ -67,7 +67,11 @@ pub fn set_tenant(
     if let Some(name) = &change.name {
         brand::check_name(name).map_err(invalid)?;
     }
-    let accent = change.accent.as_deref().map(brand::parse_accent).transpose();
+    let accent = change
+        .accent
+        .as_deref()
+        .map(brand::parse_accent)
+        .transpose();
     let logo = change.logo.map(brand::Png::parse).transpose();
     let (accent, logo) = (accent.map_err(invalid)?, logo.map_err(invalid)?);
     let Some(mut tenant) = store.fetch_blocking(TenantOf(tenant_id))? else {

@@ -194,13 +194,23 @@ fn with_token_cookie(portal: Portal<'_>, mut r: Response, token: &str) -> Respon
 /// A form post (or a share's download) from another origin, in the browser's language.
 pub fn not_allowed(portal: Portal<'_>, locale: Locale) -> Response {
     let body = pages::not_allowed(locale, portal.base());
-    plain_page(StatusCode::FORBIDDEN, locale, "page.not_allowed.title", body)
+    plain_page(
+        StatusCode::FORBIDDEN,
+        locale,
+        "page.not_allowed.title",
+        body,
+    )
 }
 
 /// The one page of every unusable link.
 fn unavailable(locale: Locale) -> Response {
     let body = pages::unavailable(locale);
-    plain_page(StatusCode::NOT_FOUND, locale, "page.unavailable.title", body)
+    plain_page(
+        StatusCode::NOT_FOUND,
+        locale,
+        "page.unavailable.title",
+        body,
+    )
 }
 
 /// The browser's language of a request (a share's download answers in it).
@@ -338,7 +348,12 @@ pub fn redirect(to: &str) -> Response {
 }
 
 /// A page without a tenant's branding, titled by the catalogue's `title_key`.
-fn plain_page(status: StatusCode, locale: Locale, title_key: &'static str, body: maud::Markup) -> Response {
+fn plain_page(
+    status: StatusCode,
+    locale: Locale,
+    title_key: &'static str,
+    body: maud::Markup,
+) -> Response {
     let page = pages::document(locale, text(locale, title_key), &Brand::default(), body);
     raw(status, "text/html; charset=utf-8", page.into())
 }

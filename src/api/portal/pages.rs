@@ -101,7 +101,11 @@ pub fn can_view(locale: Locale, link: &LinkView<'_>, notice: &str) -> Markup {
     let heading = fill(
         locale,
         "page.view.heading",
-        &[("tenant", link.tenant_name), ("a", article(kind)), ("type", kind)],
+        &[
+            ("tenant", link.tenant_name),
+            ("a", article(kind)),
+            ("type", kind),
+        ],
     );
     html! {
         h1 { (heading) }
@@ -216,7 +220,12 @@ mod tests {
             view_count: 1,
             max_views: 3,
         };
-        let page = document(Locale::En, "A & B", &Brand::default(), can_view(Locale::En, &link, "verified"));
+        let page = document(
+            Locale::En,
+            "A & B",
+            &Brand::default(),
+            can_view(Locale::En, &link, "verified"),
+        );
         assert!(
             page.starts_with("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
         );

@@ -53,7 +53,10 @@ mod tests {
         }
         for locale in Locale::ALL {
             let table = of(locale);
-            assert!(table.windows(2).all(|w| w[0].0 < w[1].0), "{locale:?} sorted");
+            assert!(
+                table.windows(2).all(|w| w[0].0 < w[1].0),
+                "{locale:?} sorted"
+            );
             assert_eq!(keys(table), keys(EN), "{locale:?} keys");
         }
     }

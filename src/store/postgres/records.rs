@@ -7,11 +7,11 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::rows::{channel, get, hash32, millis, unsigned};
+use crate::domain::brand::Png;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryKind, DeliveryRecord, DeliveryStatus};
 use crate::domain::evidence::ChainLink;
 use crate::domain::portal::{AccessEvent, AccessLogEntry, Actor, Outcome};
-use crate::domain::brand::Png;
 use crate::domain::tenant::{ApiKeyRecord, CasingPin, Tenant};
 use crate::domain::webhook::WebhookMessage;
 use crate::domain::{ContactId, LinkUid, TenantId, UserId};
