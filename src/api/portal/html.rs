@@ -110,11 +110,7 @@ impl Browser {
                 .map(form::pairs)
                 .unwrap_or_default(),
             notice: form::get(&query, "m").unwrap_or("").to_owned(),
-            locale: Locale::negotiate(
-                req.headers
-                    .get(ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok()),
-            ),
+            locale: locale_of(req),
         }
     }
 }
