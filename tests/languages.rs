@@ -181,6 +181,17 @@ fn issue16_a_links_locale_is_stored_and_speaks_on_its_pages_and_in_its_email() {
         shown.body
     );
     assert_all_spanish(&shown.body);
+    let until = shown
+        .body
+        .split("Este enlace se puede usar hasta el ")
+        .nth(1);
+    let date = until
+        .and_then(|u| u.split(" UTC.").next())
+        .unwrap_or_default();
+    assert!(
+        date.matches(" de ").count() == 2 && date.contains(", ") && date.len() < 40,
+        "a date written in Spanish (`5 de diciembre de 2026, 04:00`): {date:?}"
+    );
     let plain = create(&s, json!({"DeliverEmail": false}));
     assert!(
         plain["Link"].get("Locale").is_none(),

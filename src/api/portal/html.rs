@@ -259,10 +259,11 @@ async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
             view_count: link.view_count,
             max_views: link.max_views,
         };
-        match document {
+        let ready = match document {
             Some(name) => pages::document_ready(locale, &view, &name, notice),
             None => pages::can_view(locale, &view, notice),
-        }
+        };
+        pages::with_expiry(locale, ready, &locale.format_time(link.expires_at))
     };
     let brand = super::brand::of(portal.store, link.tenant_id, locale, &tenant_name).await?;
     let page = pages::document(locale, &tenant_name, &brand, body);

@@ -137,6 +137,15 @@ pub fn document_ready(
     }
 }
 
+/// A viewable link's page with, last, until when the link may be used (in `locale`'s
+/// writing of dates; shown only once the recipient may view, like everything of the link).
+pub fn with_expiry(locale: Locale, body: Markup, date: &str) -> Markup {
+    html! {
+        (body)
+        p class="small" { (fill(locale, "page.expires", &[("date", date)])) }
+    }
+}
+
 /// "Each … counts as one view (n of m used)."
 fn count(locale: Locale, key: &'static str, link: &LinkView<'_>) -> String {
     let (used, max) = (link.view_count.to_string(), link.max_views.to_string());

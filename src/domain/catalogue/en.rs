@@ -46,6 +46,7 @@ pub const EN: &[(&str, &str)] = &[
         "page.document.heading",
         "{tenant} shared a document with you",
     ),
+    ("page.expires", "This link can be used until {date}."),
     ("page.logo", "{tenant} logo"),
     ("page.not_allowed.back", "Back to your link"),
     (

@@ -46,6 +46,7 @@ pub const ES: &[(&str, &str)] = &[
         "page.document.heading",
         "{tenant} ha compartido un documento con usted",
     ),
+    ("page.expires", "Este enlace se puede usar hasta el {date}."),
     ("page.logo", "Logotipo de {tenant}"),
     ("page.not_allowed.back", "Volver a su enlace"),
     (
