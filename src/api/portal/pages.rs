@@ -285,6 +285,47 @@ mod tests {
     }
 
     #[test]
+    fn every_page_in_every_locale_finds_all_its_keys() {
+        let link = LinkView {
+            tenant_name: "Acme",
+            resource_type: "Quote",
+            view_count: 0,
+            max_views: 2,
+        };
+        for locale in Locale::ALL {
+            let mut bodies = vec![
+                confirm_switch(locale, "/portal", "t"),
+                not_allowed(locale, "/portal"),
+                unavailable(locale),
+                opened_nowhere(locale),
+                with_expiry(
+                    locale,
+                    document_ready(locale, &link, "a.pdf", "verified"),
+                    "d",
+                ),
+            ];
+            for notice in ["sent", "wrong", "wait", "code", "verified"] {
+                bodies.push(can_view(locale, &link, notice));
+                let code = CodeView {
+                    channel: "channel.sms",
+                    ..shown("Acme")
+                };
+                bodies.push(needs_code(locale, &code, notice, true, false));
+                bodies.push(needs_code(locale, &shown("Acme"), notice, false, true));
+            }
+            for body in bodies {
+                let page = body.into_string();
+                for prefix in ["page.", "notice.", "channel.", "{"] {
+                    assert!(
+                        !page.contains(prefix),
+                        "{locale:?}: a key or placeholder in {page}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_switch_form_carries_the_token_escaped() {
         let body = confirm_switch(Locale::En, "/portal", "a\"b").into_string();
         assert!(body.contains("<input type=\"hidden\" name=\"Token\" value=\"a&quot;b\">"));
