@@ -138,6 +138,19 @@ pub enum TenantCommand {
         #[arg(long)]
         name: String,
     },
+    /// Brand a tenant's pages and messages (as `tenant create`, not through the server): its
+    /// display name, accent colour (#RRGGBB) and logo (a PNG of at most 256 KiB). Parts not
+    /// given stay as they are.
+    Set {
+        #[arg(value_name = "TENANT_ID", value_parser = parse_guid)]
+        tenant: Uuid,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_name = "FILE.png")]
+        logo: Option<PathBuf>,
+        #[arg(long, value_name = "#RRGGBB")]
+        accent: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -314,10 +327,45 @@ fn with_state(
 }
 
 fn tenant(store: &Store, cmd: TenantCommand) -> Result<i32, String> {
-    let TenantCommand::Create { name } = cmd;
-    let id = admin::create_tenant(store, &name, SystemClock.now()).map_err(|e| e.to_string())?;
-    println!("{}", id.simple());
+    match cmd {
+        TenantCommand::Create { name } => {
+            let now = SystemClock.now();
+            let id = admin::create_tenant(store, &name, now).map_err(|e| e.to_string())?;
+            println!("{}", id.simple());
+        }
+        TenantCommand::Set {
+            tenant,
+            name,
+            logo,
+            accent,
+        } => {
+            let logo = logo.map(|path| read_logo(&path)).transpose()?;
+            let change = admin::BrandChange { name, accent, logo };
+            let t = admin::set_tenant(store, tenant.into(), change).map_err(|e| e.to_string())?;
+            let logo = t.logo.as_ref().map_or(0, |l| l.bytes().len());
+            let accent = t.accent.as_deref().unwrap_or("default");
+            println!(
+                "{} name {:?} accent {accent} logo {logo} bytes",
+                tenant.simple(),
+                t.name
+            );
+        }
+    }
     Ok(0)
+}
+
+/// A logo file's bytes, refused unread when it is larger than the cap.
+fn read_logo(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let cap = crate::domain::brand::MAX_LOGO_BYTES;
+    let what = |e: std::io::Error| format!("{}: {e}", path.display());
+    let len = std::fs::metadata(path).map_err(what)?.len();
+    if len > cap as u64 {
+        return Err(format!(
+            "{}: the logo is {len} bytes; at most {cap} (256 KiB) are accepted",
+            path.display()
+        ));
+    }
+    std::fs::read(path).map_err(what)
 }
 
 fn key(store: &Store, keys: &HashKeys, cmd: KeyCommand) -> Result<i32, String> {

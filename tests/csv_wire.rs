@@ -14,7 +14,7 @@ const LINK_HEADER: &str = "RecipientDisplayName,RecipientType,Status,CustomerLin
 CustomerLinkUID,TokenHash,ResourceType,ResourceUid,SensitivityTier,RequireOtp,OtpChannel,\
 DeliveryChannels,RecipientContactId,RecipientEmail,RecipientPhone,SmsConsentSnapshot,\
 CreatedByUserId,CreatedByAgentId,CreatedAtUtc,ExpiresAtUtc,MaxViews,ViewCount,RevokedAtUtc,\
-RevokedByUserId,TenantId\r\n";
+RevokedByUserId,TenantId,Locale\r\n";
 
 /// `CustomerLinkDelivery`'s members.
 const DELIVERY_HEADER: &str =

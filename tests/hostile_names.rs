@@ -84,6 +84,8 @@ fn poisoned_tenant() -> Poisoned {
                     tenant_id: uuid::Uuid::parse_str(&tenant).unwrap().into(),
                     name: "Acme\r\nBcc: victim@example.com".into(),
                     created_at: UnixMillis::EPOCH,
+                    accent: None,
+                    logo: None,
                 }))
                 .unwrap();
             store.close().unwrap();

@@ -108,6 +108,8 @@ fn tenant(id: TenantId) -> Tenant {
         tenant_id: id,
         name: format!("tenant {}", id.simple()),
         created_at: at(0),
+        accent: None,
+        logo: None,
     }
 }
 
@@ -143,6 +145,7 @@ fn link(n: u8, created: UnixMillis, max_views: u32, require_otp: bool) -> LinkRe
         otp: None,
         otp_failures: 0,
         locked_at: None,
+        locale: None,
     }
 }
 

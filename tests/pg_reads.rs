@@ -188,6 +188,8 @@ fn tenant(id: TenantId, name: &str) -> CreateTenant {
         tenant_id: id,
         name: name.into(),
         created_at: ms(10),
+        accent: None,
+        logo: None,
     })
 }
 
@@ -268,6 +270,7 @@ fn link(
         otp: None,
         otp_failures: 0,
         locked_at: None,
+        locale: None,
     };
     shape(&mut link);
     link

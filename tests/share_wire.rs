@@ -12,7 +12,7 @@ use crate::support::{Resp, TestServer, error_fields};
 const API_NS: &str = "http://schemas.datacontract.org/2004/07/CRM.AgencyPlatform.API.Internal";
 
 /// `DocumentShare`'s members alphabetically, then `DocumentShareExtended`'s own.
-const XML_ORDER: [&str; 25] = [
+const XML_ORDER: [&str; 26] = [
     "AttachmentId",
     "CreatedAtUtc",
     "CreatedByAgentId",
@@ -21,6 +21,7 @@ const XML_ORDER: [&str; 25] = [
     "DocumentShareId",
     "DocumentShareUID",
     "ExpiresAtUtc",
+    "Locale",
     "MaxViews",
     "OtpChannel",
     "RecipientContactId",
@@ -41,7 +42,7 @@ const XML_ORDER: [&str; 25] = [
 ];
 
 /// `DocumentShareExtended`'s members in declaration order (subclass first).
-const SHARE_MEMBERS: [&str; 25] = [
+const SHARE_MEMBERS: [&str; 26] = [
     "AttachmentName",
     "RecipientDisplayName",
     "RecipientType",
@@ -67,6 +68,7 @@ const SHARE_MEMBERS: [&str; 25] = [
     "ViewCount",
     "RevokedAtUtc",
     "RevokedByUserId",
+    "Locale",
 ];
 
 const LOG_MEMBERS: [&str; 9] = [
@@ -627,6 +629,7 @@ fn openapi_describes_every_share_operation_by_its_platform_names() {
             "DeliveryChannels",
             "ExpiresInHours",
             "MaxViews",
+            "Locale",
         ]
     );
     assert_eq!(members("DocumentShareExtended"), SHARE_MEMBERS);

@@ -98,6 +98,7 @@ fn create_input(req: CustomerLinkCreateRequest) -> CreateLink {
         deliver_sms: req.DeliverSms.unwrap_or(false),
         expires_in_hours: req.ExpiresInHours,
         max_views: req.MaxViews,
+        locale: req.Locale,
     }
 }
 

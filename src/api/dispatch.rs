@@ -10,7 +10,7 @@ use super::body;
 use super::error::ApiError;
 use super::exchange::{Exchange, Negotiation};
 use super::handler::{Call, Dto, Handler, PortalCall, StaffCall, StaffFn};
-use super::portal::{PortalLimits, Visitor, html};
+use super::portal::{PortalLimits, Visitor, brand, html};
 use super::resolve::{Resolved, Target, resolve};
 use super::respond::error_response;
 use super::routes::{self, Matched, Miss, Surface};
@@ -89,11 +89,15 @@ pub(super) fn portal_budget(
     })
 }
 
-/// What every portal response carries: nothing cached, no referrer leaking the token, not
-/// indexed, not framed, and a CSP that allows only this origin's stylesheet.
+/// What every portal response carries: nothing cached (unless the response set its own
+/// caching: the versioned branding assets), no referrer leaking the token, not indexed, not
+/// framed, and a CSP that allows only this origin's stylesheets and
+/// images.
 pub(super) fn portal_headers(headers: &mut HeaderMap) {
+    headers
+        .entry("cache-control")
+        .or_insert(HeaderValue::from_static("no-store"));
     let fixed = [
-        ("cache-control", "no-store"),
         ("referrer-policy", "no-referrer"),
         ("x-robots-tag", "noindex, nofollow"),
         ("x-frame-options", "DENY"),
@@ -119,6 +123,10 @@ async fn run(
         Target::Page(route) => {
             let portal = state.into();
             html::handle(portal, html::Browser::of(portal, req), route).await
+        }
+        Target::Brand(asset) => {
+            exchange.vary_accept = false;
+            brand::serve(&state.store, asset).await
         }
         Target::Preflight => Ok(plain(HeaderMap::new(), Bytes::new())),
         Target::OpenApi => {

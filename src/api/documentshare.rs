@@ -118,6 +118,7 @@ fn create_input(
         deliver_sms,
         expires_in_hours: req.ExpiresInHours,
         max_views: req.MaxViews,
+        locale: req.Locale,
     })
 }
 

@@ -3,7 +3,7 @@
 //! surface of what its path reaches. Dispatch, the edge policy, the error's root DTO and the
 //! metrics label all read this one answer, so they cannot disagree.
 
-use super::portal::html;
+use super::portal::{brand, html};
 use super::routes::{self, Matched, Miss, Op, Route, RouteForm, Surface};
 use super::{Request, header};
 use crate::wire;
@@ -13,6 +13,8 @@ use crate::wire;
 pub(super) enum Target {
     /// A browser page of the portal.
     Page(html::Route),
+    /// A tenant's stylesheet or logo (`/brand/{TenantId}/…`), on the portal's surface.
+    Brand(brand::Asset),
     /// `OPTIONS` (a CORS preflight), by any method override.
     Preflight,
     /// `GET /openapi.json`.
@@ -41,6 +43,7 @@ impl Resolved {
     pub fn label(&self) -> &'static str {
         match &self.target {
             Target::Page(_) => "PortalPage",
+            Target::Brand(_) => "BrandAsset",
             Target::Preflight => "Preflight",
             Target::OpenApi => "OpenApi",
             Target::Op(m) => m.route.request,
@@ -69,6 +72,8 @@ pub(super) fn resolve(
     let (reaches, form) = (lookup.at, lookup.form);
     let (target, surface) = if let Some(route) = html::route(req) {
         (Target::Page(route), Surface::Portal)
+    } else if let Some(asset) = brand::route(req) {
+        (Target::Brand(asset), Surface::Portal)
     } else if method == "OPTIONS" {
         (Target::Preflight, surface_of(reaches))
     } else if verb == "GET" && req.path.eq_ignore_ascii_case("/openapi.json") {

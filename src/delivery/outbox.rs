@@ -15,15 +15,18 @@ use crate::config::DeliverySettings;
 use crate::delivery::template::{MessageContext, Rendered};
 use crate::delivery::{Deliverer, SendError};
 use crate::domain::UnixMillis;
+use crate::domain::brand::DEFAULT_ACCENT;
+use crate::domain::catalogue;
 use crate::domain::delivery::{DeliveryKind, DeliveryRecord, mask};
 use crate::domain::link::{LinkRecord, LinkStatus};
+use crate::domain::locale::Locale;
 use crate::domain::policy::Channel;
 use crate::domain::share::{Family, shown_type};
 use crate::domain::token::{HashKeys, LinkToken, Secret};
 use crate::domain::webhook::WebhookEndpoint;
 use crate::metrics::DeliveryStats;
 use crate::store::commands::RecordAttempt;
-use crate::store::queries::{LinkOf, LinkWithTenantName, WebhookOf};
+use crate::store::queries::{LinkOf, LinkWithTenantName, TenantOf, WebhookOf};
 use crate::store::{AttemptOutcome, RetryPolicy, Store};
 
 /// Everything one delivery attempt needs and nothing more: the create call and the outbox
@@ -272,13 +275,17 @@ async fn send(
 ) -> Result<(), SendError> {
     let (link, tenant_name) = read_link(outbox, record).await?;
     let portal_url = Family::of(&link).recipient_url(&outbox.public_url, token);
-    let expires_at = human_time(link.expires_at);
+    let locale = link.locale.unwrap_or_default();
+    let expires_at = locale.format_time(link.expires_at);
+    let accent = accent_of(outbox, &link).await?;
     let ctx = MessageContext {
         portal_url: &portal_url,
-        recipient_name: recipient_name(&link),
+        recipient_name: recipient_name(&link, locale),
         tenant_name: &tenant_name,
         resource_type: shown_type(&link),
         expires_at: &expires_at,
+        locale,
+        accent: &accent,
     };
     let message = outbox.deliverer.templates.render(link.tenant_id, &ctx);
     over_channel(outbox, record, &message).await
@@ -303,12 +310,15 @@ async fn send_passcode(
             "the passcode expired or was replaced before it could be sent".into(),
         ));
     }
+    let accent = accent_of(outbox, &link).await?;
     let ctx = MessageContext {
         portal_url: "",
         recipient_name: "",
         tenant_name: &tenant_name,
         resource_type: shown_type(&link),
         expires_at: "",
+        locale: link.locale.unwrap_or_default(),
+        accent: &accent,
     };
     let message = outbox
         .deliverer
@@ -362,24 +372,24 @@ async fn over_channel(
     }
 }
 
-fn recipient_name(link: &LinkRecord) -> &str {
+/// The contact's name, else the catalogue's word for an unnamed recipient (`there`).
+fn recipient_name(link: &LinkRecord, locale: Locale) -> &str {
     match (&link.recipient_display_name, link.recipient_contact_id) {
         (Some(name), Some(_)) => name,
-        _ => "there",
+        _ => catalogue::text(locale, "mail.anonymous"),
     }
 }
 
-/// `2026-12-05 04:00 UTC`.
-fn human_time(at: UnixMillis) -> String {
-    let dt = at.to_datetime();
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute()
-    )
+/// The tenant's accent colour for HTML messages (the portal's own without one).
+async fn accent_of(outbox: &Outbox, link: &LinkRecord) -> Result<String, SendError> {
+    let tenant = outbox
+        .store
+        .fetch(TenantOf(link.tenant_id))
+        .await
+        .map_err(|e| SendError::transient(format!("store: {e}")))?;
+    Ok(tenant
+        .and_then(|t| t.accent)
+        .unwrap_or_else(|| DEFAULT_ACCENT.to_owned()))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::channel_set::ChannelSet;
 use super::contact::{Contact, phone_error};
 use super::delivery::{DeliveryRecord, channels_of};
+use super::locale::Locale;
 use super::policy::{Channel, Policy, Tier};
 use super::recipient::{is_plausible_email, normalise_phone};
 use super::resource_type::{self, Unusable};
@@ -76,6 +77,10 @@ pub struct LinkRecord {
     /// Set when the failure budget ran out; cleared by staff (unlock).
     #[serde(default)]
     pub locked_at: Option<UnixMillis>,
+    /// The recipient's language, if the creator named one (pages then ignore the browser's
+    /// `Accept-Language`; messages are in English without one). Absent from old records.
+    #[serde(default)]
+    pub locale: Option<Locale>,
 }
 
 /// A link's state, computed when read (never stored, so it cannot go stale).
@@ -171,6 +176,8 @@ pub struct CreateLink {
     pub deliver_sms: bool,
     pub expires_in_hours: Option<i32>,
     pub max_views: Option<i32>,
+    /// The `Locale` as sent (`en`, `es-MX`, …); checked by the creation rules.
+    pub locale: Option<String>,
 }
 
 /// The contact lookup result the rules need.
@@ -257,6 +264,7 @@ pub fn plan_in_tier(
         return Err(errors);
     };
     let otp_channel = otp_channel((tier_name, tier), &recipient, &mut errors);
+    let locale = requested_locale(req.locale.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -291,8 +299,28 @@ pub fn plan_in_tier(
             otp: None,
             otp_failures: 0,
             locked_at: None,
+            locale,
         },
     })
+}
+
+/// The locale a create asks for: none when absent or blank; an unsupported one is refused
+/// (400) rather than silently sent in English, so the creator learns at once.
+fn requested_locale(asked: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Locale> {
+    let asked = asked.map(str::trim).filter(|a| !a.is_empty())?;
+    let locale = Locale::parse(asked);
+    if locale.is_none() {
+        let supported: Vec<&str> = Locale::ALL.iter().map(|l| l.tag()).collect();
+        errors.push(
+            FieldError::new("Locale", Rule::Enum)
+                .value(asked)
+                .message(format!(
+                    "'{{PropertyName}}' must be one of: {}.",
+                    supported.join(", ")
+                )),
+        );
+    }
+    locale
 }
 
 /// The error for a missing or nil resource uid.

@@ -4,6 +4,8 @@
 
 pub mod attachment;
 pub mod bin;
+pub mod brand;
+pub mod catalogue;
 pub mod channel_set;
 pub mod contact;
 pub mod delivery;
@@ -11,6 +13,7 @@ pub mod evidence;
 pub mod ids;
 pub mod link;
 pub mod link_filter;
+pub mod locale;
 pub mod millis;
 pub mod otp;
 pub mod policy;

@@ -9,8 +9,15 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
     pub tenant_id: TenantId,
+    /// The display name on pages and in messages (`tenant set --name`).
     pub name: String,
     pub created_at: UnixMillis,
+    /// The accent colour, `#rrggbb` ([`super::brand::parse_accent`]); the portal's own without.
+    #[serde(default)]
+    pub accent: Option<String>,
+    /// The logo, served at `/brand/{TenantId}/logo.png`.
+    #[serde(default)]
+    pub logo: Option<super::brand::Png>,
 }
 
 /// What a stored API key grants (the key itself is stored only as a keyed hash).

@@ -258,9 +258,11 @@ fn into_hyper(r: api::Response) -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::full(r.body));
     *response.status_mut() = r.status;
     *response.headers_mut() = r.headers;
+    // Nothing is cached unless the answer says otherwise (the versioned branding assets).
     response
         .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response.headers_mut().insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),

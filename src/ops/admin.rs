@@ -4,6 +4,7 @@
 
 use uuid::Uuid;
 
+use crate::domain::brand;
 use crate::domain::tenant::{ApiKeyRecord, CasingPin, Tenant};
 use crate::domain::text::is_name_char;
 use crate::domain::token::{ApiKey, HashKeys, Secret};
@@ -38,6 +39,49 @@ pub enum AdminError {
     /// A name that cannot be used (see `domain::text`).
     #[error("{0}")]
     InvalidName(String),
+    /// A display name, accent or logo that `tenant set` refuses (see `domain::brand`).
+    #[error("{0}")]
+    InvalidBrand(String),
+}
+
+/// What `tenant set` changes; `None` leaves that part as it is.
+#[derive(Debug, Clone, Default)]
+pub struct BrandChange {
+    pub name: Option<String>,
+    /// `#RRGGBB`, as typed.
+    pub accent: Option<String>,
+    /// The logo file's bytes.
+    pub logo: Option<Vec<u8>>,
+}
+
+/// Sets a tenant's display name, accent and logo. Everything is validated before anything is
+/// written, and the tenant record is replaced in one write, so a refused part changes
+/// nothing. Reports an unknown tenant, an invalid part or the store's failure. Blocking (the
+/// admin path; concurrent `tenant set` runs on one tenant: the last write wins).
+pub fn set_tenant(
+    store: &Store,
+    tenant_id: TenantId,
+    change: BrandChange,
+) -> Result<Tenant, AdminError> {
+    let invalid = AdminError::InvalidBrand;
+    if let Some(name) = &change.name {
+        brand::check_name(name).map_err(invalid)?;
+    }
+    let accent = change
+        .accent
+        .as_deref()
+        .map(brand::parse_accent)
+        .transpose();
+    let logo = change.logo.map(brand::Png::parse).transpose();
+    let (accent, logo) = (accent.map_err(invalid)?, logo.map_err(invalid)?);
+    let Some(mut tenant) = store.fetch_blocking(TenantOf(tenant_id))? else {
+        return Err(AdminError::UnknownTenant(tenant_id));
+    };
+    tenant.name = change.name.map_or(tenant.name, |n| n.trim().to_owned());
+    tenant.accent = accent.or(tenant.accent);
+    tenant.logo = logo.or(tenant.logo);
+    store.write_blocking(CreateTenant(tenant.clone()))?;
+    Ok(tenant)
 }
 
 /// Creates a tenant; returns its id. The name must be fit for a mail header. Blocking
@@ -62,6 +106,8 @@ pub fn new_tenant(name: &str, now: UnixMillis) -> Result<Tenant, AdminError> {
         tenant_id: Uuid::new_v4().into(),
         name: name.to_owned(),
         created_at: now,
+        accent: None,
+        logo: None,
     })
 }
 

@@ -2,14 +2,15 @@
 # End-to-end browser test of the recipient portal: headless Chromium (Debian's chromium and
 # chromium-driver, driven by Selenium) goes through landing → code by email → verify → open →
 # the resource application, and through a document share's landing → code → verify → Download
-# (the saved bytes compared with the upload), against the real customerlink binary.
+# (the saved bytes compared with the upload), against the real customerlink binary; then audits
+# every portal page with axe-core in English and Spanish, at 320 px and at desktop width.
 #
 #   bash tests/browser/run.sh [path/to/customerlink]     (default: target/debug/customerlink)
 #
-# Builds no Rust: pass a built binary. Installs Chromium and its driver when missing (apt), and
-# the Python dependencies into tests/browser/.venv when missing or stale. The test starts and
-# stops everything it needs itself (SMTP sink, stand-in resource app, the server, Chromium);
-# screenshots of each page go to tests/browser/output/.
+# Builds no Rust: pass a built binary. Installs Chromium and its driver when missing (apt), the
+# Python dependencies into tests/browser/.venv and axe-core (npm ci) when missing or stale. The
+# test starts and stops everything it needs itself (SMTP sink, stand-in resource app, the
+# server, Chromium); screenshots of each page go to tests/browser/output/.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,6 +43,12 @@ if ! cmp -s "$here/requirements.txt" "$venv/.installed-requirements.txt"; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
     cp "$here/requirements.txt" "$venv/.installed-requirements.txt"
 fi
+
+# --- axe-core (npm, pinned by package-lock.json; idempotent) --------------------------------
+if [[ ! -f "$here/node_modules/.package-lock.json" || "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]]; then
+    (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+export AXE_JS="$here/node_modules/axe-core/axe.min.js"
 
 # --- the test ---------------------------------------------------------------------------------
 rm -rf "$here/output"

@@ -49,6 +49,8 @@ ROOT = HERE.parent.parent
 BIN = Path(os.environ.get("CUSTOMERLINK_BIN", ROOT / "target/debug/customerlink"))
 POLICY_TEMPLATE = Path(os.environ.get("CUSTOMERLINK_POLICY_TEMPLATE", ROOT / "data/policy.toml"))
 OUTPUT = Path(os.environ.get("BROWSER_TEST_OUTPUT", HERE / "output"))
+AXE_JS = Path(os.environ.get("AXE_JS", HERE / "node_modules/axe-core/axe.min.js"))
+ACCENT = "#7a1f5c"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
@@ -322,6 +324,21 @@ def write_config(data: Path, smtp_port: int, app_base: str) -> None:
     (data / "policy.toml").write_text(policy)
 
 
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A solid-colour PNG (the tenant's logo)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
+
 # --- fixtures -------------------------------------------------------------------------------------
 
 
@@ -356,6 +373,9 @@ def server(smtp_sink, resource_app):
                                 "--role", "Administrator", "--name", "browser test staff")
         srv.resource_key = srv.cli("key", "create", "--tenant", srv.tenant_id, "--user", user,
                                    "--role", "ResourceServer", "--name", "browser test app")
+        logo = work / "logo.png"
+        logo.write_bytes(png(96, 32, (0x7a, 0x1f, 0x5c)))
+        srv.cli("tenant", "set", srv.tenant_id, "--accent", ACCENT, "--logo", str(logo))
         srv.start()
         assert not (srv.data / "initial-api-key").exists(), "the server bootstrapped a tenant"
         resource_app.customerlink_url = srv.url
@@ -675,3 +695,115 @@ def test_recipient_downloads_a_shared_document(server, smtp_sink, driver, downlo
     assert status == 200, log
     opened = [e.get("DetailMessage") for e in log["AccessLog"] if e["EventType"] == "Opened"]
     assert opened == ["Downloaded, view 1 of 2"], log
+
+
+# --- accessibility: axe-core on every page, English and Spanish, 320 px and desktop ---------------
+
+WIDTHS = ((320, 640, "320px"), (1280, 800, "desktop"))
+AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document).then(r => done(r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.html)}))))
+  .catch(e => done([{id: "axe-error", help: String(e)}]));
+"""
+
+
+def audit(drv, lang: str, name: str) -> None:
+    """The current page: in `lang`, script-free, no sideways scrolling at 320 px, and no axe-core
+    violation at either width; a screenshot of each width under output/."""
+    assert drv.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang, name
+    assert not drv.find_elements(By.TAG_NAME, "script"), f"{name} carries a script"
+    for width, height, label in WIDTHS:
+        drv.set_window_size(width, height)
+        overflow = drv.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+        drv.execute_script(AXE_JS.read_text())
+        violations = drv.execute_async_script(AXE_RUN)
+        assert violations == [], f"{name} at {label}: {json.dumps(violations, indent=1)}"
+        screenshot(drv, f"a11y-{lang}-{name}-{label}.png")
+    drv.set_window_size(1024, 768)
+
+
+def code_for(smtp_sink: SmtpSink, recipient: str) -> str:
+    mail = smtp_sink.wait_for(lambda m: recipient in m.rcpt_tos)
+    match = re.search(r"\b(\d{6})\b", mail.text())
+    assert match, f"no code in the email text: {mail.text()!r}"
+    return match.group(1)
+
+
+def focused(drv):
+    return drv.switch_to.active_element
+
+
+def passcode_by_keyboard(drv, smtp_sink: SmtpSink, recipient: str, base: str) -> None:
+    """On the code page: focus order code → Verify → send again, each with a visible focus
+    ring; the code typed and sent with Enter (no mouse)."""
+    from selenium.webdriver.common.keys import Keys
+
+    code_input = focused(drv)
+    assert code_input.get_attribute("id") == "code", "the code field has the focus"
+    code_input.send_keys(Keys.TAB)
+    assert focused(drv).get_attribute("type") == "submit"
+    assert focused(drv).find_element(By.XPATH, "..").get_attribute("action").endswith(f"{base}/verify")
+    outline = drv.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), f"no visible focus on Verify ({outline})"
+    focused(drv).send_keys(Keys.TAB)
+    assert focused(drv).find_element(By.XPATH, "..").get_attribute("action").endswith(f"{base}/otp")
+    code_input.send_keys(code_for(smtp_sink, recipient), Keys.ENTER)
+    WebDriverWait(drv, WAIT).until(EC.url_contains(f"{base}?m=verified"))
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_portal_page_is_accessible_small_and_in_one_language(
+        server, smtp_sink, driver, lang):
+    assert AXE_JS.is_file(), f"no axe-core at {AXE_JS} (run.sh installs it)"
+    wait = WebDriverWait(driver, WAIT)
+    driver.set_script_timeout(WAIT)
+    # Pages of links without a language (here: the unavailable one) follow Accept-Language.
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Accept-Language": lang}})
+    recipient = f"ann.{lang}@example.com"
+    status, created = server.api("POST", "/v1/customerlink", {
+        "ResourceType": "Document", "ResourceUid": uuid.uuid4().hex,
+        "RecipientEmail": recipient, "Locale": lang,
+    })
+    assert status == 200 and created["Link"]["Locale"] == lang, created
+    try:
+        driver.get(created["PortalUrl"])
+        wait.until(EC.url_to_be(f"{server.url}/portal"))
+        logo = driver.find_element(By.CSS_SELECTOR, "img.logo")
+        assert logo.get_attribute("alt") and driver.execute_script(
+            "return arguments[0].naturalWidth", logo) == 96, "the tenant's logo loads"
+        audit(driver, lang, "01-landing")
+        button(driver, "/portal/otp").send_keys("\n")
+        wait.until(EC.url_contains("/portal?m=sent"))
+        audit(driver, lang, "02-code")
+        passcode_by_keyboard(driver, smtp_sink, recipient, "/portal")
+        audit(driver, lang, "03-verified")
+        driver.get(f"{server.url}/portal/{'A' * 43}")
+        wait.until(EC.url_to_be(f"{server.url}/portal"))
+        audit(driver, lang, "04-unavailable")
+
+        share_to = f"share.{lang}@example.com"
+        attachment = upload(server, f"informe-{lang}.txt", b"hola\n")
+        status, shared = server.api("POST", "/v1/documentshare", {
+            "AttachmentId": attachment, "RecipientContactId": 0, "RecipientEmail": share_to,
+            "IsAdhoc": True, "RequireOtp": True, "Locale": lang,
+        })
+        assert status == 200, shared
+        driver.get(shared["ShareUrl"])
+        wait.until(EC.url_to_be(f"{server.url}/share"))
+        audit(driver, lang, "11-share-landing")
+        button(driver, "/share/otp").send_keys("\n")
+        wait.until(EC.url_contains("/share?m=sent"))
+        passcode_by_keyboard(driver, smtp_sink, share_to, "/share")
+        audit(driver, lang, "12-share-verified")
+    except Exception:
+        try:
+            screenshot(driver, f"a11y-{lang}-failure.png")
+            (OUTPUT / f"a11y-{lang}-failure.html").write_text(driver.page_source)
+        except Exception:  # noqa: BLE001 (best effort; the original error matters)
+            pass
+        print(f"current url: {driver.current_url}\n--- server log ---\n{server.log_tail()}")
+        raise

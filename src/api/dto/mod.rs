@@ -68,6 +68,9 @@ pub struct CustomerLinkExtended {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub RevokedByUserId: Option<Guid>,
     pub TenantId: Guid,
+    /// The recipient's language, when the link was created with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Locale: Option<String>,
 }
 
 /// Instants reach the wire as its UTC date type.
@@ -106,6 +109,7 @@ impl CustomerLinkExtended {
             RevokedAtUtc: l.revoked_at.map(UtcDateTime::from),
             RevokedByUserId: l.revoked_by_user_id.map(|u| Guid(u.as_uuid())),
             TenantId: Guid(l.tenant_id.as_uuid()),
+            Locale: l.locale.map(|l| l.tag().to_owned()),
         }
     }
 }
@@ -128,6 +132,9 @@ pub struct CustomerLinkCreateRequest {
     pub ExpiresInHours: Option<i32>,
     #[serde(deserialize_with = "opt_i32")]
     pub MaxViews: Option<i32>,
+    /// The recipient's language (`en`, `es`; a regional tag such as `es-MX` is taken by its
+    /// language): the link's pages, email and SMS use it. Optional; unsupported is a 400.
+    pub Locale: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

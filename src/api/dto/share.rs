@@ -53,6 +53,9 @@ pub struct DocumentShareExtended {
     pub RevokedAtUtc: Option<UtcDateTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub RevokedByUserId: Option<Guid>,
+    /// The recipient's language, when the share was created with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Locale: Option<String>,
 }
 
 impl DocumentShareExtended {
@@ -84,6 +87,7 @@ impl DocumentShareExtended {
             ViewCount: l.view_count,
             RevokedAtUtc: l.revoked_at.map(UtcDateTime::from),
             RevokedByUserId: l.revoked_by_user_id.map(|u| Guid(u.as_uuid())),
+            Locale: l.locale.map(|l| l.tag().to_owned()),
         }
     }
 }
@@ -112,6 +116,8 @@ pub struct DocumentShareCreateRequest {
     pub ExpiresInHours: Option<i32>,
     #[serde(deserialize_with = "opt_i32")]
     pub MaxViews: Option<i32>,
+    /// The recipient's language (`en`, `es`), as on a customer link's create.
+    pub Locale: Option<String>,
 }
 
 /// The reply of create, list, resend, revoke and delete.

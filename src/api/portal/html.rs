@@ -5,14 +5,18 @@
 //! (a share's download, a same-origin `GET /share/download`).
 
 use bytes::Bytes;
-use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, ORIGIN, SET_COOKIE};
+use hyper::header::{
+    ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, ORIGIN, SET_COOKIE,
+};
 use hyper::{Method, StatusCode};
 
 use super::flow::{self, Landing, Opening, Verification};
-use super::pages::{self, LinkView};
+use super::pages::{self, Brand, LinkView};
 use super::{Portal, SESSION_COOKIE, TOKEN_COOKIE, Visitor, cookie};
 use crate::api::error::ApiError;
 use crate::api::{Request, Response};
+use crate::domain::catalogue::text;
+use crate::domain::locale::Locale;
 use crate::domain::policy::Channel;
 use crate::domain::portal::SESSION_TTL_MS;
 use crate::domain::share::Family;
@@ -90,6 +94,8 @@ pub struct Browser {
     user_initiated: bool,
     form: Vec<(String, String)>,
     notice: String,
+    /// The browser's language (`Accept-Language`), for pages of links that name none.
+    locale: Locale,
 }
 
 impl Browser {
@@ -104,6 +110,7 @@ impl Browser {
                 .map(form::pairs)
                 .unwrap_or_default(),
             notice: form::get(&query, "m").unwrap_or("").to_owned(),
+            locale: locale_of(req),
         }
     }
 }
@@ -136,16 +143,12 @@ fn wants_html(headers: &HeaderMap) -> bool {
 fn swap_token(portal: Portal<'_>, b: &Browser, raw_token: &str) -> Response {
     let decoded = form::percent_decode(raw_token).unwrap_or_default();
     let Some(token) = well_formed(&decoded) else {
-        return html(
-            StatusCode::NOT_FOUND,
-            "Link not available",
-            pages::unavailable(),
-        );
+        return unavailable(b.locale);
     };
     let current = b.token.as_deref();
     if current.is_some_and(|c| c != token) && !b.user_initiated {
-        let form = pages::confirm_switch(portal.base(), token);
-        return html(StatusCode::OK, "Another link", form);
+        let form = pages::confirm_switch(b.locale, portal.base(), token);
+        return plain_page(StatusCode::OK, b.locale, "page.switch.title", form);
     }
     with_token_cookie(portal, redirect(portal.base()), token)
 }
@@ -167,15 +170,11 @@ fn user_initiated(headers: &HeaderMap) -> bool {
 /// `POST /portal/switch` from the confirmation form: same-origin only, well-formed only.
 fn switch(portal: Portal<'_>, b: &Browser) -> Response {
     if !b.same_origin {
-        return not_allowed(portal);
+        return not_allowed(portal, b.locale);
     }
     match form::get(&b.form, "Token").and_then(well_formed) {
         Some(token) => with_token_cookie(portal, redirect(portal.base()), token),
-        None => html(
-            StatusCode::NOT_FOUND,
-            "Link not available",
-            pages::unavailable(),
-        ),
+        None => unavailable(b.locale),
     }
 }
 
@@ -188,10 +187,35 @@ fn with_token_cookie(portal: Portal<'_>, mut r: Response, token: &str) -> Respon
     r
 }
 
-/// A form post (or a share's download) from another origin.
-pub fn not_allowed(portal: Portal<'_>) -> Response {
-    let body = pages::not_allowed(portal.base());
-    html(StatusCode::FORBIDDEN, "Not allowed", body)
+/// A form post (or a share's download) from another origin, in the browser's language.
+pub fn not_allowed(portal: Portal<'_>, locale: Locale) -> Response {
+    let body = pages::not_allowed(locale, portal.base());
+    plain_page(
+        StatusCode::FORBIDDEN,
+        locale,
+        "page.not_allowed.title",
+        body,
+    )
+}
+
+/// The one page of every unusable link.
+fn unavailable(locale: Locale) -> Response {
+    let body = pages::unavailable(locale);
+    plain_page(
+        StatusCode::NOT_FOUND,
+        locale,
+        "page.unavailable.title",
+        body,
+    )
+}
+
+/// The browser's language of a request (a share's download answers in it).
+pub fn locale_of(req: &Request) -> Locale {
+    Locale::negotiate(
+        req.headers
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
 }
 
 async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
@@ -211,15 +235,15 @@ async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
         code_sent,
     } = view
     else {
-        let body = pages::unavailable();
-        return Ok(html(StatusCode::NOT_FOUND, "Link not available", body));
+        return Ok(unavailable(b.locale));
     };
+    let locale = link.locale.unwrap_or(b.locale);
     let notice = b.notice.as_str();
     let body = if !can_view {
         let channel = if link.otp_channel == Some(Channel::Sms) {
-            "text message"
+            "channel.sms"
         } else {
-            "email"
+            "channel.email"
         };
         let code_form = code_sent || notice == "sent" || notice == "wrong";
         let shown = pages::CodeView {
@@ -227,7 +251,7 @@ async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
             tenant_name: &tenant_name,
             channel,
         };
-        pages::needs_code(&shown, notice, code_form, code_sent)
+        pages::needs_code(locale, &shown, notice, code_form, code_sent)
     } else {
         let view = LinkView {
             tenant_name: &tenant_name,
@@ -235,18 +259,21 @@ async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
             view_count: link.view_count,
             max_views: link.max_views,
         };
-        match document {
-            Some(name) => pages::document_ready(&view, &name, notice),
-            None => pages::can_view(&view, notice),
-        }
+        let ready = match document {
+            Some(name) => pages::document_ready(locale, &view, &name, notice),
+            None => pages::can_view(locale, &view, notice),
+        };
+        pages::with_expiry(locale, ready, &locale.format_time(link.expires_at))
     };
-    Ok(html(StatusCode::OK, &tenant_name, body))
+    let brand = super::brand::of(portal.store, link.tenant_id, locale, &tenant_name).await?;
+    let page = pages::document(locale, &tenant_name, &brand, body);
+    Ok(raw(StatusCode::OK, "text/html; charset=utf-8", page.into()))
 }
 
 /// The form posts. Refused when the browser says they come from another origin.
 async fn step(portal: Portal<'_>, b: &Browser, act: Act) -> Result<Response, ApiError> {
     if !b.same_origin {
-        return Ok(not_allowed(portal));
+        return Ok(not_allowed(portal, b.locale));
     }
     let token = b.token.clone().unwrap_or_default();
     let who = &b.visitor.actor;
@@ -280,7 +307,10 @@ async fn step(portal: Portal<'_>, b: &Browser, act: Act) -> Result<Response, Api
             } => redirect(&url),
             Opening::Opened {
                 target_url: None, ..
-            } => html(StatusCode::OK, "Opened", pages::opened_nowhere()),
+            } => {
+                let body = pages::opened_nowhere(b.locale);
+                plain_page(StatusCode::OK, b.locale, "page.opened.title", body)
+            }
             Opening::NeedsCode => back("code"),
             Opening::Unavailable => redirect(portal.base()),
         },
@@ -314,8 +344,14 @@ pub fn redirect(to: &str) -> Response {
     r
 }
 
-fn html(status: StatusCode, title: &str, body: maud::Markup) -> Response {
-    let page = pages::document(title, body);
+/// A page without a tenant's branding, titled by the catalogue's `title_key`.
+fn plain_page(
+    status: StatusCode,
+    locale: Locale,
+    title_key: &'static str,
+    body: maud::Markup,
+) -> Response {
+    let page = pages::document(locale, text(locale, title_key), &Brand::default(), body);
     raw(status, "text/html; charset=utf-8", page.into())
 }
 

@@ -4,6 +4,7 @@
 //! `flow` holds the steps themselves; both front ends only translate.
 
 pub mod api;
+pub mod brand;
 pub mod flow;
 pub mod html;
 mod pages;

@@ -1,8 +1,12 @@
 //! The portal's HTML as maud templates: the markup is checked at compile time, no template
 //! file is read at run time, and every value placed in it goes through maud's escaping (the
-//! portal's one HTML escaper), so a tenant name or token can never inject markup.
+//! portal's one HTML escaper), so a tenant name or token can never inject markup. Every word
+//! comes from the catalogue of the page's one locale (`domain::catalogue`), `lang` included.
 
 use maud::{Markup, PreEscaped, html};
+
+use crate::domain::catalogue::{fill, text};
+use crate::domain::locale::Locale;
 
 /// What the landing page shows of a link.
 #[derive(Debug)]
@@ -13,18 +17,39 @@ pub struct LinkView<'a> {
     pub max_views: u32,
 }
 
-/// A whole page: `title` in the head, `body` in `<main>`.
-pub fn document(title: &str, body: Markup) -> String {
+/// The tenant's branding on a page: its stylesheet (accent) and logo, each a same-origin URL
+/// with a content version, so the CSP stays `'self'` and the assets can be cached long.
+#[derive(Debug, Default)]
+pub struct Brand {
+    /// `/brand/{TenantId}/style.css?v=…` when the tenant has an accent.
+    pub stylesheet: Option<String>,
+    /// `/brand/{TenantId}/logo.png?v=…` and its alternative text, when it has a logo.
+    pub logo: Option<(String, String)>,
+}
+
+/// A whole page in `locale`: `title` in the head, the tenant's logo (if any) and `body` in
+/// `<main>`.
+pub fn document(locale: Locale, title: &str, brand: &Brand, body: Markup) -> String {
     html! {
         (PreEscaped("<!doctype html>"))
-        html lang="en" {
+        html lang=(locale.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
                 link rel="stylesheet" href="/portal/style.css";
+                @if let Some(href) = &brand.stylesheet {
+                    link rel="stylesheet" href=(href);
+                }
             }
-            body { main { (body) } }
+            body {
+                main {
+                    @if let Some((src, alt)) = &brand.logo {
+                        img class="logo" src=(src) alt=(alt);
+                    }
+                    (body)
+                }
+            }
         }
     }
     .into_string()
@@ -32,70 +57,99 @@ pub fn document(title: &str, body: Markup) -> String {
 
 /// The confirmation form shown before another site's navigation may replace the open link
 /// (`base`: `/portal` or `/share`).
-pub fn confirm_switch(base: &str, token: &str) -> Markup {
+pub fn confirm_switch(locale: Locale, base: &str, token: &str) -> Markup {
+    let t = |key| text(locale, key);
     html! {
-        h1 { "You have another link open" }
-        p { "Continue with this one? The link you had open stays valid; you can open it again from its message." }
+        h1 { (t("page.switch.heading")) }
+        p { (t("page.switch.body")) }
         form method="post" action={ (base) "/switch" } {
             input type="hidden" name="Token" value=(token);
-            button type="submit" { "Continue with this link" }
+            button type="submit" { (t("page.switch.button")) }
         }
-        p class="small" { a href=(base) { "Back to the link you had open" } }
+        p class="small" { a href=(base) { (t("page.switch.back")) } }
     }
 }
 
 /// A form post from another origin.
-pub fn not_allowed(base: &str) -> Markup {
+pub fn not_allowed(locale: Locale, base: &str) -> Markup {
+    let t = |key| text(locale, key);
     html! {
-        h1 { "Not allowed" }
-        p { "This form must be sent from this site. " a href=(base) { "Back to your link" } "." }
+        h1 { (t("page.not_allowed.title")) }
+        p { (t("page.not_allowed.body")) " " a href=(base) { (t("page.not_allowed.back")) } "." }
     }
 }
 
 /// Unknown, expired, revoked, used-up and locked links all look the same.
-pub fn unavailable() -> Markup {
+pub fn unavailable(locale: Locale) -> Markup {
     html! {
-        h1 { "This link is not available" }
-        p { "It may have expired or been used up. Ask the sender for a new one." }
+        h1 { (text(locale, "page.unavailable.heading")) }
+        p { (text(locale, "page.unavailable.body")) }
     }
 }
 
 /// A counted view of a resource type no application is configured to show.
-pub fn opened_nowhere() -> Markup {
+pub fn opened_nowhere(locale: Locale) -> Markup {
     html! {
-        h1 { "Opened" }
-        p { "The view was counted, but no application is configured to show this kind of resource. Please contact the sender." }
+        h1 { (text(locale, "page.opened.title")) }
+        p { (text(locale, "page.opened.body")) }
     }
 }
 
 /// The landing page of a link that may be opened now.
-pub fn can_view(link: &LinkView<'_>, notice: &str) -> Markup {
+pub fn can_view(locale: Locale, link: &LinkView<'_>, notice: &str) -> Markup {
+    let kind = link.resource_type;
+    let heading = fill(
+        locale,
+        "page.view.heading",
+        &[
+            ("tenant", link.tenant_name),
+            ("a", article(kind)),
+            ("type", kind),
+        ],
+    );
     html! {
-        h1 { (link.tenant_name) " shared " (article(link.resource_type)) " " (link.resource_type) " with you" }
-        (notice_markup(notice))
+        h1 { (heading) }
+        (notice_markup(locale, notice))
         form method="post" action="/portal/open" {
-            button type="submit" { "Open the " (link.resource_type) }
+            button type="submit" { (fill(locale, "page.view.button", &[("type", kind)])) }
         }
-        p class="small" {
-            "Each opening counts as one view (" (link.view_count) " of " (link.max_views) " used)."
-        }
+        p class="small" { (count(locale, "page.view.count", link)) }
     }
 }
 
 /// A share's landing page once it may be downloaded: the document's name and a Download
 /// button (a same-origin `GET /share/download`, which counts the view).
-pub fn document_ready(link: &LinkView<'_>, document_name: &str, notice: &str) -> Markup {
+pub fn document_ready(
+    locale: Locale,
+    link: &LinkView<'_>,
+    document_name: &str,
+    notice: &str,
+) -> Markup {
+    let tenant = [("tenant", link.tenant_name)];
     html! {
-        h1 { (link.tenant_name) " shared a document with you" }
-        (notice_markup(notice))
+        h1 { (fill(locale, "page.document.heading", &tenant)) }
+        (notice_markup(locale, notice))
         p class="document" { (document_name) }
         form method="get" action="/share/download" {
-            button type="submit" { "Download" }
+            button type="submit" { (text(locale, "page.document.button")) }
         }
-        p class="small" {
-            "Each download counts as one view (" (link.view_count) " of " (link.max_views) " used)."
-        }
+        p class="small" { (count(locale, "page.document.count", link)) }
     }
+}
+
+/// A viewable link's page with, last, until when the link may be used (in `locale`'s
+/// writing of dates; shown only once the recipient may view, like everything of the link).
+pub fn with_expiry(locale: Locale, body: Markup, date: &str) -> Markup {
+    html! {
+        (body)
+        p class="small" { (fill(locale, "page.expires", &[("date", date)])) }
+    }
+}
+
+/// "Each … counts as one view (n of m used)."
+fn count(locale: Locale, key: &'static str, link: &LinkView<'_>) -> String {
+    let (used, max) = (link.view_count.to_string(), link.max_views.to_string());
+    fill(locale, key, &[("used", &used), ("max", &max)])
 }
 
 /// Who asks for a passcode and how it goes out, on which surface (`/portal` or `/share`).
@@ -103,61 +157,59 @@ pub fn document_ready(link: &LinkView<'_>, document_name: &str, notice: &str) ->
 pub struct CodeView<'a> {
     pub base: &'a str,
     pub tenant_name: &'a str,
-    pub channel: &'a str,
+    /// The catalogue key of the channel's name (`channel.email`, `channel.sms`).
+    pub channel: &'static str,
 }
 
 /// The landing page of a link that needs a passcode first; `code_form` shows the code entry.
-pub fn needs_code(shown: &CodeView<'_>, notice: &str, code_form: bool, code_sent: bool) -> Markup {
+pub fn needs_code(
+    locale: Locale,
+    shown: &CodeView<'_>,
+    notice: &str,
+    code_form: bool,
+    code_sent: bool,
+) -> Markup {
+    let t = |key| text(locale, key);
     let CodeView {
         base,
         tenant_name,
         channel,
     } = shown;
+    let heading = fill(locale, "page.code.heading", &[("tenant", tenant_name)]);
+    let body = fill(locale, "page.code.body", &[("channel", t(channel))]);
     html! {
-        h1 { (tenant_name) " shared something with you" }
-        p { "To make sure it reaches the right person, we will send a one-time code by " (channel) "." }
-        (notice_markup(notice))
+        h1 { (heading) }
+        p { (body) }
+        (notice_markup(locale, notice))
         @if code_form {
             form method="post" action={ (base) "/verify" } {
-                label for="code" { "One-time code" }
+                label for="code" { (t("page.code.label")) }
                 input id="code" name="Code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 -]*" required autofocus;
-                button type="submit" { "Verify" }
+                button type="submit" { (t("page.code.verify")) }
             }
         }
         form method="post" action={ (base) "/otp" } {
             button type="submit" class="secondary" {
-                @if code_sent { "Send the code again" } @else { "Send me a code" }
+                @if code_sent { (t("page.code.resend")) } @else { (t("page.code.send")) }
             }
         }
     }
 }
 
 /// The status line for the `m` query parameter of `/portal` (nothing for an unknown one).
-fn notice_markup(notice: &str) -> Markup {
-    let (class, role, text) = match notice {
-        "sent" => (
-            "notice",
-            "status",
-            "If this link is valid, a code is on its way. You can ask for another in a minute.",
-        ),
-        "wrong" => (
-            "error",
-            "alert",
-            "That code is not valid. Check it, or ask for a new one.",
-        ),
-        "wait" => (
-            "error",
-            "alert",
-            "Too many attempts. Please wait a while and try again.",
-        ),
-        "code" => ("error", "alert", "Please verify the one-time code first."),
-        "verified" => ("notice", "status", "Code accepted."),
+fn notice_markup(locale: Locale, notice: &str) -> Markup {
+    let (class, role, key) = match notice {
+        "sent" => ("notice", "status", "notice.sent"),
+        "wrong" => ("error", "alert", "notice.wrong"),
+        "wait" => ("error", "alert", "notice.wait"),
+        "code" => ("error", "alert", "notice.code"),
+        "verified" => ("notice", "status", "notice.verified"),
         _ => return html! {},
     };
-    html! { p class=(class) role=(role) { (text) } }
+    html! { p class=(class) role=(role) { (text(locale, key)) } }
 }
 
-/// `a` or `an` before a resource type name.
+/// `a` or `an` before a resource type name (English's `{a}`; other languages do without).
 fn article(word: &str) -> &'static str {
     match word.chars().next().map(|c| c.to_ascii_lowercase()) {
         Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
@@ -177,7 +229,12 @@ mod tests {
             view_count: 1,
             max_views: 3,
         };
-        let page = document("A & B", can_view(&link, "verified"));
+        let page = document(
+            Locale::En,
+            "A & B",
+            &Brand::default(),
+            can_view(Locale::En, &link, "verified"),
+        );
         assert!(
             page.starts_with("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
         );
@@ -193,7 +250,7 @@ mod tests {
         CodeView {
             base: "/portal",
             tenant_name,
-            channel: "email",
+            channel: "channel.email",
         }
     }
 
@@ -206,13 +263,13 @@ mod tests {
             max_views: 20,
         };
         assert_eq!(
-            can_view(&link, "").into_string(),
+            can_view(Locale::En, &link, "").into_string(),
             "<h1>Acme shared a Document with you</h1><form method=\"post\" action=\"/portal/open\">\
              <button type=\"submit\">Open the Document</button></form><p class=\"small\">Each \
              opening counts as one view (0 of 20 used).</p>"
         );
         assert_eq!(
-            needs_code(&shown("Acme"), "sent", true, true).into_string(),
+            needs_code(Locale::En, &shown("Acme"), "sent", true, true).into_string(),
             "<h1>Acme shared something with you</h1><p>To make sure it reaches the right person, \
              we will send a one-time code by email.</p><p class=\"notice\" role=\"status\">If this \
              link is valid, a code is on its way. You can ask for another in a minute.</p><form \
@@ -222,14 +279,55 @@ mod tests {
              <form method=\"post\" action=\"/portal/otp\"><button type=\"submit\" \
              class=\"secondary\">Send the code again</button></form>"
         );
-        let page = needs_code(&shown("Acme"), "other", false, false).into_string();
+        let page = needs_code(Locale::En, &shown("Acme"), "other", false, false).into_string();
         assert!(page.contains("class=\"secondary\">Send me a code</button>"));
         assert!(!page.contains("role=") && !page.contains("id=\"code\""));
     }
 
     #[test]
+    fn every_page_in_every_locale_finds_all_its_keys() {
+        let link = LinkView {
+            tenant_name: "Acme",
+            resource_type: "Quote",
+            view_count: 0,
+            max_views: 2,
+        };
+        for locale in Locale::ALL {
+            let mut bodies = vec![
+                confirm_switch(locale, "/portal", "t"),
+                not_allowed(locale, "/portal"),
+                unavailable(locale),
+                opened_nowhere(locale),
+                with_expiry(
+                    locale,
+                    document_ready(locale, &link, "a.pdf", "verified"),
+                    "d",
+                ),
+            ];
+            for notice in ["sent", "wrong", "wait", "code", "verified"] {
+                bodies.push(can_view(locale, &link, notice));
+                let code = CodeView {
+                    channel: "channel.sms",
+                    ..shown("Acme")
+                };
+                bodies.push(needs_code(locale, &code, notice, true, false));
+                bodies.push(needs_code(locale, &shown("Acme"), notice, false, true));
+            }
+            for body in bodies {
+                let page = body.into_string();
+                for prefix in ["page.", "notice.", "channel.", "{"] {
+                    assert!(
+                        !page.contains(prefix),
+                        "{locale:?}: a key or placeholder in {page}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_switch_form_carries_the_token_escaped() {
-        let body = confirm_switch("/portal", "a\"b").into_string();
+        let body = confirm_switch(Locale::En, "/portal", "a\"b").into_string();
         assert!(body.contains("<input type=\"hidden\" name=\"Token\" value=\"a&quot;b\">"));
     }
 }

@@ -71,7 +71,10 @@ pub async fn run(
     let named = token_of(req, matched);
     let browser = named.is_none();
     if browser && !html::same_origin(portal, &req.headers) {
-        return Ok(Answer::Whole(html::not_allowed(portal)));
+        return Ok(Answer::Whole(html::not_allowed(
+            portal,
+            html::locale_of(req),
+        )));
     }
     let token = named.or_else(|| cookie(&req.headers, TOKEN_COOKIE).map(str::to_owned));
     let visitor = Visitor::of(req);

@@ -309,6 +309,8 @@ fn tenant_row(t: Tenant) -> Result<Vec<Param>, StoreError> {
         p(t.tenant_id.as_uuid()),
         p(t.name),
         p(t.created_at.as_i64()),
+        p(t.accent),
+        p(t.logo.map(|l| l.bytes().to_vec())),
     ])
 }
 

@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "webhooks",
         sql: include_str!("migrations/005_webhooks.sql"),
     },
+    Migration {
+        version: 6,
+        name: "locale and branding",
+        sql: include_str!("migrations/006_locale_branding.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -7,6 +7,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::rows::{channel, get, hash32, millis, unsigned};
+use crate::domain::brand::Png;
 use crate::domain::contact::Contact;
 use crate::domain::delivery::{DeliveryKind, DeliveryRecord, DeliveryStatus};
 use crate::domain::evidence::ChainLink;
@@ -17,7 +18,7 @@ use crate::domain::{ContactId, LinkUid, TenantId, UserId};
 use crate::store::{IdempotencyRecord, StoreError};
 
 /// The tenant's columns, for [`tenant_from_row`].
-pub const TENANT_COLUMNS: &str = "tenant_id, name, created_at";
+pub const TENANT_COLUMNS: &str = "tenant_id, name, created_at, accent, logo";
 
 /// The API key's columns (without its hash), for [`api_key_from_row`].
 pub const API_KEY_COLUMNS: &str =
@@ -59,6 +60,11 @@ pub fn tenant_from_row(row: &Row) -> Result<Tenant, StoreError> {
         tenant_id: TenantId::from(get::<Uuid>(row, "tenant_id")?),
         name: get(row, "name")?,
         created_at: millis(get(row, "created_at")?),
+        accent: get(row, "accent")?,
+        logo: get::<Option<Vec<u8>>>(row, "logo")?
+            .map(Png::parse)
+            .transpose()
+            .map_err(StoreError::Corrupt)?,
     })
 }
 

@@ -9,25 +9,26 @@ use uuid::Uuid;
 
 use crate::domain::channel_set::ChannelSet;
 use crate::domain::link::{LinkRecord, RecipientType};
+use crate::domain::locale::Locale;
 use crate::domain::otp::OtpState;
 use crate::domain::policy::Channel;
 use crate::domain::token::SecretHash;
 use crate::domain::{ContactId, LinkUid, TenantId, TokenHash, UnixMillis, UserId};
 use crate::store::StoreError;
 
-/// The link's columns in the order [`LinkRow::params`] binds them (`$1` … `$35`).
+/// The link's columns in the order [`LinkRow::params`] binds them (`$1` … `$36`).
 pub const LINK_COLUMNS: &str = "uid, link_id, tenant_id, token_hash, resource_type, \
     resource_key, resource_uid, sensitivity_tier, require_otp, otp_channel, delivery_channels, \
     recipient_contact_id, recipient_email, recipient_phone, recipient_display_name, \
     recipient_type, sms_consent_snapshot, created_by_user_id, created_by_agent_id, created_at, \
     expires_at, max_views, view_count, revoked_at, revoked_by_user_id, resent_at, otp_digits, \
     otp_code_hash, otp_sealed_code, otp_issued_at, otp_expires_at, otp_tries, otp_sent_at, \
-    otp_failures, locked_at";
+    otp_failures, locked_at, locale";
 
 /// `$1, $2, …` for [`LINK_COLUMNS`].
 pub const LINK_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
     $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, \
-    $33, $34, $35";
+    $33, $34, $35, $36";
 
 /// `column = $n` for every column but `uid` (`$1`), for an `UPDATE … WHERE uid = $1`.
 pub const LINK_ASSIGNMENTS: &str = "link_id = $2, tenant_id = $3, token_hash = $4, \
@@ -39,7 +40,7 @@ pub const LINK_ASSIGNMENTS: &str = "link_id = $2, tenant_id = $3, token_hash = $
     view_count = $23, revoked_at = $24, revoked_by_user_id = $25, resent_at = $26, \
     otp_digits = $27, otp_code_hash = $28, otp_sealed_code = $29, otp_issued_at = $30, \
     otp_expires_at = $31, otp_tries = $32, otp_sent_at = $33, otp_failures = $34, \
-    locked_at = $35";
+    locked_at = $35, locale = $36";
 
 /// A link's column values, owned, ready to bind.
 pub struct LinkRow {
@@ -73,6 +74,7 @@ pub struct LinkRow {
     otp: OtpColumns,
     otp_failures: i64,
     locked_at: Option<i64>,
+    locale: Option<&'static str>,
 }
 
 /// The live passcode's six columns: all set, or all NULL.
@@ -119,11 +121,12 @@ impl LinkRow {
             otp: link.otp.as_ref().map(OtpColumns::of).unwrap_or_default(),
             otp_failures: i64::from(link.otp_failures),
             locked_at: link.locked_at.map(UnixMillis::as_i64),
+            locale: link.locale.map(Locale::tag),
         }
     }
 
     /// The values in [`LINK_COLUMNS`] order.
-    pub fn params(&self) -> [&(dyn ToSql + Sync); 35] {
+    pub fn params(&self) -> [&(dyn ToSql + Sync); 36] {
         [
             &self.uid,
             &self.link_id,
@@ -160,6 +163,7 @@ impl LinkRow {
             &self.otp.sent_at,
             &self.otp_failures,
             &self.locked_at,
+            &self.locale,
         ]
     }
 }
@@ -219,6 +223,9 @@ pub fn link_from_row(row: &Row) -> Result<LinkRecord, StoreError> {
         otp: otp_from_row(row)?,
         otp_failures: unsigned(get(row, "otp_failures")?, "otp_failures")?,
         locked_at: get::<Option<i64>>(row, "locked_at")?.map(millis),
+        locale: get::<Option<String>>(row, "locale")?
+            .map(|t| Locale::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("locale '{t}'"))))
+            .transpose()?,
     })
 }
 

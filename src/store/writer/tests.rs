@@ -46,6 +46,8 @@ fn tenant(n: u128) -> Tenant {
         tenant_id: TenantId::from_u128(n),
         name: format!("t{n}"),
         created_at: ms(0),
+        accent: None,
+        logo: None,
     }
 }
 

@@ -15,6 +15,7 @@ use tokio_postgres::Transaction;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
+use crate::domain::brand::Png;
 use crate::domain::contact::Contact;
 use crate::store::StoreError;
 use crate::store::commands::{
@@ -28,13 +29,17 @@ impl PgApply for CreateTenant {
     async fn apply_pg(&self, txn: &Transaction<'_>) -> Result<(), StoreError> {
         let tenant = &self.0;
         txn.execute(
-            "INSERT INTO tenants (tenant_id, name, created_at) VALUES ($1, $2, $3) \
+            "INSERT INTO tenants (tenant_id, name, created_at, accent, logo) \
+             VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (tenant_id) DO UPDATE \
-             SET name = EXCLUDED.name, created_at = EXCLUDED.created_at",
+             SET name = EXCLUDED.name, created_at = EXCLUDED.created_at, \
+             accent = EXCLUDED.accent, logo = EXCLUDED.logo",
             &[
                 &tenant.tenant_id.as_uuid(),
                 &tenant.name,
                 &tenant.created_at.as_i64(),
+                &tenant.accent,
+                &tenant.logo.as_ref().map(Png::bytes),
             ],
         )
         .await
