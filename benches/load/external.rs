@@ -62,7 +62,10 @@ pub fn run(o: &Options, base: &Path) -> Result<String, String> {
         }
         if n == o.sizes[0] {
             let create = wrk::create_script(&dir, &seeded.api_key)?;
-            writes = sustained_and_contended(o, &server, &create)?;
+            let ours = wrk::run(server.addr, &create, o.connections, o.duration)?;
+            server.quiesce();
+            writes = peer_row(o, &dir, &ours);
+            writes.push_str(&sustained_and_contended(o, &server, &create)?);
         }
         server.stop()?;
         let _ = std::fs::remove_dir_all(&dir);
@@ -118,6 +121,21 @@ fn row(report: &mut String, n: Option<u64>, name: &str, run: &WrkRun, baseline: 
         run.requests_per_sec / baseline.requests_per_sec.max(1.0),
         run.errors
     );
+}
+
+/// Durable creates against PostgreSQL doing the same inserts (pgbench, same connections).
+fn peer_row(o: &Options, dir: &Path, ours: &WrkRun) -> String {
+    eprintln!("pgbench: PostgreSQL doing a create's inserts …");
+    match crate::pg_peer::creates_per_sec(dir, o.connections, o.duration) {
+        Ok(pg) => format!(
+            "\nDurable creates: customerlink {:.0}/s (wrk) against PostgreSQL doing the same \
+             inserts {pg:.0}/s (pgbench -c{}, fsync on, same machine): {:.1} ×.\n",
+            ours.requests_per_sec,
+            o.connections,
+            ours.requests_per_sec / pg.max(1.0)
+        ),
+        Err(why) => format!("\nThe PostgreSQL peer row is skipped: {why}.\n"),
+    }
 }
 
 /// One durable-create run with the server's histograms and its threads' scheduler waits.

@@ -17,6 +17,7 @@ mod external;
 mod floor;
 mod footprint;
 mod histogram;
+mod pg_peer;
 mod repair;
 mod scale;
 mod sched;
