@@ -476,16 +476,23 @@ pub async fn introspect(
     caller: &StaffCaller,
     req: GrantIntrospectRequest,
 ) -> Result<GrantIntrospectResponse, ApiError> {
-    let Some(grant) = req
-        .Grant
-        .as_deref()
-        .and_then(crate::domain::portal::parse_grant)
-    else {
+    exchange_grant(state, caller.tenant_id, req.Grant.as_deref().unwrap_or("")).await
+}
+
+/// Exchanges `grant` (its URL text) once for `tenant`: what introspection answers, and what
+/// dev mode's `/dev/resource` shows. Unknown, used, expired and other tenants' grants are all
+/// `Active: false`.
+pub async fn exchange_grant(
+    state: Keyed<'_>,
+    tenant: crate::domain::TenantId,
+    grant: &str,
+) -> Result<GrantIntrospectResponse, ApiError> {
+    let Some(grant) = crate::domain::portal::parse_grant(grant) else {
         return Ok(GrantIntrospectResponse::default());
     };
     let op = ConsumeGrant {
         grant: state.keys.grant(&grant),
-        tenant_id: caller.tenant_id,
+        tenant_id: tenant,
         at: state.clock.now(),
     };
     Ok(match state.store.write(op).await? {

@@ -46,8 +46,8 @@ pub fn plan(
         do_not_contact: contact.is_some_and(|c| c.do_not_contact),
     };
     let rules = ChannelRules {
-        email_configured: outbox.deliverer.email.is_some(),
-        sms_configured: outbox.deliverer.sms.is_some(),
+        email_configured: outbox.deliverer.can_send(Channel::Email),
+        sms_configured: outbox.deliverer.can_send(Channel::Sms),
         allow_adhoc_sms: policy.allow_adhoc_sms,
     };
     let (allowed, refused) = allowed_channels(requested, consent, rules);

@@ -43,6 +43,11 @@ pub enum StartError {
     Delivery(String),
     #[error("master secret {}: {problem}", path.display())]
     MasterSecret { path: PathBuf, problem: String },
+    #[error(
+        "development mode keeps live links and passcodes in its mailbox and shows them at /dev/mailbox: \
+         it listens only on a loopback address, not {0} (pass --dev-allow-remote to force it)"
+    )]
+    DevRemote(SocketAddr),
 }
 
 /// An admin command run by the first-start bootstrap fails start-up with its store error.
@@ -80,7 +85,11 @@ impl AppState {
             Some(path) => secrets::load_named(path)?,
             None => secrets::load_or_create(&config.master_secret_path())?,
         };
-        let policy = load_policy(&config)?;
+        let mut policy = load_policy(&config)?;
+        if config.dev {
+            let built_in = !config.policy_file.exists();
+            policy.hand_off_to(&dev_resource_url(&config.public_url), built_in);
+        }
         let metrics = crate::metrics::Metrics::new();
         let observer = Arc::clone(&metrics.writer);
         let store = open_store(&config, observer)?;
@@ -160,6 +169,29 @@ fn key_cache(store: &StoreLocation) -> crate::api::auth::KeyCache {
     }
 }
 
+/// The hand-off URL template of dev mode's stand-in resource application.
+fn dev_resource_url(public_url: &str) -> String {
+    format!("{public_url}/dev/resource?type={{ResourceType}}&uid={{ResourceUid}}&tenant={{TenantId}}")
+}
+
+/// Dev mode on a non-loopback address is refused unless forced; either way it says so loudly.
+fn check_dev(config: &Config, bound: SocketAddr) -> Result<(), StartError> {
+    if !config.dev {
+        return Ok(());
+    }
+    if !bound.ip().is_loopback() && !config.dev_allow_remote {
+        return Err(StartError::DevRemote(bound));
+    }
+    tracing::warn!(
+        mailbox = %config.dev_mailbox_path().display(),
+        "DEVELOPMENT MODE: email and SMS are NOT sent; they are kept in the mailbox at /dev/mailbox (links and passcodes in clear). Never use this mode in production."
+    );
+    if !bound.ip().is_loopback() {
+        tracing::warn!(address = %bound, "DEVELOPMENT MODE on a non-loopback address (--dev-allow-remote): anyone who can reach it can read the mailbox");
+    }
+    Ok(())
+}
+
 fn load_policy(config: &Config) -> Result<Policy, StartError> {
     let (name, text) = match std::fs::read_to_string(&config.policy_file) {
         Ok(text) => (config.policy_file.display().to_string(), text),
@@ -236,6 +268,7 @@ pub async fn run(
     if config.public_url_from_listen {
         config.public_url = format!("http://{bound}");
     }
+    check_dev(&config, bound)?;
     let state = tokio::task::block_in_place(|| AppState::open(config, clock))?;
     if let Some(path) = tokio::task::block_in_place(|| bootstrap::first_start(&state))? {
         tracing::info!(file = %path.display(), "first start: created a tenant and an API key; the key is in this file");

@@ -163,6 +163,18 @@ impl Policy {
         Ok(())
     }
 
+    /// Makes `template` the hand-off of every resource type without one of its own (dev mode's
+    /// stand-in application). `replace_all`: the policy's templates are only the built-in
+    /// examples (nothing listens there), so every type hands off to `template`.
+    pub fn hand_off_to(&mut self, template: &str, replace_all: bool) {
+        if replace_all {
+            self.resource_urls.clear();
+            self.default_resource_url = None;
+        }
+        self.default_resource_url
+            .get_or_insert_with(|| template.to_owned());
+    }
+
     /// The hand-off URL for a resource (no grant yet), if the policy has a template for it.
     pub fn resource_url(
         &self,
