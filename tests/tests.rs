@@ -23,6 +23,7 @@ mod crash;
 mod csv_injection;
 mod csv_wire;
 mod delivery;
+mod dev_mode;
 mod durability;
 mod errors;
 mod evidence;

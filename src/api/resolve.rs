@@ -76,7 +76,7 @@ pub(super) fn resolve(
     let (target, surface) = if let Some(route) = html::route(req) {
         (Target::Page(route), Surface::Portal)
     } else if let Some(page) = super::dev::Page::at(dev, verb, path) {
-        (Target::Dev(page), Surface::Portal)
+        (Target::Dev(page), Surface::Staff)
     } else if method == "OPTIONS" {
         (Target::Preflight, surface_of(reaches))
     } else if verb == "GET" && req.path.eq_ignore_ascii_case("/openapi.json") {

@@ -72,8 +72,22 @@ pub struct DevMailboxMessage {
     pub Links: Vec<String>,
 }
 
-/// Answers a dev page: HTML, or the DTO in the negotiated format.
+/// Answers a dev page: HTML, or the DTO in the negotiated format, with the portal's
+/// security headers (the pages hold live links).
 pub async fn handle(
+    state: &AppState,
+    req: &Request,
+    decided_by: Decided,
+    style: &Style,
+    page: Page,
+) -> Result<Response, ApiError> {
+    let mut response = answer(state, req, decided_by, style, page).await?;
+    super::dispatch::portal_headers(&mut response.headers);
+    Ok(response)
+}
+
+/// The page's answer. Polling it is not a recipient's request: no portal budget is spent.
+async fn answer(
     state: &AppState,
     req: &Request,
     decided_by: Decided,
