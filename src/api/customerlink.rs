@@ -10,7 +10,7 @@ use super::idempotency::Once;
 use crate::api::{Issuer, Keyed, Records};
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
-use crate::domain::resend::{self, ResendRules};
+use crate::domain::resend;
 use crate::domain::share::Family;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
@@ -261,10 +261,8 @@ pub async fn resend(
         at: now,
         deliveries,
         limits: delivery::limits(state.delivery, now),
-        rules: ResendRules {
-            cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
-            per_hour: d.resends_per_hour,
-        },
+        rules: delivery::resend_rules(d),
+        reissue: None,
     };
     let call = Created {
         state,

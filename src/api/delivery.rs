@@ -63,6 +63,14 @@ pub fn plan(
     Ok((deliveries, refused))
 }
 
+/// How often a link may be re-sent (by staff, or re-issued at its recipient's request).
+pub fn resend_rules(d: &DeliverySettings) -> crate::domain::resend::ResendRules {
+    crate::domain::resend::ResendRules {
+        cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
+        per_hour: d.resends_per_hour,
+    }
+}
+
 /// The send limits, and when the worker may retry a delivery whose first attempt the call
 /// is making right now.
 pub fn limits(d: &DeliverySettings, now: UnixMillis) -> SendLimits {

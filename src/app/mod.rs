@@ -110,6 +110,7 @@ impl AppState {
         };
         Ok(AppState {
             portal_limits: crate::api::portal::PortalLimits::new(&config.portal),
+            reissues: Default::default(),
             key_cache: key_cache(&config.store),
             metrics,
             openapi,
@@ -209,7 +210,7 @@ fn load_policy(config: &Config) -> Result<Policy, StartError> {
 }
 
 /// Starts the background jobs, each with only the handles it uses.
-fn spawn_jobs(state: &AppState) -> (Job, Job, Job) {
+fn spawn_jobs(state: &AppState) -> [Job; 4] {
     let handles = Handles {
         store: state.store.clone(),
         clock: Arc::clone(&state.clock),
@@ -226,8 +227,29 @@ fn spawn_jobs(state: &AppState) -> (Job, Job, Job) {
     let outbox = jobs::outbox::spawn(state.outbox.clone(), delivery, Arc::clone(&handles.panics));
     let views = Arc::clone(&state.portal_limits.landing_views);
     let portal_stats = Arc::clone(&state.metrics.portal);
+    let reissue = jobs::reissue::spawn(reissuer(state), Arc::clone(&handles.panics));
     let landing_log = jobs::landing_log::spawn(handles, views, portal_stats);
-    (purge, outbox, landing_log)
+    [landing_log, reissue, outbox, purge]
+}
+
+/// What the re-issue job needs: its own copies of the handles (the policy never changes).
+fn reissuer(state: &AppState) -> crate::api::portal::reissue::Reissuer {
+    let portal = &state.config.portal;
+    let capacity = crate::api::limits::Capacity {
+        max_keys: portal.limiter_max_keys,
+        keys_per_client: u32::MAX,
+    };
+    let per_link = portal.reissues_per_link_per_hour;
+    crate::api::portal::reissue::Reissuer {
+        store: state.store.clone(),
+        clock: Arc::clone(&state.clock),
+        keys: state.keys.clone(),
+        policy: state.policy.clone(),
+        outbox: state.outbox.clone(),
+        delivery: state.config.delivery.clone(),
+        requests: Arc::clone(&state.reissues),
+        per_link: crate::api::limits::Limiter::new(per_link, crate::domain::HOUR_MS, capacity),
+    }
 }
 
 /// Serves with the operator key and the bound address published in the data folder (for
@@ -275,11 +297,11 @@ pub async fn run(
     }
     tracing::info!(address = %bound, data = %state.config.data_dir.display(), "customerlink listening");
     let state = Arc::new(state);
-    let (purge, outbox, landing_log) = spawn_jobs(&state);
+    let jobs = spawn_jobs(&state);
     serve_published(&state, listener, bound, shutdown).await;
-    landing_log.stop().await;
-    outbox.stop().await;
-    purge.stop().await;
+    for job in jobs {
+        job.stop().await;
+    }
     match Arc::try_unwrap(state) {
         Ok(state) => tokio::task::block_in_place(|| state.close()),
         Err(state) => {

@@ -135,6 +135,8 @@ pub struct PortalFile {
     pub verify_window_secs: Option<u64>,
     pub limiter_max_keys: Option<usize>,
     pub limiter_keys_per_address: Option<u32>,
+    pub reissues_per_address_per_hour: Option<u32>,
+    pub reissues_per_link_per_hour: Option<u32>,
 }
 
 /// Recipient portal limits (per client address).
@@ -151,6 +153,11 @@ pub struct PortalSettings {
     /// Keys one client (an IPv4 address or an IPv6 /64) may hold in a limiter per window, so
     /// filling a limiter takes many clients.
     pub limiter_keys_per_address: u32,
+    /// "Ask for a new link" requests one address may make per hour (default 10); more are
+    /// answered the same and dropped.
+    pub reissues_per_address_per_hour: u32,
+    /// Re-issue requests acted on per link per hour (default 3), whatever the addresses.
+    pub reissues_per_link_per_hour: u32,
 }
 
 /// `[wire]` table of the file.
@@ -439,6 +446,18 @@ fn resolve_portal(f: &PortalFile, errors: &mut Vec<ConfigError>) -> PortalSettin
             f.limiter_keys_per_address,
             64,
             "portal.limiter_keys_per_address",
+            errors,
+        ),
+        reissues_per_address_per_hour: positive(
+            f.reissues_per_address_per_hour,
+            10,
+            "portal.reissues_per_address_per_hour",
+            errors,
+        ),
+        reissues_per_link_per_hour: positive(
+            f.reissues_per_link_per_hour,
+            3,
+            "portal.reissues_per_link_per_hour",
             errors,
         ),
     }

@@ -52,6 +52,24 @@ pub struct Tier {
     /// Digits of this tier's one-time passcodes.
     #[serde(default = "six")]
     pub otp_digits: u8,
+    /// What a recipient's "Ask for a new link" on an expired or used-up link does.
+    #[serde(default)]
+    pub reissue: Reissue,
+}
+
+/// A tier's answer to a recipient asking for a new link (`reissue` in the tier's table).
+/// Only expired and used-up links qualify; revoked and locked ones never do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reissue {
+    /// Nothing happens (the recipient still gets the same generic answer).
+    #[default]
+    Off,
+    /// The request is logged (`ReissueRequested`) and raises `link.reissue_requested`.
+    Notify,
+    /// Also logged; the link is re-sent to its original address with a new token, a fresh
+    /// expiry and view budget, within the resend limits.
+    Auto,
 }
 
 fn six() -> u8 {

@@ -45,6 +45,7 @@ enum Act {
     Otp,
     Verify,
     Open,
+    Reissue,
 }
 
 /// The browser route of a request; `None` when it is not one (exact, lower-case paths: the
@@ -66,6 +67,7 @@ pub fn route(req: &Request) -> Option<Route> {
         "/otp" if post => Step::Act(Act::Otp),
         "/verify" if post => Step::Act(Act::Verify),
         "/open" if post && family == Family::CustomerLink => Step::Act(Act::Open),
+        "/reissue" if post => Step::Act(Act::Reissue),
         "/switch" if post => Step::Switch,
         r if get && wants_html(&req.headers) => {
             let token = r.strip_prefix('/').filter(|t| !t.contains('/'))?;
@@ -136,11 +138,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 fn swap_token(portal: Portal<'_>, b: &Browser, raw_token: &str) -> Response {
     let decoded = form::percent_decode(raw_token).unwrap_or_default();
     let Some(token) = well_formed(&decoded) else {
-        return html(
-            StatusCode::NOT_FOUND,
-            "Link not available",
-            pages::unavailable(),
-        );
+        return unavailable(portal, "");
     };
     let current = b.token.as_deref();
     if current.is_some_and(|c| c != token) && !b.user_initiated {
@@ -171,12 +169,14 @@ fn switch(portal: Portal<'_>, b: &Browser) -> Response {
     }
     match form::get(&b.form, "Token").and_then(well_formed) {
         Some(token) => with_token_cookie(portal, redirect(portal.base()), token),
-        None => html(
-            StatusCode::NOT_FOUND,
-            "Link not available",
-            pages::unavailable(),
-        ),
+        None => unavailable(portal, ""),
     }
+}
+
+/// The one page of every unusable link (404).
+fn unavailable(portal: Portal<'_>, notice: &str) -> Response {
+    let body = pages::unavailable(portal.base(), notice);
+    html(StatusCode::NOT_FOUND, "Link not available", body)
 }
 
 /// Adds the token cookie; `token` must be well-formed (it is written into `Set-Cookie`).
@@ -211,8 +211,7 @@ async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
         code_sent,
     } = view
     else {
-        let body = pages::unavailable();
-        return Ok(html(StatusCode::NOT_FOUND, "Link not available", body));
+        return Ok(unavailable(portal, &b.notice));
     };
     let notice = b.notice.as_str();
     let body = if !can_view {
@@ -284,6 +283,10 @@ async fn step(portal: Portal<'_>, b: &Browser, act: Act) -> Result<Response, Api
             Opening::NeedsCode => back("code"),
             Opening::Unavailable => redirect(portal.base()),
         },
+        Act::Reissue => {
+            super::reissue::request(portal, &token, who);
+            back("reissue")
+        }
     })
 }
 

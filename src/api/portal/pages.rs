@@ -52,13 +52,25 @@ pub fn not_allowed(base: &str) -> Markup {
     }
 }
 
-/// Unknown, expired, revoked, used-up and locked links all look the same.
-pub fn unavailable() -> Markup {
+/// Unknown, expired, revoked, used-up and locked links all look the same, and all offer to
+/// ask for a new link (a same-origin form post to `{base}/reissue`, answered the same for
+/// every link: `notice` `reissue` then says so).
+pub fn unavailable(base: &str, notice: &str) -> Markup {
     html! {
         h1 { "This link is not available" }
         p { "It may have expired or been used up. Ask the sender for a new one." }
+        @if notice == "reissue" {
+            p class="notice" role="status" { (REISSUE_REQUESTED) }
+        } @else {
+            form method="post" action={ (base) "/reissue" } {
+                button type="submit" class="secondary" { "Ask for a new link" }
+            }
+        }
     }
 }
+
+/// The answer to "Ask for a new link", the same for every link.
+const REISSUE_REQUESTED: &str = super::reissue::REISSUE_REQUESTED;
 
 /// A counted view of a resource type no application is configured to show.
 pub fn opened_nowhere() -> Markup {
