@@ -52,6 +52,7 @@ mod postgres;
 mod proxies;
 mod purge;
 mod resource_types;
+mod reissue;
 mod revoke_many;
 mod roles;
 mod routing;
