@@ -14,7 +14,9 @@ fn dev() -> TestServer {
 
 /// The mailbox as JSON (`/dev/mailbox.json`).
 fn mailbox(s: &TestServer) -> Vec<Value> {
-    let listing = Req::new(s.addr, "GET", "/dev/mailbox.json").send().expect(200);
+    let listing = Req::new(s.addr, "GET", "/dev/mailbox.json")
+        .send()
+        .expect(200);
     listing["Messages"].as_array().cloned().unwrap_or_default()
 }
 
@@ -26,7 +28,10 @@ fn deliver(s: &TestServer, resource: &str, n: u128, email: &str) -> Value {
 
 fn html(s: &TestServer, path: &str) -> String {
     let r = Req::new(s.addr, "GET", path)
-        .header("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+        .header(
+            "Accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )
         .send();
     assert_eq!(r.status, 200, "{r:#?}");
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
@@ -42,12 +47,18 @@ fn issue_16_dev_mode_keeps_a_created_link_s_email_in_the_mailbox_with_a_working_
     let messages = mailbox(&s);
     assert_eq!(messages.len(), 1);
     let m = &messages[0];
-    assert_eq!((m["Channel"].as_str(), m["To"].as_str()), (Some("Email"), Some("ann@example.com")));
+    assert_eq!(
+        (m["Channel"].as_str(), m["To"].as_str()),
+        (Some("Email"), Some("ann@example.com"))
+    );
     let url = m["Links"][0].as_str().unwrap();
     assert_eq!(url, created["PortalUrl"].as_str().unwrap());
     assert!(m["Text"].as_str().unwrap().contains(url));
     let page = html(&s, "/dev/mailbox");
-    assert!(page.contains(&format!("<a href=\"{url}\">{url}</a>")), "{page}");
+    assert!(
+        page.contains(&format!("<a href=\"{url}\">{url}</a>")),
+        "{page}"
+    );
     let path = url.strip_prefix("https://links.example.test").unwrap();
     Req::new(s.addr, "GET", path).send().expect(200);
     assert!(path.ends_with(&token));
@@ -58,9 +69,13 @@ fn issue_16_the_mailbox_answers_json_by_suffix_format_or_accept_and_holds_passco
     let s = dev();
     let created = deliver(&s, "Document", 2, "bo@example.com");
     let token = portal_token(&created);
-    Req::new(s.addr, "POST", &format!("/portal/{token}/otp")).send().expect(200);
+    Req::new(s.addr, "POST", &format!("/portal/{token}/otp"))
+        .send()
+        .expect(200);
     wait_until(|| mailbox(&s).len() == 2, "the passcode in the mailbox");
-    let by_format = Req::new(s.addr, "GET", "/dev/mailbox?format=json").send().expect(200);
+    let by_format = Req::new(s.addr, "GET", "/dev/mailbox?format=json")
+        .send()
+        .expect(200);
     let by_accept = Req::new(s.addr, "GET", "/dev/mailbox")
         .header("Accept", "application/json")
         .send()
@@ -68,7 +83,10 @@ fn issue_16_the_mailbox_answers_json_by_suffix_format_or_accept_and_holds_passco
     assert_eq!(by_format, by_accept);
     let newest = &by_format["Messages"][0];
     let text = newest["Text"].as_str().unwrap();
-    assert!(text.chars().filter(char::is_ascii_digit).count() >= 6, "{text}");
+    assert!(
+        text.chars().filter(char::is_ascii_digit).count() >= 6,
+        "{text}"
+    );
     assert!(newest["Id"].as_u64() > by_format["Messages"][1]["Id"].as_u64());
 }
 
@@ -77,11 +95,21 @@ fn issue_16_dev_pages_are_unknown_routes_outside_dev_mode() {
     let s = TestServer::start();
     let unknown = Req::new(s.addr, "GET", "/dev/nothing").send();
     assert_eq!(unknown.status, 404);
-    for path in ["/dev/mailbox", "/dev/mailbox.json", "/dev/resource?grant=x&tenant=y"] {
+    for path in [
+        "/dev/mailbox",
+        "/dev/mailbox.json",
+        "/dev/resource?grant=x&tenant=y",
+    ] {
         let r = Req::new(s.addr, "GET", path).send();
         assert_eq!(r.status, 404, "{path}: {r:#?}");
-        let same = unknown.body.replace("/dev/nothing", path.split('?').next().unwrap());
-        assert_eq!(r.body.replace(".json", ""), same.replace(".json", ""), "{path}");
+        let same = unknown
+            .body
+            .replace("/dev/nothing", path.split('?').next().unwrap());
+        assert_eq!(
+            r.body.replace(".json", ""),
+            same.replace(".json", ""),
+            "{path}"
+        );
     }
     deliver(&s, "Quote", 3, "cy@example.com");
     assert!(!s.data.join("dev-mailbox").exists());
@@ -118,17 +146,31 @@ fn issue_16_dev_resource_exchanges_a_real_grant_and_shows_the_introspection_fiel
     let s = dev();
     let created = deliver(&s, "Quote", 6, "fa@example.com");
     let token = portal_token(&created);
-    let opened = Req::new(s.addr, "POST", &format!("/portal/{token}/open")).send().expect(200);
+    let opened = Req::new(s.addr, "POST", &format!("/portal/{token}/open"))
+        .send()
+        .expect(200);
     let target = opened["TargetUrl"].as_str().unwrap();
     let path = target.strip_prefix("https://links.example.test").unwrap();
     assert!(path.starts_with("/dev/resource?type=Quote&"), "{target}");
     let page = html(&s, path);
     let link = &created["Link"];
-    for field in ["CustomerLinkUID", "TenantId", "ResourceUid", "RecipientEmail", "ExpiresAtUtc"] {
-        assert!(page.contains(&format!("<dt>{field}</dt>")), "{field}: {page}");
+    for field in [
+        "CustomerLinkUID",
+        "TenantId",
+        "ResourceUid",
+        "RecipientEmail",
+        "ExpiresAtUtc",
+    ] {
+        assert!(
+            page.contains(&format!("<dt>{field}</dt>")),
+            "{field}: {page}"
+        );
     }
     assert!(page.contains(&format!("<dd>{}</dd>", uid(6))));
-    assert!(page.contains(&format!("<dd>{}</dd>", link["CustomerLinkUID"].as_str().unwrap())));
+    assert!(page.contains(&format!(
+        "<dd>{}</dd>",
+        link["CustomerLinkUID"].as_str().unwrap()
+    )));
     assert!(page.contains("<dd>fa@example.com</dd>") && page.contains("<dd>true</dd>"));
     let again = Req::new(s.addr, "GET", path)
         .header("Accept", "application/json")
@@ -144,7 +186,11 @@ fn issue_16_an_operator_policy_keeps_its_own_resource_urls_in_dev_mode() {
         c.dev = true;
         c.policy_file = c.data_dir.join("policy.toml");
         std::fs::create_dir_all(&c.data_dir).unwrap();
-        std::fs::write(&c.policy_file, policy.replace("default_resource_url", "# none")).unwrap();
+        std::fs::write(
+            &c.policy_file,
+            policy.replace("default_resource_url", "# none"),
+        )
+        .unwrap();
     });
     let open = |resource: &str, n: u128| {
         let created = s
@@ -154,7 +200,9 @@ fn issue_16_an_operator_policy_keeps_its_own_resource_urls_in_dev_mode() {
             )
             .expect(200);
         let token = portal_token(&created);
-        let opened = Req::new(s.addr, "POST", &format!("/portal/{token}/open")).send().expect(200);
+        let opened = Req::new(s.addr, "POST", &format!("/portal/{token}/open"))
+            .send()
+            .expect(200);
         opened["TargetUrl"].as_str().unwrap().to_owned()
     };
     assert!(open("Quote", 7).starts_with("http://127.0.0.1:9090/quotes/"));

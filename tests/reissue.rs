@@ -16,8 +16,14 @@ use crate::support::{Req, Resp, TestServer, link_uid, portal_token, uid};
 /// (Restricted) keeps the default, off.
 fn policy(c: &mut Config) {
     let text = customerlink::domain::policy::DEFAULT_POLICY
-        .replace("[tiers.Standard]\n", "[tiers.Standard]\nreissue = \"auto\"\n")
-        .replace("[tiers.Confidential]\n", "[tiers.Confidential]\nreissue = \"notify\"\n");
+        .replace(
+            "[tiers.Standard]\n",
+            "[tiers.Standard]\nreissue = \"auto\"\n",
+        )
+        .replace(
+            "[tiers.Confidential]\n",
+            "[tiers.Confidential]\nreissue = \"notify\"\n",
+        );
     std::fs::create_dir_all(&c.data_dir).unwrap();
     std::fs::write(c.data_dir.join("policy.toml"), text).unwrap();
     c.dev = true;
@@ -43,12 +49,16 @@ fn ask(s: &TestServer, token: &str) -> Resp {
 }
 
 fn mailbox(s: &TestServer) -> Vec<Value> {
-    let listing = Req::new(s.addr, "GET", "/dev/mailbox.json").send().expect(200);
+    let listing = Req::new(s.addr, "GET", "/dev/mailbox.json")
+        .send()
+        .expect(200);
     listing["Messages"].as_array().cloned().unwrap_or_default()
 }
 
 fn events(s: &TestServer, created: &Value) -> Vec<String> {
-    let log = s.get(&format!("/v1/customerlink/{}/log", link_uid(created))).expect(200);
+    let log = s
+        .get(&format!("/v1/customerlink/{}/log", link_uid(created)))
+        .expect(200);
     log["AccessLog"]
         .as_array()
         .unwrap()
@@ -82,12 +92,19 @@ fn answer(r: &Resp) -> (u16, String, Vec<(String, String)>) {
 fn issue_16_the_answer_is_byte_identical_for_unknown_revoked_and_expired_tokens() {
     let s = server(|_| {});
     let revoked = link(&s, "Quote", 1, "a@example.com");
-    s.delete(&format!("/v1/customerlink/{}", link_uid(&revoked))).expect(200);
+    s.delete(&format!("/v1/customerlink/{}", link_uid(&revoked)))
+        .expect(200);
     let expired = link(&s, "Quote", 2, "b@example.com");
     let live = link(&s, "Quote", 3, "c@example.com");
     expire(&s);
     let unknown = "A".repeat(43);
-    let tokens = [portal_token(&revoked), portal_token(&expired), portal_token(&live), unknown, "x".into()];
+    let tokens = [
+        portal_token(&revoked),
+        portal_token(&expired),
+        portal_token(&live),
+        unknown,
+        "x".into(),
+    ];
     let answers: Vec<_> = tokens.iter().map(|t| answer(&ask(&s, t))).collect();
     assert_eq!(answers[0].0, 200, "{:?}", answers[0]);
     for other in &answers[1..] {
@@ -108,38 +125,59 @@ fn issue_16_the_answer_is_byte_identical_for_unknown_revoked_and_expired_tokens(
     let page = Req::new(s.addr, "GET", "/portal?m=reissue")
         .header("Cookie", &format!("cl_t={}", tokens[1]))
         .send();
-    assert!(page.body.contains("If a new link can be sent"), "{}", page.body);
+    assert!(
+        page.body.contains("If a new link can be sent"),
+        "{}",
+        page.body
+    );
 }
 
 #[test]
 fn issue_16_auto_re_issues_an_expired_link_with_a_new_url_and_never_a_revoked_one() {
     let s = server(|_| {});
     let revoked = link(&s, "Quote", 1, "rev@example.com");
-    s.delete(&format!("/v1/customerlink/{}", link_uid(&revoked))).expect(200);
+    s.delete(&format!("/v1/customerlink/{}", link_uid(&revoked)))
+        .expect(200);
     let created = link(&s, "Quote", 2, "exp@example.com");
     let old = portal_token(&created);
     expire(&s);
     let before = mailbox(&s).len();
     ask(&s, &portal_token(&revoked)).expect(200);
     ask(&s, &old).expect(200);
-    wait_until(|| mailbox(&s).len() == before + 1, "the re-issued link's email");
+    wait_until(
+        || mailbox(&s).len() == before + 1,
+        "the re-issued link's email",
+    );
     let newest = &mailbox(&s)[0];
     assert_eq!(newest["To"], "exp@example.com");
     let url = newest["Links"][0].as_str().unwrap();
     let new = url.rsplit('/').next().unwrap();
     assert_ne!(new, old);
-    let landing = Req::new(s.addr, "GET", &format!("/portal/{new}")).send().expect(200);
+    let landing = Req::new(s.addr, "GET", &format!("/portal/{new}"))
+        .send()
+        .expect(200);
     assert_eq!(landing["Status"], "Active", "{landing}");
-    Req::new(s.addr, "GET", &format!("/portal/{old}")).send().expect(404);
+    Req::new(s.addr, "GET", &format!("/portal/{old}"))
+        .send()
+        .expect(404);
     let log = events(&s, &created);
     let tail: Vec<&str> = log.iter().rev().take(2).rev().map(String::as_str).collect();
     assert!(log.iter().any(|e| e == "ReissueRequested"), "{log:?}");
     assert!(tail.contains(&"Resent"), "{log:?}");
     settle(&s);
-    assert!(!events(&s, &revoked).iter().any(|e| e == "ReissueRequested" || e == "Resent"));
-    let to_revoked = mailbox(&s).iter().filter(|m| m["To"] == "rev@example.com").count();
+    assert!(
+        !events(&s, &revoked)
+            .iter()
+            .any(|e| e == "ReissueRequested" || e == "Resent")
+    );
+    let to_revoked = mailbox(&s)
+        .iter()
+        .filter(|m| m["To"] == "rev@example.com")
+        .count();
     assert_eq!(to_revoked, 1, "only its original email");
-    let link = s.get(&format!("/v1/customerlink/{}", link_uid(&created))).expect(200);
+    let link = s
+        .get(&format!("/v1/customerlink/{}", link_uid(&created)))
+        .expect(200);
     assert_eq!(link["Link"]["ViewCount"], 0, "{link}");
 }
 
@@ -148,20 +186,29 @@ fn issue_16_notify_logs_and_raises_the_webhook_and_off_does_nothing() {
     let receiver = SmsGateway::start();
     let s = server(|c| c.delivery.worker_interval = Duration::from_millis(50));
     let url = format!("{}/hooks/crm", receiver.base_url());
-    s.put("/v1/webhook/crm", json!({"Url": url, "Events": ["link.reissue_requested"]}))
-        .expect(200);
+    s.put(
+        "/v1/webhook/crm",
+        json!({"Url": url, "Events": ["link.reissue_requested"]}),
+    )
+    .expect(200);
     let notify = link(&s, "Document", 1, "doc@example.com");
     let off = link(&s, "Claim", 2, "claim@example.com");
     expire(&s);
     let mails = mailbox(&s).len();
     ask(&s, &portal_token(&off)).expect(200);
     ask(&s, &portal_token(&notify)).expect(200);
-    wait_until(|| events(&s, &notify).iter().any(|e| e == "ReissueRequested"), "the row");
+    wait_until(
+        || events(&s, &notify).iter().any(|e| e == "ReissueRequested"),
+        "the row",
+    );
     s.job_round("outbox", Duration::from_millis(50));
     let got = receiver.wait_for(1);
     let body: Value = serde_json::from_str(&got[0].body).unwrap();
     assert_eq!(body["type"], "link.reissue_requested");
-    let named = body["data"]["CustomerLinkUID"].as_str().unwrap().replace('-', "");
+    let named = body["data"]["CustomerLinkUID"]
+        .as_str()
+        .unwrap()
+        .replace('-', "");
     assert_eq!(named, link_uid(&notify).replace('-', ""), "{body}");
     settle(&s);
     assert!(!events(&s, &off).iter().any(|e| e == "ReissueRequested"));
@@ -184,7 +231,12 @@ fn issue_16_re_issue_requests_are_limited_per_link_and_per_address() {
     ask(&s, &portal_token(&b)).expect(200);
     ask(&s, &portal_token(&b)).expect(200);
     settle(&s);
-    let count = |created: &Value| events(&s, created).iter().filter(|e| *e == "ReissueRequested").count();
+    let count = |created: &Value| {
+        events(&s, created)
+            .iter()
+            .filter(|e| *e == "ReissueRequested")
+            .count()
+    };
     assert_eq!(count(&a), 2, "per link");
     assert_eq!(count(&b), 1, "the address's fifth request was its last");
 }

@@ -172,7 +172,9 @@ fn key_cache(store: &StoreLocation) -> crate::api::auth::KeyCache {
 
 /// The hand-off URL template of dev mode's stand-in resource application.
 fn dev_resource_url(public_url: &str) -> String {
-    format!("{public_url}/dev/resource?type={{ResourceType}}&uid={{ResourceUid}}&tenant={{TenantId}}")
+    format!(
+        "{public_url}/dev/resource?type={{ResourceType}}&uid={{ResourceUid}}&tenant={{TenantId}}"
+    )
 }
 
 /// Dev mode on a non-loopback address is refused unless forced; either way it says so loudly.

@@ -96,7 +96,11 @@ pub fn reissuable(link: &LinkRecord, at: UnixMillis) -> bool {
 
 /// Records a resend at `at` in the link's one-hour window, unless the cooldown or the hourly
 /// count forbids it.
-fn count_resend(link: &mut LinkRecord, at: UnixMillis, rules: ResendRules) -> Result<(), ResendRefusal> {
+fn count_resend(
+    link: &mut LinkRecord,
+    at: UnixMillis,
+    rules: ResendRules,
+) -> Result<(), ResendRefusal> {
     let mut recent: Vec<UnixMillis> = link
         .resent_at
         .iter()
@@ -196,13 +200,13 @@ mod tests {
         l.view_count = l.max_views;
         l.locked_at = Some(ms(250));
         assert_eq!(
-            reissue(&mut l, ms(100_000), RULES, ms(200_000)),
+            reissue(&mut l, ms(400), RULES, ms(200_000)),
             Err(ResendRefusal::NotActive(LinkStatus::Exhausted))
         );
         l.locked_at = None;
         l.revoked_at = Some(ms(250));
         assert_eq!(
-            reissue(&mut l, ms(100_000), RULES, ms(200_000)),
+            reissue(&mut l, ms(400), RULES, ms(200_000)),
             Err(ResendRefusal::NotActive(LinkStatus::Revoked))
         );
         assert_eq!(l.expires_at, ms(5_000), "nothing changed when refused");

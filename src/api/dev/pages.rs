@@ -67,11 +67,17 @@ pub fn resource(received: &GrantIntrospectResponse) -> String {
     let uid = |g: Option<crate::wire::types::Guid>| g.map(|g| g.0.simple().to_string());
     let rows: [(&str, Option<String>); 10] = [
         ("CustomerLinkUID", uid(received.CustomerLinkUID)),
-        ("CustomerLinkId", received.CustomerLinkId.map(|i| i.to_string())),
+        (
+            "CustomerLinkId",
+            received.CustomerLinkId.map(|i| i.to_string()),
+        ),
         ("TenantId", uid(received.TenantId)),
         ("ResourceType", received.ResourceType.clone()),
         ("ResourceUid", uid(received.ResourceUid)),
-        ("RecipientDisplayName", received.RecipientDisplayName.clone()),
+        (
+            "RecipientDisplayName",
+            received.RecipientDisplayName.clone(),
+        ),
         ("RecipientEmail", received.RecipientEmail.clone()),
         ("RecipientPhone", received.RecipientPhone.clone()),
         ("ExpiresAtUtc", received.ExpiresAtUtc.map(|t| t.to_wire())),

@@ -32,7 +32,8 @@ use crate::store::commands::{LogEvent, ReissueOnRequest, Resend, ResendOutcome};
 use crate::store::queries::{ContactOf, LinkByToken};
 
 /// What every re-issue request answers, whatever the token and whatever happens next.
-pub const REISSUE_REQUESTED: &str = "Thank you. If a new link can be sent, it is on its way to the address the link was sent to.";
+pub const REISSUE_REQUESTED: &str =
+    "Thank you. If a new link can be sent, it is on its way to the address the link was sent to.";
 
 /// The most requests waiting for the job; more are dropped (and said so in the log).
 const MAX_PENDING: usize = 256;
@@ -132,7 +133,10 @@ impl Reissuer {
         if tier.reissue == Reissue::Off {
             return Ok(());
         }
-        if !self.per_link.hit(&link.uid.simple().to_string(), request.at) {
+        if !self
+            .per_link
+            .hit(&link.uid.simple().to_string(), request.at)
+        {
             tracing::info!(link = %link.uid, "re-issue request over the per-link limit; dropped");
             return Ok(());
         }
@@ -164,7 +168,9 @@ impl Reissuer {
         tier: &Tier,
     ) -> Result<(), ApiError> {
         let Ok(wanted) = resend::channels(link, None, None) else {
-            return self.note(request, "auto; not re-issued: no address".into()).await;
+            return self
+                .note(request, "auto; not re-issued: no address".into())
+                .await;
         };
         let contact = match link.recipient_contact_id {
             Some(id) => {

@@ -258,7 +258,8 @@ impl Tables<'_> {
             return Ok(ResendOutcome::Refused(refusal));
         }
         if link.expires_at != old_expiry {
-            self.by_expiry.remove((old_expiry.as_i64(), uid.as_u128()))?;
+            self.by_expiry
+                .remove((old_expiry.as_i64(), uid.as_u128()))?;
             self.by_expiry
                 .insert((link.expires_at.as_i64(), uid.as_u128()), ())?;
         }
@@ -272,7 +273,14 @@ impl Tables<'_> {
         let mut detail = format!("new token; {} queued", channels_of(&queued));
         if let Some(r) = &cmd.reissue {
             let asked = Some("auto".to_owned());
-            self.log(&link, AccessEvent::ReissueRequested, Outcome::Info, asked, &r.actor, at)?;
+            self.log(
+                &link,
+                AccessEvent::ReissueRequested,
+                Outcome::Info,
+                asked,
+                &r.actor,
+                at,
+            )?;
             detail = format!("re-issued on request: new expiry; {detail}");
         }
         self.log_staff(&link, AccessEvent::Resent, Some(detail), cmd.by, at)?;
