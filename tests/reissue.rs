@@ -240,3 +240,41 @@ fn issue_16_re_issue_requests_are_limited_per_link_and_per_address() {
     assert_eq!(count(&a), 2, "per link");
     assert_eq!(count(&b), 1, "the address's fifth request was its last");
 }
+
+#[test]
+fn issue_16_a_document_share_is_re_issued_at_share_reissue() {
+    let s = TestServer::start_with(|c| {
+        policy(c);
+        let file = c.data_dir.join("policy.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(
+            &file,
+            text.replace("reissue = \"notify\"", "reissue = \"auto\""),
+        )
+        .unwrap();
+    });
+    let attachment = crate::shares::upload(&s, "terms.txt", b"the terms");
+    let extra = json!({"DeliveryChannels": "Email", "ExpiresInHours": 1});
+    let created = crate::shares::share(&s, &attachment, extra);
+    let old = created["ShareUrl"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    wait_until(|| mailbox(&s).len() == 1, "the share's email");
+    expire(&s);
+    let answered = Req::new(s.addr, "POST", &format!("/share/{old}/reissue")).send();
+    assert_eq!(
+        answer(&answered),
+        answer(&ask(&s, &old)),
+        "the same answer as the portal's"
+    );
+    wait_until(|| mailbox(&s).len() == 2, "the re-issued share's email");
+    let url = mailbox(&s)[0]["Links"][0].as_str().unwrap().to_owned();
+    let new = url.rsplit('/').next().unwrap();
+    assert!(url.contains("/share/") && new != old, "{url}");
+    let landing = Req::new(s.addr, "GET", &format!("/share/{new}")).send();
+    assert_eq!(landing.status, 200, "{landing:#?}");
+}
