@@ -77,6 +77,13 @@ pub struct GlobalArgs {
         value_name = "FILE"
     )]
     pub master_secret_file: Option<PathBuf>,
+    /// Development mode: email and SMS kept in the mailbox at /dev/mailbox, not sent;
+    /// links hand off to /dev/resource. Loopback addresses only.
+    #[arg(long, global = true, env = "CUSTOMERLINK_DEV")]
+    pub dev: bool,
+    /// Allow development mode on a non-loopback address (the mailbox holds live links).
+    #[arg(long, global = true)]
+    pub dev_allow_remote: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -204,6 +211,8 @@ impl GlobalArgs {
             log_level: self.log_level.clone(),
             store: self.store.clone(),
             master_secret_file: self.master_secret_file.clone(),
+            dev: self.dev,
+            dev_allow_remote: self.dev_allow_remote,
         }
     }
 }

@@ -208,6 +208,7 @@ fn resend(n: u8, new_token: u8, when: UnixMillis) -> impl Fn() -> Resend {
         deliveries: both_channels(n),
         limits: limits(when),
         rules: RULES,
+        reissue: None,
     }
 }
 

@@ -10,7 +10,7 @@ use super::idempotency::Once;
 use crate::api::{Issuer, Keyed, Records};
 use crate::domain::contact::Contact;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, LinkStatus, plan_link};
-use crate::domain::resend::{self, ResendRules};
+use crate::domain::resend;
 use crate::domain::share::Family;
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
@@ -262,10 +262,8 @@ pub async fn resend(
         at: now,
         deliveries,
         limits: delivery::limits(state.delivery, now),
-        rules: ResendRules {
-            cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
-            per_hour: d.resends_per_hour,
-        },
+        rules: delivery::resend_rules(d),
+        reissue: None,
     };
     let call = Created {
         state,
@@ -477,16 +475,23 @@ pub async fn introspect(
     caller: &StaffCaller,
     req: GrantIntrospectRequest,
 ) -> Result<GrantIntrospectResponse, ApiError> {
-    let Some(grant) = req
-        .Grant
-        .as_deref()
-        .and_then(crate::domain::portal::parse_grant)
-    else {
+    exchange_grant(state, caller.tenant_id, req.Grant.as_deref().unwrap_or("")).await
+}
+
+/// Exchanges `grant` (its URL text) once for `tenant`: what introspection answers, and what
+/// dev mode's `/dev/resource` shows. Unknown, used, expired and other tenants' grants are all
+/// `Active: false`.
+pub async fn exchange_grant(
+    state: Keyed<'_>,
+    tenant: crate::domain::TenantId,
+    grant: &str,
+) -> Result<GrantIntrospectResponse, ApiError> {
+    let Some(grant) = crate::domain::portal::parse_grant(grant) else {
         return Ok(GrantIntrospectResponse::default());
     };
     let op = ConsumeGrant {
         grant: state.keys.grant(&grant),
-        tenant_id: caller.tenant_id,
+        tenant_id: tenant,
         at: state.clock.now(),
     };
     Ok(match state.store.write(op).await? {

@@ -46,8 +46,8 @@ pub fn plan(
         do_not_contact: contact.is_some_and(|c| c.do_not_contact),
     };
     let rules = ChannelRules {
-        email_configured: outbox.deliverer.email.is_some(),
-        sms_configured: outbox.deliverer.sms.is_some(),
+        email_configured: outbox.deliverer.can_send(Channel::Email),
+        sms_configured: outbox.deliverer.can_send(Channel::Sms),
         allow_adhoc_sms: policy.allow_adhoc_sms,
     };
     let (allowed, refused) = allowed_channels(requested, consent, rules);
@@ -61,6 +61,14 @@ pub fn plan(
         });
     }
     Ok((deliveries, refused))
+}
+
+/// How often a link may be re-sent (by staff, or re-issued at its recipient's request).
+pub fn resend_rules(d: &DeliverySettings) -> crate::domain::resend::ResendRules {
+    crate::domain::resend::ResendRules {
+        cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
+        per_hour: d.resends_per_hour,
+    }
 }
 
 /// The send limits, and when the worker may retry a delivery whose first attempt the call

@@ -27,7 +27,7 @@ pub async fn handle(state: &AppState, req: &Request) -> (Response, &'static str)
     let negotiation = Negotiation::of(req);
     let form = body::form_fields(req);
     let n = &negotiation;
-    let resolved = resolve(req, &n.negotiated.path, &n.query, &form);
+    let resolved = resolve(req, &n.negotiated.path, &n.query, &form, state.config.dev);
     let mut exchange = Exchange::new(state.config.wire.casing, req, negotiation, &resolved);
     let label = resolved.label();
     tracing::Span::current().record("op", label);
@@ -51,7 +51,7 @@ pub async fn handle(state: &AppState, req: &Request) -> (Response, &'static str)
 pub fn reject(state: &AppState, req: &Request, e: &ApiError) -> (Response, &'static str) {
     let negotiation = Negotiation::of(req);
     let n = &negotiation;
-    let resolved = resolve(req, &n.negotiated.path, &n.query, &[]);
+    let resolved = resolve(req, &n.negotiated.path, &n.query, &[], state.config.dev);
     let mut exchange = Exchange::new(state.config.wire.casing, req, negotiation, &resolved);
     if let Target::Op(matched) = &resolved.target {
         exchange.style.operation = matched.route.request;
@@ -135,6 +135,9 @@ async fn run(
             let json = HeaderValue::from_static(Format::Json.content_type());
             headers.insert(CONTENT_TYPE, json);
             Ok(plain(headers, state.openapi.clone()))
+        }
+        Target::Dev(page) => {
+            super::dev::handle(state, req, exchange.decided_by, &exchange.style, page).await
         }
         Target::Miss(miss) => Err(missed(miss, resolved.method, &exchange.path)),
         Target::Op(matched) => operate(state, req, exchange, matched, form).await,
@@ -264,7 +267,7 @@ pub struct Streamed {
 pub fn streamed_target(req: &Request) -> Option<Streamed> {
     let negotiation = Negotiation::of(req);
     let n = &negotiation;
-    let mut resolved = resolve(req, &n.negotiated.path, &n.query, &[]);
+    let mut resolved = resolve(req, &n.negotiated.path, &n.query, &[], false);
     let target = std::mem::replace(&mut resolved.target, Target::Preflight);
     match target {
         Target::Op(matched) if !matched.batch => Some(Streamed {

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use crate::api::{Issuer, Records};
 use crate::domain::attachment::AttachmentRecord;
 use crate::domain::link::{ContactLookup, CreateLink, LinkRecord, Planned, plan_in_tier};
-use crate::domain::resend::{self, ResendRules};
+use crate::domain::resend;
 use crate::domain::share::{self, Family, SHARED_DOCUMENT, TierChoice};
 use crate::domain::tenant::StaffCaller;
 use crate::domain::token::LinkToken;
@@ -227,10 +227,8 @@ pub async fn resend(
         at: now,
         deliveries,
         limits: delivery::limits(d, now),
-        rules: ResendRules {
-            cooldown_ms: i64::try_from(d.resend_cooldown.as_millis()).unwrap_or(i64::MAX),
-            per_hour: d.resends_per_hour,
-        },
+        rules: delivery::resend_rules(d),
+        reissue: None,
     };
     let written = resent(state.store.write(op).await?, link.link_id)?;
     let name = attachment_name(state.store, caller, &link).await?;

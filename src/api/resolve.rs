@@ -19,6 +19,8 @@ pub(super) enum Target {
     Preflight,
     /// `GET /openapi.json`.
     OpenApi,
+    /// A page of development mode (resolved only in dev mode).
+    Dev(super::dev::Page),
     /// An operation of the route table.
     Op(Matched),
     Miss(Miss),
@@ -46,6 +48,7 @@ impl Resolved {
             Target::Brand(_) => "BrandAsset",
             Target::Preflight => "Preflight",
             Target::OpenApi => "OpenApi",
+            Target::Dev(page) => page.label(),
             Target::Op(m) => m.route.request,
             Target::Miss(Miss::WrongVerb(_)) => "WrongVerb",
             Target::Miss(Miss::NotFound) => "NotFound",
@@ -56,11 +59,14 @@ impl Resolved {
 /// Looks a request up once: a browser page (by the real method), else by the effective method
 /// a preflight, the OpenAPI document or the route table's operation. The surface is the one of
 /// the operation the path reaches by any verb (so a wrong verb keeps its path's policy).
+/// Dev pages exist only when `dev` (development mode) is on; otherwise their paths miss like
+/// any unknown path.
 pub(super) fn resolve(
     req: &Request,
     path: &str,
     query: &[(String, String)],
     form: &[(String, String)],
+    dev: bool,
 ) -> Resolved {
     let method = effective_method(req, query, form);
     let verb = if method == "HEAD" {
@@ -74,6 +80,8 @@ pub(super) fn resolve(
         (Target::Page(route), Surface::Portal)
     } else if let Some(asset) = brand::route(req) {
         (Target::Brand(asset), Surface::Portal)
+    } else if let Some(page) = super::dev::Page::at(dev, verb, path) {
+        (Target::Dev(page), Surface::Staff)
     } else if method == "OPTIONS" {
         (Target::Preflight, surface_of(reaches))
     } else if verb == "GET" && req.path.eq_ignore_ascii_case("/openapi.json") {
@@ -137,7 +145,7 @@ mod tests {
     }
 
     fn resolved(req: &Request, form: &[(String, String)]) -> Resolved {
-        resolve(req, &req.path, &[], form)
+        resolve(req, &req.path, &[], form, false)
     }
 
     #[test]

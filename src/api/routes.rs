@@ -32,10 +32,12 @@ pub enum Op {
     PortalOtp,
     PortalVerify,
     PortalOpen,
+    PortalReissue,
     ShareLanding,
     ShareOtp,
     ShareVerify,
     ShareDownload,
+    ShareReissue,
     PutContact,
     GetContact,
     DeleteContact,
@@ -75,9 +77,11 @@ impl Op {
     /// Whose tokens the operation takes: a share's recipient steps look tokens up as shares.
     pub fn family(self) -> Family {
         match self {
-            Op::ShareLanding | Op::ShareOtp | Op::ShareVerify | Op::ShareDownload => {
-                Family::DocumentShare
-            }
+            Op::ShareLanding
+            | Op::ShareOtp
+            | Op::ShareVerify
+            | Op::ShareDownload
+            | Op::ShareReissue => Family::DocumentShare,
             _ => Family::CustomerLink,
         }
     }
@@ -286,6 +290,15 @@ pub const ROUTES: &[Route] = &[
         handler: portal!(portal_api::open),
     },
     Route {
+        verbs: &["POST"],
+        path: "/portal/{Token}/reissue",
+        op: Op::PortalReissue,
+        request: "PortalReissueRequest",
+        response: "PortalLandingResponse",
+        schemas: pair::<PortalTokenRequest, PortalLandingResponse>,
+        handler: portal!(portal_api::reissue),
+    },
+    Route {
         verbs: &["GET"],
         path: "/share/download",
         op: Op::ShareDownload,
@@ -320,6 +333,15 @@ pub const ROUTES: &[Route] = &[
         response: "ShareVerifyResponse",
         schemas: pair::<PortalVerifyRequest, ShareVerifyResponse>,
         handler: portal!(share::verify),
+    },
+    Route {
+        verbs: &["POST"],
+        path: "/share/{Token}/reissue",
+        op: Op::ShareReissue,
+        request: "ShareReissueRequest",
+        response: "PortalLandingResponse",
+        schemas: pair::<PortalTokenRequest, PortalLandingResponse>,
+        handler: portal!(portal_api::reissue),
     },
     Route {
         verbs: &["GET"],
@@ -493,16 +515,24 @@ pub fn service_of(request: &str) -> &'static str {
         Some(Op::PutContact | Op::GetContact | Op::DeleteContact | Op::ListContacts) => {
             "ContactService"
         }
-        Some(Op::PortalLanding | Op::PortalOtp | Op::PortalVerify | Op::PortalOpen) => {
-            "PortalService"
-        }
+        Some(
+            Op::PortalLanding
+            | Op::PortalOtp
+            | Op::PortalVerify
+            | Op::PortalOpen
+            | Op::PortalReissue,
+        ) => "PortalService",
         Some(
             Op::CreateShare | Op::ListShares | Op::ResendShare | Op::RevokeShare | Op::ShareLog,
         ) => "DocumentShareService",
         Some(Op::PutAttachment | Op::GetAttachment | Op::DeleteAttachment) => "AttachmentService",
-        Some(Op::ShareLanding | Op::ShareOtp | Op::ShareVerify | Op::ShareDownload) => {
-            "ShareService"
-        }
+        Some(
+            Op::ShareLanding
+            | Op::ShareOtp
+            | Op::ShareVerify
+            | Op::ShareDownload
+            | Op::ShareReissue,
+        ) => "ShareService",
         _ => "CustomerLinkService",
     }
 }

@@ -26,6 +26,8 @@ pub struct AppState {
     pub outbox: Outbox,
     /// Per-address limits of the recipient portal.
     pub portal_limits: super::portal::PortalLimits,
+    /// "Ask for a new link" requests waiting for the re-issue job.
+    pub reissues: Arc<super::portal::reissue::ReissueRequests>,
     /// Callers of API keys this process has already looked up.
     pub key_cache: super::auth::KeyCache,
     /// What `/metrics` reports.

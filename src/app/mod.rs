@@ -43,6 +43,11 @@ pub enum StartError {
     Delivery(String),
     #[error("master secret {}: {problem}", path.display())]
     MasterSecret { path: PathBuf, problem: String },
+    #[error(
+        "development mode keeps live links and passcodes in its mailbox and shows them at /dev/mailbox: \
+         it listens only on a loopback address, not {0} (pass --dev-allow-remote to force it)"
+    )]
+    DevRemote(SocketAddr),
 }
 
 /// An admin command run by the first-start bootstrap fails start-up with its store error.
@@ -80,7 +85,11 @@ impl AppState {
             Some(path) => secrets::load_named(path)?,
             None => secrets::load_or_create(&config.master_secret_path())?,
         };
-        let policy = load_policy(&config)?;
+        let mut policy = load_policy(&config)?;
+        if config.dev {
+            let built_in = !config.policy_file.exists();
+            policy.hand_off_to(&dev_resource_url(&config.public_url), built_in);
+        }
         let metrics = crate::metrics::Metrics::new();
         let observer = Arc::clone(&metrics.writer);
         let store = open_store(&config, observer)?;
@@ -101,6 +110,7 @@ impl AppState {
         };
         Ok(AppState {
             portal_limits: crate::api::portal::PortalLimits::new(&config.portal),
+            reissues: Default::default(),
             key_cache: key_cache(&config.store),
             metrics,
             openapi,
@@ -160,6 +170,31 @@ fn key_cache(store: &StoreLocation) -> crate::api::auth::KeyCache {
     }
 }
 
+/// The hand-off URL template of dev mode's stand-in resource application.
+fn dev_resource_url(public_url: &str) -> String {
+    format!(
+        "{public_url}/dev/resource?type={{ResourceType}}&uid={{ResourceUid}}&tenant={{TenantId}}"
+    )
+}
+
+/// Dev mode on a non-loopback address is refused unless forced; either way it says so loudly.
+fn check_dev(config: &Config, bound: SocketAddr) -> Result<(), StartError> {
+    if !config.dev {
+        return Ok(());
+    }
+    if !bound.ip().is_loopback() && !config.dev_allow_remote {
+        return Err(StartError::DevRemote(bound));
+    }
+    tracing::warn!(
+        mailbox = %config.dev_mailbox_path().display(),
+        "DEVELOPMENT MODE: email and SMS are NOT sent; they are kept in the mailbox at /dev/mailbox (links and passcodes in clear). Never use this mode in production."
+    );
+    if !bound.ip().is_loopback() {
+        tracing::warn!(address = %bound, "DEVELOPMENT MODE on a non-loopback address (--dev-allow-remote): anyone who can reach it can read the mailbox");
+    }
+    Ok(())
+}
+
 fn load_policy(config: &Config) -> Result<Policy, StartError> {
     let (name, text) = match std::fs::read_to_string(&config.policy_file) {
         Ok(text) => (config.policy_file.display().to_string(), text),
@@ -177,7 +212,7 @@ fn load_policy(config: &Config) -> Result<Policy, StartError> {
 }
 
 /// Starts the background jobs, each with only the handles it uses.
-fn spawn_jobs(state: &AppState) -> (Job, Job, Job) {
+fn spawn_jobs(state: &AppState) -> [Job; 4] {
     let handles = Handles {
         store: state.store.clone(),
         clock: Arc::clone(&state.clock),
@@ -194,8 +229,29 @@ fn spawn_jobs(state: &AppState) -> (Job, Job, Job) {
     let outbox = jobs::outbox::spawn(state.outbox.clone(), delivery, Arc::clone(&handles.panics));
     let views = Arc::clone(&state.portal_limits.landing_views);
     let portal_stats = Arc::clone(&state.metrics.portal);
+    let reissue = jobs::reissue::spawn(reissuer(state), Arc::clone(&handles.panics));
     let landing_log = jobs::landing_log::spawn(handles, views, portal_stats);
-    (purge, outbox, landing_log)
+    [landing_log, reissue, outbox, purge]
+}
+
+/// What the re-issue job needs: its own copies of the handles (the policy never changes).
+fn reissuer(state: &AppState) -> crate::api::portal::reissue::Reissuer {
+    let portal = &state.config.portal;
+    let capacity = crate::api::limits::Capacity {
+        max_keys: portal.limiter_max_keys,
+        keys_per_client: u32::MAX,
+    };
+    let per_link = portal.reissues_per_link_per_hour;
+    crate::api::portal::reissue::Reissuer {
+        store: state.store.clone(),
+        clock: Arc::clone(&state.clock),
+        keys: state.keys.clone(),
+        policy: state.policy.clone(),
+        outbox: state.outbox.clone(),
+        delivery: state.config.delivery.clone(),
+        requests: Arc::clone(&state.reissues),
+        per_link: crate::api::limits::Limiter::new(per_link, crate::domain::HOUR_MS, capacity),
+    }
 }
 
 /// Serves with the operator key and the bound address published in the data folder (for
@@ -236,17 +292,18 @@ pub async fn run(
     if config.public_url_from_listen {
         config.public_url = format!("http://{bound}");
     }
+    check_dev(&config, bound)?;
     let state = tokio::task::block_in_place(|| AppState::open(config, clock))?;
     if let Some(path) = tokio::task::block_in_place(|| bootstrap::first_start(&state))? {
         tracing::info!(file = %path.display(), "first start: created a tenant and an API key; the key is in this file");
     }
     tracing::info!(address = %bound, data = %state.config.data_dir.display(), "customerlink listening");
     let state = Arc::new(state);
-    let (purge, outbox, landing_log) = spawn_jobs(&state);
+    let jobs = spawn_jobs(&state);
     serve_published(&state, listener, bound, shutdown).await;
-    landing_log.stop().await;
-    outbox.stop().await;
-    purge.stop().await;
+    for job in jobs {
+        job.stop().await;
+    }
     match Arc::try_unwrap(state) {
         Ok(state) => tokio::task::block_in_place(|| state.close()),
         Err(state) => {

@@ -36,6 +36,10 @@ pub struct Overrides {
     pub store: Option<String>,
     /// `--master-secret-file`, `CUSTOMERLINK_MASTER_SECRET_FILE`.
     pub master_secret_file: Option<PathBuf>,
+    /// `--dev`, `CUSTOMERLINK_DEV`: development mode (see [`Config::dev`]).
+    pub dev: bool,
+    /// `--dev-allow-remote`: development mode on a non-loopback address.
+    pub dev_allow_remote: bool,
 }
 
 /// The TOML file, every key optional; unknown keys are an error so a typo is not ignored.
@@ -47,6 +51,10 @@ pub struct FileConfig {
     pub log_level: Option<String>,
     pub master_secret_file: Option<PathBuf>,
     pub policy_file: Option<PathBuf>,
+    /// Development mode (`dev = true`); the `--dev` flag also turns it on.
+    pub dev: Option<bool>,
+    /// Development mode may listen on a non-loopback address.
+    pub dev_allow_remote: Option<bool>,
     /// `redb` (default) or a `postgres://` URL.
     pub store: Option<String>,
     #[serde(default)]
@@ -127,6 +135,8 @@ pub struct PortalFile {
     pub verify_window_secs: Option<u64>,
     pub limiter_max_keys: Option<usize>,
     pub limiter_keys_per_address: Option<u32>,
+    pub reissues_per_address_per_hour: Option<u32>,
+    pub reissues_per_link_per_hour: Option<u32>,
 }
 
 /// Recipient portal limits (per client address).
@@ -143,6 +153,11 @@ pub struct PortalSettings {
     /// Keys one client (an IPv4 address or an IPv6 /64) may hold in a limiter per window, so
     /// filling a limiter takes many clients.
     pub limiter_keys_per_address: u32,
+    /// "Ask for a new link" requests one address may make per hour (default 10); more are
+    /// answered the same and dropped.
+    pub reissues_per_address_per_hour: u32,
+    /// Re-issue requests acted on per link per hour (default 3), whatever the addresses.
+    pub reissues_per_link_per_hour: u32,
 }
 
 /// `[wire]` table of the file.
@@ -279,6 +294,11 @@ pub struct Config {
     pub portal: PortalSettings,
     pub attachments: AttachmentSettings,
     pub webhooks: WebhookSettings,
+    /// Development mode: email and SMS go to the mailbox in the data folder instead of out,
+    /// `/dev/mailbox` and `/dev/resource` answer, and the built-in policy hands off to
+    /// `/dev/resource`. Refused on a non-loopback address unless `dev_allow_remote`.
+    pub dev: bool,
+    pub dev_allow_remote: bool,
 }
 
 /// A configuration problem, naming the key.
@@ -368,10 +388,17 @@ impl Config {
             portal,
             attachments,
             webhooks,
+            dev: o.dev || f.dev.unwrap_or(false),
+            dev_allow_remote: o.dev_allow_remote || f.dev_allow_remote.unwrap_or(false),
             cors: CorsSettings {
                 allowed_origins: (f.cors.allowed_origins).unwrap_or_else(|| vec!["*".into()]),
             },
         })
+    }
+
+    /// The development mailbox's folder inside the data folder.
+    pub fn dev_mailbox_path(&self) -> PathBuf {
+        self.data_dir.join("dev-mailbox")
     }
 
     /// The redb file inside the data folder.
@@ -419,6 +446,18 @@ fn resolve_portal(f: &PortalFile, errors: &mut Vec<ConfigError>) -> PortalSettin
             f.limiter_keys_per_address,
             64,
             "portal.limiter_keys_per_address",
+            errors,
+        ),
+        reissues_per_address_per_hour: positive(
+            f.reissues_per_address_per_hour,
+            10,
+            "portal.reissues_per_address_per_hour",
+            errors,
+        ),
+        reissues_per_link_per_hour: positive(
+            f.reissues_per_link_per_hour,
+            3,
+            "portal.reissues_per_link_per_hour",
             errors,
         ),
     }

@@ -1,9 +1,10 @@
 //! delivery: getting a link to its recipient — email over SMTP, SMS over an HTTP gateway —
 //! from a durable outbox. `outbox` runs one attempt of one queued delivery (used right away by
 //! the create call and later by the retry worker); `email`, `sms` talk to the outside world;
-//! `template` renders the messages.
+//! `template` renders the messages. In dev mode `mailbox` replaces both as the last hop.
 
 pub mod email;
+pub mod mailbox;
 pub mod outbox;
 pub mod sms;
 pub mod template;
@@ -43,6 +44,8 @@ impl SendError {
 pub struct Deliverer {
     pub email: Option<EmailSender>,
     pub sms: Option<SmsSender>,
+    /// Dev mode: every email and SMS is kept here instead of being sent.
+    pub mailbox: Option<mailbox::Mailbox>,
     pub templates: Templates,
     /// Posts webhook events, signed.
     pub webhook: webhook::WebhookSender,
@@ -64,12 +67,26 @@ impl Deliverer {
             Err(e) => return Err(format!("{}: {e}", config.templates_file.display())),
         };
         let templates = Templates::parse(&text).map_err(|e| format!("templates {name}: {e}"))?;
+        let mailbox = config
+            .dev
+            .then(|| mailbox::Mailbox::new(config.dev_mailbox_path()));
         Ok(Deliverer {
             email,
             sms,
+            mailbox,
             templates,
             webhook: webhook::WebhookSender::new(&config.webhooks),
             wake: Default::default(),
         })
+    }
+
+    /// Whether a message on `channel` can go anywhere (a relay, a gateway or the mailbox).
+    pub fn can_send(&self, channel: crate::domain::policy::Channel) -> bool {
+        use crate::domain::policy::Channel;
+        self.mailbox.is_some()
+            || match channel {
+                Channel::Email => self.email.is_some(),
+                Channel::Sms => self.sms.is_some(),
+            }
     }
 }

@@ -12,6 +12,7 @@ use futures_util::FutureExt as _;
 
 use crate::clock::Clock;
 use crate::config::DeliverySettings;
+use crate::delivery::mailbox::NewMessage;
 use crate::delivery::template::{MessageContext, Rendered};
 use crate::delivery::{Deliverer, SendError};
 use crate::domain::UnixMillis;
@@ -354,12 +355,26 @@ async fn read_link(
     Ok((link, tenant_name))
 }
 
-/// Sends a rendered message over the delivery's channel.
+/// Sends a rendered message over the delivery's channel (in dev mode: into the mailbox).
 async fn over_channel(
     outbox: &Outbox,
     record: &DeliveryRecord,
     message: &Rendered,
 ) -> Result<(), SendError> {
+    if let Some(mailbox) = &outbox.deliverer.mailbox {
+        let (subject, text) = match record.channel {
+            Channel::Email => (message.subject.clone(), message.text.clone()),
+            Channel::Sms => (String::new(), message.sms.clone()),
+        };
+        let kept = NewMessage {
+            at: outbox.clock.now(),
+            channel: record.channel,
+            to: record.to.clone(),
+            subject,
+            text,
+        };
+        return mailbox.keep(kept).await;
+    }
     match record.channel {
         Channel::Email => match &outbox.deliverer.email {
             Some(email) => email.send(&record.to, message).await,

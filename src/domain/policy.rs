@@ -52,6 +52,24 @@ pub struct Tier {
     /// Digits of this tier's one-time passcodes.
     #[serde(default = "six")]
     pub otp_digits: u8,
+    /// What a recipient's "Ask for a new link" on an expired or used-up link does.
+    #[serde(default)]
+    pub reissue: Reissue,
+}
+
+/// A tier's answer to a recipient asking for a new link (`reissue` in the tier's table).
+/// Only expired and used-up links qualify; revoked and locked ones never do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reissue {
+    /// Nothing happens (the recipient still gets the same generic answer).
+    #[default]
+    Off,
+    /// The request is logged (`ReissueRequested`) and raises `link.reissue_requested`.
+    Notify,
+    /// Also logged; the link is re-sent to its original address with a new token, a fresh
+    /// expiry and view budget, within the resend limits.
+    Auto,
 }
 
 fn six() -> u8 {
@@ -161,6 +179,18 @@ impl Policy {
             }
         }
         Ok(())
+    }
+
+    /// Makes `template` the hand-off of every resource type without one of its own (dev mode's
+    /// stand-in application). `replace_all`: the policy's templates are only the built-in
+    /// examples (nothing listens there), so every type hands off to `template`.
+    pub fn hand_off_to(&mut self, template: &str, replace_all: bool) {
+        if replace_all {
+            self.resource_urls.clear();
+            self.default_resource_url = None;
+        }
+        self.default_resource_url
+            .get_or_insert_with(|| template.to_owned());
     }
 
     /// The hand-off URL for a resource (no grant yet), if the policy has a template for it.

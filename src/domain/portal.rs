@@ -180,11 +180,13 @@ pub enum AccessEvent {
     Resent,
     /// The link itself was purged; its log is kept for the retention window.
     Purged,
+    /// The recipient asked for a new link from the page of an expired or used-up link.
+    ReissueRequested,
 }
 
 impl AccessEvent {
     /// Every event, in declaration order.
-    pub const ALL: [AccessEvent; 14] = [
+    pub const ALL: [AccessEvent; 15] = [
         AccessEvent::Created,
         AccessEvent::Delivered,
         AccessEvent::DeliveryFailed,
@@ -199,6 +201,7 @@ impl AccessEvent {
         AccessEvent::Revoked,
         AccessEvent::Resent,
         AccessEvent::Purged,
+        AccessEvent::ReissueRequested,
     ];
 
     /// The event [`AccessEvent::as_str`] names; `None` for any other text.
@@ -235,6 +238,7 @@ impl AccessEvent {
             AccessEvent::Revoked => "Revoked",
             AccessEvent::Resent => "Resent",
             AccessEvent::Purged => "Purged",
+            AccessEvent::ReissueRequested => "ReissueRequested",
         }
     }
 }

@@ -64,6 +64,43 @@ pub fn resend(
     if status != LinkStatus::Active {
         return Err(ResendRefusal::NotActive(status));
     }
+    count_resend(link, at, rules)
+}
+
+/// Re-issues an expired or used-up link at its recipient's request, within the same resend
+/// rules: a fresh life until `expires_at` and a fresh view budget (the views so far stay in
+/// the access log). Revoked and locked links are never re-issued, nor active ones (there is
+/// nothing to renew). Changes nothing when refused.
+pub fn reissue(
+    link: &mut LinkRecord,
+    at: UnixMillis,
+    rules: ResendRules,
+    expires_at: UnixMillis,
+) -> Result<(), ResendRefusal> {
+    if !reissuable(link, at) {
+        return Err(ResendRefusal::NotActive(link.status(at)));
+    }
+    count_resend(link, at, rules)?;
+    link.expires_at = expires_at;
+    link.view_count = 0;
+    link.otp = None;
+    Ok(())
+}
+
+/// Whether a recipient may have `link` re-issued at `at`: expired or used up, and neither
+/// revoked nor locked.
+pub fn reissuable(link: &LinkRecord, at: UnixMillis) -> bool {
+    let status = link.status(at);
+    matches!(status, LinkStatus::Expired | LinkStatus::Exhausted) && link.locked_at.is_none()
+}
+
+/// Records a resend at `at` in the link's one-hour window, unless the cooldown or the hourly
+/// count forbids it.
+fn count_resend(
+    link: &mut LinkRecord,
+    at: UnixMillis,
+    rules: ResendRules,
+) -> Result<(), ResendRefusal> {
     let mut recent: Vec<UnixMillis> = link
         .resent_at
         .iter()
@@ -147,6 +184,32 @@ mod tests {
         assert_eq!(l.resent_at, [ms(0), ms(60_000), ms(120_000)]);
         assert_eq!(resend(&mut l, ms(HOUR_MS + 1), RULES), Ok(()));
         assert_eq!(l.resent_at, [ms(60_000), ms(120_000), ms(HOUR_MS + 1)]);
+    }
+
+    #[test]
+    fn only_expired_or_used_up_links_are_re_issued_with_a_fresh_life_and_budget() {
+        let mut l = link(Some("a@b.co"), None, "Email");
+        l.expires_at = ms(100);
+        l.view_count = 2;
+        assert_eq!(reissue(&mut l, ms(200), RULES, ms(5_000)), Ok(()));
+        assert_eq!((l.expires_at, l.view_count), (ms(5_000), 0));
+        assert_eq!(
+            reissue(&mut l, ms(300), RULES, ms(9_000)),
+            Err(ResendRefusal::NotActive(LinkStatus::Active))
+        );
+        l.view_count = l.max_views;
+        l.locked_at = Some(ms(250));
+        assert_eq!(
+            reissue(&mut l, ms(400), RULES, ms(200_000)),
+            Err(ResendRefusal::NotActive(LinkStatus::Exhausted))
+        );
+        l.locked_at = None;
+        l.revoked_at = Some(ms(250));
+        assert_eq!(
+            reissue(&mut l, ms(400), RULES, ms(200_000)),
+            Err(ResendRefusal::NotActive(LinkStatus::Revoked))
+        );
+        assert_eq!(l.expires_at, ms(5_000), "nothing changed when refused");
     }
 
     #[test]

@@ -175,6 +175,7 @@ pub fn events_of(event: AccessEvent, outcome: Outcome, link: &LinkRecord) -> Vec
         AccessEvent::Locked => Some(WebhookEvent::Locked),
         AccessEvent::Revoked if success => Some(WebhookEvent::Revoked),
         AccessEvent::Resent if success => Some(WebhookEvent::Resent),
+        AccessEvent::ReissueRequested => Some(WebhookEvent::ReissueRequested),
         _ => None,
     };
     let exhausted = own == Some(WebhookEvent::Opened) && link.view_count >= link.max_views;

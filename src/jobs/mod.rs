@@ -10,6 +10,7 @@
 pub mod landing_log;
 pub mod outbox;
 pub mod purge;
+pub mod reissue;
 
 use std::future::Future;
 use std::sync::Arc;

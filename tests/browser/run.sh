@@ -2,8 +2,9 @@
 # End-to-end browser test of the recipient portal: headless Chromium (Debian's chromium and
 # chromium-driver, driven by Selenium) goes through landing → code by email → verify → open →
 # the resource application, and through a document share's landing → code → verify → Download
-# (the saved bytes compared with the upload), against the real customerlink binary; then audits
-# every portal page with axe-core in English and Spanish, at 320 px and at desktop width.
+# (the saved bytes compared with the upload), and dev mode's mailbox → portal → /dev/resource,
+# against the real customerlink binary; then audits every portal page with axe-core in English
+# and Spanish, at 320 px and at desktop width.
 #
 #   bash tests/browser/run.sh [path/to/customerlink]     (default: target/debug/customerlink)
 #

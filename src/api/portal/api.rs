@@ -101,6 +101,23 @@ pub async fn request_code(
     respond(&body, style)
 }
 
+/// `POST /portal/{Token}/reissue` (and `/share/{Token}/reissue`): always the same answer,
+/// whatever the token names; the request is handled after answering (see `reissue`).
+pub async fn reissue(
+    portal: Portal<'_>,
+    visitor: &Visitor,
+    dto: PortalTokenRequest,
+    style: &Style,
+) -> Result<Response, ApiError> {
+    super::reissue::request(portal, &token(dto.Token), &visitor.actor);
+    let body = PortalLandingResponse {
+        Status: "ReissueRequested".into(),
+        Message: Some(super::reissue::REISSUE_REQUESTED.into()),
+        ..Default::default()
+    };
+    respond(&body, style)
+}
+
 pub async fn verify(
     portal: Portal<'_>,
     visitor: &Visitor,

@@ -61,7 +61,7 @@ pub enum Opening {
     Unavailable,
 }
 
-fn token_hash(portal: Portal<'_>, token: &str) -> Option<TokenHash> {
+pub(super) fn token_hash(portal: Portal<'_>, token: &str) -> Option<TokenHash> {
     LinkToken::parse(token).map(|t| portal.keys.token(portal.family, &t))
 }
 

@@ -49,6 +49,7 @@ enum Act {
     Otp,
     Verify,
     Open,
+    Reissue,
 }
 
 /// The browser route of a request; `None` when it is not one (exact, lower-case paths: the
@@ -70,6 +71,7 @@ pub fn route(req: &Request) -> Option<Route> {
         "/otp" if post => Step::Act(Act::Otp),
         "/verify" if post => Step::Act(Act::Verify),
         "/open" if post && family == Family::CustomerLink => Step::Act(Act::Open),
+        "/reissue" if post => Step::Act(Act::Reissue),
         "/switch" if post => Step::Switch,
         r if get && wants_html(&req.headers) => {
             let token = r.strip_prefix('/').filter(|t| !t.contains('/'))?;
@@ -143,7 +145,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 fn swap_token(portal: Portal<'_>, b: &Browser, raw_token: &str) -> Response {
     let decoded = form::percent_decode(raw_token).unwrap_or_default();
     let Some(token) = well_formed(&decoded) else {
-        return unavailable(b.locale);
+        return unavailable(portal, b.locale, "");
     };
     let current = b.token.as_deref();
     if current.is_some_and(|c| c != token) && !b.user_initiated {
@@ -174,7 +176,7 @@ fn switch(portal: Portal<'_>, b: &Browser) -> Response {
     }
     match form::get(&b.form, "Token").and_then(well_formed) {
         Some(token) => with_token_cookie(portal, redirect(portal.base()), token),
-        None => unavailable(b.locale),
+        None => unavailable(portal, b.locale, ""),
     }
 }
 
@@ -199,8 +201,8 @@ pub fn not_allowed(portal: Portal<'_>, locale: Locale) -> Response {
 }
 
 /// The one page of every unusable link.
-fn unavailable(locale: Locale) -> Response {
-    let body = pages::unavailable(locale);
+fn unavailable(portal: Portal<'_>, locale: Locale, notice: &str) -> Response {
+    let body = pages::unavailable(locale, portal.base(), notice);
     plain_page(
         StatusCode::NOT_FOUND,
         locale,
@@ -235,7 +237,7 @@ async fn page(portal: Portal<'_>, b: &Browser) -> Result<Response, ApiError> {
         code_sent,
     } = view
     else {
-        return Ok(unavailable(b.locale));
+        return Ok(unavailable(portal, b.locale, &b.notice));
     };
     let locale = link.locale.unwrap_or(b.locale);
     let notice = b.notice.as_str();
@@ -314,6 +316,10 @@ async fn step(portal: Portal<'_>, b: &Browser, act: Act) -> Result<Response, Api
             Opening::NeedsCode => back("code"),
             Opening::Unavailable => redirect(portal.base()),
         },
+        Act::Reissue => {
+            super::reissue::request(portal, &token, who);
+            back("reissue")
+        }
     })
 }
 

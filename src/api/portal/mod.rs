@@ -8,6 +8,7 @@ pub mod brand;
 pub mod flow;
 pub mod html;
 mod pages;
+pub mod reissue;
 
 use hyper::header::{COOKIE, HeaderMap, USER_AGENT};
 
@@ -46,6 +47,8 @@ pub struct Portal<'a> {
     pub public_url: &'a str,
     /// Whose tokens this surface accepts: `/portal/…` customer links, `/share/…` shares.
     pub family: Family,
+    /// Re-issue requests for the worker that handles them after the answer.
+    pub reissues: &'a reissue::ReissueRequests,
 }
 
 impl<'a> From<&'a AppState> for Portal<'a> {
@@ -60,6 +63,7 @@ impl<'a> From<&'a AppState> for Portal<'a> {
             stats: &state.metrics.portal,
             public_url: &state.config.public_url,
             family: Family::CustomerLink,
+            reissues: &state.reissues,
         }
     }
 }
@@ -105,6 +109,8 @@ pub struct PortalLimits {
     pub verify: Limiter,
     /// At most one `LandingViewed` log entry per link and address per minute.
     pub landing_log: Limiter,
+    /// "Ask for a new link" requests per address per hour (`[portal] reissues_per_address_per_hour`).
+    pub reissue: Limiter,
     /// Landing views waiting for the next batch write of the access log.
     pub landing_views: std::sync::Arc<crate::jobs::landing_log::LandingViews>,
 }
@@ -120,6 +126,7 @@ impl PortalLimits {
             requests: Limiter::new(settings.requests_per_minute, 60_000, capacity),
             verify: Limiter::new(settings.verify_attempts_per_address, window, capacity),
             landing_log: Limiter::new(1, 60_000, capacity),
+            reissue: Limiter::new(settings.reissues_per_address_per_hour, 3_600_000, capacity),
             landing_views: Default::default(),
         }
     }

@@ -79,11 +79,20 @@ pub fn not_allowed(locale: Locale, base: &str) -> Markup {
     }
 }
 
-/// Unknown, expired, revoked, used-up and locked links all look the same.
-pub fn unavailable(locale: Locale) -> Markup {
+/// Unknown, expired, revoked, used-up and locked links all look the same, and all offer to
+/// ask for a new link (a same-origin form post to `{base}/reissue`, answered the same for
+/// every link: `notice` `reissue` then says so).
+pub fn unavailable(locale: Locale, base: &str, notice: &str) -> Markup {
     html! {
         h1 { (text(locale, "page.unavailable.heading")) }
         p { (text(locale, "page.unavailable.body")) }
+        @if notice == "reissue" {
+            p class="notice" role="status" { (text(locale, "notice.reissue")) }
+        } @else {
+            form method="post" action={ (base) "/reissue" } {
+                button type="submit" class="secondary" { (text(locale, "page.unavailable.reissue")) }
+            }
+        }
     }
 }
 
@@ -296,7 +305,8 @@ mod tests {
             let mut bodies = vec![
                 confirm_switch(locale, "/portal", "t"),
                 not_allowed(locale, "/portal"),
-                unavailable(locale),
+                unavailable(locale, "/portal", ""),
+                unavailable(locale, "/portal", "reissue"),
                 opened_nowhere(locale),
                 with_expiry(
                     locale,

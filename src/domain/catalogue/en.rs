@@ -7,6 +7,10 @@ pub const EN: &[(&str, &str)] = &[
     ("mail.anonymous", "there"),
     ("notice.code", "Please verify the one-time code first."),
     (
+        "notice.reissue",
+        "Thank you. If a new link can be sent, it is on its way to the address the link was sent to.",
+    ),
+    (
         "notice.sent",
         "If this link is valid, a code is on its way. You can ask for another in a minute.",
     ),
@@ -72,6 +76,7 @@ pub const EN: &[(&str, &str)] = &[
         "It may have expired or been used up. Ask the sender for a new one.",
     ),
     ("page.unavailable.heading", "This link is not available"),
+    ("page.unavailable.reissue", "Ask for a new link"),
     ("page.unavailable.title", "Link not available"),
     ("page.view.button", "Open the {type}"),
     (

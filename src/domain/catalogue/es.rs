@@ -7,6 +7,10 @@ pub const ES: &[(&str, &str)] = &[
     ("mail.anonymous", "cliente"),
     ("notice.code", "Primero verifique el código de un solo uso."),
     (
+        "notice.reissue",
+        "Gracias. Si se puede enviar un enlace nuevo, ya va de camino a la dirección a la que se envió el enlace.",
+    ),
+    (
         "notice.sent",
         "Si este enlace es válido, el código ya está en camino. Puede pedir otro dentro de un minuto.",
     ),
@@ -72,6 +76,7 @@ pub const ES: &[(&str, &str)] = &[
         "Puede que haya caducado o que ya se haya usado. Pida uno nuevo a quien se lo envió.",
     ),
     ("page.unavailable.heading", "Este enlace no está disponible"),
+    ("page.unavailable.reissue", "Pedir un enlace nuevo"),
     ("page.unavailable.title", "Enlace no disponible"),
     ("page.view.button", "Abrir: {type}"),
     (

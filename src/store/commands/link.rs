@@ -99,6 +99,18 @@ pub struct Resend {
     pub deliveries: Vec<NewDelivery>,
     pub limits: SendLimits,
     pub rules: ResendRules,
+    /// A re-issue the recipient asked for (`domain::resend::reissue`) instead of a staff
+    /// resend: an expired or used-up link renewed, logged `ReissueRequested` then `Resent`.
+    pub reissue: Option<ReissueOnRequest>,
+}
+
+/// What renews a link re-issued at its recipient's request.
+#[derive(Debug)]
+pub struct ReissueOnRequest {
+    /// The renewed link's end of life (the tier's default life from now).
+    pub expires_at: UnixMillis,
+    /// Who asked (address, user agent) for the `ReissueRequested` row.
+    pub actor: crate::domain::portal::Actor,
 }
 
 impl Command for Resend {

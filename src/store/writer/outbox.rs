@@ -249,8 +249,19 @@ impl Tables<'_> {
         else {
             return Ok(ResendOutcome::NotFound);
         };
-        if let Err(refusal) = resend::resend(&mut link, at, cmd.rules) {
+        let old_expiry = link.expires_at;
+        let renewed = match &cmd.reissue {
+            None => resend::resend(&mut link, at, cmd.rules),
+            Some(r) => resend::reissue(&mut link, at, cmd.rules, r.expires_at),
+        };
+        if let Err(refusal) = renewed {
             return Ok(ResendOutcome::Refused(refusal));
+        }
+        if link.expires_at != old_expiry {
+            self.by_expiry
+                .remove((old_expiry.as_i64(), uid.as_u128()))?;
+            self.by_expiry
+                .insert((link.expires_at.as_i64(), uid.as_u128()), ())?;
         }
         self.supersede_queued(uid.as_u128())?;
         self.by_token.remove(link.token_hash.0)?;
@@ -259,7 +270,19 @@ impl Tables<'_> {
         let (queued, refused) = self.queue_deliveries(&link, &cmd.deliveries, cmd.limits, at)?;
         link.sent_over(&queued);
         self.store_link(&link)?;
-        let detail = format!("new token; {} queued", channels_of(&queued));
+        let mut detail = format!("new token; {} queued", channels_of(&queued));
+        if let Some(r) = &cmd.reissue {
+            let asked = Some("auto".to_owned());
+            self.log(
+                &link,
+                AccessEvent::ReissueRequested,
+                Outcome::Info,
+                asked,
+                &r.actor,
+                at,
+            )?;
+            detail = format!("re-issued on request: new expiry; {detail}");
+        }
         self.log_staff(&link, AccessEvent::Resent, Some(detail), cmd.by, at)?;
         Ok(ResendOutcome::Resent(LinkQueued {
             link: Box::new(link),

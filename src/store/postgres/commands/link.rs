@@ -7,7 +7,9 @@
 
 use tokio_postgres::Transaction;
 
-use super::super::access_log::{forget_old_logs, log_staff, noise_lock_key, tombstone_log};
+use super::super::access_log::{
+    self as access_log, forget_old_logs, log_staff, noise_lock_key, tombstone_log,
+};
 use super::super::outbox::{
     delete_deliveries, forget_old_send_counts, queue_deliveries, supersede_queued,
 };
@@ -20,7 +22,7 @@ use super::idempotency::forget_old_idempotency;
 use super::portal::forget_expired_grants;
 use crate::domain::delivery::channels_of;
 use crate::domain::link::LinkRecord;
-use crate::domain::portal::AccessEvent;
+use crate::domain::portal::{AccessEvent, Outcome};
 use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis, UserId, resend};
 use crate::store::StoreError;
 use crate::store::commands::{
@@ -75,7 +77,11 @@ impl PgApply for Resend {
         let Some(mut link) = tenant_link_for_update(txn, self.tenant_id, self.uid).await? else {
             return Ok(ResendOutcome::NotFound);
         };
-        if let Err(refusal) = resend::resend(&mut link, self.at, self.rules) {
+        let renewed = match &self.reissue {
+            None => resend::resend(&mut link, self.at, self.rules),
+            Some(r) => resend::reissue(&mut link, self.at, self.rules, r.expires_at),
+        };
+        if let Err(refusal) = renewed {
             return Ok(ResendOutcome::Refused(refusal));
         }
         supersede_queued(txn, self.uid).await?;
@@ -84,7 +90,12 @@ impl PgApply for Resend {
             queue_deliveries(txn, &link, &self.deliveries, &self.limits, self.at).await?;
         link.sent_over(&queued);
         store_link(txn, &link).await?;
-        let detail = format!("new token; {} queued", channels_of(&queued));
+        let mut detail = format!("new token; {} queued", channels_of(&queued));
+        if let Some(r) = &self.reissue {
+            let (event, asked) = (AccessEvent::ReissueRequested, Some("auto".to_owned()));
+            access_log::log(txn, &link, event, Outcome::Info, asked, &r.actor, self.at).await?;
+            detail = format!("re-issued on request: new expiry; {detail}");
+        }
         log_staff(
             txn,
             &link,
