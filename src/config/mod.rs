@@ -279,6 +279,9 @@ pub struct Config {
     pub portal: PortalSettings,
     pub attachments: AttachmentSettings,
     pub webhooks: WebhookSettings,
+    /// Whether opening an embedded file of an older format migrates it (after keeping a copy)
+    /// or refuses to start: `serve --no-migrate` and the admin commands refuse.
+    pub migrate: bool,
 }
 
 /// A configuration problem, naming the key.
@@ -368,6 +371,7 @@ impl Config {
             portal,
             attachments,
             webhooks,
+            migrate: true,
             cors: CorsSettings {
                 allowed_origins: (f.cors.allowed_origins).unwrap_or_else(|| vec!["*".into()]),
             },

@@ -111,6 +111,12 @@ pub fn ensure(db: &Database) -> Result<(), StoreError> {
                     "database format {v} is newer than this build understands ({SCHEMA_VERSION})"
                 )));
             }
+            Some(v) if v < SCHEMA_VERSION => {
+                return Err(StoreError::Corrupt(format!(
+                    "database format {v} is older than this build's ({SCHEMA_VERSION}): start \
+                     `customerlink serve` once to migrate it (a backup is taken first)"
+                )));
+            }
             Some(_) => {}
         }
     }
