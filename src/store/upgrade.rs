@@ -61,15 +61,26 @@ pub fn file_version(path: &Path) -> Result<Option<u64>, StoreError> {
 /// committed. Fails with [`StoreError::Corrupt`] before writing anything if no step starts at
 /// some version on the way; a failing step leaves the file at the last committed one.
 pub fn migrate(path: &Path, from: u64, done: &mut dyn FnMut(&Step)) -> Result<(), StoreError> {
-    let steps = (from..SCHEMA_VERSION)
+    run_steps(path, from, SCHEMA_VERSION, STEPS, done)
+}
+
+/// [`migrate`] from `from` to `to` with `steps` (tests pass their own).
+fn run_steps(
+    path: &Path,
+    from: u64,
+    to: u64,
+    steps: &[Step],
+    done: &mut dyn FnMut(&Step),
+) -> Result<(), StoreError> {
+    let chain = (from..to)
         .map(|v| {
-            step_from(v).ok_or_else(|| {
+            steps.iter().find(|s| s.from == v).ok_or_else(|| {
                 StoreError::Corrupt(format!("no migration step from database format {v}"))
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let db = open(path)?;
-    for step in steps {
+    for step in chain {
         let txn = db.begin_write()?;
         (step.run)(&txn)?;
         txn.open_table(META)?
@@ -85,4 +96,93 @@ fn open(path: &Path) -> Result<Database, StoreError> {
         .set_cache_size(CACHE_BYTES)
         .create(path)
         .map_err(StoreError::from_open)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redb::ReadableTable;
+
+    fn mark(txn: &WriteTransaction) -> Result<(), StoreError> {
+        let mut meta = txn.open_table(META)?;
+        let runs = meta.get("test_step_runs")?.map_or(0, |v| v.value());
+        meta.insert("test_step_runs", runs + 1)?;
+        Ok(())
+    }
+
+    fn fail(_: &WriteTransaction) -> Result<(), StoreError> {
+        Err(StoreError::Corrupt("step failed".into()))
+    }
+
+    const STEPS: &[Step] = &[
+        Step { from: 7, name: "seven", run: mark },
+        Step { from: 8, name: "eight", run: mark },
+        Step { from: 9, name: "nine", run: fail },
+    ];
+
+    fn file_at(version: u64) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir.path().join("db")).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(META).unwrap().insert("schema_version", version).unwrap();
+        txn.commit().unwrap();
+        dir
+    }
+
+    fn meta(path: &Path, key: &str) -> Option<u64> {
+        let db = open(path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let table = txn.open_table(META).unwrap();
+        table.get(key).unwrap().map(|v| v.value())
+    }
+
+    #[test]
+    fn steps_run_in_order_each_recording_the_version_it_reached() {
+        let dir = file_at(7);
+        let path = dir.path().join("db");
+        let mut seen = Vec::new();
+        run_steps(&path, 7, 9, STEPS, &mut |s| seen.push(s.name)).unwrap();
+        assert_eq!(seen, ["seven", "eight"]);
+        assert_eq!(file_version(&path).unwrap(), Some(9));
+        assert_eq!(meta(&path, "test_step_runs"), Some(2));
+    }
+
+    #[test]
+    fn a_failing_step_leaves_the_file_at_the_last_committed_one() {
+        let dir = file_at(8);
+        let path = dir.path().join("db");
+        assert!(run_steps(&path, 8, 10, STEPS, &mut |_| {}).is_err());
+        assert_eq!(file_version(&path).unwrap(), Some(9), "step eight committed");
+        assert_eq!(meta(&path, "test_step_runs"), Some(1));
+    }
+
+    #[test]
+    fn a_gap_in_the_chain_is_refused_before_anything_is_written() {
+        let dir = file_at(5);
+        let path = dir.path().join("db");
+        let err = run_steps(&path, 5, 9, STEPS, &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains("no migration step from database format 5"));
+        assert_eq!(file_version(&path).unwrap(), Some(5));
+    }
+
+    #[test]
+    fn a_missing_or_empty_file_has_no_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        assert_eq!(file_version(&path).unwrap(), None);
+        assert!(!path.exists(), "asking does not create the file");
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(file_version(&path).unwrap(), None);
+    }
+
+    #[test]
+    fn the_real_steps_form_one_chain_ending_at_this_format() {
+        for (i, step) in super::STEPS.iter().enumerate() {
+            assert_eq!(step.from, oldest_readable() + i as u64, "{}", step.name);
+        }
+        assert_eq!(
+            oldest_readable() + super::STEPS.len() as u64,
+            SCHEMA_VERSION
+        );
+    }
 }
