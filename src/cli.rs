@@ -221,7 +221,11 @@ pub fn main() -> i32 {
     let cli = parse();
     match cli.command {
         Some(Command::Completions { shell }) => {
-            return printed(crate::manual::completions(shell, Cli::command(), &mut stdout()));
+            return printed(crate::manual::completions(
+                shell,
+                Cli::command(),
+                &mut stdout(),
+            ));
         }
         Some(Command::Man) => {
             return printed(crate::manual::man_page(Cli::command(), &mut stdout()));

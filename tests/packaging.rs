@@ -97,7 +97,10 @@ fn issue_18_the_man_page_names_every_subcommand_and_every_flag_of_serve() {
     serve.build();
     let serve = serve.find_subcommand("serve").unwrap();
     let flags: Vec<_> = serve.get_arguments().filter_map(|a| a.get_long()).collect();
-    assert!(flags.contains(&"no-migrate") && flags.contains(&"data"), "{flags:?}");
+    assert!(
+        flags.contains(&"no-migrate") && flags.contains(&"data"),
+        "{flags:?}"
+    );
     for long in flags {
         assert!(page.contains(&roff_flag(long)), "the page lacks --{long}");
     }
@@ -131,7 +134,8 @@ fn issue_18_every_key_of_the_packaged_config_sample_is_accepted() {
         .filter_map(|line| line.strip_prefix("# "))
         .filter(|line| {
             let key = line.split([' ', '=']).next().unwrap_or_default();
-            line.starts_with('[') || (line.contains(" = ") && key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            line.starts_with('[')
+                || (line.contains(" = ") && key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         })
         .filter(|line| !line.starts_with("ca_file") && !line.starts_with("store"))
         .map(|line| format!("{line}\n"))

@@ -128,7 +128,11 @@ fn issue_18_a_fixture_older_than_this_build_is_migrated_after_a_copy_is_kept() {
     let s = start_on(dir.path(), &m, |_| {});
     assert_serves(&s, &m);
     drop(s);
-    assert_eq!(format_of(&database), SCHEMA_VERSION, "opened at this format");
+    assert_eq!(
+        format_of(&database),
+        SCHEMA_VERSION,
+        "opened at this format"
+    );
     // Live once a format change adds its step (SCHEMA_VERSION > the fixture's).
     assert_eq!(
         backup.exists(),
@@ -136,7 +140,11 @@ fn issue_18_a_fixture_older_than_this_build_is_migrated_after_a_copy_is_kept() {
         "a copy is kept exactly when the file was migrated"
     );
     if backup.exists() {
-        assert_eq!(format_of(&backup), fixture_format, "the copy is the old file");
+        assert_eq!(
+            format_of(&backup),
+            fixture_format,
+            "the copy is the old file"
+        );
     }
 }
 
@@ -194,7 +202,9 @@ fn issue_18_an_admin_command_does_not_migrate_an_older_file() {
 }
 
 fn log_rows(s: &TestServer, link_uid: &str) -> u64 {
-    let log = s.get(&format!("/v1/customerlink/{link_uid}/log")).expect(200);
+    let log = s
+        .get(&format!("/v1/customerlink/{link_uid}/log"))
+        .expect(200);
     log["AccessLog"].as_array().unwrap().len() as u64
 }
 
@@ -259,7 +269,8 @@ fn fill(s: &TestServer, api_key: &str, tenant_b_key: &str) -> Value {
         s.put(&format!("/v1/contact/{id}"), body).expect(200);
     }
     let create = |n: u128, extra: Value| {
-        let mut body = json!({"ResourceType": "Quote", "ResourceUid": uid(n), "ExpiresInHours": 720});
+        let mut body =
+            json!({"ResourceType": "Quote", "ResourceUid": uid(n), "ExpiresInHours": 720});
         for (k, v) in extra.as_object().unwrap() {
             body[k] = v.clone();
         }
@@ -269,8 +280,14 @@ fn fill(s: &TestServer, api_key: &str, tenant_b_key: &str) -> Value {
     let live = create(1, to_ann.clone());
     let delivered = create(2, json!({"RecipientContactId": 7, "DeliverEmail": true}));
     let revoked = create(3, to_ann.clone());
-    let expired = create(4, json!({"RecipientEmail": "ann@example.com", "ExpiresInHours": 1}));
-    let used_up = create(5, json!({"RecipientEmail": "ann@example.com", "MaxViews": 1}));
+    let expired = create(
+        4,
+        json!({"RecipientEmail": "ann@example.com", "ExpiresInHours": 1}),
+    );
+    let used_up = create(
+        5,
+        json!({"RecipientEmail": "ann@example.com", "MaxViews": 1}),
+    );
     let other = s
         .req("POST", "/v1/customerlink")
         .bearer(tenant_b_key)

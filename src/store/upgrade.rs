@@ -115,16 +115,31 @@ mod tests {
     }
 
     const STEPS: &[Step] = &[
-        Step { from: 7, name: "seven", run: mark },
-        Step { from: 8, name: "eight", run: mark },
-        Step { from: 9, name: "nine", run: fail },
+        Step {
+            from: 7,
+            name: "seven",
+            run: mark,
+        },
+        Step {
+            from: 8,
+            name: "eight",
+            run: mark,
+        },
+        Step {
+            from: 9,
+            name: "nine",
+            run: fail,
+        },
     ];
 
     fn file_at(version: u64) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let db = open(&dir.path().join("db")).unwrap();
         let txn = db.begin_write().unwrap();
-        txn.open_table(META).unwrap().insert("schema_version", version).unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert("schema_version", version)
+            .unwrap();
         txn.commit().unwrap();
         dir
     }
@@ -152,7 +167,11 @@ mod tests {
         let dir = file_at(8);
         let path = dir.path().join("db");
         assert!(run_steps(&path, 8, 10, STEPS, &mut |_| {}).is_err());
-        assert_eq!(file_version(&path).unwrap(), Some(9), "step eight committed");
+        assert_eq!(
+            file_version(&path).unwrap(),
+            Some(9),
+            "step eight committed"
+        );
         assert_eq!(meta(&path, "test_step_runs"), Some(1));
     }
 
@@ -161,7 +180,10 @@ mod tests {
         let dir = file_at(5);
         let path = dir.path().join("db");
         let err = run_steps(&path, 5, 9, STEPS, &mut |_| {}).unwrap_err();
-        assert!(err.to_string().contains("no migration step from database format 5"));
+        assert!(
+            err.to_string()
+                .contains("no migration step from database format 5")
+        );
         assert_eq!(file_version(&path).unwrap(), Some(5));
     }
 
