@@ -118,7 +118,7 @@ fn issue_18_the_package_ships_the_binarys_own_completions_and_man_page() {
         let committed = std::fs::read_to_string(Path::new(DEB).join(file)).unwrap();
         assert!(
             committed == run_ok(&args),
-            "deploy/deb/{file} is stale: regenerate it with `customerlink {} > deploy/deb/{file}`",
+            "deploy/deb/{file} is not `customerlink {}`: run `bash deploy/deb/regenerate.sh`",
             args.join(" ")
         );
     }
