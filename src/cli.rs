@@ -1,10 +1,11 @@
 //! The command line: `serve` (the default) and the operator's commands. Each admin command
 //! prints only its result on stdout so scripts can capture it; messages go to stderr.
 
+use std::io::stdout;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use uuid::Uuid;
 
 use crate::api::AppState;
@@ -89,7 +90,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -121,6 +122,22 @@ pub enum Command {
     /// Evidence documents (`GET /v1/customerlink/{uid}/evidence`).
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): every command and flag.
+    Man,
+}
+
+/// Options of `serve` alone.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Refuse to start on a database of an older format instead of migrating it (by default
+    /// it is migrated at start, after a copy of the old file is kept beside it).
+    #[arg(long)]
+    pub no_migrate: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,8 +240,21 @@ const POSTGRES_FILES: &str = "the store is PostgreSQL: back it up, restore and c
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
-    let config = match Config::load(cli.global.overrides()) {
+    let cli = parse();
+    match cli.command {
+        Some(Command::Completions { shell }) => {
+            return printed(crate::manual::completions(
+                shell,
+                Cli::command(),
+                &mut stdout(),
+            ));
+        }
+        Some(Command::Man) => {
+            return printed(crate::manual::man_page(Cli::command(), &mut stdout()));
+        }
+        _ => {}
+    }
+    let mut config = match Config::load(cli.global.overrides()) {
         Ok(config) => config,
         Err(errors) => {
             for e in errors {
@@ -234,8 +264,11 @@ pub fn main() -> i32 {
         }
     };
     init_logging(config.log_level);
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config),
+    let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => {
+            config.migrate = !args.no_migrate;
+            serve(config)
+        }
         Command::Tenant(cmd) => with_state(config, |state| tenant(&state.store, cmd)),
         Command::Key(KeyCommand::Revoke { key_id }) => revoke_key(config, key_id),
         Command::Key(cmd) => with_state(config, |state| key(&state.store, &state.keys, cmd)),
@@ -252,11 +285,32 @@ pub fn main() -> i32 {
         Command::Evidence(EvidenceCommand::Verify { file, key }) => {
             ops::evidence::verify_file(&config, &file, key.as_deref())
         }
+        Command::Completions { .. } | Command::Man => Ok(0),
     };
     match result {
         Ok(code) => code,
         Err(message) => {
             eprintln!("customerlink: {message}");
+            1
+        }
+    }
+}
+
+/// The command line, with the long `--version` text (commit and storage formats) that clap's
+/// derive cannot compute.
+fn parse() -> Cli {
+    let matches = Cli::command()
+        .long_version(crate::manual::long_version())
+        .get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// The exit code of a command that only prints: 1 (said on stderr) if stdout failed.
+fn printed(result: std::io::Result<()>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("customerlink: cannot write to stdout: {e}");
             1
         }
     }
@@ -319,10 +373,13 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
+/// Opens the data folder for an admin command: an older database is refused, not migrated
+/// (`serve` migrates it, keeping a copy first).
 fn with_state(
-    config: Config,
+    mut config: Config,
     f: impl FnOnce(&AppState) -> Result<i32, String>,
 ) -> Result<i32, String> {
+    config.migrate = false;
     // The SMTP transport's connection pool needs a runtime to exist, even if unused here.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

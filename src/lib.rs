@@ -19,6 +19,7 @@ pub mod domain;
 pub mod evidence;
 pub mod http;
 pub mod jobs;
+pub mod manual;
 pub mod metrics;
 pub mod ops;
 pub mod private_fs;

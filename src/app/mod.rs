@@ -1,10 +1,11 @@
-//! app: composition. Opens the data folder (master secret, policy, database), creates the
-//! first tenant and key on an empty folder, runs the HTTP server and background jobs (each
-//! handed only the narrow handles it uses), publishes the operator key and address while the
+//! app: composition. Opens the data folder (master secret, policy, database, migrating an
+//! older file first: `upgrade`), creates the first tenant and key on an empty folder, runs
+//! the HTTP server and background jobs (each handed only the narrow handles it uses), publishes the operator key and address while the
 //! server runs, and on shutdown stops them in order so the database is closed cleanly.
 
 mod bootstrap;
 mod secrets;
+pub mod upgrade;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -48,6 +49,9 @@ pub enum StartError {
          it listens only on a loopback address, not {0} (pass --dev-allow-remote to force it)"
     )]
     DevRemote(SocketAddr),
+    /// The database's format is older than this build's and cannot or may not be migrated.
+    #[error("{0}")]
+    Upgrade(String),
 }
 
 /// An admin command run by the first-start bootstrap fails start-up with its store error.
@@ -92,6 +96,7 @@ impl AppState {
         }
         let metrics = crate::metrics::Metrics::new();
         let observer = Arc::clone(&metrics.writer);
+        upgrade::prepare(&config)?;
         let store = open_store(&config, observer)?;
         let deliverer =
             crate::delivery::Deliverer::from_config(&config).map_err(StartError::Delivery)?;

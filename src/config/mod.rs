@@ -299,6 +299,9 @@ pub struct Config {
     /// `/dev/resource`. Refused on a non-loopback address unless `dev_allow_remote`.
     pub dev: bool,
     pub dev_allow_remote: bool,
+    /// Whether opening an embedded file of an older format migrates it (after keeping a copy)
+    /// or refuses to start: `serve --no-migrate` and the admin commands refuse.
+    pub migrate: bool,
 }
 
 /// A configuration problem, naming the key.
@@ -390,6 +393,7 @@ impl Config {
             webhooks,
             dev: o.dev || f.dev.unwrap_or(false),
             dev_allow_remote: o.dev_allow_remote || f.dev_allow_remote.unwrap_or(false),
+            migrate: true,
             cors: CorsSettings {
                 allowed_origins: (f.cors.allowed_origins).unwrap_or_else(|| vec!["*".into()]),
             },

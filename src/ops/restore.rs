@@ -16,6 +16,7 @@ use super::format::{Frame, Header, Reader};
 use super::{OpsError, tables};
 use crate::config::WriterSettings;
 use crate::store::tables::SCHEMA_VERSION;
+use crate::store::upgrade;
 use crate::store::{CheckReport, Store};
 
 /// Entries per write transaction while loading.
@@ -171,11 +172,17 @@ impl Loader<'_> {
     }
 }
 
+/// Checks the restored folder, after bringing a database of an older format to this build's
+/// (the backup file is the copy of the old one; `app::upgrade` keeps one for a live folder).
 fn check(dir: &Path, settings: &WriterSettings) -> Result<CheckReport, OpsError> {
     let master = super::read_master_secret(&dir.join(crate::config::MASTER_SECRET_FILE))?;
     let wrap = crate::domain::token::HashKeys::derive(&master).attachment_wrap();
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let store = Store::open(&dir.join("customerlink.redb"), settings)?;
+    let database = dir.join("customerlink.redb");
+    if let Some(found) = upgrade::file_version(&database)?.filter(|v| *v < SCHEMA_VERSION) {
+        upgrade::migrate(&database, found, &mut |_| {})?;
+    }
+    let store = Store::open(&database, settings)?;
     let report = store.check().and_then(|mut report| {
         let (_, problems) = runtime.block_on(store.check_attachments(&wrap))?;
         report.problems.extend(problems);

@@ -23,6 +23,7 @@ pub mod postgres;
 pub mod queries;
 mod reader;
 pub mod tables;
+pub mod upgrade;
 mod writer;
 
 use std::path::Path;

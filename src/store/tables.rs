@@ -114,7 +114,10 @@ pub fn ensure(db: &Database) -> Result<(), StoreError> {
                 )));
             }
             Some(v) if v < SCHEMA_VERSION => {
-                meta.insert("schema_version", SCHEMA_VERSION)?;
+                return Err(StoreError::Corrupt(format!(
+                    "database format {v} is older than this build's ({SCHEMA_VERSION}): start \
+                     `customerlink serve` once to migrate it (a backup is taken first)"
+                )));
             }
             Some(_) => {}
         }
@@ -233,10 +236,10 @@ mod tests {
     }
 
     #[test]
-    fn a_schema_1_file_is_marked_schema_2_so_older_builds_refuse_it() {
+    fn an_older_file_is_left_to_the_start_up_migration() {
         let (result, stored) = ensured(1);
-        assert!(result.is_ok());
-        assert_eq!(stored, Some(SCHEMA_VERSION));
+        assert!(matches!(result, Err(StoreError::Corrupt(m)) if m.contains("older")));
+        assert_eq!(stored, Some(1));
     }
 
     #[test]

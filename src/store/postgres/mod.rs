@@ -17,7 +17,7 @@ mod contract;
 mod fault;
 mod first_start;
 pub mod import;
-mod migrate;
+pub mod migrate;
 pub mod outbox;
 mod queries;
 pub mod records;
