@@ -25,6 +25,10 @@ use crate::support::{Req, TestServer, cli, email_via, embedded_only, new_tenant_
 
 /// The fixture of format 1, the first the service shipped.
 const V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1");
+/// The fixture of format 2 (records as MessagePack arrays).
+const V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v2");
+/// Every committed fixture: each release opens all of them.
+const FIXTURES: &[&str] = &[V1, V2];
 
 /// When the fixture was written (2026-11-01T00:00:00Z); its clock ends a few hours later.
 const WRITTEN_AT: i64 = 1_793_491_200_000;
@@ -86,12 +90,18 @@ fn assert_serves(s: &TestServer, m: &Value) {
 }
 
 #[test]
-fn issue_18_the_v1_fixture_opens_serves_its_links_lists_them_and_passes_check() {
+fn issue_18_every_fixture_opens_serves_its_links_lists_them_and_passes_check() {
     if embedded_only("the fixture is an embedded data folder") {
         return;
     }
-    let m = manifest(V1);
-    let dir = copy_of(V1);
+    for fixture in FIXTURES {
+        opens_serves_lists_and_checks(fixture);
+    }
+}
+
+fn opens_serves_lists_and_checks(fixture: &str) {
+    let m = manifest(fixture);
+    let dir = copy_of(fixture);
     let s = start_on(dir.path(), &m, |_| {});
     assert_eq!(s.key, m["api_key"], "the initial key still authenticates");
     assert_serves(&s, &m);
