@@ -3,11 +3,16 @@
 //! in-process load generator, and prints one Markdown report (BENCHMARKS.md is its output):
 //! requests/s, p50/p99/p99.9 and the ratio to hello-world per operation, start-up time and
 //! peak RSS per N, durable creates with group commit versus one commit per request, the
-//! disk's fsync rate, and start-up after an unclean stop with and without quick-repair.
+//! disk's fsync rate, and start-up after an unclean stop with and without quick-repair; then
+//! where each N's bytes go ([`footprint`]), purge and reuse of freed pages ([`churn`]), and the
+//! same server under wrk with PostgreSQL's bare inserts beside it, 60 s of sustained writes
+//! and writes beside a CPU-bound process ([`external`]).
 //!
 //! Options (after `--`): `--sizes 10000,1000000`, `--seconds 5`, `--connections 32`,
 //! `--no-repair`, `--only NAME` (profiling), `--cache-mib N` (the server's redb cache),
-//! `--store postgres://…` (the scaling-out comparison instead: [`scale`]).
+//! `--store postgres://…` (the scaling-out comparison instead: [`scale`]); `--footprint`
+//! (bytes and purge-and-reuse only), `--wrk` (the wrk section only), `--sustained SECS`,
+//! `--contention-runs N`, `--contention-seconds SECS`.
 //! Adding an operation is one line in [`ops`].
 
 mod ceiling;
@@ -273,6 +278,7 @@ fn run(o: &Options) -> Result<String, String> {
     let mut sizes = Vec::new();
     let mut commit_modes = Vec::new();
     let mut repair_rows = Vec::new();
+    let mut footprints = String::new();
     let mut ceiling_rows = Vec::new();
     for &n in &o.sizes {
         let dir = base.path().join(format!("n{n}"));
@@ -282,6 +288,13 @@ fn run(o: &Options) -> Result<String, String> {
         let started = Instant::now();
         let seeded = Arc::new(seed::build(load_config(&dir)?, n)?);
         let seed_time = started.elapsed();
+        let rows_of_file = footprint::measure(&dir.join("customerlink.redb"))?;
+        footprint::table(
+            &mut footprints,
+            n,
+            (seed::file_size(&dir), seed::disk_usage(&dir)),
+            &rows_of_file,
+        );
         let server = Process::customerlink(&dir)?;
         let (startup, rss_at_start) = (server.startup, server.rss());
         let wanted = |name: &str| {
@@ -358,6 +371,11 @@ fn run(o: &Options) -> Result<String, String> {
         revoke_floor_table(&mut report, &revokes);
     }
     repair_table(&mut report, &repair_rows);
+    report.push_str("\n## Bytes on disk\n");
+    report.push_str(&footprints);
+    churn_of(&mut report, base.path(), o.sizes[0], o.cache_mib)?;
+    report.push_str("\n## Measured with an external load generator\n");
+    report.push_str(&external::run(o, base.path())?);
     Ok(report)
 }
 
@@ -382,6 +400,17 @@ fn footprint_of(
         &rows,
     );
     let _ = std::fs::remove_dir_all(&dir);
+    churn_of(report, base, n, cache_mib)
+}
+
+/// Purge-and-reuse at `n` links in a fresh folder.
+fn churn_of(
+    report: &mut String,
+    base: &Path,
+    n: u64,
+    cache_mib: Option<usize>,
+) -> Result<(), String> {
+    let dir = base.join(format!("churn{n}"));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     write_config(&dir, None, cache_mib)?;
     eprintln!("N = {n}: purge and reuse …");
