@@ -17,6 +17,7 @@ use customerlink::delivery::email::EmailSender;
 use customerlink::delivery::sms::SmsSender;
 use customerlink::delivery::template::{DEFAULT_TEMPLATES, MessageContext, Templates};
 use customerlink::domain::contact::Contact;
+use customerlink::domain::locale::Locale;
 use customerlink::domain::text::name_error;
 use customerlink::domain::token::Secret;
 use libfuzzer_sys::fuzz_target;
@@ -211,6 +212,9 @@ fuzz_target!(|data: &[u8]| {
         tenant_name: &tenant_name,
         resource_type: &resource_type,
         expires_at: "2026-12-05 04:00 UTC",
+        // English: the tenant overrides above are the English set a Spanish message skips.
+        locale: Locale::En,
+        accent: "#1a2b3c",
     };
     let senders = senders();
     let to = if to.is_empty() {
