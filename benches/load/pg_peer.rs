@@ -4,7 +4,7 @@
 //! `pgbench` at the bench's connection count. Skipped with a note where PostgreSQL is absent.
 //! The cluster code is the tests' own (`tests/support/postgres.rs`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -31,9 +31,13 @@ const CREATE: &str = "WITH l AS (INSERT INTO links (uid, tenant_id, token_hash, 
 
 /// Creates per second PostgreSQL sustains, or why it was not measured.
 pub fn creates_per_sec(dir: &Path, connections: usize, duration: Duration) -> Result<f64, String> {
-    let pgbench = pgbench().ok_or("PostgreSQL's pgbench is not installed")?;
     let started = std::panic::catch_unwind(cluster::Cluster::start)
         .map_err(|_| "a PostgreSQL cluster could not be started".to_owned())?;
+    // Beside the initdb that started it (the cluster code's own search).
+    let pgbench = cluster::bin_dir().join("pgbench");
+    if !pgbench.exists() {
+        return Err("PostgreSQL's pgbench is not installed".into());
+    }
     let db = started.create_database();
     started.psql(&db, SCHEMA);
     let script = dir.join("pg_create.sql");
@@ -58,26 +62,4 @@ pub fn creates_per_sec(dir: &Path, connections: usize, duration: Duration) -> Re
                 String::from_utf8_lossy(&out.stderr)
             )
         })
-}
-
-/// `pgbench` on PATH or in the newest /usr/lib/postgresql/*/bin.
-fn pgbench() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("pgbench"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    let mut installed: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin/pgbench"))
-        .collect();
-    installed.sort();
-    on_path
-        .into_iter()
-        .chain(installed.into_iter().rev())
-        .find(|p| p.exists())
 }

@@ -259,7 +259,7 @@ fn run_as_postgres(command: &mut Command) -> String {
 
 /// The folder holding `initdb`, `pg_ctl` and `psql`: beside `initdb` on PATH (symlinks
 /// resolved), else the newest /usr/lib/postgresql/*/bin.
-fn bin_dir() -> PathBuf {
+pub fn bin_dir() -> PathBuf {
     let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| {
         std::env::split_paths(&p)
             .map(|dir| dir.join("initdb"))
