@@ -469,6 +469,17 @@ def screenshot(drv, name: str) -> Path:
     return path
 
 
+def dump_failure(drv, server: "Server", prefix: str, extra: str = "") -> None:
+    """Keeps what a failed walk saw: a screenshot and the page source under output/ (best
+    effort; the original error matters), and prints the URL and the server's log."""
+    try:
+        screenshot(drv, f"{prefix}failure.png")
+        (OUTPUT / f"{prefix}failure.html").write_text(drv.page_source)
+    except Exception:  # noqa: BLE001
+        pass
+    print(f"current url: {drv.current_url}{extra}\n--- server log ---\n{server.log_tail()}")
+
+
 def button(drv, action: str):
     return drv.find_element(By.XPATH, f"//form[@action='{action}']//button[@type='submit']")
 
@@ -572,13 +583,7 @@ def test_recipient_opens_confidential_document(server, smtp_sink, resource_app, 
         assert len(query["grant"]) == 1
         shots.append(screenshot(driver, "04-resource.png"))
     except Exception:
-        try:
-            screenshot(driver, "failure.png")
-            (OUTPUT / "failure.html").write_text(driver.page_source)
-        except Exception:  # noqa: BLE001 (best effort; the original error matters)
-            pass
-        print(f"current url: {driver.current_url}\nresource app errors: {resource_app.errors}"
-              f"\n--- server log ---\n{server.log_tail()}")
+        dump_failure(driver, server, "", f"\nresource app errors: {resource_app.errors}")
         raise
 
     # The grant was exchanged exactly once, successfully, and is spent now.
@@ -700,12 +705,7 @@ def test_recipient_downloads_a_shared_document(server, smtp_sink, driver, downlo
         download.click()
         assert wait_for_download(downloads, name) == data
     except Exception:
-        try:
-            screenshot(driver, "share-failure.png")
-            (OUTPUT / "share-failure.html").write_text(driver.page_source)
-        except Exception:  # noqa: BLE001 (best effort; the original error matters)
-            pass
-        print(f"current url: {driver.current_url}\n--- server log ---\n{server.log_tail()}")
+        dump_failure(driver, server, "share-")
         raise
 
     # The staff view: one view counted, logged as a download.
@@ -821,12 +821,7 @@ def test_every_portal_page_is_accessible_small_and_in_one_language(
         passcode_by_keyboard(driver, smtp_sink, share_to, "/share")
         audit(driver, lang, "12-share-verified")
     except Exception:
-        try:
-            screenshot(driver, f"a11y-{lang}-failure.png")
-            (OUTPUT / f"a11y-{lang}-failure.html").write_text(driver.page_source)
-        except Exception:  # noqa: BLE001 (best effort; the original error matters)
-            pass
-        print(f"current url: {driver.current_url}\n--- server log ---\n{server.log_tail()}")
+        dump_failure(driver, server, f"a11y-{lang}-")
         raise
 
 
@@ -893,12 +888,7 @@ def test_dev_mode_walks_from_the_mailbox_to_the_resource_page(dev_server, driver
         ))
         screenshot(driver, "22-dev-resource.png")
     except Exception:
-        try:
-            screenshot(driver, "dev-failure.png")
-            (OUTPUT / "dev-failure.html").write_text(driver.page_source)
-        except Exception:  # noqa: BLE001 (best effort; the original error matters)
-            pass
-        print(f"current url: {driver.current_url}\n--- server log ---\n{server.log_tail()}")
+        dump_failure(driver, server, "dev-")
         raise
     assert shown["Active"] == "true", shown
     assert shown["ResourceUid"] == resource_uid, shown
