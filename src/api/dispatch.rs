@@ -59,7 +59,9 @@ pub fn reject(state: &AppState, req: &Request, e: &ApiError) -> (Response, &'sta
     let mut response = error_response(e, &exchange.style);
     let page = matches!(resolved.target, Target::Page(_));
     finish(&exchange, page, resolved.surface, &mut response);
-    (response, resolved.label())
+    let label = resolved.label();
+    tracing::Span::current().record("op", label);
+    (response, label)
 }
 
 /// `Vary: Accept` (not on browser pages) and the portal's headers on its surface.
@@ -78,9 +80,8 @@ pub(super) fn portal_budget(
     clock: &dyn Clock,
     req: &Request,
 ) -> Result<(), ApiError> {
-    let ip = req.remote.map(|ip| ip.to_string()).unwrap_or_default();
     let now = clock.now();
-    if limits.requests.hit(&ip, now) {
+    if limits.requests.hit_address(req.remote, now) {
         return Ok(());
     }
     Err(ApiError::TooManyRequests {
@@ -122,11 +123,11 @@ async fn run(
     match resolved.target {
         Target::Page(route) => {
             let portal = state.into();
-            html::handle(portal, html::Browser::of(portal, req), route).await
+            Box::pin(html::handle(portal, html::Browser::of(portal, req), route)).await
         }
         Target::Brand(asset) => {
             exchange.vary_accept = false;
-            brand::serve(&state.store, asset).await
+            Box::pin(brand::serve(&state.store, asset)).await
         }
         Target::Preflight => Ok(plain(HeaderMap::new(), Bytes::new())),
         Target::OpenApi => {
@@ -137,7 +138,8 @@ async fn run(
             Ok(plain(headers, state.openapi.clone()))
         }
         Target::Dev(page) => {
-            super::dev::handle(state, req, exchange.decided_by, &exchange.style, page).await
+            let page = super::dev::handle(state, req, exchange.decided_by, &exchange.style, page);
+            Box::pin(page).await
         }
         Target::Miss(miss) => Err(missed(miss, resolved.method, &exchange.path)),
         Target::Op(matched) => operate(state, req, exchange, matched, form).await,
@@ -184,10 +186,10 @@ async fn operate(
     let rule = exchange.casing;
     style.casing = rule.decide(None, sent);
     if matched.batch {
-        return batch::run(state, req, matched, body, style, |pin| {
+        let batch = batch::run(state, req, matched, body, style, |pin| {
             rule.decide(pin, sent)
-        })
-        .await;
+        });
+        return Box::pin(batch).await;
     }
     let call = Call {
         matched,

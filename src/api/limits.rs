@@ -39,9 +39,36 @@ pub struct Limiter {
 #[derive(Debug, Default)]
 struct Window {
     number: i64,
-    counts: HashMap<String, u32>,
+    /// Per client and scope (empty for the client's own budget, which then costs no
+    /// allocation: the portal's request budget is counted on every portal request).
+    counts: HashMap<(Client, Box<str>), u32>,
     /// Keys each client holds in `counts`.
-    per_client: HashMap<String, u32>,
+    per_client: HashMap<Client, u32>,
+}
+
+/// A client as the limiter groups it: an IPv4 address, an IPv6 /64, or text that is no
+/// address (kept as it is).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Client {
+    V4(u32),
+    V6Net(u64),
+    Text(Box<str>),
+}
+
+impl Client {
+    fn of_ip(ip: IpAddr) -> Client {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => Client::V4(u32::from(v4)),
+            IpAddr::V6(v6) => Client::V6Net((u128::from(v6) >> 64) as u64),
+        }
+    }
+
+    fn of(address: &str) -> Client {
+        match address.parse::<IpAddr>() {
+            Ok(ip) => Client::of_ip(ip),
+            Err(_) => Client::Text(address.into()),
+        }
+    }
 }
 
 impl Limiter {
@@ -57,6 +84,17 @@ impl Limiter {
     /// Counts a hit; `false` when the key is over its limit in the current window, or when it
     /// is new and the window (or its client's share of it) is full.
     pub fn hit(&self, key: &str, now: UnixMillis) -> bool {
+        let (address, scope) = key.split_once('|').unwrap_or((key, ""));
+        self.count(Client::of(address), scope, now)
+    }
+
+    /// [`Limiter::hit`] for a client's own budget, by address (`None`: the unknown client).
+    pub fn hit_address(&self, address: Option<IpAddr>, now: UnixMillis) -> bool {
+        let client = address.map_or(Client::Text("".into()), Client::of_ip);
+        self.count(client, "", now)
+    }
+
+    fn count(&self, client: Client, scope: &str, now: UnixMillis) -> bool {
         let number = now.as_i64().div_euclid(self.window_ms);
         let mut current = match self.current.lock() {
             Ok(current) => current,
@@ -67,16 +105,16 @@ impl Limiter {
             current.counts.clear();
             current.per_client.clear();
         }
-        let (client, key) = client_key(key);
+        let key = (client, Box::<str>::from(scope));
         if let Some(count) = current.counts.get_mut(&key) {
             *count = count.saturating_add(1);
             return *count <= self.limit;
         }
-        let held = current.per_client.get(&client).copied().unwrap_or(0);
+        let held = current.per_client.get(&key.0).copied().unwrap_or(0);
         if current.counts.len() >= self.capacity.max_keys || held >= self.capacity.keys_per_client {
             return false;
         }
-        current.per_client.insert(client, held + 1);
+        current.per_client.insert(key.0.clone(), held + 1);
         current.counts.insert(key, 1);
         self.limit >= 1
     }
@@ -85,33 +123,6 @@ impl Limiter {
     pub fn retry_after_secs(&self, now: UnixMillis) -> u64 {
         let rest = self.window_ms - now.as_i64().rem_euclid(self.window_ms);
         u64::try_from(rest).unwrap_or(0).div_ceil(1000)
-    }
-}
-
-/// The client group of a key and the key with its client part grouped.
-fn client_key(key: &str) -> (String, String) {
-    let (address, scope) = match key.split_once('|') {
-        Some((address, scope)) => (address, Some(scope)),
-        None => (key, None),
-    };
-    let client = client_group(address);
-    let key = match scope {
-        Some(scope) => format!("{client}|{scope}"),
-        None => client.clone(),
-    };
-    (client, key)
-}
-
-/// An IPv4 address as it is, an IPv6 address as its /64 (IPv4-mapped ones as IPv4); text
-/// that is no address stays as it is.
-fn client_group(address: &str) -> String {
-    match address.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
-        Ok(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Ok(IpAddr::V4(v4)) => v4.to_string(),
-        Err(_) => address.to_owned(),
     }
 }
 
@@ -195,7 +206,9 @@ mod tests {
         );
         assert!(l.hit("2001:db8:1:3::1", ms(0)), "another /64");
         assert!(!l.hit("2001:db8:1:2::7|link", ms(0)), "one key per /64");
-        assert_eq!(client_group("::ffff:192.0.2.7"), "192.0.2.7");
-        assert_eq!(client_group(""), "");
+        assert_eq!(Client::of("::ffff:192.0.2.7"), Client::of("192.0.2.7"));
+        assert_eq!(Client::of(""), Client::Text("".into()));
+        let mapped = "::ffff:192.0.2.9".parse().ok();
+        assert!(l.hit_address(mapped, ms(0)) && !l.hit("192.0.2.9|link", ms(0)));
     }
 }

@@ -42,8 +42,8 @@ pub(super) async fn handle(
         id = %id.to_str().unwrap_or_default(),
         op = tracing::field::Empty
     );
+    // The operation is recorded on the span once, by whatever answers (admin or api).
     let (mut response, operation) = answer(state, req, remote).instrument(span.clone()).await;
-    span.record("op", operation);
     response.headers_mut().insert(REQUEST_ID, id);
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
@@ -89,9 +89,20 @@ fn fresh_request_id() -> HeaderValue {
         u64::from_le_bytes(bytes)
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    HeaderValue::from_str(&format!("{prefix:016x}{n:016x}"))
-        .unwrap_or(HeaderValue::from_static("-"))
+    let mut id = [0u8; 32];
+    for (i, byte) in prefix
+        .to_be_bytes()
+        .into_iter()
+        .chain(n.to_be_bytes())
+        .enumerate()
+    {
+        id[2 * i] = HEX[usize::from(byte >> 4)];
+        id[2 * i + 1] = HEX[usize::from(byte & 0xf)];
+    }
+    HeaderValue::from_bytes(&id).unwrap_or(HeaderValue::from_static("-"))
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The response and the name of what answered it (a service endpoint or the api's lookup).
 async fn answer(
@@ -103,6 +114,7 @@ async fn answer(
     if let Some((operation, response)) =
         admin::handle(state, &parts.method, parts.uri.path(), &parts.headers).await
     {
+        tracing::Span::current().record("op", operation);
         return (response, operation);
     }
     let client = client_ip::client_ip(&state.config.http, &parts.headers, remote.ip());
@@ -121,7 +133,8 @@ async fn answer(
     };
     let limit = state.config.http.request_timeout;
     if let Some(streamed) = api::attachment::streamed(&request) {
-        return streamed_answer(state, &request, streamed, body, origin.as_deref()).await;
+        let answer = streamed_answer(state, &request, streamed, body, origin.as_deref());
+        return Box::pin(answer).await;
     }
     let (response, operation) =
         match tokio::time::timeout(limit, read_and_handle(state, &mut request, body)).await {

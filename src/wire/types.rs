@@ -69,21 +69,39 @@ impl<'de> Deserialize<'de> for Guid {
 pub struct UtcDateTime(pub i64);
 
 impl UtcDateTime {
-    /// `2026-11-28T03:49:55.1230000Z`.
+    /// `2026-11-28T03:49:55.1230000Z`. Written digit by digit: a reply carries several dates
+    /// and `format!` was a visible share of a read's time.
     pub fn to_wire(self) -> String {
         let nanos = i128::from(self.0) * 1_000_000;
         let dt =
             OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
-            dt.year(),
-            u8::from(dt.month()),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second(),
-            dt.nanosecond() / 100
-        )
+        let Ok(year) = u32::try_from(dt.year()) else {
+            return format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
+                dt.year(),
+                u8::from(dt.month()),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second(),
+                dt.nanosecond() / 100
+            );
+        };
+        let mut out = String::with_capacity(28);
+        let fields: [(u32, usize, char); 7] = [
+            (year, 4, '-'),
+            (u32::from(u8::from(dt.month())), 2, '-'),
+            (u32::from(dt.day()), 2, 'T'),
+            (u32::from(dt.hour()), 2, ':'),
+            (u32::from(dt.minute()), 2, ':'),
+            (u32::from(dt.second()), 2, '.'),
+            (dt.nanosecond() / 100, 7, 'Z'),
+        ];
+        for (value, width, after) in fields {
+            push_digits(&mut out, value, width);
+            out.push(after);
+        }
+        out
     }
 
     /// Reads ISO 8601 (with `Z`, an offset, or none = UTC), date-only, and `/Date(ms[±hhmm])/`.
@@ -265,6 +283,22 @@ pub mod lenient {
     }
 }
 
+/// `value` in decimal, zero-padded to at least `width` digits.
+fn push_digits(out: &mut String, value: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let mut n = value;
+    let mut len = 0;
+    while n > 0 || len < width {
+        digits[len] = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if len == digits.len() {
+            break;
+        }
+    }
+    out.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +331,22 @@ mod tests {
         assert_eq!(
             UtcDateTime(1_709_649_000_123).to_wire(),
             "2024-03-05T14:30:00.1230000Z"
+        );
+        assert_eq!(
+            UtcDateTime(253_402_300_799_999).to_wire(),
+            "9999-12-31T23:59:59.9990000Z"
+        );
+        assert_eq!(
+            UtcDateTime(-62_135_596_800_000).to_wire(),
+            "0001-01-01T00:00:00.0000000Z"
+        );
+        assert_eq!(
+            UtcDateTime(-62_135_596_800_001).to_wire(),
+            "0000-12-31T23:59:59.9990000Z"
+        );
+        assert_eq!(
+            UtcDateTime(-62_167_219_200_001).to_wire(),
+            "-001-12-31T23:59:59.9990000Z"
         );
     }
 
