@@ -1,14 +1,15 @@
 //! Issue 14: the pages purged links and their logs leave are reused. N links are created,
 //! purged, their logs forgotten after the retention (as many purge batches as the job runs),
-//! and N created again: redb's allocated pages come back to what the first N needed.
+//! and N created again: redb's allocated pages come back to what the first N needed. A purge
+//! round ends only when nothing due is left: a batch reports `more` while logs or grants are.
 
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 
 use crate::config::{Config, FileConfig, Overrides};
 use crate::domain::millis::ms;
 use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis};
-use crate::store::commands::{CreateLink, PurgeReport, PurgeRetired};
-use crate::store::tables::{ACCESS_LOG, LOG_TOMBSTONES};
+use crate::store::commands::{CreateLink, GRANTS_FORGOTTEN_PER_BATCH, PurgeReport, PurgeRetired};
+use crate::store::tables::{ACCESS_LOG, GRANTS, GRANTS_BY_EXPIRY, LOG_TOMBSTONES};
 use crate::store::{SendLimits, Store};
 
 const HOUR: i64 = 3_600_000;
@@ -115,4 +116,33 @@ fn purged_links_and_their_logs_leave_pages_that_new_links_reuse() {
         again <= first + first / 10,
         "{again} pages allocated after purging and creating {N} again; {first} the first time"
     );
+}
+
+#[test]
+fn a_purge_batch_reports_more_while_expired_grants_remain() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.redb");
+    open(&file).close().unwrap();
+    let expired = GRANTS_FORGOTTEN_PER_BATCH as u32 + 10;
+    let db = Database::open(&file).unwrap();
+    let txn = db.begin_write().unwrap();
+    {
+        let mut grants = txn.open_table(GRANTS).unwrap();
+        let mut by_expiry = txn.open_table(GRANTS_BY_EXPIRY).unwrap();
+        for n in 0..expired {
+            let mut grant = [0u8; 32];
+            grant[..4].copy_from_slice(&n.to_le_bytes());
+            grants.insert(grant, [1u8].as_slice()).unwrap();
+            by_expiry.insert((1, grant), ()).unwrap();
+        }
+    }
+    txn.commit().unwrap();
+    drop(db);
+    let store = open(&file);
+    assert_eq!(purge_round(&store, ms(HOUR), HOUR), 0);
+    store.close().unwrap();
+    let db = Database::open(&file).unwrap();
+    let read = db.begin_read().unwrap();
+    assert_eq!(read.open_table(GRANTS).unwrap().len().unwrap(), 0);
+    assert_eq!(read.open_table(GRANTS_BY_EXPIRY).unwrap().len().unwrap(), 0);
 }
