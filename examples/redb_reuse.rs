@@ -2,7 +2,7 @@
 //! ~220 B under a sequential key with two random-key indexes, written in durable commits of
 //! 32 (as the writer does), all deleted in commits of 200 (as the purge job does), then N
 //! written again. Prints the file's length, its blocks on disk and redb's allocated pages
-//! after each step (`cargo run --release --example redb_reuse -- 200000 [reader]`; with
+//! after each step (`cargo run --example redb_reuse -- 200000 [reader]`; with
 //! `reader`, a read transaction stays open across the delete, as a long read would).
 
 use std::os::unix::fs::MetadataExt;
