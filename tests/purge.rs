@@ -63,3 +63,35 @@ fn purge_removes_long_retired_links_and_their_index_entries_only() {
     let out = s.check();
     assert!(out.contains("links 3 revoked 1"), "{out}");
 }
+
+/// Issue 14: a purge round forgets every log past the log retention, not one batch's worth
+/// (100 links) per round; before, the logs of the rest stayed until later rounds, and a
+/// purge of many links left most of their logs' pages in use.
+#[test]
+fn a_purge_round_forgets_every_log_past_the_retention() {
+    let s = TestServer::start_with(|c| {
+        c.purge.interval = Duration::from_secs(3600);
+        c.purge.retention_ms = 3_600_000;
+    });
+    let links: Vec<String> = (0..120).map(|i| create(&s, 10 + i, 1)).collect();
+    let (first, last) = (&links[0], &links[links.len() - 1]);
+    // +3h: one round purges every link (expired at +1h, retired before +2h); their logs stay
+    // for the retention, under a tombstone dated +3h.
+    s.clock.advance_hours(3);
+    wait_until(
+        || s.get(&format!("/v1/customerlink/{last}")).status == 404,
+        "purge",
+    );
+    for uid in [first, last] {
+        s.get(&format!("/v1/customerlink/{uid}/log")).expect(200);
+    }
+    // +5h: one round, whose cutoff (+4h) passed every tombstone, forgets every log.
+    s.clock.advance_hours(2);
+    for uid in [first, last] {
+        wait_until(
+            || s.get(&format!("/v1/customerlink/{uid}/log")).status == 404,
+            "log past the retention forgotten",
+        );
+    }
+    s.check();
+}

@@ -1,9 +1,10 @@
 //! Whether freed pages are reused: N links (half of them created long ago and expired), the
-//! purge of that half through the same batches the purge job uses, as many links created
-//! again, the purge of everything a year later, the purge of their access logs once the log
-//! retention has passed, and N links created once more. The file's length and its blocks on
-//! disk after each step show whether a purge grows the file and whether new links land in
-//! the pages the purged ones left.
+//! purge of that half through the same batches the purge job uses, the purge of their access
+//! logs once the log retention has passed (logs are kept for the retention by design, so
+//! until then their pages are not free), as many links created again, the purge of
+//! everything a year later and of their logs after the retention, and N links created once
+//! more. The file's length and its blocks on disk after each step show whether a purge grows
+//! the file and whether new links land in the pages the purged ones left.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -55,7 +56,23 @@ pub fn measure(config: Config, dir: &Path, n: u64) -> Result<Vec<(String, u64, u
     };
     let purged = purge(now)? as u64;
     note("the expired half purged", n - purged);
-    super::seed::create(&runtime, &state, &caller, &mut seeded, n..n + purged, now)?;
+    let their_logs_gone = now.plus_ms(retention_ms + DAY_MS);
+    let purged_too = purge(their_logs_gone)? as u64;
+    if purged_too != 0 {
+        return Err(format!("{purged_too} unexpired links purged with the logs"));
+    }
+    note(
+        "their access logs dropped after the log retention",
+        n - purged,
+    );
+    super::seed::create(
+        &runtime,
+        &state,
+        &caller,
+        &mut seeded,
+        n..n + purged,
+        their_logs_gone,
+    )?;
     note("as many created again", n);
     let a_year_later = now.plus_ms(400 * DAY_MS);
     let purged_all = purge(a_year_later)? as u64;

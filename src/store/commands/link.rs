@@ -188,7 +188,9 @@ impl Command for DeleteContact {
 /// share's link releases its attachment when no other share points at it (`released_at`
 /// set to `now`, in the same transaction); up to `limit` attachments no share points at and
 /// idle since before `attachments_idle_before` are removed (records, and on PostgreSQL their
-/// chunks; the embedded files are the caller's to remove after the commit).
+/// chunks; the embedded files are the caller's to remove after the commit). The logs of up
+/// to [`LOGS_FORGOTTEN_PER_BATCH`] links purged before `retired_before` go too, and up to
+/// [`GRANTS_FORGOTTEN_PER_BATCH`] grants expired before `now`.
 #[derive(Debug)]
 pub struct PurgeRetired {
     pub retired_before: UnixMillis,
@@ -201,11 +203,19 @@ impl Command for PurgeRetired {
     type Output = PurgeReport;
 }
 
+/// How many purged links' logs one [`PurgeRetired`] batch deletes at most (a link's log is
+/// a few rows, so this bounds the batch like `limit` does).
+pub const LOGS_FORGOTTEN_PER_BATCH: usize = 100;
+
+/// How many expired grants one [`PurgeRetired`] batch deletes at most.
+pub const GRANTS_FORGOTTEN_PER_BATCH: usize = 1000;
+
 /// Result of one purge batch.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PurgeReport {
     pub purged: usize,
-    /// More retired links (or due attachments) remain (the batch hit its limit).
+    /// More retired links (or due attachments, idempotency keys, expired grants or logs
+    /// past the retention) remain: the batch hit its limit.
     pub more: bool,
     /// Attachments whose records were removed: their files go after the commit.
     pub attachments: Vec<uuid::Uuid>,

@@ -12,8 +12,9 @@ mod webhook;
 pub use attachment::{DeleteAttachment, PutAttachment, PutAttachmentChunk, SweepAttachmentChunks};
 pub use link::{
     ContactWritten, CreateApiKey, CreateLink, CreateShare, CreateTenant, DeleteContact, FirstStart,
-    LinkQueued, PurgeReport, PurgeRetired, PutContact, ReissueOnRequest, Resend, ResendOutcome,
-    ResendRefusal, ResendRules, RevokeApiKey, RevokeLink, RevokeLinks,
+    GRANTS_FORGOTTEN_PER_BATCH, LOGS_FORGOTTEN_PER_BATCH, LinkQueued, PurgeReport, PurgeRetired,
+    PutContact, ReissueOnRequest, Resend, ResendOutcome, ResendRefusal, ResendRules, RevokeApiKey,
+    RevokeLink, RevokeLinks,
 };
 pub use outbox::{AttemptOutcome, LeaseDue, RecordAttempt, RetryPolicy, SendLimits};
 pub use portal::{

@@ -30,6 +30,7 @@ use crate::domain::portal::{
 };
 use crate::domain::{UnixMillis, UserId};
 use crate::store::StoreError;
+use crate::store::commands::LOGS_FORGOTTEN_PER_BATCH;
 
 /// Namespace of the advisory locks on a link's noise rows ("clno"), the first key of the
 /// two-key form, which never meets the one-key locks (migrations).
@@ -293,23 +294,29 @@ pub async fn tombstone_log(
     Ok(())
 }
 
-/// Deletes the logs of up to 100 links purged before `purged_before` (oldest first); rows
-/// another instance is deleting right now are left to it.
+/// Deletes the logs of up to [`LOGS_FORGOTTEN_PER_BATCH`] links purged before
+/// `purged_before` (oldest first); rows another instance is deleting right now are left to
+/// it. Returns whether the batch was full, so the purge round goes on until none is due.
 pub async fn forget_old_logs(
     txn: &Transaction<'_>,
     purged_before: UnixMillis,
-) -> Result<(), StoreError> {
-    txn.execute(
-        "WITH due AS ( \
-             SELECT link_uid FROM log_tombstones WHERE purged_at < $1 \
-             ORDER BY purged_at, link_uid LIMIT 100 FOR UPDATE SKIP LOCKED), \
-         gone AS ( \
-             DELETE FROM log_tombstones t USING due WHERE t.link_uid = due.link_uid \
-             RETURNING t.link_uid) \
-         DELETE FROM access_log a USING gone WHERE a.link_uid = gone.link_uid",
-        &[&purged_before.as_i64()],
-    )
-    .await
-    .map_err(pg)?;
-    Ok(())
+) -> Result<bool, StoreError> {
+    let limit = i64::try_from(LOGS_FORGOTTEN_PER_BATCH).unwrap_or(i64::MAX);
+    let row = txn
+        .query_one(
+            "WITH due AS ( \
+                 SELECT link_uid FROM log_tombstones WHERE purged_at < $1 \
+                 ORDER BY purged_at, link_uid LIMIT $2 FOR UPDATE SKIP LOCKED), \
+             gone AS ( \
+                 DELETE FROM log_tombstones t USING due WHERE t.link_uid = due.link_uid \
+                 RETURNING t.link_uid), \
+             logs AS ( \
+                 DELETE FROM access_log a USING gone WHERE a.link_uid = gone.link_uid) \
+             SELECT count(*) AS forgotten FROM gone",
+            &[&purged_before.as_i64(), &limit],
+        )
+        .await
+        .map_err(pg)?;
+    let forgotten: i64 = row.try_get("forgotten").map_err(pg)?;
+    Ok(forgotten >= limit)
 }

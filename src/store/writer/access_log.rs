@@ -18,6 +18,7 @@ use crate::domain::portal::{
     AccessEvent, AccessLogEntry, Actor, NOISE_ROWS_PER_LINK, Outcome, Repeats, noise_key,
 };
 use crate::domain::{UnixMillis, UserId};
+use crate::store::commands::LOGS_FORGOTTEN_PER_BATCH;
 
 impl Tables<'_> {
     /// Records one event of `link`: a new lifecycle row, or one more occurrence of a noise
@@ -200,16 +201,23 @@ impl Tables<'_> {
         Ok(())
     }
 
-    /// Deletes the logs (rows and noise index) of links purged before `purged_before`.
-    pub(super) fn forget_old_logs(&mut self, purged_before: UnixMillis) -> Result<(), StoreError> {
+    /// Deletes the logs (rows and noise index) of up to [`LOGS_FORGOTTEN_PER_BATCH`] links
+    /// purged before `purged_before`; returns whether more are due, so the purge round goes
+    /// on until every log past the retention is gone (their pages are then reused).
+    pub(super) fn forget_old_logs(
+        &mut self,
+        purged_before: UnixMillis,
+    ) -> Result<bool, StoreError> {
         let mut due = Vec::new();
         for e in self
             .log_tombstones
             .range(..(purged_before.as_i64(), 0u128))?
-            .take(100)
+            .take(LOGS_FORGOTTEN_PER_BATCH + 1)
         {
             due.push(e?.0.value());
         }
+        let more = due.len() > LOGS_FORGOTTEN_PER_BATCH;
+        due.truncate(LOGS_FORGOTTEN_PER_BATCH);
         for (at, uid) in due {
             self.log_tombstones.remove((at, uid))?;
             self.access_log
@@ -218,7 +226,7 @@ impl Tables<'_> {
                 self.access_log_noise.remove((uid, key.as_str()))?;
             }
         }
-        Ok(())
+        Ok(more)
     }
 }
 

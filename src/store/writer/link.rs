@@ -173,12 +173,12 @@ impl Apply for PurgeRetired {
         let (attachments, more_attachments) =
             t.purge_idle_attachments(self.attachments_idle_before, self.limit)?;
         t.forget_old_send_counts(self.now)?;
-        t.forget_expired_grants(self.now)?;
-        t.forget_old_logs(self.retired_before)?;
+        let more_grants = t.forget_expired_grants(self.now)?;
+        let more_logs = t.forget_old_logs(self.retired_before)?;
         let more_keys = t.forget_old_idempotency(self.now, self.limit)?;
         Ok(PurgeReport {
             purged: victims.len(),
-            more: more || more_keys || more_attachments,
+            more: more || more_keys || more_attachments || more_logs || more_grants,
             attachments,
         })
     }

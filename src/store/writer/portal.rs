@@ -7,8 +7,8 @@ use redb::ReadableTable;
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::super::commands::{
-    ConsumeGrant, IssueOtp, IssueOtpOutcome, LogDenials, LogEvent, LogLandings, OpenLink,
-    OpenOutcome, UnlockLink, VerifyOtp, VerifyOutcome,
+    ConsumeGrant, GRANTS_FORGOTTEN_PER_BATCH, IssueOtp, IssueOtpOutcome, LogDenials, LogEvent,
+    LogLandings, OpenLink, OpenOutcome, UnlockLink, VerifyOtp, VerifyOutcome,
 };
 use super::job::Apply;
 use super::tables::Tables;
@@ -274,20 +274,23 @@ impl Tables<'_> {
         Ok(Some(record))
     }
 
-    /// Deletes grants that can no longer be exchanged.
-    pub(super) fn forget_expired_grants(&mut self, now: UnixMillis) -> Result<(), StoreError> {
+    /// Deletes up to [`GRANTS_FORGOTTEN_PER_BATCH`] grants that can no longer be exchanged;
+    /// returns whether more are expired, so the purge round goes on until none is left.
+    pub(super) fn forget_expired_grants(&mut self, now: UnixMillis) -> Result<bool, StoreError> {
         let mut expired = Vec::new();
         for e in self
             .grants_by_expiry
             .range(..(now.as_i64(), [0u8; 32]))?
-            .take(1000)
+            .take(GRANTS_FORGOTTEN_PER_BATCH + 1)
         {
             expired.push(e?.0.value());
         }
+        let more = expired.len() > GRANTS_FORGOTTEN_PER_BATCH;
+        expired.truncate(GRANTS_FORGOTTEN_PER_BATCH);
         for (at, grant) in expired {
             self.grants_by_expiry.remove((at, grant))?;
             self.grants.remove(grant)?;
         }
-        Ok(())
+        Ok(more)
     }
 }

@@ -182,12 +182,12 @@ impl PgApply for PurgeRetired {
         let (attachments, more_attachments) =
             purge_idle_attachments(txn, self.attachments_idle_before, self.limit).await?;
         forget_old_send_counts(txn, self.now).await?;
-        forget_expired_grants(txn, self.now).await?;
-        forget_old_logs(txn, self.retired_before).await?;
+        let more_grants = forget_expired_grants(txn, self.now).await?;
+        let more_logs = forget_old_logs(txn, self.retired_before).await?;
         let more_keys = forget_old_idempotency(txn, self.now, self.limit).await?;
         Ok(PurgeReport {
             purged: victims.len(),
-            more: more || more_keys || more_attachments,
+            more: more || more_keys || more_attachments || more_logs || more_grants,
             attachments,
         })
     }

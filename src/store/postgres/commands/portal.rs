@@ -20,17 +20,14 @@ use crate::domain::portal::{self, AccessEvent, GrantRecord, OpenRefusal, Outcome
 use crate::domain::{LinkUid, TenantId, TokenHash, UnixMillis};
 use crate::store::StoreError;
 use crate::store::commands::{
-    ConsumeGrant, IssueOtp, IssueOtpOutcome, OpenLink, OpenOutcome, UnlockLink, VerifyOtp,
-    VerifyOutcome,
+    ConsumeGrant, GRANTS_FORGOTTEN_PER_BATCH, IssueOtp, IssueOtpOutcome, OpenLink, OpenOutcome,
+    UnlockLink, VerifyOtp, VerifyOutcome,
 };
 
 /// The grant's columns, in [`insert_grant`]'s parameter order.
 pub(in crate::store::postgres) const GRANT_COLUMNS: &str = "grant_hash, link_uid, link_id, tenant_id, resource_type, \
     resource_uid, recipient_display_name, recipient_email, recipient_phone, expires_at, \
     token_hash";
-
-/// How many expired grants one purge batch deletes (as the embedded store).
-const GRANTS_PER_PURGE: i64 = 1000;
 
 impl PgApply for OpenLink {
     /// Takes the link `FOR UPDATE`, then `portal::open` counts the view on the current row.
@@ -272,18 +269,21 @@ pub(in crate::store::postgres) fn grant_from_row(row: &Row) -> Result<GrantRecor
     })
 }
 
-/// Deletes up to a batch of grants that can no longer be exchanged; grants another
-/// instance is deleting are left to it.
+/// Deletes up to [`GRANTS_FORGOTTEN_PER_BATCH`] grants that can no longer be exchanged;
+/// grants another instance is deleting are left to it. Returns whether the batch was full,
+/// so the purge round goes on until none is left.
 pub(super) async fn forget_expired_grants(
     txn: &Transaction<'_>,
     now: UnixMillis,
-) -> Result<(), StoreError> {
-    txn.execute(
-        "DELETE FROM grants WHERE grant_hash IN (SELECT grant_hash FROM grants \
-         WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
-        &[&now.as_i64(), &GRANTS_PER_PURGE],
-    )
-    .await
-    .map_err(|e| fault::from_pg(&e))?;
-    Ok(())
+) -> Result<bool, StoreError> {
+    let limit = i64::try_from(GRANTS_FORGOTTEN_PER_BATCH).unwrap_or(i64::MAX);
+    let deleted = txn
+        .execute(
+            "DELETE FROM grants WHERE grant_hash IN (SELECT grant_hash FROM grants \
+             WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            &[&now.as_i64(), &limit],
+        )
+        .await
+        .map_err(|e| fault::from_pg(&e))?;
+    Ok(deleted >= GRANTS_FORGOTTEN_PER_BATCH as u64)
 }
