@@ -197,7 +197,9 @@ async fn read_and_handle(
     match read_body(&state.config.http, &request.headers, body).await {
         Ok(bytes) => {
             request.body = bytes;
-            api::handle(state, request).await
+            // Boxed so the futures around it (timeout, span, hyper's slot) stay small: every
+            // level a future is moved through copies all of it.
+            Box::pin(api::handle(state, request)).await
         }
         Err(e) => api::reject(state, request, &e),
     }

@@ -119,7 +119,9 @@ impl Store {
     pub async fn write<C: Write>(&self, command: C) -> Result<C::Output, StoreError> {
         match &self.backend {
             Backend::Embedded(e) => e.write(command).await,
-            Backend::Postgres(p) => p.write(command).await,
+            // Boxed: a database round trip's future is large, and without the box every
+            // handler's future (embedded too) would carry, and move, its size.
+            Backend::Postgres(p) => Box::pin(p.write(command)).await,
         }
     }
 
@@ -135,7 +137,8 @@ impl Store {
     pub async fn fetch<Q: Read>(&self, query: Q) -> Result<Q::Output, StoreError> {
         match &self.backend {
             Backend::Embedded(e) => e.fetch(query).await,
-            Backend::Postgres(p) => p.fetch(query).await,
+            // Boxed, as in `write`.
+            Backend::Postgres(p) => Box::pin(p.fetch(query)).await,
         }
     }
 
