@@ -36,20 +36,23 @@ pub(super) async fn handle(
 ) -> Response<ResponseBody> {
     let started = Instant::now();
     let id = request_id(req.headers());
-    // The operation is named once the request is looked up (`api` records it on this span).
+    // The operation is named once the request is looked up: whatever answers (admin or api)
+    // records it on this span, once.
     let span = tracing::info_span!(
         "request",
         id = %id.to_str().unwrap_or_default(),
         op = tracing::field::Empty
     );
-    // The operation is recorded on the span once, by whatever answers (admin or api).
-    let (mut response, operation) = answer(state, req, remote).instrument(span.clone()).await;
-    response.headers_mut().insert(REQUEST_ID, id);
-    let status = response.status().as_u16();
-    let elapsed = started.elapsed();
-    state.metrics.requests.record(operation, status, elapsed);
-    span.in_scope(|| log_outcome(status, elapsed));
-    response
+    let answered = async move {
+        let (mut response, operation) = answer(state, req, remote).await;
+        let status = response.status().as_u16();
+        let elapsed = started.elapsed();
+        state.metrics.requests.record(operation, status, elapsed);
+        log_outcome(status, elapsed);
+        response.headers_mut().insert(REQUEST_ID, id);
+        response
+    };
+    answered.instrument(span).await
 }
 
 fn log_outcome(status: u16, elapsed: Duration) {

@@ -27,11 +27,25 @@ pub struct LinkPage {
 /// A read snapshot; see [`super::Store::read`].
 pub struct Reader {
     txn: ReadTransaction,
+    /// The primary table, opened on first use: a list reads one record per entry of an
+    /// index, and opening a table is a lookup of its own.
+    links: std::cell::OnceCell<ReadOnlyTable<u128, &'static [u8]>>,
 }
 
 impl Reader {
     pub(super) fn new(txn: ReadTransaction) -> Self {
-        Self { txn }
+        Self {
+            txn,
+            links: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn links(&self) -> Result<&ReadOnlyTable<u128, &'static [u8]>, StoreError> {
+        if let Some(table) = self.links.get() {
+            return Ok(table);
+        }
+        let table = self.table(LINKS)?;
+        Ok(self.links.get_or_init(|| table))
     }
 
     pub(super) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
@@ -53,7 +67,7 @@ impl Reader {
     }
 
     pub(super) fn link_any_tenant(&self, uid: u128) -> Result<Option<LinkRecord>, StoreError> {
-        match self.table(LINKS)?.get(uid)? {
+        match self.links()?.get(uid)? {
             Some(g) => Ok(Some(decode(g.value())?)),
             None => Ok(None),
         }

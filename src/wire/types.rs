@@ -3,6 +3,8 @@
 //! `Z` and read in ISO variants, date-only and `/Date(ms)/` (servicestack-wire.md §2.2–2.4);
 //! and lenient readers for numbers and booleans that arrive quoted (query strings, §2.4).
 
+use std::fmt::Write as _;
+
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use time::format_description::well_known::Iso8601;
@@ -69,14 +71,25 @@ impl<'de> Deserialize<'de> for Guid {
 pub struct UtcDateTime(pub i64);
 
 impl UtcDateTime {
-    /// `2026-11-28T03:49:55.1230000Z`. Written digit by digit: a reply carries several dates
-    /// and `format!` was a visible share of a read's time.
+    /// `2026-11-28T03:49:55.1230000Z`.
     pub fn to_wire(self) -> String {
+        self.wire().as_str().to_owned()
+    }
+
+    /// [`UtcDateTime::to_wire`] on the stack, written digit by digit: a reply carries several
+    /// dates, and `format!` into a new `String` each was a visible share of a read's time.
+    pub fn wire(self) -> WireDate {
         let nanos = i128::from(self.0) * 1_000_000;
         let dt =
             OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let mut out = WireDate {
+            bytes: [0; 32],
+            len: 0,
+        };
         let Ok(year) = u32::try_from(dt.year()) else {
-            return format!(
+            // A year before 0 (the `time` crate's range ends at ±9999: at most 29 bytes).
+            let _ = write!(
+                out,
                 "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
                 dt.year(),
                 u8::from(dt.month()),
@@ -86,19 +99,19 @@ impl UtcDateTime {
                 dt.second(),
                 dt.nanosecond() / 100
             );
+            return out;
         };
-        let mut out = String::with_capacity(28);
-        let fields: [(u32, usize, char); 7] = [
-            (year, 4, '-'),
-            (u32::from(u8::from(dt.month())), 2, '-'),
-            (u32::from(dt.day()), 2, 'T'),
-            (u32::from(dt.hour()), 2, ':'),
-            (u32::from(dt.minute()), 2, ':'),
-            (u32::from(dt.second()), 2, '.'),
-            (dt.nanosecond() / 100, 7, 'Z'),
+        let fields: [(u32, usize, u8); 7] = [
+            (year, 4, b'-'),
+            (u32::from(u8::from(dt.month())), 2, b'-'),
+            (u32::from(dt.day()), 2, b'T'),
+            (u32::from(dt.hour()), 2, b':'),
+            (u32::from(dt.minute()), 2, b':'),
+            (u32::from(dt.second()), 2, b'.'),
+            (dt.nanosecond() / 100, 7, b'Z'),
         ];
         for (value, width, after) in fields {
-            push_digits(&mut out, value, width);
+            out.push_digits(value, width);
             out.push(after);
         }
         out
@@ -142,7 +155,7 @@ fn parse_wcf(t: &str) -> Option<i64> {
 
 impl Serialize for UtcDateTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_newtype_struct(super::node::DATE_TOKEN, &self.to_wire())
+        s.serialize_newtype_struct(super::node::DATE_TOKEN, self.wire().as_str())
     }
 }
 
@@ -283,20 +296,48 @@ pub mod lenient {
     }
 }
 
-/// `value` in decimal, zero-padded to at least `width` digits.
-fn push_digits(out: &mut String, value: u32, width: usize) {
-    let mut digits = [b'0'; 10];
-    let mut n = value;
-    let mut len = 0;
-    while n > 0 || len < width {
-        digits[len] = b'0' + (n % 10) as u8;
-        n /= 10;
-        len += 1;
-        if len == digits.len() {
-            break;
+/// A wire date held on the stack ([`UtcDateTime::wire`]).
+pub struct WireDate {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl WireDate {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
         }
     }
-    out.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
+
+    /// `value` in decimal, zero-padded to at least `width` digits.
+    fn push_digits(&mut self, value: u32, width: usize) {
+        let mut digits = [b'0'; 10];
+        let mut n = value;
+        let mut len = 0;
+        while (n > 0 || len < width) && len < digits.len() {
+            digits[len] = b'0' + (n % 10) as u8;
+            n /= 10;
+            len += 1;
+        }
+        for &d in digits[..len].iter().rev() {
+            self.push(d);
+        }
+    }
+}
+
+impl std::fmt::Write for WireDate {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
