@@ -71,28 +71,31 @@ fn resource(i: u64, uid: u128) -> [u8; 32] {
     key
 }
 
-fn insert(
+/// The three tables of one write transaction.
+struct Tables<'t> {
+    records: redb::Table<'t, u128, &'static [u8]>,
+    by_token: redb::Table<'t, &'static [u8], u128>,
+    by_resource: redb::Table<'t, &'static [u8], ()>,
+}
+
+/// Runs `each` on every record index of `range`, `per_commit` to a durable commit.
+fn in_commits(
     db: &Database,
     range: std::ops::Range<u64>,
-    rng: &mut u64,
+    per_commit: usize,
+    mut each: impl FnMut(&mut Tables<'_>, u64) -> Result<(), redb::StorageError>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let ids: Vec<u64> = range.collect();
-    for batch in ids.chunks(32) {
+    for batch in ids.chunks(per_commit) {
         let txn = db.begin_write()?;
         {
-            let mut records = txn.open_table(RECORDS)?;
-            let mut by_token = txn.open_table(BY_TOKEN)?;
-            let mut by_resource = txn.open_table(BY_RESOURCE)?;
+            let mut tables = Tables {
+                records: txn.open_table(RECORDS)?,
+                by_token: txn.open_table(BY_TOKEN)?,
+                by_resource: txn.open_table(BY_RESOURCE)?,
+            };
             for &i in batch {
-                let uid = u128::from(i);
-                let mut value = [0u8; 220];
-                for chunk in value.chunks_mut(8) {
-                    let bytes = next(rng).to_le_bytes();
-                    chunk.copy_from_slice(&bytes[..chunk.len()]);
-                }
-                records.insert(uid, value.as_slice())?;
-                by_token.insert(token(i).as_slice(), uid)?;
-                by_resource.insert(resource(i, uid).as_slice(), ())?;
+                each(&mut tables, i)?;
             }
         }
         txn.commit()?;
@@ -100,24 +103,33 @@ fn insert(
     Ok(())
 }
 
-fn delete(db: &Database, range: std::ops::Range<u64>) -> Result<(), Box<dyn std::error::Error>> {
-    let ids: Vec<u64> = range.collect();
-    for batch in ids.chunks(200) {
-        let txn = db.begin_write()?;
-        {
-            let mut records = txn.open_table(RECORDS)?;
-            let mut by_token = txn.open_table(BY_TOKEN)?;
-            let mut by_resource = txn.open_table(BY_RESOURCE)?;
-            for &i in batch {
-                let uid = u128::from(i);
-                records.remove(uid)?;
-                by_token.remove(token(i).as_slice())?;
-                by_resource.remove(resource(i, uid).as_slice())?;
-            }
+fn insert(
+    db: &Database,
+    range: std::ops::Range<u64>,
+    rng: &mut u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    in_commits(db, range, 32, |t, i| {
+        let uid = u128::from(i);
+        let mut value = [0u8; 220];
+        for chunk in value.chunks_mut(8) {
+            let bytes = next(rng).to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
         }
-        txn.commit()?;
-    }
-    Ok(())
+        t.records.insert(uid, value.as_slice())?;
+        t.by_token.insert(token(i).as_slice(), uid)?;
+        t.by_resource.insert(resource(i, uid).as_slice(), ())?;
+        Ok(())
+    })
+}
+
+fn delete(db: &Database, range: std::ops::Range<u64>) -> Result<(), Box<dyn std::error::Error>> {
+    in_commits(db, range, 200, |t, i| {
+        let uid = u128::from(i);
+        t.records.remove(uid)?;
+        t.by_token.remove(token(i).as_slice())?;
+        t.by_resource.remove(resource(i, uid).as_slice())?;
+        Ok(())
+    })
 }
 
 fn report(db: &Database, path: &Path, step: &str) -> Result<(), Box<dyn std::error::Error>> {
