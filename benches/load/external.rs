@@ -34,6 +34,9 @@ pub fn run(o: &Options, base: &Path) -> Result<String, String> {
     let script = wrk::get_script(base, "hello.lua", &["/".to_owned()], None)?;
     eprintln!("wrk: hello-world …");
     let baseline = wrk::run(hello.addr, &script, o.connections, o.duration)?;
+    let script = wrk::get_script(base, "reply.lua", &["/reply".to_owned()], None)?;
+    eprintln!("wrk: hello-world with GET by uid's reply …");
+    let same_reply = wrk::run(hello.addr, &script, o.connections, o.duration)?;
     drop(hello);
     let _ = writeln!(
         report,
@@ -48,6 +51,13 @@ pub fn run(o: &Options, base: &Path) -> Result<String, String> {
         None,
         "hello-world (bare hyper)",
         &baseline,
+        &baseline,
+    );
+    row(
+        &mut report,
+        None,
+        "hello-world answering GET by UID's reply bytes (no work)",
+        &same_reply,
         &baseline,
     );
     let mut writes = String::new();

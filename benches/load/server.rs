@@ -219,8 +219,53 @@ fn answers(addr: SocketAddr, path: &str) -> bool {
         && buf.starts_with(b"HTTP/1.1 200")
 }
 
+/// The reply of GET by uid as the service sends it (its headers but `content-length` and
+/// `date`, which hyper adds, and a 683-byte body), for hello-world's `/reply`: what these
+/// bytes alone cost the kernel and wrk, with no work behind them.
+const GET_REPLY_HEADERS: [(&str, &str); 9] = [
+    ("content-type", "application/json; charset=utf-8"),
+    ("vary", "Accept"),
+    ("cache-control", "no-store"),
+    ("x-content-type-options", "nosniff"),
+    ("access-control-allow-origin", "*"),
+    (
+        "access-control-allow-methods",
+        "GET, POST, PUT, DELETE, PATCH, OPTIONS, HEAD",
+    ),
+    (
+        "access-control-allow-headers",
+        "Content-Type, Authorization, X-Api-Key, X-Http-Method-Override, Idempotency-Key",
+    ),
+    ("access-control-max-age", "600"),
+    ("x-request-id", "f3d376dc40cdf3d1000000000007bdb1"),
+];
+const GET_REPLY_BODY: &str = concat!(
+    r#"{"Link":{"RecipientDisplayName":"w0@example.com","RecipientType":"AdHoc","Status":"Active","#,
+    r#""CustomerLinkId":1,"CustomerLinkUID":"01a22ec564c97172a37bf190c7552b04","TokenHash":"#,
+    r#""3bdd7f4226aee298eb40ddab871b5f91802ee3bfee87bcfc2c39c73d0f4c7721","ResourceType":"Invoice","#,
+    r#""ResourceUid":"6e50af13bb9e417ea729f3905dd9bd1c","SensitivityTier":"Standard","RequireOtp":false,"#,
+    r#""DeliveryChannels":"","RecipientEmail":"w0@example.com","SmsConsentSnapshot":false,"#,
+    r#""CreatedByUserId":"81a7495e9c2240e0ace70828bb5a4221","CreatedAtUtc":"2026-11-30T23:23:38.0570000Z","#,
+    r#""ExpiresAtUtc":"2026-12-07T23:23:38.0570000Z","MaxViews":50,"ViewCount":0,"#,
+    r#""TenantId":"5da6d66ca5374569add6dc64464b01c9"},"Deliveries":[]}"#
+);
+
+/// hello-world's answer: a 13-byte body, or on `/reply` the bytes of GET by uid's reply.
+fn hello_reply(path: &str) -> Response<Full<Bytes>> {
+    if path != "/reply" {
+        return Response::new(Full::new(Bytes::from_static(b"Hello, world!")));
+    }
+    let mut response = Response::new(Full::new(Bytes::from_static(GET_REPLY_BODY.as_bytes())));
+    for (name, value) in GET_REPLY_HEADERS {
+        response
+            .headers_mut()
+            .insert(name, hyper::header::HeaderValue::from_static(value));
+    }
+    response
+}
+
 /// `--serve-hello`: the baseline. hyper http1 with the same timer the real server uses and
-/// a fixed 13-byte body; nothing else.
+/// a fixed 13-byte body (or, on `/reply`, GET by uid's reply bytes); nothing else.
 pub fn serve_hello() -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -240,10 +285,8 @@ pub fn serve_hello() -> Result<(), String> {
             };
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
-                let service = service_fn(|_req: Request<hyper::body::Incoming>| async {
-                    Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(
-                        b"Hello, world!",
-                    ))))
+                let service = service_fn(|req: Request<hyper::body::Incoming>| async move {
+                    Ok::<_, std::convert::Infallible>(hello_reply(req.uri().path()))
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())

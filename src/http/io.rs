@@ -111,6 +111,11 @@ pub struct Guarded<I> {
     timeouts: Timeouts,
     phase: Phase,
     seen_started: u64,
+    /// When the current read limit (head or keep-alive idle) runs out.
+    deadline: Instant,
+    /// A timer that fires at or before `deadline`: moving the limit later (every request
+    /// does, twice) leaves it armed and it is re-armed when it fires early, so a busy
+    /// connection touches the timer wheel about once per header timeout, not per request.
     read_deadline: Pin<Box<Sleep>>,
     write_deadline: Option<Pin<Box<Sleep>>>,
 }
@@ -118,13 +123,15 @@ pub struct Guarded<I> {
 impl<I> Guarded<I> {
     /// A freshly accepted connection: its first head must arrive within the header timeout.
     pub fn new(inner: I, requests: Arc<Requests>, timeouts: Timeouts) -> Self {
+        let deadline = Instant::now() + timeouts.header_read;
         Guarded {
             inner,
             requests,
             timeouts,
             phase: Phase::Head,
             seen_started: 0,
-            read_deadline: Box::pin(tokio::time::sleep(timeouts.header_read)),
+            deadline,
+            read_deadline: Box::pin(tokio::time::sleep_until(deadline)),
             write_deadline: None,
         }
     }
@@ -137,10 +144,38 @@ impl<I> Guarded<I> {
             self.set_phase(Phase::Busy);
         } else if started != self.seen_started || self.phase == Phase::Busy {
             self.set_phase(Phase::Idle);
-            let deadline = Instant::now() + self.timeouts.keep_alive_idle;
-            self.read_deadline.as_mut().reset(deadline);
+            self.set_deadline(Instant::now() + self.timeouts.keep_alive_idle);
         }
         self.seen_started = started;
+    }
+
+    /// Moves the read limit; the timer is touched only when the limit comes earlier.
+    fn set_deadline(&mut self, at: Instant) {
+        self.deadline = at;
+        if at < self.read_deadline.deadline() {
+            self.read_deadline.as_mut().reset(at);
+        }
+    }
+
+    /// Whether the read limit has run out, registering for a wake-up when it has not; a timer
+    /// that fired early (the limit moved later since it was armed) is re-armed at the limit.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.read_deadline.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            if self.read_deadline.deadline() >= self.deadline {
+                return true;
+            }
+            let at = self.deadline;
+            self.read_deadline.as_mut().reset(at);
+        }
+    }
+
+    /// Whether the read limit has run out, without waiting for it.
+    fn expired(&self) -> bool {
+        self.read_deadline.is_elapsed()
+            && (self.read_deadline.deadline() >= self.deadline || Instant::now() >= self.deadline)
     }
 
     fn set_phase(&mut self, phase: Phase) {
@@ -182,15 +217,14 @@ impl<I: AsyncRead + Unpin> AsyncRead for Guarded<I> {
         if let Poll::Ready(Ok(())) = &result {
             if buf.filled().len() > before && this.phase == Phase::Idle {
                 this.set_phase(Phase::Head);
-                let deadline = Instant::now() + this.timeouts.header_read;
-                this.read_deadline.as_mut().reset(deadline);
+                this.set_deadline(Instant::now() + this.timeouts.header_read);
             }
-            if this.read_deadline.is_elapsed() {
+            if this.expired() {
                 return Poll::Ready(Err(Self::timed_out("request head")));
             }
             return result;
         }
-        if result.is_pending() && this.read_deadline.as_mut().poll(cx).is_ready() {
+        if result.is_pending() && this.poll_expired(cx) {
             let what = match this.phase {
                 Phase::Idle => "keep-alive idle",
                 _ => "request head",
@@ -375,6 +409,28 @@ mod tests {
         assert!(!requests.is_idle(), "asked once");
         let n = tokio::time::timeout(Duration::from_millis(10), reader).await;
         assert_eq!(n.ok().and_then(Result::ok).flatten(), Some(0));
+        drop(client);
+    }
+
+    /// The read timer is armed lazily (left early, re-armed when it fires): a connection whose
+    /// requests keep coming is never cut, and the limit still ends it exactly on time after.
+    #[tokio::test(start_paused = true)]
+    async fn requests_in_steady_succession_move_the_limit_and_it_still_fires_on_time() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let requests = Arc::new(Requests::default());
+        let mut io = Guarded::new(server, Arc::clone(&requests), timeouts(100));
+        let started = Instant::now();
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(70)).await;
+            let _ = client.write_all(b"G").await;
+            let read = io.read(&mut [0u8; 8]).await;
+            assert_eq!(read.ok(), Some(1), "cut after {:?}", started.elapsed());
+            drop(Busy::start(&requests));
+        }
+        let last = Instant::now();
+        let err = io.read(&mut [0u8; 8]).await.err().map(|e| e.kind());
+        assert_eq!(err, Some(io::ErrorKind::TimedOut));
+        assert_eq!(last.elapsed(), Duration::from_millis(300), "idle limit");
         drop(client);
     }
 
