@@ -317,12 +317,7 @@ fn printed(result: std::io::Result<()>) -> i32 {
 }
 
 fn init_logging(level: tracing::Level) {
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    crate::logging::init(level);
 }
 
 fn serve(config: Config) -> Result<i32, String> {

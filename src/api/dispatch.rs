@@ -30,7 +30,7 @@ pub async fn handle(state: &AppState, req: &Request) -> (Response, &'static str)
     let resolved = resolve(req, &n.negotiated.path, &n.query, &form, state.config.dev);
     let mut exchange = Exchange::new(state.config.wire.casing, req, negotiation, &resolved);
     let label = resolved.label();
-    tracing::Span::current().record("op", label);
+    crate::logging::name_operation(label);
     let surface = resolved.surface;
     let page = matches!(resolved.target, Target::Page(_));
     let admitted = match surface {
@@ -60,7 +60,7 @@ pub fn reject(state: &AppState, req: &Request, e: &ApiError) -> (Response, &'sta
     let page = matches!(resolved.target, Target::Page(_));
     finish(&exchange, page, resolved.surface, &mut response);
     let label = resolved.label();
-    tracing::Span::current().record("op", label);
+    crate::logging::name_operation(label);
     (response, label)
 }
 
@@ -291,7 +291,7 @@ impl Streamed {
         } = self;
         resolved.target = Target::Op(matched.clone());
         let mut exchange = Exchange::new(state.config.wire.casing, req, negotiation, &resolved);
-        tracing::Span::current().record("op", matched.route.request);
+        crate::logging::name_operation(matched.route.request);
         settle_format(&mut exchange, &matched);
         (exchange, matched)
     }

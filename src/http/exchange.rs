@@ -1,6 +1,6 @@
 //! One request, from hyper's parsed head to hyper's response: a request id (the client's
-//! `X-Request-Id` if it is sane, else a new one; echoed on the reply) and a tracing span
-//! carrying it; service endpoints (`/health/*`, `/metrics`, `/admin/backup`) before the API;
+//! `X-Request-Id` if it is sane, else a new one; echoed on the reply) that every log line of
+//! the request names (`crate::logging`); service endpoints (`/health/*`, `/metrics`, `/admin/backup`) before the API;
 //! the body read under the size limit and body timeout; the whole handling under the request
 //! timeout; CORS and fixed headers; and one metrics observation per request. The client's
 //! address is resolved here once (`client_ip`: the peer, or what a trusted proxy says). Logs name the
@@ -17,7 +17,6 @@ use hyper::header::{
     ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_LENGTH, HeaderValue, ORIGIN, VARY,
 };
 use hyper::{Request, Response};
-use tracing::Instrument as _;
 
 use super::body::ResponseBody;
 use super::{admin, client_ip};
@@ -34,25 +33,27 @@ pub(super) async fn handle(
     req: Request<Incoming>,
     remote: SocketAddr,
 ) -> Response<ResponseBody> {
-    let started = Instant::now();
     let id = request_id(req.headers());
-    // The operation is named once the request is looked up: whatever answers (admin or api)
-    // records it on this span, once.
-    let span = tracing::info_span!(
-        "request",
-        id = %id.to_str().unwrap_or_default(),
-        op = tracing::field::Empty
-    );
-    let answered = async move {
-        let (mut response, operation) = answer(state, req, remote).await;
-        let status = response.status().as_u16();
-        let elapsed = started.elapsed();
-        state.metrics.requests.record(operation, status, elapsed);
-        log_outcome(status, elapsed);
-        response.headers_mut().insert(REQUEST_ID, id);
-        response
-    };
-    answered.instrument(span).await
+    let answered = measured(state, req, remote);
+    let mut response = crate::logging::in_request(id.clone(), answered).await;
+    response.headers_mut().insert(REQUEST_ID, id);
+    response
+}
+
+/// The answer, counted and logged once it is known. The operation is named once the request
+/// is looked up: whatever answers (admin or api) names it, once.
+async fn measured(
+    state: &AppState,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<ResponseBody> {
+    let started = Instant::now();
+    let (response, operation) = answer(state, req, remote).await;
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    state.metrics.requests.record(operation, status, elapsed);
+    log_outcome(status, elapsed);
+    response
 }
 
 fn log_outcome(status: u16, elapsed: Duration) {
@@ -117,7 +118,7 @@ async fn answer(
     if let Some((operation, response)) =
         admin::handle(state, &parts.method, parts.uri.path(), &parts.headers).await
     {
-        tracing::Span::current().record("op", operation);
+        crate::logging::name_operation(operation);
         return (response, operation);
     }
     let client = client_ip::client_ip(&state.config.http, &parts.headers, remote.ip());
