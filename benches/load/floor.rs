@@ -4,12 +4,13 @@
 //! of a create and once with only the indexes whose keys arrive in order (the record by its
 //! v7 uid, the tenant and expiry indexes, the access log), to show what the random-key indexes
 //! (token hash, resource) cost. Nothing the service does on top can be faster than this.
+//! Each row runs as long as a wrk row (`--seconds`), from a fresh file of 10⁴ links.
 //! Also: revoke-shaped commits (rewrite a random link's record, add its revocation index entry
 //! and its log row) in a file of 10⁴ and of 10⁶ links, to show how the same commit grows with
 //! the file when the pages it touches are no longer cached.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use customerlink::store::tables::{
     ACCESS_LOG, LINKS, LINKS_BY_EXPIRY, LINKS_BY_RESOURCE, LINKS_BY_REVOKED, LINKS_BY_TENANT,
@@ -28,30 +29,34 @@ pub struct FloorRow {
 const PRELOAD: u64 = 10_000;
 const COMMITS: usize = 300;
 
-/// Commits of 1, 16 and 64 creates, with all indexes and with in-order keys only.
-pub fn measure(dir: &Path) -> Result<Vec<FloorRow>, String> {
+/// Commits of 1, 16 and 64 creates, with all indexes and with in-order keys only, each in a
+/// fresh file of 10⁴ links and for `duration` (at least 300 commits): as long as a wrk row
+/// drives the server's creates, so the trees grow as much as the server's do in its row.
+pub fn measure(dir: &Path, duration: Duration) -> Result<Vec<FloorRow>, String> {
     let mut rows = Vec::new();
     for all_indexes in [true, false] {
-        let path = dir.join(format!("floor-{all_indexes}.redb"));
-        let db = preloaded(&path, PRELOAD, all_indexes)?;
-        let mut next = PRELOAD;
         for batch in [1, 16, 64] {
+            let path = dir.join(format!("floor-{all_indexes}-{batch}.redb"));
+            let db = preloaded(&path, PRELOAD, all_indexes)?;
+            let mut next = PRELOAD;
             let started = Instant::now();
-            for _ in 0..COMMITS {
+            let mut commits = 0;
+            while commits < COMMITS || started.elapsed() < duration {
                 let txn = db.begin_write().map_err(|e| e.to_string())?;
                 insert(&txn, &mut next, batch as u64, all_indexes).map_err(|e| e.to_string())?;
                 txn.commit().map_err(|e| e.to_string())?;
+                commits += 1;
             }
             let elapsed = started.elapsed().as_secs_f64();
             rows.push(FloorRow {
                 all_indexes,
                 batch,
-                ms_per_commit: elapsed * 1000.0 / COMMITS as f64,
-                creates_per_sec: (COMMITS * batch) as f64 / elapsed,
+                ms_per_commit: elapsed * 1000.0 / commits as f64,
+                creates_per_sec: (commits * batch) as f64 / elapsed,
             });
+            drop(db);
+            let _ = std::fs::remove_file(&path);
         }
-        drop(db);
-        let _ = std::fs::remove_file(&path);
     }
     Ok(rows)
 }

@@ -366,7 +366,7 @@ fn run(o: &Options) -> Result<String, String> {
         .is_none_or(|only| "redb alone".contains(only.as_str()))
     {
         eprintln!("redb alone …");
-        floor_table(&mut report, &floor::measure(base.path())?);
+        floor_table(&mut report, &floor::measure(base.path(), o.duration)?);
         let revokes = floor::measure_revokes(base.path(), &o.sizes)?;
         revoke_floor_table(&mut report, &revokes);
     }
