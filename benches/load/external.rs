@@ -61,6 +61,7 @@ pub fn run(o: &Options, base: &Path) -> Result<String, String> {
         &baseline,
     );
     let mut writes = String::new();
+    let mut writer_costs = String::new();
     for &n in &o.sizes {
         let dir = base.join(format!("wrk{n}"));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -71,7 +72,11 @@ pub fn run(o: &Options, base: &Path) -> Result<String, String> {
         let mut creates = None;
         for (name, script) in scripts(&dir, &seeded)? {
             eprintln!("wrk: N = {n}: {name} …");
+            let before = WriterCost::snapshot(&server);
             let run = wrk::run(server.addr, &script, o.connections, o.duration)?;
+            if name == CREATE {
+                writer_costs.push_str(&before.describe(&server, n, &run, o.duration));
+            }
             row(&mut report, Some(n), name, &run, &baseline);
             server.quiesce();
             if name == CREATE {
@@ -85,9 +90,48 @@ pub fn run(o: &Options, base: &Path) -> Result<String, String> {
         server.stop()?;
         let _ = std::fs::remove_dir_all(&dir);
     }
+    report.push_str(&writer_costs);
     report.push_str(&writes);
     Ok(report)
 }
+
+/// The writer thread's share of the create row: creates per commit, and per commit its CPU
+/// time and its time runnable but waiting for a core, to compare with redb alone's CPU per
+/// commit at the same batch size (the floor table).
+struct WriterCost {
+    commits: f64,
+    writer: sched::Sched,
+}
+
+impl WriterCost {
+    fn snapshot(server: &Process) -> WriterCost {
+        let commits = ServerHistograms::scrape(server.addr)
+            .and_then(|h| h.commit.0.last().map(|b| b.1))
+            .unwrap_or(0.0);
+        let writer = sched::snapshot(server.pid())
+            .get(WRITER_THREAD)
+            .copied()
+            .unwrap_or_default();
+        WriterCost { commits, writer }
+    }
+
+    fn describe(&self, server: &Process, n: u64, run: &WrkRun, secs: Duration) -> String {
+        let after = WriterCost::snapshot(server);
+        let commits = (after.commits - self.commits).max(1.0);
+        let creates = run.requests_per_sec * secs.as_secs_f64();
+        let per_commit = |ns: u64, was: u64| ns.saturating_sub(was) as f64 / 1e6 / commits;
+        format!(
+            "\nCreate row at N = {n}: {:.1} creates per commit; the writer thread per commit: \
+             {:.2} ms CPU, {:.2} ms runnable but waiting for a core.\n",
+            creates / commits,
+            per_commit(after.writer.run_ns, self.writer.run_ns),
+            per_commit(after.writer.wait_ns, self.writer.wait_ns),
+        )
+    }
+}
+
+/// The writer thread's name (`comm`), truncated by the kernel to 15 bytes.
+const WRITER_THREAD: &str = "customerlink-wr";
 
 /// The read scripts and the create script, in report order.
 fn scripts(dir: &Path, s: &Seeded) -> Result<Vec<(&'static str, std::path::PathBuf)>, String> {

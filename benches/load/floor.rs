@@ -23,6 +23,8 @@ pub struct FloorRow {
     pub all_indexes: bool,
     pub batch: usize,
     pub ms_per_commit: f64,
+    /// The thread's CPU time per commit: the rest of `ms_per_commit` is waiting for the disk.
+    pub cpu_ms_per_commit: f64,
     pub creates_per_sec: f64,
 }
 
@@ -40,6 +42,7 @@ pub fn measure(dir: &Path, duration: Duration) -> Result<Vec<FloorRow>, String> 
             let db = preloaded(&path, PRELOAD, all_indexes)?;
             let mut next = PRELOAD;
             let started = Instant::now();
+            let cpu_before = thread_cpu_ns();
             let mut commits = 0;
             while commits < COMMITS || started.elapsed() < duration {
                 let txn = db.begin_write().map_err(|e| e.to_string())?;
@@ -48,10 +51,12 @@ pub fn measure(dir: &Path, duration: Duration) -> Result<Vec<FloorRow>, String> 
                 commits += 1;
             }
             let elapsed = started.elapsed().as_secs_f64();
+            let cpu_ns = thread_cpu_ns().saturating_sub(cpu_before);
             rows.push(FloorRow {
                 all_indexes,
                 batch,
                 ms_per_commit: elapsed * 1000.0 / commits as f64,
+                cpu_ms_per_commit: cpu_ns as f64 / 1e6 / commits as f64,
                 creates_per_sec: (commits * batch) as f64 / elapsed,
             });
             drop(db);
@@ -59,6 +64,14 @@ pub fn measure(dir: &Path, duration: Duration) -> Result<Vec<FloorRow>, String> 
         }
     }
     Ok(rows)
+}
+
+/// This thread's CPU time so far (`/proc/thread-self/schedstat`, nanoseconds on a core).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Revoke-shaped commits at one file size.
