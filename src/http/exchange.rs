@@ -226,6 +226,10 @@ async fn read_body(
     if declared.is_some_and(|len| len > limits.max_body_bytes as u64) {
         return Err(too_large());
     }
+    // Most requests (every GET) have no body: nothing to read, no timer to arm.
+    if hyper::body::Body::is_end_stream(&body) {
+        return Ok(Bytes::new());
+    }
     let collected = tokio::time::timeout(
         limits.body_read_timeout,
         Limited::new(body, limits.max_body_bytes).collect(),
