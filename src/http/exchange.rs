@@ -14,7 +14,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_LENGTH, HeaderValue, ORIGIN, VARY,
+    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_LENGTH, HeaderName, HeaderValue, ORIGIN, VARY,
 };
 use hyper::{Request, Response};
 
@@ -25,7 +25,10 @@ use crate::api::{self, error::ApiError};
 use crate::config::{CorsSettings, HttpLimits};
 
 /// The header that carries the request id both ways.
-pub const REQUEST_ID: &str = "x-request-id";
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Sent on every reply: no content sniffing.
+const NO_SNIFF: HeaderName = HeaderName::from_static("x-content-type-options");
 
 /// Answers one request; never fails.
 pub(super) async fn handle(
@@ -286,10 +289,9 @@ fn into_hyper(r: api::Response) -> Response<ResponseBody> {
         .headers_mut()
         .entry(CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
-    response.headers_mut().insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    response
+        .headers_mut()
+        .insert(NO_SNIFF, HeaderValue::from_static("nosniff"));
     if let Some(reason) = r
         .reason
         .and_then(|r| hyper::ext::ReasonPhrase::try_from(r).ok())
