@@ -263,7 +263,7 @@ pub fn main() -> i32 {
             return 2;
         }
     };
-    init_logging(config.log_level);
+    crate::logging::init(config.log_level);
     let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => {
             config.migrate = !args.no_migrate;
@@ -314,10 +314,6 @@ fn printed(result: std::io::Result<()>) -> i32 {
             1
         }
     }
-}
-
-fn init_logging(level: tracing::Level) {
-    crate::logging::init(level);
 }
 
 fn serve(config: Config) -> Result<i32, String> {

@@ -72,14 +72,12 @@ pub fn run(o: &Options, base: &Path) -> Result<String, String> {
         let mut creates = None;
         for (name, script) in scripts(&dir, &seeded)? {
             eprintln!("wrk: N = {n}: {name} …");
-            let before = WriterCost::snapshot(&server);
+            let writer_before = (name == CREATE).then(|| WriterCost::snapshot(&server));
             let run = wrk::run(server.addr, &script, o.connections, o.duration)?;
-            if name == CREATE {
-                writer_costs.push_str(&before.describe(&server, n, &run, o.duration));
-            }
             row(&mut report, Some(n), name, &run, &baseline);
             server.quiesce();
-            if name == CREATE {
+            if let Some(before) = writer_before {
+                writer_costs.push_str(&before.describe(&server, n, &run, o.duration));
                 creates = Some((script, run));
             }
         }
