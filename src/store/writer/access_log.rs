@@ -7,8 +7,6 @@
 //! (`domain::evidence`) before it is stored, in the same transaction; aggregated rows hang off
 //! the chain, so evicting one leaves it whole.
 
-use redb::ReadableTable;
-
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::tables::Tables;

@@ -1,6 +1,5 @@
 //! The tenant, key, link, contact and purge commands on the write transaction's tables.
 
-use redb::{ReadableTable, ReadableTableMetadata};
 use uuid::Uuid;
 
 use super::super::StoreError;

@@ -4,8 +4,6 @@
 //! holds exactly the queued deliveries, keyed by their next attempt; `deliveries_by_link`
 //! holds every delivery of a stored link.
 
-use redb::ReadableTable;
-
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::super::commands::{
