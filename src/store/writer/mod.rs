@@ -258,10 +258,12 @@ fn apply_all(txn: &WriteTransaction, jobs: &mut [Box<dyn Job>]) -> Result<(), St
             Err(_) => return Err(Stopped::Command(index)),
         }
     }
-    Ok(())
+    tables.finish().map_err(Stopped::Batch)
 }
 
 #[cfg(test)]
 mod reuse_tests;
+#[cfg(test)]
+mod tables_tests;
 #[cfg(test)]
 mod tests;

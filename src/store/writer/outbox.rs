@@ -133,12 +133,7 @@ impl Tables<'_> {
         &mut self,
         mut record: DeliveryRecord,
     ) -> Result<DeliveryRecord, StoreError> {
-        let id = self
-            .meta
-            .get("next_delivery_id")?
-            .map(|g| g.value())
-            .unwrap_or(1);
-        self.meta.insert("next_delivery_id", id + 1)?;
+        let id = self.next_id("next_delivery_id")?;
         record.delivery_id = id;
         self.store_delivery(&record)?;
         self.outbox_due

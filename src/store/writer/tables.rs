@@ -35,6 +35,8 @@ pub struct Tables<'t> {
     pub(super) attachments: Lazy<'t, (u128, u128), &'static [u8]>,
     pub(super) attachments_by_idle: Lazy<'t, (i64, u128, u128), ()>,
     pub(super) webhooks: Lazy<'t, (u128, &'static str), &'static [u8]>,
+    /// The `meta` id counters drawn from in this batch, with the next id of each.
+    ids: Vec<(&'static str, u64)>,
 }
 
 impl<'t> Tables<'t> {
@@ -65,7 +67,30 @@ impl<'t> Tables<'t> {
             attachments: Lazy::new(txn, ATTACHMENTS),
             attachments_by_idle: Lazy::new(txn, ATTACHMENTS_BY_IDLE),
             webhooks: Lazy::new(txn, WEBHOOKS),
+            ids: Vec::new(),
         }
+    }
+
+    /// The next id of the `meta` counter `name` (`next_link_id`, `next_log_id` …). Read once
+    /// per batch and counted in memory, written back once by [`Tables::finish`]: a create
+    /// draws two ids, and a `meta` read and write for each was 1-2 % of the writer's time.
+    pub(super) fn next_id(&mut self, name: &'static str) -> Result<u64, StoreError> {
+        if let Some((_, next)) = self.ids.iter_mut().find(|(n, _)| *n == name) {
+            *next += 1;
+            return Ok(*next - 1);
+        }
+        let id = self.meta.get(name)?.map(|g| g.value()).unwrap_or(1);
+        self.ids.push((name, id + 1));
+        Ok(id)
+    }
+
+    /// Writes back the counters [`Tables::next_id`] drew from. The batch's last write before
+    /// its commit: an aborted batch writes none of them, like the rows that used the ids.
+    pub(super) fn finish(mut self) -> Result<(), StoreError> {
+        for (name, next) in std::mem::take(&mut self.ids) {
+            self.meta.insert(name, next)?;
+        }
+        Ok(())
     }
 
     pub(super) fn load_link_record(&self, uid: u128) -> Result<Option<LinkRecord>, StoreError> {
