@@ -58,6 +58,10 @@ impl Tables<'_> {
         limits: SendLimits,
         now: UnixMillis,
     ) -> Result<(Vec<DeliveryRecord>, Vec<String>), StoreError> {
+        if deliveries.is_empty() {
+            // Most creates send nothing: no counter key to format.
+            return Ok((Vec::new(), Vec::new()));
+        }
         let hour = now.hour();
         let tenant_key = format!("tenant:{}", link.tenant_id.simple());
         let mut queued = Vec::new();
