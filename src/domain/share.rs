@@ -9,7 +9,7 @@ use super::Rule;
 use super::channel_set::ChannelSet;
 use super::link::{CreateLink, LinkRecord};
 use super::policy::{Channel, Policy, Tier};
-use super::token::LinkToken;
+use super::token::{LinkToken, TOKEN_CHARS};
 
 /// The resource type a share's record carries (its `resource_uid` is the attachment id).
 /// Not printable ASCII, so no customer link can ever be created, listed or handed off
@@ -51,8 +51,16 @@ impl Family {
     }
 
     /// The URL the recipient opens: `{public_url}/portal/{Token}` or `…/share/{Token}`.
+    /// Built in one allocation: it is on every create's reply.
     pub fn recipient_url(self, public_url: &str, token: &LinkToken) -> String {
-        format!("{public_url}/{}/{}", self.path(), token.encode())
+        let path = self.path();
+        let mut url = String::with_capacity(public_url.len() + path.len() + 2 + TOKEN_CHARS);
+        url.push_str(public_url);
+        url.push('/');
+        url.push_str(path);
+        url.push('/');
+        token.encode_into(&mut url);
+        url
     }
 }
 
@@ -179,6 +187,21 @@ mod tests {
             tier: Some(tier.into()),
             require_otp: otp,
             otp_channel: Some(channel.into()),
+        }
+    }
+
+    #[test]
+    fn a_recipient_url_is_the_public_url_the_family_path_and_the_token() {
+        let token = LinkToken::generate().unwrap();
+        for family in [Family::CustomerLink, Family::DocumentShare] {
+            let url = family.recipient_url("https://links.example.com", &token);
+            let want = format!(
+                "https://links.example.com/{}/{}",
+                family.path(),
+                token.encode()
+            );
+            assert_eq!(url, want);
+            assert_eq!(url.capacity(), url.len(), "one allocation, exactly sized");
         }
     }
 

@@ -221,6 +221,9 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], getrandom::Error> {
     Ok(buf)
 }
 
+/// The length of a token's URL form: 32 bytes in base64url without padding.
+pub const TOKEN_CHARS: usize = 43;
+
 /// The bearer secret in a portal URL: 32 random bytes, base64url without padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkToken(Secret<[u8; 32]>);
@@ -238,6 +241,11 @@ impl LinkToken {
     /// The URL form. Only the create response and the delivered message may carry it.
     pub fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.0.expose())
+    }
+
+    /// Appends the URL form ([`LinkToken::encode`], [`TOKEN_CHARS`] long) to `out`.
+    pub fn encode_into(&self, out: &mut String) {
+        URL_SAFE_NO_PAD.encode_string(self.0.expose(), out);
     }
 }
 

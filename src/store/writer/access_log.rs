@@ -7,8 +7,6 @@
 //! (`domain::evidence`) before it is stored, in the same transaction; aggregated rows hang off
 //! the chain, so evicting one leaves it whole.
 
-use redb::ReadableTable;
-
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::tables::Tables;
@@ -92,12 +90,7 @@ impl Tables<'_> {
         actor: &Actor,
         at: UnixMillis,
     ) -> Result<AccessLogEntry, StoreError> {
-        let id = self
-            .meta
-            .get("next_log_id")?
-            .map(|g| g.value())
-            .unwrap_or(1);
-        self.meta.insert("next_log_id", id + 1)?;
+        let id = self.next_id("next_log_id")?;
         Ok(AccessLogEntry {
             id,
             link_uid: link.uid,

@@ -4,7 +4,6 @@
 //! [`HELD`] once the purge found a share holding it; the purge's removal of its last share
 //! sets `released_at` and puts it back at that moment.
 
-use redb::ReadableTable;
 use uuid::Uuid;
 
 use super::super::StoreError;

@@ -2,8 +2,6 @@
 //! looked up and its record written in the same commit as the link, so a key names at most
 //! one result even when two requests with it race. Purge drops records past the window.
 
-use redb::ReadableTable;
-
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::super::commands::{Idempotent, LinkQueued, Replayable, ResendOutcome};

@@ -1,6 +1,5 @@
 //! The tenant, key, link, contact and purge commands on the write transaction's tables.
 
-use redb::{ReadableTable, ReadableTableMetadata};
 use uuid::Uuid;
 
 use super::super::StoreError;
@@ -193,18 +192,12 @@ impl Tables<'_> {
         deliveries: &[crate::domain::delivery::NewDelivery],
         limits: super::super::commands::SendLimits,
     ) -> Result<LinkQueued, StoreError> {
-        let next = self
-            .meta
-            .get("next_link_id")?
-            .map(|g| g.value())
-            .unwrap_or(1);
-        link.link_id = next;
+        link.link_id = self.next_id("next_link_id")?;
         let (queued, refused) =
             self.queue_deliveries(&link, deliveries, limits, link.created_at)?;
         link.sent_over(&queued);
         let uid = link.uid.as_u128();
         let tenant = link.tenant_id.as_u128();
-        self.meta.insert("next_link_id", next + 1)?;
         self.store_link(&link)?;
         self.by_token.insert(link.token_hash.0, uid)?;
         self.by_tenant.insert((tenant, link.link_id), uid)?;

@@ -23,6 +23,7 @@ mod access_log;
 mod attachment;
 mod idempotency;
 mod job;
+mod lazy;
 mod link;
 mod outbox;
 mod portal;
@@ -249,7 +250,7 @@ fn apply_batch(
 }
 
 fn apply_all(txn: &WriteTransaction, jobs: &mut [Box<dyn Job>]) -> Result<(), Stopped> {
-    let mut tables = Tables::open(txn).map_err(Stopped::Batch)?;
+    let mut tables = Tables::open(txn);
     for (index, job) in jobs.iter_mut().enumerate() {
         match job.apply(&mut tables) {
             Ok(()) => {}
@@ -257,10 +258,12 @@ fn apply_all(txn: &WriteTransaction, jobs: &mut [Box<dyn Job>]) -> Result<(), St
             Err(_) => return Err(Stopped::Command(index)),
         }
     }
-    Ok(())
+    tables.finish().map_err(Stopped::Batch)
 }
 
 #[cfg(test)]
 mod reuse_tests;
+#[cfg(test)]
+mod tables_tests;
 #[cfg(test)]
 mod tests;

@@ -2,8 +2,6 @@
 //! view count with its hand-off grant, unlock and grant exchange (the access log itself is
 //! `access_log.rs`). Every check happens before the first write.
 
-use redb::ReadableTable;
-
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::super::commands::{

@@ -2,8 +2,6 @@
 //! Events are queued in the outbox by the access log's `log` (same transaction as the row),
 //! and each attempt's outcome updates the endpoint's state.
 
-use redb::ReadableTable;
-
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::super::commands::{DeleteWebhook, PutWebhook, RecordAttempt, WebhookWritten};
