@@ -16,6 +16,8 @@ use crate::domain::share::Family;
 use crate::domain::tenant::Role;
 use crate::wire::Format;
 
+mod shapes;
+
 /// Every operation the service offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -568,8 +570,8 @@ struct Predefined<'a> {
 }
 
 /// Up to eight non-empty path segments (`//a/b/` is `a`, `b`); `None` when there are more.
-fn split(path: &str) -> Option<([&str; 8], usize)> {
-    let mut segments: [&str; 8] = [""; 8];
+fn split(path: &str) -> Option<([&str; shapes::MAX_SEGMENTS], usize)> {
+    let mut segments: [&str; shapes::MAX_SEGMENTS] = [""; shapes::MAX_SEGMENTS];
     let mut count = 0;
     for segment in path.split('/').filter(|s| !s.is_empty()) {
         *segments.get_mut(count)? = segment;
@@ -667,9 +669,13 @@ pub fn lookup(verb: &str, path: &str) -> Lookup {
     }
     let mut at = None;
     let mut wrong_verb = None;
-    for route in ROUTES.iter().filter(|r| shape_matches(r.path, segments)) {
+    for shape in shapes::of_length(count)
+        .iter()
+        .filter(|s| s.matches(segments))
+    {
+        let route = shape.route;
         at.get_or_insert(route);
-        let Some(vars) = match_path(route.path, segments) else {
+        let Some(vars) = shape.bind(segments) else {
             continue;
         };
         if route.verbs.iter().any(|v| v.eq_ignore_ascii_case(verb)) {
@@ -740,34 +746,6 @@ fn find_by_name(verb: &str, p: &Predefined<'_>) -> Result<Matched, Miss> {
         predefined: Some(p.format),
         batch: p.batch,
     })
-}
-
-/// Binds the path variables of a route whose shape matches; `None` when one does not
-/// percent-decode.
-fn match_path(pattern: &str, segments: &[&str]) -> Option<Vec<(String, String)>> {
-    pattern
-        .trim_matches('/')
-        .split('/')
-        .zip(segments)
-        .filter_map(|(part, segment)| variable(part).map(|name| (name, segment)))
-        .map(|(name, segment)| {
-            crate::wire::form::percent_decode(segment).map(|value| (name.to_owned(), value))
-        })
-        .collect()
-}
-
-/// Same number of segments and every literal equal (ignoring case).
-fn shape_matches(pattern: &str, segments: &[&str]) -> bool {
-    let parts = || pattern.trim_matches('/').split('/');
-    parts().count() == segments.len()
-        && parts()
-            .zip(segments)
-            .all(|(part, segment)| variable(part).is_some() || part.eq_ignore_ascii_case(segment))
-}
-
-/// `{Name}` → `Name`; a literal segment → `None`.
-fn variable(part: &str) -> Option<&str> {
-    part.strip_prefix('{').and_then(|p| p.strip_suffix('}'))
 }
 
 #[cfg(test)]
