@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hyper::header::{AUTHORIZATION, HeaderMap};
+use hyper::header::{AUTHORIZATION, HeaderMap, HeaderName};
 
 use super::error::ApiError;
 use super::routes::Op;
@@ -87,7 +87,8 @@ async fn caller(gate: Gate<'_>, headers: &HeaderMap) -> Result<StaffCaller, ApiE
 }
 
 fn presented_key(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get("x-api-key") {
+    const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+    if let Some(v) = headers.get(X_API_KEY) {
         return v.to_str().ok().map(str::to_owned);
     }
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();

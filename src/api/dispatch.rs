@@ -4,7 +4,10 @@
 
 use bytes::Bytes;
 use hyper::StatusCode;
-use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use hyper::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue,
+    REFERRER_POLICY, X_FRAME_OPTIONS,
+};
 
 use super::body;
 use super::error::ApiError;
@@ -95,15 +98,17 @@ pub(super) fn portal_budget(
 /// framed, and a CSP that allows only this origin's stylesheets and
 /// images.
 pub(super) fn portal_headers(headers: &mut HeaderMap) {
+    // Names as constants: a name given as text is parsed and checked on every insert.
+    const X_ROBOTS_TAG: HeaderName = HeaderName::from_static("x-robots-tag");
     headers
-        .entry("cache-control")
+        .entry(CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     let fixed = [
-        ("referrer-policy", "no-referrer"),
-        ("x-robots-tag", "noindex, nofollow"),
-        ("x-frame-options", "DENY"),
+        (REFERRER_POLICY, "no-referrer"),
+        (X_ROBOTS_TAG, "noindex, nofollow"),
+        (X_FRAME_OPTIONS, "DENY"),
         (
-            "content-security-policy",
+            CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
         ),
     ];

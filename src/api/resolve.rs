@@ -3,6 +3,8 @@
 //! surface of what its path reaches. Dispatch, the edge policy, the error's root DTO and the
 //! metrics label all read this one answer, so they cannot disagree.
 
+use hyper::header::HeaderName;
+
 use super::portal::{brand, html};
 use super::routes::{self, Matched, Miss, Op, Route, RouteForm, Surface};
 use super::{Request, header};
@@ -112,8 +114,10 @@ fn effective_method(
     query: &[(String, String)],
     form: &[(String, String)],
 ) -> String {
+    // The header by a constant name: a mixed-case name would be lower-cased on every request.
+    const OVERRIDE: HeaderName = HeaderName::from_static("x-http-method-override");
     let name = "X-Http-Method-Override";
-    header(&req.headers, name)
+    header(&req.headers, OVERRIDE)
         .or_else(|| wire::form::get(query, name))
         .or_else(|| wire::form::get(form, name))
         .map_or_else(

@@ -15,6 +15,7 @@ use hyper::body::Incoming;
 use hyper::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
     ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_LENGTH, HeaderName, HeaderValue, ORIGIN, VARY,
+    X_CONTENT_TYPE_OPTIONS,
 };
 use hyper::{Request, Response};
 
@@ -26,9 +27,6 @@ use crate::config::{CorsSettings, HttpLimits};
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Sent on every reply: no content sniffing.
-const NO_SNIFF: HeaderName = HeaderName::from_static("x-content-type-options");
 
 /// Answers one request; never fails.
 pub(super) async fn handle(
@@ -291,7 +289,7 @@ fn into_hyper(r: api::Response) -> Response<ResponseBody> {
         .or_insert(HeaderValue::from_static("no-store"));
     response
         .headers_mut()
-        .insert(NO_SNIFF, HeaderValue::from_static("nosniff"));
+        .insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if let Some(reason) = r
         .reason
         .and_then(|r| hyper::ext::ReasonPhrase::try_from(r).ok())
