@@ -130,7 +130,7 @@ fn not_found() -> ApiError {
 /// spelling that slipped past would reach the table's handler, which refuses).
 pub fn streamed(req: &Request) -> Option<Streamed> {
     let names = |word: &[u8]| {
-        req.path
+        req.path()
             .as_bytes()
             .windows(word.len())
             .any(|w| w.eq_ignore_ascii_case(word))

@@ -36,13 +36,9 @@ pub(super) struct Negotiation {
 
 impl Negotiation {
     pub fn of(req: &Request) -> Negotiation {
-        let query = req
-            .query
-            .as_deref()
-            .map(wire::form::pairs)
-            .unwrap_or_default();
+        let query = req.query().map(wire::form::pairs).unwrap_or_default();
         let negotiated = negotiate(
-            &req.path,
+            req.path(),
             &query,
             header(&req.headers, ACCEPT),
             header(&req.headers, CONTENT_TYPE),

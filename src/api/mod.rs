@@ -37,7 +37,7 @@ mod webhook;
 
 use bytes::Bytes;
 use hyper::header::HeaderMap;
-use hyper::{Method, StatusCode};
+use hyper::{Method, StatusCode, Uri};
 
 use error::ApiError;
 
@@ -46,16 +46,28 @@ pub use respond::error_response;
 pub(crate) use respond::respond;
 pub use state::{AppState, Issuer, Keyed, Records};
 
-/// A request as the api layer sees it: already size-limited and fully read.
+/// A request as the api layer sees it: already size-limited and fully read. The URI is
+/// hyper's own (moved, not copied); [`Request::path`] and [`Request::query`] read it.
 #[derive(Debug)]
 pub struct Request {
     pub method: Method,
-    pub path: String,
-    pub query: Option<String>,
+    pub uri: Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
     /// The client's address: the TCP peer, or the client a trusted reverse proxy names.
     pub remote: Option<std::net::IpAddr>,
+}
+
+impl Request {
+    /// The path, still percent-encoded.
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    /// The query string without its `?`, if the URI has one.
+    pub fn query(&self) -> Option<&str> {
+        self.uri.query()
+    }
 }
 
 /// A reply ready for the transport.

@@ -86,7 +86,7 @@ pub(super) fn resolve(
         (Target::Dev(page), Surface::Staff)
     } else if method == "OPTIONS" {
         (Target::Preflight, surface_of(reaches))
-    } else if verb == "GET" && req.path.eq_ignore_ascii_case("/openapi.json") {
+    } else if verb == "GET" && req.path().eq_ignore_ascii_case("/openapi.json") {
         (Target::OpenApi, surface_of(reaches))
     } else {
         let target = lookup.found.map_or_else(Target::Miss, Target::Op);
@@ -140,8 +140,7 @@ mod tests {
         }
         Request {
             method,
-            path: path.into(),
-            query: None,
+            uri: path.parse().unwrap(),
             headers: map,
             body: Bytes::new(),
             remote: None,
@@ -149,7 +148,7 @@ mod tests {
     }
 
     fn resolved(req: &Request, form: &[(String, String)]) -> Resolved {
-        resolve(req, &req.path, &[], form, false)
+        resolve(req, req.path(), &[], form, false)
     }
 
     #[test]

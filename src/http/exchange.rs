@@ -130,8 +130,7 @@ async fn answer(
         .map(str::to_owned);
     let mut request = api::Request {
         method: parts.method,
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
+        uri: parts.uri,
         headers: parts.headers,
         body: Bytes::new(),
         remote: Some(client),

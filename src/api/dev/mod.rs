@@ -104,7 +104,7 @@ async fn answer(
             respond(&listing, style)
         }
         Page::Resource => {
-            let query = req.query.as_deref().map(form::pairs).unwrap_or_default();
+            let query = req.query().map(form::pairs).unwrap_or_default();
             let grant = form::get(&query, "grant").unwrap_or("");
             let tenant = form::get(&query, "tenant").and_then(|t| t.parse::<uuid::Uuid>().ok());
             let received = match tenant {

@@ -38,7 +38,7 @@ pub fn route(req: &Request) -> Option<Asset> {
     if req.method != Method::GET && req.method != Method::HEAD {
         return None;
     }
-    let rest = req.path.strip_prefix("/brand/")?;
+    let rest = req.path().strip_prefix("/brand/")?;
     let (id, file) = rest.split_once('/')?;
     let kind = match file {
         "style.css" => Kind::Style,

@@ -57,7 +57,7 @@ enum Act {
 /// case-sensitively). A share's download (`GET /share/download`) is not a page: it streams,
 /// through the route table.
 pub fn route(req: &Request) -> Option<Route> {
-    let path = req.path.trim_end_matches('/');
+    let path = req.path().trim_end_matches('/');
     let (family, rest) = if let Some(rest) = path.strip_prefix("/portal") {
         (Family::CustomerLink, rest)
     } else {
@@ -102,7 +102,7 @@ pub struct Browser {
 
 impl Browser {
     pub fn of(portal: Portal<'_>, req: &Request) -> Browser {
-        let query = req.query.as_deref().map(form::pairs).unwrap_or_default();
+        let query = req.query().map(form::pairs).unwrap_or_default();
         Browser {
             visitor: Visitor::of(req),
             token: cookie(&req.headers, TOKEN_COOKIE).map(str::to_owned),

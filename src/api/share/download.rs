@@ -89,7 +89,7 @@ pub async fn run(
 /// The token of an API request: the path's, else the query's (`/api/ShareDownloadRequest`).
 fn token_of(req: &Request, matched: &Matched) -> Option<String> {
     let named = |pairs: &[(String, String)]| form::get(pairs, "Token").map(str::to_owned);
-    named(&matched.vars).or_else(|| named(&form::pairs(req.query.as_deref().unwrap_or(""))))
+    named(&matched.vars).or_else(|| named(&form::pairs(req.query().unwrap_or(""))))
 }
 
 /// Decides the download: the one store read of the link; a dead share (without the grant of
