@@ -39,14 +39,15 @@ impl Format {
 
     /// A format by its short name (`json`, `jsv`, `xml`, `csv`, `jsonl`), case-insensitive.
     pub fn from_name(name: &str) -> Option<Format> {
-        match name.to_ascii_lowercase().as_str() {
-            "json" => Some(Format::Json),
-            "jsv" => Some(Format::Jsv),
-            "xml" => Some(Format::Xml),
-            "csv" => Some(Format::Csv),
-            "jsonl" => Some(Format::Jsonl),
-            _ => None,
-        }
+        [
+            Format::Json,
+            Format::Jsv,
+            Format::Xml,
+            Format::Csv,
+            Format::Jsonl,
+        ]
+        .into_iter()
+        .find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
     /// A format by media type, including ServiceStack's aliases `text/json`, `text/jsv`,

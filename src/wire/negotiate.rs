@@ -76,31 +76,46 @@ pub enum BodyKind {
 /// The body format of a Content-Type (parameters ignored); `None` when unsupported.
 pub fn body_kind(content_type: &str) -> Option<BodyKind> {
     let media = media_type(content_type);
-    match media.as_str() {
-        "application/x-www-form-urlencoded" => Some(BodyKind::Form),
-        "" => Some(BodyKind::Structured(Format::Json)),
-        other => Format::from_media_type(other).map(BodyKind::Structured),
+    if media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        Some(BodyKind::Form)
+    } else if media.is_empty() {
+        Some(BodyKind::Structured(Format::Json))
+    } else {
+        format_of(media).map(BodyKind::Structured)
     }
 }
 
-fn media_type(text: &str) -> String {
-    text.split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+/// The media type of a header value: parameters dropped, trimmed, case kept (every
+/// comparison ignores ASCII case, so no lower-cased copy is made per request).
+fn media_type(text: &str) -> &str {
+    text.split(';').next().unwrap_or("").trim()
+}
+
+/// [`Format::from_media_type`], ignoring ASCII case.
+fn format_of(media: &str) -> Option<Format> {
+    if media.bytes().any(|b| b.is_ascii_uppercase()) {
+        Format::from_media_type(&media.to_ascii_lowercase())
+    } else {
+        Format::from_media_type(media)
+    }
 }
 
 /// `/v1/customerlink/x.json` → (`/v1/customerlink/x`, JSON).
 fn strip_suffix(path: &str) -> (String, Option<Format>) {
-    let last_segment_start = path.rfind('/').map_or(0, |i| i + 1);
-    if let Some(dot) = path[last_segment_start..].rfind('.') {
-        let dot = last_segment_start + dot;
-        if let Some(format) = Format::from_name(&path[dot + 1..]) {
-            return (path[..dot].to_owned(), Some(format));
-        }
+    let bytes = path.as_bytes();
+    let last_segment_start = bytes.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+    let dot = bytes
+        .get(last_segment_start..)
+        .and_then(|last| last.iter().rposition(|&b| b == b'.'))
+        .map(|i| last_segment_start + i);
+    let suffixed = dot.and_then(|dot| {
+        let format = Format::from_name(path.get(dot + 1..)?)?;
+        Some((path.get(..dot)?, format))
+    });
+    match suffixed {
+        Some((stem, format)) => (stem.to_owned(), Some(format)),
+        None => (path.to_owned(), None),
     }
-    (path.to_owned(), None)
 }
 
 /// `/json/…`, `/xml/…`, `/jsv/…`, `/csv/…` (3–4 characters, as ServiceStack checks).
@@ -121,12 +136,18 @@ fn by_accept(accept: &str, content_type: Option<&str>) -> Option<Format> {
         ("application/xml", Format::Xml),
         ("application/jsv", Format::Jsv),
     ];
-    let entries: Vec<String> = accept.split(',').map(media_type).collect();
+    let entries = || accept.split(',').map(media_type);
+    let starts_with = |entry: &str, media: &str| {
+        entry
+            .as_bytes()
+            .get(..media.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(media.as_bytes()))
+    };
     let request_type = content_type.map(media_type);
     let mut best: Option<usize> = None;
     for (rank, (media, _)) in PREFERENCE.iter().enumerate() {
-        if entries.iter().any(|e| e.starts_with(media)) {
-            if request_type.as_deref() == Some(*media) {
+        if entries().any(|e| starts_with(e, media)) {
+            if request_type.is_some_and(|t| t.eq_ignore_ascii_case(media)) {
                 return Some(PREFERENCE[rank].1);
             }
             best = Some(best.map_or(rank, |b: usize| b.min(rank)));
@@ -135,10 +156,10 @@ fn by_accept(accept: &str, content_type: Option<&str>) -> Option<Format> {
     if let Some(rank) = best {
         return PREFERENCE.get(rank).map(|(_, f)| *f);
     }
-    if entries.iter().any(|e| e == "*/*") {
-        return request_type.as_deref().and_then(Format::from_media_type);
+    if entries().any(|e| e == "*/*") {
+        return request_type.and_then(format_of);
     }
-    entries.iter().find_map(|e| Format::from_media_type(e))
+    entries().find_map(format_of)
 }
 
 /// ServiceStack's `SafeVarRef`: anything outside `[A-Za-z0-9._]` becomes `_`.
