@@ -2,6 +2,8 @@
 //! `Authorization: Basic base64(KEY:)` or `X-Api-Key: KEY`, looked up by its keyed hash.
 //! Missing, malformed, unknown and revoked keys all get the same 401.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hyper::header::{AUTHORIZATION, HeaderMap, HeaderName};
@@ -86,23 +88,24 @@ async fn caller(gate: Gate<'_>, headers: &HeaderMap) -> Result<StaffCaller, ApiE
     }
 }
 
-fn presented_key(headers: &HeaderMap) -> Option<String> {
+/// The key text as sent: borrowed from the header, except a Basic credential (decoded).
+fn presented_key(headers: &HeaderMap) -> Option<Cow<'_, str>> {
     const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
     if let Some(v) = headers.get(X_API_KEY) {
-        return v.to_str().ok().map(str::to_owned);
+        return v.to_str().ok().map(Cow::Borrowed);
     }
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, rest) = value.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("bearer") {
-        Some(rest.trim().to_owned())
+        Some(Cow::Borrowed(rest.trim()))
     } else if scheme.eq_ignore_ascii_case("basic") {
         let decoded = STANDARD.decode(rest.trim()).ok()?;
         let text = String::from_utf8(decoded).ok()?;
-        Some(
+        Some(Cow::Owned(
             text.split_once(':')
                 .map_or(text.as_str(), |(user, _)| user)
                 .to_owned(),
-        )
+        ))
     } else {
         None
     }
