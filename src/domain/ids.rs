@@ -126,7 +126,14 @@ pub struct TokenHash(#[serde(with = "super::bin::hash")] pub [u8; 32]);
 impl TokenHash {
     /// Lower-case hex, as the `TokenHash` wire field shows it.
     pub fn to_hex(&self) -> String {
-        blake3::Hash::from_bytes(self.0).to_hex().to_string()
+        // Digit by digit: through `fmt` this was a visible share of reading a link.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = String::with_capacity(64);
+        for byte in self.0 {
+            text.push(char::from(HEX[usize::from(byte >> 4)]));
+            text.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        text
     }
 }
 
@@ -142,6 +149,17 @@ mod tests {
 
     fn bytes<T: Serialize>(value: &T) -> Vec<u8> {
         rmp_serde::to_vec_named(value).unwrap()
+    }
+
+    #[test]
+    fn a_token_hash_is_shown_as_lower_case_hex() {
+        let mut bytes = [0u8; 32];
+        bytes[0] = 0xab;
+        bytes[31] = 0x0f;
+        let hex = TokenHash(bytes).to_hex();
+        assert_eq!(hex, blake3::Hash::from_bytes(bytes).to_hex().as_str());
+        assert_eq!(&hex[..4], "ab00");
+        assert_eq!(&hex[60..], "000f");
     }
 
     #[test]
