@@ -85,6 +85,11 @@ impl Limiter {
     /// is new and the window (or its client's share of it) is full.
     pub fn hit(&self, key: &str, now: UnixMillis) -> bool {
         let (address, scope) = key.split_once('|').unwrap_or((key, ""));
+        self.hit_scoped(address, scope, now)
+    }
+
+    /// [`Limiter::hit`] for the key `address|scope`, without making that text.
+    pub fn hit_scoped(&self, address: &str, scope: &str, now: UnixMillis) -> bool {
         self.count(Client::of(address), scope, now)
     }
 

@@ -95,12 +95,10 @@ pub async fn landing(
 }
 
 fn log_landing(portal: Portal<'_>, link: &LinkRecord, actor: &Actor, now: UnixMillis) {
-    let key = format!(
-        "{}|{}",
-        actor.ip.as_deref().unwrap_or(""),
-        link.uid.simple()
-    );
-    if !portal.limits.landing_log.hit(&key, now) {
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let uid = link.uid.simple().encode_lower(&mut buffer);
+    let address = actor.ip.as_deref().unwrap_or("");
+    if !portal.limits.landing_log.hit_scoped(address, uid, now) {
         return;
     }
     let view = LandingView {
