@@ -76,8 +76,15 @@ impl Formatter for ServiceStackStrings {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        // DEL is 0x7F and every C1 control starts with 0xC2 in UTF-8: most strings have neither.
-        if !fragment.bytes().any(|b| b == 0x7F || b == 0xC2) {
+        // DEL is 0x7F and every C1 control starts with 0xC2 in UTF-8: most strings are ASCII
+        // without DEL, which one branch-free pass tells (`b + 1` has its top bit set exactly
+        // for 0x7F..=0xFE, and UTF-8 never holds 0xFF).
+        let plain = fragment
+            .bytes()
+            .fold(0u8, |seen, b| seen | b.wrapping_add(1))
+            & 0x80
+            == 0;
+        if plain || !fragment.bytes().any(|b| b == 0x7F || b == 0xC2) {
             return writer.write_all(fragment.as_bytes());
         }
         let mut start = 0;
