@@ -102,20 +102,14 @@ fn format_of(media: &str) -> Option<Format> {
 
 /// `/v1/customerlink/x.json` → (`/v1/customerlink/x`, JSON).
 fn strip_suffix(path: &str) -> (String, Option<Format>) {
-    let bytes = path.as_bytes();
-    let last_segment_start = bytes.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-    let dot = bytes
-        .get(last_segment_start..)
-        .and_then(|last| last.iter().rposition(|&b| b == b'.'))
-        .map(|i| last_segment_start + i);
-    let suffixed = dot.and_then(|dot| {
-        let format = Format::from_name(path.get(dot + 1..)?)?;
-        Some((path.get(..dot)?, format))
-    });
-    match suffixed {
-        Some((stem, format)) => (stem.to_owned(), Some(format)),
-        None => (path.to_owned(), None),
+    let last_segment_start = path.rfind('/').map_or(0, |i| i + 1);
+    if let Some(dot) = path[last_segment_start..].rfind('.') {
+        let dot = last_segment_start + dot;
+        if let Some(format) = Format::from_name(&path[dot + 1..]) {
+            return (path[..dot].to_owned(), Some(format));
+        }
     }
+    (path.to_owned(), None)
 }
 
 /// `/json/…`, `/xml/…`, `/jsv/…`, `/csv/…` (3–4 characters, as ServiceStack checks).
