@@ -137,10 +137,17 @@ fn by_accept(accept: &str, content_type: Option<&str>) -> Option<Format> {
             .get(..media.len())
             .is_some_and(|head| head.eq_ignore_ascii_case(media.as_bytes()))
     };
+    // Which preferred types some entry names, in one pass over the entries.
+    let mut named = [false; PREFERENCE.len()];
+    for entry in entries() {
+        for (seen, (media, _)) in named.iter_mut().zip(PREFERENCE) {
+            *seen |= starts_with(entry, media);
+        }
+    }
     let request_type = content_type.map(media_type);
     let mut best: Option<usize> = None;
     for (rank, (media, _)) in PREFERENCE.iter().enumerate() {
-        if entries().any(|e| starts_with(e, media)) {
+        if named[rank] {
             if request_type.is_some_and(|t| t.eq_ignore_ascii_case(media)) {
                 return Some(PREFERENCE[rank].1);
             }
