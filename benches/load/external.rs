@@ -83,7 +83,7 @@ pub fn run(o: &Options, base: &Path) -> Result<String, String> {
         }
         if let Some((create, ours)) = creates.filter(|_| n == o.sizes[0]) {
             writes = peer_row(o, &dir, &ours);
-            writes.push_str(&sustained_and_contended(o, &server, &create)?);
+            writes.push_str(&sustained_and_contended(o, &server, &create, &dir)?);
         }
         server.stop()?;
         let _ = std::fs::remove_dir_all(&dir);
@@ -203,6 +203,7 @@ struct WriteRun {
     commit_p50: f64,
     commit_p99: f64,
     commit_max: f64,
+    commits_stalled: f64,
     sched: String,
 }
 
@@ -234,23 +235,37 @@ fn measure_writes(
         commit_p50: commit.quantile_ms(0.5),
         commit_p99: commit.quantile_ms(0.99),
         commit_max: commit.max_bucket_ms(),
+        commits_stalled: commit.over_ms(50.0),
         sched: sched::describe(&sched::since(&sched_after, &sched_before)),
     })
 }
 
 /// A 60 s (`--sustained`) run on a quiet machine, then `--contention-runs` runs beside one
 /// CPU-bound process.
-fn sustained_and_contended(o: &Options, server: &Process, script: &Path) -> Result<String, String> {
+fn sustained_and_contended(
+    o: &Options,
+    server: &Process,
+    script: &Path,
+    dir: &Path,
+) -> Result<String, String> {
     let mut out = String::new();
+    eprintln!("disk: fsync tail for {} s …", FSYNC_PROBE.as_secs());
     let _ = writeln!(
         out,
         "\n### Durable creates: sustained, and beside a CPU-bound process (wrk -t1 -c{})\n\n\
-         Client = wrk's latency; server = the server's own request histogram (bucket-interpolated); \
-         commit = the writer's commit histogram. The scheduler column is from \
-         `/proc/<pid>/task/*/schedstat`: CPU time and time runnable but waiting for a core, per thread name.\n\n\
-         | run | creates/s | client p50 / p99 ms | client p99/p50 | server p50 / p99 ms | server p99/p50 | commit p50 / p99 / max bucket ms | errors | threads: CPU, waiting for a core |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---|",
-        o.connections
+         Client = wrk's latency. wrk corrects for coordinated omission (`stats_correct` in its \
+         `wrk.c`): a response slower than the mean interval per connection adds a sample for \
+         each interval it covered, so a few stalls weigh on its p99 as they would for clients \
+         arriving at a steady rate. Server = the server's own request histogram \
+         (bucket-interpolated), the requests it actually answered; commit = the writer's commit \
+         histogram. The scheduler column is from `/proc/<pid>/task/*/schedstat`: CPU time and \
+         time runnable but waiting for a core, per thread name.\n\n\
+         The disk before these runs, the server idle: {}. A durable write cannot answer \
+         before its fsync, so the disk's stalls are a floor under the writes' tail.\n\n\
+         | run | creates/s | client p50 / p99 ms | client p99/p50 | server p50 / p99 ms | server p99/p50 | commit p50 / p99 / max bucket ms | commits over 50 ms | errors | threads: CPU, waiting for a core |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        o.connections,
+        crate::fsync_tail(dir, FSYNC_PROBE),
     );
     eprintln!("wrk: sustained creates for {} s …", o.sustained_secs);
     let quiet = measure_writes(server, script, o, o.sustained_secs)?;
@@ -272,7 +287,7 @@ fn sustained_and_contended(o: &Options, server: &Process, script: &Path) -> Resu
 fn write_row(out: &mut String, label: &str, r: &WriteRun) {
     let _ = writeln!(
         out,
-        "| {label} | {:.0} | {:.2} / {:.2} | {:.1} | {:.2} / {:.2} | {:.1} | {:.1} / {:.1} / {:.0} | {} | {} |",
+        "| {label} | {:.0} | {:.2} / {:.2} | {:.1} | {:.2} / {:.2} | {:.1} | {:.1} / {:.1} / {:.0} | {:.0} | {} | {} |",
         r.client.requests_per_sec,
         r.client.p50_ms,
         r.client.p99_ms,
@@ -283,10 +298,14 @@ fn write_row(out: &mut String, label: &str, r: &WriteRun) {
         r.commit_p50,
         r.commit_p99,
         r.commit_max,
+        r.commits_stalled,
         r.client.errors,
         r.sched
     );
 }
+
+/// How long the disk's fsync tail is probed before the write runs.
+const FSYNC_PROBE: Duration = Duration::from_secs(10);
 
 /// One CPU-bound process (a shell busy loop), killed on drop.
 struct Hog(Child);

@@ -83,6 +83,17 @@ impl Buckets {
         lower.0 * 1000.0
     }
 
+    /// Observations above `ms` (a bucket bound): what stalled.
+    pub fn over_ms(&self, ms: f64) -> f64 {
+        let at = |le: f64| {
+            self.0
+                .iter()
+                .find(|b| b.0 * 1000.0 >= le)
+                .map_or(0.0, |b| b.1)
+        };
+        self.0.last().map_or(0.0, |b| b.1) - at(ms)
+    }
+
     /// The upper bound (ms) of the highest bucket holding an observation.
     pub fn max_bucket_ms(&self) -> f64 {
         let mut previous = 0.0;

@@ -507,23 +507,53 @@ fn load_config(dir: &Path) -> Result<Config, String> {
 
 /// write + fdatasync of one 4 KiB block in a loop for 2 s: the disk's durable-commit ceiling.
 fn fsync_rate(dir: &Path) -> f64 {
+    let took = fsync_probe(dir, Duration::from_secs(2));
+    took.len() as f64 / took.iter().sum::<Duration>().as_secs_f64().max(1e-9)
+}
+
+/// How long each write + fdatasync of one 4 KiB block took, in a loop for `span` (empty if
+/// the disk refused one): a durable write cannot answer before its fsync, so the disk's own
+/// stalls are a floor under every write's tail.
+fn fsync_probe(dir: &Path, span: Duration) -> Vec<Duration> {
     use std::io::{Seek, Write};
     let Ok(mut f) = std::fs::File::create(dir.join("fsync-probe")) else {
-        return 0.0;
+        return Vec::new();
     };
     let block = [0u8; 4096];
     let started = Instant::now();
-    let mut n = 0u64;
-    while started.elapsed() < Duration::from_secs(2) {
+    let mut took = Vec::new();
+    while started.elapsed() < span {
+        let one = Instant::now();
         let ok = f.seek(std::io::SeekFrom::Start(0)).is_ok()
             && f.write_all(&block).is_ok()
             && f.sync_data().is_ok();
         if !ok {
-            return 0.0;
+            return Vec::new();
         }
-        n += 1;
+        took.push(one.elapsed());
     }
-    n as f64 / started.elapsed().as_secs_f64()
+    let _ = std::fs::remove_file(dir.join("fsync-probe"));
+    took
+}
+
+/// The disk's fsync tail over `span`, in one sentence: p50, p99, max and the stalls.
+fn fsync_tail(dir: &Path, span: Duration) -> String {
+    let mut took = fsync_probe(dir, span);
+    if took.is_empty() {
+        return "the disk refused the fsync probe".into();
+    }
+    took.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let at = |q: f64| ms(took[((took.len() - 1) as f64 * q) as usize]);
+    let stalls = took.iter().filter(|d| ms(**d) > 20.0).count();
+    format!(
+        "{} fsyncs of 4 KiB in {} s: p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, {stalls} over 20 ms",
+        took.len(),
+        span.as_secs(),
+        at(0.5),
+        at(0.99),
+        took.last().map_or(0.0, |d| ms(*d)),
+    )
 }
 
 fn machine(out: &mut String, dir: &Path) {
