@@ -177,6 +177,32 @@ fn types(requests: &[GatewayRequest]) -> Vec<String> {
         .collect()
 }
 
+/// The worker's interval is an hour and the manual clock never moves: only the commit that
+/// queued the event can start the round that sends it.
+#[test]
+fn an_event_goes_out_when_its_write_commits_not_at_the_workers_next_interval() {
+    let s = TestServer::start_with(|c| c.delivery.worker_interval = Duration::from_secs(3600));
+    let receiver = SmsGateway::start();
+    let secret = subscribe(&s, &s.key, "crm", &receiver, &["link.created"]);
+    let created = s
+        .post(
+            "/v1/customerlink",
+            json!({"ResourceType": "Quote", "ResourceUid": uid(8), "RecipientEmail": "a@example.com"}),
+        )
+        .expect(200);
+    let got = receiver.wait_for(1);
+    let body = verified(&got[0], &secret);
+    assert_eq!(body["type"], "link.created");
+    assert_eq!(
+        body["data"]["CustomerLinkUID"]
+            .as_str()
+            .unwrap()
+            .replace('-', ""),
+        link_uid(&created).replace('-', "")
+    );
+    s.check();
+}
+
 #[test]
 fn events_are_delivered_signed_and_only_to_the_links_tenant() {
     let (s, b) = TestServer::with_second_tenant(fast_worker);

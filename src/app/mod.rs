@@ -95,11 +95,16 @@ impl AppState {
             policy.hand_off_to(&dev_resource_url(&config.public_url), built_in);
         }
         let metrics = crate::metrics::Metrics::new();
-        let observer = Arc::clone(&metrics.writer);
+        let outbox_wake = Arc::new(tokio::sync::Notify::new());
+        let observer = Arc::new(WriterReports {
+            stats: Arc::clone(&metrics.writer),
+            outbox_wake: Arc::clone(&outbox_wake),
+        });
         upgrade::prepare(&config)?;
         let store = open_store(&config, observer)?;
-        let deliverer =
+        let mut deliverer =
             crate::delivery::Deliverer::from_config(&config).map_err(StartError::Delivery)?;
+        deliverer.wake = outbox_wake;
         let openapi = crate::api::openapi::document(&config.public_url)
             .to_string()
             .into();
@@ -137,6 +142,24 @@ impl AppState {
         if let Err(e) = store.close() {
             tracing::warn!(error = %e, "database not closed cleanly; the next start will repair it");
         }
+    }
+}
+
+/// Where the store's writer reports: each commit to the metrics, and a commit that queued
+/// deliveries (a webhook event) to the outbox worker's doorbell, so the event goes out now
+/// rather than at the worker's next interval.
+struct WriterReports {
+    stats: Arc<crate::metrics::WriterStats>,
+    outbox_wake: Arc<tokio::sync::Notify>,
+}
+
+impl WriterObserver for WriterReports {
+    fn record_commit(&self, batch_len: usize, elapsed: std::time::Duration, committed: bool) {
+        self.stats.record_commit(batch_len, elapsed, committed);
+    }
+
+    fn deliveries_queued(&self) {
+        self.outbox_wake.notify_one();
     }
 }
 

@@ -48,6 +48,11 @@ use queries::Fetch;
 /// it, so the store knows nothing of how batches are counted (and config carries no state).
 pub trait WriterObserver: Send + Sync {
     fn record_commit(&self, batch_len: usize, elapsed: Duration, committed: bool);
+
+    /// A committed write queued new deliveries (a webhook event, a message): whoever sends
+    /// them may start now instead of at its next interval. Called after the commit, so the
+    /// deliveries are durable and visible to a lease.
+    fn deliveries_queued(&self) {}
 }
 
 /// Nobody listening (admin tools, restore, tests).

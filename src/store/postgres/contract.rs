@@ -5,6 +5,7 @@
 //! rule then runs on the current row, and a second instance waits for the first to commit. A
 //! transaction PostgreSQL aborts for a serialization conflict or deadlock is run again.
 
+use std::cell::Cell;
 use std::future::Future;
 
 use tokio_postgres::{Client, Transaction};
@@ -35,7 +36,33 @@ pub trait PgFetch: Query + Sync {
     ) -> impl Future<Output = Result<Self::Output, StoreError>> + Send;
 }
 
+tokio::task_local! {
+    /// Set during a write that queued a delivery (the outbox's `enqueue` notes it), so the
+    /// caller learns it after the commit. Task-local: a write is one task on the pool's runtime.
+    static QUEUED_DELIVERIES: Cell<bool>;
+}
+
+/// Notes that the write in progress queued a delivery (no-op outside [`PgStore::write_reporting`]).
+pub(super) fn note_queued_delivery() {
+    let _ = QUEUED_DELIVERIES.try_with(|queued| queued.set(true));
+}
+
 impl PgStore {
+    /// [`PgStore::write`], and whether the committed write queued a delivery. A conflict
+    /// retried after a queueing attempt may report one it did not keep: a spurious wake-up.
+    pub async fn write_reporting<C: PgApply>(
+        &self,
+        command: &C,
+    ) -> (Result<C::Output, StoreError>, bool) {
+        QUEUED_DELIVERIES
+            .scope(Cell::new(false), async {
+                let result = self.write(command).await;
+                let queued = result.is_ok() && QUEUED_DELIVERIES.with(Cell::get);
+                (result, queued)
+            })
+            .await
+    }
+
     /// Applies `command` in one transaction and commits it. `Ok` means committed. A conflict
     /// with another instance's transaction is retried; an error of the command itself rolls
     /// back everything it wrote.

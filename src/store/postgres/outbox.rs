@@ -153,6 +153,7 @@ pub(super) async fn enqueue(
         .await
         .map_err(pg)?;
     record.delivery_id = unsigned(get(&row, "delivery_id")?, "delivery_id")?;
+    super::contract::note_queued_delivery();
     Ok(record)
 }
 

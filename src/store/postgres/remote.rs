@@ -126,15 +126,18 @@ impl Remote {
 }
 
 /// Writes `command` and reports it as a batch of one: committed, or not (metrics count
-/// commits and their time the same way on both stores).
+/// commits and their time the same way on both stores), and whether it queued deliveries.
 async fn observed<C: PgApply>(
     pg: &PgStore,
     command: &C,
     observer: &dyn WriterObserver,
 ) -> Result<C::Output, StoreError> {
     let started = std::time::Instant::now();
-    let result = pg.write(command).await;
+    let (result, queued) = pg.write_reporting(command).await;
     observer.record_commit(1, started.elapsed(), result.is_ok());
+    if queued {
+        observer.deliveries_queued();
+    }
     result
 }
 

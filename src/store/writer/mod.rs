@@ -119,8 +119,11 @@ fn run(
         }
         if !batch.is_empty() {
             let (len, started) = (batch.len(), std::time::Instant::now());
-            let committed = write_batch(db, &mut batch, settings.quick_repair);
-            observer.record_commit(len, started.elapsed(), committed);
+            let written = write_batch(db, &mut batch, settings.quick_repair);
+            observer.record_commit(len, started.elapsed(), written.is_some());
+            if written == Some(LeftBehind::Deliveries) {
+                observer.deliveries_queued();
+            }
         }
         if stop {
             return;
@@ -152,25 +155,37 @@ fn recover(db: &DbCell, rx: &mut mpsc::Receiver<Request>) -> bool {
     }
 }
 
-/// Applies and commits one batch on the current handle. Returns whether it was committed.
+/// What a committed batch left for others to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LeftBehind {
+    Nothing,
+    Deliveries,
+}
+
+/// Applies and commits one batch on the current handle. Returns what it queued if it was
+/// committed, `None` if not.
 /// A failed commit, or any failure after which the handle refuses writes (redb's contract),
 /// faults the handle so the next round reopens it, and the batch is answered with
 /// [`StoreError::Unavailable`]: it may have become durable. A failure before the commit on a
 /// handle that still writes keeps its error.
-fn write_batch(db: &DbCell, batch: &mut Vec<Box<dyn Job>>, quick_repair: bool) -> bool {
+fn write_batch(
+    db: &DbCell,
+    batch: &mut Vec<Box<dyn Job>>,
+    quick_repair: bool,
+) -> Option<LeftBehind> {
     let jobs = std::mem::take(batch);
     let handle = match db.current() {
         Ok(handle) => handle,
         Err(e) => {
             answer_all(jobs, &Err(e));
-            return false;
+            return None;
         }
     };
     match apply_batch(&handle, jobs, quick_repair) {
-        Ok(done) => {
+        Ok((done, queued)) => {
             db.committed();
             answer_all(done, &Ok(()));
-            true
+            Some(queued)
         }
         Err(failed) => {
             let error = if failed.at_commit || handle.begin_write().is_err() {
@@ -184,7 +199,7 @@ fn write_batch(db: &DbCell, batch: &mut Vec<Box<dyn Job>>, quick_repair: bool) -
                 failed.error
             };
             answer_all(failed.jobs, &Err(error));
-            false
+            None
         }
     }
 }
@@ -219,7 +234,7 @@ fn apply_batch(
     db: &Database,
     mut jobs: Vec<Box<dyn Job>>,
     quick_repair: bool,
-) -> Result<Vec<Box<dyn Job>>, Failed> {
+) -> Result<(Vec<Box<dyn Job>>, LeftBehind), Failed> {
     loop {
         let fail = |error, at_commit, jobs| Failed {
             error,
@@ -232,9 +247,9 @@ fn apply_batch(
         };
         txn.set_quick_repair(quick_repair);
         match apply_all(&txn, &mut jobs) {
-            Ok(()) => {
+            Ok(queued) => {
                 return match txn.commit() {
-                    Ok(()) => Ok(jobs),
+                    Ok(()) => Ok((jobs, queued)),
                     Err(e) => Err(fail(e.into(), true, jobs)),
                 };
             }
@@ -249,7 +264,7 @@ fn apply_batch(
     }
 }
 
-fn apply_all(txn: &WriteTransaction, jobs: &mut [Box<dyn Job>]) -> Result<(), Stopped> {
+fn apply_all(txn: &WriteTransaction, jobs: &mut [Box<dyn Job>]) -> Result<LeftBehind, Stopped> {
     let mut tables = Tables::open(txn);
     for (index, job) in jobs.iter_mut().enumerate() {
         match job.apply(&mut tables) {
@@ -258,7 +273,11 @@ fn apply_all(txn: &WriteTransaction, jobs: &mut [Box<dyn Job>]) -> Result<(), St
             Err(_) => return Err(Stopped::Command(index)),
         }
     }
-    tables.finish().map_err(Stopped::Batch)
+    match tables.finish() {
+        Ok(true) => Ok(LeftBehind::Deliveries),
+        Ok(false) => Ok(LeftBehind::Nothing),
+        Err(e) => Err(Stopped::Batch(e)),
+    }
 }
 
 #[cfg(test)]

@@ -144,6 +144,7 @@ impl Tables<'_> {
             .insert((record.next_attempt_at.as_i64(), id), ())?;
         self.deliveries_by_link
             .insert((record.link_uid.as_u128(), id), ())?;
+        self.queued_deliveries = true;
         Ok(record)
     }
 

@@ -37,6 +37,8 @@ pub struct Tables<'t> {
     pub(super) webhooks: Lazy<'t, (u128, &'static str), &'static [u8]>,
     /// The `meta` id counters drawn from in this batch, with the next id of each.
     ids: Vec<(&'static str, u64)>,
+    /// Whether a command of this batch queued a new delivery.
+    pub(super) queued_deliveries: bool,
 }
 
 impl<'t> Tables<'t> {
@@ -68,6 +70,7 @@ impl<'t> Tables<'t> {
             attachments_by_idle: Lazy::new(txn, ATTACHMENTS_BY_IDLE),
             webhooks: Lazy::new(txn, WEBHOOKS),
             ids: Vec::new(),
+            queued_deliveries: false,
         }
     }
 
@@ -86,11 +89,12 @@ impl<'t> Tables<'t> {
 
     /// Writes back the counters [`Tables::next_id`] drew from. The batch's last write before
     /// its commit: an aborted batch writes none of them, like the rows that used the ids.
-    pub(super) fn finish(mut self) -> Result<(), StoreError> {
+    /// Writes back the id counters; returns whether the batch queued a new delivery.
+    pub(super) fn finish(mut self) -> Result<bool, StoreError> {
         for (name, next) in std::mem::take(&mut self.ids) {
             self.meta.insert(name, next)?;
         }
-        Ok(())
+        Ok(self.queued_deliveries)
     }
 
     pub(super) fn load_link_record(&self, uid: u128) -> Result<Option<LinkRecord>, StoreError> {

@@ -9,7 +9,7 @@ use super::super::commands::{Command, CreateTenant};
 use super::super::tables::TENANTS;
 use super::job::{Apply, Job, Queued};
 use super::tables::Tables;
-use super::{Failed, apply_batch};
+use super::{Failed, LeftBehind, apply_batch};
 use crate::domain::TenantId;
 use crate::domain::millis::ms;
 use crate::domain::tenant::Tenant;
@@ -70,7 +70,12 @@ fn a_failing_command_leaves_no_writes_and_its_batch_mates_commit() {
     let (a, mut a_rx) = job(CreateTenant(tenant(1)));
     let (half, mut half_rx) = job(HalfWrite(tenant(2)));
     let (c, mut c_rx) = job(CreateTenant(tenant(3)));
-    let done = apply_batch(&db, vec![a, half, c], false).ok().unwrap();
+    let (done, left) = apply_batch(&db, vec![a, half, c], false).ok().unwrap();
+    assert_eq!(
+        left,
+        LeftBehind::Nothing,
+        "creating tenants queues no delivery"
+    );
     assert!(
         matches!(half_rx.try_recv(), Ok(Err(StoreError::Corrupt(_)))),
         "the failed command is answered with its own error"
