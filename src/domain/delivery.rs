@@ -134,6 +134,13 @@ impl DeliveryRecord {
         record
     }
 
+    /// Whether the delivery is due the moment it is queued (a webhook event, a passcode), so
+    /// the worker should run now; a create's message is first due after the create's own
+    /// attempt.
+    pub fn due_when_queued(&self) -> bool {
+        self.next_attempt_at <= self.created_at
+    }
+
     /// Counts an attempt on a queued delivery: sent, retried later (exponential backoff), or
     /// given up.
     pub fn record_attempt(&mut self, at: UnixMillis, outcome: &AttemptOutcome, retry: RetryPolicy) {
@@ -452,6 +459,21 @@ mod tests {
             sealed_token: vec![],
         };
         DeliveryRecord::queued(&link, kind, new, ms(10), ms(0))
+    }
+
+    #[test]
+    fn only_a_delivery_due_when_queued_asks_for_the_worker_at_once() {
+        assert!(
+            !queued(DeliveryKind::Link).due_when_queued(),
+            "due after the create's try"
+        );
+        let link = crate::domain::link::tests_support::record();
+        let message = WebhookMessage {
+            endpoint: "crm".into(),
+            id: "msg_1".into(),
+            body: "{}".into(),
+        };
+        assert!(DeliveryRecord::webhook(&link, message, ms(5)).due_when_queued());
     }
 
     #[test]

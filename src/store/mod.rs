@@ -49,9 +49,9 @@ use queries::Fetch;
 pub trait WriterObserver: Send + Sync {
     fn record_commit(&self, batch_len: usize, elapsed: Duration, committed: bool);
 
-    /// A committed write queued new deliveries (a webhook event, a message): whoever sends
-    /// them may start now instead of at its next interval. Called after the commit, so the
-    /// deliveries are durable and visible to a lease.
+    /// A committed write queued deliveries that are due at once (a webhook event, a
+    /// passcode): whoever sends them may start now instead of at its next interval. Called
+    /// after the commit, so the deliveries are durable and visible to a lease.
     fn deliveries_queued(&self) {}
 }
 

@@ -37,19 +37,22 @@ pub trait PgFetch: Query + Sync {
 }
 
 tokio::task_local! {
-    /// Set during a write that queued a delivery (the outbox's `enqueue` notes it), so the
-    /// caller learns it after the commit. Task-local: a write is one task on the pool's runtime.
+    /// Set during a write that queued a delivery due at once (`outbox::enqueue` notes it),
+    /// so the caller learns it after the commit. Task-local: a write is one task on the
+    /// pool's runtime.
     static QUEUED_DELIVERIES: Cell<bool>;
 }
 
-/// Notes that the write in progress queued a delivery (no-op outside [`PgStore::write_reporting`]).
+/// Notes that the write in progress queued a delivery due at once (no-op outside
+/// [`PgStore::write_reporting`]).
 pub(super) fn note_queued_delivery() {
     let _ = QUEUED_DELIVERIES.try_with(|queued| queued.set(true));
 }
 
 impl PgStore {
-    /// [`PgStore::write`], and whether the committed write queued a delivery. A conflict
-    /// retried after a queueing attempt may report one it did not keep: a spurious wake-up.
+    /// [`PgStore::write`], and whether the committed write queued a delivery due at once. A
+    /// conflict retried after a queueing attempt may report one it did not keep: a spurious
+    /// wake-up.
     pub async fn write_reporting<C: PgApply>(
         &self,
         command: &C,

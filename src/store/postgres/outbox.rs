@@ -153,7 +153,9 @@ pub(super) async fn enqueue(
         .await
         .map_err(pg)?;
     record.delivery_id = unsigned(get(&row, "delivery_id")?, "delivery_id")?;
-    super::contract::note_queued_delivery();
+    if record.due_when_queued() {
+        super::contract::note_queued_delivery();
+    }
     Ok(record)
 }
 

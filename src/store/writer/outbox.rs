@@ -144,7 +144,7 @@ impl Tables<'_> {
             .insert((record.next_attempt_at.as_i64(), id), ())?;
         self.deliveries_by_link
             .insert((record.link_uid.as_u128(), id), ())?;
-        self.queued_deliveries = true;
+        self.queued_deliveries |= record.due_when_queued();
         Ok(record)
     }
 

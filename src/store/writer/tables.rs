@@ -37,7 +37,7 @@ pub struct Tables<'t> {
     pub(super) webhooks: Lazy<'t, (u128, &'static str), &'static [u8]>,
     /// The `meta` id counters drawn from in this batch, with the next id of each.
     ids: Vec<(&'static str, u64)>,
-    /// Whether a command of this batch queued a new delivery.
+    /// Whether a command of this batch queued a delivery that is due at once.
     pub(super) queued_deliveries: bool,
 }
 
@@ -89,7 +89,7 @@ impl<'t> Tables<'t> {
 
     /// Writes back the counters [`Tables::next_id`] drew from. The batch's last write before
     /// its commit: an aborted batch writes none of them, like the rows that used the ids.
-    /// Writes back the id counters; returns whether the batch queued a new delivery.
+    /// Writes back the id counters; returns whether the batch queued a delivery due at once.
     pub(super) fn finish(mut self) -> Result<bool, StoreError> {
         for (name, next) in std::mem::take(&mut self.ids) {
             self.meta.insert(name, next)?;
