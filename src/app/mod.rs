@@ -95,16 +95,14 @@ impl AppState {
             policy.hand_off_to(&dev_resource_url(&config.public_url), built_in);
         }
         let metrics = crate::metrics::Metrics::new();
-        let outbox_wake = Arc::new(tokio::sync::Notify::new());
+        let deliverer =
+            crate::delivery::Deliverer::from_config(&config).map_err(StartError::Delivery)?;
         let observer = Arc::new(WriterReports {
             stats: Arc::clone(&metrics.writer),
-            outbox_wake: Arc::clone(&outbox_wake),
+            outbox_wake: Arc::clone(&deliverer.wake),
         });
         upgrade::prepare(&config)?;
         let store = open_store(&config, observer)?;
-        let mut deliverer =
-            crate::delivery::Deliverer::from_config(&config).map_err(StartError::Delivery)?;
-        deliverer.wake = outbox_wake;
         let openapi = crate::api::openapi::document(&config.public_url)
             .to_string()
             .into();
@@ -146,8 +144,8 @@ impl AppState {
 }
 
 /// Where the store's writer reports: each commit to the metrics, and a commit that queued
-/// deliveries (a webhook event) to the outbox worker's doorbell, so the event goes out now
-/// rather than at the worker's next interval.
+/// deliveries due at once (a webhook event, a passcode) to the outbox worker's doorbell, so
+/// they go out now rather than at the worker's next interval.
 struct WriterReports {
     stats: Arc<crate::metrics::WriterStats>,
     outbox_wake: Arc<tokio::sync::Notify>,

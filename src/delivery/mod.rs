@@ -49,9 +49,9 @@ pub struct Deliverer {
     pub templates: Templates,
     /// Posts webhook events, signed.
     pub webhook: webhook::WebhookSender,
-    /// Rung after something was queued that should go out now (a passcode by the portal; any
-    /// delivery, such as a webhook event, by the store once its write commits), so the worker
-    /// does not wait for its interval.
+    /// Rung once a write that queued a delivery due at once (a passcode, a webhook event) has
+    /// committed (`WriterObserver::deliveries_queued`), so the worker does not wait for its
+    /// interval.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
 }
 

@@ -1,7 +1,7 @@
 //! The outbox worker: leases the deliveries that are due (passcodes the portal just queued,
 //! first attempts whose create call gave up waiting, retries after backoff, anything left from
 //! before a restart) and attempts each once. It runs a round at once, then whenever
-//! `deliverer.wake` rings (a passcode was queued, or a commit queued deliveries) and at the
+//! `deliverer.wake` rings (a commit queued a passcode or another delivery due at once) and at the
 //! latest every interval. Each attempt is guarded (`delivery::outbox`): one that panics or
 //! fails permanently marks only its own delivery `Failed`. A round ends early once its lease
 //! could not cover another attempt, so an instance never sends what another may have retaken

@@ -12,8 +12,6 @@ pub mod reissue;
 
 use hyper::header::{COOKIE, HeaderMap, USER_AGENT};
 
-use tokio::sync::Notify;
-
 use super::limits::{Capacity, Limiter};
 use super::{AppState, Request};
 use crate::clock::Clock;
@@ -39,8 +37,6 @@ pub struct Portal<'a> {
     pub keys: &'a HashKeys,
     pub policy: &'a Policy,
     pub limits: &'a PortalLimits,
-    /// Wakes the outbox worker once a passcode is queued (the answer never waits for it).
-    pub outbox_wake: &'a Notify,
     /// Counts landing views the landing log had no room for.
     pub stats: &'a PortalStats,
     /// Decides the cookies' `Secure` flag and the origin browser forms must come from.
@@ -59,7 +55,6 @@ impl<'a> From<&'a AppState> for Portal<'a> {
             keys: &state.keys,
             policy: &state.policy,
             limits: &state.portal_limits,
-            outbox_wake: &state.outbox.deliverer.wake,
             stats: &state.metrics.portal,
             public_url: &state.config.public_url,
             family: Family::CustomerLink,

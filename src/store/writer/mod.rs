@@ -157,7 +157,7 @@ fn recover(db: &DbCell, rx: &mut mpsc::Receiver<Request>) -> bool {
 
 /// What a committed batch left for others to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LeftBehind {
+pub(super) enum LeftBehind {
     Nothing,
     Deliveries,
 }
@@ -273,11 +273,7 @@ fn apply_all(txn: &WriteTransaction, jobs: &mut [Box<dyn Job>]) -> Result<LeftBe
             Err(_) => return Err(Stopped::Command(index)),
         }
     }
-    match tables.finish() {
-        Ok(true) => Ok(LeftBehind::Deliveries),
-        Ok(false) => Ok(LeftBehind::Nothing),
-        Err(e) => Err(Stopped::Batch(e)),
-    }
+    tables.finish().map_err(Stopped::Batch)
 }
 
 #[cfg(test)]

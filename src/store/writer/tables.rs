@@ -5,6 +5,7 @@ use redb::WriteTransaction;
 use super::super::StoreError;
 use super::super::codec::{decode, encode};
 use super::super::tables::*;
+use super::LeftBehind;
 use super::lazy::Lazy;
 use crate::domain::link::LinkRecord;
 
@@ -89,12 +90,16 @@ impl<'t> Tables<'t> {
 
     /// Writes back the counters [`Tables::next_id`] drew from. The batch's last write before
     /// its commit: an aborted batch writes none of them, like the rows that used the ids.
-    /// Writes back the id counters; returns whether the batch queued a delivery due at once.
-    pub(super) fn finish(mut self) -> Result<bool, StoreError> {
+    /// Returns whether the batch queued a delivery due at once.
+    pub(super) fn finish(mut self) -> Result<LeftBehind, StoreError> {
         for (name, next) in std::mem::take(&mut self.ids) {
             self.meta.insert(name, next)?;
         }
-        Ok(self.queued_deliveries)
+        Ok(if self.queued_deliveries {
+            LeftBehind::Deliveries
+        } else {
+            LeftBehind::Nothing
+        })
     }
 
     pub(super) fn load_link_record(&self, uid: u128) -> Result<Option<LinkRecord>, StoreError> {
